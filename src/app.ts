@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sql } from 'kysely';
+import type { BerthConfig } from './config/schema.js';
+import { connect, type DbHandle } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { MetaStore } from './db/store.js';
+import { buildServer } from './http/server.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { EventBus } from './services/events.js';
+import { BlobService } from './services/registry/blob-service.js';
+import { ManifestService } from './services/registry/manifest-service.js';
+import { Namespaces } from './services/registry/namespaces.js';
+import { PullRecorder } from './services/registry/pull-recorder.js';
+import { UploadSessions } from './services/registry/upload-sessions.js';
+import type { StorageDriver } from './storage/driver.js';
+import { storageDrivers } from './storage/drivers.js';
+import { InstrumentedDriver } from './storage/instrument.js';
+
+export interface BerthApp {
+  config: BerthConfig;
+  server: FastifyInstance;
+  logger: Logger;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** The composition root: config → drivers → repositories → services → HTTP. The only wiring in Berth. */
+export async function buildApp(config: BerthConfig, options: BuildOptions = {}): Promise<BerthApp> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const clock = options.clock ?? systemClock;
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+
+  const handle: DbHandle = connect({
+    url: config.database.url,
+    poolMax: config.database.pool.max,
+    acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
+  });
+  try {
+    const { applied } = await migrateToLatest(handle.db as never, handle.dialect);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+
+  const storage = createStorage(config, metrics);
+  const store = new MetaStore(handle.db);
+  const events = new EventBus((name, err) => logger.error({ err, event: name }, 'event handler failed'));
+  const namespaces = new Namespaces({ store, clock });
+  const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
+  pulls.start();
+
+  const server = buildServer({
+    logger,
+    trustProxy: config.server.trustProxy,
+    registry: {
+      blobs: new BlobService({ store, storage, namespaces }),
+      uploads: new UploadSessions({ store, storage, namespaces, events, clock }),
+      manifests: new ManifestService({ store, storage, namespaces, events, pulls, clock }),
+    },
+    health: [
+      { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
+      { name: 'storage', check: async () => void (await storage.list('blobs')) },
+    ],
+    metrics: {
+      registry: metrics,
+      requests: new Histogram({
+        name: 'berth_http_request_duration_seconds',
+        help: 'HTTP request duration by surface, method and status',
+        labelNames: ['method', 'surface', 'status'],
+        registers: [metrics],
+      }),
+    },
+  });
+
+  return {
+    config,
+    server,
+    logger,
+    async listen() {
+      return server.listen({ host: config.server.host, port: config.server.port });
+    },
+    async close() {
+      await server.close();
+      await pulls.stop();
+      await handle.close();
+    },
+  };
+}
+
+function createStorage(config: BerthConfig, metrics: Registry): StorageDriver {
+  const histogram = new Histogram({
+    name: 'berth_storage_operation_seconds',
+    help: 'Storage driver call duration by driver and operation',
+    labelNames: ['driver', 'operation'],
+    registers: [metrics],
+  });
+  const s = config.storage;
+  const inner =
+    s.driver === 'filesystem'
+      ? storageDrivers.filesystem.create(storageDrivers.filesystem.optionsSchema.parse(s.filesystem))
+      : storageDrivers.memory.create(storageDrivers.memory.optionsSchema.parse(s.memory));
+  return new InstrumentedDriver(inner, histogram);
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { filesystemOptions } from '../storage/filesystem.js';
+import { memoryOptions } from '../storage/memory.js';
+
+/**
+ * The one typed configuration schema: infrastructure only (ports, URLs, drivers, secrets). Harbor's runtime
+ * settings live in the database. berth.example.yaml documents every key with its default.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: port.default(5000),
+        /** The URL clients use to reach Berth; derived from the request when unset. */
+        externalUrl: z.url().optional(),
+        trustProxy: bool.default(false),
+      })
+      .strict()
+      .prefault({}),
+    data: z
+      .object({ dir: z.string().min(1).default('./data') })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        /** sqlite:<file> (default: <data.dir>/berth.db) or postgres://user:pass@host:5432/db */
+        url: z
+          .string()
+          .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
+          .optional(),
+        pool: z
+          .object({
+            max: z.coerce.number().int().min(1).max(1000).default(10),
+            /** How long a request waits for a connection before it is answered 503 with Retry-After. */
+            acquireTimeoutMs: z.coerce.number().int().min(1).default(5000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    storage: z
+      .discriminatedUnion('driver', [
+        z
+          .object({ driver: z.literal('filesystem'), filesystem: filesystemOptions.partial().prefault({}) })
+          .strict(),
+        z.object({ driver: z.literal('memory'), memory: memoryOptions.prefault({}) }).strict(),
+      ])
+      .prefault({ driver: 'filesystem' }),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type BerthConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The config after load: every derived default filled in. */
+export type BerthConfig = ParsedConfig & { database: { url: string } };
+
+/** Env variables that map to config keys (BERTH_ + the YAML path in SCREAMING_SNAKE). */
+export const envKeys = [
+  'server.host',
+  'server.port',
+  'server.externalUrl',
+  'server.trustProxy',
+  'data.dir',
+  'database.url',
+  'database.pool.max',
+  'database.pool.acquireTimeoutMs',
+  'storage.driver',
+  'storage.filesystem.root',
+  'log.level',
+] as const;

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { AppError } from '../lib/errors.js';
+import type { Database } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DbHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  url: string;
+  poolMax: number;
+  acquireTimeoutMs: number;
+}
+
+/** The dialect comes from the URL scheme: sqlite:<file> or postgres://. */
+export function connect(options: ConnectOptions): DbHandle {
+  if (options.url.startsWith('sqlite:')) {
+    const file = options.url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    const sqlite = new BetterSqlite3(file, { timeout: options.acquireTimeoutMs });
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.acquireTimeoutMs,
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        // int8 (counts, sizes) as numbers; Berth's values stay below 2^53.
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  });
+  // A bounded pool: when every connection is busy for acquireTimeoutMs the caller gets UNAVAILABLE
+  // (HTTP 503 with Retry-After) instead of waiting without end.
+  const guarded = {
+    connect: async () => {
+      try {
+        return await pool.connect();
+      } catch (err) {
+        if (/timeout/i.test((err as Error).message)) {
+          throw new AppError('UNAVAILABLE', 'the database is busy; retry shortly');
+        }
+        throw err;
+      }
+    },
+    end: () => pool.end(),
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,32 @@
+import type { ColumnDataType, ColumnDefinitionBuilder, Kysely } from 'kysely';
+import type { Dialect } from '../connect.js';
+import * as m0001 from './0001_create_registry.js';
+
+/** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
+export interface MigrationContext {
+  dialect: Dialect;
+  /** An auto-increment integer primary key column: `.addColumn('id', ...id)`. */
+  id: [ColumnDataType, (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder];
+  bigint: ColumnDataType;
+}
+
+type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
+
+/** Numbered, forward-only. Append; never edit a migration that has shipped. */
+const steps: Record<string, Step> = {
+  '0001_create_registry': m0001,
+};
+
+export function migrations(dialect: Dialect): Record<string, { up(db: Kysely<unknown>): Promise<void> }> {
+  const ctx: MigrationContext = {
+    dialect,
+    id:
+      dialect === 'postgres'
+        ? ['serial', (c) => c.primaryKey()]
+        : ['integer', (c) => c.primaryKey().autoIncrement()],
+    bigint: 'bigint',
+  };
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, step]) => [name, { up: (db: Kysely<unknown>) => step.up(db, ctx) }]),
+  );
+}

@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { Database, RepositoryRow } from '../tables.js';
+
+export class RepositoryRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  findByName(name: string): Promise<RepositoryRow | undefined> {
+    return this.db.selectFrom('repository').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  async ensure(projectId: number, name: string, now: string): Promise<RepositoryRow> {
+    await this.db
+      .insertInto('repository')
+      .values({ project_id: projectId, name, description: '', creation_time: now, update_time: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    return (await this.findByName(name))!;
+  }
+
+  async touch(id: number, now: string): Promise<void> {
+    await this.db.updateTable('repository').set({ update_time: now }).where('id', '=', id).execute();
+  }
+
+  /** Keyset page of repository names after `last`, in name order; uses the unique index on name. */
+  async listNames(last: string | undefined, limit: number): Promise<string[]> {
+    let q = this.db.selectFrom('repository').select('name').orderBy('name').limit(limit);
+    if (last !== undefined) q = q.where('name', '>', last);
+    return (await q.execute()).map((r) => r.name);
+  }
+
+  async addPulls(counts: Map<number, number>): Promise<void> {
+    for (const [id, n] of counts) {
+      await this.db
+        .updateTable('repository')
+        .set((eb) => ({ pull_count: eb('pull_count', '+', n) }))
+        .where('id', '=', id)
+        .execute();
+    }
+  }
+}

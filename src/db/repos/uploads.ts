@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import type { Database, UploadRow } from '../tables.js';
+
+export class UploadRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(row: UploadRow): Promise<void> {
+    await this.db.insertInto('upload').values(row).execute();
+  }
+
+  find(id: string): Promise<UploadRow | undefined> {
+    return this.db.selectFrom('upload').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Records progress (informational: storage holds the authoritative byte count). */
+  async setSize(id: string, size: number, now: string): Promise<void> {
+    await this.db.updateTable('upload').set({ size, update_time: now }).where('id', '=', id).execute();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('upload').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  listOlderThan(time: string): Promise<UploadRow[]> {
+    return this.db.selectFrom('upload').selectAll().where('update_time', '<', time).execute();
+  }
+}

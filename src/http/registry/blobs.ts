@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange } from '../../storage/driver.js';
+import { contextOf } from '../context.js';
+import type { RegistryDeps } from './deps.js';
+
+export async function headBlob(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  digest: string,
+) {
+  const blob = await deps.blobs.stat(contextOf(req), name, digest);
+  return reply
+    .code(200)
+    .headers({
+      'content-length': blob.size,
+      'content-type': 'application/octet-stream',
+      'docker-content-digest': blob.digest,
+      etag: `"${blob.digest}"`,
+      'accept-ranges': 'bytes',
+    })
+    .send();
+}
+
+export async function getBlob(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  digest: string,
+) {
+  const blob = await deps.blobs.open(contextOf(req), name, digest, parseRange(req.headers.range));
+  reply.headers({
+    'content-type': 'application/octet-stream',
+    'docker-content-digest': blob.digest,
+    etag: `"${blob.digest}"`,
+    'accept-ranges': 'bytes',
+    'cache-control': 'max-age=31536000',
+  });
+  if (blob.range) {
+    reply
+      .code(206)
+      .header('content-range', `bytes ${blob.range.start}-${blob.range.end}/${blob.size}`)
+      .header('content-length', blob.range.end - blob.range.start + 1);
+  } else {
+    reply.code(200).header('content-length', blob.size);
+  }
+  return reply.send(blob.body);
+}
+
+export async function deleteBlob(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  digest: string,
+) {
+  await deps.blobs.delete(contextOf(req), name, digest);
+  return reply.code(202).header('content-length', 0).send();
+}
+
+/** `bytes=start-` and `bytes=start-end`; other forms (suffix, multiple ranges) are ignored: the whole blob is sent. */
+function parseRange(header: string | undefined): ByteRange | undefined {
+  const m = header ? /^bytes=(\d+)-(\d*)$/.exec(header.trim()) : null;
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  return m[2] ? { start, end: Number(m[2]) } : { start };
+}

@@ -1,0 +1,92 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+import { maxManifestBytes } from '../../oci/manifest.js';
+import { contextOf } from '../context.js';
+import type { RegistryDeps } from './deps.js';
+import { contentLength } from './request-utils.js';
+
+export async function putManifest(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  ref: string,
+) {
+  const body = await readCapped(req, maxManifestBytes);
+  const pushed = await deps.manifests.put(contextOf(req), name, ref, body, req.headers['content-type']);
+  reply.code(201).headers({
+    location: `/v2/${name}/manifests/${pushed.digest}`,
+    'docker-content-digest': pushed.digest,
+    'content-length': 0,
+  });
+  if (pushed.subject) reply.header('oci-subject', pushed.subject);
+  return reply.send();
+}
+
+export async function getManifest(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  ref: string,
+) {
+  const ctx = contextOf(req);
+  const accept = parseAccept(req.headers.accept);
+  if (req.method === 'HEAD') {
+    const info = await deps.manifests.head(ctx, name, ref, accept);
+    return reply.code(200).headers(manifestHeaders(info)).send();
+  }
+  const manifest = await deps.manifests.get(ctx, name, ref, accept);
+  return reply.code(200).headers(manifestHeaders(manifest)).send(manifest.body);
+}
+
+export async function deleteManifest(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  ref: string,
+) {
+  await deps.manifests.delete(contextOf(req), name, ref);
+  return reply.code(202).header('content-length', 0).send();
+}
+
+function manifestHeaders(info: { digest: string; mediaType: string; size: number }) {
+  return {
+    'content-type': info.mediaType,
+    'content-length': info.size,
+    'docker-content-digest': info.digest,
+    etag: `"${info.digest}"`,
+  };
+}
+
+/** Media types listed in Accept (parameters dropped); undefined when the client sent none. */
+function parseAccept(header: string | undefined): string[] | undefined {
+  if (!header) return undefined;
+  return header
+    .split(',')
+    .map((part) => part.split(';')[0]!.trim().toLowerCase())
+    .filter((t) => t !== '');
+}
+
+/** Reads a request body into memory, refusing more than `max` bytes without reading them all. */
+async function readCapped(req: FastifyRequest, max: number): Promise<Buffer> {
+  const declared = contentLength(req);
+  if (declared !== undefined && declared > max) {
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `manifest of ${declared} bytes exceeds the limit of ${max} bytes`,
+    );
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req.raw) {
+    total += (chunk as Buffer).length;
+    if (total > max) {
+      req.raw.destroy();
+      throw new AppError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${max} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}

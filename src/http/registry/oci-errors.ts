@@ -1,0 +1,78 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode } from '../../lib/errors.js';
+import { InvalidPathError } from '../../storage/driver.js';
+
+const status: Record<ErrorCode, number> = {
+  BLOB_UNKNOWN: 404,
+  BLOB_UPLOAD_INVALID: 400,
+  BLOB_UPLOAD_UNKNOWN: 404,
+  DIGEST_INVALID: 400,
+  MANIFEST_BLOB_UNKNOWN: 400,
+  MANIFEST_INVALID: 400,
+  MANIFEST_UNKNOWN: 404,
+  NAME_INVALID: 400,
+  NAME_UNKNOWN: 404,
+  SIZE_INVALID: 400,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  UNSUPPORTED: 405,
+  TOOMANYREQUESTS: 429,
+  RANGE_INVALID: 416,
+  TAG_INVALID: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  FORBIDDEN: 403,
+  PRECONDITION: 412,
+  UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/** Codes outside the OCI list are rendered as the nearest OCI code so clients can act on them. */
+const ociCode: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: 'MANIFEST_INVALID',
+  TAG_INVALID: 'MANIFEST_INVALID',
+  BAD_REQUEST: 'UNSUPPORTED',
+  NOT_FOUND: 'NAME_UNKNOWN',
+  FORBIDDEN: 'DENIED',
+};
+
+/** Renders any error as an OCI distribution-spec error body; 5xx are logged whole and answered plainly. */
+export function sendOciError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  let code: ErrorCode;
+  let message: string;
+  let detail: unknown;
+  if (err instanceof AppError) {
+    ({ code, message, detail } = err);
+  } else if (err instanceof InvalidPathError) {
+    code = 'NAME_INVALID';
+    message = 'invalid repository name';
+  } else if (isClientError(err)) {
+    code = 'BAD_REQUEST';
+    message = (err as Error).message;
+  } else {
+    code = 'INTERNAL_SERVER_ERROR';
+    message = 'internal server error';
+  }
+  const httpStatus = status[code];
+  if (httpStatus >= 500) request.log.error({ err }, 'request failed');
+  if (httpStatus === 503 || httpStatus === 429) reply.header('Retry-After', '1');
+  if (code === 'RANGE_INVALID' && isSize(detail)) reply.header('Range', `0-${Math.max(detail.size - 1, 0)}`);
+  const body = {
+    errors: [{ code: ociCode[code] ?? code, message, ...(detail === undefined ? {} : { detail }) }],
+  };
+  return reply
+    .code(httpStatus)
+    .type('application/json')
+    .send(request.method === 'HEAD' ? undefined : body);
+}
+
+function isClientError(err: unknown): boolean {
+  const statusCode = (err as { statusCode?: number } | null)?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
+function isSize(v: unknown): v is { size: number } {
+  return typeof v === 'object' && v !== null && typeof (v as { size?: unknown }).size === 'number';
+}

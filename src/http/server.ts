@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Histogram, Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import { healthPlugin, type HealthCheck } from './health.js';
+import { metricsPlugin, surfaceOf } from './metrics.js';
+import type { RegistryDeps } from './registry/deps.js';
+import { registryPlugin } from './registry/index.js';
+
+export interface HttpDeps {
+  logger: Logger;
+  trustProxy: boolean;
+  registry: RegistryDeps;
+  health: HealthCheck[];
+  metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
+}
+
+/** Mounts each surface as its own encapsulated plugin, with its own parsers and error renderer. */
+export function buildServer(deps: HttpDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: deps.trustProxy,
+    disableRequestLogging: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Uploads are long; a stalled client is cut by the socket timeout, not the request timeout.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    maxParamLength: 1000,
+    routerOptions: { ignoreDuplicateSlashes: false },
+  }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.requests.observe(
+      { method: req.method, surface: surfaceOf(req.url), status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  void app.register(registryPlugin, deps.registry);
+  void app.register(healthPlugin, deps.health);
+  void app.register(metricsPlugin, deps.metrics);
+  return app;
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { BerthConfigInput } from './config/schema.js';
+import { connect } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+
+interface CommonFlags {
+  config?: string;
+  data?: string;
+  port?: number;
+  host?: string;
+}
+
+function overridesOf(flags: CommonFlags): BerthConfigInput {
+  const o: BerthConfigInput = {};
+  if (flags.data) o.data = { dir: flags.data };
+  if (flags.port !== undefined || flags.host) {
+    o.server = {
+      ...(flags.port !== undefined ? { port: flags.port } : {}),
+      ...(flags.host ? { host: flags.host } : {}),
+    };
+  }
+  return o;
+}
+
+function portArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+const program = new Command()
+  .name('berth')
+  .description("Berth: a container registry with Harbor's API, in one process")
+  .version('0.1.0');
+
+program
+  .command('serve', { isDefault: true })
+  .description('serve the registry, API and UI (default command)')
+  .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
+  .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
+  .option('-p, --port <port>', 'port to listen on (default: 5000)', portArg)
+  .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
+  .action(async (flags: CommonFlags) => {
+    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const app = await buildApp(config);
+    const url = await app.listen();
+    app.logger.info(
+      { url, database: config.database.url.split(':')[0], storage: config.storage.driver },
+      'Berth is serving',
+    );
+    const stop = async (signal: string) => {
+      app.logger.info({ signal }, 'shutting down');
+      await app.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('-d, --data <dir>', 'data folder')
+  .action(async (flags: CommonFlags) => {
+    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const handle = connect({
+      url: config.database.url,
+      poolMax: 2,
+      acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
+    });
+    try {
+      const { applied } = await migrateToLatest(handle.db as never, handle.dialect);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    } finally {
+      await handle.close();
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`berth: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`berth: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

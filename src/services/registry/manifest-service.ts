@@ -1,0 +1,274 @@
+import { LRUCache } from 'lru-cache';
+import type { ChildLink } from '../../db/repos/artifacts.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ArtifactRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { digestOf, isDigestString, parseDigest } from '../../oci/digest.js';
+import { mediaTypes } from '../../oci/media-types.js';
+import { parseManifest } from '../../oci/manifest.js';
+import { assertTag } from '../../oci/names.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import { layout } from '../../storage/layout.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+import type { Namespaces } from './namespaces.js';
+import type { PullRecorder } from './pull-recorder.js';
+
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface PushedManifest {
+  digest: string;
+  subject: string | null;
+}
+
+/** Manifest push/pull/delete, tags, referrers and the catalog. */
+export class ManifestService {
+  /** Manifest bytes by digest: content-addressed, so safe to cache on every node. */
+  private readonly bytes = new LRUCache<string, Buffer>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (b) => b.length || 1,
+  });
+
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      storage: StorageDriver;
+      namespaces: Namespaces;
+      events: EventBus;
+      pulls: PullRecorder;
+      clock: Clock;
+    },
+  ) {}
+
+  async put(
+    _ctx: RequestContext,
+    repository: string,
+    reference: string,
+    body: Buffer,
+    contentType: string | undefined,
+  ): Promise<PushedManifest> {
+    const byDigest = isDigestString(reference);
+    const algorithm = byDigest ? parseDigest(reference).algorithm : 'sha256';
+    if (!byDigest) assertTag(reference);
+    const manifest = parseManifest(body, contentType);
+    const digest = digestOf(body, algorithm);
+    if (byDigest && digest !== reference) {
+      throw new AppError('DIGEST_INVALID', `manifest digest ${digest} does not match reference ${reference}`);
+    }
+    const project = await this.deps.namespaces.projectForPush(repository);
+    const missingBlobs = await this.deps.store.blobs.missingInProject(
+      project.id,
+      manifest.blobs.map((b) => b.digest),
+    );
+    if (missingBlobs.length > 0) {
+      throw new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${missingBlobs[0]}`, {
+        digest: missingBlobs[0],
+      });
+    }
+    // Bytes first (atomic, by digest); the rows that make them visible are written in one transaction.
+    await this.deps.storage.putContent(layout.blob(digest), body);
+    this.bytes.set(digest, body);
+    const now = this.deps.clock.now().toISOString();
+    const artifact = await this.deps.store.transaction(async (tx) => {
+      const repo = await tx.repositories.ensure(project.id, repository, now);
+      let children: ChildLink[] = [];
+      let childSize = 0;
+      if (manifest.manifests.length > 0) {
+        const wanted = manifest.manifests.map((m) => m.digest);
+        const missing = await tx.artifacts.missing(repo.id, wanted);
+        if (missing.length > 0) {
+          throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${missing[0]}`, {
+            digest: missing[0],
+          });
+        }
+        children = await Promise.all(
+          manifest.manifests.map(async (m) => {
+            const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
+            childSize += child.size;
+            return {
+              childId: child.id,
+              childDigest: m.digest,
+              platform: m.platform ? JSON.stringify(m.platform) : null,
+            };
+          }),
+        );
+      }
+      await tx.blobs.link(project.id, digest, body.length, now);
+      const row = await tx.artifacts.ensure(
+        {
+          repository_id: repo.id,
+          digest,
+          media_type: manifest.mediaType,
+          artifact_type: manifest.artifactType,
+          manifest_size: body.length,
+          size: body.length + childSize + manifest.blobs.reduce((n, b) => n + b.size, 0),
+          subject_digest: manifest.subject?.digest ?? null,
+          config_digest: manifest.config?.digest ?? null,
+          annotations: Object.keys(manifest.annotations).length ? JSON.stringify(manifest.annotations) : null,
+          push_time: now,
+          pull_time: null,
+        },
+        [digest, ...manifest.blobs.map((b) => b.digest)],
+        children,
+      );
+      if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
+      await tx.repositories.touch(repo.id, now);
+      return row;
+    });
+    this.deps.events.emit('ArtifactPushed', {
+      repository,
+      digest,
+      tag: byDigest ? null : reference,
+      mediaType: artifact.media_type,
+    });
+    return { digest, subject: manifest.subject?.digest ?? null };
+  }
+
+  /** Resolves a tag or digest; by tag, `accept` (when given) must include the manifest's media type. */
+  async head(
+    _ctx: RequestContext,
+    repository: string,
+    reference: string,
+    accept?: string[],
+  ): Promise<ManifestInfo> {
+    const { artifact } = await this.resolve(repository, reference, accept);
+    return { digest: artifact.digest, mediaType: artifact.media_type, size: artifact.manifest_size };
+  }
+
+  async get(
+    ctx: RequestContext,
+    repository: string,
+    reference: string,
+    accept?: string[],
+  ): Promise<ManifestInfo & { body: Buffer }> {
+    const { artifact, repositoryId } = await this.resolve(repository, reference, accept);
+    let body = this.bytes.get(artifact.digest);
+    if (!body) {
+      body = await this.deps.storage.getContent(layout.blob(artifact.digest)).catch((err: unknown) => {
+        ctx.log.error(
+          { err, digest: artifact.digest },
+          'manifest recorded in the database is missing from storage',
+        );
+        throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+      });
+      this.bytes.set(artifact.digest, body);
+    }
+    this.deps.pulls.record(repositoryId, artifact.id);
+    this.deps.events.emit('ArtifactPulled', {
+      repository,
+      digest: artifact.digest,
+      tag: isDigestString(reference) ? null : reference,
+    });
+    return { digest: artifact.digest, mediaType: artifact.media_type, size: artifact.manifest_size, body };
+  }
+
+  /** By tag: removes the tag. By digest: removes the artifact and its tags (refused while an index lists it). */
+  async delete(_ctx: RequestContext, repository: string, reference: string): Promise<void> {
+    const repo = await this.deps.namespaces.repository(repository);
+    if (!isDigestString(reference)) {
+      assertTag(reference);
+      if (!(await this.deps.store.tags.delete(repo.id, reference))) {
+        throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+      }
+      this.deps.events.emit('TagDeleted', { repository, tag: reference });
+      return;
+    }
+    parseDigest(reference);
+    const artifact = await this.deps.store.artifacts.findByDigest(repo.id, reference);
+    if (!artifact) throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+    const parents = await this.deps.store.artifacts.parents(artifact.id);
+    if (parents.length > 0) {
+      throw new AppError(
+        'DENIED',
+        `manifest ${reference} is referenced by index ${parents[0]}; delete the index first`,
+      );
+    }
+    await this.deps.store.artifacts.delete(artifact.id);
+    this.deps.events.emit('ArtifactDeleted', { repository, digest: reference });
+  }
+
+  async listTags(
+    _ctx: RequestContext,
+    repository: string,
+    n: number,
+    last?: string,
+  ): Promise<{ name: string; tags: string[]; more: boolean }> {
+    const repo = await this.deps.namespaces.repository(repository);
+    const tags = await this.deps.store.tags.listNames(repo.id, last, n + 1);
+    return { name: repository, tags: tags.slice(0, n), more: tags.length > n };
+  }
+
+  async catalog(
+    _ctx: RequestContext,
+    n: number,
+    last?: string,
+  ): Promise<{ repositories: string[]; more: boolean }> {
+    const names = await this.deps.store.repositories.listNames(last, n + 1);
+    return { repositories: names.slice(0, n), more: names.length > n };
+  }
+
+  /** The OCI index of manifests whose subject is `digest`, optionally filtered by artifact type. */
+  async referrers(
+    _ctx: RequestContext,
+    repository: string,
+    digest: string,
+    artifactType?: string,
+  ): Promise<{ index: object; filtered: boolean }> {
+    parseDigest(digest);
+    const repo = await this.deps.namespaces.repository(repository);
+    const rows = await this.deps.store.artifacts.referrers(repo.id, digest, artifactType);
+    return {
+      index: {
+        schemaVersion: 2,
+        mediaType: mediaTypes.ociIndex,
+        manifests: rows.map((r) => ({
+          mediaType: r.media_type,
+          digest: r.digest,
+          size: r.manifest_size,
+          ...(r.artifact_type ? { artifactType: r.artifact_type } : {}),
+          ...(r.annotations ? { annotations: JSON.parse(r.annotations) as Record<string, string> } : {}),
+        })),
+      },
+      filtered: artifactType !== undefined,
+    };
+  }
+
+  private async resolve(
+    repository: string,
+    reference: string,
+    accept: string[] | undefined,
+  ): Promise<{ artifact: ArtifactRow; repositoryId: number }> {
+    const repo = await this.deps.namespaces.repository(repository).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'NAME_UNKNOWN') {
+        throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+      }
+      throw err;
+    });
+    const byDigest = isDigestString(reference);
+    if (byDigest) parseDigest(reference);
+    else assertTag(reference);
+    const artifact = byDigest
+      ? await this.deps.store.artifacts.findByDigest(repo.id, reference)
+      : await this.deps.store.artifacts.findByTag(repo.id, reference);
+    if (!artifact) throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+    if (!byDigest && accept && !acceptable(artifact.media_type, accept)) {
+      throw new AppError(
+        'MANIFEST_UNKNOWN',
+        `manifest ${reference} is ${artifact.media_type}, which the client's Accept header does not list`,
+      );
+    }
+    return { artifact, repositoryId: repo.id };
+  }
+}
+
+function acceptable(mediaType: string, accept: string[]): boolean {
+  if (accept.length === 0) return true;
+  return accept.some(
+    (a) => a === mediaType || a === '*/*' || a === 'application/*' || a === 'application/json',
+  );
+}

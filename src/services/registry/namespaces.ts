@@ -1,0 +1,33 @@
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow, RepositoryRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { assertRepositoryName, splitRepositoryName } from '../../oci/names.js';
+
+/** Resolves a repository name to its project (the first path segment) and repository rows. */
+export class Namespaces {
+  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+
+  /** The project a push goes to. For now a push creates a missing project. */
+  async projectForPush(repository: string): Promise<ProjectRow> {
+    assertRepositoryName(repository);
+    const { project } = splitRepositoryName(repository);
+    return this.deps.store.projects.ensure(project, this.deps.clock.now().toISOString());
+  }
+
+  /** The project of a repository name, or NAME_UNKNOWN. */
+  async project(repository: string): Promise<ProjectRow> {
+    assertRepositoryName(repository);
+    const row = await this.deps.store.projects.findByName(splitRepositoryName(repository).project);
+    if (!row) throw new AppError('NAME_UNKNOWN', `repository name not known to registry: ${repository}`);
+    return row;
+  }
+
+  /** The repository row, or NAME_UNKNOWN. */
+  async repository(repository: string): Promise<RepositoryRow> {
+    assertRepositoryName(repository);
+    const row = await this.deps.store.repositories.findByName(repository);
+    if (!row) throw new AppError('NAME_UNKNOWN', `repository name not known to registry: ${repository}`);
+    return row;
+  }
+}

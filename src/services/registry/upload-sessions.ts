@@ -1,0 +1,297 @@
+import { randomUUID, type Hash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
+import type { MetaStore } from '../../db/store.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { createDigester, parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
+import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
+import { layout } from '../../storage/layout.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+import type { Namespaces } from './namespaces.js';
+
+export interface UploadState {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+export interface ContentRange {
+  start: number;
+  end: number;
+}
+
+export type MountResult =
+  { mounted: true; digest: string; size: number } | { mounted: false; upload: UploadState };
+
+interface HashState {
+  hash: Hash;
+  size: number;
+}
+
+const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Blob upload sessions. Bytes go to `uploads/<id>/data` by appending; the session's size is what storage
+ * holds (so a crash mid-chunk or another node's write is always seen as it is). The running sha256 is
+ * kept in memory as an optimisation; when it is missing (restart, another node, failed chunk) the digest
+ * is recomputed from storage at completion.
+ */
+export class UploadSessions {
+  private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      storage: StorageDriver;
+      namespaces: Namespaces;
+      events: EventBus;
+      clock: Clock;
+    },
+  ) {}
+
+  async start(_ctx: RequestContext, repository: string): Promise<UploadState> {
+    const project = await this.deps.namespaces.projectForPush(repository);
+    const now = this.now();
+    const id = randomUUID();
+    await this.deps.store.uploads.create({
+      id,
+      repository_name: repository,
+      project_id: project.id,
+      size: 0,
+      creation_time: now,
+      update_time: now,
+    });
+    this.hashes.set(id, { hash: createDigester('sha256'), size: 0 });
+    return { id, size: 0 };
+  }
+
+  async status(_ctx: RequestContext, repository: string, id: string): Promise<UploadState> {
+    await this.session(repository, id);
+    return { id, size: await this.storedSize(id) };
+  }
+
+  /** Appends a chunk. With `range`, its start must equal the bytes received so far (else RANGE_INVALID). */
+  async append(
+    ctx: RequestContext,
+    repository: string,
+    id: string,
+    body: Readable,
+    range?: ContentRange,
+    contentLength?: number,
+  ): Promise<UploadState> {
+    await this.session(repository, id);
+    return this.exclusive(id, () => this.appendLocked(ctx, id, body, range, contentLength));
+  }
+
+  /** Completes the upload: optional last chunk, digest check, then the blob becomes visible atomically. */
+  async finish(
+    ctx: RequestContext,
+    repository: string,
+    id: string,
+    digest: string,
+    body?: Readable,
+    contentLength?: number,
+  ): Promise<{ digest: string; size: number }> {
+    const expected = parseDigest(digest);
+    const row = await this.session(repository, id);
+    return this.exclusive(id, async () => {
+      if (body) await this.appendLocked(ctx, id, body, undefined, contentLength);
+      const size = await this.storedSize(id);
+      const actual = await this.computeDigest(id, size, expected.algorithm);
+      if (actual !== expected.value) {
+        await this.discard(id);
+        throw new AppError(
+          'DIGEST_INVALID',
+          `provided digest ${digest} does not match uploaded content (${actual})`,
+          {
+            expected: digest,
+            actual,
+          },
+        );
+      }
+      if (size > 0 || (await this.exists(id))) {
+        await this.deps.storage.move(layout.upload(id), layout.blob(digest));
+      } else {
+        await this.deps.storage.putContent(layout.blob(digest), Buffer.alloc(0));
+      }
+      await this.deps.store.transaction(async (tx) => {
+        await tx.blobs.link(row.project_id, digest, size, this.now());
+        await tx.uploads.delete(id);
+      });
+      await this.discard(id);
+      this.deps.events.emit('BlobUploaded', { repository, digest, size });
+      return { digest, size };
+    });
+  }
+
+  /** A whole blob in one request (POST ?digest=). */
+  async putMonolithic(
+    ctx: RequestContext,
+    repository: string,
+    digest: string,
+    body: Readable,
+    contentLength?: number,
+  ): Promise<{ digest: string; size: number }> {
+    parseDigest(digest);
+    const { id } = await this.start(ctx, repository);
+    try {
+      return await this.finish(ctx, repository, id, digest, body, contentLength);
+    } finally {
+      await this.discard(id);
+    }
+  }
+
+  /** Cross-repository mount: links the blob when `from` holds it, else opens a normal session. */
+  async mount(
+    ctx: RequestContext,
+    repository: string,
+    digest: string,
+    from: string | undefined,
+  ): Promise<MountResult> {
+    parseDigest(digest);
+    const project = await this.deps.namespaces.projectForPush(repository);
+    if (from) {
+      const source = await this.deps.namespaces.project(from).catch(() => undefined);
+      const size = source ? await this.deps.store.blobs.sizeInProject(source.id, digest) : undefined;
+      if (size !== undefined) {
+        await this.deps.store.blobs.link(project.id, digest, size, this.now());
+        return { mounted: true, digest, size };
+      }
+    }
+    return { mounted: false, upload: await this.start(ctx, repository) };
+  }
+
+  async cancel(_ctx: RequestContext, repository: string, id: string): Promise<void> {
+    await this.session(repository, id);
+    await this.discard(id);
+  }
+
+  private async appendLocked(
+    ctx: RequestContext,
+    id: string,
+    body: Readable,
+    range: ContentRange | undefined,
+    contentLength: number | undefined,
+  ): Promise<UploadState> {
+    const size = await this.storedSize(id);
+    if (range) {
+      if (range.start !== size || range.end < range.start) {
+        throw new AppError(
+          'RANGE_INVALID',
+          `chunk starts at ${range.start} but the upload holds ${size} bytes`,
+          {
+            size,
+          },
+        );
+      }
+      const length = range.end - range.start + 1;
+      if (contentLength !== undefined && contentLength !== length) {
+        throw new AppError(
+          'SIZE_INVALID',
+          `Content-Range length ${length} differs from Content-Length ${contentLength}`,
+        );
+      }
+    }
+    let state = this.hashes.get(id);
+    if (state && state.size !== size) {
+      this.hashes.delete(id);
+      state = undefined;
+    }
+    const hashing = state ?? null;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hashing?.hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    let written: number;
+    try {
+      [, written] = await Promise.all([
+        ctx.signal ? pipeline(body, counter, { signal: ctx.signal }) : pipeline(body, counter),
+        this.deps.storage.write(layout.upload(id), counter, { append: true }),
+      ]);
+    } catch (err) {
+      // Storage holds what it holds; the in-memory hash may have seen bytes that did not land.
+      this.hashes.delete(id);
+      counter.destroy();
+      throw err instanceof AppError
+        ? err
+        : new AppError('BLOB_UPLOAD_INVALID', `upload interrupted: ${(err as Error).message}`);
+    }
+    const newSize = size + written;
+    if (range && newSize !== range.end + 1) {
+      this.hashes.delete(id);
+      throw new AppError('SIZE_INVALID', `chunk ended at ${newSize - 1}, expected ${range.end}`);
+    }
+    if (contentLength !== undefined && written !== contentLength) {
+      this.hashes.delete(id);
+      throw new AppError('SIZE_INVALID', `received ${written} bytes, Content-Length said ${contentLength}`);
+    }
+    if (hashing) hashing.size = newSize;
+    await this.deps.store.uploads.setSize(id, newSize, this.now());
+    return { id, size: newSize };
+  }
+
+  private async computeDigest(id: string, size: number, algorithm: DigestAlgorithm): Promise<string> {
+    const state = this.hashes.get(id);
+    if (state && state.size === size && algorithm === 'sha256')
+      return `sha256:${state.hash.copy().digest('hex')}`;
+    const hash = createDigester(algorithm);
+    if (size > 0) {
+      for await (const chunk of await this.deps.storage.read(layout.upload(id))) hash.update(chunk as Buffer);
+    }
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+
+  private async session(repository: string, id: string) {
+    const row = uuidRe.test(id) ? await this.deps.store.uploads.find(id) : undefined;
+    if (!row || row.repository_name !== repository) {
+      throw new AppError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${id.slice(0, 64)}`);
+    }
+    return row;
+  }
+
+  private async storedSize(id: string): Promise<number> {
+    try {
+      return (await this.deps.storage.stat(layout.upload(id))).size;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return 0;
+      throw err;
+    }
+  }
+
+  private async exists(id: string): Promise<boolean> {
+    return this.deps.storage.stat(layout.upload(id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Forgets a session and its bytes. */
+  private async discard(id: string): Promise<void> {
+    this.hashes.delete(id);
+    await this.deps.store.uploads.delete(id);
+    await this.deps.storage.delete(layout.uploadDir(id)).catch((err: unknown) => {
+      if (!(err instanceof PathNotFoundError)) throw err;
+    });
+  }
+
+  /** One request at a time per session in this process; a concurrent one is told to retry from the new offset. */
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) throw new AppError('RANGE_INVALID', 'another request is writing to this upload');
+    this.busy.add(id);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}

@@ -1,0 +1,138 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import {
+  assertSafePath,
+  PathNotFoundError,
+  type ByteRange,
+  type FileInfo,
+  type StorageDriver,
+  type WriteOptions,
+} from './driver.js';
+
+export const filesystemOptions = z.object({ root: z.string().min(1) }).strict();
+export type FilesystemOptions = z.infer<typeof filesystemOptions>;
+
+/** Local-disk driver: fsync before rename for atomic writes; append for upload sessions. */
+export class FilesystemDriver implements StorageDriver {
+  readonly name = 'filesystem';
+  private readonly root: string;
+
+  constructor(options: FilesystemOptions) {
+    this.root = resolve(options.root);
+  }
+
+  private full(path: string): string {
+    assertSafePath(path);
+    const full = join(this.root, ...path.split('/'));
+    if (!full.startsWith(this.root + sep)) throw new PathNotFoundError(path);
+    return full;
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    try {
+      const st = await fs.stat(this.full(path));
+      return { size: st.size, modified: st.mtime, isDirectory: st.isDirectory() };
+    } catch (err) {
+      throw mapError(err, path);
+    }
+  }
+
+  async read(path: string, range?: ByteRange): Promise<Readable> {
+    const full = this.full(path);
+    // Open first so a missing file is an error here, not an 'error' event on a stream already sent.
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(full, 'r');
+    } catch (err) {
+      throw mapError(err, path);
+    }
+    return createReadStream('', {
+      fd: handle.fd,
+      start: range?.start,
+      end: range?.end,
+      highWaterMark: 256 * 1024,
+    }).on('close', () => void handle.close().catch(() => undefined));
+  }
+
+  async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
+    const full = this.full(path);
+    await fs.mkdir(dirname(full), { recursive: true });
+    const target = options.append ? full : `${full}.tmp-${randomUUID()}`;
+    const out = createWriteStream(target, { flags: options.append ? 'a' : 'wx', flush: true });
+    try {
+      await pipeline(source, out);
+      if (!options.append) await fs.rename(target, full);
+      return out.bytesWritten;
+    } catch (err) {
+      if (!options.append) await fs.rm(target, { force: true });
+      throw err;
+    }
+  }
+
+  async putContent(path: string, data: Buffer): Promise<void> {
+    const full = this.full(path);
+    await fs.mkdir(dirname(full), { recursive: true });
+    const tmp = `${full}.tmp-${randomUUID()}`;
+    const handle = await fs.open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.rename(tmp, full);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    try {
+      return await fs.readFile(this.full(path));
+    } catch (err) {
+      throw mapError(err, path);
+    }
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const src = this.full(from);
+    const dst = this.full(to);
+    await fs.mkdir(dirname(dst), { recursive: true });
+    try {
+      await fs.rename(src, dst);
+    } catch (err) {
+      throw mapError(err, from);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const full = this.full(path);
+    try {
+      await fs.lstat(full);
+    } catch (err) {
+      throw mapError(err, path);
+    }
+    await fs.rm(full, { recursive: true, force: true });
+  }
+
+  async list(path: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.full(path))).filter((n) => !n.includes('.tmp-'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}
+
+function mapError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' ? new PathNotFoundError(path) : err;
+}

@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+import type { Histogram } from 'prom-client';
+import { assertSafePath, type ByteRange, type StorageDriver, type WriteOptions } from './driver.js';
+
+/**
+ * Wraps any driver: every path is checked before the driver sees it, and every call is timed into the
+ * `berth_storage_operation_seconds` histogram labelled by driver and operation.
+ */
+export class InstrumentedDriver implements StorageDriver {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: StorageDriver,
+    private readonly histogram: Histogram<'driver' | 'operation'>,
+  ) {
+    this.name = inner.name;
+  }
+
+  private async timed<T>(operation: string, paths: string[], fn: () => Promise<T>): Promise<T> {
+    for (const p of paths) assertSafePath(p);
+    const end = this.histogram.startTimer({ driver: this.name, operation });
+    try {
+      return await fn();
+    } finally {
+      end();
+    }
+  }
+
+  stat(path: string) {
+    return this.timed('stat', [path], () => this.inner.stat(path));
+  }
+  read(path: string, range?: ByteRange): Promise<Readable> {
+    return this.timed('read', [path], () => this.inner.read(path, range));
+  }
+  write(path: string, source: Readable, options?: WriteOptions) {
+    return this.timed('write', [path], () => this.inner.write(path, source, options));
+  }
+  putContent(path: string, data: Buffer) {
+    return this.timed('put_content', [path], () => this.inner.putContent(path, data));
+  }
+  getContent(path: string) {
+    return this.timed('get_content', [path], () => this.inner.getContent(path));
+  }
+  move(from: string, to: string) {
+    return this.timed('move', [from, to], () => this.inner.move(from, to));
+  }
+  delete(path: string) {
+    return this.timed('delete', [path], () => this.inner.delete(path));
+  }
+  list(path: string) {
+    return this.timed('list', [path], () => this.inner.list(path));
+  }
+}

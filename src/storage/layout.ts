@@ -1,0 +1,22 @@
+import { parseDigest } from '../oci/digest.js';
+
+/**
+ * Every storage path Berth uses is built here. The tree under a driver's root:
+ *
+ *   blobs/<algorithm>/<first two hex>/<hex>/data    content-addressed bytes: layers, configs, manifests
+ *   uploads/<uuid>/data                             an upload session's bytes so far
+ *
+ * Blobs are written once (atomically) and never modified; only garbage collection deletes them.
+ */
+export const layout = {
+  blob(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return `blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
+  },
+  uploadDir(id: string): string {
+    return `uploads/${id}`;
+  },
+  upload(id: string): string {
+    return `uploads/${id}/data`;
+  },
+};

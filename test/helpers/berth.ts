@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type BerthApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { BerthConfigInput } from '../../src/config/schema.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createDatabase } from './postgres.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export interface RunningBerth {
+  app: BerthApp;
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** host:port, for docker-style references. */
+  host: string;
+  dataDir: string;
+  backend: Backend;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  backend?: Backend;
+  /** Reuse a data dir (and database) to simulate a restart. */
+  dataDir?: string;
+  databaseUrl?: string;
+  overrides?: BerthConfigInput;
+}
+
+/**
+ * Backends to run a suite on: SQLite always; PostgreSQL when the test runner started a server
+ * (BERTH_TEST_PG_URL). CI requires PostgreSQL.
+ */
+export function backends(): Backend[] {
+  if (process.env.BERTH_TEST_PG_URL) return ['sqlite', 'postgres'];
+  if (process.env.BERTH_REQUIRE_ALL === '1')
+    throw new Error('BERTH_TEST_PG_URL is not set but BERTH_REQUIRE_ALL=1');
+  return ['sqlite'];
+}
+
+/** Starts a real Berth on 127.0.0.1 and an ephemeral port, with its own temp data dir and database. */
+export async function startBerth(options: StartOptions = {}): Promise<RunningBerth> {
+  const backend = options.backend ?? 'sqlite';
+  const ownDir = !options.dataDir;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
+  let databaseUrl = options.databaseUrl;
+  if (!databaseUrl && backend === 'postgres') {
+    const admin = process.env.BERTH_TEST_PG_URL;
+    if (!admin) throw new Error('BERTH_TEST_PG_URL is not set');
+    databaseUrl = await createDatabase(admin);
+  }
+  const config = loadConfig({
+    env: {},
+    file: undefined,
+    overrides: {
+      server: { host: '127.0.0.1', port: 0 },
+      data: { dir: dataDir },
+      ...(databaseUrl ? { database: { url: databaseUrl } } : {}),
+      ...options.overrides,
+    },
+  });
+  const logger = createLogger(process.env.BERTH_TEST_LOG ?? 'silent');
+  const app = await buildApp(config, { logger });
+  const url = (await app.listen()).replace('localhost', '127.0.0.1');
+  return {
+    app,
+    url,
+    host: new URL(url).host,
+    dataDir,
+    backend,
+    databaseUrl: config.database.url,
+    async close() {
+      await app.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
