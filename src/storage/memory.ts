@@ -51,6 +51,7 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async move(from: string, to: string): Promise<void> {
+    assertSafePath(from);
     assertSafePath(to);
     const file = this.files.get(from);
     if (!file) throw new PathNotFoundError(from);

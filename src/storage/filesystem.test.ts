@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import { runDriverConformance } from './driver.conformance.js';
+import { InvalidPathError } from './driver.js';
+import { FilesystemDriver } from './filesystem.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-fs-driver-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+runDriverConformance('filesystem', () => new FilesystemDriver({ root: join(tempDir(), 'root') }));
+
+describe('filesystem driver', () => {
+  test('a failed write leaves no temporary file behind', async () => {
+    const root = tempDir();
+    const d = new FilesystemDriver({ root });
+    await d.putContent('dir/existing', Buffer.from('x'));
+    const source = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(100_000, 1);
+        throw new Error('client went away');
+      })(),
+    );
+    await assert.rejects(d.write('dir/file', source), /client went away/);
+    assert.deepEqual(await fs.readdir(join(root, 'dir')), ['existing']);
+  });
+
+  test('a successful write leaves only the target file', async () => {
+    const root = tempDir();
+    const d = new FilesystemDriver({ root });
+    await d.write('dir/file', Readable.from([Buffer.from('abc')]));
+    await d.putContent('dir/small', Buffer.from('abc'));
+    assert.deepEqual((await fs.readdir(join(root, 'dir'))).sort(), ['file', 'small']);
+  });
+
+  test('no path reaches outside the root', async () => {
+    const base = tempDir();
+    const root = join(base, 'root');
+    const d = new FilesystemDriver({ root });
+    await fs.writeFile(join(base, 'secret'), 'outside');
+    for (const p of ['../secret', 'a/../../secret', '../root-sibling/file', '/etc/passwd', '..']) {
+      await assert.rejects(d.getContent(p), InvalidPathError, p);
+      await assert.rejects(d.putContent(p, Buffer.from('x')), InvalidPathError, p);
+      await assert.rejects(d.delete(p), InvalidPathError, p);
+    }
+    assert.equal(await fs.readFile(join(base, 'secret'), 'utf8'), 'outside');
+    assert.deepEqual((await fs.readdir(base)).sort(), ['secret']);
+  });
+
+  test('names that merely start with dots stay inside the root', async () => {
+    const root = tempDir();
+    const d = new FilesystemDriver({ root });
+    await d.putContent('..a/...', Buffer.from('dots'));
+    assert.equal(await fs.readFile(join(root, '..a', '...'), 'utf8'), 'dots');
+    assert.equal((await d.getContent('..a/...')).toString(), 'dots');
+  });
+
+  test('bytes persist for a new driver over the same root', async () => {
+    const root = tempDir();
+    await new FilesystemDriver({ root }).write('up/data', Readable.from([Buffer.from('ab')]), {
+      append: true,
+    });
+    const again = new FilesystemDriver({ root });
+    await again.write('up/data', Readable.from([Buffer.from('cd')]), { append: true });
+    assert.equal((await again.getContent('up/data')).toString(), 'abcd');
+  });
+});
