@@ -18,6 +18,12 @@ export interface LoadOptions {
   overrides?: BerthConfigInput;
 }
 
+/**
+ * `storage` is a union keyed by `driver`, so its default must be a layer of its own: setting only
+ * `storage.filesystem.root` (YAML or BERTH_STORAGE_FILESYSTEM_ROOT) keeps the filesystem driver.
+ */
+const storageDefault = { storage: { driver: 'filesystem' } };
+
 /** defaults < berth.yaml < BERTH_* env < overrides. Throws ConfigError naming the bad key. */
 export function loadConfig(options: LoadOptions = {}): BerthConfig {
   const env = options.env ?? process.env;
@@ -30,7 +36,8 @@ export function loadConfig(options: LoadOptions = {}): BerthConfig {
       throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
     }
   }
-  const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {});
+  const layers = [storageDefault, fromFile, fromEnv(env), options.overrides ?? {}];
+  const merged = layers.reduce((base, over) => deepMerge(base, over));
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
