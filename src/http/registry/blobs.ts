@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.js';
 import type { ByteRange } from '../../storage/driver.js';
 import { contextOf } from '../context.js';
 import type { RegistryDeps } from './deps.js';
@@ -30,7 +31,15 @@ export async function getBlob(
   name: string,
   digest: string,
 ) {
-  const blob = await deps.blobs.open(contextOf(req), name, digest, parseRange(req.headers.range));
+  const range = parseRange(req.headers.range);
+  const blob = await deps.blobs.open(contextOf(req), name, digest, range).catch((err: unknown) => {
+    // RFC 9110 §15.5.17: a 416 tells the client the current length so it can ask again.
+    if (err instanceof AppError && err.code === 'RANGE_INVALID') {
+      const { size } = (err.detail ?? {}) as { size?: number };
+      if (size !== undefined) reply.header('content-range', `bytes */${size}`);
+    }
+    throw err;
+  });
   reply.headers({
     'content-type': 'application/octet-stream',
     'docker-content-digest': blob.digest,

@@ -155,8 +155,10 @@ export class UploadSessions {
     parseDigest(digest);
     const project = await this.deps.namespaces.projectForPush(repository);
     if (from) {
-      const source = await this.deps.namespaces.project(from).catch(() => undefined);
-      const size = source ? await this.deps.store.blobs.sizeInProject(source.id, digest) : undefined;
+      // Blobs are linked per project, so the source repository itself must exist: naming a missing
+      // repository of another project must not reach that project's blobs. A fallback upload is always safe.
+      const source = await this.deps.namespaces.repository(from).catch(() => undefined);
+      const size = source ? await this.deps.store.blobs.sizeInProject(source.project_id, digest) : undefined;
       if (size !== undefined) {
         await this.deps.store.blobs.link(project.id, digest, size, this.now());
         return { mounted: true, digest, size };
