@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './connect.js';
-import { migrations } from './migrations/index.js';
+import { migrations, type MigrationList } from './migrations/index.js';
 
 export interface MigrateResult {
   applied: string[];
@@ -13,11 +13,19 @@ const lockKey = 0x62657274; // 'bert': serialises migrations across nodes on Pos
  * row, so a failed upgrade leaves the database as the last good migration left it; the error names the
  * migration that failed. (Kysely's Migrator runs SQLite DDL outside transactions, hence our own loop.)
  */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<MigrateResult> {
-  await sql`create table if not exists berth_migration (name varchar(255) primary key, applied_at varchar(32) not null)`.execute(
-    db,
-  );
-  const all = migrations(dialect);
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  /** Berth's own migrations unless given (tests pass a list with a failing step). */
+  all: MigrationList = migrations(dialect),
+): Promise<MigrateResult> {
+  // Under the lock too: PostgreSQL's `create table if not exists` fails when two nodes race on it.
+  await db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${lockKey})`.execute(trx);
+    await sql`create table if not exists berth_migration (name varchar(255) primary key, applied_at varchar(32) not null)`.execute(
+      trx,
+    );
+  });
   const applied: string[] = [];
   for (const name of Object.keys(all).sort()) {
     try {

@@ -17,7 +17,10 @@ const steps: Record<string, Step> = {
   '0001_create_registry': m0001,
 };
 
-export function migrations(dialect: Dialect): Record<string, { up(db: Kysely<unknown>): Promise<void> }> {
+/** Migrations by name, bound to a dialect. */
+export type MigrationList = Record<string, { up(db: Kysely<unknown>): Promise<void> }>;
+
+export function migrations(dialect: Dialect): MigrationList {
   const ctx: MigrationContext = {
     dialect,
     id:

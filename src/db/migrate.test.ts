@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { sql, type Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { createTestDatabase, testDialects, type TestDatabase } from '../../test/helpers/databases.js';
+import type { Dialect } from './connect.js';
+import { migrateToLatest } from './migrate.js';
+import { migrations, type MigrationList } from './migrations/index.js';
+
+async function tableNames(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const q =
+    dialect === 'sqlite'
+      ? sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`
+      : sql<{
+          name: string;
+        }>`select table_name as name from information_schema.tables where table_schema = 'public'`;
+  return (await q.execute(db)).rows.map((r) => r.name).sort();
+}
+
+async function appliedNames(db: Kysely<unknown>): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from berth_migration order by name`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+const registryTables = [
+  'artifact',
+  'artifact_blob',
+  'artifact_reference',
+  'berth_migration',
+  'blob',
+  'project',
+  'project_blob',
+  'repository',
+  'tag',
+  'upload',
+];
+
+for (const dialect of testDialects()) {
+  describe(`migrateToLatest on ${dialect}`, () => {
+    let database: TestDatabase;
+    let db: Kysely<unknown>;
+    beforeEach(async () => {
+      database = await createTestDatabase(dialect);
+      db = database.open().db as unknown as Kysely<unknown>;
+    });
+    afterEach(() => database.close());
+
+    /** Berth's migrations followed by `extra`. */
+    const withExtra = (extra: MigrationList): MigrationList => ({ ...migrations(dialect), ...extra });
+
+    test('creates the registry tables on an empty database', async () => {
+      const { applied } = await migrateToLatest(db, dialect);
+      assert.deepEqual(applied, Object.keys(migrations(dialect)).sort());
+      assert.deepEqual(await tableNames(db, dialect), registryTables);
+    });
+
+    test('migrating twice is a no-op', async () => {
+      await migrateToLatest(db, dialect);
+      await sql`insert into project (name, public, creation_time, update_time) values ('p', 0, 't', 't')`.execute(
+        db,
+      );
+      const again = await migrateToLatest(db, dialect);
+      assert.deepEqual(again.applied, []);
+      assert.deepEqual(await tableNames(db, dialect), registryTables);
+      assert.deepEqual(await appliedNames(db), Object.keys(migrations(dialect)).sort());
+      const rows = await sql<{ name: string }>`select name from project`.execute(db);
+      assert.deepEqual(
+        rows.rows.map((r) => r.name),
+        ['p'],
+      );
+    });
+
+    test('a failing migration leaves the database as it was and the error names it', async () => {
+      await migrateToLatest(db, dialect);
+      await sql`insert into project (name, public, creation_time, update_time) values ('kept', 0, 't', 't')`.execute(
+        db,
+      );
+      const broken = withExtra({
+        '0900_add_widget': {
+          async up(trx) {
+            await trx.schema.createTable('widget').addColumn('id', 'integer').execute();
+            await trx.schema.alterTable('project').addColumn('colour', 'varchar(20)').execute();
+            await sql`update project set name = 'changed'`.execute(trx);
+            await sql`insert into no_such_table (x) values (1)`.execute(trx);
+          },
+        },
+      });
+      await assert.rejects(migrateToLatest(db, dialect, broken), (err: Error) => {
+        assert.match(err.message, /migration 0900_add_widget failed/);
+        assert.match(err.message, /no_such_table/);
+        return true;
+      });
+      assert.deepEqual(await tableNames(db, dialect), registryTables);
+      assert.deepEqual(await appliedNames(db), Object.keys(migrations(dialect)).sort());
+      const rows = await sql<Record<string, unknown>>`select * from project`.execute(db);
+      assert.deepEqual(
+        rows.rows.map((r) => r.name),
+        ['kept'],
+      );
+      assert.equal('colour' in rows.rows[0]!, false, 'the added column was rolled back');
+    });
+
+    test('migrations run in name order and stop at the first failure; a fixed release continues', async () => {
+      const order: string[] = [];
+      const step = (name: string, fail = false) => ({
+        async up(trx: Kysely<unknown>) {
+          order.push(name);
+          await trx.schema.createTable(`t_${name}`).addColumn('id', 'integer').execute();
+          if (fail) throw new Error(`boom in ${name}`);
+        },
+      });
+      const first = withExtra({ '0903_c': step('c'), '0901_a': step('a'), '0902_b': step('b', true) });
+      await assert.rejects(migrateToLatest(db, dialect, first), /migration 0902_b failed.*boom in b/);
+      assert.deepEqual(order, ['a', 'b']);
+      assert.ok((await tableNames(db, dialect)).includes('t_a'));
+      assert.ok(!(await tableNames(db, dialect)).includes('t_b'));
+
+      order.length = 0;
+      const fixed = withExtra({ '0903_c': step('c'), '0901_a': step('a'), '0902_b': step('b') });
+      const { applied } = await migrateToLatest(db, dialect, fixed);
+      assert.deepEqual(applied, ['0902_b', '0903_c']);
+      assert.deepEqual(order, ['b', 'c']);
+    });
+
+    if (dialect === 'postgres') {
+      test('nodes migrating at once apply each migration exactly once', async () => {
+        const others = [database.open(2), database.open(2), database.open(2)];
+        const runs = await Promise.all(
+          [db, ...others.map((h) => h.db as unknown as Kysely<unknown>)].map((h) =>
+            migrateToLatest(h, dialect),
+          ),
+        );
+        const applied = runs.flatMap((r) => r.applied).sort();
+        assert.deepEqual(applied, Object.keys(migrations(dialect)).sort());
+        assert.deepEqual(await tableNames(db, dialect), registryTables);
+      });
+    }
+  });
+}

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type DbHandle, type Dialect } from '../../src/db/connect.js';
+import { createDatabase } from './postgres.js';
+
+/**
+ * Dialects a repo or migration test runs on: SQLite always; PostgreSQL when the test runner started a
+ * server (BERTH_TEST_PG_URL). Under BERTH_REQUIRE_ALL=1 (CI) a missing server is a failure.
+ */
+export function testDialects(): Dialect[] {
+  if (process.env.BERTH_TEST_PG_URL) return ['sqlite', 'postgres'];
+  if (process.env.BERTH_REQUIRE_ALL === '1')
+    throw new Error('BERTH_TEST_PG_URL is not set but BERTH_REQUIRE_ALL=1');
+  return ['sqlite'];
+}
+
+export interface TestDatabase {
+  url: string;
+  /** Opens a connection (pool) to the database; several may be open at once. */
+  open(poolMax?: number): DbHandle;
+  /** Closes every handle opened here and removes the SQLite file. */
+  close(): Promise<void>;
+}
+
+/** A new, empty database: a temp SQLite file, or a fresh database on the test PostgreSQL server. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  let dir: string | undefined;
+  let url: string;
+  if (dialect === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'berth-db-'));
+    url = `sqlite:${join(dir, 'berth.db')}`;
+  } else {
+    const admin = process.env.BERTH_TEST_PG_URL;
+    if (!admin) throw new Error('BERTH_TEST_PG_URL is not set');
+    url = await createDatabase(admin);
+  }
+  const handles: DbHandle[] = [];
+  return {
+    url,
+    open(poolMax = 10) {
+      const handle = connect({ url, poolMax, acquireTimeoutMs: 5000 });
+      handles.push(handle);
+      return handle;
+    },
+    async close() {
+      await Promise.all(handles.map((h) => h.close()));
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
