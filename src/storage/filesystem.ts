@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -51,12 +51,10 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw mapError(err, path);
     }
-    return createReadStream('', {
-      fd: handle.fd,
-      start: range?.start,
-      end: range?.end,
-      highWaterMark: 256 * 1024,
-    }).on('close', () => void handle.close().catch(() => undefined));
+    // The stream owns the handle and closes it once (end, error or destroy). Passing the raw `fd` and
+    // closing the handle as well closed the descriptor twice, and the second close could hit a socket
+    // accepted in between, resetting a client's connection.
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
   async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
