@@ -12,7 +12,7 @@ export async function putManifest(
   name: string,
   ref: string,
 ) {
-  const body = await readCapped(req, maxManifestBytes);
+  const body = await readCapped(req, reply, maxManifestBytes);
   const pushed = await deps.manifests.put(contextOf(req), name, ref, body, req.headers['content-type']);
   reply.code(201).headers({
     location: `/v2/${name}/manifests/${pushed.digest}`,
@@ -69,23 +69,26 @@ function parseAccept(header: string | undefined): string[] | undefined {
     .filter((t) => t !== '');
 }
 
-/** Reads a request body into memory, refusing more than `max` bytes without reading them all. */
-async function readCapped(req: FastifyRequest, max: number): Promise<Buffer> {
+/**
+ * Reads a request body into memory, refusing more than `max` bytes without reading them all. The socket
+ * is left open so the 413 reaches the client; `Connection: close` ends it after the answer, and Node
+ * discards the unread rest of the body meanwhile.
+ */
+async function readCapped(req: FastifyRequest, reply: FastifyReply, max: number): Promise<Buffer> {
+  const tooLarge = (message: string) => {
+    reply.header('connection', 'close');
+    return new AppError('PAYLOAD_TOO_LARGE', message);
+  };
   const declared = contentLength(req);
   if (declared !== undefined && declared > max) {
-    throw new AppError(
-      'PAYLOAD_TOO_LARGE',
-      `manifest of ${declared} bytes exceeds the limit of ${max} bytes`,
-    );
+    throw tooLarge(`manifest of ${declared} bytes exceeds the limit of ${max} bytes`);
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req.raw) {
+  // destroyOnReturn: false, since destroying the request would reset the connection before the answer.
+  for await (const chunk of req.raw.iterator({ destroyOnReturn: false })) {
     total += (chunk as Buffer).length;
-    if (total > max) {
-      req.raw.destroy();
-      throw new AppError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${max} bytes`);
-    }
+    if (total > max) throw tooLarge(`manifest exceeds the limit of ${max} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, total);
