@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type DbHandle, type Dialect } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { MetaStore } from '../../src/db/store.js';
 import { createDatabase } from './postgres.js';
 
 /**
@@ -48,4 +50,14 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A migrated test database and the MetaStore over it. */
+export async function createTestStore(
+  dialect: Dialect,
+): Promise<{ store: MetaStore; database: TestDatabase }> {
+  const database = await createTestDatabase(dialect);
+  const handle = database.open();
+  await migrateToLatest(handle.db as never, dialect);
+  return { store: new MetaStore(handle.db), database };
 }
