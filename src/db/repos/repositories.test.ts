@@ -45,7 +45,9 @@ for (const dialect of testDialects()) {
       const paged: string[] = [];
       let last: string | undefined = 'cat/';
       for (;;) {
-        const page = (await store.repositories.listNames(last, 2)).filter((n) => n.startsWith('cat/'));
+        const page: string[] = (await store.repositories.listNames(last, 2)).filter((n) =>
+          n.startsWith('cat/'),
+        );
         paged.push(...page);
         if (page.length < 2) break;
         last = page.at(-1);
