@@ -1,10 +1,18 @@
 // Builds container images locally, as OCI image layouts (image-spec `image-layout.md`), so the e2e tests
 // need no network: by hand (random layers, config, manifest, index) or with umoci.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { run } from './exec.js';
 
 export const ociMediaTypes = {
@@ -192,14 +200,19 @@ export async function buildWithUmoci(
   if (!existsSync(join(layoutDir, 'oci-layout'))) await run('umoci', ['init', '--layout', layoutDir]);
   const image = `${layoutDir}:${tag}`;
   await run('umoci', ['new', '--image', image]);
-  const bundle = join(tempDir('bundle'), 'b');
-  await run('umoci', ['unpack', '--rootless', '--image', image, bundle]);
-  for (const [path, content] of Object.entries(files)) {
-    const full = join(bundle, 'rootfs', path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, content);
+  const bundleDir = tempDir('bundle');
+  const bundle = join(bundleDir, 'b');
+  try {
+    await run('umoci', ['unpack', '--rootless', '--image', image, bundle]);
+    for (const [path, content] of Object.entries(files)) {
+      const full = join(bundle, 'rootfs', path);
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileSync(full, content);
+    }
+    await run('umoci', ['repack', '--image', image, bundle]);
+  } finally {
+    rmSync(bundleDir, { recursive: true, force: true });
   }
-  await run('umoci', ['repack', '--image', image, bundle]);
   await run('umoci', ['config', '--image', image, ...cmd.flatMap((c) => ['--config.cmd', c])]);
   return new OciLayout(layoutDir).image(tag);
 }
@@ -238,4 +251,37 @@ function tarHeader(path: string, size: number, mode: number): Buffer {
   const sum = h.reduce((acc, byte) => acc + byte, 0);
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
   return h;
+}
+
+export interface TarEntry {
+  path: string;
+  /** ustar type flag: '0' file, '5' directory, '2' symlink, ... */
+  type: string;
+  content: Buffer;
+}
+
+/** Lists a tar archive's entries (gzip is undone when present); a PAX `path` record renames its entry. */
+export function tarEntries(archive: Buffer): TarEntry[] {
+  const tar = archive[0] === 0x1f && archive[1] === 0x8b ? gunzipSync(archive) : archive;
+  const entries: TarEntry[] = [];
+  let offset = 0;
+  let paxPath: string | undefined;
+  while (offset + 512 <= tar.length) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, length: number) =>
+      header.toString('utf8', start, start + length).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1) || '0';
+    const prefix = field(345, 155);
+    const name = field(0, 100);
+    const content = tar.subarray(offset + 512, offset + 512 + size);
+    if (type === 'x') paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(content.toString('utf8'))?.[1];
+    else if (!['g', 'L', 'K'].includes(type)) {
+      entries.push({ path: paxPath ?? (prefix ? `${prefix}/${name}` : name), type, content });
+      paxPath = undefined;
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return entries;
 }
