@@ -55,10 +55,10 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
     env: {},
     file: undefined,
     overrides: {
-      server: { host: '127.0.0.1', port: 0 },
-      data: { dir: dataDir },
-      ...(databaseUrl ? { database: { url: databaseUrl } } : {}),
       ...options.overrides,
+      server: { host: '127.0.0.1', port: 0, ...options.overrides?.server },
+      data: { dir: dataDir },
+      database: { ...options.overrides?.database, ...(databaseUrl ? { url: databaseUrl } : {}) },
     },
   });
   const logger = createLogger(process.env.BERTH_TEST_LOG ?? 'silent');
