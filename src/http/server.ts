@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { metricsPlugin, surfaceOf } from './metrics.js';
 import type { RegistryDeps } from './registry/deps.js';
-import { registryPlugin } from './registry/index.js';
+import { registryFrameworkError, registryPlugin } from './registry/index.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -21,15 +27,16 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     loggerInstance: deps.logger,
     trustProxy: deps.trustProxy,
     // One access-log line per request (below), not pino's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Uploads are long; a stalled client is cut by the socket timeout, not the request timeout.
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
-    maxParamLength: 1000,
-    routerOptions: { ignoreDuplicateSlashes: false },
+    routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 1000 },
+    // Raised before routing, so no surface's error handler sees them: render them as the path's surface would.
+    frameworkErrors: onFrameworkError,
   }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -41,7 +48,13 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       ms / 1000,
     );
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 10) / 10, ip: req.ip },
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(ms * 10) / 10,
+        ip: req.ip,
+      },
       'request',
     );
   });
@@ -49,4 +62,10 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);
   return app;
+}
+
+function onFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (surfaceOf(req.url) === 'registry') return registryFrameworkError(err, req, reply);
+  const statusCode = err.statusCode ?? 400;
+  return reply.code(statusCode).send({ statusCode, code: err.code, message: err.message });
 }

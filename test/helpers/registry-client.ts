@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before } from 'node:test';
 import { startBerth, type Backend, type RunningBerth, type StartOptions } from './berth.js';
 
@@ -82,7 +83,7 @@ export interface ImageOptions {
 export function makeImage(options: ImageOptions = {}): Manifest {
   const docker = options.format === 'docker';
   const architecture = options.architecture ?? 'amd64';
-  const layers = Array.from({ length: options.layers ?? 2 }, () =>
+  const layers = Array.from({ length: options.layers ?? 1 }, () =>
     randomBlob(options.layerSize ?? 1024, docker ? mediaTypes.dockerLayer : mediaTypes.ociLayer),
   );
   const config = blobOf(
@@ -257,4 +258,36 @@ let counter = 0;
 export function uniqueRepo(suffix = 'app'): string {
   counter += 1;
   return `t${counter}${randomBytes(3).toString('hex')}/${suffix}`;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One request with node:http, sending `path` exactly as given: fetch normalises `..` segments away, so
+ * path-traversal attempts need this.
+ */
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  payload?: Buffer,
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }

@@ -26,6 +26,16 @@ export async function registryPlugin(app: FastifyInstance, deps: RegistryDeps): 
   app.route({ method: methods, url: '/v2/*', handler });
 }
 
+/** Renders the errors Fastify raises before routing a /v2 request: a malformed percent-encoding. */
+export function registryFrameworkError(err: Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const bad = (err as { code?: string }).code === 'FST_ERR_BAD_URL';
+  return sendOciError(
+    req,
+    reply,
+    bad ? new AppError('NAME_INVALID', 'malformed percent-encoding in path') : err,
+  );
+}
+
 async function dispatch(deps: RegistryDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = req.url.split('?', 1)[0]!;
   let rest: string;

@@ -33,5 +33,9 @@ export async function listReferrers(
   const { artifactType } = query(req);
   const result = await deps.manifests.referrers(contextOf(req), name, digest, artifactType || undefined);
   if (result.filtered) reply.header('oci-filters-applied', 'artifactType');
-  return reply.code(200).type(mediaTypes.ociIndex).send(JSON.stringify(result.index));
+  // A Buffer, so Fastify does not append `; charset=utf-8`: clients compare the media type exactly.
+  return reply
+    .code(200)
+    .type(mediaTypes.ociIndex)
+    .send(Buffer.from(JSON.stringify(result.index)));
 }
