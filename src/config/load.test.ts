@@ -201,7 +201,8 @@ describe('berth CLI', { concurrency: true }, () => {
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      // Generous: tsx compiles the whole app graph on start, which is slow on a busy CI machine.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
       child.on('error', fail);
       child.on('exit', (code) => {
         clearTimeout(timer);
