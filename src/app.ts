@@ -58,13 +58,25 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   const namespaces = new Namespaces({ store, clock });
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
   pulls.start();
+  const uploads = new UploadSessions({ store, storage, namespaces, events, clock });
+  // Until the job scheduler exists, abandoned upload sessions are purged by a timer on every node
+  // (purging is idempotent, so several nodes doing it at once is harmless).
+  const maxIdleMs = config.registry.uploadMaxIdleHours * 3600_000;
+  const purgeStale = () =>
+    uploads
+      .purgeStale(maxIdleMs)
+      .then((n) => n > 0 && logger.info({ purged: n }, 'purged abandoned upload sessions'))
+      .catch((err: unknown) => logger.warn({ err }, 'could not purge abandoned upload sessions'));
+  const purgeTimer = setInterval(() => void purgeStale(), 3600_000);
+  purgeTimer.unref();
+  void purgeStale();
 
   const server = buildServer({
     logger,
     trustProxy: config.server.trustProxy,
     registry: {
       blobs: new BlobService({ store, storage, namespaces }),
-      uploads: new UploadSessions({ store, storage, namespaces, events, clock }),
+      uploads,
       manifests: new ManifestService({ store, storage, namespaces, events, pulls, clock }),
     },
     health: [
@@ -90,6 +102,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       return server.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
+      clearInterval(purgeTimer);
       await server.close();
       await pulls.stop();
       await handle.close();

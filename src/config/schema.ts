@@ -51,6 +51,13 @@ export const configSchema = z
         z.object({ driver: z.literal('memory'), memory: memoryOptions.prefault({}) }).strict(),
       ])
       .prefault({ driver: 'filesystem' }),
+    registry: z
+      .object({
+        /** Upload sessions idle this long are removed with their bytes (checked hourly). */
+        uploadMaxIdleHours: z.coerce.number().positive().default(168),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -78,5 +85,6 @@ export const envKeys = [
   'database.pool.acquireTimeoutMs',
   'storage.driver',
   'storage.filesystem.root',
+  'registry.uploadMaxIdleHours',
   'log.level',
 ] as const;

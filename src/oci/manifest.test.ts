@@ -35,7 +35,7 @@ describe('parseManifest accepts', () => {
     const m = parseManifest(bytes(doc), mediaTypes.dockerManifest);
     assert.equal(m.kind, 'image');
     assert.equal(m.mediaType, mediaTypes.dockerManifest);
-    assert.equal(m.artifactType, null);
+    assert.equal(m.artifactType, mediaTypes.dockerConfig);
     assert.equal(m.config?.digest, config.digest);
     assert.deepEqual(
       m.blobs.map((b) => b.digest),
@@ -68,7 +68,7 @@ describe('parseManifest accepts', () => {
   test('an OCI image manifest, with annotations', () => {
     const m = parseManifest(bytes(ociManifest({ annotations: { a: 'b' } })), mediaTypes.ociManifest);
     assert.equal(m.kind, 'image');
-    assert.equal(m.artifactType, null);
+    assert.equal(m.artifactType, mediaTypes.ociConfig);
     assert.deepEqual(m.annotations, { a: 'b' });
     assert.equal(m.blobs.length, 2);
   });

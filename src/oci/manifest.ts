@@ -15,7 +15,7 @@ export interface Descriptor {
 export interface ParsedManifest {
   kind: ManifestKind;
   mediaType: string;
-  /** `artifactType`, else the config's media type when it is not a plain image config (OCI referrers rule). */
+  /** `artifactType`, else (image manifests) the config's media type: the OCI referrers rule. */
   artifactType: string | null;
   config: Descriptor | null;
   /** Blobs this manifest needs in the repository (config + distributable layers). */
@@ -71,12 +71,10 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     if (!Array.isArray(doc.layers)) throw new AppError('MANIFEST_INVALID', 'layers must be an array');
     const layers = doc.layers.map((l, i) => descriptor(l, `layers[${i}]`));
     const distributable = layers.filter((l) => !(isNonDistributable(l.mediaType) && l.urls?.length));
-    const plainConfig =
-      config.mediaType === mediaTypes.ociConfig || config.mediaType === mediaTypes.dockerConfig;
     return {
       kind,
       mediaType,
-      artifactType: artifactTypeField ?? (plainConfig ? null : config.mediaType),
+      artifactType: artifactTypeField ?? config.mediaType,
       config,
       blobs: [config, ...distributable],
       manifests: [],

@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { MigrationContext } from './index.js';
 
-export async function up(db: Kysely<unknown>, { id, bigint }: MigrationContext): Promise<void> {
+export async function up(db: Kysely<unknown>, { id, bigint, name }: MigrationContext): Promise<void> {
   await db.schema
     .createTable('project')
     .addColumn('id', ...id)
-    .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+    .addColumn('name', name, (c) => c.notNull().unique())
     .addColumn('public', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('owner_id', 'integer')
     .addColumn('creation_time', 'varchar(32)', (c) => c.notNull())
@@ -16,7 +16,7 @@ export async function up(db: Kysely<unknown>, { id, bigint }: MigrationContext):
     .createTable('repository')
     .addColumn('id', ...id)
     .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
-    .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+    .addColumn('name', name, (c) => c.notNull().unique())
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('pull_count', bigint, (c) => c.notNull().defaultTo(0))
     .addColumn('creation_time', 'varchar(32)', (c) => c.notNull())
@@ -72,7 +72,7 @@ export async function up(db: Kysely<unknown>, { id, bigint }: MigrationContext):
     .addColumn('id', ...id)
     .addColumn('repository_id', 'integer', (c) => c.notNull().references('repository.id').onDelete('cascade'))
     .addColumn('artifact_id', 'integer', (c) => c.notNull().references('artifact.id').onDelete('cascade'))
-    .addColumn('name', 'varchar(255)', (c) => c.notNull())
+    .addColumn('name', name, (c) => c.notNull())
     .addColumn('push_time', 'varchar(32)', (c) => c.notNull())
     .addColumn('pull_time', 'varchar(32)')
     .addUniqueConstraint('tag_repository_name_uq', ['repository_id', 'name'])

@@ -1,4 +1,4 @@
-import type { ColumnDataType, ColumnDefinitionBuilder, Kysely } from 'kysely';
+import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../connect.js';
 import * as m0001 from './0001_create_registry.js';
 
@@ -8,6 +8,8 @@ export interface MigrationContext {
   /** An auto-increment integer primary key column: `.addColumn('id', ...id)`. */
   id: [ColumnDataType, (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder];
   bigint: ColumnDataType;
+  /** A name compared byte-wise (tag and repository listings sort like distribution's on either dialect). */
+  name: ColumnDataType | RawBuilder<unknown>;
 }
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
@@ -28,6 +30,7 @@ export function migrations(dialect: Dialect): MigrationList {
         ? ['serial', (c) => c.primaryKey()]
         : ['integer', (c) => c.primaryKey().autoIncrement()],
     bigint: 'bigint',
+    name: dialect === 'postgres' ? sql`varchar(255) collate "C"` : 'varchar(255)',
   };
   return Object.fromEntries(
     Object.entries(steps).map(([name, step]) => [name, { up: (db: Kysely<unknown>) => step.up(db, ctx) }]),

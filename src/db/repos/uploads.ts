@@ -22,7 +22,14 @@ export class UploadRepo {
     return Number(res.numDeletedRows) > 0;
   }
 
-  listOlderThan(time: string): Promise<UploadRow[]> {
-    return this.db.selectFrom('upload').selectAll().where('update_time', '<', time).execute();
+  /** Sessions last touched before `time`, oldest first, at most `limit`. */
+  listOlderThan(time: string, limit: number): Promise<UploadRow[]> {
+    return this.db
+      .selectFrom('upload')
+      .selectAll()
+      .where('update_time', '<', time)
+      .orderBy('update_time')
+      .limit(limit)
+      .execute();
   }
 }

@@ -172,6 +172,21 @@ export class UploadSessions {
     await this.discard(id);
   }
 
+  /**
+   * Removes sessions idle for longer than `maxIdleMs` with their bytes (clients that went away for good).
+   * Returns how many were purged. Safe to run on several nodes at once.
+   */
+  async purgeStale(maxIdleMs: number): Promise<number> {
+    const cutoff = new Date(this.deps.clock.now().getTime() - maxIdleMs).toISOString();
+    let purged = 0;
+    for (const row of await this.deps.store.uploads.listOlderThan(cutoff, 1000)) {
+      if (this.busy.has(row.id)) continue;
+      await this.discard(row.id);
+      purged++;
+    }
+    return purged;
+  }
+
   private async appendLocked(
     ctx: RequestContext,
     id: string,
