@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { BerthConfigInput } from './config/schema.js';
 import { connect } from './db/connect.js';
@@ -46,6 +45,8 @@ program
   .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
   .action(async (flags: CommonFlags) => {
     const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    // Loaded here so `--help` and `migrate` don't load the whole server.
+    const { buildApp } = await import('./app.js');
     const app = await buildApp(config);
     const url = await app.listen();
     app.logger.info(
