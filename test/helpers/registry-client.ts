@@ -238,7 +238,7 @@ export function useBerth(backend: Backend, options: Omit<StartOptions, 'backend'
     client = new RegistryClient(berth.url);
   });
   after(async () => {
-    await berth?.close();
+    if (berth) await closeNow(berth);
   });
   return {
     get berth() {
@@ -250,6 +250,16 @@ export function useBerth(backend: Backend, options: Omit<StartOptions, 'backend'
       return client;
     },
   };
+}
+
+/**
+ * Closes Berth without waiting for the keep-alive connections fetch leaves open: a graceful close can
+ * otherwise wait for the server's keep-alive timeout (65 s).
+ */
+export async function closeNow(berth: RunningBerth): Promise<void> {
+  const closing = berth.close();
+  berth.app.server.server.closeAllConnections();
+  await closing;
 }
 
 let counter = 0;
