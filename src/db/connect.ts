@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { AppError } from '../lib/errors.js';
 import type { Database } from './tables.js';
@@ -20,6 +21,26 @@ export interface ConnectOptions {
   acquireTimeoutMs: number;
 }
 
+/**
+ * Kysely prepares every query anew, and compiling the SQL was the largest self-time item on the
+ * manifest GET path (bench/profile-top.ts). Prepared statements are reused per SQL text; a statement
+ * still iterating (a streamed query) is never handed out twice.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new LRUCache<string, BetterSqlite3.Statement>({ max: 1000 });
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = statements.get(sql);
+      if (!stmt || stmt.busy) {
+        stmt = sqlite.prepare(sql);
+        statements.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 /** The dialect comes from the URL scheme: sqlite:<file> or postgres://. */
 export function connect(options: ConnectOptions): DbHandle {
   if (options.url.startsWith('sqlite:')) {
@@ -29,7 +50,7 @@ export function connect(options: ConnectOptions): DbHandle {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({

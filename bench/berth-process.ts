@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../test/helpers/ports.js';
+
+export interface BerthProcess {
+  url: string;
+  pid: number;
+  dir: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+const root = resolve(import.meta.dirname, '..');
+
+/**
+ * Starts the built Berth (`node dist/src/main.js serve`) as its own process on 127.0.0.1 and a free
+ * port, with a temp data dir (SQLite + filesystem blobs) and the default log level (info), logging
+ * to a file. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
+ */
+export async function startBerthProcess(options: { cpuProfDir?: string } = {}): Promise<BerthProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('BERTH_') && k !== 'NODE_OPTIONS') env[k] = v;
+  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  const logFile = join(dir, 'berth.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      join(root, 'dist/src/main.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data',
+      join(dir, 'data'),
+    ],
+    { stdio: ['ignore', fd, fd], env, cwd: dir },
+  );
+  closeSync(fd);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const log = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      const text = log();
+      await stop();
+      throw new Error(`Berth exited during start-up:\n${text.slice(-2000)}`);
+    }
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      const text = log();
+      await stop();
+      throw new Error(`Berth did not answer on ${url} in time:\n${text.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url, pid: child.pid!, dir, log, stop };
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS), or 0 when gone. */
+export function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the peak in bytes. */
+export function sampleRss(pid: number, everyMs = 100): { stop(): { peak: number; samples: number } } {
+  let peak = rssOf(pid);
+  let samples = 1;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssOf(pid));
+    samples++;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rssOf(pid));
+      return { peak, samples: samples + 1 };
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { higherIsBetter, type Metrics } from './workloads.js';
+import { median } from './measure.js';
+
+export interface WorkloadResult {
+  id: string;
+  title: string;
+  main: string;
+  /** Per round, in the order measured. */
+  berth: Metrics[];
+  distribution: Metrics[];
+}
+
+export interface RunResult {
+  startedAt: string;
+  seconds: number;
+  quick: boolean;
+  environment: Record<string, string | number>;
+  workloads: WorkloadResult[];
+  load: { berth: Metrics; distribution?: Metrics; clients: number; seconds: number };
+  rss: {
+    blobBytes: number;
+    peakBytes: number;
+    baselineBytes: number;
+    pushMBps: number;
+    pullMBps: number;
+    samples: number;
+  };
+  berthPeakRssWholeRun: number;
+}
+
+export interface Row {
+  workload: string;
+  metric: string;
+  berth: number;
+  distribution: number;
+  ratio: number;
+  headline: boolean;
+}
+
+/** Ratio > 1 means Berth is better: berth/dist for throughput, dist/berth for latency and time. */
+export function ratioOf(metric: string, berth: number, dist: number): number {
+  return higherIsBetter[metric] ? berth / dist : dist / berth;
+}
+
+export function rowsOf(results: WorkloadResult[]): Row[] {
+  const rows: Row[] = [];
+  for (const w of results) {
+    const metrics = Object.keys(w.berth[0] ?? {});
+    for (const m of metrics) {
+      const b = median(w.berth.map((x) => x[m]!));
+      const d = median(w.distribution.map((x) => x[m]!));
+      rows.push({
+        workload: w.title,
+        metric: m,
+        berth: b,
+        distribution: d,
+        ratio: ratioOf(m, b, d),
+        headline: m === w.main,
+      });
+    }
+  }
+  return rows;
+}
+
+export function fmt(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return 'n/a';
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+const mbFmt = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+export function consoleTable(rows: Row[]): string {
+  const lines = rows.map(
+    (r) =>
+      `${(r.workload + ' — ' + r.metric).padEnd(64)} berth ${fmt(r.berth).padStart(9)}  dist ${fmt(r.distribution).padStart(9)}  ratio ${fmt(r.ratio).padStart(5)}${r.headline && r.ratio < 1 ? '  < 1.0' : ''}`,
+  );
+  return lines.join('\n');
+}
+
+export function markdown(r: RunResult, rows: Row[]): string {
+  const env = r.environment;
+  const out: string[] = [];
+  out.push('# Benchmarks: Berth vs CNCF distribution', '');
+  out.push(
+    'Produced by `npm run bench` (`bench/run.ts`); raw figures of every round are in `bench/results/*.json`',
+    '(git-ignored). Re-run on a quiet machine before quoting these numbers.',
+    '',
+  );
+  out.push('## Set-up', '');
+  out.push(
+    `- Run: ${r.startedAt}, ${r.quick ? '**BENCH_QUICK=1 (smoke sizes)**' : 'full run'}, ${Math.round(r.seconds)} s in all; commit ${env.commit}.`,
+    `- Machine: ${env.cpus} × ${env.cpuModel}, ${env.memory}; ${env.os}. **Client and both servers share these ${env.cpus} cores**,`,
+    `  so every figure includes the client's own CPU use; the ratios are what this bench is for.`,
+    `- Noise: load average ${env.loadBefore} before and ${env.loadAfter} after the run. Other work (test suites of`,
+    '  other sessions) was running on the same machine during this run, so single figures can be off by tens of per cent.',
+    `- Berth: \`node dist/src/main.js serve --host 127.0.0.1 --port P --data <tmp>\` (built JS, ${env.node}, NODE_ENV=production),`,
+    '  embedded default: SQLite metadata + filesystem storage in a temp dir, log level `info` (one access-log line per',
+    '  request, written to a file).',
+    `- distribution: Debian's \`/usr/bin/docker-registry\` (${env.distribution}), generated config: filesystem storage in a temp`,
+    "  dir, `delete: enabled: true`, `cache: blobdescriptor: inmemory` (as in Debian's shipped config), no auth, log level",
+    '  `info` (access log on, written to a file). Launcher: `test/helpers/docker-registry.ts`.',
+    '- Both listen on 127.0.0.1 only; all traffic is loopback. Same client code (undici) against both.',
+    `- Each workload runs ${r.workloads[0]?.berth.length ?? 0} rounds, alternating which server goes first in each round; the table shows the`,
+    '  median of the rounds. Blobs are pseudo-random bytes from a seeded generator, streamed (never a whole blob in memory);',
+    '  each push uses fresh blobs so neither server can skip work.',
+    '',
+  );
+  out.push('## Results', '');
+  out.push(
+    'Ratio > 1.0 means Berth is better: throughput ratio = Berth / distribution; latency and time ratio = distribution / Berth.',
+    '',
+  );
+  out.push('| Workload | Metric | Berth | distribution | Ratio |', '|---|---|---:|---:|---:|');
+  for (const row of rows) {
+    const ratio = fmt(row.ratio);
+    out.push(
+      `| ${row.workload} | ${row.metric} | ${fmt(row.berth)} | ${fmt(row.distribution)} | ${row.headline ? `**${ratio}**` : ratio} |`,
+    );
+  }
+  out.push('', `## Load run: ${r.load.clients} concurrent clients, ${r.load.seconds} s`, '');
+  out.push(
+    'Each client loops over: GET the manifest of `bench/load:v1` by tag, GET one of its blobs (config, 64 KiB, 256 KiB, 1 MiB),',
+    'alternately. Errors are failed requests or non-200 answers (target: 0).',
+    '',
+  );
+  out.push('| Server | errors | req/s | p50 ms | p99 ms | MB/s |', '|---|---:|---:|---:|---:|---:|');
+  const loadRow = (name: string, m: Metrics | undefined) =>
+    m &&
+    out.push(
+      `| ${name} | ${m.errors} | ${fmt(m['req/s'])} | ${fmt(m['p50 ms'])} | ${fmt(m['p99 ms'])} | ${fmt(m['MB/s'])} |`,
+    );
+  loadRow('Berth', r.load.berth);
+  loadRow('distribution', r.load.distribution);
+  if (r.load.distribution) {
+    out.push(
+      '',
+      `Ratios: req/s ${fmt(ratioOf('req/s', r.load.berth['req/s']!, r.load.distribution['req/s']!))}, p99 ${fmt(ratioOf('p99 ms', r.load.berth['p99 ms']!, r.load.distribution['p99 ms']!))}.`,
+    );
+  }
+  out.push('', '## Memory: a large blob through Berth', '');
+  out.push(
+    `A fresh Berth process received a ${mbFmt(r.rss.blobBytes)} blob (POST + streamed PUT ?digest=) and served it back (GET), while`,
+    `its VmRSS was sampled every 100 ms (${r.rss.samples} samples).`,
+    '',
+    `- Peak RSS: **${mbFmt(r.rss.peakBytes)}** (target < 200 MiB: ${r.rss.peakBytes < 200 * 1024 * 1024 ? 'met' : '**not met**'}); RSS when idle before the push: ${mbFmt(r.rss.baselineBytes)}.`,
+    `- Push ${fmt(r.rss.pushMBps)} MB/s, pull ${fmt(r.rss.pullMBps)} MB/s.`,
+    `- Peak RSS (VmHWM) of the Berth that served all workloads above: ${mbFmt(r.berthPeakRssWholeRun)}.`,
+    '',
+  );
+  return out.join('\n');
+}

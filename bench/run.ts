@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: Berth beside Debian's docker-registry (CNCF distribution), measured alternately in
+ * one run. Full run ~10 min; BENCH_QUICK=1 ~1 min. Writes bench/results/<time>.json and, for a full run
+ * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
+ *
+ * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
+ *                      load, rss); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Agent } from 'undici';
+import { dockerRegistryBinary, startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { rssOf, sampleRss, startBerthProcess } from './berth-process.js';
+import { pullBlob, pushMonolithic, type Target } from './client.js';
+import { blob } from './data.js';
+import { timed, MB } from './measure.js';
+import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
+import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
+
+const root = resolve(import.meta.dirname, '..');
+const quick = process.env.BENCH_QUICK === '1';
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const wanted = (id: string) => !only || only.test(id);
+const profile = profileOf(quick);
+const resultsDir = join(root, 'bench/results');
+const notesMarker = '<!-- Notes below this line are written by hand; bench/run.ts keeps them. -->';
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+// Hard bound on the whole run: a hung server must not hang the bench.
+const watchdog = setTimeout(
+  () => {
+    process.stderr.write('bench: time limit reached, giving up\n');
+    process.exit(2);
+  },
+  (quick ? 6 : 25) * 60_000,
+);
+watchdog.unref();
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function environment(): Record<string, string | number> {
+  const dirty = sh('git', ['status', '--porcelain', 'src']) !== '';
+  return {
+    commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' (src modified)' : ''}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`,
+    os: `${os.type()} ${os.release()}`,
+    node: `Node ${process.version}`,
+    distribution: sh(dockerRegistryBinary, ['--version']),
+    loadBefore: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / '),
+  };
+}
+
+async function rssCheck(): Promise<RunResult['rss']> {
+  const berth = await startBerthProcess();
+  const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
+  const d = new Agent({ connections: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const baselineBytes = rssOf(berth.pid);
+    const big = blob(77, profile.rssBlob);
+    const sampler = sampleRss(berth.pid, 100);
+    const pushS = await timed(() => pushMonolithic(t, 'bench/rss', big, d));
+    const pullS = await timed(() => pullBlob(t, 'bench/rss', big.digest, d));
+    const { peak, samples } = sampler.stop();
+    return {
+      blobBytes: big.size,
+      peakBytes: peak,
+      baselineBytes,
+      pushMBps: big.size / MB / pushS,
+      pullMBps: big.size / MB / pullS,
+      samples,
+    };
+  } finally {
+    await d.close();
+    await berth.stop();
+  }
+}
+
+async function main() {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  if (!existsSync(dockerRegistryBinary)) {
+    throw new Error(`${dockerRegistryBinary} not found: install Debian's docker-registry package to compare`);
+  }
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    log('building Berth (tsc -p tsconfig.build.json) …');
+    const b = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  const env = environment();
+  log(`${quick ? 'QUICK' : 'FULL'} run on ${env.cpus} × ${env.cpuModel}; load ${env.loadBefore}`);
+
+  const profDir = process.env.BENCH_PROFILE === '1' ? join(resultsDir, `prof-${Date.now()}`) : undefined;
+  const berth = await startBerthProcess(profDir ? { cpuProfDir: profDir } : {});
+  const dist = await startDockerRegistry();
+  const targets: Target[] = [
+    { name: 'berth', url: berth.url, pid: berth.pid },
+    { name: 'distribution', url: dist.url, pid: dist.pid },
+  ];
+  const results: WorkloadResult[] = [];
+  const load: RunResult['load'] = { berth: {}, clients: profile.loadClients, seconds: profile.loadSeconds };
+  let berthPeakRssWholeRun = 0;
+  try {
+    log(
+      `berth ${berth.url} (pid ${berth.pid}), distribution ${dist.url} (pid ${dist.pid}); preparing fixtures …`,
+    );
+    const fixtures = new Map<string, Fixtures>();
+    for (const t of targets) fixtures.set(t.name, await prepare(t, profile));
+
+    for (const w of workloads(profile)) {
+      if (!wanted(w.id)) continue;
+      const res: WorkloadResult = { id: w.id, title: w.title, main: w.main, berth: [], distribution: [] };
+      for (let round = 0; round < profile.rounds; round++) {
+        // Alternate who goes first, so warm caches and background noise do not favour one side.
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const t of order) {
+          const m: Metrics = await w.measure(t, fixtures.get(t.name)!).catch((e: unknown) => {
+            throw new Error(`${w.id} against ${t.name} (round ${round + 1}) failed`, { cause: e });
+          });
+          res[t.name].push(m);
+        }
+      }
+      results.push(res);
+      log(consoleTable(rowsOf([res])));
+    }
+
+    if (wanted('load')) {
+      for (const t of targets) {
+        log(`load run: ${profile.loadClients} clients for ${profile.loadSeconds} s against ${t.name} …`);
+        load[t.name] = await loadRun(t, fixtures.get(t.name)!, profile.loadClients, profile.loadSeconds);
+        log(`  ${JSON.stringify(load[t.name])}`);
+      }
+    }
+    berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
+  } finally {
+    await berth.stop();
+    await dist.stop();
+  }
+
+  let rss: RunResult['rss'] = {
+    blobBytes: 0,
+    peakBytes: 0,
+    baselineBytes: 0,
+    pushMBps: 0,
+    pullMBps: 0,
+    samples: 0,
+  };
+  if (wanted('rss')) {
+    log(`RSS check: ${profile.rssBlob / 2 ** 20} MiB blob through a fresh Berth …`);
+    rss = await rssCheck();
+    log(
+      `  peak RSS ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (baseline ${(rss.baselineBytes / 2 ** 20).toFixed(0)} MiB)`,
+    );
+  }
+
+  env.loadAfter = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+  const run: RunResult = {
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    quick,
+    environment: env,
+    workloads: results,
+    load: load,
+    rss,
+    berthPeakRssWholeRun,
+  };
+  const rows = rowsOf(results);
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  const jsonFile = join(resultsDir, `${stamp}${quick ? '-quick' : ''}.json`);
+  writeFileSync(jsonFile, JSON.stringify({ ...run, rows }, null, 2));
+  log('\n' + consoleTable(rows));
+  log(`\nraw results: ${jsonFile}`);
+  if (profDir)
+    log(
+      `CPU profile of Berth: ${profDir} (summarise with: node --import tsx bench/profile-top.ts ${profDir})`,
+    );
+  if ((!quick && !only) || process.env.BENCH_WRITE_DOCS === '1') {
+    mkdirSync(join(root, 'docs'), { recursive: true });
+    const docFile = join(root, 'docs/benchmarks.md');
+    // Notes written by hand below the marker survive a re-run; the figures above it are regenerated.
+    const old = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '';
+    const at = old.indexOf(notesMarker);
+    const notes = at >= 0 ? old.slice(at) : `${notesMarker}\n`;
+    writeFileSync(docFile, `${markdown(run, rows)}\n${notes}`);
+    log('wrote docs/benchmarks.md');
+  }
+  log(`done in ${run.seconds.toFixed(0)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    const cause =
+      e instanceof Error && e.cause
+        ? `\ncaused by: ${String(e.cause instanceof Error ? e.cause.stack : e.cause)}`
+        : '';
+    process.stderr.write(
+      `bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}${cause}\n`,
+    );
+    process.exit(1);
+  },
+);
