@@ -16,6 +16,8 @@ export interface ExternalIdentity {
   groups: readonly string[];
   /** Stable subject at the provider (LDAP DN, OIDC `iss` + `sub`), kept to recognise renamed users. */
   subject?: string;
+  /** The provider says this user administers Berth (LDAP group admin DN, OIDC admin group). */
+  sysadmin?: boolean;
 }
 
 export interface IdentityProvider {

@@ -1,0 +1,230 @@
+import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
+import type { Log } from '../../lib/logger.js';
+import {
+  andFilter,
+  dnUnder,
+  escapeFilterValue,
+  firstRdnValue,
+  normalizeDn,
+  wrapFilter,
+} from './ldap-filter.js';
+import type { ExternalIdentity, IdentityProvider } from './provider.js';
+
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const scope = z.enum(['base', 'one', 'sub']);
+
+/**
+ * `auth.ldap`: Harbor's ldap_* settings. Harbor keeps them in its configurations table; Berth reads them
+ * from the file/env config, since the directory is infrastructure the server cannot work without.
+ */
+export const ldapOptions = z
+  .object({
+    /** ldap://host:389 or ldaps://host:636 (Harbor: ldap_url). */
+    url: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]'),
+    /** Account that searches for users; anonymous search when unset (ldap_search_dn). */
+    searchDn: z.string().optional(),
+    /** Its password (ldap_search_password). A secret: never logged. */
+    searchPassword: z.string().optional(),
+    /** Where users are searched (ldap_base_dn). */
+    baseDn: z.string().min(1),
+    /** Extra filter for user entries, e.g. (objectClass=person) (ldap_filter). */
+    filter: z.string().optional(),
+    /** Attribute that holds the login name (ldap_uid). */
+    uid: z.string().min(1).default('uid'),
+    /** User search scope (ldap_scope: 0 base, 1 one level, 2 subtree). */
+    scope: scope.default('sub'),
+    /** Seconds before a connection or an operation is abandoned (ldap_timeout). */
+    timeoutSeconds: z.coerce.number().positive().default(5),
+    /** Verify the server's TLS certificate on ldaps:// (ldap_verify_cert). */
+    verifyCert: bool.default(true),
+    /** Where groups are searched (ldap_group_base_dn); unset: only the membership attribute counts. */
+    groupBaseDn: z.string().optional(),
+    /** Filter for group entries (ldap_group_search_filter). */
+    groupFilter: z.string().optional(),
+    /** Attribute holding a group's name (ldap_group_attribute_name). */
+    groupAttribute: z.string().min(1).default('cn'),
+    /** Group search scope (ldap_group_search_scope). */
+    groupScope: scope.default('sub'),
+    /** Members of this group DN are system administrators (ldap_group_admin_dn). */
+    groupAdminDn: z.string().optional(),
+    /** Attribute of a user entry listing the DNs of its groups (ldap_group_membership_attribute). */
+    groupMembershipAttribute: z.string().min(1).default('memberof'),
+  })
+  .strict();
+
+export type LdapOptions = z.infer<typeof ldapOptions>;
+
+export interface LdapProviderDeps {
+  options: LdapOptions;
+  log: Log;
+}
+
+interface FoundUser {
+  dn: string;
+  identity: ExternalIdentity;
+}
+
+/**
+ * Search-then-bind against an LDAP directory: the search account finds the single entry whose uid
+ * attribute equals the login name, then a bind as that entry's DN checks the password. Groups come from
+ * the entry's membership attribute (memberOf) and, when a group base DN is set, from a search for groups
+ * that name the user (member / uniqueMember by DN, memberUid by uid).
+ */
+export class LdapProvider implements IdentityProvider {
+  readonly mode = 'ldap_auth' as const;
+  private readonly options: LdapOptions;
+  private readonly log: Log;
+
+  constructor(deps: LdapProviderDeps) {
+    this.options = deps.options;
+    this.log = deps.log;
+  }
+
+  async authenticate(username: string, password: string): Promise<ExternalIdentity | null> {
+    // An empty password would be an unauthenticated bind, which directories accept (RFC 4513 5.1.2).
+    if (!username || !password) return null;
+    const found = await this.findUser(username);
+    if (!found) return null;
+    const client = this.client();
+    try {
+      await client.bind(found.dn, password);
+    } catch (err) {
+      if (err instanceof InvalidCredentialsError) return null;
+      throw this.unavailable(err);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+    return found.identity;
+  }
+
+  async lookupUser(username: string): Promise<ExternalIdentity | null> {
+    return (await this.findUser(username))?.identity ?? null;
+  }
+
+  async lookupGroup(dn: string): Promise<{ name: string; dn: string } | null> {
+    const o = this.options;
+    if (o.groupBaseDn && !dnUnder(dn, o.groupBaseDn)) return null;
+    return this.withSearchClient(async (client) => {
+      try {
+        const { searchEntries } = await client.search(dn, {
+          scope: 'base',
+          filter: wrapFilter(o.groupFilter) ?? '(objectClass=*)',
+          attributes: [o.groupAttribute],
+          timeLimit: Math.ceil(o.timeoutSeconds),
+        });
+        const entry = searchEntries[0];
+        if (!entry) return null;
+        return { name: attr(entry, o.groupAttribute)[0] ?? firstRdnValue(entry.dn), dn: entry.dn };
+      } catch (err) {
+        if ((err as { code?: number }).code === 32) return null; // noSuchObject
+        throw err;
+      }
+    });
+  }
+
+  /** Checks that the directory answers and the search account can bind (Harbor's /ldap/ping). */
+  async ping(): Promise<void> {
+    await this.withSearchClient(async () => undefined);
+  }
+
+  private async findUser(username: string): Promise<FoundUser | null> {
+    const o = this.options;
+    return this.withSearchClient(async (client) => {
+      const filter = andFilter(wrapFilter(o.filter), `(${o.uid}=${escapeFilterValue(username)})`);
+      const { searchEntries } = await client.search(o.baseDn, {
+        scope: o.scope,
+        filter,
+        attributes: [o.uid, 'mail', 'email', 'cn', 'displayName', o.groupMembershipAttribute],
+        sizeLimit: 2,
+        timeLimit: Math.ceil(o.timeoutSeconds),
+      });
+      if (searchEntries.length !== 1) {
+        if (searchEntries.length > 1)
+          this.log.warn({ count: searchEntries.length }, 'LDAP: login name matches several entries');
+        return null;
+      }
+      const entry = searchEntries[0]!;
+      // The directory may match case-insensitively; Berth stores the name as the directory spells it.
+      const name = attr(entry, o.uid).find((v) => v.toLowerCase() === username.toLowerCase()) ?? username;
+      const groups = await this.groupsOf(client, entry, name);
+      const admin = o.groupAdminDn
+        ? groups.some((g) => normalizeDn(g) === normalizeDn(o.groupAdminDn!))
+        : false;
+      const identity: ExternalIdentity = {
+        username: name,
+        email: attr(entry, 'mail')[0] ?? attr(entry, 'email')[0],
+        realname: attr(entry, 'displayName')[0] ?? attr(entry, 'cn')[0],
+        groups,
+        subject: entry.dn,
+        sysadmin: admin,
+      };
+      return { dn: entry.dn, identity };
+    });
+  }
+
+  private async groupsOf(client: Client, entry: Entry, uid: string): Promise<string[]> {
+    const o = this.options;
+    const byKey = new Map<string, string>();
+    for (const dn of attr(entry, o.groupMembershipAttribute)) {
+      if (!o.groupBaseDn || dnUnder(dn, o.groupBaseDn)) byKey.set(normalizeDn(dn), dn);
+    }
+    if (o.groupBaseDn) {
+      const who = `(|(member=${escapeFilterValue(entry.dn)})(uniqueMember=${escapeFilterValue(entry.dn)})(memberUid=${escapeFilterValue(uid)}))`;
+      const { searchEntries } = await client.search(o.groupBaseDn, {
+        scope: o.groupScope,
+        filter: andFilter(wrapFilter(o.groupFilter), who),
+        attributes: ['1.1'],
+        timeLimit: Math.ceil(o.timeoutSeconds),
+      });
+      for (const g of searchEntries) byKey.set(normalizeDn(g.dn), g.dn);
+    }
+    return [...byKey.values()];
+  }
+
+  private client(): Client {
+    const ms = this.options.timeoutSeconds * 1000;
+    return new Client({
+      url: this.options.url,
+      timeout: ms,
+      connectTimeout: ms,
+      // ldapts speaks TLS whenever tlsOptions is given, so only ldaps:// gets them.
+      ...(this.options.url.startsWith('ldaps:')
+        ? { tlsOptions: { rejectUnauthorized: this.options.verifyCert } }
+        : {}),
+    });
+  }
+
+  private async withSearchClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = this.client();
+    try {
+      if (this.options.searchDn) await client.bind(this.options.searchDn, this.options.searchPassword ?? '');
+      return await fn(client);
+    } catch (err) {
+      throw this.unavailable(err);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+
+  /** Any failure other than a wrong user password: the directory is unreachable or misconfigured. */
+  private unavailable(err: unknown): AppError {
+    if (err instanceof AppError) return err;
+    const message = (err as Error).message;
+    this.log.error({ url: this.options.url, err: message }, 'LDAP directory failed');
+    return new AppError(
+      'UNAVAILABLE',
+      'the LDAP directory could not be reached or refused the search account',
+    );
+  }
+}
+
+/** An entry's attribute values as strings, looked up case-insensitively. */
+function attr(entry: Entry, name: string): string[] {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
+  if (!key) return [];
+  const v = entry[key];
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x)));
+}
