@@ -18,6 +18,9 @@ import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
 
+/** Berth's version (package.json). */
+export const berthVersion = '0.1.0';
+
 export interface BerthApp {
   config: BerthConfig;
   server: FastifyInstance;
@@ -78,6 +81,11 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       blobs: new BlobService({ store, storage, namespaces }),
       uploads,
       manifests: new ManifestService({ store, storage, namespaces, events, pulls, clock }),
+    },
+    api: {
+      version: berthVersion,
+      // Until request.subject and can() land (issue 3), the API answers every caller.
+      can: () => true,
     },
     health: [
       { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },

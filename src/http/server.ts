@@ -8,6 +8,9 @@ import Fastify, {
 } from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import type { ApiDeps } from './api/deps.js';
+import { sendHarborError } from './api/harbor-errors.js';
+import { apiPlugin } from './api/index.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { metricsPlugin, surfaceOf } from './metrics.js';
 import type { RegistryDeps } from './registry/deps.js';
@@ -17,6 +20,7 @@ export interface HttpDeps {
   logger: Logger;
   trustProxy: boolean;
   registry: RegistryDeps;
+  api: ApiDeps;
   health: HealthCheck[];
   metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
 }
@@ -59,6 +63,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     );
   });
   void app.register(registryPlugin, deps.registry);
+  void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);
   return app;
@@ -66,6 +71,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
 
 function onFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (surfaceOf(req.url) === 'registry') return registryFrameworkError(err, req, reply);
+  if (surfaceOf(req.url) === 'api') return sendHarborError(req, reply, err);
   const statusCode = err.statusCode ?? 400;
   return reply.code(statusCode).send({ statusCode, code: err.code, message: err.message });
 }

@@ -1,0 +1,84 @@
+import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { FieldType, Keyword, ListQuery, Sort } from '../../lib/query.js';
+
+/** A list's filterable/sortable keys mapped to SQL columns (`project.name`) and how to read values. */
+export type FieldMap = Record<string, { column: string; type: FieldType }>;
+
+/** The SQL value of one `q` value for a column of the given type (booleans are 0/1, times ISO strings). */
+export function sqlValue(value: string, type: FieldType): string | number {
+  if (type === 'int') return Number(value);
+  if (type === 'bool') return value === 'true' || value === '1' ? 1 : 0;
+  if (type === 'time') {
+    // Harbor's form has no zone (2006-01-02T15:04:05 or with a space): read it as UTC.
+    const iso = value.replace(' ', 'T');
+    return new Date(/(Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`).toISOString();
+  }
+  return value;
+}
+
+/** `%`, `_` and `\` in a fuzzy value match themselves. */
+export function likePattern(value: string): string {
+  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The condition one keyword puts on one column. */
+export function keywordCondition<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  column: string,
+  type: FieldType,
+  kw: Keyword,
+): Expression<SqlBool> {
+  const ref = sql.ref(column);
+  const v = (x: string) => sqlValue(x, type);
+  switch (kw.kind) {
+    case 'exact':
+      return eb(ref, '=', v(kw.value));
+    case 'fuzzy':
+      return sql<SqlBool>`lower(${ref}) like lower(${likePattern(kw.value)}) escape '\\'`;
+    case 'range': {
+      const parts: Expression<SqlBool>[] = [];
+      if (kw.min !== undefined) parts.push(eb(ref, '>=', v(kw.min)));
+      if (kw.max !== undefined) parts.push(eb(ref, '<=', v(kw.max)));
+      return eb.and(parts);
+    }
+    case 'or':
+      return eb(ref, 'in', kw.values.map(v));
+    case 'and':
+      return eb.and(kw.values.map((x) => eb(ref, '=', v(x))));
+  }
+}
+
+/**
+ * Applies the keywords of `query` that `fields` maps to columns; keys the caller handles itself (labels,
+ * tags) are skipped here. The API layer has already refused keys outside the list's spec.
+ */
+export function applyKeywords<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  fields: FieldMap,
+  keywords: ListQuery['keywords'],
+): SelectQueryBuilder<DB, TB, O> {
+  let out = qb;
+  for (const [key, kw] of Object.entries(keywords)) {
+    const field = fields[key];
+    if (!field) continue;
+    out = out.where((eb) => keywordCondition(eb, field.column, field.type, kw));
+  }
+  return out;
+}
+
+/** Orders by the requested sorts, then by `tiebreak` so pages never overlap. */
+export function applySorts<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  fields: FieldMap,
+  sorts: readonly Sort[],
+  fallback: readonly Sort[],
+  tiebreak: string,
+): SelectQueryBuilder<DB, TB, O> {
+  let out = qb;
+  const chosen = sorts.length > 0 ? sorts : fallback;
+  for (const s of chosen) {
+    const field = fields[s.key];
+    if (field) out = out.orderBy(sql.ref(field.column), s.desc ? 'desc' : 'asc');
+  }
+  return out.orderBy(sql.ref(tiebreak), 'asc');
+}

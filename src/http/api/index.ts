@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+import type { ApiDeps } from './deps.js';
+import { sendHarborError } from './harbor-errors.js';
+import { openApiDocument } from './openapi.js';
+import { pingRoutes } from './ping.js';
+import { ApiRouter } from './router.js';
+
+/** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
+export const apiBodyLimit = 1024 * 1024;
+
+/**
+ * Harbor's REST API at /api/v2.0 (mount with that prefix). Own body parser (JSON only, whatever the
+ * Content-Type claims, as curl users often omit it), own error renderer and not-found answer, both in
+ * Harbor's `{"errors":[{code,message}]}` shape. Each swagger tag registers its operations on the router.
+ */
+export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: apiBodyLimit }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new AppError('BAD_REQUEST', 'request body is not valid JSON'), undefined);
+    }
+  });
+  app.setErrorHandler((err, req, reply) => sendHarborError(req, reply, err));
+  app.setNotFoundHandler((req, reply) =>
+    sendHarborError(
+      req,
+      reply,
+      new AppError(
+        'NOT_FOUND',
+        `no such API endpoint: ${req.method} ${req.url.split('?', 1)[0]!.slice(0, 200)}`,
+      ),
+    ),
+  );
+
+  const api = new ApiRouter(app);
+  pingRoutes(api);
+
+  let doc: unknown;
+  app.get(
+    '/swagger.json',
+    { exposeHeadRoute: false },
+    async () => (doc ??= openApiDocument(api, deps.version)),
+  );
+}

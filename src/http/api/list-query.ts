@@ -1,0 +1,191 @@
+import { AppError } from '../../lib/errors.js';
+import type { FieldType, Keyword, ListQuery, Sort } from '../../lib/query.js';
+
+/**
+ * Harbor's list conventions: `q` (k=v exact, k=~v fuzzy, k=[a~b] range, k={a b c} any-of, k=(a b c)
+ * all-of, comma-separated), `sort=-name,id`, `page` (1-based) and `page_size` (at most 100). Every list
+ * endpoint parses through here and answers `X-Total-Count` and `Link`.
+ */
+export const maxPageSize = 100;
+export const defaultPageSize = 10;
+
+export type { FieldType };
+
+/** What one list endpoint accepts: filterable keys with their types, and sortable keys. */
+export interface ListSpec {
+  filters: Record<string, FieldType>;
+  sorts: readonly string[];
+}
+
+export interface RawListParams {
+  q?: string | undefined;
+  sort?: string | undefined;
+  page?: number | undefined;
+  page_size?: number | undefined;
+}
+
+export function parseListQuery(raw: RawListParams, spec: ListSpec): ListQuery {
+  const page = raw.page ?? 1;
+  const pageSize = raw.page_size ?? defaultPageSize;
+  if (!Number.isInteger(page) || page < 1) throw bad('page must be an integer of at least 1');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize)
+    throw bad(`page_size must be an integer from 1 to ${maxPageSize}`);
+  const keywords = parseQ(raw.q ?? '');
+  for (const [key, kw] of Object.entries(keywords)) {
+    const type = spec.filters[key];
+    if (!type) throw bad(`filtering by "${key}" is not supported; supported: ${keyList(spec.filters)}`);
+    checkTypes(key, kw, type);
+  }
+  const sorts = parseSort(raw.sort ?? '');
+  for (const s of sorts) {
+    if (!spec.sorts.includes(s.key))
+      throw bad(`sorting by "${s.key}" is not supported; supported: ${spec.sorts.join(', ') || 'none'}`);
+  }
+  return { keywords, sorts, page, pageSize };
+}
+
+/** Parses a `q` string into keywords; a syntax error is a BAD_REQUEST naming the offending part. */
+export function parseQ(input: string): Record<string, Keyword> {
+  let q = input;
+  // Harbor unescapes `q` once more, so clients that encode it twice work too.
+  if (q.includes('%')) {
+    try {
+      q = decodeURIComponent(q.replace(/\+/g, ' '));
+    } catch {
+      // not encoded twice: keep it as it is
+    }
+  }
+  const out: Record<string, Keyword> = {};
+  if (q.trim() === '') return out;
+  for (const part of splitTopLevel(q)) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? '' : part.slice(0, eq).trim();
+    const value = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (key === '' || value === '')
+      throw bad(`invalid query "${clip(part)}": each term must be key=value with neither empty`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw bad(`invalid query key "${clip(key)}"`);
+    if (key in out) throw bad(`query key "${key}" is given twice`);
+    out[key] = parseValue(value);
+  }
+  return out;
+}
+
+function parseValue(value: string): Keyword {
+  const open = value[0]!;
+  const close = { '[': ']', '{': '}', '(': ')' }[open];
+  if (close !== undefined) {
+    if (!value.endsWith(close)) throw bad(`invalid query value "${clip(value)}": missing "${close}"`);
+    const inner = value.slice(1, -1);
+    if (open === '[') {
+      const tilde = inner.indexOf('~');
+      if (tilde < 0) throw bad(`invalid range "${clip(value)}": expected [min~max]`);
+      const min = unquote(inner.slice(0, tilde).trim());
+      const max = unquote(inner.slice(tilde + 1).trim());
+      if (min === '' && max === '') throw bad(`invalid range "${clip(value)}": min and max are both empty`);
+      return { kind: 'range', ...(min === '' ? {} : { min }), ...(max === '' ? {} : { max }) };
+    }
+    const values = inner
+      .split(' ')
+      .map((v) => unquote(v.trim()))
+      .filter((v) => v !== '');
+    if (values.length === 0) throw bad(`invalid list "${clip(value)}": no values`);
+    return open === '{' ? { kind: 'or', values } : { kind: 'and', values };
+  }
+  if (/[\]})]$/.test(value) && !value.startsWith('"'))
+    throw bad(`invalid query value "${clip(value)}": unbalanced bracket`);
+  if (open === '~') {
+    const v = unquote(value.slice(1).trim());
+    if (v === '') throw bad('invalid fuzzy match: nothing after "~"');
+    return { kind: 'fuzzy', value: v };
+  }
+  return { kind: 'exact', value: unquote(value) };
+}
+
+/** Splits on commas outside brackets and double quotes. */
+function splitTopLevel(q: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i];
+    if (c === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === '[' || c === '{' || c === '(') depth++;
+    else if (c === ']' || c === '}' || c === ')') {
+      if (--depth < 0) throw bad(`invalid query "${clip(q)}": unbalanced "${c}"`);
+    } else if (c === ',' && depth === 0) {
+      parts.push(q.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (quoted) throw bad(`invalid query "${clip(q)}": unterminated quote`);
+  if (depth !== 0) throw bad(`invalid query "${clip(q)}": unclosed bracket`);
+  parts.push(q.slice(start));
+  return parts;
+}
+
+export function parseSort(sort: string): Sort[] {
+  const out: Sort[] = [];
+  for (const raw of sort.split(',')) {
+    const item = raw.trim();
+    if (item === '') continue;
+    const desc = item.startsWith('-');
+    const key = desc ? item.slice(1) : item;
+    if (!/^[A-Za-z0-9_.]+$/.test(key)) throw bad(`invalid sort key "${clip(item)}"`);
+    out.push({ key, desc });
+  }
+  return out;
+}
+
+function checkTypes(key: string, kw: Keyword, type: FieldType): void {
+  const values =
+    kw.kind === 'exact' || kw.kind === 'fuzzy'
+      ? [kw.value]
+      : kw.kind === 'range'
+        ? [kw.min, kw.max].filter((v): v is string => v !== undefined)
+        : kw.values;
+  if (kw.kind === 'fuzzy' && type !== 'string') throw bad(`"${key}" does not support fuzzy match`);
+  if (kw.kind === 'range' && (type === 'string' || type === 'bool'))
+    throw bad(`"${key}" does not support range match`);
+  for (const v of values) {
+    if (type === 'int' && !/^-?\d{1,15}$/.test(v)) throw bad(`"${key}" expects an integer, got "${clip(v)}"`);
+    if (type === 'bool' && !['true', 'false', '1', '0'].includes(v))
+      throw bad(`"${key}" expects true or false, got "${clip(v)}"`);
+    if (type === 'time' && Number.isNaN(Date.parse(v)))
+      throw bad(`"${key}" expects a time, got "${clip(v)}"`);
+  }
+}
+
+/**
+ * Harbor's `Link` header: `<url>; rel="prev" , <url>; rel="next"`, relative to the request, with `page`
+ * and `page_size` set. Empty when there is no other page.
+ */
+export function linkHeader(requestUrl: string, total: number, page: number, pageSize: number): string {
+  const links: string[] = [];
+  const at = (p: number) => {
+    const u = new URL(requestUrl, 'http://berth.invalid');
+    u.searchParams.set('page', String(p));
+    u.searchParams.set('page_size', String(pageSize));
+    return `<${u.pathname}${u.search}>`;
+  };
+  if (page > 1 && (page - 1) * pageSize < total) links.push(`${at(page - 1)}; rel="prev"`);
+  if (page * pageSize < total) links.push(`${at(page + 1)}; rel="next"`);
+  return links.join(' , ');
+}
+
+function unquote(v: string): string {
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
+function keyList(filters: Record<string, FieldType>): string {
+  return Object.keys(filters).join(', ') || 'none';
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+function bad(message: string): AppError {
+  return new AppError('BAD_REQUEST', message);
+}

@@ -1,0 +1,29 @@
+import type { ErrorCode } from '../lib/errors.js';
+
+/** The HTTP status of each catalogue code; each surface's renderer starts from this table. */
+export const errorStatus: Readonly<Record<ErrorCode, number>> = {
+  BLOB_UNKNOWN: 404,
+  BLOB_UPLOAD_INVALID: 400,
+  BLOB_UPLOAD_UNKNOWN: 404,
+  DIGEST_INVALID: 400,
+  MANIFEST_BLOB_UNKNOWN: 400,
+  MANIFEST_INVALID: 400,
+  MANIFEST_UNKNOWN: 404,
+  NAME_INVALID: 400,
+  NAME_UNKNOWN: 404,
+  SIZE_INVALID: 400,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  UNSUPPORTED: 405,
+  TOOMANYREQUESTS: 429,
+  RANGE_INVALID: 416,
+  TAG_INVALID: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  FORBIDDEN: 403,
+  PRECONDITION: 412,
+  UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
