@@ -1,8 +1,12 @@
+import { Agent, fetch as undiciFetch } from 'undici';
+
 /**
  * A browser-less user agent for the OpenID authorization-code flow: follows redirects by hand across
  * hosts with a per-host cookie jar, fills the test provider's login form and accepts its consent form.
  * Enough for tests to log in through Berth's /c/oidc/login with plain HTTP.
  */
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
 export class CookieJar {
   private readonly byHost = new Map<string, Map<string, string>>();
 
@@ -60,6 +64,8 @@ export interface BrowserlessLoginOptions {
   /** Stop following redirects when one points at a URL starting with this (default: never stop early). */
   stopAt?: (url: string) => boolean;
   maxSteps?: number;
+  /** Accept any TLS certificate (for an IdP with a self-signed one). */
+  insecureTls?: boolean;
 }
 
 /** Starts at `startUrl` (e.g. Berth's /c/oidc/login) and plays the user's part until the flow ends. */
@@ -77,7 +83,15 @@ export async function browserlessLogin(
     const cookie = jar.header(url);
     if (cookie) headers.cookie = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    const res = options.insecureTls
+      ? ((await undiciFetch(url, {
+          method,
+          headers,
+          body,
+          redirect: 'manual',
+          dispatcher: insecure,
+        })) as unknown as Response)
+      : await fetch(url, { method, headers, body, redirect: 'manual' });
     jar.store(url, res);
     steps.push({ method, url, status: res.status });
     const location = res.headers.get('location');

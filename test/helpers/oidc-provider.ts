@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
 
@@ -25,6 +26,8 @@ export interface OidcProviderOptions {
    * read the rest from the userinfo endpoint. Default false.
    */
   claimsOnlyFromUserinfo?: boolean;
+  /** Serve https with this certificate (PEM text) instead of plain http. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningOidcProvider {
@@ -58,14 +61,16 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<R
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
   const cookieKeys = [randomBytes(32).toString('hex')];
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: Error) => {
       res.statusCode = 500;
       res.end(`interaction failed: ${err.message}`);
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const scheme = options.tls ? 'https' : 'http';
+  const issuer = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const build = () => {
     const configuration: Configuration = {

@@ -33,12 +33,16 @@ export interface SlapdOptions {
   groups?: LdapGroupSpec[];
   /** Load the memberof overlay so user entries carry `memberOf` for groupOfNames groups (default true). */
   memberOf?: boolean;
+  /** Also listen on ldaps:// with this certificate (see selfSignedCert in tls.ts). */
+  tls?: { certFile: string; keyFile: string };
   startTimeoutMs?: number;
 }
 
 export interface RunningSlapd {
   /** ldap://127.0.0.1:<port> */
   url: string;
+  /** ldaps://127.0.0.1:<port> when started with `tls`. */
+  ldapsUrl?: string;
   baseDn: string;
   /** ou=people,<base>: where users live. */
   peopleDn: string;
@@ -79,6 +83,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   mkdirSync(join(dir, 'db'));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = options.tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
   const adminDn = `cn=admin,${baseDn}`;
   const adminPassword = randomBytes(12).toString('hex');
   const searchDn = `cn=reader,${baseDn}`;
@@ -92,6 +97,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     `pidfile ${join(dir, 'slapd.pid')}`,
     `argsfile ${join(dir, 'slapd.args')}`,
     `modulepath ${moduleDir}`,
+    ...(options.tls
+      ? [`TLSCertificateFile ${options.tls.certFile}`, `TLSCertificateKeyFile ${options.tls.keyFile}`]
+      : []),
     'moduleload back_mdb',
     ...(memberOf ? ['moduleload memberof'] : []),
     'database mdb',
@@ -112,10 +120,24 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   let child: ChildProcess;
   try {
     // -d keeps slapd in the foreground (even at level 0), so the test owns the process.
-    child = spawn(slapdBinary, ['-f', confFile, '-h', `${url}/`, '-d', '256'], {
-      stdio: ['ignore', fd, fd],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
+    child = spawn(
+      slapdBinary,
+      [
+        '-f',
+        confFile,
+        '-h',
+        [url, ldapsUrl]
+          .filter(Boolean)
+          .map((u) => `${u}/`)
+          .join(' '),
+        '-d',
+        '256',
+      ],
+      {
+        stdio: ['ignore', fd, fd],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      },
+    );
   } finally {
     closeSync(fd);
   }
@@ -219,6 +241,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
 
   return {
     url,
+    ldapsUrl,
     baseDn,
     peopleDn,
     groupsDn,

@@ -1,6 +1,7 @@
 // LdapProvider against a real OpenLDAP slapd on 127.0.0.1: search-then-bind, groups by DN (memberOf and
 // group search), the admin group, filter injection, and failures (bad search account, silent server).
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { LdapProvider, ldapOptions, type LdapOptions } from '../../../src/auth/providers/ldap.js';
@@ -8,6 +9,7 @@ import { AppError } from '../../../src/lib/errors.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { startSlapd, type RunningSlapd } from '../../helpers/slapd.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
+import { selfSignedCert, type SelfSignedCert } from '../../helpers/tls.js';
 
 const log = createLogger('silent');
 const haveSlapd = hasTool('slapd') && hasTool('ldapadd');
@@ -207,5 +209,40 @@ describe('LDAP provider against a broken server', () => {
 
   it('rejects a malformed URL in the options', () => {
     assert.throws(() => ldapOptions.parse({ url: 'http://x', baseDn: 'dc=x' }), /ldap:\/\/host/);
+  });
+});
+
+describe('LDAP provider over ldaps://', () => {
+  let ldap: RunningSlapd;
+  let cert: SelfSignedCert;
+  before(async () => {
+    if (!haveSlapd || !hasTool('openssl')) return;
+    cert = await selfSignedCert();
+    ldap = await startSlapd({ tls: cert, users: [{ uid: 'tina', password: 'Tina-Pass-1' }] });
+  });
+  after(async () => {
+    await ldap?.stop();
+    if (cert) rmSync(cert.dir, { recursive: true, force: true });
+  });
+  const provider = (verifyCert: boolean) =>
+    new LdapProvider({
+      log,
+      options: ldapOptions.parse({
+        url: ldap.ldapsUrl,
+        searchDn: ldap.searchDn,
+        searchPassword: ldap.searchPassword,
+        baseDn: ldap.peopleDn,
+        verifyCert,
+      }),
+    });
+
+  it('refuses a certificate it cannot verify, and accepts it with verifyCert off', async (t) => {
+    if (!needTools(t, 'slapd', 'ldapadd', 'ldapwhoami', 'openssl')) return;
+    await assert.rejects(
+      provider(true).authenticate('tina', 'Tina-Pass-1'),
+      (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE',
+    );
+    assert.equal((await provider(false).authenticate('tina', 'Tina-Pass-1'))?.username, 'tina');
+    assert.equal(await provider(false).authenticate('tina', 'wrong'), null);
   });
 });

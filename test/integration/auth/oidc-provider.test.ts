@@ -2,7 +2,8 @@
 // discovery, authorization URL with state/nonce/PKCE, the scripted code flow, ID token and claim mapping,
 // and the ways a callback can be wrong.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import {
   OidcProvider,
   oidcOptions,
@@ -13,6 +14,8 @@ import { AppError } from '../../../src/lib/errors.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { browserlessLogin } from '../../helpers/oidc-login.js';
 import { startOidcProvider, type RunningOidcProvider } from '../../helpers/oidc-provider.js';
+import { selfSignedCert, type SelfSignedCert } from '../../helpers/tls.js';
+import { hasTool, needTools } from '../../helpers/tools.js';
 
 const log = createLogger('silent');
 const redirectUri = 'http://127.0.0.1:9/c/oidc/callback';
@@ -187,5 +190,48 @@ describe('OIDC provider against a real OpenID provider', () => {
       provider({ issuer: 'http://127.0.0.1:9/', timeoutSeconds: 2 }).beginLogin(redirectUri),
       (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE',
     );
+  });
+});
+
+describe('OIDC provider over https with a self-signed certificate', () => {
+  let idp: RunningOidcProvider;
+  let cert: SelfSignedCert;
+  before(async () => {
+    if (!hasTool('openssl')) return;
+    cert = await selfSignedCert();
+    idp = await startOidcProvider({ users, redirectUris: [redirectUri], tls: cert });
+  });
+  after(async () => {
+    await idp?.stop();
+    if (cert) rmSync(cert.dir, { recursive: true, force: true });
+  });
+  const provider = (verifyCert: boolean) =>
+    new OidcProvider({
+      log,
+      options: oidcOptions.parse({
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        verifyCert,
+      }),
+    });
+
+  it('refuses the certificate by default and completes the code flow with verifyCert off', async (t: TestContext) => {
+    if (!needTools(t, 'openssl')) return;
+    await assert.rejects(
+      provider(true).beginLogin(redirectUri),
+      (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE',
+    );
+    const p = provider(false);
+    const { url, pending } = await p.beginLogin(redirectUri);
+    const done = await browserlessLogin(url, {
+      username: 'olivia',
+      password: 'Olivia-Pass-1',
+      insecureTls: true,
+      stopAt: (u) => u.startsWith(redirectUri),
+    });
+    const who = await p.finishLogin(new URL(done.response.headers.get('location')!), pending);
+    assert.equal(who.username, 'olivia');
+    assert.deepEqual(who.groups, ['dev-team', 'readers']);
   });
 });
