@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -22,6 +23,16 @@ export default tseslint.config(
     files: ['src/services/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: ['fastify', 'kysely', 'pg', 'better-sqlite3'] }],
+    },
+  },
+  {
+    // The browser UI speaks only HTTP to Berth: nothing from the server's source tree.
+    files: ['web/**'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
+      'no-restricted-imports': ['error', { paths: ['fastify'], patterns: ['../../../src/**'] }],
     },
   },
 );

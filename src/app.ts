@@ -6,6 +6,7 @@ import { connect, type DbHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { MetaStore } from './db/store.js';
 import { buildServer } from './http/server.js';
+import { bundledUiDir } from './http/ui.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { EventBus } from './services/events.js';
@@ -91,6 +92,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
       { name: 'storage', check: async () => void (await storage.list('blobs')) },
     ],
+    ui: { dir: config.ui.dir ?? bundledUiDir() },
     metrics: {
       registry: metrics,
       requests: new Histogram({

@@ -58,6 +58,13 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    ui: z
+      .object({
+        /** The built web UI served at `/`; default: the bundle in this package (dist/web). */
+        dir: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -86,5 +93,6 @@ export const envKeys = [
   'storage.driver',
   'storage.filesystem.root',
   'registry.uploadMaxIdleHours',
+  'ui.dir',
   'log.level',
 ] as const;

@@ -15,6 +15,7 @@ import { healthPlugin, type HealthCheck } from './health.js';
 import { metricsPlugin, surfaceOf } from './metrics.js';
 import type { RegistryDeps } from './registry/deps.js';
 import { registryFrameworkError, registryPlugin } from './registry/index.js';
+import { uiPlugin, type UiDeps } from './ui.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -23,6 +24,7 @@ export interface HttpDeps {
   api: ApiDeps;
   health: HealthCheck[];
   metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
+  ui: UiDeps;
 }
 
 /** Mounts each surface as its own encapsulated plugin, with its own parsers and error renderer. */
@@ -66,6 +68,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);
+  void app.register(uiPlugin, deps.ui);
   return app;
 }
 

@@ -1,0 +1,124 @@
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface UiDeps {
+  /** The built web UI (index.html + assets/); undefined or missing: a page says how to build it. */
+  dir: string | undefined;
+}
+
+/** Paths owned by other surfaces: the UI's fallback never answers for them. */
+const RESERVED = ['/v2', '/api/', '/service/', '/c/', '/health', '/metrics'];
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json',
+};
+
+interface StaticFile {
+  path: string;
+  size: number;
+  type: string;
+  etag: string;
+  /** Vite puts a content hash in every file name under assets/: those never change. */
+  immutable: boolean;
+}
+
+/**
+ * Serves the web UI built from web/ at `/`: its files by exact path (read once at start-up, so a request
+ * can never name a file outside the bundle), and index.html for every other GET that no surface owns, so
+ * the browser router can take deep links.
+ */
+export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void> {
+  const files = deps.dir && existsSync(join(deps.dir, 'index.html')) ? scan(deps.dir) : new Map();
+  const index = files.get('/index.html');
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?', 1)[0]!;
+    if (RESERVED.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p))) {
+      return reply
+        .code(404)
+        .type('application/json')
+        .send({
+          errors: [{ code: 'NOT_FOUND', message: `no such endpoint: ${path.slice(0, 200)}` }],
+        });
+    }
+    let decoded = path;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      // not a file name then; the app shell will show its not-found page
+    }
+    const file = files.get(decoded);
+    if (file) return sendFile(req, reply, file);
+    if (decoded.startsWith('/assets/') || extname(decoded) !== '') {
+      return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    }
+    if (!index) return reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT);
+    return sendFile(req, reply, index);
+  };
+  app.route({ method: ['GET', 'HEAD'], url: '/', handler });
+  app.route({ method: ['GET', 'HEAD'], url: '/*', handler });
+}
+
+function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply {
+  reply.header('content-type', file.type);
+  reply.header('etag', file.etag);
+  reply.header('x-content-type-options', 'nosniff');
+  // The shell must be revalidated so a new release is picked up; hashed assets are cached for a year.
+  reply.header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+  if (file.type.startsWith('text/html')) {
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'same-origin');
+  }
+  if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
+  reply.header('content-length', file.size);
+  if (req.method === 'HEAD') return reply.send();
+  return reply.send(createReadStream(file.path));
+}
+
+function scan(root: string): Map<string, StaticFile> {
+  const out = new Map<string, StaticFile>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (st.isFile()) {
+        const url = '/' + relative(root, full).split(sep).join('/');
+        out.set(url, {
+          path: full,
+          size: st.size,
+          type: TYPES[extname(name)] ?? 'application/octet-stream',
+          etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+          immutable: url.startsWith('/assets/'),
+        });
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The bundle shipped with this package: dist/web beside dist/src, found from this file's location. */
+export function bundledUiDir(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'web');
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Berth</title>
+<h1>The web UI is not built</h1><p>Run <code>npm run build</code> (or <code>npm start</code>, which builds first).
+The registry (/v2) and the API (/api/v2.0) work without it.</p>`;
