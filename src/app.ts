@@ -9,6 +9,8 @@ import { buildServer } from './http/server.js';
 import { bundledUiDir } from './http/ui.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { uploadPurgeJob } from './jobs/kinds/upload-purge.js';
+import { JobRuntime } from './jobs/runtime.js';
 import { EventBus } from './services/events.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
@@ -26,6 +28,7 @@ export interface BerthApp {
   config: BerthConfig;
   server: FastifyInstance;
   logger: Logger;
+  jobs: JobRuntime;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -63,17 +66,15 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
   pulls.start();
   const uploads = new UploadSessions({ store, storage, namespaces, events, clock });
-  // Until the job scheduler exists, abandoned upload sessions are purged by a timer on every node
-  // (purging is idempotent, so several nodes doing it at once is harmless).
-  const maxIdleMs = config.registry.uploadMaxIdleHours * 3600_000;
-  const purgeStale = () =>
-    uploads
-      .purgeStale(maxIdleMs)
-      .then((n) => n > 0 && logger.info({ purged: n }, 'purged abandoned upload sessions'))
-      .catch((err: unknown) => logger.warn({ err }, 'could not purge abandoned upload sessions'));
-  const purgeTimer = setInterval(() => void purgeStale(), 3600_000);
-  purgeTimer.unref();
-  void purgeStale();
+  const jobs = new JobRuntime({ store, clock, log: logger, config: config.jobs });
+  jobs.queue.register(uploadPurgeJob(uploads, config.registry.uploadMaxIdleHours * 3600_000));
+  await jobs.scheduler.upsert({
+    name: 'upload.purge',
+    cron: '0 0 * * * *',
+    kind: 'upload.purge',
+    payload: {},
+  });
+  jobs.start();
 
   const server = buildServer({
     logger,
@@ -108,11 +109,12 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     config,
     server,
     logger,
+    jobs,
     async listen() {
       return server.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
-      clearInterval(purgeTimer);
+      await jobs.close();
       await server.close();
       await pulls.stop();
       await handle.close();

@@ -31,6 +31,17 @@ function portArg(value: string): number {
   return n;
 }
 
+/** SIGINT/SIGTERM: close the app (jobs handed back, connections drained), then exit 0. */
+function exitOnSignals(app: { logger: { info(o: object, m: string): void }; close(): Promise<void> }): void {
+  const stop = async (signal: string) => {
+    app.logger.info({ signal }, 'shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
 const program = new Command()
   .name('berth')
   .description("Berth: a container registry with Harbor's API, in one process")
@@ -53,13 +64,25 @@ program
       { url, database: config.database.url.split(':')[0], storage: config.storage.driver },
       'Berth is serving',
     );
-    const stop = async (signal: string) => {
-      app.logger.info({ signal }, 'shutting down');
-      await app.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
+    exitOnSignals(app);
+  });
+
+program
+  .command('worker')
+  .description('run background jobs only (replication, GC, schedules); serves no HTTP')
+  .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
+  .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
+  .action(async (flags: CommonFlags) => {
+    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    if (config.jobs.workers === 0)
+      throw new ConfigError('jobs.workers is 0: a worker with no job slots does nothing');
+    const { buildApp } = await import('./app.js');
+    const app = await buildApp(config);
+    app.logger.info(
+      { owner: app.jobs.worker?.owner, workers: config.jobs.workers },
+      'Berth worker is running',
+    );
+    exitOnSignals(app);
   });
 
 program

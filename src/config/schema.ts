@@ -53,7 +53,7 @@ export const configSchema = z
       .prefault({ driver: 'filesystem' }),
     registry: z
       .object({
-        /** Upload sessions idle this long are removed with their bytes (checked hourly). */
+        /** Upload sessions idle this long are removed with their bytes (purged hourly by the upload.purge job). */
         uploadMaxIdleHours: z.coerce.number().positive().default(168),
       })
       .strict()
@@ -62,6 +62,19 @@ export const configSchema = z
       .object({
         /** The built web UI served at `/`; default: the bundle in this package (dist/web). */
         dir: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    jobs: z
+      .object({
+        /** Jobs this process runs at once; 0 = serve HTTP only (run `berth worker` elsewhere). */
+        workers: z.coerce.number().int().min(0).max(256).default(4),
+        /** Per job kind caps within `workers`, e.g. { "replication.copy": 2 }. */
+        concurrency: z.record(z.string(), z.coerce.number().int().min(1)).default({}),
+        /** A job whose worker stops heartbeating is picked up by another worker after this long. */
+        leaseSeconds: z.coerce.number().positive().default(30),
+        /** How often an idle worker looks for new jobs. */
+        pollIntervalMs: z.coerce.number().int().min(10).default(1000),
       })
       .strict()
       .prefault({}),
@@ -94,5 +107,8 @@ export const envKeys = [
   'storage.filesystem.root',
   'registry.uploadMaxIdleHours',
   'ui.dir',
+  'jobs.workers',
+  'jobs.leaseSeconds',
+  'jobs.pollIntervalMs',
   'log.level',
 ] as const;

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import { ArtifactRepo } from './repos/artifacts.js';
 import { BlobRepo } from './repos/blobs.js';
+import { JobRepo } from './repos/jobs.js';
 import { ProjectRepo } from './repos/projects.js';
 import { RepositoryRepo } from './repos/repositories.js';
+import { ScheduleRepo } from './repos/schedules.js';
 import { TagRepo } from './repos/tags.js';
 import { UploadRepo } from './repos/uploads.js';
 import type { Database } from './tables.js';
@@ -15,6 +17,8 @@ export class Repos {
   readonly artifacts: ArtifactRepo;
   readonly tags: TagRepo;
   readonly uploads: UploadRepo;
+  readonly jobs: JobRepo;
+  readonly schedules: ScheduleRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -23,6 +27,8 @@ export class Repos {
     this.artifacts = new ArtifactRepo(db);
     this.tags = new TagRepo(db);
     this.uploads = new UploadRepo(db);
+    this.jobs = new JobRepo(db);
+    this.schedules = new ScheduleRepo(db);
   }
 }
 

@@ -83,6 +83,68 @@ export interface UploadTable {
   update_time: string;
 }
 
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
+
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  /** JSON, validated by the kind's schema on enqueue and on run. */
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  heartbeat_time: string | null;
+  stop_requested: number;
+  execution_id: number | null;
+  last_error: string | null;
+  creation_time: string;
+  start_time: string | null;
+  end_time: string | null;
+  update_time: string;
+}
+
+export interface JobLogTable {
+  id: Generated<number>;
+  job_id: number;
+  time: string;
+  line: string;
+}
+
+export interface ScheduleTable {
+  id: Generated<number>;
+  name: string;
+  cron: string;
+  kind: string;
+  payload: string;
+  enabled: number;
+  next_fire_time: string | null;
+  last_fire_time: string | null;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface ScheduleFireTable {
+  schedule_id: number;
+  fire_time: string;
+  job_id: number | null;
+}
+
+export interface ExecutionTable {
+  id: Generated<number>;
+  vendor_type: string;
+  vendor_id: number;
+  trigger: string;
+  status: string;
+  status_message: string;
+  extra_attrs: string;
+  start_time: string;
+  end_time: string | null;
+  update_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -93,6 +155,11 @@ export interface Database {
   artifact_blob: ArtifactBlobTable;
   artifact_reference: ArtifactReferenceTable;
   upload: UploadTable;
+  job: JobTable;
+  job_log: JobLogTable;
+  schedule: ScheduleTable;
+  schedule_fire: ScheduleFireTable;
+  execution: ExecutionTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -101,3 +168,7 @@ export type ArtifactRow = Selectable<ArtifactTable>;
 export type TagRow = Selectable<TagTable>;
 export type UploadRow = Selectable<UploadTable>;
 export type NewArtifact = Insertable<ArtifactTable>;
+export type JobRow = Selectable<JobTable>;
+export type JobLogRow = Selectable<JobLogTable>;
+export type ScheduleRow = Selectable<ScheduleTable>;
+export type ExecutionRow = Selectable<ExecutionTable>;

@@ -1,6 +1,7 @@
 import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../connect.js';
 import * as m0001 from './0001_create_registry.js';
+import * as m0003 from './0003_create_job.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -17,6 +18,7 @@ type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
 const steps: Record<string, Step> = {
   '0001_create_registry': m0001,
+  '0003_create_job': m0003,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -1,0 +1,134 @@
+import { Cron } from 'croner';
+import type { MetaStore } from '../db/store.js';
+import type { ScheduleRow } from '../db/tables.js';
+import { AppError } from '../lib/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobQueue } from './queue.js';
+
+export interface CronSchedulerOptions {
+  store: MetaStore;
+  queue: JobQueue;
+  clock: Clock;
+  log: Logger;
+  /** How often due schedules are looked for (default 1 s, the resolution of a 6-field cron). */
+  tickMs?: number;
+}
+
+export interface ScheduleInput {
+  /** Unique: one schedule per name (e.g. `replication.policy.7`). */
+  name: string;
+  /** Harbor's 6-field cron, seconds first (`0 0 * * * *` = hourly). Evaluated in UTC. */
+  cron: string;
+  kind: string;
+  payload: unknown;
+  enabled?: boolean;
+}
+
+/** Parses a 6-field cron expression; throws BAD_REQUEST naming the problem. */
+export function parseCron(expression: string): Cron {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `invalid cron "${expression}": expected 6 fields (second minute hour day-of-month month day-of-week)`,
+    );
+  }
+  try {
+    return new Cron(expression, { paused: true, timezone: 'UTC' });
+  } catch (err) {
+    throw new AppError('BAD_REQUEST', `invalid cron "${expression}": ${(err as Error).message}`);
+  }
+}
+
+/** The first fire time strictly after `after`, or null if the expression never fires again. */
+export function nextFire(expression: string, after: Date): Date | null {
+  return parseCron(expression).nextRun(after);
+}
+
+/**
+ * Fires due schedules by enqueueing their job. Every node may run a scheduler: a tick takes an advisory
+ * lock (PostgreSQL) and claims each (schedule, fire time) with a unique row in the same transaction as the
+ * enqueue, so a fire happens exactly once. A fire missed while no node ran fires once, late; missed
+ * fires are not replayed one by one.
+ */
+export class CronScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly o: CronSchedulerOptions) {}
+
+  /** Creates or replaces a schedule (validated: the cron and the job's payload). */
+  async upsert(input: ScheduleInput): Promise<ScheduleRow> {
+    const now = this.o.clock.now();
+    const next = nextFire(input.cron, now);
+    const kind = this.o.queue.kind(input.kind);
+    if (!kind) throw new AppError('BAD_REQUEST', `unknown job kind ${input.kind}`);
+    const payload = kind.payload.safeParse(input.payload);
+    if (!payload.success) throw new AppError('BAD_REQUEST', `invalid payload: ${payload.error.message}`);
+    return this.o.store.schedules.upsert(
+      {
+        name: input.name,
+        cron: input.cron,
+        kind: input.kind,
+        payload: JSON.stringify(payload.data),
+        enabled: input.enabled ?? true,
+      },
+      next?.toISOString() ?? null,
+      now.toISOString(),
+    );
+  }
+
+  remove(name: string): Promise<boolean> {
+    return this.o.store.schedules.deleteByName(name);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const loop = () => {
+      if (!this.running) return;
+      this.timer = setTimeout(() => void this.tick().finally(loop), this.o.tickMs ?? 1000);
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  /** Fires what is due now; returns the ids of the jobs it enqueued. Exposed for tests. */
+  async tick(): Promise<number[]> {
+    const now = this.o.clock.now();
+    const iso = now.toISOString();
+    try {
+      return await this.o.store.transaction(async (tx) => {
+        if (!(await tx.schedules.tryLockScheduler())) return [];
+        const fired: number[] = [];
+        for (const s of await tx.schedules.due(iso)) {
+          const fireTime = s.next_fire_time!;
+          let next: string | null = null;
+          try {
+            next = nextFire(s.cron, now)?.toISOString() ?? null;
+          } catch (err) {
+            this.o.log.error({ err, schedule: s.name }, 'schedule has an invalid cron; disabling its fires');
+          }
+          if (await tx.schedules.claimFire(s.id, fireTime)) {
+            const payload: unknown = JSON.parse(s.payload);
+            const jobId = await this.o.queue.enqueue(tx, s.kind, payload);
+            await tx.schedules.recordFire(s.id, fireTime, jobId);
+            fired.push(jobId);
+          }
+          await tx.schedules.advance(s.id, fireTime, next, iso);
+        }
+        // Claims are only needed while a fire time can still be seen as due.
+        await tx.schedules.pruneFires(new Date(now.getTime() - 86_400_000).toISOString());
+        return fired;
+      });
+    } catch (err) {
+      this.o.log.warn({ err }, 'cron scheduler tick failed; retrying at the next tick');
+      return [];
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+
+/** How often and how soon a failed job runs again. */
+export interface RetryPolicy {
+  /** Runs in total, the first included. 1 = never retried. */
+  maxAttempts: number;
+  /** Delay before the second run; doubles for each further run. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** What a running handler gets from the worker. */
+export interface JobContext {
+  jobId: number;
+  /** 1 for the first run. */
+  attempt: number;
+  maxAttempts: number;
+  executionId: number | null;
+  /** Aborted when the job is stopped, its lease is lost, or the worker shuts down. */
+  signal: AbortSignal;
+  /** Appends a line to the job's log (readable through the API). */
+  log(line: string): Promise<void>;
+}
+
+/** One kind of job: its name (`noun.verb`), payload schema, retry policy and handler. */
+export interface JobKind<P = unknown> {
+  kind: string;
+  payload: z.ZodType<P>;
+  retry: RetryPolicy;
+  run(payload: P, ctx: JobContext): Promise<void>;
+}
+
+/** Thrown by a handler for a failure that another attempt cannot fix: the job fails at once. */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** Delay before run `attempt + 1`, after run `attempt` failed: exponential, capped, with up to 10% jitter. */
+export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exp = policy.baseDelayMs * 2 ** Math.max(0, attempt - 1);
+  const capped = Math.min(policy.maxDelayMs, exp);
+  return Math.round(capped * (1 + 0.1 * random()));
+}
+
+export function defineJob<P>(kind: JobKind<P>): JobKind<P> {
+  return kind;
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestStore, testDialects, type TestDatabase } from '../../test/helpers/databases.js';
+import { testKind, testWorker, untilAborted } from '../../test/helpers/jobs.js';
+import { waitFor } from '../../test/helpers/wait.js';
+import { MetaStore } from '../db/store.js';
+import { AppError } from '../lib/errors.js';
+import { backoffMs, PermanentJobError } from './kind.js';
+
+const noop = testKind('test.noop', async () => {});
+
+for (const dialect of testDialects()) {
+  describe(`JobQueue and JobWorker on ${dialect}`, () => {
+    let store: MetaStore;
+    let database: TestDatabase;
+    before(async () => ({ store, database } = await createTestStore(dialect)));
+    after(() => database.close());
+
+    const statusOf = async (id: number) => (await store.jobs.find(id))!.status;
+
+    test('a job enqueued in a transaction exists only if the transaction commits', async () => {
+      const { queue } = testWorker({ store, kinds: [noop] });
+      let rolledBack = 0;
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          rolledBack = await queue.enqueue(tx, 'test.noop', { n: 1 });
+          throw new Error('caller failed');
+        }),
+        /caller failed/,
+      );
+      assert.equal(await store.jobs.find(rolledBack), undefined);
+      const kept = await store.transaction((tx) => queue.enqueue(tx, 'test.noop', { n: 2 }));
+      const row = await store.jobs.find(kept);
+      assert.equal(row?.status, 'pending');
+      assert.equal(row?.max_attempts, 3);
+      assert.deepEqual(JSON.parse(row!.payload), { n: 2 });
+    });
+
+    test('enqueue rejects an unknown kind and a bad payload, and writes nothing', async () => {
+      const { queue } = testWorker({ store, kinds: [noop] });
+      const before = await store.jobs.claim({ owner: 'x', kinds: ['nope'], now: 'z', leaseUntil: 'z' });
+      assert.equal(before, undefined);
+      await assert.rejects(queue.add('test.unknown', {}), (e: AppError) => {
+        assert.equal(e.code, 'BAD_REQUEST');
+        assert.match(e.message, /unknown job kind test\.unknown/);
+        return true;
+      });
+      await assert.rejects(queue.add('test.noop', { n: 'one' }), /invalid payload for job kind test\.noop/);
+      await assert.rejects(queue.add('test.noop', { n: 1, extra: true }), /invalid payload/);
+    });
+
+    test('a worker claims, runs and completes a job, and its log reads in order', async () => {
+      const seen: number[] = [];
+      const kind = testKind('test.run', async (p, ctx) => {
+        seen.push(p.n);
+        await ctx.log(`working on ${p.n}`);
+      });
+      const { queue, worker } = testWorker({ store, kinds: [kind] });
+      const id = await queue.add('test.run', { n: 7 });
+      worker.start();
+      try {
+        await waitFor('job to succeed', async () => (await statusOf(id)) === 'succeeded');
+      } finally {
+        await worker.close();
+      }
+      assert.deepEqual(seen, [7]);
+      const row = (await queue.get(id))!;
+      assert.equal(row.attempts, 1);
+      assert.equal(row.lease_owner, worker.owner);
+      assert.ok(row.start_time && row.end_time && row.end_time >= row.start_time);
+      const lines = (await queue.logs(id)).map((l) => l.line);
+      assert.match(lines[0]!, /^attempt 1 of 3 started/);
+      assert.deepEqual(lines.slice(1), ['working on 7', 'succeeded']);
+      const page = await queue.logs(id, (await queue.logs(id))[0]!.id, 1);
+      assert.deepEqual(
+        page.map((l) => l.line),
+        ['working on 7'],
+      );
+    });
+
+    test('concurrent claimers on separate connections never claim the same job twice', async () => {
+      const { queue } = testWorker({ store, kinds: [testKind('test.race', async () => {})] });
+      const ids = new Set<number>();
+      for (let i = 0; i < 120; i++) ids.add(await queue.add('test.race', { n: i }));
+      const handles = Array.from({ length: 4 }, () => database.open(4));
+      const claimed: number[] = [];
+      const claimer = async (s: MetaStore, owner: string) => {
+        for (;;) {
+          const now = new Date();
+          const row = await s.jobs.claim({
+            owner,
+            kinds: ['test.race'],
+            now: now.toISOString(),
+            leaseUntil: new Date(now.getTime() + 60_000).toISOString(),
+          });
+          if (!row) return;
+          claimed.push(row.id);
+        }
+      };
+      await Promise.all(
+        handles.flatMap((h, i) => [0, 1, 2].map((j) => claimer(new MetaStore(h.db), `claimer-${i}-${j}`))),
+      );
+      assert.equal(claimed.length, ids.size, 'every job claimed exactly once');
+      assert.equal(new Set(claimed).size, claimed.length, 'no job claimed twice');
+      for (const id of claimed) assert.ok(ids.has(id));
+    });
+
+    test('a failing job is retried with exponential backoff, then fails naming the error', async () => {
+      let now = Date.parse('2030-01-01T00:00:00Z');
+      const clock = { now: () => new Date(now) };
+      let runs = 0;
+      const kind = testKind('test.flaky', async () => {
+        runs++;
+        throw new Error(`remote said 503 (run ${runs})`);
+      });
+      const { queue, worker } = testWorker({ store, clock, kinds: [kind] });
+      const id = await queue.add('test.flaky', { n: 1 });
+      const settle = (status: string, attempts: number) =>
+        waitFor(`attempt ${attempts} to end ${status}`, async () => {
+          const r = (await queue.get(id))!;
+          return r.status === status && r.attempts === attempts && r;
+        });
+
+      await worker.tick();
+      let row = await settle('pending', 1);
+      const delay1 = Date.parse(row.run_after) - now;
+      assert.ok(delay1 >= 1000 && delay1 <= 1100, `first backoff ${delay1} ms`);
+      assert.equal(row.last_error, 'remote said 503 (run 1)');
+
+      now += delay1 - 1;
+      await worker.tick();
+      assert.equal(runs, 1, 'not run again before its backoff elapsed');
+      now += 1;
+      await worker.tick();
+      row = await settle('pending', 2);
+      const delay2 = Date.parse(row.run_after) - now;
+      assert.ok(delay2 >= 2000 && delay2 <= 2200, `second backoff ${delay2} ms`);
+
+      now += delay2;
+      await worker.tick();
+      row = await settle('failed', 3);
+      assert.equal(row.last_error, 'remote said 503 (run 3)');
+      assert.equal(runs, 3);
+      const lines = (await queue.logs(id)).map((l) => l.line);
+      assert.equal(lines.filter((l) => /retrying in/.test(l)).length, 2);
+      assert.equal(lines.at(-1), 'failed: remote said 503 (run 3)');
+      await worker.close();
+    });
+
+    test('a permanent error fails the job without retrying', async () => {
+      const kind = testKind('test.permanent', async () => {
+        throw new PermanentJobError('the policy was deleted');
+      });
+      const { queue, worker } = testWorker({ store, kinds: [kind] });
+      const id = await queue.add('test.permanent', { n: 1 });
+      await worker.tick();
+      await waitFor('job to fail', async () => (await statusOf(id)) === 'failed');
+      const row = (await queue.get(id))!;
+      assert.equal(row.attempts, 1);
+      assert.equal(row.last_error, 'the policy was deleted');
+      await worker.close();
+    });
+
+    test('stop: a pending job never runs; a running handler sees its signal abort and ends stopped', async () => {
+      let started = 0;
+      let aborted: unknown;
+      const kind = testKind('test.long', async (_p, ctx) => {
+        started++;
+        await untilAborted(ctx.signal).catch((e: unknown) => {
+          aborted = ctx.signal.reason;
+          throw e;
+        });
+      });
+      const { queue, worker } = testWorker({ store, kinds: [kind], leaseMs: 600, workers: 1 });
+      const running = await queue.add('test.long', { n: 1 });
+      worker.start();
+      await waitFor('job to run', async () => started === 1 && (await statusOf(running)) === 'running');
+      const pending = await queue.add('test.long', { n: 2 });
+      assert.equal(await queue.stop(pending), 'stopped');
+      assert.equal(await queue.stop(running), 'running');
+      await waitFor('running job to stop', async () => (await statusOf(running)) === 'stopped', 5000);
+      await worker.close();
+      assert.equal(aborted, 'stop requested');
+      assert.equal(started, 1, 'the stopped pending job never ran');
+      assert.equal((await queue.logs(running)).at(-1)?.line, 'stopped');
+      await assert.rejects(queue.stop(999_999), /job 999999 not found/);
+    });
+
+    test('per-kind concurrency caps how many jobs of a kind run at once', async () => {
+      let active = 0;
+      let peak = 0;
+      const release: (() => void)[] = [];
+      const kind = testKind('test.capped', async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise<void>((r) => release.push(r));
+        active--;
+      });
+      const { queue, worker } = testWorker({
+        store,
+        kinds: [kind],
+        workers: 4,
+        concurrency: { 'test.capped': 2 },
+      });
+      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.add('test.capped', { n })));
+      worker.start();
+      const done = async () => {
+        const rows = await Promise.all(ids.map((id) => statusOf(id)));
+        return rows.every((s) => s === 'succeeded');
+      };
+      while (!(await done())) {
+        await new Promise((r) => setTimeout(r, 30));
+        release.splice(0).forEach((r) => r());
+      }
+      await worker.close();
+      assert.equal(peak, 2);
+    });
+
+    test('closing a worker hands its running job back without spending an attempt', async () => {
+      const kind = testKind('test.shutdown', (_p, ctx) => untilAborted(ctx.signal));
+      const { queue, worker } = testWorker({ store, kinds: [kind] });
+      const id = await queue.add('test.shutdown', { n: 1 });
+      worker.start();
+      await waitFor('job to run', async () => (await statusOf(id)) === 'running');
+      await worker.close();
+      const row = (await queue.get(id))!;
+      assert.equal(row.status, 'pending');
+      assert.equal(row.attempts, 0);
+      assert.equal(row.lease_owner, null);
+    });
+
+    test('a running job whose lease expired with no attempts left is failed with a reason', async () => {
+      const kind = testKind('test.lost', async () => {}, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 });
+      const { queue } = testWorker({ store, kinds: [kind] });
+      const id = await queue.add('test.lost', { n: 1 });
+      const t0 = new Date();
+      const claim = await store.jobs.claim({
+        owner: 'dead-worker',
+        kinds: ['test.lost'],
+        now: t0.toISOString(),
+        leaseUntil: new Date(t0.getTime() + 1).toISOString(),
+      });
+      assert.equal(claim?.id, id);
+      const later = new Date(t0.getTime() + 10).toISOString();
+      const again = await store.jobs.claim({
+        owner: 'w2',
+        kinds: ['test.lost'],
+        now: later,
+        leaseUntil: later,
+      });
+      assert.equal(again, undefined, 'not reclaimed: no attempts left');
+      assert.equal(await store.jobs.reapExpired(later), 1);
+      const row = (await queue.get(id))!;
+      assert.equal(row.status, 'failed');
+      assert.match(row.last_error!, /stopped responding/);
+    });
+  });
+}
+
+test('backoff doubles per attempt, is capped, and adds at most 10% jitter', () => {
+  const policy = { maxAttempts: 10, baseDelayMs: 1000, maxDelayMs: 5000 };
+  assert.equal(
+    backoffMs(policy, 1, () => 0),
+    1000,
+  );
+  assert.equal(
+    backoffMs(policy, 2, () => 0),
+    2000,
+  );
+  assert.equal(
+    backoffMs(policy, 3, () => 0),
+    4000,
+  );
+  assert.equal(
+    backoffMs(policy, 4, () => 0),
+    5000,
+  );
+  assert.equal(
+    backoffMs(policy, 1, () => 1),
+    1100,
+  );
+});

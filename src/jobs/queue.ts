@@ -1,0 +1,81 @@
+import type { MetaStore, Repos } from '../db/store.js';
+import type { JobLogRow, JobRow, JobStatus } from '../db/tables.js';
+import { AppError } from '../lib/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { JobKind } from './kind.js';
+
+export interface EnqueueOptions {
+  /** Not before this time (default: now). */
+  runAfter?: Date;
+  /** Makes the job a task of this execution. */
+  executionId?: number;
+}
+
+export interface JobQueueDeps {
+  store: MetaStore;
+  clock: Clock;
+}
+
+/**
+ * The durable queue: job kinds are registered once at start-up, and jobs are rows written in the
+ * caller's transaction, so work that must follow a change is committed with it or not at all.
+ */
+export class JobQueue {
+  private readonly kinds = new Map<string, JobKind>();
+
+  constructor(private readonly deps: JobQueueDeps) {}
+
+  register<P>(kind: JobKind<P>): void {
+    if (this.kinds.has(kind.kind)) throw new Error(`job kind ${kind.kind} is registered twice`);
+    this.kinds.set(kind.kind, kind as JobKind);
+  }
+
+  kind(name: string): JobKind | undefined {
+    return this.kinds.get(name);
+  }
+
+  kindNames(): string[] {
+    return [...this.kinds.keys()];
+  }
+
+  /** Adds a job inside the caller's transaction (`store.transaction(tx => queue.enqueue(tx, …))`). */
+  async enqueue(tx: Repos, kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<number> {
+    const def = this.kinds.get(kind);
+    if (!def) throw new AppError('BAD_REQUEST', `unknown job kind ${kind}`);
+    const parsed = def.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new AppError('BAD_REQUEST', `invalid payload for job kind ${kind}: ${parsed.error.message}`);
+    }
+    const now = this.deps.clock.now();
+    return tx.jobs.insert(
+      {
+        kind,
+        payload: JSON.stringify(parsed.data),
+        maxAttempts: def.retry.maxAttempts,
+        runAfter: (options.runAfter ?? now).toISOString(),
+        executionId: options.executionId ?? null,
+      },
+      now.toISOString(),
+    );
+  }
+
+  /** Adds a job in a transaction of its own. */
+  add(kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<number> {
+    return this.deps.store.transaction((tx) => this.enqueue(tx, kind, payload, options));
+  }
+
+  get(id: number): Promise<JobRow | undefined> {
+    return this.deps.store.jobs.find(id);
+  }
+
+  /** Stops a job: at once when pending, cooperatively (its handler's signal aborts) when running. */
+  async stop(id: number): Promise<JobStatus> {
+    const status = await this.deps.store.jobs.requestStop(id, this.deps.clock.now().toISOString());
+    if (!status) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    return status;
+  }
+
+  logs(id: number, after?: number, limit?: number): Promise<JobLogRow[]> {
+    return this.deps.store.jobs.logs(id, after, limit);
+  }
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { MetaStore } from '../db/store.js';
+import type { JobRow } from '../db/tables.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { backoffMs, PermanentJobError, type JobContext, type JobKind } from './kind.js';
+import type { JobQueue } from './queue.js';
+
+export interface JobWorkerOptions {
+  store: MetaStore;
+  queue: JobQueue;
+  clock: Clock;
+  log: Logger;
+  /** Jobs run at once by this process, over all kinds. */
+  workers: number;
+  /** Per-kind caps within `workers`. */
+  concurrency?: Record<string, number>;
+  /** A claimed job is reclaimable by another worker this long after its last heartbeat. */
+  leaseMs: number;
+  /** How often to look for work when idle. */
+  pollMs: number;
+  /** Identifies this worker in lease_owner (default: host:pid:random). */
+  owner?: string;
+}
+
+type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
+
+/** Claims jobs with a lease, runs their handlers, heartbeats, and records the outcome. */
+export class JobWorker {
+  readonly owner: string;
+  private readonly running = new Map<number, { kind: string; abort: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private again = false;
+  private closed = false;
+  private started = false;
+  private lastReap = 0;
+
+  constructor(private readonly o: JobWorkerOptions) {
+    this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const r of this.running.values()) r.abort.abort('shutdown');
+    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+
+  /** Claims and starts as many jobs as there are free slots. Exposed for tests. */
+  async tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    try {
+      await this.reap();
+      this.again = true;
+      while (this.again && !this.closed) {
+        this.again = false;
+        await this.fill();
+      }
+    } catch (err) {
+      this.o.log.warn({ err }, 'job worker could not claim work');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async fill(): Promise<void> {
+    {
+      while (!this.closed && this.running.size < this.o.workers) {
+        const kinds = this.freeKinds();
+        const now = this.o.clock.now();
+        const row = await this.o.store.jobs.claim({
+          owner: this.owner,
+          kinds,
+          now: now.toISOString(),
+          leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
+        });
+        if (!row) break;
+        this.launch(row);
+      }
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed || !this.started) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule(this.o.pollMs));
+    }, delayMs);
+  }
+
+  private freeKinds(): string[] {
+    const counts = new Map<string, number>();
+    for (const r of this.running.values()) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+    return this.o.queue
+      .kindNames()
+      .filter((k) => (counts.get(k) ?? 0) < (this.o.concurrency?.[k] ?? this.o.workers));
+  }
+
+  private async reap(): Promise<void> {
+    const now = this.o.clock.now();
+    if (now.getTime() - this.lastReap < Math.min(this.o.leaseMs, 5000)) return;
+    this.lastReap = now.getTime();
+    const n = await this.o.store.jobs.reapExpired(now.toISOString());
+    if (n > 0) this.o.log.warn({ jobs: n }, 'settled jobs whose worker died');
+  }
+
+  private launch(row: JobRow): void {
+    const abort = new AbortController();
+    const done = this.execute(row, abort)
+      .catch((err: unknown) => this.o.log.error({ err, job: row.id }, 'job bookkeeping failed'))
+      .finally(() => {
+        this.running.delete(row.id);
+        // A slot is free: look for more work now rather than at the next poll.
+        if (!this.closed) this.schedule(0);
+      });
+    this.running.set(row.id, { kind: row.kind, abort, done });
+  }
+
+  private async execute(row: JobRow, abort: AbortController): Promise<void> {
+    const { store, clock } = this.o;
+    const iso = () => clock.now().toISOString();
+    const log = async (line: string) => {
+      try {
+        await store.jobs.appendLog(row.id, iso(), line);
+      } catch (err) {
+        this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
+      }
+    };
+    const kind = this.o.queue.kind(row.kind) as JobKind;
+    let outcome = 'done' as Outcome;
+    const heartbeat = setInterval(
+      () => {
+        const now = clock.now();
+        const until = new Date(now.getTime() + this.o.leaseMs).toISOString();
+        store.jobs
+          .heartbeat(row.id, this.owner, now.toISOString(), until)
+          .then((beat) => {
+            if (!beat) {
+              outcome = 'lost';
+              abort.abort('lease lost');
+            } else if (beat.stop) {
+              outcome = 'stop';
+              abort.abort('stop requested');
+            }
+          })
+          .catch((err: unknown) => this.o.log.warn({ err, job: row.id }, 'job heartbeat failed'));
+      },
+      Math.max(50, Math.min(this.o.leaseMs / 3, 2000)),
+    );
+    abort.signal.addEventListener('abort', () => {
+      if (abort.signal.reason === 'shutdown') outcome = 'shutdown';
+    });
+
+    let error: unknown;
+    try {
+      await log(`attempt ${row.attempts} of ${row.max_attempts} started on ${this.owner}`);
+      const parsed = kind.payload.safeParse(JSON.parse(row.payload));
+      if (!parsed.success) throw new PermanentJobError(`invalid payload: ${parsed.error.message}`);
+      const ctx: JobContext = {
+        jobId: row.id,
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        executionId: row.execution_id,
+        signal: abort.signal,
+        log,
+      };
+      await kind.run(parsed.data, ctx);
+    } catch (err) {
+      error = err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+
+    const now = iso();
+    if (outcome === 'lost') {
+      this.o.log.warn({ job: row.id }, 'lost the lease of a running job; another worker owns it now');
+    } else if (outcome === 'shutdown') {
+      await log('interrupted by a worker shutdown; the job goes back to the queue');
+      await store.jobs.release(row.id, this.owner, now);
+    } else if (outcome === 'stop') {
+      await log('stopped');
+      await store.jobs.finish(row.id, this.owner, 'stopped', now);
+    } else if (error === undefined) {
+      await log('succeeded');
+      await store.jobs.finish(row.id, this.owner, 'succeeded', now);
+    } else {
+      const message = messageOf(error);
+      if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
+        await log(`failed: ${message}`);
+        await store.jobs.finish(row.id, this.owner, 'failed', now, message);
+      } else {
+        const delay = backoffMs(kind.retry, row.attempts);
+        await log(`failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        const at = new Date(clock.now().getTime() + delay).toISOString();
+        await store.jobs.retry(row.id, this.owner, at, now, message);
+      }
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
