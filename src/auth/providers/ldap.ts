@@ -129,39 +129,90 @@ export class LdapProvider implements IdentityProvider {
     await this.withSearchClient(async () => undefined);
   }
 
-  private async findUser(username: string): Promise<FoundUser | null> {
-    const o = this.options;
+  /**
+   * Users for Harbor's /ldap/users/search: the one whose uid attribute equals `username`, or, without a
+   * name, every user the filter admits (up to `limit`). Groups are not resolved here.
+   */
+  async searchUsers(username: string | undefined, limit = 100): Promise<ExternalIdentity[]> {
     return this.withSearchClient(async (client) => {
-      const filter = andFilter(wrapFilter(o.filter), `(${o.uid}=${escapeFilterValue(username)})`);
-      const { searchEntries } = await client.search(o.baseDn, {
-        scope: o.scope,
-        filter,
-        attributes: [o.uid, 'mail', 'email', 'cn', 'displayName', o.groupMembershipAttribute],
-        sizeLimit: 2,
+      const entries = await this.userEntries(client, username ? escapeFilterValue(username) : '*', limit);
+      return entries.map((e) => this.identityOf(e, username, []));
+    });
+  }
+
+  /** Groups for Harbor's /ldap/groups/search: by DN, or by name attribute within the group base DN. */
+  async searchGroups(query: { name?: string; dn?: string }): Promise<{ name: string; dn: string }[]> {
+    const o = this.options;
+    if (query.dn) {
+      const group = await this.lookupGroup(query.dn);
+      return group && (!query.name || group.name === query.name) ? [group] : [];
+    }
+    if (!o.groupBaseDn) return [];
+    const byName = query.name ? `(${o.groupAttribute}=${escapeFilterValue(query.name)})` : undefined;
+    return this.withSearchClient(async (client) => {
+      const { searchEntries } = await client.search(o.groupBaseDn!, {
+        scope: o.groupScope,
+        filter: andFilter(wrapFilter(o.groupFilter) ?? '(objectClass=*)', byName),
+        attributes: [o.groupAttribute],
+        sizeLimit: 1000,
         timeLimit: Math.ceil(o.timeoutSeconds),
       });
-      if (searchEntries.length !== 1) {
-        if (searchEntries.length > 1)
-          this.log.warn({ count: searchEntries.length }, 'LDAP: login name matches several entries');
+      return searchEntries
+        .filter((e) => normalizeDn(e.dn) !== normalizeDn(o.groupBaseDn!))
+        .map((e) => ({ name: attr(e, o.groupAttribute)[0] ?? firstRdnValue(e.dn), dn: e.dn }));
+    });
+  }
+
+  private async findUser(username: string): Promise<FoundUser | null> {
+    return this.withSearchClient(async (client) => {
+      const entries = await this.userEntries(client, escapeFilterValue(username), 2);
+      if (entries.length !== 1) {
+        if (entries.length > 1)
+          this.log.warn({ count: entries.length }, 'LDAP: login name matches several entries');
         return null;
       }
-      const entry = searchEntries[0]!;
-      // The directory may match case-insensitively; Berth stores the name as the directory spells it.
-      const name = attr(entry, o.uid).find((v) => v.toLowerCase() === username.toLowerCase()) ?? username;
+      const entry = entries[0]!;
+      const name = this.identityOf(entry, username, []).username;
       const groups = await this.groupsOf(client, entry, name);
-      const admin = o.groupAdminDn
-        ? groups.some((g) => normalizeDn(g) === normalizeDn(o.groupAdminDn!))
-        : false;
-      const identity: ExternalIdentity = {
-        username: name,
-        email: attr(entry, 'mail')[0] ?? attr(entry, 'email')[0],
-        realname: attr(entry, 'displayName')[0] ?? attr(entry, 'cn')[0],
-        groups,
-        subject: entry.dn,
-        sysadmin: admin,
-      };
-      return { dn: entry.dn, identity };
+      return { dn: entry.dn, identity: this.identityOf(entry, username, groups) };
     });
+  }
+
+  /** User entries whose uid attribute matches `value` (already escaped, or `*`), at most `limit`. */
+  private async userEntries(client: Client, value: string, limit: number): Promise<Entry[]> {
+    const o = this.options;
+    try {
+      const { searchEntries } = await client.search(o.baseDn, {
+        scope: o.scope,
+        filter: andFilter(wrapFilter(o.filter), `(${o.uid}=${value})`),
+        attributes: [o.uid, 'mail', 'email', 'cn', 'displayName', o.groupMembershipAttribute],
+        sizeLimit: limit,
+        timeLimit: Math.ceil(o.timeoutSeconds),
+      });
+      return searchEntries;
+    } catch (err) {
+      // sizeLimitExceeded: more entries than asked for; `limit + 1` stands for "too many".
+      if ((err as { code?: number }).code === 4) return new Array<Entry>(limit + 1).fill({ dn: '' });
+      throw err;
+    }
+  }
+
+  private identityOf(entry: Entry, asked: string | undefined, groups: string[]): ExternalIdentity {
+    const o = this.options;
+    const names = attr(entry, o.uid);
+    // The directory may match case-insensitively; Berth stores the name as the directory spells it.
+    const name = names.find((v) => v.toLowerCase() === asked?.toLowerCase()) ?? names[0] ?? asked ?? '';
+    const admin = o.groupAdminDn
+      ? groups.some((g) => normalizeDn(g) === normalizeDn(o.groupAdminDn!))
+      : false;
+    return {
+      username: name,
+      email: attr(entry, 'mail')[0] ?? attr(entry, 'email')[0],
+      realname: attr(entry, 'displayName')[0] ?? attr(entry, 'cn')[0],
+      groups,
+      subject: entry.dn,
+      sysadmin: admin,
+    };
   }
 
   private async groupsOf(client: Client, entry: Entry, uid: string): Promise<string[]> {

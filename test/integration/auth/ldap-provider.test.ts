@@ -143,6 +143,44 @@ describe('LDAP provider against slapd', () => {
     assert.equal(await p.lookupGroup(ldap.userDn('alice')), null, 'outside the group base DN');
   });
 
+  it('searches users by exact uid or lists them all, and groups by name or DN', async (t) => {
+    if (!needSlapd(t)) return;
+    const p = provider();
+    assert.deepEqual(
+      (await p.searchUsers('alice')).map((u) => [u.username, u.email, u.realname]),
+      [['alice', 'alice@example.test', 'Alice Liddell']],
+    );
+    assert.deepEqual((await p.searchUsers('al*')).length, 0, 'a wildcard is a literal character');
+    assert.deepEqual((await p.searchUsers(undefined)).map((u) => u.username).sort(), [
+      'alice',
+      'bob',
+      'root-ish',
+    ]);
+    assert.deepEqual(await p.searchGroups({ name: 'developers' }), [
+      { name: 'developers', dn: ldap.groupDn('developers') },
+    ]);
+    assert.deepEqual(await p.searchGroups({ name: 'dev*' }), []);
+    assert.equal((await p.searchGroups({})).length, 4);
+    assert.deepEqual(await p.searchGroups({ dn: ldap.groupDn('unix') }), [
+      { name: 'unix', dn: ldap.groupDn('unix') },
+    ]);
+  });
+
+  it('refuses a login name that matches several entries', async (t) => {
+    if (!needSlapd(t)) return;
+    await ldap.add(
+      `dn: ou=contractors,${ldap.baseDn}\nobjectClass: organizationalUnit\nou: contractors\n\n` +
+        `dn: uid=twin,ou=contractors,${ldap.baseDn}\nobjectClass: inetOrgPerson\nuid: twin\ncn: twin\nsn: twin\nuserPassword: Twin-Pass-1\n\n` +
+        `dn: uid=twin,${ldap.peopleDn}\nobjectClass: inetOrgPerson\nuid: twin\ncn: twin\nsn: twin\nuserPassword: Twin-Pass-1\n`,
+    );
+    const wide = provider({ baseDn: ldap.baseDn });
+    assert.equal(await wide.authenticate('twin', 'Twin-Pass-1'), null);
+    assert.equal(
+      (await provider().authenticate('twin', 'Twin-Pass-1'))?.subject,
+      `uid=twin,${ldap.peopleDn}`,
+    );
+  });
+
   it('fails with UNAVAILABLE when the search account is refused', async (t) => {
     if (!needSlapd(t)) return;
     const p = provider({ searchPassword: 'not-the-password' });
