@@ -5,6 +5,22 @@ import { ErrorNote, Spinner } from './components/ui';
 import { Layout } from './layout';
 import { SignInPage } from './pages/sign-in/sign-in-page';
 import { NotFoundPage } from './pages/not-found-page';
+import { ProfilePage } from './pages/account/profile-page';
+import { AuditLogsPage } from './pages/admin/audit-logs-page';
+import { ConfigPage } from './pages/admin/config-page';
+import { GroupsPage } from './pages/admin/groups-page';
+import { RegistriesPage } from './pages/admin/registries-page';
+import { ReplicationsPage } from './pages/admin/replications-page';
+import { UsersPage } from './pages/admin/users-page';
+import { ConfigTab } from './pages/project/config-tab';
+import { MembersTab } from './pages/project/members-tab';
+import { ProjectPage } from './pages/project/project-page';
+import { RepositoriesTab } from './pages/project/repositories-tab';
+import { RobotsTab } from './pages/project/robots-tab';
+import { LabelsTab, LogsTab } from './pages/project/small-tabs';
+import { SummaryTab } from './pages/project/summary-tab';
+import { ProjectsPage } from './pages/projects/projects-page';
+import { RepositoryRoute } from './pages/repository/repository-page';
 
 /** Routes follow Harbor's portal (/harbor/projects/…, /account/sign-in) so links people share carry over. */
 export function App() {
@@ -20,6 +36,67 @@ export function App() {
         }
       >
         <Route index element={<Navigate to="projects" replace />} />
+        <Route path="projects" element={<ProjectsPage />} />
+        <Route path="projects/:projectId" element={<ProjectPage />}>
+          <Route index element={<Navigate to="repositories" replace />} />
+          <Route path="summary" element={<SummaryTab />} />
+          <Route path="repositories" element={<RepositoriesTab />} />
+          <Route path="members" element={<MembersTab />} />
+          <Route path="robot-account" element={<RobotsTab />} />
+          <Route path="labels" element={<LabelsTab />} />
+          <Route path="logs" element={<LogsTab />} />
+          <Route path="configs" element={<ConfigTab />} />
+        </Route>
+        <Route path="projects/:projectId/repositories/*" element={<RepositoryRoute />} />
+        <Route path="account" element={<ProfilePage />} />
+        <Route
+          path="users"
+          element={
+            <RequireAdmin>
+              <UsersPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="groups"
+          element={
+            <RequireAdmin>
+              <GroupsPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="registries"
+          element={
+            <RequireAdmin>
+              <RegistriesPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="replications"
+          element={
+            <RequireAdmin>
+              <ReplicationsPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="logs"
+          element={
+            <RequireAdmin>
+              <AuditLogsPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="configs"
+          element={
+            <RequireAdmin>
+              <ConfigPage />
+            </RequireAdmin>
+          }
+        />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
       <Route path="/" element={<Navigate to="/harbor/projects" replace />} />
@@ -37,5 +114,11 @@ function RequireUser({ children }: { children: ReactNode }) {
     const back = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/account/sign-in?redirect_url=${back}`} replace />;
   }
+  return <>{children}</>;
+}
+
+function RequireAdmin({ children }: { children: ReactNode }) {
+  const user = useCurrentUser().data;
+  if (!user?.sysadmin_flag) return <NotFoundPage />;
   return <>{children}</>;
 }

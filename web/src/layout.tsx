@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useCurrentUser, useSignOut } from './api/session';
+import { useDismiss } from './components/use-dismiss';
 
 const ADMIN_LINKS = [
   ['users', 'Users'],
@@ -67,19 +68,7 @@ function UserMenu({ username }: { username: string }) {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent | KeyboardEvent) => {
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node))
-        setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, [open]);
+  useDismiss(open, () => setOpen(false), ref);
   return (
     <div className="menu" ref={ref}>
       <button

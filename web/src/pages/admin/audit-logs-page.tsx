@@ -1,0 +1,10 @@
+import { AuditLogTable } from '../shared/audit-log-table';
+
+export function AuditLogsPage() {
+  return (
+    <>
+      <h1>Audit Logs</h1>
+      <AuditLogTable path="/audit-logs" keyPrefix={['audit-logs']} />
+    </>
+  );
+}

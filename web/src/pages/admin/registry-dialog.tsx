@@ -1,0 +1,147 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api, apiCreate } from '../../api/client';
+import { useAction } from '../../api/hooks';
+import type { Registry } from '../../api/types';
+import { Dialog, ErrorNote, Field } from '../../components/ui';
+
+/** New or edited registry endpoint, with TEST CONNECTION before saving. */
+export function RegistryDialog({ registry, onClose }: { registry: Registry | null; onClose: () => void }) {
+  const adapters = useQuery({
+    queryKey: ['adapters'],
+    queryFn: () => api<string[]>('/replication/adapters'),
+  });
+  const [type, setType] = useState(registry?.type ?? 'docker-registry');
+  const [name, setName] = useState(registry?.name ?? '');
+  const [description, setDescription] = useState(registry?.description ?? '');
+  const [url, setUrl] = useState(registry?.url ?? '');
+  const [accessKey, setAccessKey] = useState(registry?.credential?.access_key ?? '');
+  const [secret, setSecret] = useState('');
+  const [insecure, setInsecure] = useState(registry?.insecure ?? false);
+  const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
+  const credential =
+    accessKey || secret
+      ? { type: 'basic', access_key: accessKey, ...(secret ? { access_secret: secret } : {}) }
+      : undefined;
+  const body = { name, description, type, url: url.trim(), insecure, credential };
+  const save = useAction(
+    () =>
+      registry ? api(`/registries/${registry.id}`, { method: 'PUT', body }) : apiCreate('/registries', body),
+    [['registries']],
+  );
+  async function testConnection() {
+    setTest({ ok: true, text: 'Testing…' });
+    try {
+      const ping = registry && !secret ? { ...body, id: registry.id } : body;
+      await api('/registries/ping', { method: 'POST', body: ping });
+      setTest({ ok: true, text: 'Connection tested successfully.' });
+    } catch (err) {
+      setTest({ ok: false, text: `Connection failed: ${(err as Error).message}` });
+    }
+  }
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    await save.mutateAsync(undefined).then(onClose, () => undefined);
+  }
+  const urlOk = /^https?:\/\/[^\s]+$/.test(url.trim());
+  return (
+    <Dialog title={registry ? 'Edit Endpoint' : 'New Registry Endpoint'} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <Field label="Provider">
+          {(id) => (
+            <select
+              id={id}
+              name="type"
+              value={type}
+              onChange={(e) => setType(e.target.value)}
+              disabled={!!registry}
+            >
+              {(adapters.data ?? [type]).map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <ErrorNote error={adapters.error} title="Could not load providers" />
+        <Field label="Name">
+          {(id) => (
+            <input
+              id={id}
+              name="name"
+              required
+              autoFocus
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Description">
+          {(id) => <input id={id} value={description} onChange={(e) => setDescription(e.target.value)} />}
+        </Field>
+        <Field label="Endpoint URL" error={url && !urlOk ? 'http:// or https:// followed by a host' : null}>
+          {(id) => (
+            <input
+              id={id}
+              name="url"
+              required
+              placeholder="https://registry.example.com"
+              value={url}
+              onChange={(e) => setUrl(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Access ID">
+          {(id) => (
+            <input
+              id={id}
+              name="access_key"
+              autoComplete="off"
+              value={accessKey}
+              onChange={(e) => setAccessKey(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Access Secret" hint={registry ? 'Leave empty to keep the stored secret' : undefined}>
+          {(id) => (
+            <input
+              id={id}
+              name="access_secret"
+              type="password"
+              autoComplete="new-password"
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+            />
+          )}
+        </Field>
+        <label className="check">
+          <input type="checkbox" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} /> Verify
+          Remote Cert off (insecure)
+        </label>
+        {test ? (
+          <div
+            className={test.ok ? 'note note-ok' : 'note note-error'}
+            role="status"
+            data-testid="ping-result"
+          >
+            {test.text}
+          </div>
+        ) : null}
+        <ErrorNote error={save.error} />
+        <div className="dialog-actions">
+          <button type="button" className="btn" disabled={!urlOk} onClick={() => void testConnection()}>
+            Test Connection
+          </button>
+          <div className="grow" />
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={save.isPending || !name || !urlOk}>
+            OK
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

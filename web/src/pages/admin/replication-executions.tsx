@@ -1,0 +1,173 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, apiPage } from '../../api/client';
+import { useAction, usePagedList } from '../../api/hooks';
+import type { ReplicationExecution, ReplicationPolicy, ReplicationTask } from '../../api/types';
+import { Dialog, Empty, ErrorNote, formatTime, Pager, QueryState, Spinner } from '../../components/ui';
+
+const RUNNING = /^(pending|running|inprogress|in_progress|scheduled)$/i;
+
+export function StatusBadge({ status }: { status: string }) {
+  const cls = /succeed|success/i.test(status)
+    ? 'badge badge-ok'
+    : /fail|error/i.test(status)
+      ? 'badge badge-bad'
+      : /stop/i.test(status)
+        ? 'badge badge-warn'
+        : 'badge';
+  return (
+    <span className={cls} data-status={status}>
+      {status}
+    </span>
+  );
+}
+
+/** Executions (all, or of one rule): status, counts, stop; open one to see its tasks and their logs. */
+export function ExecutionsPanel({ policy }: { policy: ReplicationPolicy | null }) {
+  const [open, setOpen] = useState<ReplicationExecution | null>(null);
+  const list = usePagedList<ReplicationExecution>(
+    ['replication-executions', policy?.id],
+    '/replication/executions',
+    {
+      policy_id: policy?.id,
+      sort: '-start_time',
+    },
+    { poll: (items) => items.some((e) => RUNNING.test(e.status)) },
+  );
+  const stop = useAction(
+    (e: ReplicationExecution) => api(`/replication/executions/${e.id}`, { method: 'PUT' }),
+    [['replication-executions']],
+  );
+  return (
+    <section aria-label="Executions">
+      <h2>Executions{policy ? ` of ${policy.name}` : ''}</h2>
+      <ErrorNote error={stop.error} title="Could not stop the execution" />
+      {list.isLoading ? (
+        <Spinner />
+      ) : list.error ? (
+        <ErrorNote error={list.error} />
+      ) : list.data?.items.length === 0 ? (
+        <Empty>No executions yet.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>ID</th>
+                <th>Status</th>
+                <th className="hide-narrow">Trigger</th>
+                <th className="hide-narrow">Start Time</th>
+                <th className="hide-narrow">Duration</th>
+                <th>Succeeded / Total</th>
+                <th aria-label="Actions" />
+              </tr>
+            </thead>
+            <tbody>
+              {list.data?.items.map((e) => (
+                <tr key={e.id} data-execution={e.id}>
+                  <td>
+                    <button type="button" className="link" onClick={() => setOpen(e)}>
+                      {e.id}
+                    </button>
+                  </td>
+                  <td>
+                    <StatusBadge status={e.status} />
+                    {e.status_text ? <div className="muted">{e.status_text}</div> : null}
+                  </td>
+                  <td className="hide-narrow">{e.trigger}</td>
+                  <td className="hide-narrow">{formatTime(e.start_time)}</td>
+                  <td className="hide-narrow">{duration(e)}</td>
+                  <td>
+                    {e.succeed ?? 0} / {e.total ?? 0}
+                    {e.failed ? <span className="badge badge-bad">{e.failed} failed</span> : null}
+                  </td>
+                  <td>
+                    {RUNNING.test(e.status) ? (
+                      <button type="button" className="btn btn-small" onClick={() => stop.mutate(e)}>
+                        Stop
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.data ? (
+        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+      ) : null}
+      {open ? <TasksDialog execution={open} onClose={() => setOpen(null)} /> : null}
+    </section>
+  );
+}
+
+function duration(e: ReplicationExecution): string {
+  if (!e.start_time) return '—';
+  const end = e.end_time && !e.end_time.startsWith('0001-') ? new Date(e.end_time) : new Date();
+  const s = Math.max(0, Math.round((end.getTime() - new Date(e.start_time).getTime()) / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
+}
+
+function TasksDialog({ execution, onClose }: { execution: ReplicationExecution; onClose: () => void }) {
+  const [log, setLog] = useState<ReplicationTask | null>(null);
+  const tasks = useQuery({
+    queryKey: ['replication-tasks', execution.id],
+    queryFn: () =>
+      apiPage<ReplicationTask>(`/replication/executions/${execution.id}/tasks`, {
+        query: { page_size: 100 },
+      }),
+    refetchInterval: (q) => (q.state.data?.items.some((t) => RUNNING.test(t.status)) ? 1500 : false),
+  });
+  const logText = useQuery({
+    queryKey: ['replication-task-log', execution.id, log?.id],
+    enabled: !!log,
+    queryFn: () => api<string>(`/replication/executions/${execution.id}/tasks/${log?.id}/log`),
+  });
+  return (
+    <Dialog title={`Execution ${execution.id}`} onClose={onClose} wide>
+      <QueryState query={tasks} empty={(t) => t.items.length === 0} emptyText="This execution has no tasks.">
+        {(t) => (
+          <div className="table-wrap">
+            <table aria-label="Tasks">
+              <thead>
+                <tr>
+                  <th>Resource</th>
+                  <th>Destination</th>
+                  <th>Operation</th>
+                  <th>Status</th>
+                  <th aria-label="Log" />
+                </tr>
+              </thead>
+              <tbody>
+                {t.items.map((task) => (
+                  <tr key={task.id}>
+                    <td>{task.src_resource}</td>
+                    <td>{task.dst_resource}</td>
+                    <td>{task.operation}</td>
+                    <td>
+                      <StatusBadge status={task.status} />
+                    </td>
+                    <td>
+                      <button type="button" className="btn btn-small" onClick={() => setLog(task)}>
+                        Log
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
+      {log ? (
+        <>
+          <h3>Log of task {log.id}</h3>
+          <QueryState query={logText}>
+            {(text) => <pre data-testid="task-log">{String(text || '(empty)')}</pre>}
+          </QueryState>
+        </>
+      ) : null}
+    </Dialog>
+  );
+}

@@ -1,0 +1,94 @@
+import { useState, type FormEvent } from 'react';
+import { api } from '../../api/client';
+import { useAction } from '../../api/hooks';
+import { ErrorNote, Field } from '../../components/ui';
+import { useProjectContext } from './project-page';
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
+
+/** Project metadata: public, auto-scan, prevent vulnerable images from running, and its severity. */
+export function ConfigTab() {
+  const { project, can } = useProjectContext();
+  const m = project.metadata ?? {};
+  const [isPublic, setPublic] = useState(m.public === 'true');
+  const [autoScan, setAutoScan] = useState(m.auto_scan === 'true');
+  const [prevent, setPrevent] = useState(m.prevent_vul === 'true');
+  const [severity, setSeverity] = useState(m.severity || 'low');
+  const [saved, setSaved] = useState(false);
+  const save = useAction(
+    () =>
+      api(`/projects/${project.project_id}`, {
+        method: 'PUT',
+        body: {
+          metadata: {
+            public: String(isPublic),
+            auto_scan: String(autoScan),
+            prevent_vul: String(prevent),
+            severity,
+          },
+        },
+      }),
+    [['project', String(project.project_id)], ['projects']],
+  );
+  const editable = can('project', 'update');
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setSaved(false);
+    try {
+      await save.mutateAsync(undefined);
+      setSaved(true);
+    } catch {
+      // shown below
+    }
+  }
+  return (
+    <form onSubmit={(e) => void submit(e)} className="card" style={{ maxWidth: 640 }}>
+      <fieldset disabled={!editable} style={{ border: 0, padding: 0, margin: 0 }}>
+        <label className="check">
+          <input
+            type="checkbox"
+            name="public"
+            checked={isPublic}
+            onChange={(e) => setPublic(e.target.checked)}
+          />
+          Public: anyone can pull images from this project
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={autoScan} onChange={(e) => setAutoScan(e.target.checked)} />
+          Automatically scan images on push
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={prevent} onChange={(e) => setPrevent(e.target.checked)} />
+          Prevent vulnerable images from running
+        </label>
+        <Field label="Prevent images with vulnerability severity of and above">
+          {(id) => (
+            <select
+              id={id}
+              value={severity}
+              disabled={!prevent}
+              onChange={(e) => setSeverity(e.target.value)}
+            >
+              {SEVERITIES.map((s) => (
+                <option key={s} value={s}>
+                  {s[0]!.toUpperCase() + s.slice(1)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <ErrorNote error={save.error} />
+        {saved ? (
+          <div className="note note-ok" role="status">
+            Saved.
+          </div>
+        ) : null}
+        {editable ? (
+          <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+            Save
+          </button>
+        ) : null}
+      </fieldset>
+    </form>
+  );
+}

@@ -1,0 +1,63 @@
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../../api/client';
+import type { ProjectSummary } from '../../api/types';
+import { formatBytes, QueryState } from '../../components/ui';
+import { limitText } from '../projects/projects-page';
+import { useProjectContext } from './project-page';
+
+/** Repository count, members by role and the storage quota bar. */
+export function SummaryTab() {
+  const { project } = useProjectContext();
+  const summary = useQuery({
+    queryKey: ['project-summary', project.project_id],
+    queryFn: () => api<ProjectSummary>(`/projects/${project.project_id}/summary`),
+  });
+  return (
+    <QueryState query={summary}>
+      {(s) => {
+        const used = s.quota?.used?.storage ?? 0;
+        const hard = s.quota?.hard?.storage;
+        const pct = hard && hard > 0 ? Math.min(100, Math.round((used / hard) * 100)) : 0;
+        return (
+          <div className="cards">
+            <section className="card" aria-label="Repositories">
+              <h3>Repositories</h3>
+              <div className="big-number">{s.repo_count ?? 0}</div>
+            </section>
+            <section className="card" aria-label="Members">
+              <h3>Members</h3>
+              <dl className="facts">
+                <dt>Project Admin</dt>
+                <dd>{s.project_admin_count ?? 0}</dd>
+                <dt>Maintainer</dt>
+                <dd>{s.maintainer_count ?? 0}</dd>
+                <dt>Developer</dt>
+                <dd>{s.developer_count ?? 0}</dd>
+                <dt>Guest</dt>
+                <dd>{s.guest_count ?? 0}</dd>
+                <dt>Limited Guest</dt>
+                <dd>{s.limited_guest_count ?? 0}</dd>
+              </dl>
+            </section>
+            <section className="card" aria-label="Quota">
+              <h3>Storage Quota</h3>
+              <div
+                className="quota-bar"
+                role="progressbar"
+                aria-valuenow={pct}
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-label="Storage used"
+              >
+                <div style={{ width: `${pct}%` }} />
+              </div>
+              <div>
+                {formatBytes(used)} of {limitText(hard)}
+              </div>
+            </section>
+          </div>
+        );
+      }}
+    </QueryState>
+  );
+}

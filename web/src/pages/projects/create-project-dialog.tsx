@@ -1,0 +1,130 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api, ApiError, apiCreate } from '../../api/client';
+import { useAction } from '../../api/hooks';
+import { Dialog, ErrorNote, Field } from '../../components/ui';
+import { projectNameProblem, SIZE_UNITS, storageLimitBytes, type SizeUnit } from './project-name';
+
+/** New project: the name is checked as you type (rules, then whether it is taken), public, storage limit. */
+export function CreateProjectDialog(props: {
+  onClose: () => void;
+  onCreated: (id: string | undefined) => void;
+}) {
+  const [name, setName] = useState('');
+  const [isPublic, setPublic] = useState(false);
+  const [limit, setLimit] = useState('-1');
+  const [unit, setUnit] = useState<SizeUnit>('GiB');
+  const [touched, setTouched] = useState(false);
+  const rule = projectNameProblem(name);
+  const taken = useQuery({
+    queryKey: ['project-exists', name],
+    enabled: !rule,
+    staleTime: 10_000,
+    queryFn: async () => {
+      try {
+        await api('/projects', { method: 'HEAD', query: { project_name: name } });
+        return true;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return false;
+        throw err;
+      }
+    },
+  });
+  const bytes = storageLimitBytes(limit, unit);
+  const nameError = touched && rule ? rule : taken.data ? `Project "${name}" already exists` : null;
+  const create = useAction(
+    () =>
+      apiCreate('/projects', {
+        project_name: name,
+        metadata: { public: String(isPublic) },
+        storage_limit: bytes,
+      }),
+    [['projects']],
+  );
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setTouched(true);
+    if (rule || taken.data || bytes === undefined) return;
+    try {
+      props.onCreated(await create.mutateAsync(undefined));
+    } catch {
+      // shown next to the form by ErrorNote
+    }
+  }
+
+  return (
+    <Dialog title="New Project" onClose={props.onClose}>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <Field
+          label="Project Name"
+          error={nameError}
+          hint="Lower-case letters, digits, and . _ - between them"
+        >
+          {(id) => (
+            <input
+              id={id}
+              name="project_name"
+              value={name}
+              autoFocus
+              aria-invalid={!!nameError}
+              onChange={(e) => {
+                setName(e.target.value);
+                setTouched(true);
+              }}
+            />
+          )}
+        </Field>
+        <label className="check">
+          <input
+            type="checkbox"
+            name="public"
+            checked={isPublic}
+            onChange={(e) => setPublic(e.target.checked)}
+          />
+          Public — anyone can pull from it without signing in
+        </label>
+        <Field
+          label="Storage Limit"
+          error={bytes === undefined ? 'A whole number, or -1 for unlimited' : null}
+          hint="-1 for unlimited"
+        >
+          {(id) => (
+            <div className="row">
+              <input
+                id={id}
+                name="storage_limit"
+                inputMode="numeric"
+                value={limit}
+                onChange={(e) => setLimit(e.target.value)}
+              />
+              <select
+                className="inline"
+                aria-label="Storage limit unit"
+                value={unit}
+                onChange={(e) => setUnit(e.target.value as SizeUnit)}
+              >
+                {SIZE_UNITS.map((u) => (
+                  <option key={u}>{u}</option>
+                ))}
+              </select>
+            </div>
+          )}
+        </Field>
+        <ErrorNote error={create.error} />
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="btn btn-primary"
+            disabled={create.isPending || !!rule || !!taken.data || bytes === undefined}
+          >
+            OK
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
