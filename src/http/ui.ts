@@ -34,9 +34,10 @@ interface StaticFile {
 }
 
 /**
- * Serves the web UI built from web/ at `/`: its files by exact path (read once at start-up, so a request
- * can never name a file outside the bundle), and index.html for every other GET that no surface owns, so
- * the browser router can take deep links.
+ * Serves the web UI built from web/ at `/` as the root not-found handler: a request no surface routed is
+ * answered with a bundle file by exact path (the list is read once at start-up, so a request can never name
+ * a file outside the bundle), else index.html, so the browser router can take deep links. Surfaces with a
+ * prefix (/api/v2.0) keep their own not-found answers; the other reserved paths get a JSON 404 here.
  */
 export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void> {
   const files = deps.dir && existsSync(join(deps.dir, 'index.html')) ? scan(deps.dir) : new Map();
@@ -44,7 +45,8 @@ export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?', 1)[0]!;
-    if (RESERVED.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p))) {
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (!read || RESERVED.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p))) {
       return reply
         .code(404)
         .type('application/json')
@@ -66,8 +68,7 @@ export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void
     if (!index) return reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     return sendFile(req, reply, index);
   };
-  app.route({ method: ['GET', 'HEAD'], url: '/', handler });
-  app.route({ method: ['GET', 'HEAD'], url: '/*', handler });
+  app.setNotFoundHandler(handler);
 }
 
 function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply {
@@ -81,7 +82,7 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): F
     reply.header('referrer-policy', 'same-origin');
   }
   if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
-  reply.header('content-length', file.size);
+  reply.code(200).header('content-length', file.size);
   if (req.method === 'HEAD') return reply.send();
   return reply.send(createReadStream(file.path));
 }

@@ -112,13 +112,22 @@ for (const backend of backends()) {
       assert.doesNotMatch(v2.headers.get('content-type') ?? '', /html/);
       assert.ok(v2.headers.get('docker-distribution-api-version'));
       await v2.arrayBuffer();
-      for (const path of ['/api/v2.0/no-such-thing', '/api', '/service/nothing', '/c/nothing']) {
+      for (const path of [
+        '/api/v2.0/no-such-thing',
+        '/api',
+        '/service/nothing',
+        '/c/nothing',
+        '/metrics/x',
+      ]) {
         const res = await fetch(berth.url + path);
         assert.equal(res.status, 404, path);
         assert.doesNotMatch(res.headers.get('content-type') ?? '', /html/, path);
         const body = (await res.json()) as { errors: { code: string }[] };
         assert.equal(body.errors[0]?.code, 'NOT_FOUND', path);
       }
+      const post = await fetch(`${berth.url}/harbor/projects`, { method: 'POST', body: '{}' });
+      assert.equal(post.status, 404);
+      await post.arrayBuffer();
       const health = await fetch(`${berth.url}/health`);
       assert.match(health.headers.get('content-type') ?? '', /json/);
       await health.arrayBuffer();
