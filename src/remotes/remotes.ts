@@ -1,12 +1,19 @@
 import { AppError } from '../lib/errors.js';
 import type {
   AdapterPattern,
+  RegistryInfo,
   RemoteOptions,
   RemoteRegistry,
   RemoteRegistryConfig,
   RemoteType,
 } from './adapter.js';
+import { AzureAcrAdapter } from './azure-acr.js';
+import { DockerHubAdapter } from './docker-hub.js';
 import { DockerRegistryAdapter } from './docker-registry.js';
+import { GithubGhcrAdapter } from './github-ghcr.js';
+import { GitlabAdapter } from './gitlab.js';
+import { HarborAdapter } from './harbor.js';
+import { QuayAdapter } from './quay.js';
 
 /**
  * Harbor's registry type name → adapter. The only switch on a type name: the replication service lists
@@ -18,7 +25,26 @@ export const remoteTypes: Record<string, RemoteType> = {
     pattern: null,
     create: (config, options) => new DockerRegistryAdapter(config, options),
   },
+  harbor: { pattern: null, create: (config, options) => new HarborAdapter(config, options) },
+  'docker-hub': {
+    pattern: fixed('hub.docker.com', 'https://hub.docker.com'),
+    create: (config, options) => new DockerHubAdapter(config, options),
+  },
+  'azure-acr': { pattern: null, create: (config, options) => new AzureAcrAdapter(config, options) },
+  quay: { pattern: null, create: (config, options) => new QuayAdapter(config, options) },
+  gitlab: { pattern: null, create: (config, options) => new GitlabAdapter(config, options) },
+  'github-ghcr': {
+    pattern: fixed('ghcr.io', 'https://ghcr.io'),
+    create: (config, options) => new GithubGhcrAdapter(config, options),
+  },
 };
+
+function fixed(key: string, value: string): AdapterPattern {
+  return {
+    endpointPattern: { endpointType: 'EndpointPatternTypeFix', endpoints: [{ key, value }] },
+    credentialPattern: null,
+  };
+}
 
 /** Type names in Harbor's order (sorted), for `/replication/adapters`. */
 export function adapterTypes(): string[] {
@@ -45,4 +71,36 @@ export function createRemote(config: RemoteRegistryConfig, options?: RemoteOptio
     );
   }
   return type.create(config, options);
+}
+
+/** A RegistryInfo as Harbor renders it for `/registries/{id}/info` (snake_case; resource types omitted). */
+export function renderRegistryInfo(info: RegistryInfo): Record<string, unknown> {
+  return {
+    type: info.type,
+    description: info.description,
+    supported_resource_filters: info.supportedResourceFilters,
+    supported_triggers: info.supportedTriggers,
+    supported_repository_path_component_type: info.supportedRepositoryPathComponentType,
+    ...(info.supportedCopyByChunk ? { supported_copy_by_chunk: true } : {}),
+  };
+}
+
+/** `/replication/adapterinfos` exactly as Harbor renders it (snake_case). */
+export function renderAdapterInfos(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [type, p] of Object.entries(adapterInfos())) {
+    out[type] = {
+      endpoint_pattern: p.endpointPattern && {
+        endpoint_type: p.endpointPattern.endpointType,
+        endpoints: p.endpointPattern.endpoints ?? null,
+      },
+      credential_pattern: p.credentialPattern && {
+        access_key_type: p.credentialPattern.accessKeyType,
+        access_key_data: p.credentialPattern.accessKeyData,
+        access_secret_type: p.credentialPattern.accessSecretType,
+        access_secret_data: p.credentialPattern.accessSecretData,
+      },
+    };
+  }
+  return out;
 }
