@@ -1,0 +1,107 @@
+// The built web UI and a real Chromium to drive it: the UI is built once per test process into a temp
+// dir (vite, as `npm run build` does), and Debian's Chromium is driven by playwright-core.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { run } from './exec.js';
+
+export const chromiumPath = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Without the background-networking flags Chromium keeps dialing out on a closed network. */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let built: Promise<string> | undefined;
+
+/** Builds web/ into a temp dir once per process; pass it as `ui.dir` to startBerth. */
+export function builtWebUi(): Promise<string> {
+  built ??= (async () => {
+    const out = mkdtempSync(join(tmpdir(), 'berth-web-'));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+    await run(
+      process.execPath,
+      [
+        join(root, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        join(root, 'web/vite.config.ts'),
+        '--logLevel',
+        'warn',
+      ],
+      {
+        env: { ...process.env, BERTH_WEB_OUT_DIR: out },
+      },
+    );
+    return out;
+  })();
+  return built;
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  /** A fresh context (own cookies and storage): one per signed-in person. */
+  context(options?: { phone?: boolean }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/**
+ * Launches Chromium headless. playwright-core gives each launch a new, empty --user-data-dir of its own
+ * and removes it on close.
+ */
+export async function launchChromium(): Promise<TestBrowser> {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+  const contexts: BrowserContext[] = [];
+  return {
+    browser,
+    async context(options = {}) {
+      const ctx = await browser.newContext({
+        viewport: options.phone ? { width: 390, height: 844 } : { width: 1366, height: 860 },
+        isMobile: !!options.phone,
+        hasTouch: !!options.phone,
+      });
+      ctx.setDefaultTimeout(15_000);
+      contexts.push(ctx);
+      return ctx;
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+    },
+  };
+}
+
+const shotDir = join(root, 'test-results', 'screenshots');
+
+/** Saves a full-page screenshot under test-results/screenshots/ (git-ignored). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(shotDir, { recursive: true });
+  const path = join(shotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** The page's errors and failed requests, for assertion messages. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text()))
+      errors.push(`console: ${msg.text()}`);
+  });
+  return errors;
+}
