@@ -115,7 +115,19 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     },
     async close() {
       await jobs.close();
-      await server.close();
+      // New connections are refused and idle ones closed at once; in-flight requests may finish (their
+      // answers carry Connection: close) until the deadline, then every remaining socket is destroyed.
+      const idle = setInterval(() => server.server.closeIdleConnections(), 100);
+      const deadline = setTimeout(
+        () => server.server.closeAllConnections(),
+        config.server.shutdownTimeoutSeconds * 1000,
+      );
+      try {
+        await server.close();
+      } finally {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      }
       await pulls.stop();
       await handle.close();
     },

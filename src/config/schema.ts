@@ -18,6 +18,8 @@ export const configSchema = z
         /** The URL clients use to reach Berth; derived from the request when unset. */
         externalUrl: z.url().optional(),
         trustProxy: bool.default(false),
+        /** On shutdown, requests still running after this long are cut off. */
+        shutdownTimeoutSeconds: z.coerce.number().min(0).max(3600).default(5),
       })
       .strict()
       .prefault({}),
@@ -99,6 +101,7 @@ export const envKeys = [
   'server.port',
   'server.externalUrl',
   'server.trustProxy',
+  'server.shutdownTimeoutSeconds',
   'data.dir',
   'database.url',
   'database.pool.max',

@@ -47,6 +47,15 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Once closing, every answer still to be sent ends its connection, so a keep-alive connection whose
+  // request was in flight when close() began does not hold the close open until its idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
     const ms = reply.elapsedTime;
     deps.metrics.requests.observe(

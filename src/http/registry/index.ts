@@ -49,10 +49,8 @@ async function dispatch(deps: RegistryDeps, req: FastifyRequest, reply: FastifyR
   switch (route?.kind) {
     case 'base':
       if (m === 'GET' || m === 'HEAD')
-        return reply
-          .code(200)
-          .type('application/json')
-          .send(m === 'GET' ? '{}' : undefined);
+        // HEAD too: Node drops the body and Content-Length stays as for GET.
+        return reply.code(200).type('application/json').send('{}');
       break;
     case 'catalog':
       if (m === 'GET') return catalog(deps, req, reply);

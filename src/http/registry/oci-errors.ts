@@ -36,10 +36,9 @@ export function sendOciError(request: FastifyRequest, reply: FastifyReply, err: 
   const body = {
     errors: [{ code: ociCode[code] ?? code, message, ...(detail === undefined ? {} : { detail }) }],
   };
-  return reply
-    .code(httpStatus)
-    .type('application/json')
-    .send(request.method === 'HEAD' ? undefined : body);
+  // For HEAD the body is sent too: Fastify sets Content-Length from it, as for GET, and Node's HTTP
+  // server drops the bytes of a HEAD response.
+  return reply.code(httpStatus).type('application/json').send(body);
 }
 
 function isClientError(err: unknown): boolean {

@@ -22,6 +22,7 @@ for (const backend of backends()) {
       const head = await fx.client.fetch('/v2/', { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('docker-distribution-api-version'), 'registry/2.0');
+      assert.equal(head.headers.get('content-length'), '2', 'the length of GET /v2/ body {}');
     });
 
     test('an unsupported method on /v2/ answers 405 UNSUPPORTED', async () => {

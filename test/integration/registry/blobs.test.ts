@@ -102,6 +102,10 @@ for (const backend of backends()) {
       assert.equal(head.status, 404);
       assert.equal((await head.arrayBuffer()).byteLength, 0, 'HEAD has no body');
       const get = await fx.client.fetch(`/v2/${repo}/blobs/${missingDigest}`);
+      const getLength = Buffer.byteLength(await get.clone().text());
+      // HEAD announces the length of the body GET would send (RFC 9110 §9.3.2).
+      assert.equal(head.headers.get('content-length'), String(getLength));
+      assert.equal(get.headers.get('content-length'), String(getLength));
       await assertOciError(get, 404, 'BLOB_UNKNOWN');
     });
 

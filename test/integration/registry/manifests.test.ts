@@ -178,6 +178,9 @@ for (const backend of backends()) {
           headers: { accept: mediaTypes.dockerManifestList },
         });
         assert.equal(headRefused.status, 404);
+        const length = Number(headRefused.headers.get('content-length'));
+        assert.ok(length > 0, 'a HEAD error announces the length of its GET body');
+        assert.equal((await headRefused.arrayBuffer()).byteLength, 0, 'HEAD has no body');
       });
 
       test('Accept lists with several types, parameters and wildcards select the manifest', async () => {
