@@ -1,17 +1,10 @@
 import { Navigate, Route, Routes, useLocation } from 'react-router';
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { useCurrentUser } from './api/session';
 import { ErrorNote, Spinner } from './components/ui';
 import { Layout } from './layout';
 import { SignInPage } from './pages/sign-in/sign-in-page';
 import { NotFoundPage } from './pages/not-found-page';
-import { ProfilePage } from './pages/account/profile-page';
-import { AuditLogsPage } from './pages/admin/audit-logs-page';
-import { ConfigPage } from './pages/admin/config-page';
-import { GroupsPage } from './pages/admin/groups-page';
-import { RegistriesPage } from './pages/admin/registries-page';
-import { ReplicationsPage } from './pages/admin/replications-page';
-import { UsersPage } from './pages/admin/users-page';
 import { ConfigTab } from './pages/project/config-tab';
 import { MembersTab } from './pages/project/members-tab';
 import { ProjectPage } from './pages/project/project-page';
@@ -22,86 +15,105 @@ import { SummaryTab } from './pages/project/summary-tab';
 import { ProjectsPage } from './pages/projects/projects-page';
 import { RepositoryRoute } from './pages/repository/repository-page';
 
+// Administration and the profile are loaded on first visit, keeping them out of the first download.
+const AuditLogsPage = lazy(() =>
+  import('./pages/admin/audit-logs-page').then((m) => ({ default: m.AuditLogsPage })),
+);
+const ConfigPage = lazy(() => import('./pages/admin/config-page').then((m) => ({ default: m.ConfigPage })));
+const GroupsPage = lazy(() => import('./pages/admin/groups-page').then((m) => ({ default: m.GroupsPage })));
+const RegistriesPage = lazy(() =>
+  import('./pages/admin/registries-page').then((m) => ({ default: m.RegistriesPage })),
+);
+const ReplicationsPage = lazy(() =>
+  import('./pages/admin/replications-page').then((m) => ({ default: m.ReplicationsPage })),
+);
+const UsersPage = lazy(() => import('./pages/admin/users-page').then((m) => ({ default: m.UsersPage })));
+const ProfilePage = lazy(() =>
+  import('./pages/account/profile-page').then((m) => ({ default: m.ProfilePage })),
+);
+
 /** Routes follow Harbor's portal (/harbor/projects/…, /account/sign-in) so links people share carry over. */
 export function App() {
   return (
-    <Routes>
-      <Route path="/account/sign-in" element={<SignInPage />} />
-      <Route
-        path="/harbor"
-        element={
-          <RequireUser>
-            <Layout />
-          </RequireUser>
-        }
-      >
-        <Route index element={<Navigate to="projects" replace />} />
-        <Route path="projects" element={<ProjectsPage />} />
-        <Route path="projects/:projectId" element={<ProjectPage />}>
-          <Route index element={<Navigate to="repositories" replace />} />
-          <Route path="summary" element={<SummaryTab />} />
-          <Route path="repositories" element={<RepositoriesTab />} />
-          <Route path="members" element={<MembersTab />} />
-          <Route path="robot-account" element={<RobotsTab />} />
-          <Route path="labels" element={<LabelsTab />} />
-          <Route path="logs" element={<LogsTab />} />
-          <Route path="configs" element={<ConfigTab />} />
+    <Suspense fallback={<Spinner />}>
+      <Routes>
+        <Route path="/account/sign-in" element={<SignInPage />} />
+        <Route
+          path="/harbor"
+          element={
+            <RequireUser>
+              <Layout />
+            </RequireUser>
+          }
+        >
+          <Route index element={<Navigate to="projects" replace />} />
+          <Route path="projects" element={<ProjectsPage />} />
+          <Route path="projects/:projectId" element={<ProjectPage />}>
+            <Route index element={<Navigate to="repositories" replace />} />
+            <Route path="summary" element={<SummaryTab />} />
+            <Route path="repositories" element={<RepositoriesTab />} />
+            <Route path="members" element={<MembersTab />} />
+            <Route path="robot-account" element={<RobotsTab />} />
+            <Route path="labels" element={<LabelsTab />} />
+            <Route path="logs" element={<LogsTab />} />
+            <Route path="configs" element={<ConfigTab />} />
+          </Route>
+          <Route path="projects/:projectId/repositories/*" element={<RepositoryRoute />} />
+          <Route path="account" element={<ProfilePage />} />
+          <Route
+            path="users"
+            element={
+              <RequireAdmin>
+                <UsersPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="groups"
+            element={
+              <RequireAdmin>
+                <GroupsPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="registries"
+            element={
+              <RequireAdmin>
+                <RegistriesPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="replications"
+            element={
+              <RequireAdmin>
+                <ReplicationsPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="logs"
+            element={
+              <RequireAdmin>
+                <AuditLogsPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="configs"
+            element={
+              <RequireAdmin>
+                <ConfigPage />
+              </RequireAdmin>
+            }
+          />
+          <Route path="*" element={<NotFoundPage />} />
         </Route>
-        <Route path="projects/:projectId/repositories/*" element={<RepositoryRoute />} />
-        <Route path="account" element={<ProfilePage />} />
-        <Route
-          path="users"
-          element={
-            <RequireAdmin>
-              <UsersPage />
-            </RequireAdmin>
-          }
-        />
-        <Route
-          path="groups"
-          element={
-            <RequireAdmin>
-              <GroupsPage />
-            </RequireAdmin>
-          }
-        />
-        <Route
-          path="registries"
-          element={
-            <RequireAdmin>
-              <RegistriesPage />
-            </RequireAdmin>
-          }
-        />
-        <Route
-          path="replications"
-          element={
-            <RequireAdmin>
-              <ReplicationsPage />
-            </RequireAdmin>
-          }
-        />
-        <Route
-          path="logs"
-          element={
-            <RequireAdmin>
-              <AuditLogsPage />
-            </RequireAdmin>
-          }
-        />
-        <Route
-          path="configs"
-          element={
-            <RequireAdmin>
-              <ConfigPage />
-            </RequireAdmin>
-          }
-        />
+        <Route path="/" element={<Navigate to="/harbor/projects" replace />} />
         <Route path="*" element={<NotFoundPage />} />
-      </Route>
-      <Route path="/" element={<Navigate to="/harbor/projects" replace />} />
-      <Route path="*" element={<NotFoundPage />} />
-    </Routes>
+      </Routes>
+    </Suspense>
   );
 }
 

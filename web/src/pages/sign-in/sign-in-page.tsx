@@ -26,6 +26,8 @@ export function SignInPage() {
     setError(null);
     try {
       await signIn(principal.trim(), password);
+      // Berth tells signed-in callers more about itself (registry_url), so ask again.
+      await client.invalidateQueries({ queryKey: ['systeminfo'] });
       await client.invalidateQueries({ queryKey: ['current-user'] });
       navigate(target, { replace: true });
     } catch (err) {
