@@ -52,15 +52,16 @@ export function sha256(bytes: Buffer): string {
 export class DistributionClient {
   constructor(
     readonly http: RemoteHttp,
-    readonly baseUrl: string,
+    /** Mutable: some providers name their registry host only in the auth exchange (ECR's proxyEndpoint). */
+    public baseUrl: string,
     readonly authorizer: Authorizer,
   ) {}
 
   /** Sends a request with authorization, retrying once after a 401 challenge when the body allows. */
   async call(o: CallOptions): Promise<HttpResponse> {
-    const url = new URL(o.path, this.baseUrl).toString();
     const attempt = async (scopes: string[]) => {
       const auth = await this.authorizer.header(scopes, o.signal);
+      const url = new URL(o.path, this.baseUrl).toString();
       const headers = { ...o.headers, ...(auth ? { authorization: auth } : {}) };
       const req = {
         operation: o.operation,

@@ -105,15 +105,23 @@ export class RemoteHttp {
     } catch {
       // the body is gone; the status alone must do
     }
-    const reason = reasonFor(res.status);
+    return this.answerError(operation, res.status, text);
+  }
+
+  /** The RemoteError for an answer already read: "authentication failed for X (op): 401 ..." etc. */
+  answerError(
+    operation: string,
+    status: number,
+    text: string,
+    reason: RemoteErrorReason = reasonFor(status),
+  ): RemoteError {
     const lead =
       reason === 'auth'
-        ? `authentication failed for ${this.registry}`
+        ? `authentication failed for ${this.registry} (${operation})`
         : `${operation} failed on ${this.registry}`;
-    const what = reason === 'auth' ? ` (${operation})` : '';
     return new RemoteError(
-      { registry: this.registry, operation, reason, status: res.status, body: snippet(text) },
-      `${lead}${what}: ${res.status}${text ? ` ${snippet(text)}` : ''}`,
+      { registry: this.registry, operation, reason, status, body: snippet(text) },
+      `${lead}: ${status}${text ? ` ${snippet(text)}` : ''}`,
     );
   }
 

@@ -7,11 +7,13 @@ import type {
   RemoteRegistryConfig,
   RemoteType,
 } from './adapter.js';
+import { AwsEcrAdapter, ecrPattern } from './aws-ecr.js';
 import { AzureAcrAdapter } from './azure-acr.js';
 import { DockerHubAdapter } from './docker-hub.js';
 import { DockerRegistryAdapter } from './docker-registry.js';
 import { GithubGhcrAdapter } from './github-ghcr.js';
 import { GitlabAdapter } from './gitlab.js';
+import { GoogleGcrAdapter, gcrPattern } from './google-gcr.js';
 import { HarborAdapter } from './harbor.js';
 import { QuayAdapter } from './quay.js';
 
@@ -30,7 +32,9 @@ export const remoteTypes: Record<string, RemoteType> = {
     pattern: fixed('hub.docker.com', 'https://hub.docker.com'),
     create: (config, options) => new DockerHubAdapter(config, options),
   },
+  'aws-ecr': { pattern: ecrPattern, create: (config, options) => new AwsEcrAdapter(config, options) },
   'azure-acr': { pattern: null, create: (config, options) => new AzureAcrAdapter(config, options) },
+  'google-gcr': { pattern: gcrPattern, create: (config, options) => new GoogleGcrAdapter(config, options) },
   quay: { pattern: null, create: (config, options) => new QuayAdapter(config, options) },
   gitlab: { pattern: null, create: (config, options) => new GitlabAdapter(config, options) },
   'github-ghcr': {
