@@ -126,11 +126,12 @@ export class GoogleGcrAdapter extends DockerRegistryAdapter {
   override readonly type: string = 'google-gcr';
 
   constructor(config: RemoteRegistryConfig, options: RemoteOptions = {}) {
-    let http: RemoteHttp | undefined;
-    const tokens = new ServiceAccountTokens(() => http!, config.credential?.accessSecret ?? '');
+    // The token exchange uses this adapter's HTTP client, which exists only once super() has run.
+    const late: { http?: RemoteHttp } = {};
+    const tokens = new ServiceAccountTokens(() => late.http!, config.credential?.accessSecret ?? '');
     super(config, options, {
       credentials: config.credential?.accessSecret ? (signal) => tokens.credentials(signal) : undefined,
     });
-    http = this.http;
+    late.http = this.http;
   }
 }
