@@ -11,7 +11,13 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { uploadPurgeJob } from './jobs/kinds/upload-purge.js';
 import { JobRuntime } from './jobs/runtime.js';
+import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
+import { ArtifactService } from './services/artifacts/artifact-service.js';
 import { EventBus } from './services/events.js';
+import { LabelService } from './services/labels/label-service.js';
+import { ProjectService } from './services/projects/project-service.js';
+import { RepositoryService } from './services/repositories/repository-service.js';
+import { SystemService } from './services/system/system-service.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
 import { Namespaces } from './services/registry/namespaces.js';
@@ -76,24 +82,43 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   jobs.start();
 
+  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock });
+  const health = [
+    { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
+    { name: 'storage', check: async () => void (await storage.list('blobs')) },
+  ];
   const server = buildServer({
     logger,
     trustProxy: config.server.trustProxy,
     registry: {
       blobs: new BlobService({ store, storage, namespaces }),
       uploads,
-      manifests: new ManifestService({ store, storage, namespaces, events, pulls, clock }),
+      manifests,
     },
     api: {
       version: berthVersion,
       // Until request.subject and can() land (issue 3), the API answers every caller.
       can: () => true,
+      visibleProjects: async () => 'all',
+      userNames: async () => new Map(),
+      userIds: async () => new Map(),
+      memberCounts: async () => ({ projectAdmin: 0, maintainer: 0, developer: 0, guest: 0, limitedGuest: 0 }),
+      projects: new ProjectService({ store, clock }),
+      repositories: new RepositoryService({ store, clock, events }),
+      artifacts: new ArtifactService({ store, storage, clock, events, manifests }),
+      copier: new ArtifactCopier({ store, storage, clock, manifests }),
+      labels: new LabelService({ store, clock }),
+      system: new SystemService({ store, dataDir: config.data.dir }),
+      storage,
+      health,
+      info: () => ({
+        authMode: 'db_auth',
+        externalUrl: config.server.externalUrl,
+        storageDriver: config.storage.driver,
+      }),
     },
-    health: [
-      { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
-      { name: 'storage', check: async () => void (await storage.list('blobs')) },
-    ],
     ui: { dir: config.ui.dir ?? bundledUiDir() },
+    health,
     metrics: {
       registry: metrics,
       requests: new Histogram({

@@ -1,8 +1,12 @@
 import type { Kysely } from 'kysely';
 import { ArtifactRepo } from './repos/artifacts.js';
+import { ArtifactCatalog } from './repos/artifact-catalog.js';
 import { BlobRepo } from './repos/blobs.js';
 import { JobRepo } from './repos/jobs.js';
+import { LabelRepo } from './repos/labels.js';
+import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
+import { RepositoryCatalog } from './repos/repository-catalog.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { TagRepo } from './repos/tags.js';
@@ -19,6 +23,10 @@ export class Repos {
   readonly uploads: UploadRepo;
   readonly jobs: JobRepo;
   readonly schedules: ScheduleRepo;
+  readonly projectCatalog: ProjectCatalog;
+  readonly repositoryCatalog: RepositoryCatalog;
+  readonly artifactCatalog: ArtifactCatalog;
+  readonly labels: LabelRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -29,6 +37,10 @@ export class Repos {
     this.uploads = new UploadRepo(db);
     this.jobs = new JobRepo(db);
     this.schedules = new ScheduleRepo(db);
+    this.projectCatalog = new ProjectCatalog(db);
+    this.repositoryCatalog = new RepositoryCatalog(db);
+    this.artifactCatalog = new ArtifactCatalog(db);
+    this.labels = new LabelRepo(db);
   }
 }
 

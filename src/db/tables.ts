@@ -145,6 +145,41 @@ export interface ExecutionTable {
   update_time: string;
 }
 
+export interface LabelTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  color: string;
+  /** 'g' global, 'p' project */
+  scope: 'g' | 'p';
+  /** 0 for global labels. */
+  project_id: number;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface ArtifactLabelTable {
+  artifact_id: number;
+  label_id: number;
+  creation_time: string;
+}
+
+export interface ProjectMetadataTable {
+  project_id: number;
+  name: string;
+  value: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface QuotaTable {
+  project_id: number;
+  /** Storage limit in bytes; -1 for none. */
+  hard_storage: number;
+  creation_time: string;
+  update_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -160,6 +195,10 @@ export interface Database {
   schedule: ScheduleTable;
   schedule_fire: ScheduleFireTable;
   execution: ExecutionTable;
+  label: LabelTable;
+  artifact_label: ArtifactLabelTable;
+  project_metadata: ProjectMetadataTable;
+  quota: QuotaTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -172,3 +211,4 @@ export type JobRow = Selectable<JobTable>;
 export type JobLogRow = Selectable<JobLogTable>;
 export type ScheduleRow = Selectable<ScheduleTable>;
 export type ExecutionRow = Selectable<ExecutionTable>;
+export type LabelRow = Selectable<LabelTable>;

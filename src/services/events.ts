@@ -7,6 +7,7 @@ export interface DomainEvents {
   ArtifactPulled: { repository: string; digest: string; tag: string | null };
   ArtifactDeleted: { repository: string; digest: string };
   TagDeleted: { repository: string; tag: string };
+  RepositoryDeleted: { repository: string };
   BlobUploaded: { repository: string; digest: string; size: number };
 }
 

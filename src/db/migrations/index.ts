@@ -2,6 +2,7 @@ import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Kysely, ty
 import type { Dialect } from '../connect.js';
 import * as m0001 from './0001_create_registry.js';
 import * as m0003 from './0003_create_job.js';
+import * as m0004 from './0004_create_api_resources.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -19,6 +20,7 @@ type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const steps: Record<string, Step> = {
   '0001_create_registry': m0001,
   '0003_create_job': m0003,
+  '0004_create_api_resources': m0004,
 };
 
 /** Migrations by name, bound to a dialect. */

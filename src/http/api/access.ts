@@ -26,8 +26,13 @@ export async function authorize(
   throw new AppError('FORBIDDEN', `not allowed to ${action} ${target.resource}`);
 }
 
-export function requireAuthenticated(request: FastifyRequest): Subject {
+/**
+ * For operations Harbor opens to any signed-in caller: UNAUTHORIZED for an anonymous one, unless `can`
+ * lets anonymous callers use the system at all (the open mode before access control is wired).
+ */
+export async function requireAuthenticated(request: FastifyRequest, can: Can): Promise<Subject> {
   const subject = subjectOf(request);
-  if (subject.kind === 'anonymous') throw new AppError('UNAUTHORIZED', 'authentication required');
+  if (subject.kind === 'anonymous' && !(await can(subject, 'read', { scope: 'system', resource: 'api' })))
+    throw new AppError('UNAUTHORIZED', 'authentication required');
   return subject;
 }

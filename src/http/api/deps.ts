@@ -1,8 +1,38 @@
+import type { ProjectScope } from '../../db/repos/project-catalog.js';
+import type { ProjectRole } from '../../services/access/rbac.js';
+import type { Subject } from '../../services/access/subject.js';
+import type { ArtifactCopier } from '../../services/artifacts/artifact-copy.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import type { ArtifactService } from '../../services/artifacts/artifact-service.js';
+import type { LabelService } from '../../services/labels/label-service.js';
+import type { ProjectService } from '../../services/projects/project-service.js';
+import type { RepositoryService } from '../../services/repositories/repository-service.js';
+import type { SystemService } from '../../services/system/system-service.js';
 import type { Can } from './access.js';
+import type { HealthCheck } from '../health.js';
 
 /** What the /api/v2.0 surface needs: the services it calls and the one permission question. */
 export interface ApiDeps {
   /** Berth's version, for swagger.json and systeminfo. */
   version: string;
   can: Can;
+  /** Projects whose content the subject may see (lists narrow to these). */
+  visibleProjects(subject: Subject): Promise<ProjectScope>;
+  /** Display names of users by id (project owner_name); empty until users exist. */
+  userNames(ids: readonly number[]): Promise<Map<number, string>>;
+  /** User ids by username (the `owner` filter). */
+  userIds(names: readonly string[]): Promise<Map<string, number>>;
+  /** Members of a project by role (project summary). */
+  memberCounts(projectId: number): Promise<Record<ProjectRole, number>>;
+  projects: ProjectService;
+  repositories: RepositoryService;
+  artifacts: ArtifactService;
+  copier: ArtifactCopier;
+  /** Bytes, for additions read from blobs. */
+  storage: StorageDriver;
+  labels: LabelService;
+  system: SystemService;
+  health: HealthCheck[];
+  /** Instance facts for systeminfo. */
+  info(): { authMode: string; externalUrl: string | undefined; storageDriver: string };
 }

@@ -4,6 +4,15 @@ import type { ApiDeps } from './deps.js';
 import { sendHarborError } from './harbor-errors.js';
 import { openApiDocument } from './openapi.js';
 import { pingRoutes } from './ping.js';
+import { artifactRoutes } from './artifact.js';
+import { healthRoutes } from './health.js';
+import { labelRoutes } from './label.js';
+import { projectRoutes } from './project.js';
+import { quotaRoutes } from './quota.js';
+import { repositoryRoutes } from './repository.js';
+import { searchRoutes } from './search.js';
+import { statisticRoutes } from './statistic.js';
+import { systeminfoRoutes } from './systeminfo.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -39,6 +48,15 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   const api = new ApiRouter(app);
   pingRoutes(api);
+  healthRoutes(api, deps);
+  systeminfoRoutes(api, deps);
+  statisticRoutes(api, deps);
+  searchRoutes(api, deps);
+  projectRoutes(api, deps);
+  repositoryRoutes(api, deps);
+  artifactRoutes(api, deps);
+  labelRoutes(api, deps);
+  quotaRoutes(api, deps);
 
   let doc: unknown;
   app.get(

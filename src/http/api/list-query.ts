@@ -189,3 +189,15 @@ function clip(s: string): string {
 function bad(message: string): AppError {
   return new AppError('BAD_REQUEST', message);
 }
+
+/** Sets `X-Total-Count` and, when there are other pages, `Link` on a list answer. */
+export function setPageHeaders(
+  request: { url: string },
+  reply: { header(name: string, value: string): unknown },
+  total: number,
+  query: Pick<ListQuery, 'page' | 'pageSize'>,
+): void {
+  reply.header('X-Total-Count', String(total));
+  const link = linkHeader(request.url, total, query.page, query.pageSize);
+  if (link) reply.header('Link', link);
+}

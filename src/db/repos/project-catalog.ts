@@ -1,0 +1,207 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { ListQuery, Page } from '../../lib/query.js';
+import { offsetOf } from '../../lib/query.js';
+import type { Database, ProjectRow, QuotaTable } from '../tables.js';
+import type { Selectable } from 'kysely';
+
+export type QuotaRow = Selectable<QuotaTable>;
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
+
+/** Which projects a caller may see: all, or public ones plus the listed ids. */
+export type ProjectScope = 'all' | { ids: readonly number[]; publicToo: boolean };
+
+/** The condition "project is in scope" on a query that joins `project`. */
+export function inScope<TB extends keyof Database>(
+  eb: ExpressionBuilder<Database, TB | 'project'>,
+  scope: Exclude<ProjectScope, 'all'>,
+): Expression<SqlBool> {
+  const ids = [...scope.ids];
+  return eb.or([
+    ...(scope.publicToo ? [eb(sql.ref('project.public'), '=', 1)] : []),
+    ...(ids.length > 0 ? [eb(sql.ref('project.id'), 'in', ids)] : []),
+    eb.lit(false),
+  ]);
+}
+
+export type ProjectListRow = ProjectRow & { repo_count: number };
+
+export const projectFields: FieldMap = {
+  name: { column: 'project.name', type: 'string' },
+  public: { column: 'project.public', type: 'bool' },
+  project_id: { column: 'project.id', type: 'int' },
+  owner_id: { column: 'project.owner_id', type: 'int' },
+  creation_time: { column: 'project.creation_time', type: 'time' },
+  update_time: { column: 'project.update_time', type: 'time' },
+};
+
+/** The API's side of projects: filtered pages, create/update/delete, metadata, quota limits, counts. */
+export class ProjectCatalog {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(query: ListQuery, scope: ProjectScope): Promise<Page<ProjectListRow>> {
+    let base = applyKeywords(this.db.selectFrom('project'), projectFields, query.keywords);
+    if (scope !== 'all') base = base.where((eb) => inScope(eb, scope));
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await applySorts(
+      base.selectAll('project').select((eb) =>
+        eb
+          .selectFrom('repository')
+          .select((e) => e.fn.countAll<number>().as('c'))
+          .whereRef('repository.project_id', '=', 'project.id')
+          .as('repo_count'),
+      ),
+      projectFields,
+      query.sorts,
+      [{ key: 'name', desc: false }],
+      'project.id',
+    )
+      .limit(query.pageSize)
+      .offset(offsetOf(query))
+      .execute();
+    return {
+      total: Number(total.n),
+      items: rows.map((r) => ({ ...r, repo_count: Number(r.repo_count ?? 0) })),
+    };
+  }
+
+  byId(id: number): Promise<ProjectRow | undefined> {
+    return this.db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  byName(name: string): Promise<ProjectRow | undefined> {
+    return this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  /** Inserts the project; undefined when the name is taken. */
+  async create(values: {
+    name: string;
+    public: boolean;
+    ownerId: number | null;
+    now: string;
+  }): Promise<ProjectRow | undefined> {
+    return this.db
+      .insertInto('project')
+      .values({
+        name: values.name,
+        public: values.public ? 1 : 0,
+        owner_id: values.ownerId,
+        creation_time: values.now,
+        update_time: values.now,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async setPublic(id: number, isPublic: boolean, now: string): Promise<void> {
+    await this.db
+      .updateTable('project')
+      .set({ public: isPublic ? 1 : 0, update_time: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async touch(id: number, now: string): Promise<void> {
+    await this.db.updateTable('project').set({ update_time: now }).where('id', '=', id).execute();
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom('label').where('project_id', '=', id).where('scope', '=', 'p').execute();
+    await this.db.deleteFrom('project').where('id', '=', id).execute();
+  }
+
+  async repositoryCount(projectId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('repository')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Metadata of each project, as Harbor's string key/values. */
+  async metadata(projectIds: readonly number[]): Promise<Map<number, Record<string, string>>> {
+    const out = new Map<number, Record<string, string>>();
+    if (projectIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('project_metadata')
+      .select(['project_id', 'name', 'value'])
+      .where('project_id', 'in', [...projectIds])
+      .execute();
+    for (const r of rows)
+      (out.get(r.project_id) ?? out.set(r.project_id, {}).get(r.project_id)!)[r.name] = r.value;
+    return out;
+  }
+
+  async putMetadata(projectId: number, values: Record<string, string>, now: string): Promise<void> {
+    for (const [name, value] of Object.entries(values)) {
+      await this.db
+        .insertInto('project_metadata')
+        .values({ project_id: projectId, name, value, creation_time: now, update_time: now })
+        .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ value, update_time: now }))
+        .execute();
+    }
+  }
+
+  async deleteMetadata(projectId: number, name: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('project_metadata')
+      .where('project_id', '=', projectId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async setQuota(projectId: number, hardStorage: number, now: string): Promise<void> {
+    await this.db
+      .insertInto('quota')
+      .values({ project_id: projectId, hard_storage: hardStorage, creation_time: now, update_time: now })
+      .onConflict((oc) =>
+        oc.column('project_id').doUpdateSet({ hard_storage: hardStorage, update_time: now }),
+      )
+      .execute();
+  }
+
+  /** Bytes of the distinct blobs linked to each project (each blob counted once per project). */
+  async storageUsed(projectIds: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>(projectIds.map((id) => [id, 0]));
+    if (projectIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('project_blob')
+      .innerJoin('blob', 'blob.id', 'project_blob.blob_id')
+      .select(['project_blob.project_id', sql<string | number>`sum(blob.size)`.as('used')])
+      .where('project_blob.project_id', 'in', [...projectIds])
+      .groupBy('project_blob.project_id')
+      .execute();
+    for (const r of rows) out.set(r.project_id, Number(r.used));
+    return out;
+  }
+
+  async quotaRows(projectIds: readonly number[]): Promise<Map<number, QuotaRow>> {
+    if (projectIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('quota')
+      .selectAll()
+      .where('project_id', 'in', [...projectIds])
+      .execute();
+    return new Map(rows.map((r) => [r.project_id, { ...r, hard_storage: Number(r.hard_storage) }]));
+  }
+
+  async countByVisibility(): Promise<{ public: number; private: number }> {
+    const rows = await this.db
+      .selectFrom('project')
+      .select(['public', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('public')
+      .execute();
+    const n = (p: number) => Number(rows.find((r) => Number(r.public) === p)?.n ?? 0);
+    return { public: n(1), private: n(0) };
+  }
+
+  async totalStorage(): Promise<number> {
+    const row = await this.db
+      .selectFrom('blob')
+      .select(sql<string | number | null>`sum(size)`.as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n ?? 0);
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { authorize } from './access.js';
+import type { ApiDeps } from './deps.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
+import { quotaModel } from './models.js';
+import { listParams, q, type ApiRouter } from './router.js';
+import type { ProjectView } from '../../services/projects/project-service.js';
+
+/** Storage quotas, one per project (its id is the project's); read-only until policies enforce them. */
+export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
+  const tag = 'quota';
+  const render = async (views: ProjectView[]) => {
+    const quotas = await deps.projects.quotas(views.map((v) => v.row.id));
+    const owners = await deps.userNames(
+      views.map((v) => v.row.owner_id).filter((id): id is number => id !== null),
+    );
+    return views.map(({ row }) => {
+      const qv = quotas.get(row.id)!;
+      return {
+        id: row.id,
+        ref: {
+          id: row.id,
+          name: row.name,
+          owner_name: (row.owner_id !== null && owners.get(row.owner_id)) || '',
+        },
+        hard: { storage: qv.hard },
+        used: { storage: qv.used },
+        creation_time: qv.creationTime ?? row.creation_time,
+        update_time: qv.updateTime ?? row.update_time,
+      };
+    });
+  };
+
+  api.add({
+    operationId: 'listQuotas',
+    tag,
+    method: 'GET',
+    path: '/quotas',
+    summary: 'List quotas',
+    query: z.object({
+      ...listParams,
+      reference: z.enum(['project']).optional(),
+      reference_id: z.string().max(255).optional(),
+    }),
+    status: 200,
+    response: z.array(quotaModel),
+    headers: ['X-Total-Count', 'Link'],
+    handler: async ({ query }, request, reply) => {
+      await authorize(request, deps.can, 'list', { scope: 'system', resource: 'quota' });
+      const list = parseListQuery(
+        { page: query.page, page_size: query.page_size },
+        { filters: {}, sorts: [] },
+      );
+      if (query.reference_id !== undefined) {
+        if (!/^\d{1,10}$/.test(query.reference_id)) return [];
+        list.keywords.project_id = { kind: 'exact', value: query.reference_id };
+      }
+      const page = await deps.projects.list({ log: request.log }, list, 'all');
+      setPageHeaders(request, reply, page.total, list);
+      return render(page.items);
+    },
+  });
+
+  api.add({
+    operationId: 'getQuota',
+    tag,
+    method: 'GET',
+    path: '/quotas/{id}',
+    summary: 'Get the specified quota',
+    params: z.object({ id: q.id }),
+    status: 200,
+    response: quotaModel,
+    handler: async ({ params }, request) => {
+      await authorize(request, deps.can, 'read', { scope: 'system', resource: 'quota' });
+      const row = await deps.projects.find(String(params.id), false);
+      return (await render([await deps.projects.view(row)]))[0];
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { subjectOf } from './access.js';
+import { authorize } from './access.js';
+import type { ApiDeps } from './deps.js';
+import type { ApiRouter } from './router.js';
+
+/** Harbor's systeminfo: what the UI and clients need to know about this instance. */
+export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
+  const tag = 'systeminfo';
+  api.add({
+    operationId: 'getSystemInfo',
+    tag,
+    method: 'GET',
+    path: '/systeminfo',
+    summary: 'Get general system info',
+    status: 200,
+    response: z.object({
+      auth_mode: z.string(),
+      primary_auth_mode: z.boolean(),
+      self_registration: z.boolean(),
+      harbor_version: z.string(),
+      current_time: z.string(),
+      banner_message: z.string(),
+      registry_url: z.string().optional(),
+      external_url: z.string().optional(),
+      project_creation_restriction: z.string().optional(),
+      has_ca_root: z.boolean().optional(),
+      read_only: z.boolean().optional(),
+      notification_enable: z.boolean().optional(),
+      registry_storage_provider_name: z.string().optional(),
+    }),
+    handler: async (_input, request) => {
+      const info = deps.info();
+      const open = {
+        auth_mode: info.authMode,
+        primary_auth_mode: false,
+        self_registration: false,
+        harbor_version: `v${deps.version}-berth`,
+        current_time: new Date().toISOString(),
+        banner_message: '',
+      };
+      // Harbor shows the rest to signed-in callers only.
+      if (subjectOf(request).kind === 'anonymous') return open;
+      const external = info.externalUrl ?? `${request.protocol}://${request.host}`;
+      return {
+        ...open,
+        registry_url: new URL(external).host,
+        external_url: external,
+        project_creation_restriction: 'everyone',
+        has_ca_root: false,
+        read_only: false,
+        notification_enable: false,
+        registry_storage_provider_name: info.storageDriver,
+      };
+    },
+  });
+
+  api.add({
+    operationId: 'getVolumes',
+    tag,
+    method: 'GET',
+    path: '/systeminfo/volumes',
+    summary: 'Get system volume info (total/free size).',
+    status: 200,
+    response: z.object({ storage: z.array(z.object({ total: z.number().int(), free: z.number().int() })) }),
+    handler: async (_input, request) => {
+      await authorize(request, deps.can, 'read', { scope: 'system', resource: 'system-volumes' });
+      return { storage: [await deps.system.volumes()] };
+    },
+  });
+}

@@ -1,0 +1,190 @@
+import { LRUCache } from 'lru-cache';
+import type { ReferenceRow } from '../../db/repos/artifact-catalog.js';
+import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ArtifactRow, LabelRow, TagRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { ListQuery, Page } from '../../lib/query.js';
+import { isDigestString } from '../../oci/digest.js';
+import { assertTag } from '../../oci/names.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import { layout } from '../../storage/layout.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+import type { ManifestService } from '../registry/manifest-service.js';
+
+export interface ArtifactView {
+  row: ArtifactRow;
+  tags: TagRow[];
+  labels: LabelRow[];
+  references: ReferenceRow[];
+  accessories: ArtifactRow[];
+  /** From the image config: architecture, os, author, created, config. */
+  extraAttrs: Record<string, unknown>;
+}
+
+export interface ViewOptions {
+  withTag?: boolean;
+  withLabel?: boolean;
+  withAccessory?: boolean;
+}
+
+type Deps = {
+  store: MetaStore;
+  storage: StorageDriver;
+  clock: Clock;
+  events: EventBus;
+  manifests: ManifestService;
+};
+
+/** Artifacts as Harbor's API shows them; a page costs a fixed number of queries whatever its size. */
+export class ArtifactService {
+  /** Parsed image configs by digest: content-addressed, so safe to keep. */
+  private readonly configs = new LRUCache<string, Record<string, unknown>>({ max: 20_000 });
+
+  constructor(private readonly deps: Deps) {}
+
+  async list(
+    _ctx: RequestContext,
+    where: { repository: RepositoryListRow } | { projectId: number },
+    query: ListQuery,
+    opts: ViewOptions,
+  ): Promise<Page<ArtifactView>> {
+    const page = await this.deps.store.artifactCatalog.list(
+      query,
+      'repository' in where ? { repositoryId: where.repository.id } : { projectId: where.projectId },
+    );
+    return { total: page.total, items: await this.views(page.items, opts) };
+  }
+
+  /** By digest or tag; NOT_FOUND otherwise. */
+  async find(repo: RepositoryListRow, reference: string): Promise<ArtifactRow> {
+    const row = isDigestString(reference)
+      ? await this.deps.store.artifacts.findByDigest(repo.id, reference)
+      : await this.deps.store.artifacts.findByTag(repo.id, reference);
+    if (!row)
+      throw new AppError(
+        'NOT_FOUND',
+        `artifact ${repo.name}${isDigestString(reference) ? '@' : ':'}${reference} not found`,
+      );
+    return row;
+  }
+
+  async views(rows: ArtifactRow[], opts: ViewOptions): Promise<ArtifactView[]> {
+    const ids = rows.map((r) => r.id);
+    const byRepo = new Map<number, string[]>();
+    for (const r of rows)
+      (byRepo.get(r.repository_id) ?? byRepo.set(r.repository_id, []).get(r.repository_id)!).push(r.digest);
+    const catalog = this.deps.store.artifactCatalog;
+    const [tags, labels, refs, accessories, attrs] = await Promise.all([
+      opts.withTag === false ? new Map<number, TagRow[]>() : catalog.tagsOf(ids),
+      opts.withLabel ? this.deps.store.labels.ofArtifacts(ids) : new Map<number, LabelRow[]>(),
+      catalog.referencesOf(ids),
+      opts.withAccessory
+        ? Promise.all([...byRepo].map(([repoId, digests]) => catalog.accessoriesOf(repoId, digests))).then(
+            (maps) => new Map(maps.flatMap((m) => [...m])),
+          )
+        : new Map<string, ArtifactRow[]>(),
+      Promise.all(rows.map((r) => this.extraAttrs(r))),
+    ]);
+    return rows.map((row, i) => ({
+      row,
+      tags: tags.get(row.id) ?? [],
+      labels: labels.get(row.id) ?? [],
+      references: refs.get(row.id) ?? [],
+      accessories: accessories.get(row.digest) ?? [],
+      extraAttrs: attrs[i]!,
+    }));
+  }
+
+  /** Reads the config blob of an image (cached by digest); {} for other artifacts or unreadable configs. */
+  async config(row: ArtifactRow): Promise<Record<string, unknown> | undefined> {
+    const digest = row.config_digest;
+    if (!digest) return undefined;
+    const cached = this.configs.get(digest);
+    if (cached) return cached;
+    try {
+      const bytes = await this.deps.storage.getContent(layout.blob(digest));
+      if (bytes.length > 4 * 1024 * 1024) return undefined;
+      const parsed = JSON.parse(bytes.toString('utf8')) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+      this.configs.set(digest, parsed as Record<string, unknown>);
+      return parsed as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async extraAttrs(row: ArtifactRow): Promise<Record<string, unknown>> {
+    const config = await this.config(row);
+    if (!config) return {};
+    const pick = ['architecture', 'os', 'author', 'created', 'config', 'variant', 'os.version'] as const;
+    return Object.fromEntries(pick.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+  }
+
+  /** Deletes the artifact, its tags, labels and accessories (refused while an index lists it). */
+  async delete(ctx: RequestContext, repo: RepositoryListRow, row: ArtifactRow): Promise<void> {
+    const parents = await this.deps.store.artifacts.parents(row.id);
+    if (parents.length > 0)
+      throw new AppError(
+        'PRECONDITION',
+        `artifact ${row.digest} is referenced by index ${parents[0]}; delete the index first`,
+      );
+    const accessories = await this.deps.store.artifactCatalog.accessoriesOf(repo.id, [row.digest]);
+    for (const acc of accessories.get(row.digest) ?? []) await this.delete(ctx, repo, acc);
+    await this.deps.manifests.delete(ctx, repo.name, row.digest);
+  }
+
+  tags(row: ArtifactRow, query: ListQuery): Promise<Page<TagRow>> {
+    return this.deps.store.artifactCatalog.tagPage(row.id, query);
+  }
+
+  async createTag(
+    _ctx: RequestContext,
+    repo: RepositoryListRow,
+    row: ArtifactRow,
+    name: string,
+  ): Promise<void> {
+    try {
+      assertTag(name);
+    } catch {
+      throw new AppError('BAD_REQUEST', `invalid tag name "${name.slice(0, 200)}"`);
+    }
+    const existing = await this.deps.store.artifacts.findByTag(repo.id, name);
+    if (existing) throw new AppError('CONFLICT', `tag ${name} already exists in ${repo.name}`);
+    await this.deps.store.tags.put(repo.id, name, row.id, this.deps.clock.now().toISOString());
+  }
+
+  async deleteTag(
+    _ctx: RequestContext,
+    repo: RepositoryListRow,
+    row: ArtifactRow,
+    name: string,
+  ): Promise<void> {
+    const tagged = await this.deps.store.artifacts.findByTag(repo.id, name);
+    if (!tagged || tagged.id !== row.id)
+      throw new AppError('NOT_FOUND', `tag ${name} not found on ${row.digest}`);
+    await this.deps.store.tags.delete(repo.id, name);
+    this.deps.events.emit('TagDeleted', { repository: repo.name, tag: name });
+  }
+
+  /** Attaches a global label or one of the artifact's project; CONFLICT when already attached. */
+  async addLabel(_ctx: RequestContext, projectId: number, row: ArtifactRow, labelId: number): Promise<void> {
+    const label = await this.deps.store.labels.byId(labelId);
+    if (!label) throw new AppError('NOT_FOUND', `label ${labelId} not found`);
+    if (label.scope === 'p' && label.project_id !== projectId)
+      throw new AppError('BAD_REQUEST', `label ${labelId} belongs to another project`);
+    if (!(await this.deps.store.labels.attach(row.id, labelId, this.deps.clock.now().toISOString())))
+      throw new AppError('CONFLICT', `label ${labelId} is already added to the artifact`);
+  }
+
+  async removeLabel(_ctx: RequestContext, row: ArtifactRow, labelId: number): Promise<void> {
+    if (!(await this.deps.store.labels.detach(row.id, labelId)))
+      throw new AppError('NOT_FOUND', `label ${labelId} is not added to the artifact`);
+  }
+
+  async accessories(repo: RepositoryListRow, row: ArtifactRow): Promise<ArtifactRow[]> {
+    return (await this.deps.store.artifactCatalog.accessoriesOf(repo.id, [row.digest])).get(row.digest) ?? [];
+  }
+}

@@ -1,0 +1,67 @@
+import { AppError } from '../../lib/errors.js';
+
+/**
+ * Harbor's project metadata: string key/values. `public` lives on the project row as well (the registry
+ * reads it on every pull); the rest are stored as given, after checking each value's form.
+ */
+const booleans = [
+  'public',
+  'enable_content_trust',
+  'enable_content_trust_cosign',
+  'prevent_vul',
+  'auto_scan',
+  'auto_sbom_generation',
+  'reuse_sys_cve_allowlist',
+  'proxy_cache_local_on_not_found',
+  'proxy_referrer_api',
+] as const;
+const integers = ['retention_id', 'proxy_speed_kb', 'max_upstream_conn'] as const;
+const severities = ['none', 'unknown', 'negligible', 'low', 'medium', 'high', 'critical'];
+
+export const metadataKeys = [
+  ...booleans,
+  ...integers,
+  'severity',
+  'proxy_cache_filter_pattern',
+  'proxy_cache_filter_kind',
+] as const;
+export type MetadataKey = (typeof metadataKeys)[number];
+
+/** Normalises and checks metadata values; a bad one is a BAD_REQUEST naming the key. */
+export function checkMetadata(
+  input: Partial<Record<string, string | null | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(input)) {
+    if (raw === undefined || raw === null) continue;
+    if (!(metadataKeys as readonly string[]).includes(key))
+      throw new AppError('BAD_REQUEST', `unknown project metadata "${key}"`);
+    const value = String(raw).trim();
+    if ((booleans as readonly string[]).includes(key)) {
+      const v = value.toLowerCase();
+      if (v !== 'true' && v !== 'false')
+        throw new AppError(
+          'BAD_REQUEST',
+          `metadata ${key} must be "true" or "false", got "${value.slice(0, 40)}"`,
+        );
+      out[key] = v;
+    } else if ((integers as readonly string[]).includes(key)) {
+      if (!/^-?\d{1,12}$/.test(value))
+        throw new AppError('BAD_REQUEST', `metadata ${key} must be an integer, got "${value.slice(0, 40)}"`);
+      out[key] = value;
+    } else if (key === 'severity') {
+      if (!severities.includes(value.toLowerCase()))
+        throw new AppError('BAD_REQUEST', `metadata severity must be one of ${severities.join(', ')}`);
+      out[key] = value.toLowerCase();
+    } else if (key === 'proxy_cache_filter_kind') {
+      if (value !== 'doublestar' && value !== 'regex')
+        throw new AppError('BAD_REQUEST', 'metadata proxy_cache_filter_kind must be "doublestar" or "regex"');
+      out[key] = value;
+    } else {
+      if (value.length > 1024)
+        throw new AppError('BAD_REQUEST', `metadata ${key} is longer than 1024 characters`);
+      out[key] = value;
+    }
+  }
+  return out;
+}

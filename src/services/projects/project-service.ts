@@ -1,0 +1,170 @@
+import type { ProjectListRow, ProjectScope } from '../../db/repos/project-catalog.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { ListQuery, Page } from '../../lib/query.js';
+import type { RequestContext } from '../context.js';
+import { checkMetadata } from './project-metadata.js';
+
+export type { ProjectScope };
+
+/** Harbor's project name rule. */
+const nameRule = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const maxProjectNameLength = 255;
+
+export interface ProjectView {
+  row: ProjectRow;
+  repoCount: number;
+  metadata: Record<string, string>;
+}
+
+export interface NewProject {
+  name: string;
+  public?: boolean | null | undefined;
+  metadata?: Record<string, string | null | undefined> | undefined;
+  storageLimit?: number | null | undefined;
+}
+
+export interface ProjectSummary {
+  repoCount: number;
+  hardStorage: number;
+  usedStorage: number;
+}
+
+export function assertProjectName(name: string): void {
+  if (name.length < 1 || name.length > maxProjectNameLength)
+    throw new AppError('BAD_REQUEST', `project name must be 1 to ${maxProjectNameLength} characters`);
+  if (!nameRule.test(name))
+    throw new AppError(
+      'BAD_REQUEST',
+      'project name may hold only lowercase letters, digits and . _ - (not at the start or end, not two in a row)',
+    );
+}
+
+/** Projects: Harbor's namespaces, their metadata and storage limit. */
+export class ProjectService {
+  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+
+  async list(_ctx: RequestContext, query: ListQuery, scope: ProjectScope): Promise<Page<ProjectView>> {
+    const page = await this.deps.store.projectCatalog.list(query, scope);
+    return { total: page.total, items: await this.views(page.items) };
+  }
+
+  async view(row: ProjectRow): Promise<ProjectView> {
+    const repoCount = await this.deps.store.projectCatalog.repositoryCount(row.id);
+    return (await this.views([{ ...row, repo_count: repoCount }]))[0]!;
+  }
+
+  private async views(rows: ProjectListRow[]): Promise<ProjectView[]> {
+    const meta = await this.deps.store.projectCatalog.metadata(rows.map((r) => r.id));
+    return rows.map(({ repo_count, ...row }) => ({
+      row,
+      repoCount: repo_count,
+      metadata: { ...meta.get(row.id), public: row.public ? 'true' : 'false' },
+    }));
+  }
+
+  /** By id (a number, unless `isName`) or by name; NOT_FOUND otherwise. */
+  async find(ref: string, isName: boolean): Promise<ProjectRow> {
+    const byId = !isName && /^\d{1,10}$/.test(ref);
+    const row = byId
+      ? await this.deps.store.projectCatalog.byId(Number(ref))
+      : await this.deps.store.projectCatalog.byName(ref);
+    if (!row) throw new AppError('NOT_FOUND', `project ${ref} not found`);
+    return row;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.deps.store.projectCatalog.byName(name)) !== undefined;
+  }
+
+  async create(_ctx: RequestContext, input: NewProject, ownerId: number | null): Promise<ProjectRow> {
+    assertProjectName(input.name);
+    const metadata = checkMetadata(input.metadata ?? {});
+    if (input.storageLimit !== undefined && input.storageLimit !== null && input.storageLimit < -1)
+      throw new AppError('BAD_REQUEST', 'storage_limit must be -1 (no limit) or a number of bytes');
+    const isPublic = metadata.public !== undefined ? metadata.public === 'true' : (input.public ?? false);
+    const now = this.deps.clock.now().toISOString();
+    return this.deps.store.transaction(async (tx) => {
+      const row = await tx.projectCatalog.create({ name: input.name, public: isPublic, ownerId, now });
+      if (!row) throw new AppError('CONFLICT', `project ${input.name} already exists`);
+      delete metadata.public;
+      await tx.projectCatalog.putMetadata(row.id, metadata, now);
+      await tx.projectCatalog.setQuota(row.id, input.storageLimit ?? -1, now);
+      return row;
+    });
+  }
+
+  async update(
+    _ctx: RequestContext,
+    project: ProjectRow,
+    input: {
+      public?: boolean | null | undefined;
+      metadata?: Record<string, string | null | undefined> | undefined;
+      storageLimit?: number | null | undefined;
+    },
+  ): Promise<void> {
+    const metadata = checkMetadata(input.metadata ?? {});
+    const now = this.deps.clock.now().toISOString();
+    await this.deps.store.transaction(async (tx) => {
+      const pub = metadata.public !== undefined ? metadata.public === 'true' : input.public;
+      if (pub !== undefined && pub !== null) await tx.projectCatalog.setPublic(project.id, pub, now);
+      else await tx.projectCatalog.touch(project.id, now);
+      delete metadata.public;
+      await tx.projectCatalog.putMetadata(project.id, metadata, now);
+      if (input.storageLimit !== undefined && input.storageLimit !== null) {
+        if (input.storageLimit < -1)
+          throw new AppError('BAD_REQUEST', 'storage_limit must be -1 or a number of bytes');
+        await tx.projectCatalog.setQuota(project.id, input.storageLimit, now);
+      }
+    });
+  }
+
+  /** Whether the project may be deleted now, and why not. */
+  async deletable(project: ProjectRow): Promise<{ deletable: boolean; message: string }> {
+    const repos = await this.deps.store.projectCatalog.repositoryCount(project.id);
+    if (repos > 0)
+      return { deletable: false, message: `the project contains ${repos} repositories, can not be deleted` };
+    return { deletable: true, message: '' };
+  }
+
+  async delete(_ctx: RequestContext, project: ProjectRow): Promise<void> {
+    const { deletable, message } = await this.deletable(project);
+    if (!deletable) throw new AppError('PRECONDITION', message);
+    await this.deps.store.projectCatalog.delete(project.id);
+  }
+
+  async summary(project: ProjectRow): Promise<ProjectSummary> {
+    const [repoCount, quota] = await Promise.all([
+      this.deps.store.projectCatalog.repositoryCount(project.id),
+      this.quotas([project.id]),
+    ]);
+    const q = quota.get(project.id)!;
+    return { repoCount, hardStorage: q.hard, usedStorage: q.used };
+  }
+
+  /** Storage limit and use of each project. */
+  async quotas(
+    projectIds: readonly number[],
+  ): Promise<Map<number, { hard: number; used: number; creationTime?: string; updateTime?: string }>> {
+    const [limits, used] = await Promise.all([
+      this.deps.store.projectCatalog.quotaRows(projectIds),
+      this.deps.store.projectCatalog.storageUsed(projectIds),
+    ]);
+    return new Map(
+      projectIds.map((id) => {
+        const l = limits.get(id);
+        return [
+          id,
+          {
+            hard: l?.hard_storage ?? -1,
+            used: used.get(id) ?? 0,
+            creationTime: l?.creation_time,
+            updateTime: l?.update_time,
+          },
+        ];
+      }),
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import type { ProjectScope } from '../../db/repos/project-catalog.js';
+import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { ListQuery, Page } from '../../lib/query.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+
+/** Repositories as Harbor's API shows them: `<project>/<rest>`, described, counted, deletable. */
+export class RepositoryService {
+  constructor(private readonly deps: { store: MetaStore; clock: Clock; events: EventBus }) {}
+
+  list(
+    _ctx: RequestContext,
+    query: ListQuery,
+    where: { projectId: number } | { scope: ProjectScope },
+  ): Promise<Page<RepositoryListRow>> {
+    return this.deps.store.repositoryCatalog.list(query, where);
+  }
+
+  /** `name` is the repository name without the project, as in Harbor's paths. */
+  async find(project: ProjectRow, name: string): Promise<RepositoryListRow> {
+    const full = `${project.name}/${name}`;
+    const row = await this.deps.store.repositoryCatalog.byName(full);
+    if (!row) throw new AppError('NOT_FOUND', `repository ${full} not found`);
+    return row;
+  }
+
+  async updateDescription(_ctx: RequestContext, repo: RepositoryListRow, description: string): Promise<void> {
+    if (description.length > 65_536) throw new AppError('BAD_REQUEST', 'description is longer than 64 KiB');
+    await this.deps.store.repositoryCatalog.setDescription(
+      repo.id,
+      description,
+      this.deps.clock.now().toISOString(),
+    );
+  }
+
+  /** Deletes the repository with its artifacts and tags; the bytes wait for garbage collection. */
+  async delete(_ctx: RequestContext, repo: RepositoryListRow): Promise<void> {
+    const outside = await this.deps.store.repositoryCatalog.referencedFromOutside(repo.id);
+    if (outside)
+      throw new AppError(
+        'PRECONDITION',
+        `an artifact of ${repo.name} is referenced by ${outside}; delete that first`,
+      );
+    await this.deps.store.repositoryCatalog.delete(repo.id);
+    this.deps.events.emit('RepositoryDeleted', { repository: repo.name });
+  }
+}

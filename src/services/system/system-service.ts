@@ -1,0 +1,83 @@
+import { statfs } from 'node:fs/promises';
+import type { ProjectScope } from '../../db/repos/project-catalog.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow, RepositoryRow } from '../../db/tables.js';
+import { allQuery } from '../../lib/query.js';
+
+export interface Statistics {
+  privateProjects: number;
+  publicProjects: number;
+  privateRepositories: number;
+  publicRepositories: number;
+  totalStorage: number;
+}
+
+export interface SearchResult {
+  projects: (ProjectRow & { repo_count: number })[];
+  repositories: (RepositoryRow & { artifact_count: number; project: ProjectRow })[];
+}
+
+/** System-wide views: counts, storage, search, volumes. */
+export class SystemService {
+  constructor(private readonly deps: { store: MetaStore; dataDir: string }) {}
+
+  async statistics(scope: ProjectScope): Promise<Statistics> {
+    const catalog = this.deps.store.projectCatalog;
+    if (scope === 'all') {
+      const [projects, repos, storage] = await Promise.all([
+        catalog.countByVisibility(),
+        this.deps.store.repositoryCatalog.countByVisibility(),
+        catalog.totalStorage(),
+      ]);
+      return {
+        privateProjects: projects.private,
+        publicProjects: projects.public,
+        privateRepositories: repos.private,
+        publicRepositories: repos.public,
+        totalStorage: storage,
+      };
+    }
+    // A member sees public counts and the private projects it belongs to.
+    const mine = { ids: scope.ids, publicToo: false };
+    const [projects, privateProjects, publicRepos, myRepos] = await Promise.all([
+      catalog.countByVisibility(),
+      catalog.list({ ...allQuery(1), keywords: { public: { kind: 'exact', value: 'false' } } }, mine),
+      this.deps.store.repositoryCatalog.countByVisibility(),
+      this.deps.store.repositoryCatalog.list({ ...allQuery(1), keywords: {} }, { scope: mine }),
+    ]);
+    return {
+      privateProjects: privateProjects.total,
+      publicProjects: projects.public,
+      privateRepositories: myRepos.total,
+      publicRepositories: publicRepos.public,
+      totalStorage: 0,
+    };
+  }
+
+  /** Projects and repositories whose name contains `text`, among those the caller may see (at most 100 each). */
+  async search(text: string, scope: ProjectScope): Promise<SearchResult> {
+    const keywords = { name: { kind: 'fuzzy' as const, value: text } };
+    const [projects, repos] = await Promise.all([
+      this.deps.store.projectCatalog.list({ ...allQuery(100), keywords }, scope),
+      this.deps.store.repositoryCatalog.list({ ...allQuery(100), keywords }, { scope }),
+    ]);
+    const projectIds = [...new Set(repos.items.map((r) => r.project_id))];
+    const owners = new Map<number, ProjectRow>();
+    for (const id of projectIds) {
+      const p = await this.deps.store.projectCatalog.byId(id);
+      if (p) owners.set(id, p);
+    }
+    return {
+      projects: projects.items,
+      repositories: repos.items
+        .filter((r) => owners.has(r.project_id))
+        .map((r) => ({ ...r, project: owners.get(r.project_id)! })),
+    };
+  }
+
+  /** Total and free bytes of the volume holding the data directory. */
+  async volumes(): Promise<{ total: number; free: number }> {
+    const s = await statfs(this.deps.dataDir);
+    return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+  }
+}
