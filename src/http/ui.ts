@@ -1,5 +1,6 @@
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -35,13 +36,13 @@ interface StaticFile {
 
 /**
  * Serves the web UI built from web/ at `/` as the root not-found handler: a request no surface routed is
- * answered with a bundle file by exact path (the list is read once at start-up, so a request can never name
- * a file outside the bundle), else index.html, so the browser router can take deep links. Surfaces with a
- * prefix (/api/v2.0) keep their own not-found answers; the other reserved paths get a JSON 404 here.
+ * answered with the bundle file at that path (resolved inside the bundle directory, never outside it),
+ * else index.html, so the browser router can take deep links. Files are looked up per request, so a
+ * rebuilt bundle is served without a restart. Surfaces with a prefix (/api/v2.0) keep their own
+ * not-found answers; the other reserved paths get a JSON 404 here.
  */
 export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void> {
-  const files = deps.dir && existsSync(join(deps.dir, 'index.html')) ? scan(deps.dir) : new Map();
-  const index = files.get('/index.html');
+  const root = deps.dir ? resolve(deps.dir) : undefined;
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?', 1)[0]!;
@@ -60,11 +61,12 @@ export async function uiPlugin(app: FastifyInstance, deps: UiDeps): Promise<void
     } catch {
       // not a file name then; the app shell will show its not-found page
     }
-    const file = files.get(decoded);
+    const file = root && decoded !== '/' ? await lookup(root, decoded) : undefined;
     if (file) return sendFile(req, reply, file);
     if (decoded.startsWith('/assets/') || extname(decoded) !== '') {
       return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
     }
+    const index = root ? await lookup(root, '/index.html') : undefined;
     if (!index) return reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     return sendFile(req, reply, index);
   };
@@ -87,27 +89,20 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): F
   return reply.send(createReadStream(file.path));
 }
 
-function scan(root: string): Map<string, StaticFile> {
-  const out = new Map<string, StaticFile>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (st.isFile()) {
-        const url = '/' + relative(root, full).split(sep).join('/');
-        out.set(url, {
-          path: full,
-          size: st.size,
-          type: TYPES[extname(name)] ?? 'application/octet-stream',
-          etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
-          immutable: url.startsWith('/assets/'),
-        });
-      }
-    }
+/** The regular file at `urlPath` inside `root`, or undefined (missing, a directory, or outside root). */
+async function lookup(root: string, urlPath: string): Promise<StaticFile | undefined> {
+  if (urlPath.includes('\0')) return undefined;
+  const path = resolve(root, '.' + urlPath);
+  if (!path.startsWith(root + sep)) return undefined;
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  return {
+    path,
+    size: st.size,
+    type: TYPES[extname(path)] ?? 'application/octet-stream',
+    etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+    immutable: urlPath.startsWith('/assets/'),
   };
-  walk(root);
-  return out;
 }
 
 /** The bundle shipped with this package: dist/web beside dist/src, found from this file's location. */

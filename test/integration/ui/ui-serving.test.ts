@@ -96,6 +96,21 @@ for (const backend of backends()) {
       assert.doesNotMatch(await res.text(), /<div id="root">/);
     });
 
+    test('a rebuilt bundle is served without a restart', async () => {
+      writeFileSync(join(bundle, 'assets', 'index-New98765.js'), 'console.log("v2");');
+      const asset = await fetch(`${berth.url}/assets/index-New98765.js`);
+      assert.equal(asset.status, 200);
+      assert.equal(await asset.text(), 'console.log("v2");');
+      const shell = INDEX.replace('<title>Berth</title>', '<title>Berth 2</title>');
+      writeFileSync(join(bundle, 'index.html'), shell);
+      try {
+        const res = await fetch(`${berth.url}/harbor/projects`);
+        assert.equal(await res.text(), shell);
+      } finally {
+        writeFileSync(join(bundle, 'index.html'), INDEX);
+      }
+    });
+
     test('paths outside the bundle are never served', async () => {
       for (const path of [
         '/../../../../etc/passwd',

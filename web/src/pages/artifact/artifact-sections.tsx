@@ -110,7 +110,7 @@ export function ChildrenSection({ ctx, artifact }: { ctx: RepoContext; artifact:
   );
 }
 
-/** The scan report once a scanner is configured; until then, says so. */
+/** The scan report once a scanner has produced one; until then, says that scanning is not configured. */
 export function VulnerabilitiesSection({ base, artifact }: { base: string; artifact: Artifact }) {
   const link = artifact.addition_links?.vulnerabilities;
   const report = useQuery({
@@ -121,18 +121,26 @@ export function VulnerabilitiesSection({ base, artifact }: { base: string; artif
         `${base}/additions/vulnerabilities`,
       ),
   });
-  if (!link) return <Empty>Scanning is not configured: no scanner is registered with Berth yet.</Empty>;
+  const none = (
+    <Empty>Scanning is not configured: no scanner is registered with Berth, so there is no report.</Empty>
+  );
+  if (!link) return none;
   return (
-    <QueryState query={report} empty={(r) => Object.keys(r ?? {}).length === 0} emptyText="Not scanned yet.">
-      {(r) => (
-        <ul>
-          {Object.entries(r).map(([mime, rep]) => (
-            <li key={mime}>
-              {mime}: severity {rep.severity ?? 'unknown'}, {rep.vulnerabilities?.length ?? 0} vulnerabilities
-            </li>
-          ))}
-        </ul>
-      )}
+    <QueryState query={report}>
+      {(r) =>
+        Object.keys(r ?? {}).length === 0 ? (
+          none
+        ) : (
+          <ul>
+            {Object.entries(r).map(([mime, rep]) => (
+              <li key={mime}>
+                {mime}: severity {rep.severity ?? 'unknown'}, {rep.vulnerabilities?.length ?? 0}{' '}
+                vulnerabilities
+              </li>
+            ))}
+          </ul>
+        )
+      }
     </QueryState>
   );
 }
