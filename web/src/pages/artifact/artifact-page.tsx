@@ -33,7 +33,9 @@ export function ArtifactPage(props: RepoContext & { reference: string }) {
   const [tab, setTab] = useState<Tab>('Overview');
   const a = artifact.data;
   const isIndex = a ? artifactKind(a) === 'index' : false;
-  const tabs: Tab[] = isIndex ? ['Overview', 'Children', ...TABS.slice(1)] : [...TABS];
+  const tabs: Tab[] = isIndex
+    ? ['Overview', 'Children', ...TABS.slice(1).filter((t) => t !== 'Build History')]
+    : [...TABS];
   return (
     <>
       <div className="breadcrumb">
