@@ -25,6 +25,8 @@ export class ProviderApi {
     readonly http: RemoteHttp,
     readonly baseUrl: string,
     private readonly auth: HeaderSource = async () => ({}),
+    /** Providers that refuse credentials with a non-401 status say so in the body. */
+    private readonly isAuthFailure: (status: number, body: string) => boolean = () => false,
   ) {}
 
   /** `path` starts with '/' and is appended to the base URL (which may carry a path prefix). */
@@ -55,7 +57,9 @@ export class ProviderApi {
       signal: call.signal,
     });
     if ((res.status >= 200 && res.status < 300) || call.accept?.includes(res.status)) return res;
-    throw await this.http.failure(call.operation, res);
+    const text = await res.body.text().catch(() => '');
+    const reason = this.isAuthFailure(res.status, text) ? 'auth' : undefined;
+    throw this.http.answerError(call.operation, res.status, text, reason);
   }
 
   /** Sends the call and parses its JSON answer (undefined for 204 or an accepted non-2xx status). */

@@ -7,6 +7,7 @@ import type {
   RemoteRegistryConfig,
   RemoteType,
 } from './adapter.js';
+import { AliAcrAdapter, aliPattern } from './ali-acr.js';
 import { AwsEcrAdapter, ecrPattern } from './aws-ecr.js';
 import { AzureAcrAdapter } from './azure-acr.js';
 import { DockerHubAdapter } from './docker-hub.js';
@@ -15,6 +16,8 @@ import { GithubGhcrAdapter } from './github-ghcr.js';
 import { GitlabAdapter } from './gitlab.js';
 import { GoogleGcrAdapter, gcrPattern } from './google-gcr.js';
 import { HarborAdapter } from './harbor.js';
+import { HuaweiSwrAdapter, swrPattern } from './huawei-swr.js';
+import { JfrogArtifactoryAdapter } from './jfrog-artifactory.js';
 import { QuayAdapter } from './quay.js';
 
 /**
@@ -35,6 +38,12 @@ export const remoteTypes: Record<string, RemoteType> = {
   'aws-ecr': { pattern: ecrPattern, create: (config, options) => new AwsEcrAdapter(config, options) },
   'azure-acr': { pattern: null, create: (config, options) => new AzureAcrAdapter(config, options) },
   'google-gcr': { pattern: gcrPattern, create: (config, options) => new GoogleGcrAdapter(config, options) },
+  'jfrog-artifactory': {
+    pattern: null,
+    create: (config, options) => new JfrogArtifactoryAdapter(config, options),
+  },
+  'huawei-SWR': { pattern: swrPattern, create: (config, options) => new HuaweiSwrAdapter(config, options) },
+  'ali-acr': { pattern: aliPattern, create: (config, options) => new AliAcrAdapter(config, options) },
   quay: { pattern: null, create: (config, options) => new QuayAdapter(config, options) },
   gitlab: { pattern: null, create: (config, options) => new GitlabAdapter(config, options) },
   'github-ghcr': {
