@@ -59,7 +59,8 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
     headers['Content-Type'] = 'application/json';
   }
   if (method !== 'GET' && method !== 'HEAD') {
-    const token = csrfToken ?? cookieToken();
+    // The cookie is what the current session holds; the header copy covers a Berth that sets no cookie.
+    const token = cookieToken() ?? csrfToken;
     if (token) headers[CSRF_HEADER] = token;
   }
   let res: Response;
