@@ -60,8 +60,10 @@ export function useProjectPermissions(projectId: number | undefined) {
     staleTime: 60_000,
   });
   const granted = new Set((query.data ?? []).map((p) => `${p.resource}:${p.action}`));
+  // A system administrator may do everything in every project (Harbor's admin evaluator).
+  const admin = !!user?.sysadmin_flag;
   return {
     loading: query.isLoading,
-    can: (resource: string, action: string) => granted.has(`${resource}:${action}`),
+    can: (resource: string, action: string) => admin || granted.has(`${resource}:${action}`),
   };
 }
