@@ -80,6 +80,17 @@ export function consoleTable(rows: Row[]): string {
   return lines.join('\n');
 }
 
+/** "3 rounds (blob pull 64 MiB: 12, …)": the common count, and the workloads that differ from it. */
+function roundsOf(r: RunResult): string {
+  const tally = new Map<number, number>();
+  for (const w of r.workloads) tally.set(w.berth.length, (tally.get(w.berth.length) ?? 0) + 1);
+  const common = [...tally].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
+  const others = r.workloads
+    .filter((w) => w.berth.length !== common)
+    .map((w) => `${w.id}: ${w.berth.length}`);
+  return `${common} rounds${others.length ? ` (${others.join(', ')})` : ''}`;
+}
+
 export function markdown(r: RunResult, rows: Row[]): string {
   const env = r.environment;
   const out: string[] = [];
@@ -103,7 +114,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
     "  dir, `delete: enabled: true`, `cache: blobdescriptor: inmemory` (as in Debian's shipped config), no auth, log level",
     '  `info` (access log on, written to a file). Launcher: `test/helpers/docker-registry.ts`.',
     '- Both listen on 127.0.0.1 only; all traffic is loopback. Same client code (undici) against both.',
-    `- Each workload runs ${r.workloads[0]?.berth.length ?? 0} rounds, alternating which server goes first in each round; the table shows the`,
+    `- Each workload runs ${roundsOf(r)}, alternating which server goes first in each round; the table shows the`,
     '  median of the rounds. Blobs are pseudo-random bytes from a seeded generator, streamed (never a whole blob in memory);',
     '  each push uses fresh blobs so neither server can skip work.',
     '',

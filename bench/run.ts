@@ -133,7 +133,7 @@ async function main() {
     for (const w of workloads(profile)) {
       if (!wanted(w.id)) continue;
       const res: WorkloadResult = { id: w.id, title: w.title, main: w.main, berth: [], distribution: [] };
-      for (let round = 0; round < profile.rounds; round++) {
+      for (let round = 0; round < (w.rounds ?? profile.rounds); round++) {
         // Alternate who goes first, so warm caches and background noise do not favour one side.
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         for (const t of order) {

@@ -23,7 +23,9 @@ export interface Profile {
   mediumCount: number;
   large: number;
   chunk: number;
+  /** Pulls of each blob per side: run as rounds of one pull each. */
   pullMediumCount: number;
+  pullLargeCount: number;
   manifestSeconds: number;
   imageClients: number;
   imageLayer: number;
@@ -44,6 +46,7 @@ export function profileOf(quick: boolean): Profile {
         large: 64 * MiB,
         chunk: 16 * MiB,
         pullMediumCount: 2,
+        pullLargeCount: 2,
         manifestSeconds: 0.5,
         imageClients: 32,
         imageLayer: MiB,
@@ -61,6 +64,7 @@ export function profileOf(quick: boolean): Profile {
         large: 256 * MiB,
         chunk: 16 * MiB,
         pullMediumCount: 4,
+        pullLargeCount: 3,
         manifestSeconds: 5,
         imageClients: 32,
         imageLayer: 8 * MiB,
@@ -89,6 +93,8 @@ export interface Workload {
   /** The metric that gets the headline ratio. */
   main: string;
   measure(t: Target, fixtures: Fixtures): Promise<Metrics>;
+  /** Rounds for this workload when not the profile's. */
+  rounds?: number;
 }
 
 /** What `prepare` pushed to one target before timing starts. */
@@ -160,17 +166,27 @@ function pushWorkload(id: string, title: string, size: number, count: number, ch
   };
 }
 
-function pullWorkload(id: string, title: string, which: 'pullMedium' | 'pullLarge', count: number): Workload {
+/**
+ * One pull per round, over many rounds: a single pull is short, so alternating after each one keeps
+ * drifting background load from favouring either server, and the median has more samples.
+ */
+function pullWorkload(
+  id: string,
+  title: string,
+  which: 'pullMedium' | 'pullLarge',
+  rounds: number,
+): Workload {
   return {
     id,
     title,
     main: 'MB/s',
+    rounds,
     async measure(t, f) {
       const d = agent(1);
       try {
         let bytes = 0;
         const s = await timed(async () => {
-          for (let i = 0; i < count; i++) bytes += await pullBlob(t, 'bench/pull', f[which].digest, d);
+          bytes += await pullBlob(t, 'bench/pull', f[which].digest, d);
         });
         return { 'MB/s': mbps(bytes, s) };
       } finally {
@@ -265,11 +281,16 @@ export function workloads(p: Profile): Workload[] {
     ),
     pullWorkload(
       'pull-medium',
-      `blob pull ${mib(p.medium)} (x${p.pullMediumCount})`,
+      `blob pull ${mib(p.medium)} (${p.rounds * p.pullMediumCount} rounds of one pull)`,
       'pullMedium',
-      p.pullMediumCount,
+      p.rounds * p.pullMediumCount,
     ),
-    pullWorkload('pull-large', `blob pull ${mib(p.large)}`, 'pullLarge', 1),
+    pullWorkload(
+      'pull-large',
+      `blob pull ${mib(p.large)} (${p.rounds * p.pullLargeCount} rounds of one pull)`,
+      'pullLarge',
+      p.rounds * p.pullLargeCount,
+    ),
   ];
   for (const method of ['GET', 'HEAD'] as const)
     for (const c of [1, 16, 64]) list.push(manifestWorkload(method, c, p.manifestSeconds));

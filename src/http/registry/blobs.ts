@@ -1,5 +1,8 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { isRecycling } from '../../lib/recycling.js';
 import type { ByteRange } from '../../storage/driver.js';
 import { contextOf } from '../context.js';
 import type { RegistryDeps } from './deps.js';
@@ -55,7 +58,39 @@ export async function getBlob(
   } else {
     reply.code(200).header('content-length', blob.size);
   }
-  return reply.send(blob.body);
+  return sendBody(reply, blob.body);
+}
+
+/**
+ * Streams a blob. A recycling body (the filesystem driver's) is written here rather than by
+ * `reply.send`, so each chunk goes back to the stream once the socket has taken it (lib/recycling.ts).
+ * The reply is hijacked: onSend hooks don't run for it; onResponse (access log, metrics) still does.
+ */
+function sendBody(reply: FastifyReply, body: Readable): FastifyReply {
+  if (!isRecycling(body)) return reply.send(body);
+  reply.hijack();
+  const res = reply.raw;
+  const headers: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
+  res.writeHead(reply.statusCode, headers);
+  const onDrain = () => body.resume();
+  res.on('drain', onDrain);
+  res.once('close', () => {
+    res.off('drain', onDrain);
+    if (!res.writableFinished) body.destroy();
+  });
+  body.on('data', (chunk: Buffer) => {
+    const more = res.write(chunk, (err) => {
+      if (!err) body.recycle(chunk);
+    });
+    if (!more) body.pause();
+  });
+  body.once('end', () => res.end());
+  body.once('error', (err) => {
+    reply.log.warn({ err }, 'blob read failed after the answer began; connection cut');
+    res.destroy(err);
+  });
+  return reply;
 }
 
 export async function deleteBlob(

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { FileReadStream } from './file-read-stream.js';
+
+describe('FileReadStream', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-frs-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
+  const file = join(dir, 'data');
+  writeFileSync(file, bytes);
+
+  test('reads the range in chunks, and reads into chunks handed back instead of new memory', async () => {
+    const s = new FileReadStream(openSync(file, 'r'), 100, 9_100, 1000);
+    const copies: Buffer[] = [];
+    const memory = new Set<ArrayBufferLike>();
+    for await (const chunk of s) {
+      const c = chunk as Buffer;
+      copies.push(Buffer.from(c));
+      memory.add(c.buffer);
+      s.recycle(c);
+    }
+    assert.deepEqual(Buffer.concat(copies), bytes.subarray(100, 9_100));
+    assert.equal(copies.length, 9);
+    // One read ahead: two buffers take turns, one with the consumer while the next is read into.
+    assert.ok(memory.size <= 2, `9 chunks used ${memory.size} buffers`);
+  });
+
+  test('without hand-backs every chunk is new memory, and the bytes are right', async () => {
+    const s = new FileReadStream(openSync(file, 'r'), 0, bytes.length, 4096);
+    const chunks: Buffer[] = [];
+    for await (const chunk of s) chunks.push(chunk as Buffer);
+    assert.deepEqual(Buffer.concat(chunks), bytes);
+    assert.equal(new Set(chunks.map((c) => c.buffer)).size, chunks.length);
+  });
+
+  test('a chunk handed back twice, or memory it never handed out, is not reused', async () => {
+    const s = new FileReadStream(openSync(file, 'r'), 0, 3000, 1000);
+    const seen: Buffer[] = [];
+    for await (const chunk of s) {
+      const c = chunk as Buffer;
+      seen.push(Buffer.from(c));
+      s.recycle(c);
+      s.recycle(c);
+      s.recycle(Buffer.alloc(1000));
+    }
+    assert.deepEqual(Buffer.concat(seen), bytes.subarray(0, 3000));
+  });
+
+  test('an empty range ends at once; a file shorter than the range is an error', async () => {
+    const empty = new FileReadStream(openSync(file, 'r'), 50, 50, 1);
+    assert.equal((await empty.toArray()).length, 0);
+    const short = new FileReadStream(openSync(file, 'r'), 9_000, 12_000, 1000);
+    await assert.rejects(short.toArray(), /file ended at byte 10000 of 12000/);
+  });
+
+  test('the descriptor is closed on end and on destroy', async () => {
+    const fd1 = openSync(file, 'r');
+    await new FileReadStream(fd1, 0, 10, 10).toArray();
+    assert.throws(() => fstatSync(fd1), { code: 'EBADF' });
+    const fd2 = openSync(file, 'r');
+    const s = new FileReadStream(fd2, 0, bytes.length, 100);
+    s.once('data', () => s.destroy());
+    await new Promise((r) => s.once('close', r));
+    assert.throws(() => fstatSync(fd2), { code: 'EBADF' });
+  });
+});
