@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { HarborApi } from '../../helpers/harbor-api.js';
+import { HarborSwagger, swaggerPath } from '../../helpers/harbor-swagger.js';
+import { makeArtifact, makeImage, makeIndex, RegistryClient } from '../../helpers/registry-client.js';
+import { requireAll } from '../../helpers/tools.js';
+
+interface Call {
+  op: string;
+  method: string;
+  path: string;
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Every operation of issue 4, in an order that leaves each call something to act on. */
+function calls(ids: { image: string; amd: string; labelId: number; projectId: number }): Call[] {
+  const repo = '/projects/c/repositories/team%252Fapp';
+  const art = `${repo}/artifacts/${ids.image}`;
+  return [
+    { op: 'getPing', method: 'GET', path: '/ping', status: 200 },
+    { op: 'getHealth', method: 'GET', path: '/health', status: 200 },
+    { op: 'getSystemInfo', method: 'GET', path: '/systeminfo', status: 200 },
+    { op: 'getVolumes', method: 'GET', path: '/systeminfo/volumes', status: 200 },
+    { op: 'getStatistic', method: 'GET', path: '/statistics', status: 200 },
+    { op: 'search', method: 'GET', path: '/search?q=tea', status: 200 },
+    {
+      op: 'listProjects',
+      method: 'GET',
+      path: '/projects?page=1&page_size=10&with_detail=true',
+      status: 200,
+    },
+    { op: 'listProjects', method: 'GET', path: '/projects?page_size=500', status: 400 },
+    { op: 'listProjects', method: 'GET', path: '/projects?q=name%3D%5Ba', status: 400 },
+    { op: 'headProject', method: 'HEAD', path: '/projects?project_name=c', status: 200 },
+    { op: 'headProject', method: 'HEAD', path: '/projects?project_name=none', status: 404 },
+    {
+      op: 'createProject',
+      method: 'POST',
+      path: '/projects',
+      body: { project_name: 'c2', metadata: { public: 'false' } },
+      status: 201,
+    },
+    { op: 'createProject', method: 'POST', path: '/projects', body: { project_name: 'c2' }, status: 409 },
+    { op: 'createProject', method: 'POST', path: '/projects', body: { project_name: 'C2!' }, status: 400 },
+    { op: 'getProject', method: 'GET', path: '/projects/c', status: 200 },
+    { op: 'getProject', method: 'GET', path: `/projects/${ids.projectId}`, status: 200 },
+    { op: 'getProject', method: 'GET', path: '/projects/nope', status: 404 },
+    {
+      op: 'updateProject',
+      method: 'PUT',
+      path: '/projects/c2',
+      body: { metadata: { auto_scan: 'true' } },
+      status: 200,
+    },
+    {
+      op: 'updateProject',
+      method: 'PUT',
+      path: '/projects/c2',
+      body: { metadata: { auto_scan: 'maybe' } },
+      status: 400,
+    },
+    { op: 'getProjectDeletable', method: 'GET', path: '/projects/c/_deletable', status: 200 },
+    { op: 'getProjectSummary', method: 'GET', path: '/projects/c/summary', status: 200 },
+    { op: 'deleteProject', method: 'DELETE', path: '/projects/c', status: 412 },
+    { op: 'deleteProject', method: 'DELETE', path: '/projects/c2', status: 200 },
+    { op: 'deleteProject', method: 'DELETE', path: '/projects/c2', status: 404 },
+    { op: 'listAllRepositories', method: 'GET', path: '/repositories', status: 200 },
+    { op: 'listRepositories', method: 'GET', path: '/projects/c/repositories?q=name%3D~team', status: 200 },
+    { op: 'getRepository', method: 'GET', path: repo, status: 200 },
+    { op: 'getRepository', method: 'GET', path: '/projects/c/repositories/none', status: 404 },
+    { op: 'updateRepository', method: 'PUT', path: repo, body: { description: 'hello' }, status: 200 },
+    {
+      op: 'listArtifacts',
+      method: 'GET',
+      path: `${repo}/artifacts?with_tag=true&with_label=true&with_accessory=true&with_scan_overview=true`,
+      status: 200,
+    },
+    { op: 'listArtifacts', method: 'GET', path: '/projects/c/repositories/none/artifacts', status: 404 },
+    { op: 'getArtifact', method: 'GET', path: `${art}?with_label=true&with_accessory=true`, status: 200 },
+    { op: 'getArtifact', method: 'GET', path: `${repo}/artifacts/nope`, status: 404 },
+    { op: 'createTag', method: 'POST', path: `${art}/tags`, body: { name: 'extra' }, status: 201 },
+    { op: 'createTag', method: 'POST', path: `${art}/tags`, body: { name: 'extra' }, status: 409 },
+    { op: 'listTags', method: 'GET', path: `${art}/tags`, status: 200 },
+    { op: 'deleteTag', method: 'DELETE', path: `${art}/tags/extra`, status: 200 },
+    { op: 'deleteTag', method: 'DELETE', path: `${art}/tags/extra`, status: 404 },
+    { op: 'listAccessories', method: 'GET', path: `${art}/accessories`, status: 200 },
+    {
+      op: 'getVulnerabilitiesAddition',
+      method: 'GET',
+      path: `${art}/additions/vulnerabilities`,
+      status: 200,
+    },
+    { op: 'getAddition', method: 'GET', path: `${art}/additions/build_history`, status: 200 },
+    {
+      op: 'CreateLabel',
+      method: 'POST',
+      path: '/labels',
+      body: { name: 'contract', scope: 'g' },
+      status: 201,
+    },
+    {
+      op: 'CreateLabel',
+      method: 'POST',
+      path: '/labels',
+      body: { name: 'contract', scope: 'g' },
+      status: 409,
+    },
+    { op: 'ListLabels', method: 'GET', path: '/labels?scope=g', status: 200 },
+    { op: 'GetLabelByID', method: 'GET', path: `/labels/${ids.labelId}`, status: 200 },
+    { op: 'GetLabelByID', method: 'GET', path: '/labels/999999', status: 404 },
+    {
+      op: 'UpdateLabel',
+      method: 'PUT',
+      path: `/labels/${ids.labelId}`,
+      body: { description: 'changed' },
+      status: 200,
+    },
+    { op: 'addLabel', method: 'POST', path: `${art}/labels`, body: { id: ids.labelId }, status: 200 },
+    { op: 'addLabel', method: 'POST', path: `${art}/labels`, body: { id: ids.labelId }, status: 409 },
+    { op: 'removeLabel', method: 'DELETE', path: `${art}/labels/${ids.labelId}`, status: 200 },
+    { op: 'listQuotas', method: 'GET', path: '/quotas', status: 200 },
+    { op: 'getQuota', method: 'GET', path: `/quotas/${ids.projectId}`, status: 200 },
+    { op: 'getQuota', method: 'GET', path: '/quotas/999999', status: 404 },
+    {
+      op: 'CopyArtifact',
+      method: 'POST',
+      path: `/projects/c/repositories/copy/artifacts?from=c/team/app@${ids.image}`,
+      status: 201,
+    },
+    {
+      op: 'CopyArtifact',
+      method: 'POST',
+      path: '/projects/c/repositories/copy/artifacts?from=c/team/app:none',
+      status: 404,
+    },
+    { op: 'deleteArtifact', method: 'DELETE', path: `${repo}/artifacts/${ids.amd}`, status: 412 },
+    { op: 'deleteArtifact', method: 'DELETE', path: art, status: 200 },
+    { op: 'DeleteLabel', method: 'DELETE', path: `/labels/${ids.labelId}`, status: 200 },
+    { op: 'deleteRepository', method: 'DELETE', path: repo, status: 200 },
+    { op: 'deleteRepository', method: 'DELETE', path: repo, status: 404 },
+  ];
+}
+
+const swagger = HarborSwagger.load();
+
+/**
+ * Where Harbor's own answers differ from its swagger.yaml, Berth answers as Harbor does:
+ * - ExtraAttrs declares object values, but Harbor puts strings there (architecture, os, author, created);
+ * - deleting an artifact an index still lists is 412 (VIOLATE_FOREIGN_KEY_CONSTRAINT) though undeclared.
+ */
+const undeclaredButHarbor = new Set(['deleteArtifact 412']);
+swagger?.patchDefinition('ExtraAttrs', { type: 'object' });
+
+for (const backend of backends()) {
+  describe(`contract: Berth answers as Harbor's swagger.yaml says (${backend})`, () => {
+    let berth: RunningBerth;
+    let api: HarborApi;
+    before(async () => {
+      berth = await startBerth({ backend });
+      api = new HarborApi(berth.url);
+    });
+    after(() => berth.close());
+
+    test('every operation of issue 4: declared status, body valid against the response schema', async (t) => {
+      if (!swagger) {
+        const message = `Harbor's swagger.yaml not found at ${swaggerPath}`;
+        if (requireAll) throw new Error(`${message}; BERTH_REQUIRE_ALL=1 forbids skipping`);
+        process.stderr.write(`\n*** SKIPPED: ${message} ***\n`);
+        t.skip(message);
+        return;
+      }
+      const client = new RegistryClient(berth.url);
+      await api.expect(201, 'POST', '/projects', { project_name: 'c' });
+      const projectId = (await api.expect<{ project_id: number }>(200, 'GET', '/projects/c')).body.project_id;
+      const image = makeImage();
+      const amd = makeImage();
+      await client.pushImage('c/team/app', image, 'v1');
+      await client.pushImage('c/team/app', amd);
+      await client.putManifest('c/team/app', makeIndex([amd]), 'multi');
+      await client.pushImage(
+        'c/team/app',
+        makeArtifact(image, 'application/vnd.dev.cosign.artifact.sig.v1+json'),
+      );
+      // The label created by the CreateLabel call gets the next id; find it after that call runs.
+      let labelId = 0;
+      const plan = calls({ image: image.digest, amd: amd.digest, labelId: -1, projectId });
+      const exercised = new Set<string>();
+      const failures: string[] = [];
+      for (let call of plan) {
+        if (call.path.includes('/labels/-1'))
+          call = { ...call, path: call.path.replace('/labels/-1', `/labels/${labelId}`) };
+        if (JSON.stringify(call.body ?? null).includes('"id":-1')) call = { ...call, body: { id: labelId } };
+        const op = swagger.operations.get(call.op);
+        assert.ok(op, `operation ${call.op} is not in Harbor's swagger`);
+        assert.equal(call.method, op.method, `${call.op} is ${op.method} ${op.path}`);
+        assert.match(call.path, op.pattern, `${call.path} does not match ${op.path}`);
+        const res = await api.call(call.method, call.path, call.body, call.headers);
+        if (call.op === 'CreateLabel' && res.status === 201)
+          labelId = Number(res.headers.get('location')!.split('/').pop());
+        const where = `${call.op} ${call.method} ${call.path}`;
+        if (res.status !== call.status) {
+          failures.push(`${where}: expected ${call.status}, got ${res.status} ${res.text.slice(0, 200)}`);
+          continue;
+        }
+        if (!op.responses.has(String(res.status)) && !undeclaredButHarbor.has(`${call.op} ${res.status}`)) {
+          failures.push(
+            `${where}: status ${res.status} is not declared by Harbor (${[...op.responses.keys()].join(', ')})`,
+          );
+          continue;
+        }
+        assert.ok(res.headers.get('x-request-id'), `${where}: no X-Request-Id`);
+        exercised.add(call.op);
+        const schema = op.responses.get(String(res.status));
+        if (!schema || call.method === 'HEAD') continue;
+        const body = schema.type === 'string' ? res.text : res.body;
+        const errors = swagger.validate(schema, body);
+        if (errors.length > 0) failures.push(`${where}: ${errors.slice(0, 5).join('; ')}`);
+        if (res.status >= 400) assert.match(res.text, /^\{"errors":\[\{"code":"[A-Z_]+","message":/, where);
+        if (res.status === 200 && /^list/i.test(call.op))
+          assert.ok(res.headers.get('x-total-count'), `${where}: no X-Total-Count`);
+      }
+      assert.deepEqual(failures, []);
+      // Every operation Berth declares for these tags was called.
+      const ours = (
+        await api.expect<{ paths: Record<string, Record<string, { operationId: string }>> }>(
+          200,
+          'GET',
+          '/swagger.json',
+        )
+      ).body;
+      const declared = Object.values(ours.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
+      assert.deepEqual(declared.filter((id) => !exercised.has(id)).sort(), []);
+    });
+  });
+}
