@@ -1,3 +1,4 @@
+import type { ApiBenchResult } from './api.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { median } from './measure.js';
 
@@ -26,6 +27,8 @@ export interface RunResult {
     samples: number;
   };
   berthPeakRssWholeRun: number;
+  /** Harbor API list timings (bench/api.ts), when run. */
+  api?: ApiBenchResult;
 }
 
 export interface Row {
@@ -161,5 +164,23 @@ export function markdown(r: RunResult, rows: Row[]): string {
     `- Peak RSS (VmHWM) of the Berth that served all workloads above: ${mbFmt(r.berthPeakRssWholeRun)}.`,
     '',
   );
+  if (r.api) out.push(...apiSection(r.api));
   return out.join('\n');
+}
+
+function apiSection(a: ApiBenchResult): string[] {
+  const ms = (x: { p50: number; p95: number; max: number }) =>
+    `p50 ${fmt(x.p50)} ms, p95 ${fmt(x.p95)} ms, max ${fmt(x.max)} ms`;
+  return [
+    '## Harbor API lists',
+    '',
+    `One repository of ${a.artifacts} artifacts (seeded by ${a.artifacts} manifest PUTs in ${fmt(a.seedArtifactsSeconds)} s) and`,
+    `${a.projects} projects (${fmt(a.seedProjectsSeconds)} s), listed through /api/v2.0 one request at a time.`,
+    '',
+    `- Artifact list, every page of ${a.artifactPages.pageSize} (${a.artifactPages.pages} pages, twice, with tags and labels): ${ms(a.artifactPages)}.`,
+    `- Artifact list filtered by tag (\`q=tags=~t1\`): ${ms(a.artifactFiltered)}.`,
+    `- Project list, every page of ${a.projectPages.pageSize} (${a.projectPages.pages} pages, five times): ${ms(a.projectPages)}.`,
+    `- Project list filtered by name, newest first: ${ms(a.projectFiltered)}.`,
+    '',
+  ];
 }

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { dockerRegistryBinary, startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { apiBench, type ApiBenchResult } from './api.js';
 import { rssOf, sampleRss, startBerthProcess } from './berth-process.js';
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { blob } from './data.js';
@@ -123,6 +124,7 @@ async function main() {
   const results: WorkloadResult[] = [];
   const load: RunResult['load'] = { berth: {}, clients: profile.loadClients, seconds: profile.loadSeconds };
   let berthPeakRssWholeRun = 0;
+  let api: ApiBenchResult | undefined;
   try {
     log(
       `berth ${berth.url} (pid ${berth.pid}), distribution ${dist.url} (pid ${dist.pid}); preparing fixtures …`,
@@ -153,6 +155,12 @@ async function main() {
         load[t.name] = await loadRun(t, fixtures.get(t.name)!, profile.loadClients, profile.loadSeconds);
         log(`  ${JSON.stringify(load[t.name])}`);
       }
+    }
+    if (wanted('api-lists')) {
+      const sizes = quick ? { artifacts: 2_000, projects: 200 } : { artifacts: 10_000, projects: 1_000 };
+      log(`API lists: ${sizes.artifacts} artifacts in one repository, ${sizes.projects} projects …`);
+      api = await apiBench(berth.url, sizes);
+      log(`  ${JSON.stringify(api)}`);
     }
     berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
   } finally {
@@ -189,6 +197,7 @@ async function main() {
     load: load,
     rss,
     berthPeakRssWholeRun,
+    ...(api ? { api } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');
