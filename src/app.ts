@@ -13,6 +13,13 @@ import { uploadPurgeJob } from './jobs/kinds/upload-purge.js';
 import { JobRuntime } from './jobs/runtime.js';
 import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
 import { ArtifactService } from './services/artifacts/artifact-service.js';
+import { BearerTokens } from './auth/bearer-token.js';
+import { loadKeys } from './auth/keys.js';
+import { DbProvider } from './auth/providers/db.js';
+import { AccessControl } from './services/access/access-control.js';
+import { Authenticator } from './services/access/authenticator.js';
+import { bootstrapIdentity } from './services/access/bootstrap.js';
+import { TokenService } from './services/access/token-service.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
 import { ProjectService } from './services/projects/project-service.js';
@@ -35,6 +42,8 @@ export interface BerthApp {
   server: FastifyInstance;
   logger: Logger;
   jobs: JobRuntime;
+  /** The metadata store, for the admin CLI and test set-up; request handling never goes around services. */
+  store: MetaStore;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -67,6 +76,36 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
 
   const storage = createStorage(config, metrics);
   const store = new MetaStore(handle.db);
+  let keys;
+  try {
+    const boot = await bootstrapIdentity({ store, clock, adminPassword: config.admin.password });
+    if (boot.generatedPassword)
+      // Straight to stdout, once: never through the logger, so it is in no log file or log shipper.
+      process.stdout.write(
+        `\n  Berth created the user "admin" with the password: ${boot.generatedPassword}\n  It is shown only this once; change it after logging in.\n\n`,
+      );
+    keys = await loadKeys(store.authState, clock.now().toISOString());
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  const service = 'berth';
+  const tokens = new BearerTokens({
+    keys,
+    service,
+    expirySeconds: config.auth.token.expiryMinutes * 60,
+    now: () => clock.now(),
+  });
+  const access = new AccessControl({ store });
+  const authenticator = new Authenticator({
+    store,
+    clock,
+    keys,
+    local: new DbProvider(store.users),
+    mode: config.auth.mode,
+    robotPrefix: config.auth.robotPrefix,
+    throttle: config.auth.throttle,
+  });
   const events = new EventBus((name, err) => logger.error({ err, event: name }, 'event handler failed'));
   const namespaces = new Namespaces({ store, clock });
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
@@ -94,15 +133,26 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       blobs: new BlobService({ store, storage, namespaces }),
       uploads,
       manifests,
+      auth: {
+        access,
+        authenticator,
+        findProject: (name) => store.projects.findByName(name),
+        service,
+        ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
+      },
     },
+    auth: { authenticator, tokens },
+    token: { tokens: new TokenService({ store, access, tokens }), service },
     api: {
       version: berthVersion,
-      // Until request.subject and can() land (issue 3), the API answers every caller.
-      can: () => true,
-      visibleProjects: async () => 'all',
-      userNames: async () => new Map(),
-      userIds: async () => new Map(),
-      memberCounts: async () => ({ projectAdmin: 0, maintainer: 0, developer: 0, guest: 0, limitedGuest: 0 }),
+      can: (subject, action, target) => access.can(subject, action, target),
+      visibleProjects: async (subject) => {
+        const v = await access.visibleProjects(subject);
+        return v === 'all' ? 'all' : { ids: [...v.ids], publicToo: true };
+      },
+      userNames: (ids) => store.users.namesByIds(ids),
+      userIds: (names) => store.users.idsByNames(names),
+      memberCounts: (projectId) => access.memberCounts(projectId),
       projects: new ProjectService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events }),
       artifacts: new ArtifactService({ store, storage, clock, events, manifests }),
@@ -134,6 +184,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     config,
     server,
     logger,
+    store,
     jobs,
     async listen() {
       return server.listen({ host: config.server.host, port: config.server.port });

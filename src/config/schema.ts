@@ -80,6 +80,43 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    admin: z
+      .object({
+        /** The admin password set on first start; when unset a random one is printed once. Ignored later. */
+        password: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        /** Harbor's auth_mode. */
+        mode: z.enum(['db_auth', 'ldap_auth', 'oidc_auth']).default('db_auth'),
+        token: z
+          .object({
+            /** Lifetime of /service/token JWTs. */
+            expiryMinutes: z.coerce.number().int().min(1).max(10080).default(30),
+          })
+          .strict()
+          .prefault({}),
+        /** Prefix of robot account names, as Harbor's robot_name_prefix. */
+        robotPrefix: z.string().min(1).max(32).default('robot$'),
+        throttle: z
+          .object({
+            /** Failed logins per user name within the window before further attempts are refused. */
+            maxFailures: z.coerce.number().int().min(1).default(10),
+            /** Failed logins per client IP within the window (many users may share an address). */
+            maxFailuresPerIp: z.coerce.number().int().min(1).default(100),
+            windowSeconds: z.coerce.number().int().min(1).default(300),
+          })
+          .strict()
+          .prefault({}),
+        session: z
+          .object({ hours: z.coerce.number().positive().default(8) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -113,5 +150,13 @@ export const envKeys = [
   'jobs.workers',
   'jobs.leaseSeconds',
   'jobs.pollIntervalMs',
+  'admin.password',
+  'auth.mode',
+  'auth.token.expiryMinutes',
+  'auth.robotPrefix',
+  'auth.throttle.maxFailures',
+  'auth.throttle.maxFailuresPerIp',
+  'auth.throttle.windowSeconds',
+  'auth.session.hours',
   'log.level',
 ] as const;

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import { ArtifactRepo } from './repos/artifacts.js';
 import { ArtifactCatalog } from './repos/artifact-catalog.js';
+import { AuditRepo } from './repos/audit.js';
+import { AuthStateRepo } from './repos/auth-state.js';
+import { ProjectMemberRepo } from './repos/members.js';
+import { RobotRepo } from './repos/robots.js';
+import { UserGroupRepo } from './repos/user-groups.js';
+import { UserRepo } from './repos/users.js';
 import { BlobRepo } from './repos/blobs.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
@@ -27,6 +33,12 @@ export class Repos {
   readonly repositoryCatalog: RepositoryCatalog;
   readonly artifactCatalog: ArtifactCatalog;
   readonly labels: LabelRepo;
+  readonly users: UserRepo;
+  readonly userGroups: UserGroupRepo;
+  readonly members: ProjectMemberRepo;
+  readonly robots: RobotRepo;
+  readonly audit: AuditRepo;
+  readonly authState: AuthStateRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -41,6 +53,12 @@ export class Repos {
     this.repositoryCatalog = new RepositoryCatalog(db);
     this.artifactCatalog = new ArtifactCatalog(db);
     this.labels = new LabelRepo(db);
+    this.users = new UserRepo(db);
+    this.userGroups = new UserGroupRepo(db);
+    this.members = new ProjectMemberRepo(db);
+    this.robots = new RobotRepo(db);
+    this.audit = new AuditRepo(db);
+    this.authState = new AuthStateRepo(db);
   }
 }
 

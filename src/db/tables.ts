@@ -180,6 +180,103 @@ export interface QuotaTable {
   update_time: string;
 }
 
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  email: string | null;
+  realname: string;
+  comment: string;
+  password_hash: string | null;
+  sysadmin: number;
+  auth_source: string;
+  external_subject: string | null;
+  cli_secret: string | null;
+  cli_secret_time: string | null;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface UserGroupTable {
+  id: Generated<number>;
+  group_name: string;
+  group_type: number;
+  ldap_group_dn: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface UserGroupMemberTable {
+  user_id: number;
+  group_id: number;
+}
+
+export interface ProjectMemberTable {
+  id: Generated<number>;
+  project_id: number;
+  entity_id: number;
+  entity_type: 'u' | 'g';
+  role_id: number;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface RobotTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  secret_hash: string;
+  level: 'system' | 'project';
+  project_id: number | null;
+  disabled: number;
+  duration: number;
+  expires_at: number;
+  creator_ref: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface RobotPermissionTable {
+  id: Generated<number>;
+  robot_id: number;
+  kind: 'project' | 'system';
+  namespace: string;
+  resource: string;
+  action: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  project_id: number | null;
+  operation: string;
+  resource_type: string;
+  resource: string;
+  username: string;
+  client_ip: string;
+  user_agent: string;
+  success: number;
+  op_time: string;
+}
+
+export interface UiSessionTable {
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  expires_at: string;
+  creation_time: string;
+}
+
+export interface AuthFailureTable {
+  key: string;
+  failures: number;
+  window_start: string;
+}
+
+export interface SecretKeyTable {
+  name: string;
+  value: string;
+  creation_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -199,6 +296,16 @@ export interface Database {
   artifact_label: ArtifactLabelTable;
   project_metadata: ProjectMetadataTable;
   quota: QuotaTable;
+  harbor_user: UserTable;
+  user_group: UserGroupTable;
+  user_group_member: UserGroupMemberTable;
+  project_member: ProjectMemberTable;
+  robot: RobotTable;
+  robot_permission: RobotPermissionTable;
+  audit_log: AuditLogTable;
+  ui_session: UiSessionTable;
+  auth_failure: AuthFailureTable;
+  secret_key: SecretKeyTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -212,3 +319,10 @@ export type JobLogRow = Selectable<JobLogTable>;
 export type ScheduleRow = Selectable<ScheduleTable>;
 export type ExecutionRow = Selectable<ExecutionTable>;
 export type LabelRow = Selectable<LabelTable>;
+export type UserRow = Selectable<UserTable>;
+export type UserGroupRow = Selectable<UserGroupTable>;
+export type ProjectMemberRow = Selectable<ProjectMemberTable>;
+export type RobotRow = Selectable<RobotTable>;
+export type RobotPermissionRow = Selectable<RobotPermissionTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
+export type NewAuditLog = Insertable<AuditLogTable>;

@@ -11,17 +11,21 @@ import type { Logger } from '../lib/logger.js';
 import type { ApiDeps } from './api/deps.js';
 import { sendHarborError } from './api/harbor-errors.js';
 import { apiPlugin } from './api/index.js';
+import { installAuth, type AuthHttpDeps } from './auth.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { metricsPlugin, surfaceOf } from './metrics.js';
 import type { RegistryDeps } from './registry/deps.js';
 import { registryFrameworkError, registryPlugin } from './registry/index.js';
 import { uiPlugin, type UiDeps } from './ui.js';
+import { tokenPlugin, type TokenDeps } from './token.js';
 
 export interface HttpDeps {
   logger: Logger;
   trustProxy: boolean;
   registry: RegistryDeps;
   api: ApiDeps;
+  auth: AuthHttpDeps;
+  token: TokenDeps;
   health: HealthCheck[];
   metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
   ui: UiDeps;
@@ -73,8 +77,10 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       'request',
     );
   });
+  installAuth(app, deps.auth);
   void app.register(registryPlugin, deps.registry);
   void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
+  void app.register(tokenPlugin, deps.token);
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);
   void app.register(uiPlugin, deps.ui);

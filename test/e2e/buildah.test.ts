@@ -28,6 +28,8 @@ describe('buildah against Berth', () => {
   before(async () => {
     berth = await startBerth();
     tools = containerTools();
+    tools.login(berth.host, berth.admin);
+    for (const p of ['e2e', 'team']) await berth.createProject(p);
     work = tempDir('buildah');
   });
   after(async () => {

@@ -22,6 +22,8 @@ describe('podman against Berth', () => {
   before(async () => {
     berth = await startBerth();
     tools = containerTools();
+    tools.login(berth.host, berth.admin);
+    for (const p of ['e2e']) await berth.createProject(p);
     work = tempDir('podman');
   });
   after(async () => {

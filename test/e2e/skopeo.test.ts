@@ -25,6 +25,8 @@ for (const backend of backends()) {
     before(async () => {
       berth = await startBerth({ backend });
       tools = containerTools();
+      tools.login(berth.host, berth.admin);
+      for (const p of ['e2e', 'team-a', 'team-b', 'team-c', 'team-d']) await berth.createProject(p);
       work = tempDir('skopeo');
     });
     after(async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testAdmin } from './berth.js';
 import { freePort } from './ports.js';
 
 /**
@@ -66,6 +67,7 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
     Object.entries(process.env).filter(([k]) => !k.startsWith('BERTH_')),
   );
   env.BERTH_LOG_LEVEL = options.logLevel ?? 'warn';
+  env.BERTH_ADMIN_PASSWORD = testAdmin.password;
   if (options.databaseUrl) env.BERTH_DATABASE_URL = options.databaseUrl;
   const child = spawn(
     process.execPath,

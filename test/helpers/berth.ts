@@ -9,6 +9,13 @@ import { createDatabase } from './postgres.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
+/** The admin account every test Berth starts with (set through `admin.password`, as BERTH_ADMIN_PASSWORD). */
+export const testAdmin = { username: 'admin', password: 'Berth-Test-12345' } as const;
+
+export function basicAuth(creds: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+}
+
 export interface RunningBerth {
   app: BerthApp;
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -18,6 +25,9 @@ export interface RunningBerth {
   dataDir: string;
   backend: Backend;
   databaseUrl: string;
+  admin: { username: string; password: string };
+  /** Creates the project (idempotent), directly in the database: for set-up before the API exists. */
+  createProject(name: string, options?: { public?: boolean }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -56,6 +66,7 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
     file: undefined,
     overrides: {
       ...options.overrides,
+      admin: { password: testAdmin.password, ...options.overrides?.admin },
       server: { host: '127.0.0.1', port: 0, ...options.overrides?.server },
       data: { dir: dataDir },
       database: { ...options.overrides?.database, ...(databaseUrl ? { url: databaseUrl } : {}) },
@@ -71,6 +82,14 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
     dataDir,
     backend,
     databaseUrl: config.database.url,
+    admin: { username: testAdmin.username, password: config.admin.password ?? testAdmin.password },
+    async createProject(name: string, opts: { public?: boolean } = {}) {
+      const now = new Date().toISOString();
+      const row = opts.public
+        ? await app.store.projects.ensurePublic(name, now, null)
+        : await app.store.projects.ensure(name, now);
+      return row.id;
+    },
     async close() {
       await app.close();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });

@@ -17,6 +17,8 @@ export interface ContainerTools {
   podman(args: string[]): Promise<RunResult>;
   /** buildah with its own `--root`/`--runroot`, vfs, and chroot isolation. */
   buildah(args: string[]): Promise<RunResult>;
+  /** Stores credentials for `host` in the tools' auth file (what `podman login` writes); null removes them. */
+  login(host: string, creds: { username: string; password: string } | null): void;
   close(): void;
 }
 
@@ -42,7 +44,10 @@ export function containerTools(): ContainerTools {
     CONTAINERS_STORAGE_CONF: at('storage.conf'),
     CONTAINERS_CONF: at('containers.conf'),
     BUILDAH_ISOLATION: 'chroot',
+    REGISTRY_AUTH_FILE: at('auth.json'),
   };
+  const auths: Record<string, { auth: string }> = {};
+  writeFileSync(at('auth.json'), JSON.stringify({ auths }));
   const storage = ['--root', at('root'), '--runroot', at('runroot'), '--storage-driver', 'vfs'];
   return {
     dir,
@@ -65,6 +70,12 @@ export function containerTools(): ContainerTools {
         { env },
       ),
     buildah: (args) => run('buildah', [...storage, ...args], { env }),
+    login: (host, creds) => {
+      if (creds)
+        auths[host] = { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') };
+      else delete auths[host];
+      writeFileSync(at('auth.json'), JSON.stringify({ auths }));
+    },
     close: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

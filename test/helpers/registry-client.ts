@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before } from 'node:test';
-import { startBerth, type Backend, type RunningBerth, type StartOptions } from './berth.js';
+import {
+  basicAuth,
+  startBerth,
+  testAdmin,
+  type Backend,
+  type RunningBerth,
+  type StartOptions,
+} from './berth.js';
 
 /**
  * A small OCI distribution client over `fetch`, plus builders for images, indexes and artifacts held in
@@ -166,12 +173,40 @@ export async function assertOciError(res: Response, status: number, ...codes: st
   assert.equal(typeof body.errors[0]!.message, 'string');
 }
 
+export interface ClientOptions {
+  /** Basic credentials sent with every request; null for anonymous. Default: the test admin. */
+  auth?: { username: string; password: string } | null;
+  /**
+   * Called before the first write (POST/PUT/PATCH) into each project, so suites that push to fresh
+   * `uniqueRepo()` names need not create projects themselves. Pushing never creates a project.
+   */
+  ensureProject?: (project: string) => Promise<unknown>;
+}
+
 export class RegistryClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly ensured = new Set<string>();
+
+  constructor(
+    readonly baseUrl: string,
+    readonly options: ClientOptions = {},
+  ) {}
 
   /** fetch relative to the registry; `path` may be a `Location` header (absolute path or URL). */
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(new URL(path, this.baseUrl), { redirect: 'manual', ...init });
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(path, this.baseUrl);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const m = /^\/v2\/([^/]+)\/.+/.exec(url.pathname);
+    if (m && this.options.ensureProject && ['POST', 'PUT', 'PATCH'].includes(method)) {
+      const project = decodeURIComponent(m[1]!);
+      if (!this.ensured.has(project)) {
+        await this.options.ensureProject(project);
+        this.ensured.add(project);
+      }
+    }
+    const auth = this.options.auth === undefined ? testAdmin : this.options.auth;
+    const headers = new Headers(init.headers);
+    if (auth && !headers.has('authorization')) headers.set('authorization', basicAuth(auth));
+    return fetch(url, { redirect: 'manual', ...init, headers });
   }
 
   /** Pushes a blob in one request (POST ?digest=); asserts 201. */
@@ -221,6 +256,11 @@ export class RegistryClient {
   }
 }
 
+/** A client for a running Berth, as the test admin, creating each project before its first push. */
+export function clientFor(berth: Pick<RunningBerth, 'url' | 'createProject'>): RegistryClient {
+  return new RegistryClient(berth.url, { ensureProject: (p) => berth.createProject(p) });
+}
+
 export interface BerthFixture {
   readonly berth: RunningBerth;
   readonly client: RegistryClient;
@@ -235,7 +275,7 @@ export function useBerth(backend: Backend, options: Omit<StartOptions, 'backend'
   let client: RegistryClient | undefined;
   before(async () => {
     berth = await startBerth({ ...options, backend });
-    client = new RegistryClient(berth.url);
+    client = clientFor(berth);
   });
   after(async () => {
     if (berth) await closeNow(berth);
@@ -278,7 +318,7 @@ export interface RawResponse {
 
 /**
  * One request with node:http, sending `path` exactly as given: fetch normalises `..` segments away, so
- * path-traversal attempts need this.
+ * path-traversal attempts need this. Authenticates as the test admin unless `authorization` is given.
  */
 export function rawRequest(
   baseUrl: string,
@@ -289,7 +329,8 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers }, (res) => {
+    const all = { authorization: basicAuth(testAdmin), ...headers };
+    const req = request({ host: hostname, port, method, path, headers: all }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>

@@ -1,6 +1,7 @@
 import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../connect.js';
 import * as m0001 from './0001_create_registry.js';
+import * as m0002 from './0002_create_identity.js';
 import * as m0003 from './0003_create_job.js';
 import * as m0004 from './0004_create_api_resources.js';
 
@@ -19,6 +20,7 @@ type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
 const steps: Record<string, Step> = {
   '0001_create_registry': m0001,
+  '0002_create_identity': m0002,
   '0003_create_job': m0003,
   '0004_create_api_resources': m0004,
 };

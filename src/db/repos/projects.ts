@@ -8,6 +8,20 @@ export class ProjectRepo {
     return this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  findById(id: number): Promise<ProjectRow | undefined> {
+    return this.db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Creates the project unless it exists (first start creates `library`); returns the row either way. */
+  async ensurePublic(name: string, now: string, ownerId: number | null): Promise<ProjectRow> {
+    await this.db
+      .insertInto('project')
+      .values({ name, public: 1, owner_id: ownerId, creation_time: now, update_time: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    return (await this.findByName(name))!;
+  }
+
   /** Returns the project, creating it when missing; safe when two callers race. */
   async ensure(name: string, now: string): Promise<ProjectRow> {
     await this.db

@@ -28,6 +28,25 @@ export class RepositoryRepo {
     return (await q.execute()).map((r) => r.name);
   }
 
+  /** Like listNames, limited to public projects and the given project ids. */
+  async listVisibleNames(
+    last: string | undefined,
+    limit: number,
+    projectIds: readonly number[],
+  ): Promise<string[]> {
+    let q = this.db
+      .selectFrom('repository as r')
+      .innerJoin('project as p', 'p.id', 'r.project_id')
+      .select('r.name')
+      .where((eb) =>
+        eb.or([eb('p.public', '=', 1), ...(projectIds.length > 0 ? [eb('p.id', 'in', projectIds)] : [])]),
+      )
+      .orderBy('r.name')
+      .limit(limit);
+    if (last !== undefined) q = q.where('r.name', '>', last);
+    return (await q.execute()).map((r) => r.name);
+  }
+
   async addPulls(counts: Map<number, number>): Promise<void> {
     for (const [id, n] of counts) {
       await this.db

@@ -1,3 +1,6 @@
+import type { ProjectRow } from '../../db/tables.js';
+import type { AccessControl } from '../../services/access/access-control.js';
+import type { Authenticator } from '../../services/access/authenticator.js';
 import type { BlobService } from '../../services/registry/blob-service.js';
 import type { ManifestService } from '../../services/registry/manifest-service.js';
 import type { UploadSessions } from '../../services/registry/upload-sessions.js';
@@ -6,4 +9,12 @@ export interface RegistryDeps {
   blobs: BlobService;
   uploads: UploadSessions;
   manifests: ManifestService;
+  auth: {
+    access: AccessControl;
+    authenticator: Authenticator;
+    findProject(name: string): Promise<ProjectRow | undefined>;
+    /** Token service name (`service=` in the challenge, `aud` of tokens). */
+    service: string;
+    externalUrl?: string;
+  };
 }

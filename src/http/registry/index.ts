@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { authorize } from './authorize.js';
 import { deleteBlob, getBlob, headBlob } from './blobs.js';
 import type { RegistryDeps } from './deps.js';
 import { catalog, listReferrers, listTags } from './listings.js';
@@ -46,6 +47,7 @@ async function dispatch(deps: RegistryDeps, req: FastifyRequest, reply: FastifyR
   }
   const route = parseRegistryPath(rest);
   const m = req.method;
+  if (route) await authorize(deps, req, reply, route);
   switch (route?.kind) {
     case 'base':
       if (m === 'GET' || m === 'HEAD')

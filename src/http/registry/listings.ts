@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mediaTypes } from '../../oci/media-types.js';
 import { contextOf } from '../context.js';
+import { realSubject } from './authorize.js';
 import type { RegistryDeps } from './deps.js';
 import { nextLink, pageSize, query } from './request-utils.js';
 
@@ -16,7 +17,14 @@ export async function listTags(deps: RegistryDeps, req: FastifyRequest, reply: F
 export async function catalog(deps: RegistryDeps, req: FastifyRequest, reply: FastifyReply) {
   const q = query(req);
   const n = pageSize(q.n, 100, 10_000);
-  const page = await deps.manifests.catalog(contextOf(req), n, q.last);
+  const subject = await realSubject(deps, req);
+  const visible = subject ? await deps.auth.access.visibleProjects(subject) : { ids: new Set<number>() };
+  const page = await deps.manifests.catalog(
+    contextOf(req),
+    n,
+    q.last,
+    visible === 'all' ? 'all' : [...visible.ids],
+  );
   if (page.more && page.repositories.length > 0) {
     reply.header('link', nextLink('/v2/_catalog', n, page.repositories.at(-1)!));
   }

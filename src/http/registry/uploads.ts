@@ -14,7 +14,8 @@ export async function startUpload(
 ) {
   const { digest, mount, from } = query(req);
   if (mount !== undefined) {
-    const result = await deps.uploads.mount(contextOf(req), name, mount, from);
+    const source = req.mountFromAllowed ? from : undefined;
+    const result = await deps.uploads.mount(contextOf(req), name, mount, source);
     if (result.mounted) return blobCreated(reply, name, result.digest);
     return sessionReply(reply.code(202), name, result.upload);
   }

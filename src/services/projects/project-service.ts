@@ -92,6 +92,8 @@ export class ProjectService {
       delete metadata.public;
       await tx.projectCatalog.putMetadata(row.id, metadata, now);
       await tx.projectCatalog.setQuota(row.id, input.storageLimit ?? -1, now);
+      // As in Harbor, the creator administers the project it made.
+      if (ownerId !== null) await tx.members.create(row.id, 'u', ownerId, 1, now);
       return row;
     });
   }

@@ -207,8 +207,13 @@ export class ManifestService {
     _ctx: RequestContext,
     n: number,
     last?: string,
+    /** 'all', or the projects (beside public ones) whose repositories the caller may see. */
+    visible: 'all' | readonly number[] = 'all',
   ): Promise<{ repositories: string[]; more: boolean }> {
-    const names = await this.deps.store.repositories.listNames(last, n + 1);
+    const names =
+      visible === 'all'
+        ? await this.deps.store.repositories.listNames(last, n + 1)
+        : await this.deps.store.repositories.listVisibleNames(last, n + 1, visible);
     return { repositories: names.slice(0, n), more: names.length > n };
   }
 

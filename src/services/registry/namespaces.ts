@@ -8,11 +8,17 @@ import { assertRepositoryName, splitRepositoryName } from '../../oci/names.js';
 export class Namespaces {
   constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
 
-  /** The project a push goes to. For now a push creates a missing project. */
+  /** The project a push goes to. A push never creates a project (Harbor's behaviour): NAME_UNKNOWN. */
   async projectForPush(repository: string): Promise<ProjectRow> {
     assertRepositoryName(repository);
     const { project } = splitRepositoryName(repository);
-    return this.deps.store.projects.ensure(project, this.deps.clock.now().toISOString());
+    const row = await this.deps.store.projects.findByName(project);
+    if (!row)
+      throw new AppError(
+        'NAME_UNKNOWN',
+        `project ${project} not found: create the project before pushing to ${repository}`,
+      );
+    return row;
   }
 
   /** The project of a repository name, or NAME_UNKNOWN. */

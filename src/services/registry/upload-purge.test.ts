@@ -18,7 +18,10 @@ const hour = 3600_000;
 describe('UploadSessions.purgeStale', () => {
   let store: MetaStore;
   let database: TestDatabase;
-  before(async () => ({ store, database } = await createTestStore('sqlite')));
+  before(async () => {
+    ({ store, database } = await createTestStore('sqlite'));
+    await store.projects.ensure('purge', new Date().toISOString());
+  });
   after(() => database.close());
 
   test('removes sessions idle longer than the limit with their bytes, and keeps active ones', async () => {

@@ -23,7 +23,10 @@ describe('UploadSessions', () => {
   let storage: MemoryDriver;
   let uploaded: DomainEvents['BlobUploaded'][];
 
-  before(async () => ({ store, database } = await createTestStore('sqlite')));
+  before(async () => {
+    ({ store, database } = await createTestStore('sqlite'));
+    for (const p of ['proj', 'other']) await store.projects.ensure(p, new Date().toISOString());
+  });
   after(() => database.close());
   beforeEach(() => {
     storage = new MemoryDriver();

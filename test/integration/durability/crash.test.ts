@@ -12,6 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { backends, type Backend } from '../../helpers/berth.js';
 import { spawnBerth, type BerthProcess } from '../../helpers/berth-process.js';
+import { basicAuth, testAdmin } from '../../helpers/berth.js';
 import { createDatabase } from '../../helpers/postgres.js';
 import {
   RegistryClient,
@@ -68,7 +69,7 @@ for (const backend of backends()) {
 
     test('SIGKILL during a chunked PATCH: the upload resumes from a consistent prefix and completes', async () => {
       let berth = await running();
-      const repo = uniqueRepo('big');
+      const repo = `library/${uniqueRepo('big')}`;
       const data = randomBytes(64 * MiB);
       const digest = digestOf(data);
       const location = await new RegistryClient(berth.url).startUpload(repo);
@@ -121,7 +122,7 @@ for (const backend of backends()) {
 
     test('SIGKILL during concurrent manifest pushes: every listed tag is whole, no acknowledged tag is lost', async () => {
       let berth = await running();
-      const repo = uniqueRepo('many');
+      const repo = `library/${uniqueRepo('many')}`;
       const maxTags = 400;
       const killAfterTags = 24;
       const pushed = new Map<string, Manifest>();
@@ -185,7 +186,7 @@ for (const backend of backends()) {
 
     test('SIGKILL during monolithic blob POSTs: each blob is whole or absent, and pushes again', async () => {
       let berth = await running();
-      const repo = uniqueRepo('mono');
+      const repo = `library/${uniqueRepo('mono')}`;
       let killed = false;
 
       // One large blob streamed slowly (at most 6.4 MiB/s), so the kill lands mid-body ...
@@ -255,7 +256,7 @@ for (const backend of backends()) {
 
     test('SIGTERM exits 0 promptly and flushes pull counts and pull times held in memory', async () => {
       let berth = await running();
-      const repo = uniqueRepo('pulls');
+      const repo = `library/${uniqueRepo('pulls')}`;
       const client = new RegistryClient(berth.url);
       const image = makeImage();
       await client.pushImage(repo, image, 'latest');
@@ -316,7 +317,8 @@ function slowRequest(
   const { hostname, port } = new URL(baseUrl);
   let sent = 0;
   let ended = false;
-  const req = request({ host: hostname, port, method, path, headers: options.headers, agent: false });
+  const headers = { authorization: basicAuth(testAdmin), ...options.headers };
+  const req = request({ host: hostname, port, method, path, headers, agent: false });
   const done = new Promise<number | Error>((resolve) => {
     req.on('response', (res) => {
       res.resume();

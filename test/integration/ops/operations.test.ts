@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { backends, basicAuth, startBerth, testAdmin, type RunningBerth } from '../../helpers/berth.js';
 
 for (const backend of backends()) {
   describe(`operations endpoints (${backend})`, () => {
@@ -23,7 +23,7 @@ for (const backend of backends()) {
     });
 
     test('every answer carries X-Request-Id, and metrics count requests by surface', async () => {
-      const v2 = await fetch(`${berth.url}/v2/`);
+      const v2 = await fetch(`${berth.url}/v2/`, { headers: { authorization: basicAuth(testAdmin) } });
       assert.match(v2.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
       const res = await fetch(`${berth.url}/metrics`);
       assert.equal(res.status, 200);
@@ -37,6 +37,7 @@ for (const backend of backends()) {
 
     test('a client-supplied X-Request-Id is echoed back', async () => {
       const res = await fetch(`${berth.url}/v2/`, { headers: { 'x-request-id': 'trace-abc-123' } });
+      assert.equal(res.status, 401, 'no credentials: challenged');
       assert.equal(res.headers.get('x-request-id'), 'trace-abc-123');
     });
   });
@@ -59,10 +60,12 @@ describe('database overload (postgres)', () => {
       // Hold a lock so Berth's only pooled connection blocks inside a query.
       await locker.query('begin');
       await locker.query('lock table repository in access exclusive mode');
-      const blocked = fetch(`${berth.url}/v2/_catalog`);
+      const blocked = fetch(`${berth.url}/v2/_catalog`, { headers: { authorization: basicAuth(testAdmin) } });
       await new Promise((r) => setTimeout(r, 100));
       const started = Date.now();
-      const res = await fetch(`${berth.url}/v2/lib/app/tags/list`);
+      const res = await fetch(`${berth.url}/v2/lib/app/tags/list`, {
+        headers: { authorization: basicAuth(testAdmin) },
+      });
       const waited = Date.now() - started;
       assert.equal(res.status, 503);
       assert.equal(res.headers.get('retry-after'), '1');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { backends, startBerth, type Backend } from '../../helpers/berth.js';
+import { backends, basicAuth, startBerth, testAdmin, type Backend } from '../../helpers/berth.js';
 import {
   body,
   closeNow,
@@ -13,6 +13,7 @@ import {
   makeImage,
   randomBlob,
   RegistryClient,
+  clientFor,
   uniqueRepo,
   useBerth,
   type Blob,
@@ -37,7 +38,12 @@ function abortedRequest(
       port,
       method,
       path,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': bytes.length, ...headers },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': bytes.length,
+        authorization: basicAuth(testAdmin),
+        ...headers,
+      },
     });
     req.on('error', () => resolve());
     req.on('close', () => resolve());
@@ -115,7 +121,7 @@ function restartTest(backend: Backend) {
       const first = await startBerth({ backend, dataDir });
       let location: string;
       try {
-        const client = new RegistryClient(first.url);
+        const client = clientFor(first);
         location = await client.startUpload(repo);
         const res = await client.fetch(location, {
           method: 'PATCH',
@@ -131,7 +137,7 @@ function restartTest(backend: Backend) {
 
       const second = await startBerth({ backend, dataDir, databaseUrl: first.databaseUrl });
       try {
-        const client = new RegistryClient(second.url);
+        const client = clientFor(second);
         const status = await client.fetch(location);
         assert.equal(status.status, 204);
         assert.equal(status.headers.get('range'), `0-${half - 1}`);

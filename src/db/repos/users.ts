@@ -1,0 +1,106 @@
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Database, UserRow, UserTable } from '../tables.js';
+
+export interface UserListQuery {
+  /** Exact or prefix match on username (`username=~abc` in Harbor's q is a fuzzy match). */
+  username?: { value: string; fuzzy: boolean };
+  email?: { value: string; fuzzy: boolean };
+  offset: number;
+  limit: number;
+}
+
+export class UserRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  findById(id: number): Promise<UserRow | undefined> {
+    return this.db.selectFrom('harbor_user').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByName(username: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('harbor_user').selectAll().where('username', '=', username).executeTakeFirst();
+  }
+
+  findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('harbor_user').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  /** Inserts the user unless the username exists; returns the new id, or undefined on a clash. */
+  async create(row: Insertable<UserTable>): Promise<number | undefined> {
+    const res = await this.db
+      .insertInto('harbor_user')
+      .values(row)
+      .onConflict((oc) => oc.column('username').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return res?.id;
+  }
+
+  async update(id: number, values: Updateable<UserTable>): Promise<boolean> {
+    const res = await this.db.updateTable('harbor_user').set(values).where('id', '=', id).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async delete(id: number): Promise<boolean> {
+    await this.db
+      .deleteFrom('project_member')
+      .where('entity_type', '=', 'u')
+      .where('entity_id', '=', id)
+      .execute();
+    const res = await this.db.deleteFrom('harbor_user').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async list(q: UserListQuery): Promise<{ rows: UserRow[]; total: number }> {
+    let base = this.db.selectFrom('harbor_user');
+    const match = (v: { value: string; fuzzy: boolean }) => (v.fuzzy ? `%${escapeLike(v.value)}%` : v.value);
+    if (q.username) base = base.where('username', q.username.fuzzy ? 'like' : '=', match(q.username));
+    if (q.email) base = base.where('email', q.email.fuzzy ? 'like' : '=', match(q.email));
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await base.selectAll().orderBy('id').offset(q.offset).limit(q.limit).execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  async namesByIds(ids: readonly number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('harbor_user')
+      .select(['id', 'username'])
+      .where('id', 'in', [...ids])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.username]));
+  }
+
+  async idsByNames(names: readonly string[]): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('harbor_user')
+      .select(['id', 'username'])
+      .where('username', 'in', [...names])
+      .execute();
+    return new Map(rows.map((r) => [r.username, r.id]));
+  }
+
+  /** Ids of the user groups the user belongs to. */
+  async groupIds(userId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('user_group_member')
+      .select('group_id')
+      .where('user_id', '=', userId)
+      .execute();
+    return rows.map((r) => r.group_id);
+  }
+
+  /** Replaces the user's group memberships (at login, from the identity provider). */
+  async setGroups(userId: number, groupIds: readonly number[]): Promise<void> {
+    await this.db.deleteFrom('user_group_member').where('user_id', '=', userId).execute();
+    if (groupIds.length > 0)
+      await this.db
+        .insertInto('user_group_member')
+        .values([...new Set(groupIds)].map((group_id) => ({ user_id: userId, group_id })))
+        .execute();
+  }
+}
+
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,99 @@
+import type { MetaStore } from '../../db/store.js';
+import { roleById, rolesAllow, type ProjectRole } from './rbac.js';
+import type { RobotSubject, Subject, Target, UserSubject } from './subject.js';
+
+/**
+ * System-scope permissions every signed-in user holds without being an admin (Harbor: anyone may create a
+ * project unless restricted, search users and groups to add members, and list the audit log of projects
+ * they can see).
+ */
+const userSystemPolicies = new Set(['project:create', 'user:search', 'user-group:search', 'audit-log:list']);
+
+/**
+ * The one place that answers "may this subject do this?", after Harbor's evaluators: a sysadmin may do
+ * everything; a user holds the union of its direct and group roles in a project plus the public-project
+ * policies; anonymous holds only the public-project policies; a robot holds its grants.
+ */
+export class AccessControl {
+  constructor(private readonly deps: { store: MetaStore }) {}
+
+  async can(subject: Subject, action: string, target: Target): Promise<boolean> {
+    if (subject.kind === 'user' && subject.sysadmin) return true;
+    if (target.scope === 'system') {
+      if (subject.kind === 'user') return userSystemPolicies.has(`${target.resource}:${action}`);
+      if (subject.kind === 'robot') return robotHolds(subject, '/', target.resource, action);
+      return false;
+    }
+    const { project, resource } = target;
+    if (subject.kind === 'robot') {
+      if (project.public && rolesAllow([], true, resource, action)) return true;
+      return robotHolds(subject, project.name, resource, action);
+    }
+    const roles = subject.kind === 'user' ? await this.roles(subject, project.id) : [];
+    return rolesAllow(roles, project.public, resource, action);
+  }
+
+  /** The user's roles in the project: direct membership and every group membership. */
+  async roles(subject: UserSubject, projectId: number): Promise<ProjectRole[]> {
+    const ids = await this.deps.store.members.roleIds(projectId, subject.userId, subject.groupIds);
+    return ids.map(roleById).filter((r): r is ProjectRole => r !== undefined);
+  }
+
+  /** Members of a project by role (project summary). */
+  async memberCounts(projectId: number): Promise<Record<ProjectRole, number>> {
+    const byId = await this.deps.store.members.countsByRole(projectId);
+    const out: Record<ProjectRole, number> = {
+      projectAdmin: 0,
+      maintainer: 0,
+      developer: 0,
+      guest: 0,
+      limitedGuest: 0,
+    };
+    for (const [id, n] of byId) {
+      const role = roleById(id);
+      if (role) out[role] += n;
+    }
+    return out;
+  }
+
+  /**
+   * Projects whose content the subject may see: 'all' for sysadmins and robots granted every project,
+   * otherwise ids of public projects, member projects, and projects a robot is granted.
+   */
+  async visibleProjects(subject: Subject): Promise<'all' | { ids: Set<number>; publicToo: true }> {
+    if (subject.kind === 'user' && subject.sysadmin) return 'all';
+    const ids = new Set<number>();
+    if (subject.kind === 'user') {
+      for (const id of await this.deps.store.members.projectIds(subject.userId, subject.groupIds))
+        ids.add(id);
+    } else if (subject.kind === 'robot') {
+      if (subject.grants.some((g) => g.namespace === '*')) return 'all';
+      for (const g of subject.grants) {
+        if (g.namespace === '/') continue;
+        const row = await this.deps.store.projects.findByName(g.namespace);
+        if (row) ids.add(row.id);
+      }
+    }
+    return { ids, publicToo: true };
+  }
+}
+
+/** True when one of the robot's grants for the project (or for every project) holds resource:action. */
+export function robotHolds(
+  robot: RobotSubject,
+  namespace: string,
+  resource: string,
+  action: string,
+): boolean {
+  return robot.grants.some(
+    (g) =>
+      (g.namespace === namespace || (g.namespace === '*' && namespace !== '/')) &&
+      g.access.some(
+        (a) =>
+          (a.resource === resource || a.resource === '*') &&
+          (a.action === action ||
+            a.action === '*' ||
+            (resource === 'repository' && action === 'pull' && a.action === 'push')),
+      ),
+  );
+}
