@@ -11,7 +11,7 @@ for (const backend of backends()) {
     const fx = useBerth(backend, {
       overrides: { auth: { throttle: { maxFailures: 5, maxFailuresPerIp: 1000, windowSeconds: 60 } } },
     });
-    let ids: Record<string, number> = {};
+    const ids: Record<string, number> = {};
 
     /** Users and projects straight in the database (the users/members API is tested elsewhere). */
     async function setUp() {
