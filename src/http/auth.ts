@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BearerTokens, VerifiedToken } from '../auth/bearer-token.js';
 import type { Authenticator } from '../services/access/authenticator.js';
+import { AppError } from '../lib/errors.js';
 import { anonymous, type Subject } from '../services/access/subject.js';
 
 declare module 'fastify' {
@@ -21,8 +22,24 @@ declare module 'fastify' {
 export interface AuthHttpDeps {
   authenticator: Authenticator;
   tokens: BearerTokens;
-  /** Resolves a session cookie to a subject (UI sessions); undefined when absent or expired. */
-  session?: (req: FastifyRequest) => Promise<Subject | undefined>;
+  /** Resolves a session cookie value to its subject and CSRF token; undefined when unknown or expired. */
+  session?: (cookie: string) => Promise<{ subject: Subject; csrfToken: string } | undefined>;
+}
+
+export const sessionCookie = 'sid';
+export const csrfCookie = '__csrf';
+export const csrfHeader = 'x-harbor-csrf-token';
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** One cookie's value from the Cookie header. */
+export function cookieOf(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
 }
 
 /**
@@ -36,7 +53,7 @@ export function installAuth(app: FastifyInstance, deps: AuthHttpDeps): void {
   app.decorateRequest('credentialsRejected', false);
   app.decorateRequest('authMethod', 'none');
   app.decorateRequest('mountFromAllowed', true);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     req.subject = anonymous;
     req.token = undefined;
     req.credentialsRejected = false;
@@ -65,13 +82,17 @@ export function installAuth(app: FastifyInstance, deps: AuthHttpDeps): void {
         return;
       }
     }
-    if (deps.session) {
-      const subject = await deps.session(req);
-      if (subject) {
-        req.subject = subject;
-        req.authMethod = 'session';
-      }
-    }
+    const cookie = deps.session && cookieOf(req, sessionCookie);
+    if (!cookie || req.url.startsWith('/v2')) return;
+    const session = await deps.session!(cookie);
+    if (!session) return;
+    // Cookies ride along on cross-site requests: a state change made with one must repeat the CSRF token
+    // (X-Harbor-CSRF-Token, as Harbor's UI sends it), which another site cannot read.
+    if (unsafe.has(req.method) && req.headers[csrfHeader] !== session.csrfToken && !req.url.startsWith('/c/login'))
+      throw new AppError('FORBIDDEN', 'CSRF token missing or invalid: send the X-Harbor-CSRF-Token header');
+    req.subject = session.subject;
+    req.authMethod = 'session';
+    reply.header(csrfHeader, session.csrfToken);
   });
 }
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { isRemoteError, type RemoteRegistry } from '../../../src/remotes/adapter.js';
 import { BlobLocations, copyArtifact, type CopyEvent } from '../../../src/remotes/copy.js';
 import { createRemote } from '../../../src/remotes/remotes.js';
-import { backends } from '../../helpers/berth.js';
+import { backends, testAdmin } from '../../helpers/berth.js';
 import {
   dockerRegistryBinary,
   startDockerRegistry,
@@ -48,7 +48,12 @@ for (const backend of backends()) {
         url: registry.url,
         credential: { type: 'basic', ...user },
       });
-      berth = createRemote({ type: 'docker-registry', name: 'berth', url: fixture.berth.url });
+      berth = createRemote({
+        type: 'docker-registry',
+        name: 'berth',
+        url: fixture.berth.url,
+        credential: { type: 'basic', accessKey: testAdmin.username, accessSecret: testAdmin.password },
+      });
       await seed(dist, 'upstream/multi', index, children, 'v1');
     });
     after(async () => {
@@ -220,7 +225,12 @@ describe('copy engine when the source dies mid-copy', () => {
     if (!needTools(t, dockerRegistryBinary)) return;
     const registry = await startDockerRegistry();
     const dist = createRemote({ type: 'docker-registry', name: 'dist', url: registry.url });
-    const berth = createRemote({ type: 'docker-registry', name: 'berth', url: fixture.berth.url });
+    const berth = createRemote({
+      type: 'docker-registry',
+      name: 'berth',
+      url: fixture.berth.url,
+      credential: { type: 'basic', accessKey: testAdmin.username, accessSecret: testAdmin.password },
+    });
     try {
       const image = makeImage({ layers: 1, layerSize: 2 * 1024 * 1024 });
       await seed(dist, 'upstream/big', image, [], 'v1');
@@ -263,7 +273,12 @@ describe('copy engine when the source dies mid-copy', () => {
   it('reports an unreachable destination as such', async (t) => {
     if (!needTools(t, dockerRegistryBinary)) return;
     const gone = createRemote({ type: 'docker-registry', name: 'gone', url: 'http://127.0.0.1:1' });
-    const berth = createRemote({ type: 'docker-registry', name: 'berth', url: fixture.berth.url });
+    const berth = createRemote({
+      type: 'docker-registry',
+      name: 'berth',
+      url: fixture.berth.url,
+      credential: { type: 'basic', accessKey: testAdmin.username, accessSecret: testAdmin.password },
+    });
     try {
       const image = makeImage();
       await seed(berth, 'library/src', image, [], 'v1');
