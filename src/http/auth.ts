@@ -88,7 +88,11 @@ export function installAuth(app: FastifyInstance, deps: AuthHttpDeps): void {
     if (!session) return;
     // Cookies ride along on cross-site requests: a state change made with one must repeat the CSRF token
     // (X-Harbor-CSRF-Token, as Harbor's UI sends it), which another site cannot read.
-    if (unsafe.has(req.method) && req.headers[csrfHeader] !== session.csrfToken && !req.url.startsWith('/c/login'))
+    if (
+      unsafe.has(req.method) &&
+      req.headers[csrfHeader] !== session.csrfToken &&
+      !req.url.startsWith('/c/login')
+    )
       throw new AppError('FORBIDDEN', 'CSRF token missing or invalid: send the X-Harbor-CSRF-Token header');
     req.subject = session.subject;
     req.authMethod = 'session';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testAdmin } from './berth.js';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -7,12 +8,19 @@ export interface ApiResponse<T = unknown> {
   text: string;
 }
 
-/** A small client for /api/v2.0: JSON in and out, optional basic auth, the raw text kept for messages. */
+/**
+ * A small client for /api/v2.0: JSON in and out, Basic auth (the test admin unless given; null for
+ * anonymous), the raw text kept for messages.
+ */
 export class HarborApi {
   constructor(
     readonly baseUrl: string,
-    private readonly auth?: { username: string; password: string },
+    private readonly auth: { username: string; password: string } | null = testAdmin,
   ) {}
+
+  anonymous(): HarborApi {
+    return new HarborApi(this.baseUrl, null);
+  }
 
   as(username: string, password: string): HarborApi {
     return new HarborApi(this.baseUrl, { username, password });

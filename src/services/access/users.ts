@@ -26,7 +26,10 @@ export class UserService {
     if (username === '' || username.length > 255 || badUsername.test(username))
       throw new AppError('BAD_REQUEST', 'username must be 1 to 255 characters without spaces or ,~#$%+:"/\\');
     if (username.startsWith(this.deps.robotPrefix))
-      throw new AppError('BAD_REQUEST', `username must not start with the robot prefix "${this.deps.robotPrefix}"`);
+      throw new AppError(
+        'BAD_REQUEST',
+        `username must not start with the robot prefix "${this.deps.robotPrefix}"`,
+      );
     const problem = passwordProblem(input.password);
     if (problem) throw new AppError('BAD_REQUEST', problem);
     const email = await this.checkEmail(input.email);
@@ -52,7 +55,10 @@ export class UserService {
     return row;
   }
 
-  async updateProfile(id: number, profile: { email?: string | undefined; realname?: string | undefined; comment?: string | undefined }) {
+  async updateProfile(
+    id: number,
+    profile: { email?: string | undefined; realname?: string | undefined; comment?: string | undefined },
+  ) {
     const row = await this.get(id);
     const email = profile.email === undefined ? row.email : await this.checkEmail(profile.email, id);
     await this.deps.store.users.update(id, {
@@ -67,7 +73,10 @@ export class UserService {
   async changePassword(actor: Subject, id: number, oldPassword: string | undefined, newPassword: string) {
     const row = await this.get(id);
     if (row.auth_source !== 'db' || !row.password_hash)
-      throw new AppError('FORBIDDEN', 'the password of a user from LDAP or OIDC is managed by the identity provider');
+      throw new AppError(
+        'FORBIDDEN',
+        'the password of a user from LDAP or OIDC is managed by the identity provider',
+      );
     const self = actor.kind === 'user' && actor.userId === id;
     if (self || !(actor.kind === 'user' && actor.sysadmin)) {
       if (!oldPassword || !(await verifySecret(row.password_hash, oldPassword)))
@@ -85,8 +94,12 @@ export class UserService {
 
   async setSysadmin(actor: UserSubject, id: number, flag: boolean) {
     await this.get(id);
-    if (actor.userId === id && !flag) throw new AppError('FORBIDDEN', 'you cannot remove your own sysadmin role');
-    await this.deps.store.users.update(id, { sysadmin: flag ? 1 : 0, update_time: this.deps.clock.now().toISOString() });
+    if (actor.userId === id && !flag)
+      throw new AppError('FORBIDDEN', 'you cannot remove your own sysadmin role');
+    await this.deps.store.users.update(id, {
+      sysadmin: flag ? 1 : 0,
+      update_time: this.deps.clock.now().toISOString(),
+    });
   }
 
   async delete(actor: UserSubject, id: number) {
@@ -107,7 +120,11 @@ export class UserService {
     const problem = passwordProblem(value);
     if (problem) throw new AppError('BAD_REQUEST', `secret: ${problem}`);
     const now = this.deps.clock.now().toISOString();
-    await this.deps.store.users.update(id, { cli_secret: this.deps.keys.box.seal(value), cli_secret_time: now, update_time: now });
+    await this.deps.store.users.update(id, {
+      cli_secret: this.deps.keys.box.seal(value),
+      cli_secret_time: now,
+      update_time: now,
+    });
     return value;
   }
 
@@ -117,7 +134,8 @@ export class UserService {
 
   private async checkEmail(email: string | undefined, selfId?: number): Promise<string | null> {
     if (email === undefined || email === '') return null;
-    if (email.length > 255 || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new AppError('BAD_REQUEST', `invalid email "${email.slice(0, 100)}"`);
+    if (email.length > 255 || !/^[^@\s]+@[^@\s]+$/.test(email))
+      throw new AppError('BAD_REQUEST', `invalid email "${email.slice(0, 100)}"`);
     const other = await this.deps.store.users.findByEmail(email);
     if (other && other.id !== selfId) throw new AppError('CONFLICT', `email ${email} is already in use`);
     return email;
