@@ -16,9 +16,14 @@ import { ArtifactService } from './services/artifacts/artifact-service.js';
 import { BearerTokens } from './auth/bearer-token.js';
 import { loadKeys } from './auth/keys.js';
 import { DbProvider } from './auth/providers/db.js';
+import { LdapProvider } from './auth/providers/ldap.js';
+import { OidcProvider } from './auth/providers/oidc.js';
 import { AccessControl } from './services/access/access-control.js';
 import { Authenticator } from './services/access/authenticator.js';
 import { bootstrapIdentity } from './services/access/bootstrap.js';
+import { OidcLogin } from './services/access/oidc-login.js';
+import { Onboarding } from './services/access/onboarding.js';
+import { SessionService } from './services/access/sessions.js';
 import { TokenService } from './services/access/token-service.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
@@ -97,15 +102,32 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     now: () => clock.now(),
   });
   const access = new AccessControl({ store });
+  const ldap =
+    config.auth.mode === 'ldap_auth' && config.auth.ldap
+      ? new LdapProvider({ options: config.auth.ldap, log: logger })
+      : undefined;
+  const onboarding = new Onboarding({ store, clock, box: keys.box });
   const authenticator = new Authenticator({
     store,
     clock,
     keys,
     local: new DbProvider(store.users),
+    ...(ldap ? { external: ldap } : {}),
+    onboarding,
+    cliSecretLifetimeHours: config.auth.oidc?.cliSecretLifetimeHours ?? 0,
     mode: config.auth.mode,
     robotPrefix: config.auth.robotPrefix,
     throttle: config.auth.throttle,
   });
+  const oidc =
+    config.auth.mode === 'oidc_auth' && config.auth.oidc
+      ? new OidcLogin({
+          provider: new OidcProvider({ options: config.auth.oidc, log: logger }),
+          box: keys.box,
+          clock,
+          onboard: (identity) => onboarding.onboard(identity, 'oidc'),
+        })
+      : undefined;
   const events = new EventBus((name, err) => logger.error({ err, event: name }, 'event handler failed'));
   const namespaces = new Namespaces({ store, clock });
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
@@ -162,12 +184,33 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       storage,
       health,
       info: () => ({
-        authMode: 'db_auth',
+        authMode: config.auth.mode,
         externalUrl: config.server.externalUrl,
         storageDriver: config.storage.driver,
       }),
+      ldap: {
+        log: logger,
+        ...(ldap && config.auth.ldap
+          ? {
+              ldap: {
+                provider: ldap,
+                options: config.auth.ldap,
+                onboard: (identity) => onboarding.onboard(identity, 'ldap'),
+              },
+            }
+          : {}),
+      },
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
+    ...(oidc
+      ? {
+          oidc: {
+            login: oidc,
+            sessions: new SessionService({ store, clock, lifetimeHours: config.auth.session.hours }),
+            ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
+          },
+        }
+      : {}),
     health,
     metrics: {
       registry: metrics,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ldapOptions, oidcOptions } from '../auth/providers/options.js';
 import { filesystemOptions } from '../storage/filesystem.js';
 import { memoryOptions } from '../storage/memory.js';
 
@@ -114,8 +115,18 @@ export const configSchema = z
           .object({ hours: z.coerce.number().positive().default(8) })
           .strict()
           .prefault({}),
+        /** The directory for ldap_auth (Harbor's ldap_* settings; see options.ts). */
+        ldap: ldapOptions.optional(),
+        /** The OpenID provider for oidc_auth (Harbor's oidc_* settings; see options.ts). */
+        oidc: oidcOptions.optional(),
       })
       .strict()
+      .superRefine((auth, ctx) => {
+        if (auth.mode === 'ldap_auth' && !auth.ldap)
+          ctx.addIssue({ code: 'custom', path: ['ldap'], message: 'required when auth.mode is ldap_auth' });
+        if (auth.mode === 'oidc_auth' && !auth.oidc)
+          ctx.addIssue({ code: 'custom', path: ['oidc'], message: 'required when auth.mode is oidc_auth' });
+      })
       .prefault({}),
     log: z
       .object({
@@ -158,5 +169,33 @@ export const envKeys = [
   'auth.throttle.maxFailuresPerIp',
   'auth.throttle.windowSeconds',
   'auth.session.hours',
+  'auth.ldap.url',
+  'auth.ldap.searchDn',
+  'auth.ldap.searchPassword',
+  'auth.ldap.baseDn',
+  'auth.ldap.filter',
+  'auth.ldap.uid',
+  'auth.ldap.scope',
+  'auth.ldap.timeoutSeconds',
+  'auth.ldap.verifyCert',
+  'auth.ldap.groupBaseDn',
+  'auth.ldap.groupFilter',
+  'auth.ldap.groupAttribute',
+  'auth.ldap.groupScope',
+  'auth.ldap.groupAdminDn',
+  'auth.ldap.groupMembershipAttribute',
+  'auth.oidc.name',
+  'auth.oidc.issuer',
+  'auth.oidc.clientId',
+  'auth.oidc.clientSecret',
+  'auth.oidc.scope',
+  'auth.oidc.userClaim',
+  'auth.oidc.groupsClaim',
+  'auth.oidc.adminGroup',
+  'auth.oidc.groupFilter',
+  'auth.oidc.verifyCert',
+  'auth.oidc.allowInsecureHttp',
+  'auth.oidc.timeoutSeconds',
+  'auth.oidc.cliSecretLifetimeHours',
   'log.level',
 ] as const;

@@ -192,6 +192,8 @@ export interface UserTable {
   external_subject: string | null;
   cli_secret: string | null;
   cli_secret_time: string | null;
+  /** 1 when the identity provider made the user an admin at the last login (Harbor's AdminRoleInAuth). */
+  admin_in_auth: Generated<number>;
   creation_time: string;
   update_time: string;
 }

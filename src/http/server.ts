@@ -17,6 +17,7 @@ import { metricsPlugin, surfaceOf } from './metrics.js';
 import type { RegistryDeps } from './registry/deps.js';
 import { registryFrameworkError, registryPlugin } from './registry/index.js';
 import { uiPlugin, type UiDeps } from './ui.js';
+import { oidcPlugin, type OidcHttpDeps } from './oidc.js';
 import { tokenPlugin, type TokenDeps } from './token.js';
 
 export interface HttpDeps {
@@ -29,6 +30,8 @@ export interface HttpDeps {
   health: HealthCheck[];
   metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
   ui: UiDeps;
+  /** Browser login through the OpenID provider (auth.mode oidc_auth). */
+  oidc?: OidcHttpDeps;
 }
 
 /** Mounts each surface as its own encapsulated plugin, with its own parsers and error renderer. */
@@ -69,7 +72,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     req.log.info(
       {
         method: req.method,
-        url: req.url,
+        // The OIDC callback's query holds the authorization code: not for the log.
+        url: req.url.startsWith('/c/oidc/callback') ? '/c/oidc/callback' : req.url,
         status: reply.statusCode,
         ms: Math.round(ms * 10) / 10,
         ip: req.ip,
@@ -81,6 +85,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   void app.register(registryPlugin, deps.registry);
   void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
   void app.register(tokenPlugin, deps.token);
+  if (deps.oidc) void app.register(oidcPlugin, deps.oidc);
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);
   void app.register(uiPlugin, deps.ui);

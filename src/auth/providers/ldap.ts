@@ -1,5 +1,4 @@
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
-import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import {
@@ -10,51 +9,8 @@ import {
   normalizeDn,
   wrapFilter,
 } from './ldap-filter.js';
+import type { LdapOptions } from './options.js';
 import type { ExternalIdentity, IdentityProvider } from './provider.js';
-
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const scope = z.enum(['base', 'one', 'sub']);
-
-/**
- * `auth.ldap`: Harbor's ldap_* settings. Harbor keeps them in its configurations table; Berth reads them
- * from the file/env config, since the directory is infrastructure the server cannot work without.
- */
-export const ldapOptions = z
-  .object({
-    /** ldap://host:389 or ldaps://host:636 (Harbor: ldap_url). */
-    url: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host[:port] or ldaps://host[:port]'),
-    /** Account that searches for users; anonymous search when unset (ldap_search_dn). */
-    searchDn: z.string().optional(),
-    /** Its password (ldap_search_password). A secret: never logged. */
-    searchPassword: z.string().optional(),
-    /** Where users are searched (ldap_base_dn). */
-    baseDn: z.string().min(1),
-    /** Extra filter for user entries, e.g. (objectClass=person) (ldap_filter). */
-    filter: z.string().optional(),
-    /** Attribute that holds the login name (ldap_uid). */
-    uid: z.string().min(1).default('uid'),
-    /** User search scope (ldap_scope: 0 base, 1 one level, 2 subtree). */
-    scope: scope.default('sub'),
-    /** Seconds before a connection or an operation is abandoned (ldap_timeout). */
-    timeoutSeconds: z.coerce.number().positive().default(5),
-    /** Verify the server's TLS certificate on ldaps:// (ldap_verify_cert). */
-    verifyCert: bool.default(true),
-    /** Where groups are searched (ldap_group_base_dn); unset: only the membership attribute counts. */
-    groupBaseDn: z.string().optional(),
-    /** Filter for group entries (ldap_group_search_filter). */
-    groupFilter: z.string().optional(),
-    /** Attribute holding a group's name (ldap_group_attribute_name). */
-    groupAttribute: z.string().min(1).default('cn'),
-    /** Group search scope (ldap_group_search_scope). */
-    groupScope: scope.default('sub'),
-    /** Members of this group DN are system administrators (ldap_group_admin_dn). */
-    groupAdminDn: z.string().optional(),
-    /** Attribute of a user entry listing the DNs of its groups (ldap_group_membership_attribute). */
-    groupMembershipAttribute: z.string().min(1).default('memberof'),
-  })
-  .strict();
-
-export type LdapOptions = z.infer<typeof ldapOptions>;
 
 export interface LdapProviderDeps {
   options: LdapOptions;

@@ -1,45 +1,9 @@
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
+import type { OidcOptions } from './options.js';
 import type { ExternalIdentity, IdentityProvider } from './provider.js';
-
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-
-/**
- * `auth.oidc`: Harbor's oidc_* settings. Harbor keeps them in its configurations table; Berth reads them
- * from the file/env config, like the rest of its infrastructure.
- */
-export const oidcOptions = z
-  .object({
-    /** Shown on the login button (oidc_name). */
-    name: z.string().min(1).default('OIDC'),
-    /** Issuer URL; its /.well-known/openid-configuration is read at first use (oidc_endpoint). */
-    issuer: z.url(),
-    clientId: z.string().min(1),
-    /** A secret: never logged. */
-    clientSecret: z.string().min(1),
-    /** Comma-separated scopes requested (oidc_scope); openid is always added. */
-    scope: z.string().default('openid,profile,email,groups'),
-    /** Claim whose value becomes the Berth username (oidc_user_claim). */
-    userClaim: z.string().min(1).default('preferred_username'),
-    /** Claim listing the user's groups (oidc_groups_claim). */
-    groupsClaim: z.string().min(1).default('groups'),
-    /** Members of this IdP group are system administrators (oidc_admin_group). */
-    adminGroup: z.string().optional(),
-    /** Only groups matching this regular expression are kept (oidc_group_filter). */
-    groupFilter: z.string().optional(),
-    /** Verify the IdP's TLS certificate (oidc_verify_cert). */
-    verifyCert: bool.default(true),
-    /** Allow an http:// issuer (tests, loopback IdPs). Off by default: tokens travel in the clear. */
-    allowInsecureHttp: bool.default(false),
-    /** Seconds before a request to the IdP is abandoned. */
-    timeoutSeconds: z.coerce.number().positive().default(10),
-  })
-  .strict();
-
-export type OidcOptions = z.infer<typeof oidcOptions>;
 
 /** What Berth keeps between sending the browser to the IdP and the callback (in a sealed cookie). */
 export interface PendingOidcLogin {

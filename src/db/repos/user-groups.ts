@@ -15,6 +15,7 @@ export class UserGroupRepo {
       .selectAll()
       .where('group_type', '=', groupType)
       .where(groupType === 1 ? 'ldap_group_dn' : 'group_name', '=', key)
+      .orderBy('id')
       .executeTakeFirst();
   }
 

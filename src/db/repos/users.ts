@@ -97,6 +97,8 @@ export class UserRepo {
       await this.db
         .insertInto('user_group_member')
         .values([...new Set(groupIds)].map((group_id) => ({ user_id: userId, group_id })))
+        // Two first logins at once both insert: the second finds the rows there.
+        .onConflict((oc) => oc.columns(['user_id', 'group_id']).doNothing())
         .execute();
   }
 }

@@ -10,6 +10,7 @@ import type { RepositoryService } from '../../services/repositories/repository-s
 import type { SystemService } from '../../services/system/system-service.js';
 import type { Can } from './access.js';
 import type { HealthCheck } from '../health.js';
+import type { LdapApiDeps } from './ldap.js';
 
 /** What the /api/v2.0 surface needs: the services it calls and the one permission question. */
 export interface ApiDeps {
@@ -35,4 +36,6 @@ export interface ApiDeps {
   health: HealthCheck[];
   /** Instance facts for systeminfo. */
   info(): { authMode: string; externalUrl: string | undefined; storageDriver: string };
+  /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
+  ldap: LdapApiDeps;
 }

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { sendHarborError } from './harbor-errors.js';
 import { openApiDocument } from './openapi.js';
+import { ldapRoutes } from './ldap.js';
 import { pingRoutes } from './ping.js';
 import { artifactRoutes } from './artifact.js';
 import { healthRoutes } from './health.js';
@@ -57,6 +58,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   artifactRoutes(api, deps);
   labelRoutes(api, deps);
   quotaRoutes(api, deps);
+  ldapRoutes(api, deps.can, deps.ldap);
 
   let doc: unknown;
   app.get(

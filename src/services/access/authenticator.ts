@@ -3,11 +3,11 @@ import { LRUCache } from 'lru-cache';
 import type { Keys } from '../../auth/keys.js';
 import { verifyNothing, verifySecret } from '../../auth/passwords.js';
 import type { ExternalIdentity, IdentityProvider } from '../../auth/providers/provider.js';
-import { groupTypes } from '../../auth/providers/provider.js';
 import type { MetaStore } from '../../db/store.js';
 import type { UserRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { Onboarding } from './onboarding.js';
 import type { RobotGrant, RobotSubject, Subject, UserSubject } from './subject.js';
 
 export interface AuthenticatorDeps {
@@ -19,6 +19,10 @@ export interface AuthenticatorDeps {
   /** The configured external provider (LDAP); undefined in db_auth and oidc_auth modes. */
   external?: IdentityProvider;
   mode: 'db_auth' | 'ldap_auth' | 'oidc_auth';
+  /** Creates and refreshes users (and their groups) that the external provider vouched for. */
+  onboarding: Onboarding;
+  /** Hours an OIDC user's CLI secret stays valid after it was set; 0: until refreshed. */
+  cliSecretLifetimeHours?: number;
   robotPrefix: string;
   throttle: { maxFailures: number; maxFailuresPerIp: number; windowSeconds: number };
 }
@@ -106,7 +110,8 @@ export class Authenticator {
       kind: 'user',
       userId: row.id,
       username: row.username,
-      sysadmin: row.sysadmin === 1,
+      // An admin by hand, or by the provider's admin group at the last login (Harbor's AdminRoleInAuth).
+      sysadmin: row.sysadmin === 1 || row.admin_in_auth === 1,
       groupIds: await this.deps.store.users.groupIds(row.id),
     };
   }
@@ -123,6 +128,7 @@ export class Authenticator {
     if (row && row.auth_source === 'oidc') {
       const secret = row.cli_secret ? this.deps.keys.box.open(row.cli_secret) : undefined;
       if (!allowCliSecret || !secret || !safeEqual(secret, password)) return undefined;
+      if (this.cliSecretExpired(row)) return undefined;
       return {
         subject: await this.userSubject(row),
         cached: { kind: 'user', id: row.id, stamp: stampOf(row) } as const,
@@ -150,48 +156,16 @@ export class Authenticator {
     return { subject, cached: { kind: 'robot', id: row.id, stamp: row.secret_hash } as const };
   }
 
-  /**
-   * Creates or refreshes the local row of an externally authenticated user and replaces its group
-   * memberships with the provider's groups that Berth knows (LDAP: by DN; OIDC: by name, created on sight).
-   */
-  async onboard(identity: ExternalIdentity, source: 'ldap' | 'oidc'): Promise<UserRow> {
-    const now = this.deps.clock.now().toISOString();
-    const users = this.deps.store.users;
-    let row = await users.findByName(identity.username);
-    if (!row) {
-      await users.create({
-        username: identity.username,
-        email: identity.email ?? null,
-        realname: identity.realname ?? '',
-        comment: '',
-        sysadmin: 0,
-        auth_source: source,
-        external_subject: identity.subject ?? null,
-        creation_time: now,
-        update_time: now,
-      });
-      row = (await users.findByName(identity.username))!;
-    } else if (row.auth_source !== source) {
-      throw new AppError('CONFLICT', `user ${identity.username} exists with another authentication source`);
-    }
-    const type = source === 'ldap' ? groupTypes.ldap : groupTypes.oidc;
-    const ids: number[] = [];
-    for (const g of identity.groups) {
-      let group = await this.deps.store.userGroups.findByKey(type, g);
-      if (!group && source === 'oidc') {
-        const id = await this.deps.store.userGroups.create({
-          group_name: g,
-          group_type: type,
-          ldap_group_dn: '',
-          creation_time: now,
-          update_time: now,
-        });
-        group = await this.deps.store.userGroups.findById(id);
-      }
-      if (group) ids.push(group.id);
-    }
-    await users.setGroups(row.id, ids);
-    return row;
+  /** Creates or refreshes the local row of an externally authenticated user and its groups. */
+  onboard(identity: ExternalIdentity, source: 'ldap' | 'oidc'): Promise<UserRow> {
+    return this.deps.onboarding.onboard(identity, source);
+  }
+
+  private cliSecretExpired(row: UserRow): boolean {
+    const hours = this.deps.cliSecretLifetimeHours ?? 0;
+    if (hours <= 0) return false;
+    const setAt = Date.parse(row.cli_secret_time ?? '');
+    return !(setAt + hours * 3600_000 > this.deps.clock.now().getTime());
   }
 
   private since(): string {
@@ -219,7 +193,7 @@ export class Authenticator {
 
 /** What must stay the same for a remembered login to stay valid. */
 function stampOf(row: UserRow): string {
-  return `${row.password_hash ?? ''}|${row.cli_secret ?? ''}|${row.auth_source}`;
+  return `${row.password_hash ?? ''}|${row.cli_secret ?? ''}|${row.cli_secret_time ?? ''}|${row.auth_source}`;
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -4,12 +4,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  OidcProvider,
-  oidcOptions,
-  type OidcOptions,
-  type PendingOidcLogin,
-} from '../../../src/auth/providers/oidc.js';
+import { OidcProvider, type PendingOidcLogin } from '../../../src/auth/providers/oidc.js';
+import { oidcOptions, type OidcOptions } from '../../../src/auth/providers/options.js';
 import { AppError } from '../../../src/lib/errors.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { browserlessLogin } from '../../helpers/oidc-login.js';
