@@ -9,6 +9,7 @@ import type { ProjectService } from '../../services/projects/project-service.js'
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
 import type { Can } from './access.js';
+import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
 import type { LdapApiDeps } from './ldap.js';
 
@@ -17,6 +18,8 @@ export interface ApiDeps {
   /** Berth's version, for swagger.json and systeminfo. */
   version: string;
   can: Can;
+  /** Users, members, robots and the audit log (issue 3). */
+  identity?: IdentityApiDeps;
   /** Projects whose content the subject may see (lists narrow to these). */
   visibleProjects(subject: Subject): Promise<ProjectScope>;
   /** Display names of users by id (project owner_name); empty until users exist. */

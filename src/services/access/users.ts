@@ -1,5 +1,6 @@
 import { hashSecret, passwordProblem, randomPassword, verifySecret } from '../../auth/passwords.js';
 import type { Keys } from '../../auth/keys.js';
+import type { UserListQuery } from '../../db/repos/users.js';
 import type { MetaStore } from '../../db/store.js';
 import type { UserRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
@@ -47,6 +48,10 @@ export class UserService {
     });
     if (id === undefined) throw new AppError('CONFLICT', `username ${username} is already taken`);
     return id;
+  }
+
+  list(q: UserListQuery) {
+    return this.deps.store.users.list(q);
   }
 
   async get(id: number): Promise<UserRow> {

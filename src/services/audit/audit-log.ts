@@ -1,0 +1,99 @@
+import type { AuditQuery } from '../../db/repos/audit.js';
+import type { MetaStore } from '../../db/store.js';
+import type { NewAuditLog } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Log } from '../../lib/logger.js';
+
+export interface AuditEntry {
+  /** Project by name (registry paths) or id (API paths); resolved when the batch is written. */
+  project?: { name: string } | { id: number } | undefined;
+  operation: string;
+  resourceType: string;
+  resource: string;
+  username: string;
+  clientIp: string;
+  userAgent: string;
+  success: boolean;
+}
+
+/**
+ * The audit log. Entries are buffered and written in batches off the request path, so a pull never
+ * waits on a database write; `stop()` writes what is left. A batch that cannot be written is logged and
+ * dropped rather than blocking requests.
+ */
+export class AuditLog {
+  private buffer: (AuditEntry & { time: string })[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      clock: Clock;
+      log: Log;
+      intervalMs: number;
+      maxBuffer?: number;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  record(entry: AuditEntry): void {
+    this.buffer.push({ ...entry, time: this.deps.clock.now().toISOString() });
+    if (this.buffer.length >= (this.deps.maxBuffer ?? 1000)) void this.flush();
+  }
+
+  /** Writes the buffered entries (one insert per batch). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+  }
+
+  list(q: AuditQuery) {
+    return this.deps.store.audit.list(q);
+  }
+
+  private async write(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    try {
+      const byName = new Map<string, number | null>();
+      const rows: NewAuditLog[] = [];
+      for (const e of batch) {
+        let projectId: number | null = null;
+        if (e.project && 'id' in e.project) projectId = e.project.id;
+        else if (e.project) {
+          if (!byName.has(e.project.name))
+            byName.set(
+              e.project.name,
+              (await this.deps.store.projects.findByName(e.project.name))?.id ?? null,
+            );
+          projectId = byName.get(e.project.name)!;
+        }
+        rows.push({
+          project_id: projectId,
+          operation: e.operation,
+          resource_type: e.resourceType,
+          resource: e.resource.slice(0, 1024),
+          username: e.username.slice(0, 255),
+          client_ip: e.clientIp.slice(0, 64),
+          user_agent: e.userAgent.slice(0, 512),
+          success: e.success ? 1 : 0,
+          op_time: e.time,
+        });
+      }
+      await this.deps.store.audit.insertMany(rows);
+    } catch (err) {
+      this.deps.log.error({ err, dropped: batch.length }, 'could not write audit log entries');
+    }
+  }
+}
