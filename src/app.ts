@@ -25,6 +25,10 @@ import { OidcLogin } from './services/access/oidc-login.js';
 import { Onboarding } from './services/access/onboarding.js';
 import { SessionService } from './services/access/sessions.js';
 import { TokenService } from './services/access/token-service.js';
+import { MemberService } from './services/access/members.js';
+import { RobotService } from './services/access/robots.js';
+import { UserService } from './services/access/users.js';
+import { AuditLog } from './services/audit/audit-log.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
 import { ProjectService } from './services/projects/project-service.js';
@@ -168,6 +172,13 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     api: {
       version: berthVersion,
       can: (subject, action, target) => access.can(subject, action, target),
+      identity: {
+        access,
+        users: new UserService({ store, clock, keys, robotPrefix: config.auth.robotPrefix }),
+        members: new MemberService({ store, clock }),
+        robots: new RobotService({ store, clock, prefix: config.auth.robotPrefix }),
+        audit: new AuditLog({ store, clock, log: logger, intervalMs: 1000 }),
+      },
       visibleProjects: async (subject) => {
         const v = await access.visibleProjects(subject);
         return v === 'all' ? 'all' : { ids: [...v.ids], publicToo: true };

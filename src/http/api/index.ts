@@ -4,7 +4,9 @@ import type { ApiDeps } from './deps.js';
 import { sendHarborError } from './harbor-errors.js';
 import { openApiDocument } from './openapi.js';
 import { ldapRoutes } from './ldap.js';
+import { memberRoutes } from './member.js';
 import { pingRoutes } from './ping.js';
+import { userRoutes } from './user.js';
 import { artifactRoutes } from './artifact.js';
 import { healthRoutes } from './health.js';
 import { labelRoutes } from './label.js';
@@ -49,6 +51,10 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   const api = new ApiRouter(app);
   pingRoutes(api);
+  if (deps.identity) {
+    userRoutes(api, deps);
+    memberRoutes(api, deps);
+  }
   healthRoutes(api, deps);
   systeminfoRoutes(api, deps);
   statisticRoutes(api, deps);
