@@ -29,6 +29,9 @@ import { MemberService } from './services/access/members.js';
 import { RobotService } from './services/access/robots.js';
 import { UserService } from './services/access/users.js';
 import { AuditLog } from './services/audit/audit-log.js';
+import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
+import { taskPayload } from './services/replication/executions.js';
+import { Replication } from './services/replication/replication.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
 import { ProjectService } from './services/projects/project-service.js';
@@ -53,6 +56,7 @@ export interface BerthApp {
   jobs: JobRuntime;
   /** The metadata store, for the admin CLI and test set-up; request handling never goes around services. */
   store: MetaStore;
+  replication: Replication;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -145,9 +149,24 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     kind: 'upload.purge',
     payload: {},
   });
+  const blobs = new BlobService({ store, storage, namespaces });
+  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock });
+  const replication = new Replication({
+    store,
+    clock,
+    log: logger,
+    queue: jobs.queue,
+    scheduler: jobs.scheduler,
+    secrets: keys.box,
+    events,
+    local: { manifests, blobs, uploads },
+    externalUrl: config.server.externalUrl,
+  });
+  jobs.queue.register(replicationStartJob(replication.executions));
+  jobs.queue.register(replicationPlanJob(replication.executions));
+  jobs.queue.register(replicationCopyJob(taskPayload, (t, ctx) => replication.executions.copy(t, ctx)));
   jobs.start();
 
-  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock });
   const health = [
     { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
@@ -156,7 +175,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     logger,
     trustProxy: config.server.trustProxy,
     registry: {
-      blobs: new BlobService({ store, storage, namespaces }),
+      blobs,
       uploads,
       manifests,
       auth: {
@@ -211,6 +230,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
             }
           : {}),
       },
+      replication,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc
@@ -240,6 +260,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     logger,
     store,
     jobs,
+    replication,
     async listen() {
       return server.listen({ host: config.server.host, port: config.server.port });
     },

@@ -42,6 +42,8 @@ const registryTables = [
   'project_member',
   'project_metadata',
   'quota',
+  'registry',
+  'replication_policy',
   'repository',
   'robot',
   'robot_permission',

@@ -13,6 +13,8 @@ import { LabelRepo } from './repos/labels.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
 import { RepositoryCatalog } from './repos/repository-catalog.js';
+import { RegistryRepo } from './repos/registries.js';
+import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { TagRepo } from './repos/tags.js';
@@ -39,6 +41,8 @@ export class Repos {
   readonly robots: RobotRepo;
   readonly audit: AuditRepo;
   readonly authState: AuthStateRepo;
+  readonly registries: RegistryRepo;
+  readonly replication: ReplicationRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -59,6 +63,8 @@ export class Repos {
     this.robots = new RobotRepo(db);
     this.audit = new AuditRepo(db);
     this.authState = new AuthStateRepo(db);
+    this.registries = new RegistryRepo(db);
+    this.replication = new ReplicationRepo(db);
   }
 }
 

@@ -279,6 +279,44 @@ export interface SecretKeyTable {
   creation_time: string;
 }
 
+export interface RegistryTable {
+  id: Generated<number>;
+  name: string;
+  type: string;
+  url: string;
+  description: string;
+  credential_type: string;
+  access_key: string;
+  /** Sealed (AES-256-GCM); never returned by the API. */
+  access_secret: string;
+  insecure: number;
+  status: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface ReplicationPolicyTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  /** null = this Berth (push-based when the destination is remote). */
+  src_registry_id: number | null;
+  dest_registry_id: number | null;
+  dest_namespace: string;
+  dest_namespace_replace_count: number;
+  /** JSON: Harbor's ReplicationTrigger. */
+  trigger: string;
+  /** JSON: Harbor's ReplicationFilter[]. */
+  filters: string;
+  replicate_deletion: number;
+  override: number;
+  enabled: number;
+  speed: number;
+  copy_by_chunk: number;
+  creation_time: string;
+  update_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -308,6 +346,8 @@ export interface Database {
   ui_session: UiSessionTable;
   auth_failure: AuthFailureTable;
   secret_key: SecretKeyTable;
+  registry: RegistryTable;
+  replication_policy: ReplicationPolicyTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -328,3 +368,5 @@ export type RobotRow = Selectable<RobotTable>;
 export type RobotPermissionRow = Selectable<RobotPermissionTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
+export type RegistryRow = Selectable<RegistryTable>;
+export type ReplicationPolicyRow = Selectable<ReplicationPolicyTable>;

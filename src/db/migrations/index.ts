@@ -4,6 +4,7 @@ import * as m0001 from './0001_create_registry.js';
 import * as m0002 from './0002_create_identity.js';
 import * as m0003 from './0003_create_job.js';
 import * as m0004 from './0004_create_api_resources.js';
+import * as m0005 from './0005_create_replication.js';
 import * as m0006 from './0006_add_admin_in_auth.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
@@ -24,6 +25,7 @@ const steps: Record<string, Step> = {
   '0002_create_identity': m0002,
   '0003_create_job': m0003,
   '0004_create_api_resources': m0004,
+  '0005_create_replication': m0005,
   '0006_add_admin_in_auth': m0006,
 };
 

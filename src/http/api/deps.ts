@@ -8,6 +8,7 @@ import type { LabelService } from '../../services/labels/label-service.js';
 import type { ProjectService } from '../../services/projects/project-service.js';
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
+import type { Replication } from '../../services/replication/replication.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -41,4 +42,5 @@ export interface ApiDeps {
   info(): { authMode: string; externalUrl: string | undefined; storageDriver: string };
   /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
   ldap: LdapApiDeps;
+  replication: Replication;
 }

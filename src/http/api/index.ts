@@ -16,6 +16,8 @@ import { repositoryRoutes } from './repository.js';
 import { searchRoutes } from './search.js';
 import { statisticRoutes } from './statistic.js';
 import { systeminfoRoutes } from './systeminfo.js';
+import { registryRoutes } from './registry.js';
+import { replicationRoutes } from './replication.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -65,6 +67,8 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   labelRoutes(api, deps);
   quotaRoutes(api, deps);
   ldapRoutes(api, deps.can, deps.ldap);
+  registryRoutes(api, deps);
+  replicationRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -1,0 +1,259 @@
+import { z } from 'zod';
+import type { MetaStore } from '../../db/store.js';
+import type { JobContext } from '../../jobs/kind.js';
+import { PermanentJobError } from '../../jobs/kind.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Log } from '../../lib/logger.js';
+import type { RemoteRegistry } from '../../remotes/adapter.js';
+import { copyArtifact, type CopyEvent } from '../../remotes/copy.js';
+import type { DomainEvents } from '../events.js';
+import { compileFilters, destinationRepository } from './filters.js';
+import type { Policy, ReplicationPolicies } from './policies.js';
+import type { RegistryEndpoints } from './registry-endpoints.js';
+
+export type TriggerName = 'MANUAL' | 'SCHEDULE' | 'EVENT_BASED';
+
+/** One task: copy (or delete) one artifact. The payload of a `replication.copy` job. */
+export const taskPayload = z
+  .object({
+    policyId: z.number().int(),
+    operation: z.enum(['copy', 'deletion']),
+    resourceType: z.string(),
+    srcRepository: z.string(),
+    /** Digest of the artifact (or, for a deletion, the digest or tag to delete). */
+    reference: z.string(),
+    tags: z.array(z.string()),
+    dstRepository: z.string(),
+  })
+  .strict();
+export type TaskPayload = z.infer<typeof taskPayload>;
+
+const chunkSize = 10 * 1024 * 1024;
+
+export interface ExecutionDeps {
+  store: MetaStore;
+  clock: Clock;
+  log: Log;
+  queue: JobQueue;
+  registries: RegistryEndpoints;
+  policies: ReplicationPolicies;
+  /** This Berth as a replication side. */
+  local: () => RemoteRegistry;
+}
+
+/**
+ * Runs policies: an execution is planned by a `replication.plan` job, which lists the source, applies the
+ * filters and enqueues one `replication.copy` task job per artifact. Task status, retries, stop and logs
+ * are the job system's.
+ */
+export class ReplicationExecutions {
+  constructor(private readonly d: ExecutionDeps) {}
+
+  private now(): string {
+    return this.d.clock.now().toISOString();
+  }
+
+  /** Starts an execution of the policy; returns its id. */
+  async start(policyId: number, trigger: TriggerName): Promise<number> {
+    const policy = await this.d.policies.get(policyId);
+    if (!policy.enabled) {
+      throw new AppError('PRECONDITION', `replication policy ${policy.name} is disabled; enable it first`);
+    }
+    return this.d.store.transaction(async (tx) => {
+      const execution = await tx.replication.createExecution(policyId, trigger, this.now());
+      await this.d.queue.enqueue(tx, 'replication.plan', { executionId: execution.id });
+      return execution.id;
+    });
+  }
+
+  /** The `replication.plan` handler. */
+  async plan(executionId: number, ctx: JobContext): Promise<void> {
+    const execution = await this.d.store.replication.findExecution(executionId);
+    if (!execution) throw new PermanentJobError(`execution ${executionId} no longer exists`);
+    if (execution.status !== 'InProgress') return;
+    const policy = await this.d.policies.get(execution.vendor_id).catch(() => {
+      throw new PermanentJobError(`replication policy ${execution.vendor_id} no longer exists`);
+    });
+    const { source, destination } = await this.sides(policy);
+    try {
+      const tasks = await this.enumerate(policy, source, ctx);
+      await ctx.log(`found ${tasks.length} artifact(s) to replicate`);
+      if (tasks.length > 0) {
+        await destination.prepareForPush([...new Set(tasks.map((t) => t.dstRepository))], {
+          signal: ctx.signal,
+        });
+      }
+      await this.d.store.transaction(async (tx) => {
+        const current = await tx.replication.findExecution(executionId);
+        if (current?.status !== 'InProgress') return;
+        for (const t of tasks) await this.d.queue.enqueue(tx, 'replication.copy', t, { executionId });
+        const done = tasks.length === 0;
+        await tx.replication.setExecution(
+          executionId,
+          {
+            status: done ? 'Succeed' : 'Planned',
+            status_message: done ? 'nothing to replicate' : '',
+            end_time: done ? this.now() : null,
+          },
+          this.now(),
+        );
+      });
+    } catch (err) {
+      const message = `planning failed while listing ${source.name}: ${(err as Error).message}`;
+      const transient = err instanceof AppError && ['UNAVAILABLE', 'TOOMANYREQUESTS'].includes(err.code);
+      if (!transient || ctx.attempt >= ctx.maxAttempts) {
+        await this.d.store.replication.setExecution(
+          executionId,
+          { status: 'Failed', status_message: message, end_time: this.now() },
+          this.now(),
+        );
+        throw new PermanentJobError(message);
+      }
+      throw new Error(message, { cause: err });
+    } finally {
+      await Promise.all([source.close(), destination.close()]);
+    }
+  }
+
+  /** The `replication.copy` handler: one artifact, all its tags. */
+  async copy(task: TaskPayload, ctx: JobContext): Promise<void> {
+    const policy = await this.d.policies.get(task.policyId).catch(() => {
+      throw new PermanentJobError(`replication policy ${task.policyId} no longer exists`);
+    });
+    const { source, destination } = await this.sides(policy);
+    try {
+      if (task.operation === 'deletion') {
+        await ctx.log(`deleting ${task.dstRepository}@${task.reference} from ${destination.name}`);
+        const there = await destination.headManifest(task.dstRepository, task.reference, {
+          signal: ctx.signal,
+        });
+        if (!there) {
+          await ctx.log('already absent at the destination');
+          return;
+        }
+        await destination.deleteManifest(task.dstRepository, there.digest, { signal: ctx.signal });
+        await ctx.log(`deleted ${task.dstRepository}@${there.digest}`);
+        return;
+      }
+      const what = `${task.srcRepository}@${task.reference}${task.tags.length ? ` (tags ${task.tags.join(', ')})` : ''}`;
+      await ctx.log(`copying ${what} from ${source.name} to ${destination.name} as ${task.dstRepository}`);
+      const result = await copyArtifact({
+        source,
+        sourceRepository: task.srcRepository,
+        reference: task.reference,
+        destination,
+        destinationRepository: task.dstRepository,
+        tags: task.tags,
+        override: policy.override,
+        chunkSize: policy.copyByChunk ? chunkSize : undefined,
+        speedKBps: policy.speed > 0 ? policy.speed : undefined,
+        signal: ctx.signal,
+        onProgress: (e: CopyEvent) => {
+          if (e.kind === 'blob') void ctx.log(`blob ${e.digest} (${e.size} bytes): ${e.outcome}`);
+          if (e.kind === 'manifest') void ctx.log(`pushed manifest ${e.digest} as ${e.reference}`);
+        },
+      });
+      await ctx.log(
+        result.upToDate
+          ? 'already up to date at the destination'
+          : `done: ${result.blobsCopied} blob(s) copied (${result.bytesCopied} bytes), ${result.blobsSkipped} already present, ${result.blobsMounted} mounted, ${result.manifestsPushed} manifest(s) pushed` +
+              (result.tagsKept.length ? `; kept tags ${result.tagsKept.join(', ')} (override is off)` : ''),
+      );
+    } finally {
+      await Promise.all([source.close(), destination.close()]);
+    }
+  }
+
+  /** Stops an execution: no more planning, and every open task is stopped. */
+  async stop(executionId: number): Promise<void> {
+    const execution = await this.d.store.replication.findExecution(executionId);
+    if (!execution) throw new AppError('NOT_FOUND', `replication execution ${executionId} not found`);
+    if (execution.status === 'InProgress' || execution.status === 'Planned') {
+      await this.d.store.replication.setExecution(
+        executionId,
+        { status: 'Stopped', status_message: 'stopped by a user', end_time: this.now() },
+        this.now(),
+      );
+    }
+    for (const id of await this.d.store.replication.openTasks(executionId)) await this.d.queue.stop(id);
+  }
+
+  /** Event-based push policies: a push to this Berth replicates the artifact at once. */
+  async onPushed(e: DomainEvents['ArtifactPushed']): Promise<void> {
+    for (const policy of await this.eventPolicies()) {
+      const filters = compileFilters(policy.filters);
+      if (!filters.repository(e.repository)) continue;
+      const tags = filters.tags({ tags: e.tag ? [e.tag] : [], mediaType: e.mediaType });
+      if (tags === null) continue;
+      await this.startEvent(policy, {
+        policyId: policy.id,
+        operation: 'copy',
+        resourceType: 'image',
+        srcRepository: e.repository,
+        reference: e.digest,
+        tags: tags === 'untagged' ? [] : tags,
+        dstRepository: destinationRepository(e.repository, policy.destNamespace, policy.replaceCount),
+      });
+    }
+  }
+
+  /** Event-based push policies with "delete remote resources when locally deleted". */
+  async onDeleted(e: DomainEvents['ArtifactDeleted']): Promise<void> {
+    for (const policy of await this.eventPolicies()) {
+      if (!policy.replicateDeletion || !compileFilters(policy.filters).repository(e.repository)) continue;
+      await this.startEvent(policy, {
+        policyId: policy.id,
+        operation: 'deletion',
+        resourceType: 'image',
+        srcRepository: e.repository,
+        reference: e.digest,
+        tags: [],
+        dstRepository: destinationRepository(e.repository, policy.destNamespace, policy.replaceCount),
+      });
+    }
+  }
+
+  private async eventPolicies(): Promise<Policy[]> {
+    return (await this.d.policies.list()).filter(
+      (p) => p.enabled && p.trigger.type === 'event_based' && p.srcRegistryId === null,
+    );
+  }
+
+  private async startEvent(policy: Policy, task: TaskPayload): Promise<void> {
+    await this.d.store.transaction(async (tx) => {
+      const execution = await tx.replication.createExecution(policy.id, 'EVENT_BASED', this.now());
+      await tx.replication.setExecution(execution.id, { status: 'Planned' }, this.now());
+      await this.d.queue.enqueue(tx, 'replication.copy', task, { executionId: execution.id });
+    });
+  }
+
+  private async enumerate(policy: Policy, source: RemoteRegistry, ctx: JobContext): Promise<TaskPayload[]> {
+    const filters = compileFilters(policy.filters);
+    const opts = { signal: ctx.signal };
+    const tasks: TaskPayload[] = [];
+    for (const repo of await source.listRepositories({ match: filters.repository, signal: ctx.signal })) {
+      for (const artifact of await source.listArtifacts(repo, opts)) {
+        const tags = filters.tags(artifact);
+        if (tags === null) continue;
+        tasks.push({
+          policyId: policy.id,
+          operation: 'copy',
+          resourceType: 'image',
+          srcRepository: repo,
+          reference: artifact.digest,
+          tags: tags === 'untagged' ? [] : tags,
+          dstRepository: destinationRepository(repo, policy.destNamespace, policy.replaceCount),
+        });
+      }
+    }
+    return tasks;
+  }
+
+  private async sides(policy: Policy): Promise<{ source: RemoteRegistry; destination: RemoteRegistry }> {
+    const side = async (id: number | null) =>
+      id === null ? this.d.local() : this.d.registries.remote(await this.d.registries.get(id));
+    return { source: await side(policy.srcRegistryId), destination: await side(policy.destRegistryId) };
+  }
+}
