@@ -19,6 +19,8 @@ export interface SpawnOptions {
   /** Milliseconds to wait for `GET /health` = 200 (default 30 s). */
   startTimeoutMs?: number;
   logLevel?: string;
+  /** Extra BERTH_* settings, e.g. { BERTH_JOBS_LEASE_SECONDS: '2' }. */
+  env?: Record<string, string>;
 }
 
 export interface Exit {
@@ -68,6 +70,7 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
   );
   env.BERTH_LOG_LEVEL = options.logLevel ?? 'warn';
   env.BERTH_ADMIN_PASSWORD = testAdmin.password;
+  Object.assign(env, options.env);
   if (options.databaseUrl) env.BERTH_DATABASE_URL = options.databaseUrl;
   const child = spawn(
     process.execPath,

@@ -7,7 +7,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import type { RemoteRegistry } from '../../remotes/adapter.js';
-import { copyArtifact, type CopyEvent } from '../../remotes/copy.js';
+import type { CopyEvent } from '../../remotes/copy.js';
 import type { DomainEvents } from '../events.js';
 import { compileFilters, destinationRepository } from './filters.js';
 import type { Policy, ReplicationPolicies } from './policies.js';
@@ -139,6 +139,7 @@ export class ReplicationExecutions {
       }
       const what = `${task.srcRepository}@${task.reference}${task.tags.length ? ` (tags ${task.tags.join(', ')})` : ''}`;
       await ctx.log(`copying ${what} from ${source.name} to ${destination.name} as ${task.dstRepository}`);
+      const { copyArtifact } = await import('../../remotes/copy.js');
       const result = await copyArtifact({
         source,
         sourceRepository: task.srcRepository,
@@ -253,7 +254,7 @@ export class ReplicationExecutions {
 
   private async sides(policy: Policy): Promise<{ source: RemoteRegistry; destination: RemoteRegistry }> {
     const side = async (id: number | null) =>
-      id === null ? this.d.local() : this.d.registries.remote(await this.d.registries.get(id));
+      id === null ? this.d.local() : await this.d.registries.remote(await this.d.registries.get(id));
     return { source: await side(policy.srcRegistryId), destination: await side(policy.destRegistryId) };
   }
 }

@@ -4,7 +4,9 @@ import type { RegistryRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { RemoteRegistry, RemoteRegistryConfig } from '../../remotes/adapter.js';
-import { adapterTypes, createRemote, renderAdapterInfos, renderRegistryInfo } from '../../remotes/remotes.js';
+
+/** The adapters load on first use: they are many modules, and most processes never replicate. */
+const remotes = () => import('../../remotes/remotes.js');
 
 /** Seals secrets Berth must read back (AES-256-GCM with the database-held data key). */
 export interface SecretSealer {
@@ -43,17 +45,17 @@ export interface RegistryView {
 export class RegistryEndpoints {
   constructor(private readonly d: { store: MetaStore; clock: Clock; secrets: SecretSealer }) {}
 
-  adapters(): string[] {
-    return adapterTypes();
+  async adapters(): Promise<string[]> {
+    return (await remotes()).adapterTypes();
   }
 
   /** Harbor's `/replication/adapterinfos` body. */
-  adapterInfos(): Record<string, unknown> {
-    return renderAdapterInfos();
+  async adapterInfos(): Promise<Record<string, unknown>> {
+    return (await remotes()).renderAdapterInfos();
   }
 
   async create(input: RegistryInput): Promise<RegistryRow> {
-    this.validate(input);
+    await this.validate(input);
     if (await this.d.store.registries.findByName(input.name)) {
       throw new AppError('CONFLICT', `a registry named ${input.name} already exists`);
     }
@@ -92,7 +94,7 @@ export class RegistryEndpoints {
       url: input.url ?? row.url,
       insecure: input.insecure ?? row.insecure === 1,
     };
-    this.validate(merged);
+    await this.validate(merged);
     if (input.name && input.name !== row.name && (await this.d.store.registries.findByName(input.name))) {
       throw new AppError('CONFLICT', `a registry named ${input.name} already exists`);
     }
@@ -143,7 +145,7 @@ export class RegistryEndpoints {
       };
     } else {
       if (!input.type || !input.url) throw new AppError('BAD_REQUEST', 'type and url are required to ping');
-      this.validate({ name: 'ping', type: input.type, url: input.url });
+      await this.validate({ name: 'ping', type: input.type, url: input.url });
       config = {
         type: input.type,
         url: input.url,
@@ -155,7 +157,7 @@ export class RegistryEndpoints {
         },
       };
     }
-    const remote = createRemote(config);
+    const remote = (await remotes()).createRemote(config);
     try {
       await remote.ping({ signal: AbortSignal.timeout(30_000) });
     } catch (err) {
@@ -168,17 +170,17 @@ export class RegistryEndpoints {
 
   /** Harbor's RegistryInfo body for a saved endpoint. */
   async info(id: number): Promise<Record<string, unknown>> {
-    const remote = this.remote(await this.get(id));
+    const remote = await this.remote(await this.get(id));
     try {
-      return renderRegistryInfo(remote.info());
+      return (await remotes()).renderRegistryInfo(remote.info());
     } finally {
       await remote.close();
     }
   }
 
   /** A client for a saved endpoint (the caller closes it). */
-  remote(row: RegistryRow): RemoteRegistry {
-    return createRemote(this.configOf(row));
+  async remote(row: RegistryRow): Promise<RemoteRegistry> {
+    return (await remotes()).createRemote(this.configOf(row));
   }
 
   view(row: RegistryRow): RegistryView {
@@ -225,7 +227,8 @@ export class RegistryEndpoints {
     };
   }
 
-  private validate(input: RegistryInput): void {
+  private async validate(input: RegistryInput): Promise<void> {
+    const adapterTypes = (await remotes()).adapterTypes;
     if (!input.name.trim()) throw new AppError('BAD_REQUEST', 'the registry name is required');
     if (!adapterTypes().includes(input.type)) {
       throw new AppError(
