@@ -90,6 +90,7 @@ for (const backend of backends()) {
       const options = {
         dataDir,
         databaseUrl,
+        startTimeoutMs: 90_000,
         env: { BERTH_JOBS_LEASE_SECONDS: '2', BERTH_JOBS_POLL_INTERVAL_MS: '100' },
       };
       let berth: BerthProcess | undefined;
