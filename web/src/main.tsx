@@ -1,4 +1,4 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
@@ -6,7 +6,15 @@ import { ApiError } from './api/client';
 import { App } from './app';
 import './styles.css';
 
-const client = new QueryClient({
+// A 401 from any call means the session ended (expired, or signed out elsewhere): forget the user, and
+// the route guard sends the browser to the sign-in page, which returns here afterwards.
+const onError = (err: unknown) => {
+  if (err instanceof ApiError && err.status === 401) client.setQueryData(['current-user'], null);
+};
+
+const client: QueryClient = new QueryClient({
+  queryCache: new QueryCache({ onError }),
+  mutationCache: new MutationCache({ onError }),
   defaultOptions: {
     queries: {
       // A 4xx will not change on retry; a dropped connection might.

@@ -30,7 +30,7 @@ export function ConfigTab() {
       }),
     [['project', String(project.project_id)], ['projects']],
   );
-  const editable = can('project', 'update');
+  const editable = can('configuration', 'update');
   async function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);

@@ -30,7 +30,7 @@ const TABS = [
   ['robot-account', 'Robot Accounts', 'robot:list'],
   ['labels', 'Labels', 'label:list'],
   ['logs', 'Logs', 'log:list'],
-  ['configs', 'Configuration', 'project:update'],
+  ['configs', 'Configuration', 'configuration:read'],
 ] as const;
 
 /** A project's header, PUSH COMMAND menu and tabs; each tab is a child route. */
