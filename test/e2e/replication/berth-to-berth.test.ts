@@ -22,6 +22,8 @@ for (const backend of backends()) {
         name: 'peer',
         type: 'harbor',
         url: target.berth.url,
+        accessKey: target.berth.admin.username,
+        accessSecret: target.berth.admin.password,
       });
       await app.replication.registries.ping({ id: peer.id });
       const levels: [number, string][] = [
@@ -53,9 +55,7 @@ for (const backend of backends()) {
           assert.equal(child.status, 200);
         }
       }
-      const projects = (await (
-        await fetch(`${target.berth.url}/api/v2.0/projects?page_size=100`)
-      ).json()) as {
+      const projects = (await (await target.client.fetch('/api/v2.0/projects?page_size=100')).json()) as {
         name: string;
       }[];
       for (const ns of ['flat', 'keep', 'one', 'two'])

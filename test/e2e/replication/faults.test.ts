@@ -97,10 +97,16 @@ for (const backend of backends()) {
       try {
         berth = await spawnBerth(options);
         const client = new RegistryClient(berth.url);
+        const created = await client.fetch('/api/v2.0/projects', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ project_name: 'restart' }),
+        });
+        assert.equal(created.status, 201, await created.text());
         const image = makeImage({ layers: 1, layerSize: 1_500_000 });
         await client.pushImage('restart/app', image, 'v1');
         const api = async (path: string, body?: unknown) => {
-          const res = await fetch(`${berth!.url}/api/v2.0${path}`, {
+          const res = await new RegistryClient(berth!.url).fetch(`/api/v2.0${path}`, {
             method: body === undefined ? 'GET' : 'POST',
             headers: { 'content-type': 'application/json' },
             body: body === undefined ? undefined : JSON.stringify(body),

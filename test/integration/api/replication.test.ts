@@ -47,6 +47,34 @@ for (const backend of backends()) {
     });
     after(() => registry?.stop());
 
+    it('registries and policies are for system administrators only', async () => {
+      const anon = await fetch(`${fixture.berth.url}/api/v2.0/registries`);
+      assert.equal(anon.status, 401, await anon.text());
+      const created = await api('/users', {
+        method: 'POST',
+        json: {
+          username: 'plain',
+          email: 'plain@example.com',
+          realname: 'Plain',
+          password: 'Plain-User-123',
+        },
+      });
+      assert.equal(created.status, 201, await created.text());
+      const auth = `Basic ${Buffer.from('plain:Plain-User-123').toString('base64')}`;
+      const plain = await fetch(`${fixture.berth.url}/api/v2.0/registries`, {
+        headers: { authorization: auth },
+      });
+      assert.equal(plain.status, 403, await plain.text());
+      const denied = await fetch(`${fixture.berth.url}/api/v2.0/registries`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'sneaky', type: 'docker-registry', url: 'http://127.0.0.1:1' }),
+      });
+      assert.equal(denied.status, 403, await denied.text());
+      const list = await json<{ name: string }[]>(await api('/registries'));
+      assert.ok(!list.some((r) => r.name === 'sneaky'));
+    });
+
     it('registries: create, list, get (secret masked), ping, conflicts and bad input', async (t) => {
       if (!needTools(t, dockerRegistryBinary)) return;
       const body = {
