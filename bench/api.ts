@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Agent, request, type Dispatcher } from 'undici';
+import { benchAuthorization } from './berth-process.js';
 import { Latencies } from './measure.js';
 
 export interface ApiBenchResult {
@@ -20,7 +21,7 @@ export interface ApiBenchResult {
   projectFiltered: { p50: number; p95: number; max: number };
 }
 
-const auth = `Basic ${Buffer.from(`admin:${process.env.BERTH_BENCH_ADMIN_PASSWORD ?? 'Harbor12345'}`).toString('base64')}`;
+const auth = benchAuthorization;
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function call(

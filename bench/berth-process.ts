@@ -2,7 +2,32 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
 import { freePort } from '../test/helpers/ports.js';
+
+/** The admin the benched Berth starts with (BERTH_ADMIN_PASSWORD); every bench request authenticates as it. */
+export const benchAdmin = { username: 'admin', password: 'Bench-Admin-12345' } as const;
+export const benchAuthorization = `Basic ${Buffer.from(`${benchAdmin.username}:${benchAdmin.password}`).toString('base64')}`;
+
+/**
+ * An undici Agent whose every request carries the bench admin's Basic credentials (distribution, which
+ * runs without auth in the bench, ignores them), so workloads need no auth code of their own.
+ */
+export function authedAgent(options: Agent.Options): Dispatcher {
+  return new Agent(options).compose(
+    (dispatch) => (opts, handler) =>
+      dispatch(
+        {
+          ...opts,
+          headers: {
+            ...(opts.headers as Record<string, string> | undefined),
+            authorization: benchAuthorization,
+          },
+        },
+        handler,
+      ),
+  );
+}
 
 export interface BerthProcess {
   url: string;
@@ -25,6 +50,7 @@ export async function startBerthProcess(options: { cpuProfDir?: string } = {}): 
   const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('BERTH_') && k !== 'NODE_OPTIONS') env[k] = v;
+  env.BERTH_ADMIN_PASSWORD = benchAdmin.password;
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const logFile = join(dir, 'berth.log');
   const fd = openSync(logFile, 'a');
@@ -82,6 +108,16 @@ export async function startBerthProcess(options: { cpuProfDir?: string } = {}): 
       throw new Error(`Berth did not answer on ${url} in time:\n${text.slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+  // Pushes never create projects: the bench pushes into `bench/…`.
+  const created = await fetch(`${url}/api/v2.0/projects`, {
+    method: 'POST',
+    headers: { authorization: benchAuthorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ project_name: 'bench' }),
+  });
+  if (created.status !== 201) {
+    await stop();
+    throw new Error(`could not create the bench project: ${created.status} ${await created.text()}`);
   }
   return { url, pid: child.pid!, dir, log, stop };
 }

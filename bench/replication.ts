@@ -13,7 +13,7 @@ import { copyArtifact } from '../src/remotes/copy.js';
 import { createRemote } from '../src/remotes/remotes.js';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { OciLayout, tempDir } from '../test/helpers/images.js';
-import { startBerthProcess } from './berth-process.js';
+import { benchAdmin, startBerthProcess } from './berth-process.js';
 import { median, MiB, timed } from './measure.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -57,11 +57,17 @@ writeFileSync(
 const totalMiB = (layers * 64 * MiB + config.size) / MiB;
 
 const berth = await startBerthProcess();
-const user = process.env.BENCH_BERTH_USER;
+const user = process.env.BENCH_BERTH_USER ?? benchAdmin.username;
 const credential = user
-  ? { type: 'basic' as const, accessKey: user, accessSecret: process.env.BENCH_BERTH_PASSWORD ?? '' }
+  ? {
+      type: 'basic' as const,
+      accessKey: user,
+      accessSecret: process.env.BENCH_BERTH_PASSWORD ?? benchAdmin.password,
+    }
   : undefined;
-const creds = user ? ['--dest-creds', `${user}:${process.env.BENCH_BERTH_PASSWORD ?? ''}`] : [];
+const creds = user
+  ? ['--dest-creds', `${user}:${process.env.BENCH_BERTH_PASSWORD ?? benchAdmin.password}`]
+  : [];
 try {
   const berthHost = new URL(berth.url).host;
   skopeo([

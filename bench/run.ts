@@ -12,10 +12,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
 import { dockerRegistryBinary, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { apiBench, type ApiBenchResult } from './api.js';
-import { rssOf, sampleRss, startBerthProcess } from './berth-process.js';
+import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-process.js';
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
@@ -69,7 +68,7 @@ function environment(): Record<string, string | number> {
 async function rssCheck(): Promise<RunResult['rss']> {
   const berth = await startBerthProcess();
   const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
-  const d = new Agent({ connections: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const d = authedAgent({ connections: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
   try {
     await new Promise((r) => setTimeout(r, 500));
     const baselineBytes = rssOf(berth.pid);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { authedAgent } from './berth-process.js';
 import {
   manifestAccept,
   pullBlob,
@@ -110,8 +111,8 @@ let nextSeed = 1000;
 const freshSeed = () => nextSeed++;
 const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
 
-function agent(connections: number): Agent {
-  return new Agent({ connections, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
+function agent(connections: number): Dispatcher {
+  return authedAgent({ connections, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
 }
 
 /** Pushes everything the pull workloads read (untimed). Same seeds for both targets. */
