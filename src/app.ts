@@ -171,6 +171,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
+  const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
     logger,
     trustProxy: config.server.trustProxy,
@@ -186,7 +187,20 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
       },
     },
-    auth: { authenticator, tokens },
+    auth: {
+      authenticator,
+      tokens,
+      session: async (cookie) => {
+        const session = await sessions.resolve(cookie);
+        const subject = session && (await authenticator.userById(session.userId));
+        return subject && { subject, csrfToken: session!.csrfToken };
+      },
+    },
+    session: {
+      authenticator,
+      sessions,
+      secureCookies: (config.server.externalUrl ?? '').startsWith('https:'),
+    },
     token: { tokens: new TokenService({ store, access, tokens }), service },
     api: {
       version: berthVersion,
@@ -237,7 +251,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       ? {
           oidc: {
             login: oidc,
-            sessions: new SessionService({ store, clock, lifetimeHours: config.auth.session.hours }),
+            sessions,
             ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
           },
         }

@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { sessionPlugin, type SessionDeps } from './session.js';
 import type { ApiDeps } from './api/deps.js';
 import { sendHarborError } from './api/harbor-errors.js';
 import { apiPlugin } from './api/index.js';
@@ -26,6 +27,8 @@ export interface HttpDeps {
   registry: RegistryDeps;
   api: ApiDeps;
   auth: AuthHttpDeps;
+  /** Harbor's UI login (/c/login, /c/log_out). */
+  session: SessionDeps;
   token: TokenDeps;
   health: HealthCheck[];
   metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
@@ -85,6 +88,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   void app.register(registryPlugin, deps.registry);
   void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
   void app.register(tokenPlugin, deps.token);
+  void app.register(sessionPlugin, deps.session);
   if (deps.oidc) void app.register(oidcPlugin, deps.oidc);
   void app.register(healthPlugin, deps.health);
   void app.register(metricsPlugin, deps.metrics);

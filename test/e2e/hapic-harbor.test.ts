@@ -7,14 +7,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HarborClient } from '@hapic/harbor';
-import { backends, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { backends, startBerth, testAdmin, type RunningBerth } from '../helpers/berth.js';
 import { containerTools, type ContainerTools } from '../helpers/containers.js';
 import { run } from '../helpers/exec.js';
 import { OciLayout, tempDir } from '../helpers/images.js';
 import { needTools } from '../helpers/tools.js';
 
 /** Credentials the clients send; Berth ignores them until access control lands, then the admin's. */
-const admin = { user: 'admin', password: process.env.BERTH_TEST_ADMIN_PASSWORD ?? 'Harbor12345' };
+const admin = { user: testAdmin.username, password: testAdmin.password };
 
 for (const backend of backends()) {
   describe(`@hapic/harbor and Harbor-guide curl calls against Berth (${backend})`, () => {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RemoteRegistry } from '../../../src/remotes/adapter.js';
 import { copyArtifact } from '../../../src/remotes/copy.js';
 import { createRemote } from '../../../src/remotes/remotes.js';
-import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { backends, startBerth, testAdmin, type RunningBerth } from '../../helpers/berth.js';
 import { closeNow, makeImage, makeIndex } from '../../helpers/registry-client.js';
 
 /** The `harbor` adapter against real Berths: projects API, double-encoded nested names, project creation. */
@@ -19,8 +19,13 @@ for (const backend of backends()) {
     before(async () => {
       source = await startBerth({ backend });
       target = await startBerth({ backend });
-      a = createRemote({ type: 'harbor', name: 'berth-a', url: source.url });
-      b = createRemote({ type: 'harbor', name: 'berth-b', url: target.url });
+      const credential = {
+        type: 'basic' as const,
+        accessKey: testAdmin.username,
+        accessSecret: testAdmin.password,
+      };
+      a = createRemote({ type: 'harbor', name: 'berth-a', url: source.url, credential });
+      b = createRemote({ type: 'harbor', name: 'berth-b', url: target.url, credential });
       for (const m of [...children, index]) {
         for (const blob of m.blobs)
           await a.putBlob('library/team/app', blob.digest, blob.bytes.length, Readable.from([blob.bytes]));
