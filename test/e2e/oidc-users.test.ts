@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createHash } from 'node:crypto';
-import { loadKeys } from '../../src/auth/keys.js';
 import { groupTypes } from '../../src/auth/providers/provider.js';
 import { backends, basicAuth, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { HarborApi } from '../helpers/harbor-api.js';
 import { containerTools, type ContainerTools } from '../helpers/containers.js';
 import { OciLayout, tempDir } from '../helpers/images.js';
 import { browserlessLogin, type CookieJar } from '../helpers/oidc-login.js';
@@ -53,20 +52,20 @@ for (const backend of backends()) {
       layout.addImage({ tag: 'v1', layers: [[{ path: 'etc/hello', content: 'from an OIDC user\n' }]] });
       if (hasTool('skopeo')) tools = containerTools();
 
-      // The OIDC groups as an admin would add them as members (Harbor: member_group, group_type 3).
-      const store = berth.app.store;
-      const now = new Date().toISOString();
-      const group = (name: string) =>
-        store.userGroups.create({
-          group_name: name,
-          group_type: groupTypes.oidc,
-          ldap_group_dn: '',
-          creation_time: now,
-          update_time: now,
-        });
-      const team = await berth.createProject('team');
-      await store.members.create(team, 'g', await group('dev-team'), roles.developer, now);
-      await store.members.create(team, 'g', await group('readers'), roles.guest, now);
+      // The OIDC groups as an admin adds them as members (Harbor: member_group, group_type 3).
+      const admin = new HarborApi(berth.url, berth.admin);
+      await admin.expect(201, 'POST', '/projects', { project_name: 'team', metadata: { public: 'false' } });
+      for (const [group_name, role_id] of [
+        ['dev-team', roles.developer],
+        ['readers', roles.guest],
+      ] as const)
+        await admin.expect(
+          201,
+          'POST',
+          '/projects/team/members',
+          { role_id, member_group: { group_name, group_type: groupTypes.oidc } },
+          { 'x-is-resource-name': 'true' },
+        );
     });
     after(async () => {
       await berth?.close();
@@ -84,27 +83,29 @@ for (const backend of backends()) {
       return done;
     };
     /**
-     * The user behind a browser's session cookie, and the CLI secret as the profile shows it. The users
-     * API (GET /users/current) is not on main yet, so this reads the session row and opens the sealed
-     * secret with the instance's data key, as that endpoint will.
+     * The signed-in user as the profile page reads it: `GET /api/v2.0/users/current` with the browser's
+     * session cookie (the CLI secret is in `oidc_user_meta.secret`). The stored row is read only to check
+     * that the secret is sealed at rest.
      */
     const current = async (jar: CookieJar) => {
-      const sid = jar.get(berth.url, 'sid');
-      assert.ok(sid, 'a session cookie was set');
-      const store = berth.app.store;
-      const session = await store.authState.findSession(createHash('sha256').update(sid).digest('hex'));
-      assert.ok(session, 'the session exists');
-      assert.ok(session.expires_at > new Date().toISOString());
-      const user = await store.users.findById(session.user_id);
-      assert.ok(user);
-      const keys = await loadKeys(store.authState, new Date().toISOString());
-      const secret = user.cli_secret ? keys.box.open(user.cli_secret) : undefined;
+      const cookie = jar.header(berth.url);
+      assert.ok(cookie && jar.get(berth.url, 'sid'), 'a session cookie was set');
+      const res = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie } });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      const me = JSON.parse(text) as {
+        user_id: number;
+        username: string;
+        email: string;
+        oidc_user_meta?: { secret: string };
+      };
+      const row = await berth.app.store.users.findById(me.user_id);
       return {
-        user_id: user.id,
-        username: user.username,
-        email: user.email,
-        secret,
-        sealed: user.cli_secret,
+        user_id: me.user_id,
+        username: me.username,
+        email: me.email,
+        secret: me.oidc_user_meta?.secret || undefined,
+        sealed: row?.cli_secret,
       };
     };
     const dest = (ref: string) => `docker://${berth.host}/${ref}`;
