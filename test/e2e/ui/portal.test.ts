@@ -22,10 +22,10 @@ const waitingFor: Record<string, string | undefined> = {
   session: undefined,
   projects: undefined,
   users: undefined,
-  robots: 'identity: the /robots API is not routed yet',
-  artifacts: 'the image is pushed by the robot of the step before',
-  replication: 'runs after the robot and artifact steps',
-  afterRobot: 'looks at the repository the robot step pushes',
+  robots: 'access: the /robots API is being routed (LANDING.md, session 3)',
+  artifacts: undefined,
+  replication: undefined,
+  afterRobot: undefined,
 };
 const todo = (part: keyof typeof waitingFor) => ({ todo: waitingFor[part] });
 
@@ -179,7 +179,10 @@ for (const backend of backends()) {
         await tools.skopeo([
           'copy',
           '--dest-tls-verify=false',
-          `--dest-creds=${robotName}:${robotSecret}`,
+          // Until the robot step runs for real the admin pushes (waitingFor.robots names why).
+          robotSecret
+            ? `--dest-creds=${robotName}:${robotSecret}`
+            : `--dest-creds=${admin.username}:${admin.password}`,
           layout.ref('v1'),
           `docker://${berth.host}/webapp/api:v1`,
         ]);

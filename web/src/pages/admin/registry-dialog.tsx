@@ -19,20 +19,38 @@ export function RegistryDialog({ registry, onClose }: { registry: Registry | nul
   const [secret, setSecret] = useState('');
   const [insecure, setInsecure] = useState(registry?.insecure ?? false);
   const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
-  const credential =
-    accessKey || secret
-      ? { type: 'basic', access_key: accessKey, ...(secret ? { access_secret: secret } : {}) }
-      : undefined;
-  const body = { name, description, type, url: url.trim(), insecure, credential };
+  // Three shapes, as swagger has them: Registry (create, credential nested), RegistryUpdate (edit, flat
+  // credential fields, type fixed) and RegistryPing (no name/description; with the id to reuse the stored
+  // secret when none is typed).
+  const flatCredential = accessKey || secret ? { credential_type: 'basic', access_key: accessKey } : {};
+  const typedSecret = secret ? { access_secret: secret } : {};
+  const created = {
+    name,
+    description,
+    type,
+    url: url.trim(),
+    insecure,
+    ...(accessKey || secret ? { credential: { type: 'basic', access_key: accessKey, ...typedSecret } } : {}),
+  };
+  const updated = { name, description, url: url.trim(), insecure, ...flatCredential, ...typedSecret };
   const save = useAction(
     () =>
-      registry ? api(`/registries/${registry.id}`, { method: 'PUT', body }) : apiCreate('/registries', body),
+      registry
+        ? api(`/registries/${registry.id}`, { method: 'PUT', body: updated })
+        : apiCreate('/registries', created),
     [['registries']],
   );
   async function testConnection() {
     setTest({ ok: true, text: 'Testing…' });
     try {
-      const ping = registry && !secret ? { ...body, id: registry.id } : body;
+      const ping = {
+        ...(registry && !secret ? { id: registry.id } : {}),
+        type,
+        url: url.trim(),
+        insecure,
+        ...flatCredential,
+        ...typedSecret,
+      };
       await api('/registries/ping', { method: 'POST', body: ping });
       setTest({ ok: true, text: 'Connection tested successfully.' });
     } catch (err) {
