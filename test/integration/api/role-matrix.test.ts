@@ -1,0 +1,210 @@
+// Harbor's project role matrix (shared/harbor-api/rbac.md §4, read at test time — not Berth's own table)
+// against a real Berth, on every metadata backend. One user per role (members API role ids 1, 4, 2, 3, 5)
+// in one private project. For every row and every role:
+// - the verdict of can() as the API reports it (GET /users/current/permissions, relative) must be the
+//   matrix's, and a non-member's on a public project must be the matrix's "public project" column;
+// - where Berth serves an operation Harbor gates with that (resource, action), the call is made as that
+//   member and must succeed (the operation's status) or be refused with 403.
+// Rows without an endpoint in Berth are listed below (`noEndpoint`) with the reason; operations Berth
+// does not route yet are reported as todo.
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { HarborApi } from '../../helpers/harbor-api.js';
+import {
+  harborRoleIds,
+  harborRoles,
+  rbacPath,
+  readHarborMatrix,
+  type HarborRole,
+  type MatrixRow,
+} from '../../helpers/harbor-rbac.js';
+import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
+import { requireAll } from '../../helpers/tools.js';
+import { probes, robotBody, type Fixture } from './role-matrix-probes.js';
+
+/**
+ * Rows no Berth endpoint checks, and why. Their verdict is still asserted through can() as the API
+ * reports it (`GET /users/current/permissions`), per role.
+ */
+const noEndpoint: Record<string, string> = {
+  'repository:create': 'no Harbor handler checks it either (a push checks repository:push)',
+  'configuration:read': 'Harbor gates only its project-settings page with it, no API operation',
+  'configuration:update': 'Harbor gates only its project-settings page with it, no API operation',
+  ...feature('tag-retention', ['read', 'list', 'create', 'update', 'delete', 'operate'], 'tag retention'),
+  ...feature('immutable-tag', ['list', 'create', 'update', 'delete'], 'immutable tag rules'),
+  ...feature('notification-policy', ['read', 'list', 'create', 'update', 'delete'], 'webhooks'),
+  ...feature('scan', ['read', 'create', 'stop'], 'vulnerability scanning'),
+  ...feature('sbom', ['read', 'create', 'stop'], 'SBOM generation'),
+  ...feature('scanner', ['read', 'create'], 'scanners (/projects/{p}/scanner)'),
+  ...feature('preheat-policy', ['read', 'list', 'create', 'update', 'delete'], 'P2P preheat'),
+  ...feature('export-cve', ['read', 'list', 'create'], 'CVE export (/export/cve)'),
+};
+
+function feature(resource: string, actions: string[], what: string): Record<string, string> {
+  return Object.fromEntries(
+    actions.map((a) => [`${resource}:${a}`, `no endpoint yet: Berth has no ${what}`]),
+  );
+}
+
+const matrix = readHarborMatrix();
+const password = 'Matrix-Pass-1';
+const userOf = (role: HarborRole) => `m-${role.toLowerCase()}`;
+
+function needMatrix(t: TestContext): boolean {
+  if (matrix) return true;
+  const message = `Harbor's rbac.md not found at ${rbacPath}`;
+  if (requireAll) throw new Error(`${message}; BERTH_REQUIRE_ALL=1 forbids skipping`);
+  process.stderr.write(`\n*** SKIPPED: ${message} ***\n`);
+  t.skip(message);
+  return false;
+}
+
+for (const backend of backends()) {
+  describe(`Harbor's project role matrix, role by role, on the API [${backend}]`, () => {
+    let berth: RunningBerth;
+    let f: Fixture;
+    /** What GET /users/current/permissions reports for each role, and for a non-member on a public project. */
+    const held = new Map<HarborRole | 'public', Set<string>>();
+    const covered = { api: [] as string[], canOnly: [] as string[], notRouted: [] as string[] };
+
+    before(async () => {
+      if (!matrix) return;
+      berth = await startBerth({ backend });
+      const admin = new HarborApi(berth.url, berth.admin);
+      const users = [...harborRoles.map(userOf), 'spare', 'newcomer', 'outsider'];
+      for (const username of users)
+        await admin.expect(201, 'POST', '/users', { username, password, email: `${username}@example.test` });
+      await admin.expect(201, 'POST', '/projects', {
+        project_name: 'matrix',
+        metadata: { public: 'false', auto_scan: 'false' },
+      });
+      await admin.expect(201, 'POST', '/projects', { project_name: 'open', metadata: { public: 'true' } });
+      const id = async (name: string) =>
+        (await admin.expect<{ project_id: number }>(200, 'GET', `/projects/${name}`)).body.project_id;
+      const pid = await id('matrix');
+      const member = async (username: string, role_id: number) => {
+        const res = await admin.expect(201, 'POST', `/projects/${pid}/members`, {
+          role_id,
+          member_user: { username },
+        });
+        return Number(res.headers.get('location')!.split('/').pop());
+      };
+      for (const role of harborRoles) await member(userOf(role), harborRoleIds[role]);
+      const spareMemberId = await member('spare', harborRoleIds.guest);
+      await new RegistryClient(berth.url, { auth: berth.admin }).pushImage('matrix/app', makeImage(), 'v1');
+      const label = await admin.expect(201, 'POST', '/labels', {
+        name: 'matrix',
+        scope: 'p',
+        project_id: pid,
+      });
+      f = {
+        berth,
+        admin,
+        project: 'matrix',
+        pid,
+        labelId: Number(label.headers.get('location')!.split('/').pop()),
+        spareMemberId,
+        as: (role) => admin.as(userOf(role), password),
+        creds: (role) => ({ username: userOf(role), password }),
+      };
+      const robot = await admin.call<{ id: number }>('POST', '/robots', robotBody(f, 'matrix-robot'));
+      if (robot.status === 201) f.robotId = robot.body.id;
+
+      type Item = { resource: string; action: string };
+      const permissions = async (api: HarborApi, projectId: number) => {
+        const res = await api.expect<Item[]>(
+          200,
+          'GET',
+          `/users/current/permissions?scope=/project/${projectId}&relative=true`,
+        );
+        return new Set(res.body.map((p) => `${p.resource}:${p.action}`));
+      };
+      for (const role of harborRoles) held.set(role, await permissions(f.as(role), pid));
+      held.set('public', await permissions(admin.as('outsider', password), await id('open')));
+    });
+    after(async () => berth?.close());
+
+    it("reads Harbor's matrix from rbac.md (76 rows, the policy counts it states)", (t) => {
+      if (!needMatrix(t)) return;
+      const text = `${matrix!.length} rows`;
+      assert.equal(new Set(matrix!.map((r) => r.key)).size, matrix!.length, `duplicate rows in ${text}`);
+      const count = (pick: (r: MatrixRow) => boolean) => matrix!.filter(pick).length;
+      // "Policy counts: projectAdmin 75, maintainer 53, developer 36, guest 20, limitedGuest 14; public
+      // project 12; project-robot grantable 70" (rbac.md §4): the parse must reproduce them.
+      assert.deepEqual(
+        {
+          rows: matrix!.length,
+          ...Object.fromEntries(harborRoles.map((r) => [r, count((row) => row.roles[r])])),
+          public: count((r) => r.publicProject),
+          robot: count((r) => r.projectRobot),
+        },
+        {
+          rows: 76,
+          projectAdmin: 75,
+          maintainer: 53,
+          developer: 36,
+          guest: 20,
+          limitedGuest: 14,
+          public: 12,
+          robot: 70,
+        },
+      );
+    });
+
+    for (const row of matrix ?? []) {
+      it(`${row.key}: every role as Harbor's matrix says`, async (t) => {
+        const wrong: string[] = [];
+        for (const role of harborRoles)
+          if (held.get(role)!.has(row.key) !== row.roles[role])
+            wrong.push(`can(${role}) is ${!row.roles[role]}, Harbor's matrix says ${row.roles[role]}`);
+        if (held.get('public')!.has(row.key) !== row.publicProject)
+          wrong.push(
+            `can(non-member, public project) is ${!row.publicProject}, Harbor says ${row.publicProject}`,
+          );
+        const probe = probes.find((p) => p.key === row.key);
+        if (!probe) {
+          assert.ok(noEndpoint[row.key], `${row.key}: neither a probe nor a reason for having none`);
+          assert.deepEqual(wrong, [], row.key);
+          covered.canOnly.push(row.key);
+          t.diagnostic(`can() only — ${noEndpoint[row.key]}`);
+          return;
+        }
+        for (const role of harborRoles) {
+          const res = await probe.run(f, role);
+          if (res.status === 404 && res.text.includes('no such API endpoint')) {
+            assert.deepEqual(wrong, [], row.key);
+            covered.notRouted.push(row.key);
+            t.todo(`${probe.call} is not routed on Berth yet; can() checked only`);
+            return;
+          }
+          const want = row.roles[role] ? probe.ok : 403;
+          if (res.status !== want)
+            wrong.push(
+              `${role} (${row.roles[role] ? 'allowed' : 'denied'}): ${probe.call} → ${res.status}, ` +
+                `want ${want}: ${res.text.slice(0, 200)}`,
+            );
+        }
+        assert.deepEqual(wrong, [], row.key);
+        covered.api.push(row.key);
+      });
+    }
+
+    it('grants nothing outside the matrix, and accounts for every row', (t) => {
+      if (!needMatrix(t)) return;
+      const keys = new Set(matrix!.map((r) => r.key));
+      for (const [who, set] of held)
+        assert.deepEqual(
+          [...set].filter((k) => !keys.has(k)),
+          [],
+          `${who} holds items Harbor has not`,
+        );
+      for (const key of [...probes.map((p) => p.key), ...Object.keys(noEndpoint)])
+        assert.ok(keys.has(key), `${key} is not a row of Harbor's matrix`);
+      t.diagnostic(
+        `rows via API: ${covered.api.length}; can() only: ${covered.canOnly.length} without an endpoint` +
+          ` + ${covered.notRouted.length} not routed yet (${covered.notRouted.join(', ')})`,
+      );
+    });
+  });
+}
