@@ -37,6 +37,8 @@ import { LabelService } from './services/labels/label-service.js';
 import { ProjectService } from './services/projects/project-service.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
 import { SystemService } from './services/system/system-service.js';
+import { fixedSettings } from './services/settings/fixed-settings.js';
+import { SettingsService } from './services/settings/settings.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
 import { Namespaces } from './services/registry/namespaces.js';
@@ -245,6 +247,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           : {}),
       },
       replication,
+      settings: new SettingsService({ store, clock, fixed: fixedSettings(config) }),
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc

@@ -50,6 +50,7 @@ const registryTables = [
   'schedule',
   'schedule_fire',
   'secret_key',
+  'setting',
   'tag',
   'ui_session',
   'upload',

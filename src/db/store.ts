@@ -17,6 +17,7 @@ import { RegistryRepo } from './repos/registries.js';
 import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { ScheduleRepo } from './repos/schedules.js';
+import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
 import { UploadRepo } from './repos/uploads.js';
 import type { Database } from './tables.js';
@@ -43,6 +44,7 @@ export class Repos {
   readonly authState: AuthStateRepo;
   readonly registries: RegistryRepo;
   readonly replication: ReplicationRepo;
+  readonly settings: SettingRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -65,6 +67,7 @@ export class Repos {
     this.authState = new AuthStateRepo(db);
     this.registries = new RegistryRepo(db);
     this.replication = new ReplicationRepo(db);
+    this.settings = new SettingRepo(db);
   }
 }
 

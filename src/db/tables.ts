@@ -317,6 +317,13 @@ export interface ReplicationPolicyTable {
   update_time: string;
 }
 
+/** Runtime settings (/configurations): value is the JSON text of the setting. */
+export interface SettingTable {
+  name: string;
+  value: string;
+  update_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -348,6 +355,7 @@ export interface Database {
   secret_key: SecretKeyTable;
   registry: RegistryTable;
   replication_policy: ReplicationPolicyTable;
+  setting: SettingTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -6,6 +6,7 @@ import * as m0003 from './0003_create_job.js';
 import * as m0004 from './0004_create_api_resources.js';
 import * as m0005 from './0005_create_replication.js';
 import * as m0006 from './0006_add_admin_in_auth.js';
+import * as m0009 from './0009_create_setting.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -27,6 +28,7 @@ const steps: Record<string, Step> = {
   '0004_create_api_resources': m0004,
   '0005_create_replication': m0005,
   '0006_add_admin_in_auth': m0006,
+  '0009_create_setting': m0009,
 };
 
 /** Migrations by name, bound to a dialect. */

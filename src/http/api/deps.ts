@@ -9,6 +9,7 @@ import type { ProjectService } from '../../services/projects/project-service.js'
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
 import type { Replication } from '../../services/replication/replication.js';
+import type { SettingsService } from '../../services/settings/settings.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -43,4 +44,6 @@ export interface ApiDeps {
   /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
   ldap: LdapApiDeps;
   replication: Replication;
+  /** Run-time settings (/configurations): project creation restriction, robot expiry. */
+  settings: SettingsService;
 }

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { sendHarborError } from './harbor-errors.js';
 import { openApiDocument } from './openapi.js';
+import { configureRoutes } from './configure.js';
 import { ldapRoutes } from './ldap.js';
 import { memberRoutes } from './member.js';
 import { pingRoutes } from './ping.js';
@@ -69,6 +70,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   ldapRoutes(api, deps.can, deps.ldap);
   registryRoutes(api, deps);
   replicationRoutes(api, deps);
+  configureRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -141,6 +141,9 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     handler: async ({ body }, request, reply) => {
       const subject = await requireAuthenticated(request, deps.can);
       await authorize(request, deps.can, 'create', { scope: 'system', resource: 'project' });
+      const sysadmin = subject.kind === 'user' && subject.sysadmin;
+      if (!sysadmin && (await deps.settings.values()).projectCreationRestriction === 'adminonly')
+        throw new AppError('FORBIDDEN', 'only system administrators may create projects');
       if (body.project_name === undefined) throw new AppError('BAD_REQUEST', 'project_name is required');
       if (body.registry_id) throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
       const row = await deps.projects.create(

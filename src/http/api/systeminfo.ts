@@ -46,7 +46,7 @@ export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
         ...open,
         registry_url: new URL(external).host,
         external_url: external,
-        project_creation_restriction: 'everyone',
+        project_creation_restriction: (await deps.settings.values()).projectCreationRestriction,
         has_ca_root: false,
         read_only: false,
         notification_enable: false,
