@@ -1,7 +1,20 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { ListQuery } from '../../lib/query.js';
 import type { Database, RobotPermissionRow, RobotRow, RobotTable } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
 export type NewPermission = Omit<RobotPermissionRow, 'id' | 'robot_id'>;
+
+/** `q` keys and sorts of the robot list (Harbor's `Level` and `ProjectID` are handled by the caller). */
+const fields: FieldMap = {
+  name: { column: 'name', type: 'string' },
+  description: { column: 'description', type: 'string' },
+  id: { column: 'id', type: 'int' },
+  creation_time: { column: 'creation_time', type: 'time' },
+  update_time: { column: 'update_time', type: 'time' },
+  expires_at: { column: 'expires_at', type: 'int' },
+  disabled: { column: 'disabled', type: 'bool' },
+};
 
 export class RobotRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -15,10 +28,16 @@ export class RobotRepo {
   }
 
   permissions(robotId: number): Promise<RobotPermissionRow[]> {
+    return this.permissionsOf([robotId]);
+  }
+
+  /** The permissions of several robots in one query (lists). */
+  async permissionsOf(robotIds: readonly number[]): Promise<RobotPermissionRow[]> {
+    if (robotIds.length === 0) return [];
     return this.db
       .selectFrom('robot_permission')
       .selectAll()
-      .where('robot_id', '=', robotId)
+      .where('robot_id', 'in', [...robotIds])
       .orderBy('id')
       .execute();
   }
@@ -54,23 +73,28 @@ export class RobotRepo {
   }
 
   async delete(id: number): Promise<boolean> {
+    await this.db.deleteFrom('robot_permission').where('robot_id', '=', id).execute();
     const res = await this.db.deleteFrom('robot').where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 
-  async list(q: {
-    level?: 'system' | 'project';
-    projectId?: number;
-    name?: string;
-    offset: number;
-    limit: number;
-  }): Promise<{ rows: RobotRow[]; total: number }> {
-    let base = this.db.selectFrom('robot');
-    if (q.level) base = base.where('level', '=', q.level);
-    if (q.projectId !== undefined) base = base.where('project_id', '=', q.projectId);
-    if (q.name) base = base.where('name', 'like', `%${q.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  /** Robots of one level (and project), filtered and sorted by `query`; oldest first by default. */
+  async list(
+    level: 'system' | 'project',
+    projectId: number | undefined,
+    query: ListQuery,
+  ): Promise<{ rows: RobotRow[]; total: number }> {
+    let base = this.db.selectFrom('robot').where('level', '=', level);
+    if (projectId !== undefined) base = base.where('project_id', '=', projectId);
+    base = applyKeywords(base, fields, query.keywords);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('id').offset(q.offset).limit(q.limit).execute();
+    const rows = await applySorts(base.selectAll(), fields, query.sorts, [], 'id')
+      .offset((query.page - 1) * query.pageSize)
+      .limit(query.pageSize)
+      .execute();
     return { rows, total: Number(total.n) };
   }
 }
+
+/** Keys a robot list accepts in `q` besides `Level` and `ProjectID`. */
+export const robotListFields = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.type]));

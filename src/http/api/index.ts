@@ -7,6 +7,7 @@ import { configureRoutes } from './configure.js';
 import { ldapRoutes } from './ldap.js';
 import { memberRoutes } from './member.js';
 import { pingRoutes } from './ping.js';
+import { robotRoutes } from './robot.js';
 import { userRoutes } from './user.js';
 import { artifactRoutes } from './artifact.js';
 import { healthRoutes } from './health.js';
@@ -57,6 +58,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   if (deps.identity) {
     userRoutes(api, deps);
     memberRoutes(api, deps);
+    robotRoutes(api, deps);
   }
   healthRoutes(api, deps);
   systeminfoRoutes(api, deps);
