@@ -59,6 +59,8 @@ export interface BerthApp {
   /** The metadata store, for the admin CLI and test set-up; request handling never goes around services. */
   store: MetaStore;
   replication: Replication;
+  /** Domain events; subscribers in the change's transaction enqueue the jobs that follow it. */
+  events: EventBus;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -278,6 +280,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     store,
     jobs,
     replication,
+    events,
     async listen() {
       return server.listen({ host: config.server.host, port: config.server.port });
     },

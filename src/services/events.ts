@@ -1,6 +1,10 @@
+import type { Repos } from '../db/store.js';
+
 /**
- * Typed domain events. Emitted after the change has committed; subscribers (audit, webhooks,
- * replication, scan-on-push) must not assume they run in the request's transaction.
+ * Typed domain events, in two flavours. `emit` runs after the change has committed; its subscribers
+ * (audit, metrics) must not assume they run in the request's transaction, and may be lost in a crash.
+ * `publish` runs inside the change's transaction: its subscribers enqueue the work that must not be lost
+ * (event-based replication, webhooks, scan on push) with the change, or make it roll back.
  */
 export interface DomainEvents {
   ArtifactPushed: { repository: string; digest: string; tag: string | null; mediaType: string };
@@ -13,9 +17,11 @@ export interface DomainEvents {
 
 export type EventName = keyof DomainEvents;
 type Handler<K extends EventName> = (event: DomainEvents[K]) => void | Promise<void>;
+type TxHandler<K extends EventName> = (tx: Repos, event: DomainEvents[K]) => Promise<void>;
 
 export class EventBus {
   private readonly handlers = new Map<EventName, Handler<EventName>[]>();
+  private readonly txHandlers = new Map<EventName, TxHandler<EventName>[]>();
 
   constructor(private readonly onError: (name: EventName, err: unknown) => void) {}
 
@@ -23,6 +29,18 @@ export class EventBus {
     const list = this.handlers.get(name) ?? [];
     list.push(handler as Handler<EventName>);
     this.handlers.set(name, list);
+  }
+
+  /** Subscribes inside the transaction of the change: `handler` writes its job rows with `tx`. */
+  onTransaction<K extends EventName>(name: K, handler: TxHandler<K>): void {
+    const list = this.txHandlers.get(name) ?? [];
+    list.push(handler as TxHandler<EventName>);
+    this.txHandlers.set(name, list);
+  }
+
+  /** Runs the transactional subscribers in `tx`, one after another; a throw rolls the change back. */
+  async publish<K extends EventName>(tx: Repos, name: K, event: DomainEvents[K]): Promise<void> {
+    for (const handler of this.txHandlers.get(name) ?? []) await handler(tx, event);
   }
 
   emit<K extends EventName>(name: K, event: DomainEvents[K]): void {

@@ -32,6 +32,18 @@ export class ReplicationRepo {
     return this.db.selectFrom('replication_policy').selectAll().orderBy('id').execute();
   }
 
+  /** Enabled push policies (local source) with an event-based trigger. */
+  eventPolicies(): Promise<ReplicationPolicyRow[]> {
+    return this.db
+      .selectFrom('replication_policy')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .where('src_registry_id', 'is', null)
+      .where('trigger', 'like', '%"event_based"%')
+      .orderBy('id')
+      .execute();
+  }
+
   async updatePolicy(id: number, values: Updateable<ReplicationPolicyTable>): Promise<void> {
     await this.db.updateTable('replication_policy').set(values).where('id', '=', id).execute();
   }

@@ -118,6 +118,13 @@ export class ManifestService {
       );
       if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
       await tx.repositories.touch(repo.id, now);
+      // Jobs that follow the push (event-based replication, …) commit with it or not at all.
+      await this.deps.events.publish(tx, 'ArtifactPushed', {
+        repository,
+        digest,
+        tag: byDigest ? null : reference,
+        mediaType: row.media_type,
+      });
       return row;
     });
     this.deps.events.emit('ArtifactPushed', {
@@ -188,7 +195,10 @@ export class ManifestService {
         `manifest ${reference} is referenced by index ${parents[0]}; delete the index first`,
       );
     }
-    await this.deps.store.artifacts.delete(artifact.id);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.artifacts.delete(artifact.id);
+      await this.deps.events.publish(tx, 'ArtifactDeleted', { repository, digest: reference });
+    });
     this.deps.events.emit('ArtifactDeleted', { repository, digest: reference });
   }
 

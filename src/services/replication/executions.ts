@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MetaStore } from '../../db/store.js';
+import type { MetaStore, Repos } from '../../db/store.js';
 import type { JobContext } from '../../jobs/kind.js';
 import { PermanentJobError } from '../../jobs/kind.js';
 import type { JobQueue } from '../../jobs/queue.js';
@@ -10,7 +10,7 @@ import type { RemoteRegistry } from '../../remotes/adapter.js';
 import type { CopyEvent } from '../../remotes/copy.js';
 import type { DomainEvents } from '../events.js';
 import { compileFilters, destinationRepository } from './filters.js';
-import type { Policy, ReplicationPolicies } from './policies.js';
+import { policyOf, type Policy, type ReplicationPolicies } from './policies.js';
 import type { RegistryEndpoints } from './registry-endpoints.js';
 
 export type TriggerName = 'MANUAL' | 'SCHEDULE' | 'EVENT_BASED';
@@ -181,53 +181,71 @@ export class ReplicationExecutions {
     for (const id of await this.d.store.replication.openTasks(executionId)) await this.d.queue.stop(id);
   }
 
-  /** Event-based push policies: a push to this Berth replicates the artifact at once. */
-  async onPushed(e: DomainEvents['ArtifactPushed']): Promise<void> {
-    for (const policy of await this.eventPolicies()) {
+  /**
+   * Event-based push policies: a push to this Berth replicates the artifact. Runs inside the push's
+   * transaction, so the execution and its task job commit with the artifact or not at all.
+   */
+  async onPushed(tx: Repos, e: DomainEvents['ArtifactPushed']): Promise<void> {
+    for (const policy of await eventPolicies(tx)) {
       const filters = compileFilters(policy.filters);
       if (!filters.repository(e.repository)) continue;
-      const tags = filters.tags({ tags: e.tag ? [e.tag] : [], mediaType: e.mediaType });
+      // A freshly pushed artifact carries no labels yet: a label filter that requires one skips it.
+      const tags = filters.tags({ tags: e.tag ? [e.tag] : [], labels: [], mediaType: e.mediaType });
       if (tags === null) continue;
-      await this.startEvent(policy, {
+      await this.startEvent(tx, policy, e.repository, (dstRepository) => ({
         policyId: policy.id,
         operation: 'copy',
         resourceType: 'image',
         srcRepository: e.repository,
         reference: e.digest,
         tags: tags === 'untagged' ? [] : tags,
-        dstRepository: destinationRepository(e.repository, policy.destNamespace, policy.replaceCount),
-      });
+        dstRepository,
+      }));
     }
   }
 
-  /** Event-based push policies with "delete remote resources when locally deleted". */
-  async onDeleted(e: DomainEvents['ArtifactDeleted']): Promise<void> {
-    for (const policy of await this.eventPolicies()) {
+  /** Event-based push policies with "delete remote resources when locally deleted"; in the delete's transaction. */
+  async onDeleted(tx: Repos, e: DomainEvents['ArtifactDeleted']): Promise<void> {
+    for (const policy of await eventPolicies(tx)) {
       if (!policy.replicateDeletion || !compileFilters(policy.filters).repository(e.repository)) continue;
-      await this.startEvent(policy, {
+      await this.startEvent(tx, policy, e.repository, (dstRepository) => ({
         policyId: policy.id,
         operation: 'deletion',
         resourceType: 'image',
         srcRepository: e.repository,
         reference: e.digest,
         tags: [],
-        dstRepository: destinationRepository(e.repository, policy.destNamespace, policy.replaceCount),
-      });
+        dstRepository,
+      }));
     }
   }
 
-  private async eventPolicies(): Promise<Policy[]> {
-    return (await this.d.policies.list()).filter(
-      (p) => p.enabled && p.trigger.type === 'event_based' && p.srcRegistryId === null,
-    );
-  }
-
-  private async startEvent(policy: Policy, task: TaskPayload): Promise<void> {
-    await this.d.store.transaction(async (tx) => {
-      const execution = await tx.replication.createExecution(policy.id, 'EVENT_BASED', this.now());
-      await tx.replication.setExecution(execution.id, { status: 'Planned' }, this.now());
-      await this.d.queue.enqueue(tx, 'replication.copy', task, { executionId: execution.id });
-    });
+  /**
+   * One execution with one task. A policy that cannot name the destination (flattening deeper than the
+   * name) fails its execution with the reason; it never refuses the push or delete that triggered it.
+   */
+  private async startEvent(
+    tx: Repos,
+    policy: Policy,
+    repository: string,
+    task: (dstRepository: string) => TaskPayload,
+  ): Promise<void> {
+    const execution = await tx.replication.createExecution(policy.id, 'EVENT_BASED', this.now());
+    let dstRepository: string;
+    try {
+      dstRepository = destinationRepository(repository, policy.destNamespace, policy.replaceCount);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const message = `cannot replicate ${repository}: ${err.message}`;
+      await tx.replication.setExecution(
+        execution.id,
+        { status: 'Failed', status_message: message, end_time: this.now() },
+        this.now(),
+      );
+      return;
+    }
+    await tx.replication.setExecution(execution.id, { status: 'Planned' }, this.now());
+    await this.d.queue.enqueue(tx, 'replication.copy', task(dstRepository), { executionId: execution.id });
   }
 
   private async enumerate(policy: Policy, source: RemoteRegistry, ctx: JobContext): Promise<TaskPayload[]> {
@@ -257,4 +275,8 @@ export class ReplicationExecutions {
       id === null ? this.d.local() : await this.d.registries.remote(await this.d.registries.get(id));
     return { source: await side(policy.srcRegistryId), destination: await side(policy.destRegistryId) };
   }
+}
+
+async function eventPolicies(tx: Repos): Promise<Policy[]> {
+  return (await tx.replication.eventPolicies()).map(policyOf).filter((p) => p.trigger.type === 'event_based');
 }

@@ -109,15 +109,25 @@ export class LocalRegistry implements RemoteRegistry {
   async listArtifacts(repository: string): Promise<RemoteArtifact[]> {
     const repo = await this.d.store.repositories.findByName(repository);
     if (!repo) return [];
-    const byDigest = new Map<string, RemoteArtifact>();
+    const byDigest = new Map<string, RemoteArtifact & { id: number }>();
     for (const tag of await this.listTags(repository)) {
       const a = await this.d.store.artifacts.findByTag(repo.id, tag);
       if (!a) continue;
-      const entry = byDigest.get(a.digest) ?? { digest: a.digest, mediaType: a.media_type, tags: [] };
+      const entry = byDigest.get(a.digest) ?? {
+        id: a.id,
+        digest: a.digest,
+        mediaType: a.media_type,
+        tags: [],
+      };
       entry.tags.push(tag);
       byDigest.set(a.digest, entry);
     }
-    return [...byDigest.values()];
+    // Labels attached through the API, for the policy's label filter.
+    const labels = await this.d.store.labels.ofArtifacts([...byDigest.values()].map((a) => a.id));
+    return [...byDigest.values()].map(({ id, ...a }) => ({
+      ...a,
+      labels: (labels.get(id) ?? []).map((l) => l.name),
+    }));
   }
 
   async headManifest(

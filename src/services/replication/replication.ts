@@ -50,8 +50,8 @@ export class Replication {
       local: () => local,
     });
     this.views = new ExecutionViews({ store });
-    d.events.on('ArtifactPushed', (e) => this.executions.onPushed(e));
-    d.events.on('ArtifactDeleted', (e) => this.executions.onDeleted(e));
+    d.events.onTransaction('ArtifactPushed', (tx, e) => this.executions.onPushed(tx, e));
+    d.events.onTransaction('ArtifactDeleted', (tx, e) => this.executions.onDeleted(tx, e));
   }
 }
 
