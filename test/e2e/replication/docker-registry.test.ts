@@ -153,6 +153,18 @@ for (const backend of backends()) {
       assert.equal(done.status, 'Succeed', done.status_text);
       const res = await fixture.client.fetch('/v2/scheduled/tool/manifests/v1', { method: 'HEAD' });
       assert.equal(res.headers.get('docker-content-digest'), tool.digest);
+      // The next firing finds everything in place: no blob is downloaded again.
+      const gets = blobGets(registry!);
+      const next = await waitFor(
+        'a second scheduled execution',
+        async () =>
+          (await executionsOf(app, policy.id)).find((e) => e.trigger === 'SCHEDULE' && e.id > fired.id),
+        15_000,
+      );
+      const again = await settledExecution(app, next.id);
+      assert.equal(again.status, 'Succeed', again.status_text);
+      assert.match(await executionLog(app, again.id), /already up to date at the destination/);
+      assert.equal(blobGets(registry!), gets, 'the second run copied nothing');
       await app.replication.policies.update(policy.id, {
         name: 'pull-scheduled',
         src_registry: { id: registryId },
