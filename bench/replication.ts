@@ -1,126 +1,226 @@
 /**
- * Replication throughput: the copy engine replicating an image of 5 × 64 MiB layers from Berth to
- * Debian's docker-registry, beside skopeo pushing the same image (from an OCI layout) to the same
- * registry. Rounds alternate; each round uses a fresh registry, so every layer is uploaded by both.
- * Run: `npm run build && node --import tsx bench/replication.ts` (BENCH_QUICK=1: 1 round, 2 layers).
- * When Berth's /v2 requires auth, set BENCH_BERTH_USER and BENCH_BERTH_PASSWORD.
+ * Replication throughput, one workload of `npm run bench` (BENCH_ONLY=replication runs it alone): the
+ * benched Berth replicates an image of 5 × 64 MiB layers to Debian's docker-registry through its own
+ * API (registry endpoint, push-based manual policy, execution), beside skopeo pushing the same image
+ * from an OCI layout on disk to docker-registry. Each side gets a fresh registry in every round, so every
+ * layer is uploaded (no HEAD hit, no mount). Berth's rate is the copy task's own start-to-end time (what
+ * skopeo's figure is too); the execution's wall time, queueing included, is reported beside it.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyArtifact } from '../src/remotes/copy.js';
-import { createRemote } from '../src/remotes/remotes.js';
-import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { OciLayout, tempDir } from '../test/helpers/images.js';
-import { benchAdmin, startBerthProcess } from './berth-process.js';
-import { median, MiB, timed } from './measure.js';
+import { containerTools } from '../test/helpers/containers.js';
+import { startDockerRegistry, type RunningDockerRegistry } from '../test/helpers/docker-registry.js';
+import { OciLayout, tempDir, type Descriptor } from '../test/helpers/images.js';
+import { benchAdmin, benchAuthorization } from './berth-process.js';
+import { MB, MiB, timed } from './measure.js';
+import type { WorkloadResult } from './report.js';
 
-const quick = process.env.BENCH_QUICK === '1';
-const layers = quick ? 2 : 5;
-const rounds = quick ? 1 : 3;
-const log = (s: string) => process.stdout.write(`${s}\n`);
-
-function skopeo(args: string[]): void {
-  const r = spawnSync('skopeo', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
+export interface ReplicationBenchResult {
+  layers: number;
+  layerMiB: number;
+  bytes: number;
+  rounds: number;
+  /** Copy task start to end, per round. */
+  berthMBps: number[];
+  /** POST /replication/executions until the execution reads Succeed, per round. */
+  executionSeconds: number[];
+  skopeoMBps: number[];
 }
 
-const layout = new OciLayout(tempDir('bench-replication'));
-const layerDescs = Array.from({ length: layers }, () =>
-  layout.writeBlob(randomBytes(64 * MiB), 'application/vnd.oci.image.layer.v1.tar'),
-);
-const config = layout.writeBlob(
-  JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    rootfs: { type: 'layers', diff_ids: layerDescs.map((l) => l.digest) },
-  }),
-  'application/vnd.oci.image.config.v1+json',
-);
-const manifest = layout.writeBlob(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config,
-    layers: layerDescs,
-  }),
-  'application/vnd.oci.image.manifest.v1+json',
-);
-writeFileSync(
-  join(layout.dir, 'index.json'),
-  JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
-  }),
-);
-const totalMiB = (layers * 64 * MiB + config.size) / MiB;
-
-const berth = await startBerthProcess();
-const user = process.env.BENCH_BERTH_USER ?? benchAdmin.username;
-const credential = user
-  ? {
-      type: 'basic' as const,
-      accessKey: user,
-      accessSecret: process.env.BENCH_BERTH_PASSWORD ?? benchAdmin.password,
-    }
-  : undefined;
-const creds = user
-  ? ['--dest-creds', `${user}:${process.env.BENCH_BERTH_PASSWORD ?? benchAdmin.password}`]
-  : [];
-try {
-  const berthHost = new URL(berth.url).host;
-  skopeo([
-    'copy',
-    '-q',
-    '--dest-tls-verify=false',
-    ...creds,
-    layout.ref('v1'),
-    `docker://${berthHost}/library/bench:v1`,
-  ]);
-  const source = createRemote({ type: 'docker-registry', name: 'berth', url: berth.url, credential });
-  const copyRates: number[] = [];
-  const skopeoRates: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    // A fresh registry per round: neither client may mount or skip what an earlier round left there
-    // (skopeo would mount from its blob-info cache).
-    const registry = await startDockerRegistry({ logLevel: 'error' });
-    const destination = createRemote({ type: 'docker-registry', name: 'distribution', url: registry.url });
-    try {
-      const copySeconds = await timed(async () => {
-        const r = await copyArtifact({
-          source,
-          sourceRepository: 'library/bench',
-          reference: 'v1',
-          destination,
-          destinationRepository: 'copy/app',
-        });
-        if (r.blobsCopied !== layers + 1) throw new Error(`copied ${r.blobsCopied} blobs`);
-      });
-      copyRates.push(totalMiB / copySeconds);
-      const skopeoSeconds = await timed(async () =>
-        skopeo([
-          'copy',
-          '-q',
-          '--dest-tls-verify=false',
-          layout.ref('v1'),
-          `docker://${registry.host}/skopeo/app:v1`,
-        ]),
-      );
-      skopeoRates.push(totalMiB / skopeoSeconds);
-    } finally {
-      await destination.close();
-      await registry.stop();
-    }
-    log(
-      `round ${round + 1}: copy engine ${copyRates.at(-1)!.toFixed(1)} MiB/s, skopeo push ${skopeoRates.at(-1)!.toFixed(1)} MiB/s`,
-    );
+/** The image: random (incompressible) layers in an OCI layout, tagged v1. */
+function writeImage(dir: string, layers: number, layerMiB: number): { layout: OciLayout; bytes: number } {
+  const layout = new OciLayout(dir);
+  const layerDescs: Descriptor[] = [];
+  for (let i = 0; i < layers; i++) {
+    layerDescs.push(layout.writeBlob(randomBytes(layerMiB * MiB), 'application/vnd.oci.image.layer.v1.tar'));
   }
-  log(
-    `replication Berth → docker-registry, ${layers} × 64 MiB: ${median(copyRates).toFixed(1)} MiB/s (median of ${rounds}); skopeo push to the same registry: ${median(skopeoRates).toFixed(1)} MiB/s; ratio ${(median(copyRates) / median(skopeoRates)).toFixed(2)}`,
+  const config = layout.writeBlob(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: layerDescs.map((l) => l.digest) },
+    }),
+    'application/vnd.oci.image.config.v1+json',
   );
-  await source.close();
-} finally {
-  await berth.stop();
-  rmSync(layout.dir, { recursive: true, force: true });
+  const manifest = layout.writeBlob(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config,
+      layers: layerDescs,
+    }),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  writeFileSync(
+    join(layout.dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+    }),
+  );
+  return { layout, bytes: layerDescs.reduce((n, l) => n + l.size, 0) + config.size + manifest.size };
+}
+
+/** The Harbor API of the benched Berth, as its admin. */
+function apiOf(berthUrl: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<{ res: Response; json: T }> => {
+    const res = await fetch(`${berthUrl}/api/v2.0${path}`, {
+      method,
+      headers: {
+        authorization: benchAuthorization,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return { res, json: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
+const idOf = (res: Response) => Number(res.headers.get('location')!.split('/').pop());
+
+async function manifestDigest(registry: RunningDockerRegistry, repo: string): Promise<string | null> {
+  const res = await fetch(`${registry.url}/v2/${repo}/manifests/v1`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+}
+
+export async function replicationBench(
+  berthUrl: string,
+  options: { quick: boolean; log: (s: string) => void },
+): Promise<{ workload: WorkloadResult; details: ReplicationBenchResult }> {
+  const layers = options.quick ? 2 : 5;
+  const layerMiB = options.quick ? 16 : 64;
+  const rounds = options.quick ? 1 : 3;
+  const api = apiOf(berthUrl);
+  const work = tempDir('bench-replication');
+  const tools = containerTools();
+  const details: ReplicationBenchResult = {
+    layers,
+    layerMiB,
+    bytes: 0,
+    rounds,
+    berthMBps: [],
+    executionSeconds: [],
+    skopeoMBps: [],
+  };
+  try {
+    const { layout, bytes } = writeImage(work, layers, layerMiB);
+    details.bytes = bytes;
+    const berthHost = new URL(berthUrl).host;
+    tools.login(berthHost, benchAdmin);
+    await tools.skopeo([
+      'copy',
+      '-q',
+      '--dest-tls-verify=false',
+      layout.ref('v1'),
+      `docker://${berthHost}/bench/replication:v1`,
+    ]);
+    const source = (
+      await api<{ digest: string }>('GET', '/projects/bench/repositories/replication/artifacts/v1')
+    ).json.digest;
+
+    const viaBerth = async (round: number) => {
+      const registry = await startDockerRegistry({ logLevel: 'error' });
+      try {
+        const registryId = idOf(
+          (
+            await api('POST', '/registries', {
+              name: `bench-${round}`,
+              type: 'docker-registry',
+              url: registry.url,
+            })
+          ).res,
+        );
+        const policyId = idOf(
+          (
+            await api('POST', '/replication/policies', {
+              name: `bench-${round}`,
+              dest_registry: { id: registryId },
+              filters: [{ type: 'name', value: 'bench/replication' }],
+              trigger: { type: 'manual' },
+            })
+          ).res,
+        );
+        let status = '';
+        const wall = await timed(async () => {
+          const id = idOf((await api('POST', '/replication/executions', { policy_id: policyId })).res);
+          for (;;) {
+            const e = await api<{ status: string; status_text: string }>(
+              'GET',
+              `/replication/executions/${id}`,
+            );
+            if (e.json.status !== 'InProgress') {
+              status = `${e.json.status} ${e.json.status_text}`;
+              const tasks = await api<{ start_time: string; end_time: string }[]>(
+                'GET',
+                `/replication/executions/${id}/tasks`,
+              );
+              const t = tasks.json[0]!;
+              const seconds = (Date.parse(t.end_time) - Date.parse(t.start_time)) / 1000;
+              details.berthMBps.push(bytes / MB / seconds);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        });
+        if (!status.startsWith('Succeed')) throw new Error(`replication execution ended ${status}`);
+        const copied = await manifestDigest(registry, 'bench/replication');
+        if (copied !== source) throw new Error(`replicated manifest ${copied}, expected ${source}`);
+        details.executionSeconds.push(wall);
+        await api('DELETE', `/replication/policies/${policyId}`);
+        await api('DELETE', `/registries/${registryId}`);
+      } finally {
+        await registry.stop();
+      }
+    };
+    const viaSkopeo = async () => {
+      const registry = await startDockerRegistry({ logLevel: 'error' });
+      try {
+        const seconds = await timed(() =>
+          tools.skopeo([
+            'copy',
+            '-q',
+            '--dest-tls-verify=false',
+            layout.ref('v1'),
+            `docker://${registry.host}/skopeo/app:v1`,
+          ]),
+        );
+        details.skopeoMBps.push(bytes / MB / seconds);
+      } finally {
+        await registry.stop();
+      }
+    };
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, as the other workloads do.
+      if (round % 2 === 0) {
+        await viaBerth(round);
+        await viaSkopeo();
+      } else {
+        await viaSkopeo();
+        await viaBerth(round);
+      }
+      options.log(
+        `  round ${round + 1}: Berth replication ${details.berthMBps.at(-1)!.toFixed(1)} MB/s (execution ${details.executionSeconds.at(-1)!.toFixed(1)} s), skopeo push ${details.skopeoMBps.at(-1)!.toFixed(1)} MB/s`,
+      );
+    }
+  } finally {
+    tools.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  return {
+    details,
+    workload: {
+      id: 'replication',
+      title: `replicate ${layers} × ${layerMiB} MiB image to distribution (skopeo push beside)`,
+      main: 'MB/s',
+      berth: details.berthMBps.map((x) => ({ 'MB/s': x })),
+      distribution: details.skopeoMBps.map((x) => ({ 'MB/s': x })),
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { ApiBenchResult } from './api.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
-import { median } from './measure.js';
+import { MB, median } from './measure.js';
+import type { ReplicationBenchResult } from './replication.js';
 
 export interface WorkloadResult {
   id: string;
@@ -29,6 +30,8 @@ export interface RunResult {
   berthPeakRssWholeRun: number;
   /** Harbor API list timings (bench/api.ts), when run. */
   api?: ApiBenchResult;
+  /** Replication to distribution beside skopeo (bench/replication.ts), when run. */
+  replication?: ReplicationBenchResult;
 }
 
 export interface Row {
@@ -164,6 +167,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
     `- Peak RSS (VmHWM) of the Berth that served all workloads above: ${mbFmt(r.berthPeakRssWholeRun)}.`,
     '',
   );
+  if (r.replication) out.push(...replicationSection(r.replication));
   if (r.api) out.push(...apiSection(r.api));
   return out.join('\n');
 }
@@ -181,6 +185,26 @@ function apiSection(a: ApiBenchResult): string[] {
     `- Artifact list filtered by tag (\`q=tags=~t1\`): ${ms(a.artifactFiltered)}.`,
     `- Project list, every page of ${a.projectPages.pageSize} (${a.projectPages.pages} pages, five times): ${ms(a.projectPages)}.`,
     `- Project list filtered by name, newest first: ${ms(a.projectFiltered)}.`,
+    '',
+  ];
+}
+
+/** The markdown section under the results table. */
+function replicationSection(r: ReplicationBenchResult): string[] {
+  const berth = median(r.berthMBps);
+  const skopeo = median(r.skopeoMBps);
+  return [
+    '## Replication: Berth → distribution beside skopeo',
+    '',
+    `An image of ${r.layers} × ${r.layerMiB} MiB random layers (${(r.bytes / MB).toFixed(0)} MB) is pushed to the benched Berth once;`,
+    'then, in each of',
+    `${r.rounds} round(s), Berth replicates it through its own API (registry endpoint, push-based manual policy, execution)`,
+    'to a fresh Debian docker-registry, and skopeo pushes the same image from an OCI layout on disk to another fresh one. In the',
+    'table above the "Berth" column is the replication rate (the copy task\'s start to end, from the task\'s own times) and',
+    'the "distribution" column is skopeo\'s push rate to distribution.',
+    '',
+    `- Berth replication: **${berth.toFixed(1)} MB/s**; skopeo push: **${skopeo.toFixed(1)} MB/s**; ratio ${(berth / skopeo).toFixed(2)}.`,
+    `- Execution wall time (POST /replication/executions until it reads Succeed, job queueing included): median ${median(r.executionSeconds).toFixed(1)} s.`,
     '',
   ];
 }

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-proces
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
+import { replicationBench, type ReplicationBenchResult } from './replication.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
@@ -97,6 +98,11 @@ async function main() {
   if (!existsSync(dockerRegistryBinary)) {
     throw new Error(`${dockerRegistryBinary} not found: install Debian's docker-registry package to compare`);
   }
+  if (wanted('replication') && sh('skopeo', ['--version']) === 'unknown') {
+    throw new Error(
+      'skopeo not found: the replication workload compares with a skopeo push (apt-get install skopeo)',
+    );
+  }
   if (process.env.BENCH_SKIP_BUILD !== '1') {
     log('building Berth (tsc -p tsconfig.build.json) …');
     const b = spawnSync(
@@ -124,12 +130,15 @@ async function main() {
   const load: RunResult['load'] = { berth: {}, clients: profile.loadClients, seconds: profile.loadSeconds };
   let berthPeakRssWholeRun = 0;
   let api: ApiBenchResult | undefined;
+  let replication: ReplicationBenchResult | undefined;
   try {
     log(
       `berth ${berth.url} (pid ${berth.pid}), distribution ${dist.url} (pid ${dist.pid}); preparing fixtures …`,
     );
     const fixtures = new Map<string, Fixtures>();
-    for (const t of targets) fixtures.set(t.name, await prepare(t, profile));
+    if (wanted('load') || workloads(profile).some((w) => wanted(w.id))) {
+      for (const t of targets) fixtures.set(t.name, await prepare(t, profile));
+    }
 
     for (const w of workloads(profile)) {
       if (!wanted(w.id)) continue;
@@ -160,6 +169,13 @@ async function main() {
       log(`API lists: ${sizes.artifacts} artifacts in one repository, ${sizes.projects} projects …`);
       api = await apiBench(berth.url, sizes);
       log(`  ${JSON.stringify(api)}`);
+    }
+    if (wanted('replication')) {
+      log('replication: Berth → distribution beside a skopeo push of the same image …');
+      const r = await replicationBench(berth.url, { quick, log });
+      replication = r.details;
+      results.push(r.workload);
+      log(consoleTable(rowsOf([r.workload])));
     }
     berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
   } finally {
@@ -197,6 +213,7 @@ async function main() {
     rss,
     berthPeakRssWholeRun,
     ...(api ? { api } : {}),
+    ...(replication ? { replication } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');
