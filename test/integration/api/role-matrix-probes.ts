@@ -248,7 +248,11 @@ export const probes: Probe[] = [
     call: 'DELETE /robots/{id}',
     ok: 200,
     async run(f, role) {
-      const made = await f.admin.call<{ id: number }>('POST', '/robots', robotBody(f, `doomed-${role}`));
+      const made = await f.admin.call<{ id: number }>(
+        'POST',
+        '/robots',
+        robotBody(f, `doomed-${role.toLowerCase()}`),
+      );
       if (made.status !== 201) return made;
       return f.as(role).call('DELETE', `/robots/${made.body.id}`);
     },
