@@ -6,7 +6,7 @@
 // - where Berth serves an operation Harbor gates with that (resource, action), the call is made as that
 //   member and must succeed (the operation's status) or be refused with 403.
 // Rows without an endpoint in Berth are listed below (`noEndpoint`) with the reason; operations Berth
-// does not route yet are reported as todo.
+// does not route yet (`pendingRoutes`) are reported as todo; any other unrouted operation fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
@@ -46,6 +46,16 @@ function feature(resource: string, actions: string[], what: string): Record<stri
     actions.map((a) => [`${resource}:${a}`, `no endpoint yet: Berth has no ${what}`]),
   );
 }
+
+/** Rows whose operations are still being routed (projectMetadata and project logs, issue 3): todo until then. */
+const pendingRoutes = new Set([
+  'metadata:read',
+  'metadata:list',
+  'metadata:create',
+  'metadata:update',
+  'metadata:delete',
+  'log:list',
+]);
 
 const matrix = readHarborMatrix();
 const password = 'Matrix-Pass-1';
@@ -108,8 +118,8 @@ for (const backend of backends()) {
         as: (role) => admin.as(userOf(role), password),
         creds: (role) => ({ username: userOf(role), password }),
       };
-      const robot = await admin.call<{ id: number }>('POST', '/robots', robotBody(f, 'matrix-robot'));
-      if (robot.status === 201) f.robotId = robot.body.id;
+      const robot = await admin.expect<{ id: number }>(201, 'POST', '/robots', robotBody(f, 'matrix-robot'));
+      f.robotId = robot.body.id;
 
       type Item = { resource: string; action: string };
       const permissions = async (api: HarborApi, projectId: number) => {
@@ -173,6 +183,7 @@ for (const backend of backends()) {
         for (const role of harborRoles) {
           const res = await probe.run(f, role);
           if (res.status === 404 && res.text.includes('no such API endpoint')) {
+            assert.ok(pendingRoutes.has(row.key), `${probe.call} (${row.key}) is not routed: ${res.text}`);
             assert.deepEqual(wrong, [], row.key);
             covered.notRouted.push(row.key);
             t.todo(`${probe.call} is not routed on Berth yet; can() checked only`);
@@ -192,10 +203,6 @@ for (const backend of backends()) {
 
     it("the robots API accepts exactly the matrix's project-robot grantable permissions", async (t) => {
       if (!needMatrix(t)) return;
-      if ((await f.admin.call('GET', '/robots')).status === 404) {
-        t.todo('the robots API (/api/v2.0/robots) is not routed on this Berth yet');
-        return;
-      }
       const wrong: string[] = [];
       for (const [i, row] of matrix!.entries()) {
         const res = await f.admin.call('POST', '/robots', {
