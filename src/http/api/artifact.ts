@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { readAddition } from '../../services/artifacts/additions.js';
 import { contextOf } from '../context.js';
-import { authorize } from './access.js';
 import { renderAccessory, renderArtifact, renderTag, repoPath } from './artifact-render.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders, type ListSpec } from './list-query.js';
 import { accessoryModel, artifactModel, tagModel } from './models.js';
-import { projectTarget } from './project.js';
+import { authorizeInProject } from './project.js';
 import { repoParams, repositoryFor } from './repository.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
@@ -83,10 +82,10 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['Location'],
     handler: async ({ params, query }, request, reply) => {
       const project = await deps.projects.find(params.project_name, true);
-      await authorize(request, deps.can, 'create', projectTarget(project, 'artifact'));
+      await authorizeInProject(deps, request, project, 'create', 'artifact');
       const source = await deps.copier.source(query.from);
       const srcProject = await deps.projects.find(source.projectName, true);
-      await authorize(request, deps.can, 'read', projectTarget(srcProject, 'artifact'));
+      await authorizeInProject(deps, request, srcProject, 'read', 'artifact');
       const target = `${project.name}/${params.repository_name}`;
       const digest = await deps.copier.copy(contextOf(request), source, project, target);
       reply.header('Location', `${repoPath(project.name, target)}/artifacts/${digest}`);

@@ -7,7 +7,7 @@ import { renderLabel } from './artifact-render.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
 import { labelModel } from './models.js';
-import { projectTarget } from './project.js';
+import { authorizeInProject } from './project.js';
 import { listParams, q, type ApiRouter } from './router.js';
 import type { FastifyRequest } from 'fastify';
 
@@ -34,7 +34,7 @@ async function authorizeLabel(
   if (label.scope === 'g')
     return authorize(request, deps.can, action, { scope: 'system', resource: 'label' });
   const project = await deps.projects.find(String(label.project_id), false);
-  return authorize(request, deps.can, action, projectTarget(project, 'label'));
+  return authorizeInProject(deps, request, project, action, 'label');
 }
 
 export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {

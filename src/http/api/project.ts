@@ -39,8 +39,27 @@ export async function projectFor(
   byName = request.headers['x-is-resource-name'] === 'true',
 ): Promise<ProjectRow> {
   const row = await deps.projects.find(ref, byName);
-  await authorize(request, deps.can, action, projectTarget(row, resource));
+  await authorizeInProject(deps, request, row, action, resource, ref);
   return row;
+}
+
+/**
+ * `authorize` inside a project, except that a caller who may not even read the project (a private one
+ * they are no member of) gets the very answer a missing project gets: its existence is not revealed.
+ */
+export async function authorizeInProject(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  row: ProjectRow,
+  action: string,
+  resource: string,
+  ref: string = row.name,
+): Promise<void> {
+  const target = projectTarget(row, resource);
+  if (await deps.can(subjectOf(request), action, target)) return;
+  if (!(await deps.can(subjectOf(request), 'read', projectTarget(row))))
+    throw new AppError('NOT_FOUND', `project ${ref} not found`);
+  await authorize(request, deps.can, action, target);
 }
 
 export async function renderProjects(deps: ApiDeps, views: ProjectView[]) {
