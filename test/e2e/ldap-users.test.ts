@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { groupTypes } from '../../src/auth/providers/provider.js';
 import { backends, basicAuth, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { HarborApi } from '../helpers/harbor-api.js';
 import { containerTools, type ContainerTools } from '../helpers/containers.js';
 import { OciLayout, tempDir } from '../helpers/images.js';
 import { startSlapd, type RunningSlapd } from '../helpers/slapd.js';
@@ -59,21 +60,32 @@ for (const backend of backends()) {
       layout = new OciLayout(join(work, 'layout'));
       layout.addImage({ tag: 'v1', layers: [[{ path: 'etc/hello', content: 'from an LDAP user\n' }]] });
 
-      // The devs group as an admin would import it (Harbor: usergroups API, group_type 1 + DN), then
-      // made a Developer of `team` and a Guest of `showcase`.
-      const store = berth.app.store;
-      const now = new Date().toISOString();
-      const devs = await store.userGroups.create({
-        group_name: 'devs',
-        group_type: groupTypes.ldap,
-        ldap_group_dn: ldap.groupDn('devs'),
-        creation_time: now,
-        update_time: now,
-      });
-      const team = await berth.createProject('team');
-      const showcase = await berth.createProject('showcase');
-      await store.members.create(team, 'g', devs, roles.developer, now);
-      await store.members.create(showcase, 'g', devs, roles.guest, now);
+      // The devs group as an admin adds it (Harbor's members API: member_group with group_type 1 and the
+      // group's DN), a Developer of `team` and a Guest of `showcase`.
+      const admin = new HarborApi(berth.url, berth.admin);
+      for (const [project, role_id] of [
+        ['team', roles.developer],
+        ['showcase', roles.guest],
+      ] as const) {
+        await admin.expect(201, 'POST', '/projects', {
+          project_name: project,
+          metadata: { public: 'false' },
+        });
+        await admin.expect(
+          201,
+          'POST',
+          `/projects/${project}/members`,
+          {
+            role_id,
+            member_group: {
+              group_name: 'devs',
+              group_type: groupTypes.ldap,
+              ldap_group_dn: ldap.groupDn('devs'),
+            },
+          },
+          { 'x-is-resource-name': 'true' },
+        );
+      }
       await push(berth.admin, 'showcase/app:v1');
     });
     after(async () => {
