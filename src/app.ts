@@ -235,6 +235,9 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         authMode: config.auth.mode,
         externalUrl: config.server.externalUrl,
         storageDriver: config.storage.driver,
+        ...(config.auth.mode === 'oidc_auth' && config.auth.oidc
+          ? { oidcProviderName: config.auth.oidc.name }
+          : {}),
       }),
       ldap: {
         log: logger,

@@ -40,7 +40,13 @@ export interface ApiDeps {
   system: SystemService;
   health: HealthCheck[];
   /** Instance facts for systeminfo. */
-  info(): { authMode: string; externalUrl: string | undefined; storageDriver: string };
+  info(): {
+    authMode: string;
+    externalUrl: string | undefined;
+    storageDriver: string;
+    /** The OIDC provider's display name under oidc_auth. */
+    oidcProviderName?: string;
+  };
   /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
   ldap: LdapApiDeps;
   replication: Replication;

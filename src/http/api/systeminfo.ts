@@ -28,6 +28,7 @@ export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
       read_only: z.boolean().optional(),
       notification_enable: z.boolean().optional(),
       registry_storage_provider_name: z.string().optional(),
+      oidc_provider_name: z.string().optional(),
     }),
     handler: async (_input, request) => {
       const info = deps.info();
@@ -38,6 +39,8 @@ export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
         harbor_version: `v${deps.version}-berth`,
         current_time: new Date().toISOString(),
         banner_message: '',
+        // The sign-in page names the provider on its button, before anyone has signed in.
+        ...(info.oidcProviderName ? { oidc_provider_name: info.oidcProviderName } : {}),
       };
       // Harbor shows the rest to signed-in callers only.
       if (subjectOf(request).kind === 'anonymous') return open;

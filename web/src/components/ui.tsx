@@ -40,20 +40,34 @@ export function QueryState<T>(props: {
   return <>{props.children(query.data)}</>;
 }
 
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
-  const [done, setDone] = useState(false);
+/**
+ * Copies `text` and says whether it worked. `what` names a secret for screen readers instead of its text,
+ * which must not reach the page.
+ */
+export function CopyButton({ text, label = 'Copy', what }: { text: string; label?: string; what?: string }) {
+  const [state, setState] = useState<'idle' | 'Copied' | 'Copy failed'>('idle');
+  const shown = state === 'idle' ? label : state;
+  const settle = (s: typeof state) => {
+    setState(s);
+    setTimeout(() => setState('idle'), 1500);
+  };
   return (
     <button
       type="button"
       className="btn btn-small"
-      aria-label={`${label}: ${text.length > 40 ? text.slice(0, 40) + '…' : text}`}
+      aria-label={
+        what ? `${shown} ${what}` : `${shown}: ${text.length > 40 ? text.slice(0, 40) + '…' : text}`
+      }
       onClick={() => {
-        void navigator.clipboard?.writeText(text).catch(() => undefined);
-        setDone(true);
-        setTimeout(() => setDone(false), 1500);
+        // No clipboard outside a secure context (plain http to a remote host): say so instead of lying.
+        const write = navigator.clipboard?.writeText(text) ?? Promise.reject(new Error('no clipboard'));
+        write.then(
+          () => settle('Copied'),
+          () => settle('Copy failed'),
+        );
       }}
     >
-      {done ? 'Copied' : label}
+      {shown}
     </button>
   );
 }

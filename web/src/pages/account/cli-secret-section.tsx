@@ -33,7 +33,7 @@ export function CliSecretSection({ user }: { user: User }) {
             <button type="button" className="btn btn-small" onClick={() => setShown((s) => !s)}>
               {shown ? 'Hide' : 'Show'}
             </button>
-            <CopyButton text={secret} />
+            <CopyButton text={secret} what="CLI secret" />
           </>
         ) : null}
       </div>
