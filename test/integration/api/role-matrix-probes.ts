@@ -7,6 +7,9 @@ import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
 import type { HarborRole } from '../../helpers/harbor-rbac.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 
+/** A member with one of Harbor's roles, or a signed-in user who is no member of the project. */
+export type Who = HarborRole | 'outsider';
+
 export interface Fixture {
   berth: RunningBerth;
   admin: HarborApi;
@@ -18,8 +21,8 @@ export interface Fixture {
   spareMemberId: number;
   /** A robot of the project made by the admin, when the robots API is routed. */
   robotId?: number;
-  as(role: HarborRole): HarborApi;
-  creds(role: HarborRole): { username: string; password: string };
+  as(who: Who): HarborApi;
+  creds(who: Who): { username: string; password: string };
 }
 
 export interface Probe {
@@ -28,7 +31,9 @@ export interface Probe {
   call: string;
   /** Status when the role holds the permission (a denied member gets 403). */
   ok: number;
-  run(f: Fixture, role: HarborRole): Promise<Pick<ApiResponse, 'status' | 'text'>>;
+  /** Made through /v2 (a non-member's refusal there is the registry's, not the API's 404). */
+  registry?: true;
+  run(f: Fixture, role: Who): Promise<Pick<ApiResponse, 'status' | 'text'>>;
 }
 
 const repoPath = (f: Fixture, repo: string) => `/projects/${f.project}/repositories/${repo}`;
@@ -46,7 +51,7 @@ async function pushImage(f: Fixture, repo: string, tag: string): Promise<string>
 }
 
 /** A /v2 request with the role's Basic credentials. */
-async function v2(f: Fixture, role: HarborRole, method: string, path: string) {
+async function v2(f: Fixture, role: Who, method: string, path: string) {
   const res = await fetch(`${f.berth.url}/v2/${f.project}/${path}`, {
     method,
     headers: { authorization: basicAuth(f.creds(role)) },
@@ -195,6 +200,7 @@ export const probes: Probe[] = [
   },
   {
     key: 'repository:delete',
+    registry: true,
     call: 'DELETE /projects/{p}/repositories/{r} and DELETE /v2/{p}/{r}/manifests/{digest}',
     ok: 200,
     async run(f, role) {
@@ -211,12 +217,14 @@ export const probes: Probe[] = [
   },
   {
     key: 'repository:pull',
+    registry: true,
     call: 'GET /v2/{p}/{r}/manifests/v1',
     ok: 200,
     run: (f, role) => v2(f, role, 'GET', 'app/manifests/v1'),
   },
   {
     key: 'repository:push',
+    registry: true,
     call: 'POST /v2/{p}/{r}/blobs/uploads/',
     ok: 202,
     run: (f, role) => v2(f, role, 'POST', 'app/blobs/uploads/'),

@@ -4,7 +4,8 @@
 // - the verdict of can() as the API reports it (GET /users/current/permissions, relative) must be the
 //   matrix's, and a non-member's on a public project must be the matrix's "public project" column;
 // - where Berth serves an operation Harbor gates with that (resource, action), the call is made as that
-//   member and must succeed (the operation's status) or be refused with 403.
+//   member and must succeed (the operation's status) or be refused with 403; a signed-in non-member
+//   gets the missing-project answer (404) on the API and a refusal on /v2.
 // Rows without an endpoint in Berth are listed below (`noEndpoint`) with the reason; operations Berth
 // does not route yet (`pendingRoutes`) are reported as todo; any other unrouted operation fails.
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import {
 } from '../../helpers/harbor-rbac.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 import { requireAll } from '../../helpers/tools.js';
-import { probes, robotBody, type Fixture } from './role-matrix-probes.js';
+import { probes, robotBody, type Fixture, type Who } from './role-matrix-probes.js';
 
 /**
  * Rows no Berth endpoint checks, and why. Their verdict is still asserted through can() as the API
@@ -59,7 +60,7 @@ const pendingRoutes = new Set([
 
 const matrix = readHarborMatrix();
 const password = 'Matrix-Pass-1';
-const userOf = (role: HarborRole) => `m-${role.toLowerCase()}`;
+const userOf = (who: Who) => `m-${who.toLowerCase()}`;
 
 function needMatrix(t: TestContext): boolean {
   if (matrix) return true;
@@ -82,7 +83,7 @@ for (const backend of backends()) {
       if (!matrix) return;
       berth = await startBerth({ backend });
       const admin = new HarborApi(berth.url, berth.admin);
-      const users = [...harborRoles.map(userOf), 'spare', 'newcomer', 'outsider'];
+      const users = [...harborRoles.map(userOf), userOf('outsider'), 'spare', 'newcomer'];
       for (const username of users)
         await admin.expect(201, 'POST', '/users', { username, password, email: `${username}@example.test` });
       await admin.expect(201, 'POST', '/projects', {
@@ -131,7 +132,7 @@ for (const backend of backends()) {
         return new Set(res.body.map((p) => `${p.resource}:${p.action}`));
       };
       for (const role of harborRoles) held.set(role, await permissions(f.as(role), pid));
-      held.set('public', await permissions(admin.as('outsider', password), await id('open')));
+      held.set('public', await permissions(f.as('outsider'), await id('open')));
     });
     after(async () => berth?.close());
 
@@ -196,6 +197,10 @@ for (const backend of backends()) {
                 `want ${want}: ${res.text.slice(0, 200)}`,
             );
         }
+        // A signed-in non-member gets what a missing project gets on the API (404), and a refusal on /v2.
+        const outsider = await probe.run(f, 'outsider');
+        if (probe.registry ? ![401, 403, 404].includes(outsider.status) : outsider.status !== 404)
+          wrong.push(`non-member: ${probe.call} → ${outsider.status}: ${outsider.text.slice(0, 200)}`);
         assert.deepEqual(wrong, [], row.key);
         covered.api.push(row.key);
       });
