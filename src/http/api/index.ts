@@ -42,6 +42,11 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
     }
   });
   app.setErrorHandler((err, req, reply) => sendHarborError(req, reply, err));
+  // Credentials that were sent and failed are refused outright: going on as anonymous would turn a
+  // mistyped password into a puzzling 404 for a private project.
+  app.addHook('onRequest', async (req) => {
+    if (req.credentialsRejected) throw new AppError('UNAUTHORIZED', 'invalid username or password');
+  });
   app.setNotFoundHandler((req, reply) =>
     sendHarborError(
       req,

@@ -96,6 +96,10 @@ for (const backend of backends()) {
           );
         }
       }
+      // Credentials that fail are refused, not taken for an anonymous caller.
+      const typo = admin.as('carol', 'Carol-Pass2');
+      await typo.expectError(401, 'UNAUTHORIZED', 'GET', '/projects/secret');
+      await typo.expectError(401, 'UNAUTHORIZED', 'GET', '/projects');
       // Writing into it is refused the same way, and nothing changes.
       const del = await carol.call('DELETE', '/projects/secret/repositories/vault', undefined, byName);
       assert.equal(del.status, 404);
