@@ -16,19 +16,6 @@ const TOOLS = ['chromium', 'skopeo', 'docker-registry'];
 const guest: Creds = { username: 'gina', password: 'Guest-Pass-123' };
 const outsider: Creds = { username: 'otto', password: 'Outsider-Pass-123' };
 
-/** Parts whose backend is not on main yet run as `todo` (reported, not failing) until it lands. */
-// A step whose backend is not routed yet runs as todo, naming what it waits for; undefined = ready.
-const waitingFor: Record<string, string | undefined> = {
-  session: undefined,
-  projects: undefined,
-  users: undefined,
-  robots: 'access: the /robots API is being routed (LANDING.md, session 3)',
-  artifacts: undefined,
-  replication: undefined,
-  afterRobot: undefined,
-};
-const todo = (part: keyof typeof waitingFor) => ({ todo: waitingFor[part] });
-
 async function signIn(ctx: BrowserContext, base: string, who: Creds): Promise<Page> {
   const page = await ctx.newPage();
   await page.goto(`${base}/harbor/projects`);
@@ -76,26 +63,25 @@ for (const backend of backends()) {
     // The steps build on each other: after one fails, the rest fail at once instead of each waiting out
     // its timeouts.
     let failed: string | undefined;
-    const step = (name: string, part: keyof typeof waitingFor, fn: () => Promise<void>) =>
-      test(name, todo(part), async (t) => {
+    const step = (name: string, fn: () => Promise<void>) =>
+      test(name, async (t) => {
         if (!needTools(t, ...TOOLS)) return;
         if (failed) throw new Error(`not run: the step "${failed}" failed`);
         try {
           await fn();
         } catch (err) {
-          // A todo step's failure is expected; only a ready step's failure stops the rest.
-          if (!waitingFor[part]) failed = name;
+          failed = name;
           throw err;
         }
       });
 
-    step('admin signs in and lands on the projects list', 'session', async () => {
+    step('admin signs in and lands on the projects list', async () => {
       page = await signIn(await chrome.context(), berth.url, admin);
       await page.getByRole('link', { name: 'library' }).waitFor();
       await screenshot(page, `${backend}-projects`);
     });
 
-    step('admin creates a private project; the name is checked while typing', 'projects', async () => {
+    step('admin creates a private project; the name is checked while typing', async () => {
       await page.getByRole('button', { name: '+ New Project' }).click();
       const name = page.getByLabel('Project Name');
       await name.fill('Bad_Name');
@@ -115,46 +101,42 @@ for (const backend of backends()) {
       assert.equal(project.metadata?.public, 'false');
     });
 
-    step(
-      'admin creates a user in Administration and adds them to the project as Guest',
-      'users',
-      async () => {
-        await page.goto(app('/harbor/users'));
-        await page.getByRole('button', { name: '+ New User' }).click();
-        await page.getByLabel('Username').fill(guest.username);
-        await page.getByLabel('Email').fill('gina@example.com');
-        await page.getByLabel('Full Name').fill('Gina Guest');
-        await page.getByLabel('Password', { exact: true }).fill(guest.password);
-        await page.getByRole('button', { name: 'OK' }).click();
-        await page.getByRole('cell', { name: guest.username, exact: true }).waitFor();
-        await apiAs(berth.url, admin, '/users', {
-          method: 'POST',
-          body: {
-            username: outsider.username,
-            email: 'otto@example.com',
-            realname: 'Otto',
-            password: outsider.password,
-          },
-        });
+    step('admin creates a user in Administration and adds them to the project as Guest', async () => {
+      await page.goto(app('/harbor/users'));
+      await page.getByRole('button', { name: '+ New User' }).click();
+      await page.getByLabel('Username').fill(guest.username);
+      await page.getByLabel('Email').fill('gina@example.com');
+      await page.getByLabel('Full Name').fill('Gina Guest');
+      await page.getByLabel('Password', { exact: true }).fill(guest.password);
+      await page.getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('cell', { name: guest.username, exact: true }).waitFor();
+      await apiAs(berth.url, admin, '/users', {
+        method: 'POST',
+        body: {
+          username: outsider.username,
+          email: 'otto@example.com',
+          realname: 'Otto',
+          password: outsider.password,
+        },
+      });
 
-        await page.goto(app(`/harbor/projects/${projectId}/members`));
-        await page.getByRole('button', { name: '+ User' }).click();
-        await page.getByLabel('Name').fill(guest.username);
-        await page.getByLabel('Guest', { exact: true }).check();
-        await page.getByRole('button', { name: 'OK' }).click();
-        const role = page.getByLabel(`Role of ${guest.username}`);
-        await role.waitFor();
-        assert.equal(await role.inputValue(), '3');
-        const members = await apiAs<{ entity_name: string; role_id: number }[]>(
-          berth.url,
-          admin,
-          `/projects/${projectId}/members`,
-        );
-        assert.equal(members.find((m) => m.entity_name === guest.username)?.role_id, 3);
-      },
-    );
+      await page.goto(app(`/harbor/projects/${projectId}/members`));
+      await page.getByRole('button', { name: '+ User' }).click();
+      await page.getByLabel('Name').fill(guest.username);
+      await page.getByLabel('Guest', { exact: true }).check();
+      await page.getByRole('button', { name: 'OK' }).click();
+      const role = page.getByLabel(`Role of ${guest.username}`);
+      await role.waitFor();
+      assert.equal(await role.inputValue(), '3');
+      const members = await apiAs<{ entity_name: string; role_id: number }[]>(
+        berth.url,
+        admin,
+        `/projects/${projectId}/members`,
+      );
+      assert.equal(members.find((m) => m.entity_name === guest.username)?.role_id, 3);
+    });
 
-    step('admin creates a robot account and reads its secret exactly once', 'robots', async () => {
+    step('admin creates a robot account and reads its secret exactly once', async () => {
       await page.goto(app(`/harbor/projects/${projectId}/robot-account`));
       await page.getByRole('button', { name: '+ New Robot Account' }).click();
       await page.getByLabel('Name', { exact: true }).fill('ci');
@@ -170,36 +152,29 @@ for (const backend of backends()) {
       assert.equal((await page.content()).includes(robotSecret), false, 'the secret is gone from the page');
     });
 
-    step(
-      'an image pushed with skopeo as the robot shows its tags and build history',
-      'artifacts',
-      async () => {
-        const layout = new OciLayout(`${work}/layout`);
-        digest = imageWithHistory(layout, 'v1').manifest.digest;
-        await tools.skopeo([
-          'copy',
-          '--dest-tls-verify=false',
-          // Until the robot step runs for real the admin pushes (waitingFor.robots names why).
-          robotSecret
-            ? `--dest-creds=${robotName}:${robotSecret}`
-            : `--dest-creds=${admin.username}:${admin.password}`,
-          layout.ref('v1'),
-          `docker://${berth.host}/webapp/api:v1`,
-        ]);
-        await page.goto(app(`/harbor/projects/${projectId}/repositories`));
-        await page.getByRole('link', { name: 'webapp/api' }).click();
-        const row = page.locator(`tr[data-digest="${digest}"]`);
-        await row.getByText('v1', { exact: true }).waitFor();
-        await screenshot(page, `${backend}-repository`);
-        await row.getByRole('link').first().click();
-        await page.getByRole('tab', { name: 'Build History' }).click();
-        const history = page.getByRole('table', { name: 'Build history' });
-        for (const step of buildSteps) await history.getByText(step).waitFor();
-        await screenshot(page, `${backend}-artifact-history`);
-      },
-    );
+    step('an image pushed with skopeo as the robot shows its tags and build history', async () => {
+      const layout = new OciLayout(`${work}/layout`);
+      digest = imageWithHistory(layout, 'v1').manifest.digest;
+      await tools.skopeo([
+        'copy',
+        '--dest-tls-verify=false',
+        `--dest-creds=${robotName}:${robotSecret}`,
+        layout.ref('v1'),
+        `docker://${berth.host}/webapp/api:v1`,
+      ]);
+      await page.goto(app(`/harbor/projects/${projectId}/repositories`));
+      await page.getByRole('link', { name: 'webapp/api' }).click();
+      const row = page.locator(`tr[data-digest="${digest}"]`);
+      await row.getByText('v1', { exact: true }).waitFor();
+      await screenshot(page, `${backend}-repository`);
+      await row.getByRole('link').first().click();
+      await page.getByRole('tab', { name: 'Build History' }).click();
+      const history = page.getByRole('table', { name: 'Build history' });
+      for (const step of buildSteps) await history.getByText(step).waitFor();
+      await screenshot(page, `${backend}-artifact-history`);
+    });
 
-    step('admin adds a tag on the artifact page and the registry serves it', 'artifacts', async () => {
+    step('admin adds a tag on the artifact page and the registry serves it', async () => {
       await page.getByRole('tab', { name: 'Tags' }).click();
       await page.getByLabel('New tag').fill('stable');
       await page.getByRole('button', { name: 'Add Tag' }).click();
@@ -207,7 +182,7 @@ for (const backend of backends()) {
       assert.deepEqual(await registryTags(berth.url, 'webapp/api', admin), ['stable', 'v1']);
     });
 
-    step('admin adds a docker-registry endpoint after TEST CONNECTION succeeds', 'replication', async () => {
+    step('admin adds a docker-registry endpoint after TEST CONNECTION succeeds', async () => {
       await page.goto(app('/harbor/registries'));
       await page.getByRole('button', { name: '+ New Endpoint' }).click();
       await page.getByLabel('Provider').selectOption('docker-registry');
@@ -226,7 +201,7 @@ for (const backend of backends()) {
       await screenshot(page, `${backend}-registries`);
     });
 
-    step('admin creates and runs a replication rule and watches it succeed', 'replication', async () => {
+    step('admin creates and runs a replication rule and watches it succeed', async () => {
       await page.goto(app('/harbor/replications'));
       await page.getByRole('button', { name: '+ New Replication Rule' }).click();
       await page.getByLabel('Name', { exact: true }).fill('to-mirror');
@@ -259,7 +234,7 @@ for (const backend of backends()) {
       assert.deepEqual(await registryTags(registry.url, 'webapp/api'), ['stable', 'v1']);
     });
 
-    step('a Guest sees the project but no push or delete controls', 'afterRobot', async () => {
+    step('a Guest sees the project but no push or delete controls', async () => {
       const p = await signIn(await chrome.context(), berth.url, guest);
       await p.getByRole('link', { name: 'webapp' }).click();
       await p.getByRole('link', { name: 'webapp/api' }).waitFor();
@@ -277,7 +252,7 @@ for (const backend of backends()) {
       await screenshot(p, `${backend}-guest-artifact`);
     });
 
-    step('a signed-in non-member finds no private project', 'afterRobot', async () => {
+    step('a signed-in non-member finds no private project', async () => {
       const p = await signIn(await chrome.context(), berth.url, outsider);
       await p.getByRole('link', { name: 'library' }).waitFor();
       assert.equal(await p.getByRole('link', { name: 'webapp' }).count(), 0);
@@ -286,7 +261,7 @@ for (const backend of backends()) {
       assert.equal(await p.getByRole('link', { name: 'webapp/api' }).count(), 0);
     });
 
-    step('signing out ends the session', 'session', async () => {
+    step('signing out ends the session', async () => {
       await page.goto(app('/harbor/projects'));
       await page.getByTestId('user-menu').click();
       await page.getByRole('menuitem', { name: 'Log Out' }).click();
