@@ -166,8 +166,12 @@ export function userRoutes(api: ApiRouter, deps: ApiDeps): void {
       const out: { resource: string; action: string }[] = [];
       for (const key of all) {
         const [resource, action] = key.split(':') as [string, string];
-        if (await id.access.can(subject, action, { scope: 'project', project: target, resource }))
-          out.push({ resource: query.relative ? resource : `/project/${project.id}/${resource}`, action });
+        if (!(await id.access.can(subject, action, { scope: 'project', project: target, resource })))
+          continue;
+        // Harbor's resources are paths: the project itself is `/project/<id>`, `.` relative to the scope.
+        const self = resource === 'project';
+        const path = self ? `/project/${project.id}` : `/project/${project.id}/${resource}`;
+        out.push({ resource: query.relative ? (self ? '.' : resource) : path, action });
       }
       return out;
     },
