@@ -27,6 +27,7 @@ import { SessionService } from './services/access/sessions.js';
 import { TokenService } from './services/access/token-service.js';
 import { MemberService } from './services/access/members.js';
 import { RobotService } from './services/access/robots.js';
+import { UserGroupService } from './services/access/user-groups.js';
 import { UserService } from './services/access/users.js';
 import { AuditLog } from './services/audit/audit-log.js';
 import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
@@ -175,6 +176,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
+  const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
     logger,
@@ -213,7 +215,13 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         access,
         users: new UserService({ store, clock, keys, robotPrefix: config.auth.robotPrefix }),
         members: new MemberService({ store, clock }),
-        robots: new RobotService({ store, clock, prefix: config.auth.robotPrefix }),
+        groups: new UserGroupService({ store, clock }),
+        robots: new RobotService({
+          store,
+          clock,
+          prefix: config.auth.robotPrefix,
+          defaultDays: async () => (await settings.values()).robotTokenDuration,
+        }),
         audit: new AuditLog({ store, clock, log: logger, intervalMs: 1000 }),
       },
       visibleProjects: async (subject) => {
@@ -252,7 +260,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           : {}),
       },
       replication,
-      settings: new SettingsService({ store, clock, fixed: fixedSettings(config) }),
+      settings,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc

@@ -1,5 +1,6 @@
-import type { Insertable, Kysely, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type SqlBool, type Updateable } from 'kysely';
 import type { Database, UserGroupRow, UserGroupTable } from '../tables.js';
+import { likePattern } from './list-filter.js';
 
 export class UserGroupRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -48,7 +49,7 @@ export class UserGroupRepo {
   }): Promise<{ rows: UserGroupRow[]; total: number }> {
     let base = this.db.selectFrom('user_group');
     if (q.groupName)
-      base = base.where('group_name', 'like', `%${q.groupName.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      base = base.where(sql<SqlBool>`lower(group_name) like lower(${likePattern(q.groupName)}) escape '\\'`);
     if (q.groupType !== undefined) base = base.where('group_type', '=', q.groupType);
     if (q.ldapGroupDn) base = base.where('ldap_group_dn', '=', q.ldapGroupDn);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

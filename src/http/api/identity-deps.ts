@@ -1,6 +1,7 @@
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { MemberService } from '../../services/access/members.js';
 import type { RobotService } from '../../services/access/robots.js';
+import type { UserGroupService } from '../../services/access/user-groups.js';
 import type { UserService } from '../../services/access/users.js';
 import type { AuditLog } from '../../services/audit/audit-log.js';
 
@@ -10,5 +11,6 @@ export interface IdentityApiDeps {
   users: UserService;
   members: MemberService;
   robots: RobotService;
+  groups: UserGroupService;
   audit: AuditLog;
 }

@@ -8,6 +8,7 @@ import { ldapRoutes } from './ldap.js';
 import { memberRoutes } from './member.js';
 import { pingRoutes } from './ping.js';
 import { robotRoutes } from './robot.js';
+import { usergroupRoutes } from './usergroup.js';
 import { userRoutes } from './user.js';
 import { artifactRoutes } from './artifact.js';
 import { healthRoutes } from './health.js';
@@ -64,6 +65,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
     userRoutes(api, deps);
     memberRoutes(api, deps);
     robotRoutes(api, deps);
+    usergroupRoutes(api, deps);
   }
   healthRoutes(api, deps);
   systeminfoRoutes(api, deps);

@@ -48,8 +48,6 @@ export interface RobotView {
 }
 
 const nameRe = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-/** Harbor's `robot_token_duration` default: what `duration: 0` means. */
-const defaultDurationDays = 30;
 
 /**
  * Robot accounts (Harbor's model, rbac.md §5): system robots (`robot$name`, grants on several projects
@@ -58,7 +56,15 @@ const defaultDurationDays = 30;
  * A robot that creates or edits robots may grant only what it holds itself.
  */
 export class RobotService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock; prefix: string }) {}
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      clock: Clock;
+      prefix: string;
+      /** Days a robot lives when created (or updated) with duration 0 or none: `robot_token_duration`. */
+      defaultDays: () => Promise<number>;
+    },
+  ) {}
 
   /** The checks that need no database, so bad input is a BAD_REQUEST before any permission question. */
   validate(input: RobotInput): void {
@@ -84,7 +90,7 @@ export class RobotService {
     const stored = project ? `${project.name}+${input.name}` : input.name;
     if (stored.length > 255) throw new AppError('BAD_REQUEST', 'robot name is too long');
     const secret = this.checkSecret(input.secret);
-    const duration = checkDuration(input.duration);
+    const duration = checkDuration(input.duration) ?? (await this.deps.defaultDays());
     const secretHash = await hashSecret(secret);
     const now = this.deps.clock.now();
     const id = await this.deps.store.transaction((tx) =>
@@ -150,7 +156,9 @@ export class RobotService {
         throw new AppError('BAD_REQUEST', 'a project robot cannot be moved to another project');
     }
     const duration =
-      input.duration === undefined || input.duration === null ? row.duration : checkDuration(input.duration);
+      input.duration === undefined || input.duration === null
+        ? row.duration
+        : (checkDuration(input.duration) ?? (await this.deps.defaultDays()));
     await this.deps.store.transaction(async (tx) => {
       if (perms) await tx.robots.setPermissions(id, perms);
       await tx.robots.update(id, {
@@ -293,9 +301,9 @@ function checkDescription(d: string): string {
   return d;
 }
 
-/** Days (1 to 36500), -1 for never; 0 or missing means Harbor's default of 30 days. */
-function checkDuration(days: number | null | undefined): number {
-  if (days === undefined || days === null || days === 0) return defaultDurationDays;
+/** Days (1 to 36500), -1 for never; undefined for 0 or missing, which mean the configured default. */
+function checkDuration(days: number | null | undefined): number | undefined {
+  if (days === undefined || days === null || days === 0) return undefined;
   if (!Number.isInteger(days) || (days !== -1 && days < 1) || days > 36500)
     throw new AppError('BAD_REQUEST', 'duration is a number of days (1 to 36500), or -1 for never');
   return days;

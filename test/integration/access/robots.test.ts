@@ -178,6 +178,21 @@ for (const backend of backends()) {
       assert.equal(got.expires_at, Math.floor(Date.parse(created.creation_time) / 1000) + 7 * 86400);
     });
 
+    test('duration 0 or none takes robot_token_duration from /configurations', async () => {
+      await admin.expect(200, 'PUT', '/configurations', { robot_token_duration: 3 });
+      const made = (
+        await admin.expect<Created>(201, 'POST', '/robots', {
+          name: 'defaulted',
+          level: 'system',
+          duration: 0,
+          permissions: [pullOnly('rp')],
+        })
+      ).body;
+      const got = (await admin.expect<Robot>(200, 'GET', `/robots/${made.id}`)).body;
+      assert.equal(got.duration, 3);
+      assert.equal(got.expires_at, Math.floor(Date.parse(made.creation_time) / 1000) + 3 * 86400);
+    });
+
     test('disabled, expired and deleted robots are refused on /v2, /service/token and the API', async () => {
       const created = (
         await admin.expect<Created>(201, 'POST', '/robots', {

@@ -144,7 +144,10 @@ function calls(ids: { image: string; amd: string; labelId: number; projectId: nu
   ];
 }
 
-/** Every operation of issue 3's tags (robot, usergroup, auditlog, projectMetadata); `{id}` is the robot made here. */
+/**
+ * Every operation of issue 3's tags (robot, usergroup, auditlog, projectMetadata); `{id}` is the robot and
+ * `{gid}` the user group made here.
+ */
 function accessCalls(): Call[] {
   const perms = [{ kind: 'project', namespace: 'ca', access: [{ resource: 'repository', action: 'pull' }] }];
   return [
@@ -185,6 +188,40 @@ function accessCalls(): Call[] {
     { op: 'RefreshSec', method: 'PATCH', path: '/robots/999999', body: {}, status: 404 },
     { op: 'DeleteRobot', method: 'DELETE', path: '/robots/{id}', status: 200 },
     { op: 'DeleteRobot', method: 'DELETE', path: '/robots/{id}', status: 404 },
+    {
+      op: 'createUserGroup',
+      method: 'POST',
+      path: '/usergroups',
+      body: { group_name: 'cgroup', group_type: 2 },
+      status: 201,
+    },
+    {
+      op: 'createUserGroup',
+      method: 'POST',
+      path: '/usergroups',
+      body: { group_name: 'cgroup', group_type: 2 },
+      status: 409,
+    },
+    { op: 'createUserGroup', method: 'POST', path: '/usergroups', body: { group_type: 2 }, status: 400 },
+    { op: 'listUserGroups', method: 'GET', path: '/usergroups?group_name=cg&page_size=5', status: 200 },
+    { op: 'searchUserGroups', method: 'GET', path: '/usergroups/search?groupname=cg', status: 200 },
+    { op: 'getUserGroup', method: 'GET', path: '/usergroups/{gid}', status: 200 },
+    { op: 'getUserGroup', method: 'GET', path: '/usergroups/999999', status: 404 },
+    {
+      op: 'updateUserGroup',
+      method: 'PUT',
+      path: '/usergroups/{gid}',
+      body: { group_name: 'cgroup2' },
+      status: 200,
+    },
+    {
+      op: 'updateUserGroup',
+      method: 'PUT',
+      path: '/usergroups/{gid}',
+      body: { group_name: '' },
+      status: 400,
+    },
+    { op: 'deleteUserGroup', method: 'DELETE', path: '/usergroups/{gid}', status: 200 },
   ];
 }
 
@@ -336,14 +373,17 @@ for (const backend of backends()) {
       if (!swaggerPresent(t)) return;
       await api.expect(201, 'POST', '/projects', { project_name: 'ca' });
       let id = 0;
+      let gid = 0;
       const exercised = new Set<string>();
       const failures = await runCalls(
         api,
         accessCalls(),
         exercised,
-        (call) => ({ ...call, path: call.path.replace('{id}', String(id)) }),
+        (call) => ({ ...call, path: call.path.replace('{id}', String(id)).replace('{gid}', String(gid)) }),
         (call, res) => {
           if (call.op === 'CreateRobot' && res.status === 201) id = (res.body as { id: number }).id;
+          if (call.op === 'createUserGroup' && res.status === 201)
+            gid = Number(res.headers.get('location')!.split('/').pop());
         },
       );
       assert.deepEqual(failures, []);
