@@ -215,14 +215,16 @@ for (const backend of backends()) {
       const apiAs = admin.as(creds.username, creds.password);
       assert.equal(await pullStatus(creds, 'rp/app'), 200);
       assert.equal(await token(), 200);
-      await apiAs.expect(200, 'GET', '/projects');
+      // Signed in as a robot: no user profile (403), not anonymous (401).
+      await apiAs.expect(403, 'GET', '/users/current');
 
       const robot = (await admin.expect<Robot>(200, 'GET', `/robots/${created.id}`)).body;
       await admin.expect(200, 'PUT', `/robots/${created.id}`, { ...robot, disable: true });
       assert.equal((await admin.expect<Robot>(200, 'GET', `/robots/${created.id}`)).body.disable, true);
       assert.equal(await pullStatus(creds, 'rp/app'), 401);
       assert.equal(await token(), 401);
-      await apiAs.expect(401, 'GET', '/projects/rp');
+      // Refused credentials leave the caller anonymous: what needs a signed-in caller answers 401.
+      await apiAs.expect(401, 'GET', '/users/current');
 
       await admin.expect(200, 'PUT', `/robots/${created.id}`, { ...robot, disable: false });
       assert.equal(await pullStatus(creds, 'rp/app'), 200);
