@@ -83,13 +83,22 @@ export class RepositoryCatalog {
   }
 
   /** Deletes the repository; its artifacts, tags, references and label links go with it. */
-  async delete(id: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      // Children listed by an index in another repository keep their parent; here every artifact goes.
-      const ids = trx.selectFrom('artifact').select('id').where('repository_id', '=', id);
-      await trx.deleteFrom('artifact_reference').where('parent_id', 'in', ids).execute();
-      await trx.deleteFrom('repository').where('id', '=', id).execute();
-    });
+  /**
+   * Deletes the repository with its artifacts; returns the digests of the artifacts it held. Call it in
+   * `store.transaction` (its statements belong together, with the jobs that follow the deletion).
+   */
+  async delete(id: number): Promise<string[]> {
+    const digests = await this.db
+      .selectFrom('artifact')
+      .select('digest')
+      .where('repository_id', '=', id)
+      .orderBy('id')
+      .execute();
+    // Children listed by an index in another repository keep their parent; here every artifact goes.
+    const ids = this.db.selectFrom('artifact').select('id').where('repository_id', '=', id);
+    await this.db.deleteFrom('artifact_reference').where('parent_id', 'in', ids).execute();
+    await this.db.deleteFrom('repository').where('id', '=', id).execute();
+    return digests.map((d) => d.digest);
   }
 
   async countByVisibility(): Promise<{ public: number; private: number }> {

@@ -45,7 +45,13 @@ export class RepositoryService {
         'PRECONDITION',
         `an artifact of ${repo.name} is referenced by ${outside}; delete that first`,
       );
-    await this.deps.store.repositoryCatalog.delete(repo.id);
+    await this.deps.store.transaction(async (tx) => {
+      const digests = await tx.repositoryCatalog.delete(repo.id);
+      // Each artifact is deleted as far as event subscribers go (replicated deletions, …).
+      for (const digest of digests) {
+        await this.deps.events.publish(tx, 'ArtifactDeleted', { repository: repo.name, digest });
+      }
+    });
     this.deps.events.emit('RepositoryDeleted', { repository: repo.name });
   }
 }

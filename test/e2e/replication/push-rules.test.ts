@@ -127,6 +127,22 @@ for (const backend of backends()) {
       // The other rule does not replicate deletions: no execution for the delete, the copy stays.
       assert.equal((await executionsOf(berth.app, keeps)).length, 1);
       assert.equal((await dist.headManifest('mirror-b/web', 'v1'))?.digest, image.manifest.digest);
+
+      // Deleting a whole repository through the API deletes each of its artifacts remotely too.
+      const other = makeImage({ layers: 1, layerSize: 10_000 });
+      await fixture.client.pushImage('events/api', other, 'v2');
+      await waitFor(
+        'the push to reach both mirrors',
+        async () =>
+          (await dist.headManifest('mirror-a/api', 'v2'))?.digest === other.digest &&
+          (await dist.headManifest('mirror-b/api', 'v2'))?.digest === other.digest,
+      );
+      await api('DELETE', '/projects/events/repositories/api');
+      await waitFor(
+        'the repository deletion to reach the deleting rule',
+        async () => (await dist.headManifest('mirror-a/api', other.digest)) === null,
+      );
+      assert.equal((await dist.headManifest('mirror-b/api', 'v2'))?.digest, other.digest);
     });
 
     it('label filters select local artifacts by the labels attached through the API', async (t) => {
