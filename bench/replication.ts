@@ -1,6 +1,6 @@
 /**
  * Replication throughput, one workload of `npm run bench` (BENCH_ONLY=replication runs it alone): the
- * benched Berth replicates an image of 5 × 64 MiB layers to Debian's docker-registry through its own
+ * benched Berth replicates an image of 5 × 64 MiB layers (random bytes, gzip-stored) to Debian's docker-registry through its own
  * API (registry endpoint, push-based manual policy, execution), beside skopeo pushing the same image
  * from an OCI layout on disk to docker-registry. Each side gets a fresh registry in every round, so every
  * layer is uploaded (no HEAD hit, no mount). Berth's rate is the copy task's own start-to-end time (what
@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { containerTools } from '../test/helpers/containers.js';
 import { startDockerRegistry, type RunningDockerRegistry } from '../test/helpers/docker-registry.js';
-import { OciLayout, tempDir, type Descriptor } from '../test/helpers/images.js';
+import { OciLayout, sha256, tempDir, type Descriptor } from '../test/helpers/images.js';
 import { benchAdmin, benchAuthorization } from './berth-process.js';
 import { MB, MiB, timed } from './measure.js';
 import type { WorkloadResult } from './report.js';
@@ -28,18 +29,25 @@ export interface ReplicationBenchResult {
   skopeoMBps: number[];
 }
 
-/** The image: random (incompressible) layers in an OCI layout, tagged v1. */
+/** The image: random (incompressible) gzip layers in an OCI layout, tagged v1. */
 function writeImage(dir: string, layers: number, layerMiB: number): { layout: OciLayout; bytes: number } {
   const layout = new OciLayout(dir);
   const layerDescs: Descriptor[] = [];
+  const diffIds: string[] = [];
   for (let i = 0; i < layers; i++) {
-    layerDescs.push(layout.writeBlob(randomBytes(layerMiB * MiB), 'application/vnd.oci.image.layer.v1.tar'));
+    // Gzip (stored, level 0) around random bytes: skopeo sniffs the stream and would gzip an uncompressed
+    // layer on its way to a registry, which would measure its compressor, not its upload.
+    const raw = randomBytes(layerMiB * MiB);
+    diffIds.push(sha256(raw));
+    layerDescs.push(
+      layout.writeBlob(gzipSync(raw, { level: 0 }), 'application/vnd.oci.image.layer.v1.tar+gzip'),
+    );
   }
   const config = layout.writeBlob(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      rootfs: { type: 'layers', diff_ids: layerDescs.map((l) => l.digest) },
+      rootfs: { type: 'layers', diff_ids: diffIds },
     }),
     'application/vnd.oci.image.config.v1+json',
   );
@@ -191,6 +199,9 @@ export async function replicationBench(
             `docker://${registry.host}/skopeo/app:v1`,
           ]),
         );
+        // Same manifest digest: skopeo sent the layers as they are (no recompression on the way).
+        const pushed = await manifestDigest(registry, 'skopeo/app');
+        if (pushed !== source) throw new Error(`skopeo pushed manifest ${pushed}, expected ${source}`);
         details.skopeoMBps.push(bytes / MB / seconds);
       } finally {
         await registry.stop();
