@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { containerTools, type ContainerTools } from '../../helpers/containers.js';
 import { startDockerRegistry, type RunningDockerRegistry } from '../../helpers/docker-registry.js';
@@ -11,22 +11,11 @@ import { OciLayout, tempDir } from '../../helpers/images.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
 import { builtWebUi, launchChromium, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { adminOf, apiAs, buildSteps, imageWithHistory, registryTags, type Creds } from './portal-fixtures.js';
+import { signIn } from './portal-pages-fixtures.js';
 
 const TOOLS = ['chromium', 'skopeo', 'docker-registry'];
 const guest: Creds = { username: 'gina', password: 'Guest-Pass-123' };
 const outsider: Creds = { username: 'otto', password: 'Outsider-Pass-123' };
-
-async function signIn(ctx: BrowserContext, base: string, who: Creds): Promise<Page> {
-  const page = await ctx.newPage();
-  await page.goto(`${base}/harbor/projects`);
-  await page.waitForURL(/\/account\/sign-in/);
-  await page.getByLabel('Username or email').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(/\/harbor\/projects$/);
-  await page.getByRole('heading', { name: 'Projects' }).waitFor();
-  return page;
-}
 
 for (const backend of backends()) {
   describe(`portal in Chromium (${backend})`, () => {

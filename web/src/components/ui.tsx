@@ -192,6 +192,14 @@ export function Pager(props: { page: number; pageSize: number; total: number; on
         type="button"
         className="btn btn-small"
         disabled={props.page <= 1}
+        onClick={() => props.onPage(1)}
+      >
+        First
+      </button>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={props.page <= 1}
         onClick={() => props.onPage(props.page - 1)}
       >
         Previous
@@ -206,6 +214,14 @@ export function Pager(props: { page: number; pageSize: number; total: number; on
         onClick={() => props.onPage(props.page + 1)}
       >
         Next
+      </button>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={props.page >= pages}
+        onClick={() => props.onPage(pages)}
+      >
+        Last
       </button>
     </nav>
   );

@@ -54,7 +54,10 @@ export function RegistriesPage() {
             <tbody>
               {list.data?.items.map((r) => (
                 <tr key={r.id}>
-                  <td>{r.name}</td>
+                  <td>
+                    {r.name}
+                    {r.description ? <div className="muted">{r.description}</div> : null}
+                  </td>
                   <td>
                     <span className={statusClass(pinged[r.id] ?? r.status)}>
                       {pinged[r.id] ?? r.status ?? 'unknown'}

@@ -1,0 +1,203 @@
+// The portal's other pages in Debian's Chromium against a real Berth: project summary with its quota bar,
+// PUSH COMMAND, project configuration and labels, a Markdown repository description, an index's
+// platform children, an artifact's accessories (an OCI referrer), Administration → Configuration and
+// registry edit, and paging through a repository of 10 000 artifacts.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { makeArtifact, makeImage, makeIndex, RegistryClient } from '../../helpers/registry-client.js';
+import { hasTool, needTools } from '../../helpers/tools.js';
+import { builtWebUi, launchChromium, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import { apiAs, type Creds } from './portal-fixtures.js';
+import { seedArtifacts, signIn } from './portal-pages-fixtures.js';
+
+const MiB = 1024 * 1024;
+const sbomType = 'application/vnd.example.sbom.v1+json';
+
+for (const backend of backends()) {
+  describe(`portal pages in Chromium (${backend})`, () => {
+    let berth: RunningBerth;
+    let chrome: TestBrowser;
+    let admin: Creds;
+    let page: Page;
+    let projectId = 0;
+    const image = makeImage({ layers: 2, layerSize: 256 * 1024 });
+    const sbom = makeArtifact(image, sbomType);
+    const children = [makeImage({ architecture: 'amd64' }), makeImage({ architecture: 'arm64' })];
+    const index = makeIndex(children);
+    const app = (path: string) => `${berth.url}${path}`;
+
+    before(async () => {
+      if (!hasTool('chromium')) return;
+      berth = await startBerth({ backend, overrides: { ui: { dir: await builtWebUi() } } });
+      admin = berth.admin;
+      await apiAs(berth.url, admin, '/projects', {
+        method: 'POST',
+        body: { project_name: 'shop', metadata: { public: 'false' }, storage_limit: 10 * MiB },
+      });
+      projectId = (await apiAs<{ project_id: number }>(berth.url, admin, '/projects/shop')).project_id;
+      const registry = new RegistryClient(berth.url, { auth: admin });
+      await registry.pushImage('shop/web', image, '1.0');
+      await registry.pushImage('shop/web', sbom);
+      for (const child of children) await registry.pushImage('shop/multi', child);
+      await registry.pushImage('shop/multi', index, 'latest');
+      await seedArtifacts(berth, 'shop/big', 10_000);
+      chrome = await launchChromium();
+      page = await signIn(await chrome.context(), berth.url, admin);
+    });
+    after(async () => {
+      await chrome?.close();
+      await berth?.close();
+    });
+    const it = (name: string, fn: () => Promise<void>) =>
+      test(name, async (t) => {
+        if (!needTools(t, 'chromium')) return;
+        await fn();
+      });
+
+    it('Summary shows the repositories, members by role and the storage quota bar', async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/summary`));
+      const repos = page.getByRole('region', { name: 'Repositories' });
+      assert.equal((await repos.locator('.big-number').textContent())?.trim(), '3');
+      const bar = page.getByRole('progressbar', { name: 'Storage used' });
+      await bar.waitFor();
+      assert.ok(Number(await bar.getAttribute('aria-valuenow')) > 0, 'the pushed layers count against it');
+      await page
+        .getByRole('region', { name: 'Quota' })
+        .getByText(/of 10(\.0+)? MiB/)
+        .waitFor();
+      await screenshot(page, `${backend}-project-summary`);
+    });
+
+    it('PUSH COMMAND offers docker, podman and helm lines for this host and project', async () => {
+      await page.getByRole('button', { name: /PUSH COMMAND/ }).click();
+      const host = new URL(berth.url).host;
+      assert.equal(
+        await page.getByTestId('docker-push').textContent(),
+        `docker push ${host}/shop/REPOSITORY[:TAG]`,
+      );
+      assert.equal(
+        await page.getByTestId('docker-tag').textContent(),
+        `docker tag SOURCE_IMAGE[:TAG] ${host}/shop/REPOSITORY[:TAG]`,
+      );
+      assert.equal(
+        await page.getByTestId('podman-push').textContent(),
+        `podman push IMAGE_ID ${host}/shop/REPOSITORY[:TAG]`,
+      );
+      assert.equal(
+        await page.getByTestId('helm-push').textContent(),
+        `helm push CHART_PACKAGE oci://${host}/shop`,
+      );
+      await screenshot(page, `${backend}-push-command`);
+      await page.keyboard.press('Escape');
+      assert.equal(await page.getByTestId('docker-push').count(), 0, 'Escape closes the menu');
+    });
+
+    it('Configuration makes the project public; Labels adds a project label', async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/configs`));
+      await page.getByRole('checkbox', { name: /^Public/ }).check();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved.').waitFor();
+      const shop = await apiAs<{ metadata?: { public?: string } }>(berth.url, admin, '/projects/shop');
+      assert.equal(shop.metadata?.public, 'true');
+      await page.getByRole('heading', { name: /shop/ }).getByText('Public').waitFor();
+
+      await page.goto(app(`/harbor/projects/${projectId}/labels`));
+      await page.getByRole('button', { name: '+ New Label' }).click();
+      await page.getByLabel('Name').fill('prod');
+      await page.getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('cell', { name: 'prod' }).waitFor();
+      await page.getByRole('button', { name: '+ New Label' }).click();
+      await page.getByLabel('Name').fill('prod');
+      await page.getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('dialog').getByRole('alert').waitFor();
+      assert.match((await page.getByRole('dialog').getByRole('alert').textContent()) ?? '', /exist/i);
+    });
+
+    it('a repository description is written in Markdown, shown rendered and sanitised', async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/repositories/web/artifacts-tab`));
+      await page.getByRole('button', { name: 'Edit description' }).click();
+      await page
+        .getByLabel('Description (Markdown)')
+        .fill('# Web shop\n\nServes **carts**.\n\n<img src="x" onerror="window.pwned=1">');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const section = page.getByRole('region', { name: 'Description' });
+      await section.getByRole('heading', { name: 'Web shop' }).waitFor();
+      assert.equal(await section.locator('strong').textContent(), 'carts');
+      assert.equal(await section.locator('[onerror]').count(), 0);
+      assert.equal(await page.evaluate(() => (window as { pwned?: number }).pwned), undefined);
+      const repo = await apiAs<{ description: string }>(berth.url, admin, '/projects/shop/repositories/web');
+      assert.match(repo.description, /^# Web shop/);
+    });
+
+    it("an artifact's accessories list its OCI referrer; an index lists its platforms", async () => {
+      await page.locator(`tr[data-digest="${image.digest}"]`).getByRole('link').first().click();
+      await page.getByRole('tab', { name: 'Accessories' }).click();
+      const accessories = page.getByRole('table', { name: 'Accessories' });
+      await accessories.getByRole('link', { name: sbom.digest.slice(7, 19) }).waitFor();
+      await screenshot(page, `${backend}-artifact-accessories`);
+
+      await page.goto(app(`/harbor/projects/${projectId}/repositories/multi/artifacts-tab`));
+      await page.locator(`tr[data-digest="${index.digest}"]`).getByRole('link').first().click();
+      await page.getByRole('tab', { name: 'Children' }).click();
+      const table = page.getByRole('table', { name: 'Children' });
+      await table.getByRole('cell', { name: 'linux/amd64' }).waitFor();
+      await table.getByRole('cell', { name: 'linux/arm64' }).waitFor();
+      await screenshot(page, `${backend}-index-children`);
+    });
+
+    it('a repository of 10 000 artifacts pages through the API, first to last', async () => {
+      const pages: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/repositories/big/artifacts?')) pages.push(new URL(r.url()).search);
+      });
+      await page.goto(app(`/harbor/projects/${projectId}/repositories/big/artifacts-tab`));
+      const pager = page.getByRole('navigation', { name: 'Pages' });
+      await pager.getByText('1–15 of 10000').waitFor();
+      assert.equal(await page.locator('tr[data-digest]').count(), 15);
+      await pager.getByRole('button', { name: 'Last' }).click();
+      await pager.getByText('Page 667 of 667').waitFor();
+      await pager.getByText('9991–10000 of 10000').waitFor();
+      // The last page holds the 10 oldest, t-00009 … t-00000 (newest first).
+      await page.locator('tr[data-digest]').getByText('t-00000', { exact: true }).waitFor();
+      assert.equal(await page.locator('tr[data-digest]').count(), 10);
+      assert.ok(pages.length > 0 && pages.every((s) => /page_size=15/.test(s)), pages.join(' '));
+      await page.getByLabel('Filter artifacts by tag').fill('t-00042');
+      await pager.waitFor({ state: 'detached' });
+      assert.equal(await page.locator('tr[data-digest]').count(), 1);
+      await screenshot(page, `${backend}-paging`);
+    });
+
+    it('Administration → Configuration saves robot expiry and shows file-held settings read-only', async () => {
+      await page.goto(app('/harbor/configs'));
+      assert.equal(await page.getByLabel('Auth Mode').isDisabled(), true);
+      await page.getByLabel('Robot Token Expiration (days)').fill('60');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Configuration saved.').waitFor();
+      const config = await apiAs<Record<string, { value: unknown }>>(berth.url, admin, '/configurations');
+      assert.equal(config.robot_token_duration?.value, 60);
+      await page.getByLabel('Robot Token Expiration (days)').fill('0');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page
+        .getByRole('alert')
+        .getByText(/at least 1 day/)
+        .waitFor();
+      await screenshot(page, `${backend}-admin-configuration`);
+    });
+
+    it('a registry endpoint is edited in place', async () => {
+      await apiAs(berth.url, admin, '/registries', {
+        method: 'POST',
+        body: { name: 'hub', type: 'docker-registry', url: 'http://127.0.0.1:1' },
+      });
+      await page.goto(app('/harbor/registries'));
+      await page.getByRole('row', { name: /hub/ }).getByRole('button', { name: 'Edit' }).click();
+      await page.getByLabel('Description').fill('the team mirror');
+      await page.getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('row', { name: /hub/ }).getByText('the team mirror').waitFor();
+      const list = await apiAs<{ name: string; description: string }[]>(berth.url, admin, '/registries');
+      assert.equal(list.find((r) => r.name === 'hub')?.description, 'the team mirror');
+    });
+  });
+}
