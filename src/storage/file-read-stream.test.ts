@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FileReadStream } from './file-read-stream.js';
+import { FileReadStream, SparePool } from './file-read-stream.js';
 
 describe('FileReadStream', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-frs-'));
@@ -26,6 +26,28 @@ describe('FileReadStream', () => {
     assert.equal(copies.length, 9);
     // One read ahead: two buffers take turns, one with the consumer while the next is read into.
     assert.ok(memory.size <= 2, `9 chunks used ${memory.size} buffers`);
+  });
+
+  test('streams sharing a spare pool read into memory an earlier stream handed back', async () => {
+    const pool = new SparePool(1000, 8);
+    const first = new Set<ArrayBufferLike>();
+    const s1 = new FileReadStream(openSync(file, 'r'), 0, 5_000, 1000, pool);
+    for await (const chunk of s1) {
+      first.add((chunk as Buffer).buffer);
+      s1.recycle(chunk as Buffer);
+    }
+    const s2 = new FileReadStream(openSync(file, 'r'), 5_000, 10_000, 1000, pool);
+    const copies: Buffer[] = [];
+    for await (const chunk of s2) {
+      const c = chunk as Buffer;
+      assert.ok(first.has(c.buffer), 'the second stream allocated instead of reusing');
+      copies.push(Buffer.from(c));
+      s2.recycle(c);
+    }
+    assert.deepEqual(Buffer.concat(copies), bytes.subarray(5_000, 10_000));
+    const fd = openSync(file, 'r');
+    assert.throws(() => new FileReadStream(fd, 0, 10, 10, pool), /another chunk size/);
+    closeSync(fd);
   });
 
   test('without hand-backs every chunk is new memory, and the bytes are right', async () => {

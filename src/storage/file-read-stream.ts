@@ -2,8 +2,26 @@ import { close, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { RecyclingReadable } from '../lib/recycling.js';
 
-/** Buffers kept for reuse per stream; more than this in flight and the stream allocates afresh. */
-const spareLimit = 4;
+/**
+ * Buffers of one size kept for reuse. A stream has its own by default; streams of the same chunk size can
+ * share one, so memory a finished pull handed back serves the next pull instead of being collected.
+ */
+export class SparePool {
+  private readonly spare: Buffer[] = [];
+
+  constructor(
+    readonly chunkSize: number,
+    private readonly limit: number,
+  ) {}
+
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+  }
+
+  give(memory: ArrayBufferLike): void {
+    if (this.spare.length < this.limit) this.spare.push(Buffer.from(memory, 0, this.chunkSize));
+  }
+}
 
 /**
  * Reads bytes [start, end) of an open file descriptor in chunks of up to `chunkSize`, with callback
@@ -14,7 +32,6 @@ export class FileReadStream extends Readable implements RecyclingReadable {
   private pos: number;
   private reading = false;
   private closeAfterRead: (() => void) | undefined;
-  private readonly spare: Buffer[] = [];
   /** Memory of the chunks now with the consumer, which it may hand back. */
   private readonly out = new WeakSet<ArrayBufferLike>();
 
@@ -23,8 +40,10 @@ export class FileReadStream extends Readable implements RecyclingReadable {
     start: number,
     private readonly end: number,
     private readonly chunkSize: number,
+    private readonly spares: SparePool = new SparePool(chunkSize, 4),
   ) {
     super({ highWaterMark: chunkSize });
+    if (spares.chunkSize !== chunkSize) throw new Error('spare pool of another chunk size');
     this.pos = start;
   }
 
@@ -34,7 +53,7 @@ export class FileReadStream extends Readable implements RecyclingReadable {
       this.push(null);
       return;
     }
-    const buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    const buf = this.spares.take();
     this.reading = true;
     read(this.fd, buf, 0, want, this.pos, (err, n) => {
       this.reading = false;
@@ -50,8 +69,7 @@ export class FileReadStream extends Readable implements RecyclingReadable {
 
   recycle(chunk: Buffer): void {
     // Only memory this stream handed out, and only once per hand-out.
-    if (!this.out.delete(chunk.buffer) || this.spare.length >= spareLimit) return;
-    this.spare.push(Buffer.from(chunk.buffer, 0, this.chunkSize));
+    if (this.out.delete(chunk.buffer)) this.spares.give(chunk.buffer);
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {

@@ -14,11 +14,13 @@ import {
   type StorageDriver,
   type WriteOptions,
 } from './driver.js';
-import { FileReadStream } from './file-read-stream.js';
+import { FileReadStream, SparePool } from './file-read-stream.js';
 
 const openFd = promisify(openCb);
 const fstat = promisify(fstatCb);
 const maxRead = 1024 * 1024;
+/** Full-size read buffers handed back by finished pulls, for the next ones (at most 32 MiB kept). */
+const sharedSpares = new SparePool(maxRead, 32);
 
 export const filesystemOptions = z.object({ root: z.string().min(1) }).strict();
 export type FilesystemOptions = z.infer<typeof filesystemOptions>;
@@ -69,7 +71,8 @@ export class FilesystemDriver implements StorageDriver {
     // Reads of up to 1 MiB (a small file gets one buffer of its own size) on a plain descriptor, into
     // memory the consumer may hand back (see lib/recycling.ts).
     const chunkSize = Math.max(1, Math.min(maxRead, end - start + 1));
-    return new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize);
+    const spares = chunkSize === maxRead ? sharedSpares : undefined;
+    return new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize, spares);
   }
 
   async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
