@@ -89,3 +89,33 @@ export function readHarborMatrix(path = rbacPath): MatrixRow[] | undefined {
   }
   return rows;
 }
+
+export interface SystemGrantRow {
+  resource: string;
+  /** Actions a system robot may be granted on it. */
+  grantable: string[];
+  /** Actions `system/policies.go` lists for the UI (not a grant list). */
+  listed: string[];
+}
+
+/** rbac.md §5: the system-scope permissions a system robot may be granted, per system resource. */
+export function readSystemRobotGrants(path = rbacPath): SystemGrantRow[] | undefined {
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf('| system resource |');
+  if (start < 0) throw new Error(`${path}: no "system resource" table in §5`);
+  const end = text.indexOf('\n\n', start);
+  const actions = (c: string | undefined) => (!c || c === '—' ? [] : c.split(',').map((a) => a.trim()));
+  return text
+    .slice(start, end < 0 ? undefined : end)
+    .split('\n')
+    .slice(2)
+    .filter((l) => l.startsWith('|'))
+    .map((l) => {
+      const c = l
+        .split('|')
+        .slice(1, -1)
+        .map((x) => x.trim());
+      return { resource: c[0]!.replace(/`/g, ''), grantable: actions(c[1]), listed: actions(c[2]) };
+    });
+}
