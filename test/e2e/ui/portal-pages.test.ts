@@ -131,12 +131,25 @@ for (const backend of backends()) {
       assert.match(repo.description, /^# Web shop/);
     });
 
-    it("an artifact's accessories list its OCI referrer; an index lists its platforms", async () => {
+    it("an artifact's accessories list its OCI referrer, a label is attached; an index lists its platforms", async () => {
       await page.locator(`tr[data-digest="${image.digest}"]`).getByRole('link').first().click();
       await page.getByRole('tab', { name: 'Accessories' }).click();
       const accessories = page.getByRole('table', { name: 'Accessories' });
       await accessories.getByRole('link', { name: sbom.digest.slice(7, 19) }).waitFor();
       await screenshot(page, `${backend}-artifact-accessories`);
+      await page.getByRole('tab', { name: 'Labels' }).click();
+      await page.getByLabel('Label to add').selectOption({ label: 'prod' });
+      await page.getByRole('button', { name: 'Add Label' }).click();
+      await page.getByRole('tabpanel').getByText('prod', { exact: true }).waitFor();
+      const labelled = await apiAs<{ labels?: { name: string }[] }>(
+        berth.url,
+        admin,
+        `/projects/shop/repositories/web/artifacts/${image.digest}?with_label=true`,
+      );
+      assert.deepEqual(
+        labelled.labels?.map((l) => l.name),
+        ['prod'],
+      );
 
       await page.goto(app(`/harbor/projects/${projectId}/repositories/multi/artifacts-tab`));
       await page.locator(`tr[data-digest="${index.digest}"]`).getByRole('link').first().click();
@@ -184,6 +197,82 @@ for (const backend of backends()) {
         .getByText(/at least 1 day/)
         .waitFor();
       await screenshot(page, `${backend}-admin-configuration`);
+    });
+
+    it('Users: make an admin, reset a password, delete; Groups: create one', async () => {
+      await apiAs(berth.url, admin, '/users', {
+        method: 'POST',
+        body: { username: 'ann', email: 'ann@example.com', realname: 'Ann', password: 'Ann-Pass-1234' },
+      });
+      await page.goto(app('/harbor/users'));
+      const ann = page.getByRole('row', { name: /ann@example.com/ });
+      await ann.getByRole('button', { name: 'Set as Admin' }).click();
+      await ann.getByRole('cell', { name: 'Yes', exact: true }).waitFor();
+      await ann.getByRole('button', { name: 'Reset Password' }).click();
+      await page.getByLabel('New Password').fill('Ann-New-Pass-99');
+      await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      const me = await apiAs<{ sysadmin_flag: boolean }>(
+        berth.url,
+        { username: 'ann', password: 'Ann-New-Pass-99' },
+        '/users/current',
+      );
+      assert.equal(me.sysadmin_flag, true);
+      await ann.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await ann.waitFor({ state: 'detached' });
+
+      await page.goto(app('/harbor/groups'));
+      await page.getByRole('button', { name: '+ New Group' }).click();
+      await page.getByLabel('Type').selectOption('3');
+      await page.getByLabel('Name').fill('devs');
+      await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
+      await page.getByRole('cell', { name: 'devs', exact: true }).waitFor();
+    });
+
+    it('Members: a group is added, its role changed, then removed', async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/members`));
+      await page.getByRole('button', { name: '+ Group' }).click();
+      await page.getByLabel('Group Name').fill('devs');
+      await page.getByLabel('Developer', { exact: true }).check();
+      await page.getByRole('button', { name: 'OK' }).click();
+      const role = page.getByLabel('Role of devs');
+      await role.waitFor();
+      await role.selectOption({ label: 'Maintainer' });
+      const members = () =>
+        apiAs<{ entity_name: string; role_id: number }[]>(berth.url, admin, `/projects/${projectId}/members`);
+      for (let i = 0; i < 50 && (await members()).find((m) => m.entity_name === 'devs')?.role_id !== 4; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await members()).find((m) => m.entity_name === 'devs')?.role_id, 4);
+      await page.getByRole('row', { name: /devs/ }).getByRole('button', { name: 'Remove' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+      await role.waitFor({ state: 'detached' });
+      assert.equal(
+        (await members()).some((m) => m.entity_name === 'devs'),
+        false,
+      );
+    });
+
+    it('Robot accounts: refresh shows a new secret once; disable marks it disabled', async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/robot-account`));
+      await page.getByRole('button', { name: '+ New Robot Account' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('deploy');
+      await page.getByRole('button', { name: 'Add' }).click();
+      const first = await page.getByTestId('robot-secret').textContent();
+      await page.getByRole('button', { name: 'Done' }).click();
+      const row = page.getByRole('row', { name: /deploy/ });
+      await row.getByRole('button', { name: 'Refresh Secret' }).click();
+      const second = await page.getByTestId('robot-secret').textContent();
+      assert.ok(second && second !== first, 'a new secret');
+      await page.getByRole('button', { name: 'Done' }).click();
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.getByText('Disabled').waitFor();
+      const robots = await apiAs<{ name: string; disable: boolean }[]>(
+        berth.url,
+        admin,
+        `/robots?q=Level=project,ProjectID=${projectId}`,
+      );
+      assert.equal(robots.find((r) => r.name.endsWith('+deploy'))?.disable, true);
     });
 
     it('a registry endpoint is edited in place', async () => {
