@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { MetaStore } from '../db/store.js';
+import type { MetaStore, Repos } from '../db/store.js';
 import type { ScheduleRow } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -58,15 +58,18 @@ export class CronScheduler {
 
   constructor(private readonly o: CronSchedulerOptions) {}
 
-  /** Creates or replaces a schedule (validated: the cron and the job's payload). */
-  async upsert(input: ScheduleInput): Promise<ScheduleRow> {
+  /**
+   * Creates or replaces a schedule (validated: the cron and the job's payload); in `tx` when given, so
+   * the schedule commits with the change that owns it.
+   */
+  async upsert(input: ScheduleInput, tx: Repos = this.o.store): Promise<ScheduleRow> {
     const now = this.o.clock.now();
     const next = nextFire(input.cron, now);
     const kind = this.o.queue.kind(input.kind);
     if (!kind) throw new AppError('BAD_REQUEST', `unknown job kind ${input.kind}`);
     const payload = kind.payload.safeParse(input.payload);
     if (!payload.success) throw new AppError('BAD_REQUEST', `invalid payload: ${payload.error.message}`);
-    return this.o.store.schedules.upsert(
+    return tx.schedules.upsert(
       {
         name: input.name,
         cron: input.cron,
@@ -79,8 +82,8 @@ export class CronScheduler {
     );
   }
 
-  remove(name: string): Promise<boolean> {
-    return this.o.store.schedules.deleteByName(name);
+  remove(name: string, tx: Repos = this.o.store): Promise<boolean> {
+    return tx.schedules.deleteByName(name);
   }
 
   start(): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MetaStore } from '../../db/store.js';
+import type { MetaStore, Repos } from '../../db/store.js';
 import type { ReplicationPolicyRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { parseCron } from '../../jobs/cron.js';
@@ -7,16 +7,19 @@ import { AppError } from '../../lib/errors.js';
 import { compileFilters, replicationFilter, type ReplicationFilter } from './filters.js';
 import type { RegistryEndpoints, RegistryView } from './registry-endpoints.js';
 
-/** What policies need of the cron scheduler (jobs/cron.ts). */
+/** What policies need of the cron scheduler (jobs/cron.ts); writes go into the caller's transaction. */
 export interface PolicyScheduler {
-  upsert(input: {
-    name: string;
-    cron: string;
-    kind: string;
-    payload: unknown;
-    enabled?: boolean;
-  }): Promise<unknown>;
-  remove(name: string): Promise<boolean>;
+  upsert(
+    input: {
+      name: string;
+      cron: string;
+      kind: string;
+      payload: unknown;
+      enabled?: boolean;
+    },
+    tx: Repos,
+  ): Promise<unknown>;
+  remove(name: string, tx: Repos): Promise<boolean>;
 }
 
 const registryRef = z
@@ -124,12 +127,12 @@ export class ReplicationPolicies {
       throw new AppError('CONFLICT', `a replication policy named ${input.name} already exists`);
     }
     const now = this.d.clock.now().toISOString();
-    const row = await this.d.store.replication.createPolicy({
-      ...values,
-      creation_time: now,
-      update_time: now,
+    // The policy and its schedule commit together.
+    const row = await this.d.store.transaction(async (tx) => {
+      const created = await tx.replication.createPolicy({ ...values, creation_time: now, update_time: now });
+      await this.syncSchedule(tx, policyOf(created));
+      return created;
     });
-    await this.syncSchedule(policyOf(row));
     return policyOf(row);
   }
 
@@ -150,13 +153,15 @@ export class ReplicationPolicies {
     if (other && other.id !== id) {
       throw new AppError('CONFLICT', `a replication policy named ${input.name} already exists`);
     }
-    await this.d.store.replication.updatePolicy(current.id, {
-      ...values,
-      update_time: this.d.clock.now().toISOString(),
+    return this.d.store.transaction(async (tx) => {
+      await tx.replication.updatePolicy(current.id, {
+        ...values,
+        update_time: this.d.clock.now().toISOString(),
+      });
+      const updated = policyOf((await tx.replication.findPolicy(id))!);
+      await this.syncSchedule(tx, updated);
+      return updated;
     });
-    const updated = await this.get(id);
-    await this.syncSchedule(updated);
-    return updated;
   }
 
   async delete(id: number): Promise<void> {
@@ -170,8 +175,10 @@ export class ReplicationPolicies {
         );
       }
     }
-    await this.d.scheduler.remove(scheduleName(id));
-    await this.d.store.replication.deletePolicy(id);
+    await this.d.store.transaction(async (tx) => {
+      await this.d.scheduler.remove(scheduleName(id), tx);
+      await tx.replication.deletePolicy(id);
+    });
   }
 
   /** Harbor's ReplicationPolicy JSON. */
@@ -252,17 +259,20 @@ export class ReplicationPolicies {
     };
   }
 
-  private async syncSchedule(p: Policy): Promise<void> {
+  private async syncSchedule(tx: Repos, p: Policy): Promise<void> {
     const cron = p.trigger.trigger_settings?.cron;
     if (p.enabled && p.trigger.type === 'scheduled' && cron) {
-      await this.d.scheduler.upsert({
-        name: scheduleName(p.id),
-        cron,
-        kind: 'replication.start',
-        payload: { policyId: p.id, trigger: 'SCHEDULE' },
-      });
+      await this.d.scheduler.upsert(
+        {
+          name: scheduleName(p.id),
+          cron,
+          kind: 'replication.start',
+          payload: { policyId: p.id, trigger: 'SCHEDULE' },
+        },
+        tx,
+      );
     } else {
-      await this.d.scheduler.remove(scheduleName(p.id));
+      await this.d.scheduler.remove(scheduleName(p.id), tx);
     }
   }
 }
