@@ -1,6 +1,16 @@
-// The built web UI and a real Chromium to drive it: the UI is built once per test process into a temp
+// The built web UI and a real Chromium to drive it: the UI is built once per source state into a temp
 // dir (vite, as `npm run build` does), and Debian's Chromium is driven by playwright-core.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,25 +34,51 @@ const CHROMIUM_FLAGS = [
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let built: Promise<string> | undefined;
 
-/** Builds web/ into a temp dir once per process; pass it as `ui.dir` to startBerth. */
+/** A digest of every file under web/ and the lock file: the build's inputs. */
+function sourceKey(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else hash.update(full).update(readFileSync(full));
+    }
+  };
+  walk(join(root, 'web'));
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Builds web/ (as `npm run build` does) into a temp dir named after its sources, so the browser test files
+ * of one run (separate processes) share one build; pass it as `ui.dir` to startBerth. A build is renamed
+ * into place only when complete, so a concurrent test never serves half of one.
+ */
 export function builtWebUi(): Promise<string> {
   built ??= (async () => {
-    const out = mkdtempSync(join(tmpdir(), 'berth-web-'));
-    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
-    await run(
-      process.execPath,
-      [
-        join(root, 'node_modules/vite/bin/vite.js'),
-        'build',
-        '--config',
-        join(root, 'web/vite.config.ts'),
-        '--logLevel',
-        'warn',
-      ],
-      {
-        env: { ...process.env, BERTH_WEB_OUT_DIR: out },
-      },
-    );
+    const out = join(tmpdir(), `berth-web-${sourceKey()}`);
+    if (existsSync(join(out, 'index.html'))) return out;
+    const staging = mkdtempSync(join(tmpdir(), 'berth-web-staging-'));
+    try {
+      await run(
+        process.execPath,
+        [
+          join(root, 'node_modules/vite/bin/vite.js'),
+          'build',
+          '--config',
+          join(root, 'web/vite.config.ts'),
+          '--logLevel',
+          'warn',
+        ],
+        { env: { ...process.env, BERTH_WEB_OUT_DIR: staging } },
+      );
+      renameSync(staging, out);
+    } catch (err) {
+      // Another test process finished the same build first: use that one.
+      if (!existsSync(join(out, 'index.html'))) throw err;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
     return out;
   })();
   return built;
