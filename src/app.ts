@@ -35,6 +35,7 @@ import { taskPayload } from './services/replication/executions.js';
 import { Replication } from './services/replication/replication.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
+import { ProjectMetadataService } from './services/projects/project-metadata-service.js';
 import { ProjectService } from './services/projects/project-service.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
 import { SystemService } from './services/system/system-service.js';
@@ -176,6 +177,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
+  const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
+  audit.start();
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
@@ -222,7 +225,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           prefix: config.auth.robotPrefix,
           defaultDays: async () => (await settings.values()).robotTokenDuration,
         }),
-        audit: new AuditLog({ store, clock, log: logger, intervalMs: 1000 }),
+        audit,
       },
       visibleProjects: async (subject) => {
         const v = await access.visibleProjects(subject);
@@ -232,6 +235,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       userIds: (names) => store.users.idsByNames(names),
       memberCounts: (projectId) => access.memberCounts(projectId),
       projects: new ProjectService({ store, clock }),
+      projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events }),
       artifacts: new ArtifactService({ store, storage, clock, events, manifests }),
       copier: new ArtifactCopier({ store, storage, clock, manifests }),
@@ -273,6 +277,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         }
       : {}),
     health,
+    audit,
     metrics: {
       registry: metrics,
       requests: new Histogram({
@@ -311,6 +316,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         clearTimeout(deadline);
       }
       await pulls.stop();
+      await audit.stop();
       await handle.close();
     },
   };

@@ -1,14 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry, AuditLog } from '../services/audit/audit-log.js';
 import { operatorOf } from '../services/access/subject.js';
 
 const manifestPath = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
+const apiPrefix = '/api/v2.0/';
 const operations: Record<string, string> = {
   POST: 'create',
   PUT: 'update',
   PATCH: 'update',
   DELETE: 'delete',
 };
+/** Path segments naming a kind of resource; the last one in a path is the resource type. */
 const collections = new Set([
   'projects',
   'repositories',
@@ -29,20 +31,35 @@ const collections = new Set([
   'scanners',
   'webhook',
   'quotas',
+  'configurations',
+  'password',
+  'cli_secret',
+  'sysadmin',
 ]);
+/** Calls that change nothing though they are POSTs (connection checks). */
+const probes = new Set(['ping']);
+
+/** The resource types the hook records, for Harbor's event-type list (`<operation>_<type>`). */
+export const auditedResourceTypes = [
+  'artifact',
+  ...[...collections].map(singular).filter((t) => t !== 'artifact'),
+];
 
 /**
- * Records an audit entry for every manifest push, pull and delete on /v2, and every create, update and
- * delete through /api/v2.0 (with its outcome), after the answer is sent. Writing is batched by AuditLog.
+ * Records an audit entry for every manifest push, pull and delete on /v2 (refused pushes and deletes
+ * too), and every create, update and delete through /api/v2.0 with its outcome, after the answer is
+ * sent. Recording only appends to AuditLog's buffer: no request, a pull least of all, waits on the
+ * database.
  */
 export function installAudit(app: FastifyInstance, audit: AuditLog): void {
   app.addHook('onResponse', async (req, reply) => {
-    const entry = entryOf(req, reply.statusCode);
+    const entry = entryOf(req, reply);
     if (entry) audit.record(entry);
   });
 }
 
-function entryOf(req: FastifyRequest, status: number): AuditEntry | undefined {
+function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefined {
+  const status = reply.statusCode;
   const path = req.url.split('?', 1)[0]!;
   const who = {
     username: operatorOf(req.subject),
@@ -53,28 +70,21 @@ function entryOf(req: FastifyRequest, status: number): AuditEntry | undefined {
     const m = manifestPath.exec(safeDecode(path));
     if (!m) return undefined;
     const [, name, ref] = m as unknown as [string, string, string];
-    const op =
-      req.method === 'GET' && status === 200
-        ? 'pull'
-        : req.method === 'PUT' && status === 201
-          ? 'create'
-          : req.method === 'DELETE' && status === 202
-            ? 'delete'
-            : undefined;
+    const op = registryOperation(req.method, status);
     if (!op) return undefined;
-    const resource = ref.includes(':') ? `${name}@${ref}` : `${name}:${ref}`;
     return {
       ...who,
       project: { name: name.split('/', 1)[0]! },
-      operation: op,
+      operation: op.operation,
       resourceType: 'artifact',
-      resource,
-      success: true,
+      resource: ref.includes(':') ? `${name}@${ref}` : `${name}:${ref}`,
+      success: op.success,
     };
   }
   const operation = operations[req.method];
-  if (!operation || !path.startsWith('/api/v2.0/') || status === 401 || status === 404) return undefined;
-  const segments = path.slice('/api/v2.0/'.length).split('/').map(safeDecode);
+  if (!operation || !path.startsWith(apiPrefix) || status === 401 || status === 404) return undefined;
+  const segments = path.slice(apiPrefix.length).split('/').filter(Boolean).map(safeDecode);
+  if (segments.some((s) => probes.has(s))) return undefined;
   const type = [...segments].reverse().find((s) => collections.has(s)) ?? segments[0] ?? '';
   let project: AuditEntry['project'];
   if (segments[0] === 'projects' && segments[1]) {
@@ -84,14 +94,47 @@ function entryOf(req: FastifyRequest, status: number): AuditEntry | undefined {
         ? { name: ref }
         : { id: Number(ref) };
   }
+  // A create names what it makes: by the name in its body, else by the Location of the answer.
+  const location = String(reply.getHeader('location') ?? '');
+  const named = req.method === 'POST' ? nameIn(req.body) : undefined;
+  const resource = named
+    ? `${segments.join('/')}/${named}`
+    : status < 300 && location.startsWith(apiPrefix)
+      ? location.slice(apiPrefix.length)
+      : segments.join('/');
   return {
     ...who,
     project,
     operation,
-    resourceType: type.replace(/ies$/, 'y').replace(/s$/, ''),
-    resource: segments.join('/'),
+    resourceType: singular(type),
+    resource,
     success: status < 400,
   };
+}
+
+/** Successful pushes, pulls and deletes; pushes and deletes the registry refused (not the 401 challenge). */
+function registryOperation(
+  method: string,
+  status: number,
+): { operation: string; success: boolean } | undefined {
+  if (method === 'GET') return status === 200 ? { operation: 'pull', success: true } : undefined;
+  const operation = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : undefined;
+  if (!operation || status === 401) return undefined;
+  return { operation, success: status < 400 };
+}
+
+/** The name a create request gives its new resource, if it has one. */
+function nameIn(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  for (const key of ['project_name', 'name', 'username', 'group_name']) {
+    const v = (body as Record<string, unknown>)[key];
+    if (typeof v === 'string' && v !== '') return v.slice(0, 255);
+  }
+  return undefined;
+}
+
+function singular(type: string): string {
+  return type.replace(/ies$/, 'y').replace(/s$/, '');
 }
 
 function safeDecode(s: string): string {

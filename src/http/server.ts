@@ -12,6 +12,8 @@ import { sessionPlugin, type SessionDeps } from './session.js';
 import type { ApiDeps } from './api/deps.js';
 import { sendHarborError } from './api/harbor-errors.js';
 import { apiPlugin } from './api/index.js';
+import type { AuditLog } from '../services/audit/audit-log.js';
+import { installAudit } from './audit-hook.js';
 import { installAuth, type AuthHttpDeps } from './auth.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { metricsPlugin, surfaceOf } from './metrics.js';
@@ -35,6 +37,8 @@ export interface HttpDeps {
   ui: UiDeps;
   /** Browser login through the OpenID provider (auth.mode oidc_auth). */
   oidc?: OidcHttpDeps;
+  /** Where registry pushes, pulls and deletes and API changes are recorded. */
+  audit?: AuditLog;
 }
 
 /** Mounts each surface as its own encapsulated plugin, with its own parsers and error renderer. */
@@ -85,6 +89,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     );
   });
   installAuth(app, deps.auth);
+  if (deps.audit) installAudit(app, deps.audit);
   void app.register(registryPlugin, deps.registry);
   void app.register(apiPlugin, { ...deps.api, prefix: '/api/v2.0' });
   void app.register(tokenPlugin, deps.token);

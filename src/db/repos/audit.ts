@@ -1,19 +1,22 @@
 import type { Kysely } from 'kysely';
+import type { ListQuery } from '../../lib/query.js';
 import type { AuditLogRow, Database, NewAuditLog } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
-export interface AuditQuery {
-  projectId?: number;
-  operation?: string;
-  resourceType?: string;
-  /** Substring of the resource. */
-  resource?: string;
-  username?: string;
-  /** Inclusive ISO-8601 bounds on op_time. */
-  from?: string;
-  to?: string;
-  offset: number;
-  limit: number;
-}
+/** `q` keys and sorts of audit log lists (Harbor's AuditLog fields). */
+const fields: FieldMap = {
+  operation: { column: 'operation', type: 'string' },
+  resource: { column: 'resource', type: 'string' },
+  resource_type: { column: 'resource_type', type: 'string' },
+  username: { column: 'username', type: 'string' },
+  op_time: { column: 'op_time', type: 'time' },
+  id: { column: 'id', type: 'int' },
+};
+
+export const auditListFields = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.type]));
+
+/** Which rows a list may show: everything, or the rows of these projects only. */
+export type AuditScope = 'all' | { projectIds: readonly number[] };
 
 export class AuditRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -26,24 +29,20 @@ export class AuditRepo {
         .execute();
   }
 
-  /** Newest first. */
-  async list(q: AuditQuery): Promise<{ rows: AuditLogRow[]; total: number }> {
+  /** Filtered by `q`, newest first unless sorted otherwise. */
+  async list(scope: AuditScope, query: ListQuery): Promise<{ rows: AuditLogRow[]; total: number }> {
+    if (scope !== 'all' && scope.projectIds.length === 0) return { rows: [], total: 0 };
     let base = this.db.selectFrom('audit_log');
-    if (q.projectId !== undefined) base = base.where('project_id', '=', q.projectId);
-    if (q.operation) base = base.where('operation', '=', q.operation);
-    if (q.resourceType) base = base.where('resource_type', '=', q.resourceType);
-    if (q.username) base = base.where('username', '=', q.username);
-    if (q.resource)
-      base = base.where('resource', 'like', `%${q.resource.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    if (q.from) base = base.where('op_time', '>=', q.from);
-    if (q.to) base = base.where('op_time', '<=', q.to);
+    if (scope !== 'all') base = base.where('project_id', 'in', [...scope.projectIds]);
+    base = applyKeywords(base, fields, query.keywords);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await base
-      .selectAll()
-      .orderBy('op_time', 'desc')
-      .orderBy('id', 'desc')
-      .offset(q.offset)
-      .limit(q.limit)
+    const ordered =
+      query.sorts.length > 0
+        ? applySorts(base.selectAll(), fields, query.sorts, [], 'id')
+        : base.selectAll().orderBy('op_time', 'desc').orderBy('id', 'desc');
+    const rows = await ordered
+      .offset((query.page - 1) * query.pageSize)
+      .limit(query.pageSize)
       .execute();
     return { rows, total: Number(total.n) };
   }

@@ -5,6 +5,7 @@ import type { ArtifactCopier } from '../../services/artifacts/artifact-copy.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import type { ArtifactService } from '../../services/artifacts/artifact-service.js';
 import type { LabelService } from '../../services/labels/label-service.js';
+import type { ProjectMetadataService } from '../../services/projects/project-metadata-service.js';
 import type { ProjectService } from '../../services/projects/project-service.js';
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
@@ -31,6 +32,7 @@ export interface ApiDeps {
   /** Members of a project by role (project summary). */
   memberCounts(projectId: number): Promise<Record<ProjectRole, number>>;
   projects: ProjectService;
+  projectMetadata: ProjectMetadataService;
   repositories: RepositoryService;
   artifacts: ArtifactService;
   copier: ArtifactCopier;

@@ -18,6 +18,8 @@ export interface Operation<
   method: Method;
   /** Path under /api/v2.0 in swagger form: `/projects/{project_name}`. */
   path: string;
+  /** Another path that answers the same (undocumented): Harbor's `metadatas/` is also reached without `/`. */
+  alsoAt?: string;
   summary: string;
   params?: P;
   query?: Q;
@@ -55,9 +57,14 @@ export class ApiRouter {
   >(op: Operation<P, Q, B>): void {
     const any = op as unknown as AnyOperation;
     this.operations.push(any);
+    for (const path of op.alsoAt ? [op.path, op.alsoAt] : [op.path]) this.route(any, path);
+  }
+
+  private route(op: AnyOperation, path: string): void {
+    const any = op;
     this.app.route({
       method: op.method,
-      url: op.path.replace(/\{([^}]+)\}/g, ':$1'),
+      url: path.replace(/\{([^}]+)\}/g, ':$1'),
       exposeHeadRoute: false,
       handler: async (request, reply) => {
         const input = {

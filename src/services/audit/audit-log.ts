@@ -1,8 +1,9 @@
-import type { AuditQuery } from '../../db/repos/audit.js';
+import type { AuditScope } from '../../db/repos/audit.js';
 import type { MetaStore } from '../../db/store.js';
 import type { NewAuditLog } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
+import type { ListQuery } from '../../lib/query.js';
 
 export interface AuditEntry {
   /** Project by name (registry paths) or id (API paths); resolved when the batch is written. */
@@ -57,8 +58,8 @@ export class AuditLog {
     await this.flush();
   }
 
-  list(q: AuditQuery) {
-    return this.deps.store.audit.list(q);
+  list(scope: AuditScope, query: ListQuery) {
+    return this.deps.store.audit.list(scope, query);
   }
 
   private async write(): Promise<void> {
