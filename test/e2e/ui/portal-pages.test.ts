@@ -180,6 +180,22 @@ for (const backend of backends()) {
       await pager.waitFor({ state: 'detached' });
       assert.equal(await page.locator('tr[data-digest]').count(), 1);
       await screenshot(page, `${backend}-paging`);
+      // Select two artifacts with the page checkbox and delete them together.
+      await page.getByLabel('Filter artifacts by tag').fill('t-0004');
+      await pager.waitFor({ state: 'detached' });
+      await page.locator('tr[data-digest]').nth(9).waitFor();
+      await page.locator('tr[data-digest]').nth(0).getByRole('checkbox').check();
+      await page.locator('tr[data-digest]').nth(1).getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Delete (2)' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      await page.waitForFunction(() => document.querySelectorAll('tr[data-digest]').length === 8);
+      const left = await apiAs<unknown[]>(
+        berth.url,
+        admin,
+        '/projects/shop/repositories/big/artifacts?q=tags%3D~t-0004&page_size=20',
+      );
+      assert.equal(left.length, 8);
     });
 
     it('Administration → Configuration saves robot expiry and shows file-held settings read-only', async () => {
