@@ -10,6 +10,8 @@ export interface DomainEvents {
   ArtifactPushed: { repository: string; digest: string; tag: string | null; mediaType: string };
   ArtifactPulled: { repository: string; digest: string; tag: string | null };
   ArtifactDeleted: { repository: string; digest: string };
+  /** A tag added to an existing artifact through the API (a push by tag is ArtifactPushed). */
+  TagCreated: { repository: string; digest: string; tag: string; mediaType: string };
   TagDeleted: { repository: string; tag: string };
   RepositoryDeleted: { repository: string };
   BlobUploaded: { repository: string; digest: string; size: number };

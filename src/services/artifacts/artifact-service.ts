@@ -153,7 +153,12 @@ export class ArtifactService {
     }
     const existing = await this.deps.store.artifacts.findByTag(repo.id, name);
     if (existing) throw new AppError('CONFLICT', `tag ${name} already exists in ${repo.name}`);
-    await this.deps.store.tags.put(repo.id, name, row.id, this.deps.clock.now().toISOString());
+    const event = { repository: repo.name, digest: row.digest, tag: name, mediaType: row.media_type };
+    await this.deps.store.transaction(async (tx) => {
+      await tx.tags.put(repo.id, name, row.id, this.deps.clock.now().toISOString());
+      await this.deps.events.publish(tx, 'TagCreated', event);
+    });
+    this.deps.events.emit('TagCreated', event);
   }
 
   async deleteTag(

@@ -186,11 +186,15 @@ export class ReplicationExecutions {
    * transaction, so the execution and its task job commit with the artifact or not at all.
    */
   async onPushed(tx: Repos, e: DomainEvents['ArtifactPushed']): Promise<void> {
+    let labels: string[] | undefined;
     for (const policy of await eventPolicies(tx)) {
       const filters = compileFilters(policy.filters);
       if (!filters.repository(e.repository)) continue;
-      // A freshly pushed artifact carries no labels yet: a label filter that requires one skips it.
-      const tags = filters.tags({ tags: e.tag ? [e.tag] : [], labels: [], mediaType: e.mediaType });
+      // Labels matter only to a label filter (a freshly pushed artifact has none; a re-pushed one may).
+      if (labels === undefined && policy.filters.some((f) => f.type === 'label')) {
+        labels = await labelsOf(tx, e.repository, e.digest);
+      }
+      const tags = filters.tags({ tags: e.tag ? [e.tag] : [], labels: labels ?? [], mediaType: e.mediaType });
       if (tags === null) continue;
       await this.startEvent(tx, policy, e.repository, (dstRepository) => ({
         policyId: policy.id,
@@ -279,4 +283,11 @@ export class ReplicationExecutions {
 
 async function eventPolicies(tx: Repos): Promise<Policy[]> {
   return (await tx.replication.eventPolicies()).map(policyOf).filter((p) => p.trigger.type === 'event_based');
+}
+
+async function labelsOf(tx: Repos, repository: string, digest: string): Promise<string[]> {
+  const repo = await tx.repositories.findByName(repository);
+  const artifact = repo && (await tx.artifacts.findByDigest(repo.id, digest));
+  if (!artifact) return [];
+  return ((await tx.labels.ofArtifacts([artifact.id])).get(artifact.id) ?? []).map((l) => l.name);
 }

@@ -51,6 +51,8 @@ export class Replication {
     });
     this.views = new ExecutionViews({ store });
     d.events.onTransaction('ArtifactPushed', (tx, e) => this.executions.onPushed(tx, e));
+    // Harbor replicates a tag added through the API like a push of the artifact with that tag.
+    d.events.onTransaction('TagCreated', (tx, e) => this.executions.onPushed(tx, e));
     d.events.onTransaction('ArtifactDeleted', (tx, e) => this.executions.onDeleted(tx, e));
   }
 }

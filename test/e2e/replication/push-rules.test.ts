@@ -185,6 +185,38 @@ for (const backend of backends()) {
       assert.equal(await dist.headManifest('unreleased/app', 'v1'), null);
     });
 
+    it('event-based: a tag added through the API replicates the artifact, and the label filter sees its labels', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { berth, client } = fixture;
+      const policyId = idOf(
+        await api('POST', '/replication/policies', {
+          name: 'promoted-only',
+          dest_registry: { id: registryId },
+          dest_namespace: 'promoted',
+          dest_namespace_replace_count: 1,
+          filters: [
+            { type: 'name', value: 'retag/**' },
+            { type: 'label', value: ['promoted'] },
+          ],
+          trigger: { type: 'event_based' },
+        }),
+      );
+      const image = makeImage({ layers: 1, layerSize: 20_000 });
+      await client.pushImage('retag/app', image, 'v1');
+      // The push commits with whatever it causes: unlabeled, it causes nothing.
+      assert.deepEqual(await executionsOf(berth.app, policyId), []);
+
+      const label = idOf(await api('POST', '/labels', { name: 'promoted', scope: 'g' }));
+      await api('POST', '/projects/retag/repositories/app/artifacts/v1/labels', { id: label });
+      await api('POST', '/projects/retag/repositories/app/artifacts/v1/tags', { name: 'stable' });
+      const [execution] = await executionsOf(berth.app, policyId);
+      assert.ok(execution, 'the tag creation committed an execution');
+      const done = await settledExecution(berth.app, execution.id);
+      assert.equal(done.status, 'Succeed', done.status_text);
+      assert.equal((await dist.headManifest('promoted/app', 'stable'))?.digest, image.digest);
+      assert.equal(await dist.headManifest('promoted/app', 'v1'), null, 'only the new tag is replicated');
+    });
+
     it('stopping an execution stops its running task, pending tasks never start, nothing half-written remains', async (t) => {
       if (!needTools(t, dockerRegistryBinary)) return;
       const { berth, client } = fixture;
