@@ -103,6 +103,35 @@ for (const backend of backends()) {
       );
     });
 
+    test('a robot is the operator of what it pushes', async () => {
+      const robot = (
+        await admin.expect<{ name: string; secret: string }>(201, 'POST', '/robots', {
+          name: 'pusher',
+          level: 'project',
+          duration: 1,
+          permissions: [
+            {
+              kind: 'project',
+              namespace: 'ap',
+              access: [
+                { resource: 'repository', action: 'push' },
+                { resource: 'repository', action: 'pull' },
+              ],
+            },
+          ],
+        })
+      ).body;
+      const client = new RegistryClient(berth.url, {
+        auth: { username: robot.name, password: robot.secret },
+      });
+      await client.pushImage('ap/bot', makeImage(), 'b1');
+      const rows = await waitFor(`/audit-logs?${q('resource=ap/bot:b1')}`, 1);
+      assert.deepEqual(
+        rows.map((r) => [r.operation, r.username]),
+        [['create', 'robot$ap+pusher']],
+      );
+    });
+
     test('API creates, updates and deletes are recorded with their outcome', async () => {
       await admin.expect(201, 'POST', '/projects', { project_name: 'tmp1' });
       await admin.expect(409, 'POST', '/projects', { project_name: 'tmp1' });

@@ -146,6 +146,24 @@ for (const backend of backends()) {
       });
     });
 
+    test('a system robot granted every project ("*") pulls from each, including projects made later', async () => {
+      const created = (
+        await admin.expect<Created>(201, 'POST', '/robots', {
+          name: 'everywhere',
+          level: 'system',
+          duration: -1,
+          permissions: [pullOnly('*')],
+        })
+      ).body;
+      const creds = { username: created.name, password: created.secret };
+      assert.equal(await pullStatus(creds, 'rp/app'), 200);
+      assert.equal(await pullStatus(creds, 'rq/app'), 200);
+      await admin.expect(201, 'POST', '/projects', { project_name: 'later', metadata: { public: 'false' } });
+      await new RegistryClient(berth.url).pushImage('later/app', image, 'v1');
+      assert.equal(await pullStatus(creds, 'later/app'), 200);
+      assert.equal(await pushStatus(creds, 'later/app'), 403);
+    });
+
     test('refresh gives a new secret and the old one stops working; a chosen secret is set, not echoed', async () => {
       const created = (
         await admin.expect<Created>(201, 'POST', '/robots', {
