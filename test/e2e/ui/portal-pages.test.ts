@@ -56,7 +56,15 @@ for (const backend of backends()) {
         await fn();
       });
 
-    it('Summary shows the repositories, members by role and the storage quota bar', async () => {
+    it('Projects and repositories are searched by name; Summary shows members and the quota bar', async () => {
+      await page.getByLabel('Filter projects by name').fill('sho');
+      await page.getByRole('link', { name: 'library' }).waitFor({ state: 'detached' });
+      await page.getByRole('link', { name: 'shop' }).click();
+      await page.getByLabel('Filter repositories by name').fill('mul');
+      await page.getByRole('link', { name: 'shop/web' }).waitFor({ state: 'detached' });
+      await page.getByRole('link', { name: 'shop/multi' }).waitFor();
+      await page.getByLabel('Filter repositories by name').fill('nothing-like-it');
+      await page.getByText('No repository matches "nothing-like-it".').waitFor();
       await page.goto(app(`/harbor/projects/${projectId}/summary`));
       const repos = page.getByRole('region', { name: 'Repositories' });
       assert.equal((await repos.locator('.big-number').textContent())?.trim(), '3');
@@ -289,6 +297,23 @@ for (const backend of backends()) {
         `/robots?q=Level=project,ProjectID=${projectId}`,
       );
       assert.equal(robots.find((r) => r.name.endsWith('+deploy'))?.disable, true);
+    });
+
+    it("the project's Logs and Administration → Audit Logs list what was done, filterable", async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/logs`));
+      // The audit log is written in batches off the request path: reload until the push shows.
+      const pushed = page.getByRole('row', { name: /shop\/web/ }).first();
+      for (let i = 0; i < 20 && !(await pushed.isVisible()); i++) {
+        await page.waitForTimeout(500);
+        await page.reload();
+      }
+      await pushed.waitFor();
+      await page.goto(app('/harbor/logs'));
+      await page.getByLabel('Filter field').selectOption('resource');
+      await page.getByLabel('Filter value').fill('ann');
+      await page.getByRole('row', { name: /ann/ }).first().waitFor();
+      assert.equal(await page.getByRole('row', { name: /shop\/web/ }).count(), 0);
+      await screenshot(page, `${backend}-audit-logs`);
     });
 
     it('a registry endpoint is edited in place', async () => {

@@ -82,6 +82,7 @@ for (const backend of backends()) {
       await page.getByRole('button', { name: 'OK' }).click();
       await page.waitForURL(/\/harbor\/projects\/\d+\/repositories$/);
       projectId = Number(/projects\/(\d+)\//.exec(page.url())![1]);
+      await page.getByText('No repositories yet').waitFor();
       await page
         .getByRole('heading', { name: /webapp/ })
         .getByText('Private')
