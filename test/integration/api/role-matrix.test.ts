@@ -6,8 +6,8 @@
 // - where Berth serves an operation Harbor gates with that (resource, action), the call is made as that
 //   member and must succeed (the operation's status) or be refused with 403; a signed-in non-member
 //   gets the missing-project answer (404) on the API and a refusal on /v2.
-// Rows without an endpoint in Berth are listed below (`noEndpoint`) with the reason; operations Berth
-// does not route yet (`pendingRoutes`) are reported as todo; any other unrouted operation fails.
+// Rows without an endpoint in Berth are listed below (`noEndpoint`) with the reason; a probe meeting an
+// operation Berth does not route fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
@@ -48,16 +48,6 @@ function feature(resource: string, actions: string[], what: string): Record<stri
   );
 }
 
-/** Rows whose operations are still being routed (projectMetadata and project logs, issue 3): todo until then. */
-const pendingRoutes = new Set([
-  'metadata:read',
-  'metadata:list',
-  'metadata:create',
-  'metadata:update',
-  'metadata:delete',
-  'log:list',
-]);
-
 const matrix = readHarborMatrix();
 const password = 'Matrix-Pass-1';
 const userOf = (who: Who) => `m-${who.toLowerCase()}`;
@@ -77,7 +67,7 @@ for (const backend of backends()) {
     let f: Fixture;
     /** What GET /users/current/permissions reports for each role, and for a non-member on a public project. */
     const held = new Map<HarborRole | 'public', Set<string>>();
-    const covered = { api: [] as string[], canOnly: [] as string[], notRouted: [] as string[] };
+    const covered = { api: [] as string[], canOnly: [] as string[] };
 
     before(async () => {
       if (!matrix) return;
@@ -185,13 +175,10 @@ for (const backend of backends()) {
         }
         for (const role of harborRoles) {
           const res = await probe.run(f, role);
-          if (res.status === 404 && res.text.includes('no such API endpoint')) {
-            assert.ok(pendingRoutes.has(row.key), `${probe.call} (${row.key}) is not routed: ${res.text}`);
-            assert.deepEqual(wrong, [], row.key);
-            covered.notRouted.push(row.key);
-            t.todo(`${probe.call} is not routed on Berth yet; can() checked only`);
-            return;
-          }
+          assert.ok(
+            !(res.status === 404 && res.text.includes('no such API endpoint')),
+            `${probe.call} (${row.key}) is not routed: ${res.text}`,
+          );
           const want = row.roles[role] ? probe.ok : 403;
           if (res.status !== want)
             wrong.push(
@@ -252,9 +239,16 @@ for (const backend of backends()) {
         );
       for (const key of [...probes.map((p) => p.key), ...Object.keys(noEndpoint)])
         assert.ok(keys.has(key), `${key} is not a row of Harbor's matrix`);
+      const probed = new Set(probes.map((p) => p.key));
+      assert.equal(probed.size, probes.length, 'one probe per row');
+      assert.deepEqual(
+        Object.keys(noEndpoint).filter((k) => probed.has(k)),
+        [],
+        'a row is either probed or without an endpoint',
+      );
+      assert.equal(probed.size + Object.keys(noEndpoint).length, keys.size, 'every row is accounted for');
       t.diagnostic(
-        `rows via API: ${covered.api.length}; can() only: ${covered.canOnly.length} without an endpoint` +
-          ` + ${covered.notRouted.length} not routed yet (${covered.notRouted.join(', ')})`,
+        `rows via API: ${covered.api.length}; can() only (no endpoint): ${covered.canOnly.length}`,
       );
     });
   });
