@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry, AuditLog } from '../services/audit/audit-log.js';
-import { operatorOf } from '../services/access/subject.js';
+import { anonymous, operatorOf } from '../services/access/subject.js';
 
 const manifestPath = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 const apiPrefix = '/api/v2.0/';
@@ -62,7 +62,8 @@ function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefin
   const status = reply.statusCode;
   const path = req.url.split('?', 1)[0]!;
   const who = {
-    username: operatorOf(req.subject),
+    // Framework errors (a malformed URL) answer before authentication ran: nobody is known then.
+    username: operatorOf(req.subject ?? anonymous),
     clientIp: req.ip,
     userAgent: String(req.headers['user-agent'] ?? ''),
   };
