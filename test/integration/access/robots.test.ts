@@ -431,3 +431,34 @@ for (const backend of backends()) {
     });
   });
 }
+
+for (const backend of backends()) {
+  describe(`robot name prefix from the configuration (${backend})`, () => {
+    let berth: RunningBerth;
+    before(async () => {
+      berth = await startBerth({ backend, overrides: { auth: { robotPrefix: 'bot_' } } });
+    });
+    after(async () => berth?.close());
+
+    test('robots are named and log in with the configured prefix', async () => {
+      const admin = new HarborApi(berth.url);
+      await admin.expect(201, 'POST', '/projects', { project_name: 'px' });
+      const created = (
+        await admin.expect<Created>(201, 'POST', '/robots', {
+          name: 'ci',
+          level: 'project',
+          duration: 1,
+          permissions: [pullOnly('px')],
+        })
+      ).body;
+      assert.equal(created.name, 'bot_px+ci');
+      const res = await fetch(`${berth.url}/service/token?service=berth&scope=repository:px/app:pull`, {
+        headers: { authorization: basicAuth({ username: created.name, password: created.secret }) },
+      });
+      assert.equal(res.status, 200);
+      const asRobot = admin.as(created.name, created.secret);
+      await asRobot.expect(403, 'GET', '/users/current');
+      await admin.as(`robot$px+ci`, created.secret).expect(401, 'GET', '/users/current');
+    });
+  });
+}
