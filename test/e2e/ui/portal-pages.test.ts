@@ -291,12 +291,17 @@ for (const backend of backends()) {
       await page.getByRole('button', { name: 'Done' }).click();
       await row.getByRole('button', { name: 'Disable' }).click();
       await row.getByText('Disabled').waitFor();
-      const robots = await apiAs<{ name: string; disable: boolean }[]>(
-        berth.url,
-        admin,
-        `/robots?q=Level=project,ProjectID=${projectId}`,
-      );
-      assert.equal(robots.find((r) => r.name.endsWith('+deploy'))?.disable, true);
+      const deploy = async () =>
+        (
+          await apiAs<{ name: string; disable: boolean }[]>(
+            berth.url,
+            admin,
+            `/robots?q=Level=project,ProjectID=${projectId}`,
+          )
+        ).find((r) => r.name.endsWith('+deploy'));
+      // Seen once on PostgreSQL: the list showed Disabled while the API still said enabled; wait for it.
+      for (let i = 0; i < 50 && (await deploy())?.disable !== true; i++) await page.waitForTimeout(100);
+      assert.equal((await deploy())?.disable, true, JSON.stringify(await deploy()));
     });
 
     it("the project's Logs and Administration → Audit Logs list what was done, filterable", async () => {
