@@ -277,7 +277,7 @@ for (const backend of backends()) {
       );
     });
 
-    it('Robot accounts: refresh shows a new secret once; disable marks it disabled', async () => {
+    it('Robot accounts: the default expiry is the system one; refresh shows a new secret once; disable', async () => {
       await page.goto(app(`/harbor/projects/${projectId}/robot-account`));
       await page.getByRole('button', { name: '+ New Robot Account' }).click();
       await page.getByLabel('Name', { exact: true }).fill('deploy');
@@ -293,7 +293,7 @@ for (const backend of backends()) {
       await row.getByText('Disabled').waitFor();
       const deploy = async () =>
         (
-          await apiAs<{ name: string; disable: boolean }[]>(
+          await apiAs<{ name: string; disable: boolean; creation_time: string; expires_at: number }[]>(
             berth.url,
             admin,
             `/robots?q=Level=project,ProjectID=${projectId}`,
@@ -301,6 +301,10 @@ for (const backend of backends()) {
         ).find((r) => r.name.endsWith('+deploy'));
       // Seen once on PostgreSQL: the list showed Disabled while the API still said enabled; wait for it.
       for (let i = 0; i < 50 && (await deploy())?.disable !== true; i++) await page.waitForTimeout(100);
+      // Created with the expiry left empty: the system's robot token duration (60 days, set above).
+      const made = (await deploy())!;
+      const days = (made.expires_at - Date.parse(made.creation_time) / 1000) / 86400;
+      assert.ok(Math.abs(days - 60) < 0.01, `expires after ${days} days`);
       assert.equal((await deploy())?.disable, true, JSON.stringify(await deploy()));
     });
 

@@ -24,10 +24,11 @@ export function CreateRobotDialog(props: {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [never, setNever] = useState(false);
-  const [days, setDays] = useState('30');
+  const [days, setDays] = useState('');
   const [granted, setGranted] = useState(new Set(['repository:pull', 'repository:push']));
   const nameError = name && !NAME.test(name) ? 'Lower-case letters, digits, and . _ - between them' : null;
-  const daysError = !never && !/^[1-9]\d*$/.test(days) ? 'A whole number of days, at least 1' : null;
+  const daysError =
+    !never && days !== '' && !/^[1-9]\d*$/.test(days) ? 'A whole number of days, at least 1' : null;
   const create = useAction(
     () =>
       api<RobotCreated>('/robots', {
@@ -35,7 +36,8 @@ export function CreateRobotDialog(props: {
         body: {
           name,
           description,
-          duration: never ? -1 : Number(days),
+          // 0: the system's robot token duration (Administration → Configuration).
+          duration: never ? -1 : days === '' ? 0 : Number(days),
           level: 'project',
           disable: false,
           permissions: [
@@ -93,6 +95,7 @@ export function CreateRobotDialog(props: {
                 id={id}
                 name="duration"
                 inputMode="numeric"
+                placeholder="system default"
                 disabled={never}
                 value={days}
                 onChange={(e) => setDays(e.target.value)}
