@@ -10,6 +10,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,8 +57,16 @@ function sourceKey(): string {
  */
 export function builtWebUi(): Promise<string> {
   built ??= (async () => {
-    const out = join(tmpdir(), `berth-web-${sourceKey()}`);
-    if (existsSync(join(out, 'index.html'))) return out;
+    const name = `berth-web-${sourceKey()}`;
+    const out = join(tmpdir(), name);
+    // Builds of older sources, untouched for a day, are not needed again.
+    for (const old of readdirSync(tmpdir()).filter((n) => /^berth-web-[0-9a-f]{16}$/.test(n) && n !== name))
+      if (Date.now() - statSync(join(tmpdir(), old)).mtimeMs > 86_400_000)
+        rmSync(join(tmpdir(), old), { recursive: true, force: true });
+    if (existsSync(join(out, 'index.html'))) {
+      utimesSync(out, new Date(), new Date()); // in use: keep it from the clean-up above
+      return out;
+    }
     const staging = mkdtempSync(join(tmpdir(), 'berth-web-staging-'));
     try {
       await run(
