@@ -3,14 +3,14 @@
 // replication stopped while it runs, and a registry endpoint edited in place.
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
-import { hasTool, needTools } from '../../helpers/tools.js';
-import { builtWebUi, launchChromium, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import { hasTool } from '../../helpers/tools.js';
+import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs, type Creds } from './portal-fixtures.js';
-import { signIn } from './portal-pages-fixtures.js';
+import { chromiumStep, signedInChromium } from './portal-pages-fixtures.js';
 
 for (const backend of backends()) {
   describe(`portal administration in Chromium (${backend})`, () => {
@@ -28,37 +28,34 @@ for (const backend of backends()) {
       await apiAs(berth.url, admin, '/projects', { method: 'POST', body: { project_name: 'ops' } });
       projectId = (await apiAs<{ project_id: number }>(berth.url, admin, '/projects/ops')).project_id;
       await new RegistryClient(berth.url, { auth: admin }).pushImage('ops/app', makeImage(), '1');
-      chrome = await launchChromium();
-      page = await signIn(await chrome.context(), berth.url, admin);
+      ({ chrome, page } = await signedInChromium(berth, admin));
     });
     after(async () => {
       await chrome?.close();
       await berth?.close();
     });
-    const it = (name: string, fn: () => Promise<void>) =>
-      test(name, async (t) => {
-        if (!needTools(t, 'chromium')) return;
-        await fn();
-      });
 
-    it('Administration → Configuration saves robot expiry and shows file-held settings read-only', async () => {
-      await page.goto(app('/harbor/configs'));
-      assert.equal(await page.getByLabel('Auth Mode').isDisabled(), true);
-      await page.getByLabel('Robot Token Expiration (days)').fill('60');
-      await page.getByRole('button', { name: 'Save' }).click();
-      await page.getByText('Configuration saved.').waitFor();
-      const config = await apiAs<Record<string, { value: unknown }>>(berth.url, admin, '/configurations');
-      assert.equal(config.robot_token_duration?.value, 60);
-      await page.getByLabel('Robot Token Expiration (days)').fill('0');
-      await page.getByRole('button', { name: 'Save' }).click();
-      await page
-        .getByRole('alert')
-        .getByText(/at least 1 day/)
-        .waitFor();
-      await screenshot(page, `${backend}-admin-configuration`);
-    });
+    chromiumStep(
+      'Administration → Configuration saves robot expiry and shows file-held settings read-only',
+      async () => {
+        await page.goto(app('/harbor/configs'));
+        assert.equal(await page.getByLabel('Auth Mode').isDisabled(), true);
+        await page.getByLabel('Robot Token Expiration (days)').fill('60');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.getByText('Configuration saved.').waitFor();
+        const config = await apiAs<Record<string, { value: unknown }>>(berth.url, admin, '/configurations');
+        assert.equal(config.robot_token_duration?.value, 60);
+        await page.getByLabel('Robot Token Expiration (days)').fill('0');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page
+          .getByRole('alert')
+          .getByText(/at least 1 day/)
+          .waitFor();
+        await screenshot(page, `${backend}-admin-configuration`);
+      },
+    );
 
-    it('Users: make an admin, reset a password, delete; Groups: create one', async () => {
+    chromiumStep('Users: make an admin, reset a password, delete; Groups: create one', async () => {
       await apiAs(berth.url, admin, '/users', {
         method: 'POST',
         body: { username: 'ann', email: 'ann@example.com', realname: 'Ann', password: 'Ann-Pass-1234' },
@@ -89,24 +86,27 @@ for (const backend of backends()) {
       await page.getByRole('cell', { name: 'devs', exact: true }).waitFor();
     });
 
-    it("the project's Logs and Administration → Audit Logs list what was done, filterable", async () => {
-      await page.goto(app(`/harbor/projects/${projectId}/logs`));
-      // The audit log is written in batches off the request path: reload until the push shows.
-      const pushed = page.getByRole('row', { name: /ops\/app/ }).first();
-      for (let i = 0; i < 20 && !(await pushed.isVisible()); i++) {
-        await page.waitForTimeout(500);
-        await page.reload();
-      }
-      await pushed.waitFor();
-      await page.goto(app('/harbor/logs'));
-      await page.getByLabel('Filter field').selectOption('resource');
-      await page.getByLabel('Filter value').fill('ann');
-      await page.getByRole('row', { name: /ann/ }).first().waitFor();
-      assert.equal(await page.getByRole('row', { name: /ops\/app/ }).count(), 0);
-      await screenshot(page, `${backend}-audit-logs`);
-    });
+    chromiumStep(
+      "the project's Logs and Administration → Audit Logs list what was done, filterable",
+      async () => {
+        await page.goto(app(`/harbor/projects/${projectId}/logs`));
+        // The audit log is written in batches off the request path: reload until the push shows.
+        const pushed = page.getByRole('row', { name: /ops\/app/ }).first();
+        for (let i = 0; i < 20 && !(await pushed.isVisible()); i++) {
+          await page.waitForTimeout(500);
+          await page.reload();
+        }
+        await pushed.waitFor();
+        await page.goto(app('/harbor/logs'));
+        await page.getByLabel('Filter field').selectOption('resource');
+        await page.getByLabel('Filter value').fill('ann');
+        await page.getByRole('row', { name: /ann/ }).first().waitFor();
+        assert.equal(await page.getByRole('row', { name: /ops\/app/ }).count(), 0);
+        await screenshot(page, `${backend}-audit-logs`);
+      },
+    );
 
-    it('a running replication is stopped from its executions list', async () => {
+    chromiumStep('a running replication is stopped from its executions list', async () => {
       // A destination that accepts connections and never answers keeps the execution running.
       const held: Socket[] = [];
       const silent = createServer((socket) => void held.push(socket));
@@ -143,7 +143,7 @@ for (const backend of backends()) {
       }
     });
 
-    it('a registry endpoint is edited in place', async () => {
+    chromiumStep('a registry endpoint is edited in place', async () => {
       await apiAs(berth.url, admin, '/registries', {
         method: 'POST',
         body: { name: 'hub', type: 'docker-registry', url: 'http://127.0.0.1:1' },

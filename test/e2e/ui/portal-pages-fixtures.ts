@@ -1,8 +1,11 @@
 // Set-up for the portal page tests: signing in through the form, and a repository of many artifacts.
 import { createHash } from 'node:crypto';
+import { test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { connect } from '../../../src/db/connect.js';
 import type { RunningBerth } from '../../helpers/berth.js';
+import { needTools } from '../../helpers/tools.js';
+import { launchChromium, type TestBrowser } from '../../helpers/web-ui.js';
 import type { Creds } from './portal-fixtures.js';
 
 /** Opens the portal in a new page and signs in through the form; resolves on the projects list. */
@@ -16,6 +19,23 @@ export async function signIn(ctx: BrowserContext, base: string, who: Creds): Pro
   await page.waitForURL(/\/harbor\/projects$/);
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
   return page;
+}
+
+/** Chromium launched, and a page signed in as `who` on the projects list. */
+export async function signedInChromium(
+  berth: RunningBerth,
+  who: Creds,
+): Promise<{ chrome: TestBrowser; page: Page }> {
+  const chrome = await launchChromium();
+  return { chrome, page: await signIn(await chrome.context(), berth.url, who) };
+}
+
+/** A test that needs Chromium: skipped loudly without it (fails under BERTH_REQUIRE_ALL=1). */
+export function chromiumStep(name: string, fn: () => Promise<void>) {
+  return test(name, async (t) => {
+    if (!needTools(t, 'chromium')) return;
+    await fn();
+  });
 }
 
 /**

@@ -3,14 +3,14 @@
 // artifact's accessories (an OCI referrer) and labels, paging through a repository of 10 000 artifacts,
 // members and robot accounts. Administration pages are in portal-admin.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { makeArtifact, makeImage, makeIndex, RegistryClient } from '../../helpers/registry-client.js';
-import { hasTool, needTools } from '../../helpers/tools.js';
-import { builtWebUi, launchChromium, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import { hasTool } from '../../helpers/tools.js';
+import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs, type Creds } from './portal-fixtures.js';
-import { seedArtifacts, signIn } from './portal-pages-fixtures.js';
+import { chromiumStep, seedArtifacts, signedInChromium } from './portal-pages-fixtures.js';
 
 const MiB = 1024 * 1024;
 const sbomType = 'application/vnd.example.sbom.v1+json';
@@ -43,42 +43,39 @@ for (const backend of backends()) {
       for (const child of children) await registry.pushImage('shop/multi', child);
       await registry.pushImage('shop/multi', index, 'latest');
       await seedArtifacts(berth, 'shop/big', 10_000);
-      chrome = await launchChromium();
-      page = await signIn(await chrome.context(), berth.url, admin);
+      ({ chrome, page } = await signedInChromium(berth, admin));
     });
     after(async () => {
       await chrome?.close();
       await berth?.close();
     });
-    const it = (name: string, fn: () => Promise<void>) =>
-      test(name, async (t) => {
-        if (!needTools(t, 'chromium')) return;
-        await fn();
-      });
 
-    it('Projects and repositories are searched by name; Summary shows members and the quota bar', async () => {
-      await page.getByLabel('Filter projects by name').fill('sho');
-      await page.getByRole('link', { name: 'library' }).waitFor({ state: 'detached' });
-      await page.getByRole('link', { name: 'shop' }).click();
-      await page.getByLabel('Filter repositories by name').fill('mul');
-      await page.getByRole('link', { name: 'shop/web' }).waitFor({ state: 'detached' });
-      await page.getByRole('link', { name: 'shop/multi' }).waitFor();
-      await page.getByLabel('Filter repositories by name').fill('nothing-like-it');
-      await page.getByText('No repository matches "nothing-like-it".').waitFor();
-      await page.goto(app(`/harbor/projects/${projectId}/summary`));
-      const repos = page.getByRole('region', { name: 'Repositories' });
-      assert.equal((await repos.locator('.big-number').textContent())?.trim(), '3');
-      const bar = page.getByRole('progressbar', { name: 'Storage used' });
-      await bar.waitFor();
-      assert.ok(Number(await bar.getAttribute('aria-valuenow')) > 0, 'the pushed layers count against it');
-      await page
-        .getByRole('region', { name: 'Quota' })
-        .getByText(/of 10(\.0+)? MiB/)
-        .waitFor();
-      await screenshot(page, `${backend}-project-summary`);
-    });
+    chromiumStep(
+      'Projects and repositories are searched by name; Summary shows members and the quota bar',
+      async () => {
+        await page.getByLabel('Filter projects by name').fill('sho');
+        await page.getByRole('link', { name: 'library' }).waitFor({ state: 'detached' });
+        await page.getByRole('link', { name: 'shop' }).click();
+        await page.getByLabel('Filter repositories by name').fill('mul');
+        await page.getByRole('link', { name: 'shop/web' }).waitFor({ state: 'detached' });
+        await page.getByRole('link', { name: 'shop/multi' }).waitFor();
+        await page.getByLabel('Filter repositories by name').fill('nothing-like-it');
+        await page.getByText('No repository matches "nothing-like-it".').waitFor();
+        await page.goto(app(`/harbor/projects/${projectId}/summary`));
+        const repos = page.getByRole('region', { name: 'Repositories' });
+        assert.equal((await repos.locator('.big-number').textContent())?.trim(), '3');
+        const bar = page.getByRole('progressbar', { name: 'Storage used' });
+        await bar.waitFor();
+        assert.ok(Number(await bar.getAttribute('aria-valuenow')) > 0, 'the pushed layers count against it');
+        await page
+          .getByRole('region', { name: 'Quota' })
+          .getByText(/of 10(\.0+)? MiB/)
+          .waitFor();
+        await screenshot(page, `${backend}-project-summary`);
+      },
+    );
 
-    it('PUSH COMMAND offers docker, podman and helm lines for this host and project', async () => {
+    chromiumStep('PUSH COMMAND offers docker, podman and helm lines for this host and project', async () => {
       await page.getByRole('button', { name: /PUSH COMMAND/ }).click();
       const host = new URL(berth.url).host;
       assert.equal(
@@ -102,7 +99,7 @@ for (const backend of backends()) {
       assert.equal(await page.getByTestId('docker-push').count(), 0, 'Escape closes the menu');
     });
 
-    it('Configuration makes the project public; Labels adds a project label', async () => {
+    chromiumStep('Configuration makes the project public; Labels adds a project label', async () => {
       await page.goto(app(`/harbor/projects/${projectId}/configs`));
       await page.getByRole('checkbox', { name: /^Public/ }).check();
       await page.getByRole('button', { name: 'Save' }).click();
@@ -123,52 +120,62 @@ for (const backend of backends()) {
       assert.match((await page.getByRole('dialog').getByRole('alert').textContent()) ?? '', /exist/i);
     });
 
-    it('a repository description is written in Markdown, shown rendered and sanitised', async () => {
-      await page.goto(app(`/harbor/projects/${projectId}/repositories/web/artifacts-tab`));
-      await page.getByRole('button', { name: 'Edit description' }).click();
-      await page
-        .getByLabel('Description (Markdown)')
-        .fill('# Web shop\n\nServes **carts**.\n\n<img src="x" onerror="window.pwned=1">');
-      await page.getByRole('button', { name: 'Save' }).click();
-      const section = page.getByRole('region', { name: 'Description' });
-      await section.getByRole('heading', { name: 'Web shop' }).waitFor();
-      assert.equal(await section.locator('strong').textContent(), 'carts');
-      assert.equal(await section.locator('[onerror]').count(), 0);
-      assert.equal(await page.evaluate(() => (window as { pwned?: number }).pwned), undefined);
-      const repo = await apiAs<{ description: string }>(berth.url, admin, '/projects/shop/repositories/web');
-      assert.match(repo.description, /^# Web shop/);
-    });
+    chromiumStep(
+      'a repository description is written in Markdown, shown rendered and sanitised',
+      async () => {
+        await page.goto(app(`/harbor/projects/${projectId}/repositories/web/artifacts-tab`));
+        await page.getByRole('button', { name: 'Edit description' }).click();
+        await page
+          .getByLabel('Description (Markdown)')
+          .fill('# Web shop\n\nServes **carts**.\n\n<img src="x" onerror="window.pwned=1">');
+        await page.getByRole('button', { name: 'Save' }).click();
+        const section = page.getByRole('region', { name: 'Description' });
+        await section.getByRole('heading', { name: 'Web shop' }).waitFor();
+        assert.equal(await section.locator('strong').textContent(), 'carts');
+        assert.equal(await section.locator('[onerror]').count(), 0);
+        assert.equal(await page.evaluate(() => (window as { pwned?: number }).pwned), undefined);
+        const repo = await apiAs<{ description: string }>(
+          berth.url,
+          admin,
+          '/projects/shop/repositories/web',
+        );
+        assert.match(repo.description, /^# Web shop/);
+      },
+    );
 
-    it("an artifact's accessories list its OCI referrer, a label is attached; an index lists its platforms", async () => {
-      await page.locator(`tr[data-digest="${image.digest}"]`).getByRole('link').first().click();
-      await page.getByRole('tab', { name: 'Accessories' }).click();
-      const accessories = page.getByRole('table', { name: 'Accessories' });
-      await accessories.getByRole('link', { name: sbom.digest.slice(7, 19) }).waitFor();
-      await screenshot(page, `${backend}-artifact-accessories`);
-      await page.getByRole('tab', { name: 'Labels' }).click();
-      await page.getByLabel('Label to add').selectOption({ label: 'prod' });
-      await page.getByRole('button', { name: 'Add Label' }).click();
-      await page.getByRole('tabpanel').getByText('prod', { exact: true }).waitFor();
-      const labelled = await apiAs<{ labels?: { name: string }[] }>(
-        berth.url,
-        admin,
-        `/projects/shop/repositories/web/artifacts/${image.digest}?with_label=true`,
-      );
-      assert.deepEqual(
-        labelled.labels?.map((l) => l.name),
-        ['prod'],
-      );
+    chromiumStep(
+      "an artifact's accessories list its OCI referrer, a label is attached; an index lists its platforms",
+      async () => {
+        await page.locator(`tr[data-digest="${image.digest}"]`).getByRole('link').first().click();
+        await page.getByRole('tab', { name: 'Accessories' }).click();
+        const accessories = page.getByRole('table', { name: 'Accessories' });
+        await accessories.getByRole('link', { name: sbom.digest.slice(7, 19) }).waitFor();
+        await screenshot(page, `${backend}-artifact-accessories`);
+        await page.getByRole('tab', { name: 'Labels' }).click();
+        await page.getByLabel('Label to add').selectOption({ label: 'prod' });
+        await page.getByRole('button', { name: 'Add Label' }).click();
+        await page.getByRole('tabpanel').getByText('prod', { exact: true }).waitFor();
+        const labelled = await apiAs<{ labels?: { name: string }[] }>(
+          berth.url,
+          admin,
+          `/projects/shop/repositories/web/artifacts/${image.digest}?with_label=true`,
+        );
+        assert.deepEqual(
+          labelled.labels?.map((l) => l.name),
+          ['prod'],
+        );
 
-      await page.goto(app(`/harbor/projects/${projectId}/repositories/multi/artifacts-tab`));
-      await page.locator(`tr[data-digest="${index.digest}"]`).getByRole('link').first().click();
-      await page.getByRole('tab', { name: 'Children' }).click();
-      const table = page.getByRole('table', { name: 'Children' });
-      await table.getByRole('cell', { name: 'linux/amd64' }).waitFor();
-      await table.getByRole('cell', { name: 'linux/arm64' }).waitFor();
-      await screenshot(page, `${backend}-index-children`);
-    });
+        await page.goto(app(`/harbor/projects/${projectId}/repositories/multi/artifacts-tab`));
+        await page.locator(`tr[data-digest="${index.digest}"]`).getByRole('link').first().click();
+        await page.getByRole('tab', { name: 'Children' }).click();
+        const table = page.getByRole('table', { name: 'Children' });
+        await table.getByRole('cell', { name: 'linux/amd64' }).waitFor();
+        await table.getByRole('cell', { name: 'linux/arm64' }).waitFor();
+        await screenshot(page, `${backend}-index-children`);
+      },
+    );
 
-    it('a repository of 10 000 artifacts pages through the API, first to last', async () => {
+    chromiumStep('a repository of 10 000 artifacts pages through the API, first to last', async () => {
       const pages: string[] = [];
       page.on('request', (r) => {
         if (r.url().includes('/repositories/big/artifacts?')) pages.push(new URL(r.url()).search);
@@ -206,7 +213,7 @@ for (const backend of backends()) {
       assert.equal(left.length, 8);
     });
 
-    it('Members: a group is added, its role changed, then removed', async () => {
+    chromiumStep('Members: a group is added, its role changed, then removed', async () => {
       await page.goto(app(`/harbor/projects/${projectId}/members`));
       await page.getByRole('button', { name: '+ Group' }).click();
       await page.getByLabel('Group Name').fill('devs');
@@ -229,36 +236,42 @@ for (const backend of backends()) {
       );
     });
 
-    it('Robot accounts: the default expiry is the system one; refresh shows a new secret once; disable', async () => {
-      await apiAs(berth.url, admin, '/configurations', { method: 'PUT', body: { robot_token_duration: 45 } });
-      await page.goto(app(`/harbor/projects/${projectId}/robot-account`));
-      await page.getByRole('button', { name: '+ New Robot Account' }).click();
-      await page.getByLabel('Name', { exact: true }).fill('deploy');
-      await page.getByRole('button', { name: 'Add' }).click();
-      const first = await page.getByTestId('robot-secret').textContent();
-      await page.getByRole('button', { name: 'Done' }).click();
-      const row = page.getByRole('row', { name: /deploy/ });
-      await row.getByRole('button', { name: 'Refresh Secret' }).click();
-      const second = await page.getByTestId('robot-secret').textContent();
-      assert.ok(second && second !== first, 'a new secret');
-      await page.getByRole('button', { name: 'Done' }).click();
-      await row.getByRole('button', { name: 'Disable' }).click();
-      await row.getByText('Disabled').waitFor();
-      const deploy = async () =>
-        (
-          await apiAs<{ name: string; disable: boolean; creation_time: string; expires_at: number }[]>(
-            berth.url,
-            admin,
-            `/robots?q=Level=project,ProjectID=${projectId}`,
-          )
-        ).find((r) => r.name.endsWith('+deploy'));
-      // Seen once on PostgreSQL: the list showed Disabled while the API still said enabled; wait for it.
-      for (let i = 0; i < 50 && (await deploy())?.disable !== true; i++) await page.waitForTimeout(100);
-      // Created with the expiry left empty: the system's robot token duration (45 days, set above).
-      const made = (await deploy())!;
-      const days = (made.expires_at - Date.parse(made.creation_time) / 1000) / 86400;
-      assert.ok(Math.abs(days - 45) < 0.01, `expires after ${days} days`);
-      assert.equal((await deploy())?.disable, true, JSON.stringify(await deploy()));
-    });
+    chromiumStep(
+      'Robot accounts: the default expiry is the system one; refresh shows a new secret once; disable',
+      async () => {
+        await apiAs(berth.url, admin, '/configurations', {
+          method: 'PUT',
+          body: { robot_token_duration: 45 },
+        });
+        await page.goto(app(`/harbor/projects/${projectId}/robot-account`));
+        await page.getByRole('button', { name: '+ New Robot Account' }).click();
+        await page.getByLabel('Name', { exact: true }).fill('deploy');
+        await page.getByRole('button', { name: 'Add' }).click();
+        const first = await page.getByTestId('robot-secret').textContent();
+        await page.getByRole('button', { name: 'Done' }).click();
+        const row = page.getByRole('row', { name: /deploy/ });
+        await row.getByRole('button', { name: 'Refresh Secret' }).click();
+        const second = await page.getByTestId('robot-secret').textContent();
+        assert.ok(second && second !== first, 'a new secret');
+        await page.getByRole('button', { name: 'Done' }).click();
+        await row.getByRole('button', { name: 'Disable' }).click();
+        await row.getByText('Disabled').waitFor();
+        const deploy = async () =>
+          (
+            await apiAs<{ name: string; disable: boolean; creation_time: string; expires_at: number }[]>(
+              berth.url,
+              admin,
+              `/robots?q=Level=project,ProjectID=${projectId}`,
+            )
+          ).find((r) => r.name.endsWith('+deploy'));
+        // Seen once on PostgreSQL: the list showed Disabled while the API still said enabled; wait for it.
+        for (let i = 0; i < 50 && (await deploy())?.disable !== true; i++) await page.waitForTimeout(100);
+        // Created with the expiry left empty: the system's robot token duration (45 days, set above).
+        const made = (await deploy())!;
+        const days = (made.expires_at - Date.parse(made.creation_time) / 1000) / 86400;
+        assert.ok(Math.abs(days - 45) < 0.01, `expires after ${days} days`);
+        assert.equal((await deploy())?.disable, true, JSON.stringify(await deploy()));
+      },
+    );
   });
 }
