@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { sql } from 'kysely';
 import type { BerthConfig } from './config/schema.js';
-import { connect, type DbHandle } from './db/connect.js';
+import { connect, pingDatabase, type DbHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { MetaStore } from './db/store.js';
 import { buildServer } from './http/server.js';
@@ -174,7 +173,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.start();
 
   const health = [
-    { name: 'database', check: async () => void (await sql`select 1`.execute(handle.db)) },
+    { name: 'database', check: () => pingDatabase(handle.db) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
   const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
