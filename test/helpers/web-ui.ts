@@ -140,6 +140,48 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/**
+ * What the page showed when a step failed: a screenshot under test-results/ and the visible text of its
+ * main area, appended to the assertion's message so CI's log says what the user would have seen.
+ */
+const apiTrail = new WeakMap<Page, string[]>();
+
+/** Keeps the page's last 40 API exchanges (method, path, status, time), for failureEvidence. */
+export function watchApi(page: Page): void {
+  const trail: string[] = [];
+  apiTrail.set(page, trail);
+  const started = new WeakMap<object, number>();
+  page.on('request', (req) => started.set(req, Date.now()));
+  page.on('requestfinished', (req) => {
+    void req
+      .response()
+      .then((res) => {
+        const url = new URL(req.url());
+        if (!url.pathname.startsWith('/api/') && !url.pathname.startsWith('/c/')) return;
+        const ms = Date.now() - (started.get(req) ?? Date.now());
+        trail.push(
+          `${new Date().toISOString().slice(11, 23)} ${req.method()} ${url.pathname}${url.search} -> ${res?.status() ?? '?'} (${ms} ms)`,
+        );
+        if (trail.length > 40) trail.shift();
+      })
+      .catch(() => undefined); // the page closed first
+  });
+  page.on('requestfailed', (req) =>
+    trail.push(`${req.method()} ${req.url()} failed: ${req.failure()?.errorText}`),
+  );
+}
+
+export async function failureEvidence(page: Page, name: string): Promise<string> {
+  const shot = await screenshot(page, name).catch((err: Error) => `no screenshot (${err.message})`);
+  const text = await page
+    .locator('main')
+    .first()
+    .innerText({ timeout: 2000 })
+    .catch((err: Error) => `(no text: ${err.message})`);
+  const trail = apiTrail.get(page)?.join('\n') ?? '(API calls not watched)';
+  return `\n--- page at failure (${page.url()}; ${shot}) ---\n${text.slice(0, 3000)}\n--- last API calls ---\n${trail}\n---`;
+}
+
 /** The page's errors and failed requests, for assertion messages. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -9,7 +9,14 @@ import { containerTools, type ContainerTools } from '../../helpers/containers.js
 import { startDockerRegistry, type RunningDockerRegistry } from '../../helpers/docker-registry.js';
 import { OciLayout, tempDir } from '../../helpers/images.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
-import { builtWebUi, launchChromium, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import {
+  builtWebUi,
+  failureEvidence,
+  launchChromium,
+  screenshot,
+  watchApi,
+  type TestBrowser,
+} from '../../helpers/web-ui.js';
 import { adminOf, apiAs, buildSteps, imageWithHistory, registryTags, type Creds } from './portal-fixtures.js';
 import { signIn } from './portal-pages-fixtures.js';
 
@@ -60,12 +67,14 @@ for (const backend of backends()) {
           await fn();
         } catch (err) {
           failed = name;
+          if (page) (err as Error).message += await failureEvidence(page, `${backend}-failed`);
           throw err;
         }
       });
 
     step('admin signs in and lands on the projects list', async () => {
       page = await signIn(await chrome.context(), berth.url, admin);
+      watchApi(page);
       await page.getByRole('link', { name: 'library' }).waitFor();
       await screenshot(page, `${backend}-projects`);
     });
