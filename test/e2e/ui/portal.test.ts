@@ -67,7 +67,11 @@ for (const backend of backends()) {
           await fn();
         } catch (err) {
           failed = name;
-          if (page) (err as Error).message += await failureEvidence(page, `${backend}-failed`);
+          if (page && err instanceof Error) {
+            const evidence = await failureEvidence(page, `${backend}-failed`);
+            err.message += evidence;
+            err.stack = `${err.stack ?? ''}${evidence}`; // the runner prints the stack, made before this
+          }
           throw err;
         }
       });
@@ -208,7 +212,19 @@ for (const backend of backends()) {
       await page.getByLabel('Source resource filter: Name').fill('webapp/**');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('button', { name: 'to-mirror' }).waitFor();
-      await page.getByRole('button', { name: 'Replicate' }).click();
+      const [started] = await Promise.all([
+        page.waitForResponse(
+          (r) =>
+            r.request().method() === 'POST' &&
+            new URL(r.url()).pathname === '/api/v2.0/replication/executions',
+        ),
+        page.getByRole('button', { name: 'Replicate' }).click(),
+      ]);
+      if (started.status() !== 201) {
+        assert.fail(
+          `starting the rule answered ${started.status()}: ${await started.text().catch(() => '')}`,
+        );
+      }
       const status = page.locator('section[aria-label="Executions"] [data-status]').first();
       await status.waitFor();
       await page.waitForFunction(

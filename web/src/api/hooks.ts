@@ -21,8 +21,9 @@ export function usePagedList<T>(
     queryKey: [...key, page, pageSize, query],
     queryFn: ({ signal }) => apiPage<T>(path, { query: { ...query, page, page_size: pageSize }, signal }),
     placeholderData: keepPreviousData,
-    // Lists whose rows change by themselves (running executions) refresh while `poll` says so.
-    refetchInterval: poll ? (q) => (q.state.data && poll(q.state.data.items) ? 1500 : false) : false,
+    // Lists whose rows change by themselves (running executions) refresh while `poll` says so; a list not
+    // fetched yet (or refused) counts as empty, so `poll` can ask to try again.
+    refetchInterval: poll ? (q) => (poll(q.state.data?.items ?? []) ? 1500 : false) : false,
   });
   return { ...result, page, setPage, pageSize };
 }

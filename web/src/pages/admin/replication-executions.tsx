@@ -22,9 +22,20 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
-/** Executions (all, or of one rule): status, counts, stop; open one to see its tasks and their logs. */
-export function ExecutionsPanel({ policy }: { policy: ReplicationPolicy | null }) {
+/**
+ * Executions (all, or of one rule): status, counts, stop; open one to see its tasks and their logs.
+ * `started` is the id of an execution this page just started: the list keeps refreshing until it shows it
+ * (a refresh that raced the start, or one refused while Berth was busy, does not leave it missing).
+ */
+export function ExecutionsPanel({
+  policy,
+  started,
+}: {
+  policy: ReplicationPolicy | null;
+  started?: { policyId: number; id: number };
+}) {
   const [open, setOpen] = useState<ReplicationExecution | null>(null);
+  const awaited = started && (!policy || policy.id === started.policyId) ? started.id : undefined;
   const list = usePagedList<ReplicationExecution>(
     ['replication-executions', policy?.id],
     '/replication/executions',
@@ -32,7 +43,11 @@ export function ExecutionsPanel({ policy }: { policy: ReplicationPolicy | null }
       policy_id: policy?.id,
       sort: '-start_time',
     },
-    { poll: (items) => items.some((e) => RUNNING.test(e.status)) },
+    {
+      poll: (items) =>
+        items.some((e) => RUNNING.test(e.status)) ||
+        (awaited !== undefined && !items.some((e) => e.id === awaited)),
+    },
   );
   const stop = useAction(
     (e: ReplicationExecution) => api(`/replication/executions/${e.id}`, { method: 'PUT' }),

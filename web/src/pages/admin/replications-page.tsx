@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { api, apiCreate } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
 import type { ReplicationPolicy } from '../../api/types';
 import { ConfirmDialog, Empty, ErrorNote, Pager, Spinner } from '../../components/ui';
@@ -13,7 +13,10 @@ export function ReplicationsPage() {
   const [selected, setSelected] = useState<ReplicationPolicy | null>(null);
   const list = usePagedList<ReplicationPolicy>(['replication-policies'], '/replication/policies');
   const start = useAction(
-    (p: ReplicationPolicy) => api('/replication/executions', { method: 'POST', body: { policy_id: p.id } }),
+    async (p: ReplicationPolicy) => ({
+      policyId: p.id,
+      id: Number(await apiCreate('/replication/executions', { policy_id: p.id })),
+    }),
     [['replication-executions']],
   );
   const remove = useAction(
@@ -97,7 +100,7 @@ export function ReplicationsPage() {
       {list.data ? (
         <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
       ) : null}
-      <ExecutionsPanel policy={selected} />
+      <ExecutionsPanel policy={selected} started={start.data} />
       {editing ? (
         <PolicyDialog policy={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
       ) : null}
