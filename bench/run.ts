@@ -16,6 +16,7 @@ import { dockerRegistryBinary, startDockerRegistry } from '../test/helpers/docke
 import { apiBench, type ApiBenchResult } from './api.js';
 import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-process.js';
 import { pullBlob, pushMonolithic, type Target } from './client.js';
+import { curlBinary, requireCurl } from './curl.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
@@ -59,6 +60,7 @@ function environment(): Record<string, string | number> {
     os: `${os.type()} ${os.release()}`,
     node: `Node ${process.version}`,
     distribution: sh(dockerRegistryBinary, ['--version']),
+    curl: sh(curlBinary, ['--version']).split('\n')[0] ?? 'unknown',
     loadBefore: os
       .loadavg()
       .map((x) => x.toFixed(2))
@@ -98,6 +100,15 @@ async function main() {
   if (!existsSync(dockerRegistryBinary)) {
     throw new Error(`${dockerRegistryBinary} not found: install Debian's docker-registry package to compare`);
   }
+  if (
+    /pull/.test(
+      workloads(profile)
+        .map((w) => w.id)
+        .filter(wanted)
+        .join(' '),
+    )
+  )
+    requireCurl();
   if (wanted('replication') && sh('skopeo', ['--version']) === 'unknown') {
     throw new Error(
       'skopeo not found: the replication workload compares with a skopeo push (apt-get install skopeo)',
