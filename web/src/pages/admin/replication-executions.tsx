@@ -35,7 +35,10 @@ export function ExecutionsPanel({
   started?: { policyId: number; id: number };
 }) {
   const [open, setOpen] = useState<ReplicationExecution | null>(null);
-  const awaited = started && (!policy || policy.id === started.policyId) ? started.id : undefined;
+  const awaited =
+    started && Number.isFinite(started.id) && (!policy || policy.id === started.policyId)
+      ? started.id
+      : undefined;
   const list = usePagedList<ReplicationExecution>(
     ['replication-executions', policy?.id],
     '/replication/executions',
