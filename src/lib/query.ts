@@ -18,6 +18,19 @@ export type Keyword =
 /** How a list field's `q` values are read. */
 export type FieldType = 'string' | 'int' | 'bool' | 'time';
 
+/** One key of a list: how its `q` values read, and whether `q` may filter by it and `sort` order by it. */
+export interface ListField {
+  type: FieldType;
+  filter?: false;
+  sort?: false;
+}
+
+/**
+ * A list's keys, declared once beside the repository that answers the list (db/repos); the API layer
+ * derives the keys it accepts from the same map (http/api/list-query.ts).
+ */
+export type ListFields = Record<string, ListField>;
+
 export interface Sort {
   key: string;
   desc: boolean;

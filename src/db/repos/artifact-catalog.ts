@@ -7,11 +7,23 @@ import { applyKeywords, applySorts, keywordCondition, likePattern, type FieldMap
 export const artifactFields: FieldMap = {
   id: { column: 'artifact.id', type: 'int' },
   digest: { column: 'artifact.digest', type: 'string' },
-  media_type: { column: 'artifact.media_type', type: 'string' },
-  artifact_type: { column: 'artifact.artifact_type', type: 'string' },
+  media_type: { column: 'artifact.media_type', type: 'string', sort: false },
+  artifact_type: { column: 'artifact.artifact_type', type: 'string', sort: false },
   size: { column: 'artifact.size', type: 'int' },
   push_time: { column: 'artifact.push_time', type: 'time' },
   pull_time: { column: 'artifact.pull_time', type: 'time' },
+  // Answered by list() itself: tag names, label ids (all-of or any-of), and base=* (children too).
+  tags: { type: 'string', sort: false },
+  labels: { type: 'int', sort: false },
+  base: { type: 'string', sort: false },
+};
+
+/** An artifact's tags list. */
+export const tagFields: FieldMap = {
+  name: { column: 'tag.name', type: 'string' },
+  id: { column: 'tag.id', type: 'int' },
+  push_time: { column: 'tag.push_time', type: 'time' },
+  pull_time: { column: 'tag.pull_time', type: 'time' },
 };
 
 export interface ReferenceRow {
@@ -135,12 +147,7 @@ export class ArtifactCatalog {
 
   /** Tags of one artifact, as a page. */
   async tagPage(artifactId: number, query: ListQuery): Promise<Page<TagRow>> {
-    const fields: FieldMap = {
-      name: { column: 'tag.name', type: 'string' },
-      id: { column: 'tag.id', type: 'int' },
-      push_time: { column: 'tag.push_time', type: 'time' },
-      pull_time: { column: 'tag.pull_time', type: 'time' },
-    };
+    const fields = tagFields;
     const base = applyKeywords(
       this.db.selectFrom('tag').where('artifact_id', '=', artifactId),
       fields,

@@ -4,7 +4,7 @@ import type { AuditLogRow, Database, NewAuditLog } from '../tables.js';
 import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
 /** `q` keys and sorts of audit log lists (Harbor's AuditLog fields). */
-const fields: FieldMap = {
+export const auditFields: FieldMap = {
   operation: { column: 'operation', type: 'string' },
   resource: { column: 'resource', type: 'string' },
   resource_type: { column: 'resource_type', type: 'string' },
@@ -12,8 +12,6 @@ const fields: FieldMap = {
   op_time: { column: 'op_time', type: 'time' },
   id: { column: 'id', type: 'int' },
 };
-
-export const auditListFields = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.type]));
 
 /** Which rows a list may show: everything, or the rows of these projects only. */
 export type AuditScope = 'all' | { projectIds: readonly number[] };
@@ -34,11 +32,11 @@ export class AuditRepo {
     if (scope !== 'all' && scope.projectIds.length === 0) return { rows: [], total: 0 };
     let base = this.db.selectFrom('audit_log');
     if (scope !== 'all') base = base.where('project_id', 'in', [...scope.projectIds]);
-    base = applyKeywords(base, fields, query.keywords);
+    base = applyKeywords(base, auditFields, query.keywords);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const ordered =
       query.sorts.length > 0
-        ? applySorts(base.selectAll(), fields, query.sorts, [], 'id')
+        ? applySorts(base.selectAll(), auditFields, query.sorts, [], 'id')
         : base.selectAll().orderBy('op_time', 'desc').orderBy('id', 'desc');
     const rows = await ordered
       .offset((query.page - 1) * query.pageSize)

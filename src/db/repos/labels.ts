@@ -6,8 +6,8 @@ import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
 export const labelFields: FieldMap = {
   name: { column: 'label.name', type: 'string' },
-  scope: { column: 'label.scope', type: 'string' },
-  project_id: { column: 'label.project_id', type: 'int' },
+  scope: { column: 'label.scope', type: 'string', sort: false },
+  project_id: { column: 'label.project_id', type: 'int', sort: false },
   id: { column: 'label.id', type: 'int' },
   creation_time: { column: 'label.creation_time', type: 'time' },
   update_time: { column: 'label.update_time', type: 'time' },

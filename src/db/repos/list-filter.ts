@@ -1,8 +1,11 @@
 import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { FieldType, Keyword, ListQuery, Sort } from '../../lib/query.js';
+import type { FieldType, Keyword, ListField, ListQuery, Sort } from '../../lib/query.js';
 
-/** A list's filterable/sortable keys mapped to SQL columns (`project.name`) and how to read values. */
-export type FieldMap = Record<string, { column: string; type: FieldType }>;
+/**
+ * A list's keys (see ListFields) mapped to SQL columns (`project.name`). A key without a column is
+ * answered by the repository's own code (artifact `tags`, `labels`) or by its caller (robot `Level`).
+ */
+export type FieldMap = Record<string, ListField & { column?: string }>;
 
 /** The SQL value of one `q` value for a column of the given type (booleans are 0/1, times ISO strings). */
 export function sqlValue(value: string, type: FieldType): string | number {
@@ -59,9 +62,10 @@ export function applyKeywords<DB, TB extends keyof DB, O>(
 ): SelectQueryBuilder<DB, TB, O> {
   let out = qb;
   for (const [key, kw] of Object.entries(keywords)) {
-    const field = fields[key];
-    if (!field) continue;
-    out = out.where((eb) => keywordCondition(eb, field.column, field.type, kw));
+    const column = fields[key]?.column;
+    if (!column) continue;
+    const type = fields[key]!.type;
+    out = out.where((eb) => keywordCondition(eb, column, type, kw));
   }
   return out;
 }
@@ -77,8 +81,8 @@ export function applySorts<DB, TB extends keyof DB, O>(
   let out = qb;
   const chosen = sorts.length > 0 ? sorts : fallback;
   for (const s of chosen) {
-    const field = fields[s.key];
-    if (field) out = out.orderBy(sql.ref(field.column), s.desc ? 'desc' : 'asc');
+    const column = fields[s.key]?.column;
+    if (column) out = out.orderBy(sql.ref(column), s.desc ? 'desc' : 'asc');
   }
   return out.orderBy(sql.ref(tiebreak), 'asc');
 }

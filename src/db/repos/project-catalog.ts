@@ -27,9 +27,9 @@ export type ProjectListRow = ProjectRow & { repo_count: number };
 
 export const projectFields: FieldMap = {
   name: { column: 'project.name', type: 'string' },
-  public: { column: 'project.public', type: 'bool' },
+  public: { column: 'project.public', type: 'bool', sort: false },
   project_id: { column: 'project.id', type: 'int' },
-  owner_id: { column: 'project.owner_id', type: 'int' },
+  owner_id: { column: 'project.owner_id', type: 'int', sort: false },
   creation_time: { column: 'project.creation_time', type: 'time' },
   update_time: { column: 'project.update_time', type: 'time' },
 };

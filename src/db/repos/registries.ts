@@ -1,5 +1,15 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type { Database, RegistryRow, RegistryTable } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
+
+/** `q` keys and sorts of the registry list (ordered by id unless sorted). */
+export const registryFields: FieldMap = {
+  name: { column: 'name', type: 'string' },
+  id: { column: 'id', type: 'int', filter: false },
+  creation_time: { column: 'creation_time', type: 'time', filter: false },
+  update_time: { column: 'update_time', type: 'time', filter: false },
+};
 
 /** Registry endpoints (replication peers). */
 export class RegistryRepo {
@@ -17,19 +27,14 @@ export class RegistryRepo {
     return this.db.selectFrom('registry').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  /** Page of registries ordered by id, optionally by exact name or name substring. */
-  async list(opts: {
-    name?: string;
-    nameLike?: string;
-    offset: number;
-    limit: number;
-  }): Promise<{ rows: RegistryRow[]; total: number }> {
-    let q = this.db.selectFrom('registry');
-    if (opts.name !== undefined) q = q.where('name', '=', opts.name);
-    if (opts.nameLike !== undefined) q = q.where('name', 'like', `%${opts.nameLike.replace(/[%_\\]/g, '')}%`);
-    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('id').offset(opts.offset).limit(opts.limit).execute();
-    return { rows, total: Number(total.n) };
+  async list(query: ListQuery): Promise<Page<RegistryRow>> {
+    const base = applyKeywords(this.db.selectFrom('registry'), registryFields, query.keywords);
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const items = await applySorts(base.selectAll(), registryFields, query.sorts, [], 'id')
+      .offset(offsetOf(query))
+      .limit(query.pageSize)
+      .execute();
+    return { items, total: Number(total.n) };
   }
 
   async update(id: number, values: Updateable<RegistryTable>): Promise<void> {

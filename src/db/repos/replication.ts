@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type {
   Database,
   ExecutionRow,
@@ -7,10 +8,19 @@ import type {
   ReplicationPolicyRow,
   ReplicationPolicyTable,
 } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
 export const replicationVendor = 'REPLICATION';
 
 export type TaskCounts = Record<JobStatus, number>;
+
+/** `q` keys and sorts of the replication policy list (ordered by id unless sorted). */
+export const policyFields: FieldMap = {
+  name: { column: 'name', type: 'string' },
+  id: { column: 'id', type: 'int', filter: false },
+  creation_time: { column: 'creation_time', type: 'time', filter: false },
+  update_time: { column: 'update_time', type: 'time', filter: false },
+};
 
 /** Replication policies, and their executions with the task jobs under them. */
 export class ReplicationRepo {
@@ -28,8 +38,14 @@ export class ReplicationRepo {
     return this.db.selectFrom('replication_policy').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  allPolicies(): Promise<ReplicationPolicyRow[]> {
-    return this.db.selectFrom('replication_policy').selectAll().orderBy('id').execute();
+  async listPolicies(query: ListQuery): Promise<Page<ReplicationPolicyRow>> {
+    const base = applyKeywords(this.db.selectFrom('replication_policy'), policyFields, query.keywords);
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const items = await applySorts(base.selectAll(), policyFields, query.sorts, [], 'id')
+      .offset(offsetOf(query))
+      .limit(query.pageSize)
+      .execute();
+    return { items, total: Number(total.n) };
   }
 
   /** Enabled push policies (local source) with an event-based trigger. */

@@ -9,9 +9,9 @@ export type RepositoryListRow = RepositoryRow & { artifact_count: number };
 
 export const repositoryFields: FieldMap = {
   name: { column: 'repository.name', type: 'string' },
-  project_id: { column: 'repository.project_id', type: 'int' },
+  project_id: { column: 'repository.project_id', type: 'int', sort: false },
   id: { column: 'repository.id', type: 'int' },
-  pull_count: { column: 'repository.pull_count', type: 'int' },
+  pull_count: { column: 'repository.pull_count', type: 'int', filter: false },
   creation_time: { column: 'repository.creation_time', type: 'time' },
   update_time: { column: 'repository.update_time', type: 'time' },
 };

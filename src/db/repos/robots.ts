@@ -6,7 +6,7 @@ import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 export type NewPermission = Omit<RobotPermissionRow, 'id' | 'robot_id'>;
 
 /** `q` keys and sorts of the robot list (Harbor's `Level` and `ProjectID` are handled by the caller). */
-const fields: FieldMap = {
+export const robotFields: FieldMap = {
   name: { column: 'name', type: 'string' },
   description: { column: 'description', type: 'string' },
   id: { column: 'id', type: 'int' },
@@ -14,6 +14,8 @@ const fields: FieldMap = {
   update_time: { column: 'update_time', type: 'time' },
   expires_at: { column: 'expires_at', type: 'int' },
   disabled: { column: 'disabled', type: 'bool' },
+  Level: { type: 'string', sort: false },
+  ProjectID: { type: 'int', sort: false },
 };
 
 export class RobotRepo {
@@ -86,9 +88,9 @@ export class RobotRepo {
   ): Promise<{ rows: RobotRow[]; total: number }> {
     let base = this.db.selectFrom('robot').where('level', '=', level);
     if (projectId !== undefined) base = base.where('project_id', '=', projectId);
-    base = applyKeywords(base, fields, query.keywords);
+    base = applyKeywords(base, robotFields, query.keywords);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await applySorts(base.selectAll(), fields, query.sorts, [], 'id')
+    const rows = await applySorts(base.selectAll(), robotFields, query.sorts, [], 'id')
       .offset((query.page - 1) * query.pageSize)
       .limit(query.pageSize)
       .execute();
@@ -97,4 +99,3 @@ export class RobotRepo {
 }
 
 /** Keys a robot list accepts in `q` besides `Level` and `ProjectID`. */
-export const robotListFields = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.type]));

@@ -1,13 +1,16 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type { Database, UserRow, UserTable } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
-export interface UserListQuery {
-  /** Exact or prefix match on username (`username=~abc` in Harbor's q is a fuzzy match). */
-  username?: { value: string; fuzzy: boolean };
-  email?: { value: string; fuzzy: boolean };
-  offset: number;
-  limit: number;
-}
+/** `q` keys and sorts of the user list (ordered by id unless sorted). */
+export const userFields: FieldMap = {
+  username: { column: 'username', type: 'string' },
+  email: { column: 'email', type: 'string' },
+  user_id: { column: 'id', type: 'int', filter: false },
+  creation_time: { column: 'creation_time', type: 'time', filter: false },
+  update_time: { column: 'update_time', type: 'time', filter: false },
+};
 
 export class UserRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -50,14 +53,14 @@ export class UserRepo {
     return Number(res.numDeletedRows) > 0;
   }
 
-  async list(q: UserListQuery): Promise<{ rows: UserRow[]; total: number }> {
-    let base = this.db.selectFrom('harbor_user');
-    const match = (v: { value: string; fuzzy: boolean }) => (v.fuzzy ? `%${escapeLike(v.value)}%` : v.value);
-    if (q.username) base = base.where('username', q.username.fuzzy ? 'like' : '=', match(q.username));
-    if (q.email) base = base.where('email', q.email.fuzzy ? 'like' : '=', match(q.email));
+  async list(query: ListQuery): Promise<Page<UserRow>> {
+    const base = applyKeywords(this.db.selectFrom('harbor_user'), userFields, query.keywords);
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('id').offset(q.offset).limit(q.limit).execute();
-    return { rows, total: Number(total.n) };
+    const items = await applySorts(base.selectAll(), userFields, query.sorts, [], 'id')
+      .offset(offsetOf(query))
+      .limit(query.pageSize)
+      .execute();
+    return { items, total: Number(total.n) };
   }
 
   async namesByIds(ids: readonly number[]): Promise<Map<number, string>> {
@@ -101,8 +104,4 @@ export class UserRepo {
         .onConflict((oc) => oc.columns(['user_id', 'group_id']).doNothing())
         .execute();
   }
-}
-
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { artifactFields, tagFields } from '../../db/repos/artifact-catalog.js';
 import { AppError } from '../../lib/errors.js';
 import { readAddition } from '../../services/artifacts/additions.js';
 import { contextOf } from '../context.js';
 import { renderAccessory, renderArtifact, renderTag, repoPath } from './artifact-render.js';
 import type { ApiDeps } from './deps.js';
-import { parseListQuery, setPageHeaders, type ListSpec } from './list-query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { accessoryModel, artifactModel, tagModel } from './models.js';
 import { authorizeInProject } from './project.js';
 import { repoParams, repositoryFor } from './repository.js';
@@ -20,22 +21,6 @@ const withFlags = {
   with_immutable_status: q.bool.optional(),
   with_accessory: q.bool.optional(),
 };
-const artifactListSpec: ListSpec = {
-  filters: {
-    id: 'int',
-    digest: 'string',
-    media_type: 'string',
-    artifact_type: 'string',
-    size: 'int',
-    push_time: 'time',
-    pull_time: 'time',
-    tags: 'string',
-    labels: 'int',
-    base: 'string',
-  },
-  sorts: ['id', 'digest', 'size', 'push_time', 'pull_time'],
-};
-
 type Flags = { [K in keyof typeof withFlags]?: boolean | undefined };
 function options(f: Flags) {
   return {
@@ -60,7 +45,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(artifactModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
-      const list = parseListQuery(query, artifactListSpec);
+      const list = parseListQuery(query, artifactFields);
       const { project, repo } = await repositoryFor(deps, request, params, 'artifact', 'list');
       const opts = options(query);
       const page = await deps.artifacts.list(contextOf(request), { repository: repo }, list, opts);
@@ -173,10 +158,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(tagModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
-      const list = parseListQuery(query, {
-        filters: { name: 'string', id: 'int', push_time: 'time', pull_time: 'time' },
-        sorts: ['name', 'id', 'push_time', 'pull_time'],
-      });
+      const list = parseListQuery(query, tagFields);
       const { repo } = await repositoryFor(deps, request, params, 'tag', 'list');
       const row = await deps.artifacts.find(repo, params.reference);
       const page = await deps.artifacts.tags(row, list);
@@ -213,7 +195,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(accessoryModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
-      const list = parseListQuery(query, { filters: {}, sorts: [] });
+      const list = parseListQuery(query, {});
       const { repo } = await repositoryFor(deps, request, params, 'accessory', 'list');
       const row = await deps.artifacts.find(repo, params.reference);
       const all = await deps.artifacts.accessories(repo, row);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { auditListFields, type AuditScope } from '../../db/repos/audit.js';
+import { auditFields, type AuditScope } from '../../db/repos/audit.js';
 import type { AuditLogRow } from '../../db/tables.js';
 import { robotHolds } from '../../services/access/access-control.js';
 import { auditedResourceTypes } from '../audit-hook.js';
@@ -11,7 +11,6 @@ import { projectTarget } from './project.js';
 import { requireSignedIn, visibleProjectFor } from './project-access.js';
 import { listParams, type ApiRouter } from './router.js';
 
-const listSpec = { filters: auditListFields, sorts: Object.keys(auditListFields) };
 const projectParam = z.object({ project_name: z.string().min(1).max(255) });
 const operations = ['create', 'update', 'delete', 'pull'];
 
@@ -72,7 +71,7 @@ export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
       status: 200,
       headers: ['X-Total-Count', 'Link'],
       handler: async ({ query }, request, reply) => {
-        const list = parseListQuery(query, listSpec);
+        const list = parseListQuery(query, auditFields);
         const { rows, total } = await audit.list(await scopeOf(request), list);
         setPageHeaders(request, reply, total, list);
         return rows.map(model);
@@ -95,7 +94,7 @@ export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
       status: 200,
       headers: ['X-Total-Count', 'Link'],
       handler: async ({ params, query }, request, reply) => {
-        const list = parseListQuery(query, listSpec);
+        const list = parseListQuery(query, auditFields);
         const project = await visibleProjectFor(deps, request, params.project_name, 'list', 'log', true);
         const { rows, total } = await audit.list({ projectIds: [project.id] }, list);
         setPageHeaders(request, reply, total, list);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelFields } from '../../db/repos/labels.js';
 import type { LabelRow } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
 import { contextOf } from '../context.js';
@@ -55,17 +56,7 @@ export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(labelModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
-      const list = parseListQuery(query, {
-        filters: {
-          name: 'string',
-          scope: 'string',
-          project_id: 'int',
-          id: 'int',
-          creation_time: 'time',
-          update_time: 'time',
-        },
-        sorts: ['name', 'id', 'creation_time', 'update_time'],
-      });
+      const list = parseListQuery(query, labelFields);
       const scope = query.scope ?? (query.project_id ? 'p' : 'g');
       list.keywords.scope = { kind: 'exact', value: scope };
       if (query.name) list.keywords.name = { kind: 'fuzzy', value: query.name };

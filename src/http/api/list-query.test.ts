@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../../lib/errors.js';
-import { linkHeader, parseListQuery, parseQ, parseSort, type ListSpec } from './list-query.js';
+import { linkHeader, parseListQuery, parseQ, parseSort, type ListFields } from './list-query.js';
 
-const spec: ListSpec = {
-  filters: { name: 'string', id: 'int', public: 'bool', creation_time: 'time', labels: 'int' },
-  sorts: ['name', 'id', 'creation_time'],
+const spec: ListFields = {
+  name: { type: 'string' },
+  id: { type: 'int' },
+  public: { type: 'bool', sort: false },
+  creation_time: { type: 'time' },
+  labels: { type: 'int', sort: false },
+  pull_count: { type: 'int', filter: false },
 };
 
 function badRequest(fn: () => unknown, pattern: RegExp): void {
@@ -63,6 +67,9 @@ test('checks keys and value types against the list it is for', () => {
   badRequest(() => parseListQuery({ q: 'name=[a~b]' }, spec), /range/);
   badRequest(() => parseListQuery({ q: 'creation_time=[yesterday~]' }, spec), /time/);
   badRequest(() => parseListQuery({ sort: 'size' }, spec), /sorting by "size"/);
+  badRequest(() => parseListQuery({ sort: 'public' }, spec), /sorting by "public" is not supported/);
+  badRequest(() => parseListQuery({ q: 'pull_count=1' }, spec), /filtering by "pull_count"/);
+  assert.deepEqual(parseListQuery({ sort: '-pull_count' }, spec).sorts, [{ key: 'pull_count', desc: true }]);
   const ok = parseListQuery(
     { q: 'name=~a,id={1 2},public=true', sort: '-name,id', page: 2, page_size: 5 },
     spec,

@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import type { FieldType, Keyword, ListQuery, Sort } from '../../lib/query.js';
+import type { FieldType, Keyword, ListFields, ListQuery, Sort } from '../../lib/query.js';
 
 /**
  * Harbor's list conventions: `q` (k=v exact, k=~v fuzzy, k=[a~b] range, k={a b c} any-of, k=(a b c)
@@ -9,13 +9,7 @@ import type { FieldType, Keyword, ListQuery, Sort } from '../../lib/query.js';
 export const maxPageSize = 100;
 export const defaultPageSize = 10;
 
-export type { FieldType };
-
-/** What one list endpoint accepts: filterable keys with their types, and sortable keys. */
-export interface ListSpec {
-  filters: Record<string, FieldType>;
-  sorts: readonly string[];
-}
+export type { FieldType, ListFields };
 
 export interface RawListParams {
   q?: string | undefined;
@@ -24,7 +18,11 @@ export interface RawListParams {
   page_size?: number | undefined;
 }
 
-export function parseListQuery(raw: RawListParams, spec: ListSpec): ListQuery {
+/**
+ * Parses one list's query against its fields (the repository's map, so a key is declared once). A list
+ * with only paging passes `{}`. Every rule on which `q` and `sort` keys a list accepts lives here.
+ */
+export function parseListQuery(raw: RawListParams, fields: ListFields): ListQuery {
   const page = raw.page ?? 1;
   const pageSize = raw.page_size ?? defaultPageSize;
   if (!Number.isInteger(page) || page < 1) throw bad('page must be an integer of at least 1');
@@ -32,14 +30,16 @@ export function parseListQuery(raw: RawListParams, spec: ListSpec): ListQuery {
     throw bad(`page_size must be an integer from 1 to ${maxPageSize}`);
   const keywords = parseQ(raw.q ?? '');
   for (const [key, kw] of Object.entries(keywords)) {
-    const type = spec.filters[key];
-    if (!type) throw bad(`filtering by "${key}" is not supported; supported: ${keyList(spec.filters)}`);
-    checkTypes(key, kw, type);
+    const field = fields[key];
+    if (!field || field.filter === false)
+      throw bad(`filtering by "${key}" is not supported; supported: ${keysWhere(fields, 'filter')}`);
+    checkTypes(key, kw, field.type);
   }
   const sorts = parseSort(raw.sort ?? '');
   for (const s of sorts) {
-    if (!spec.sorts.includes(s.key))
-      throw bad(`sorting by "${s.key}" is not supported; supported: ${spec.sorts.join(', ') || 'none'}`);
+    const field = fields[s.key];
+    if (!field || field.sort === false)
+      throw bad(`sorting by "${s.key}" is not supported; supported: ${keysWhere(fields, 'sort')}`);
   }
   return { keywords, sorts, page, pageSize };
 }
@@ -178,8 +178,13 @@ function unquote(v: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 }
 
-function keyList(filters: Record<string, FieldType>): string {
-  return Object.keys(filters).join(', ') || 'none';
+function keysWhere(fields: ListFields, use: 'filter' | 'sort'): string {
+  return (
+    Object.entries(fields)
+      .filter(([, f]) => f[use] !== false)
+      .map(([k]) => k)
+      .join(', ') || 'none'
+  );
 }
 
 function clip(s: string): string {

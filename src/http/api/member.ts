@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { MemberView } from '../../db/repos/members.js';
+import { offsetOf } from '../../lib/query.js';
 import { roleById } from '../../services/access/rbac.js';
 import type { ApiDeps } from './deps.js';
-import { setPageHeaders } from './list-query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { projectFor } from './project.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
@@ -48,14 +49,13 @@ export function memberRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
       const project = await projectFor(deps, request, params.project_name_or_id, 'list', 'member');
-      const page = query.page ?? 1;
-      const pageSize = query.page_size ?? 10;
+      const page = parseListQuery({ page: query.page, page_size: query.page_size }, {});
       const { rows, total } = await id.members.list(project.id, {
         entityName: query.entityname,
-        offset: (page - 1) * pageSize,
-        limit: pageSize,
+        offset: offsetOf(page),
+        limit: page.pageSize,
       });
-      setPageHeaders(request, reply, total, { page, pageSize });
+      setPageHeaders(request, reply, total, page);
       return rows.map(memberModel);
     },
   });

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { projectFields } from '../../db/repos/project-catalog.js';
 import type { ProjectRow } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
 import type { ProjectView } from '../../services/projects/project-service.js';
@@ -108,17 +109,7 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(projectModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
-      const list = parseListQuery(query, {
-        filters: {
-          name: 'string',
-          public: 'bool',
-          project_id: 'int',
-          owner_id: 'int',
-          creation_time: 'time',
-          update_time: 'time',
-        },
-        sorts: ['name', 'project_id', 'creation_time', 'update_time'],
-      });
+      const list = parseListQuery(query, projectFields);
       if (query.name) list.keywords.name = { kind: 'fuzzy', value: query.name };
       if (query.public !== undefined) list.keywords.public = { kind: 'exact', value: String(query.public) };
       if (query.owner !== undefined) {

@@ -47,10 +47,7 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       await authorize(request, deps.can, 'list', { scope: 'system', resource: 'quota' });
-      const list = parseListQuery(
-        { page: query.page, page_size: query.page_size },
-        { filters: {}, sorts: [] },
-      );
+      const list = parseListQuery({ page: query.page, page_size: query.page_size }, {});
       if (query.reference_id !== undefined) {
         if (!/^\d{1,10}$/.test(query.reference_id)) return [];
         list.keywords.project_id = { kind: 'exact', value: query.reference_id };

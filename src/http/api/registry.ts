@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '../../lib/errors.js';
+import { registryFields } from '../../db/repos/registries.js';
 import type { Replication } from '../../services/replication/replication.js';
 import { authorize, type Can } from './access.js';
-import { parseQ } from './list-query.js';
-import { pageOf, setPageHeaders } from './paging.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const system = (resource: string) => ({ scope: 'system' as const, resource });
@@ -89,21 +88,12 @@ export function registryRoutes(api: ApiRouter, deps: { can: Can; replication: Re
     headers: ['X-Total-Count', 'Link'],
     async handler({ query }, request, reply) {
       await authorize(request, deps.can, 'list', system('registry'));
-      const kw = parseQ(query.q ?? '');
-      for (const key of Object.keys(kw)) {
-        if (key !== 'name')
-          throw new AppError('BAD_REQUEST', `filtering by "${key}" is not supported; supported: name`);
-      }
-      const page = pageOf(query);
-      const name = kw.name;
-      const { rows, total } = await registries.list({
-        name: name?.kind === 'exact' ? name.value : undefined,
-        nameLike: name?.kind === 'fuzzy' ? name.value : query.name,
-        offset: page.offset,
-        limit: page.limit,
-      });
-      setPageHeaders(request, reply, total, page);
-      return rows.map((r) => registries.view(r));
+      const list = parseListQuery(query, registryFields);
+      // Harbor's older `name` parameter is a substring match, like q=name=~….
+      if (query.name && !list.keywords.name) list.keywords.name = { kind: 'fuzzy', value: query.name };
+      const page = await registries.list(list);
+      setPageHeaders(request, reply, page.total, list);
+      return page.items.map((r) => registries.view(r));
     },
   });
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { policyFields } from '../../db/repos/replication.js';
 import type { JobStatus } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
+import { offsetOf } from '../../lib/query.js';
 import { policyInput } from '../../services/replication/policies.js';
 import type { Replication } from '../../services/replication/replication.js';
 import { authorize, type Can } from './access.js';
-import { parseQ } from './list-query.js';
-import { pageOf, setPageHeaders } from './paging.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const system = (resource: string) => ({ scope: 'system' as const, resource });
@@ -53,19 +54,12 @@ export function replicationRoutes(api: ApiRouter, deps: { can: Can; replication:
     headers: ['X-Total-Count', 'Link'],
     async handler({ query }, request, reply) {
       await authorize(request, deps.can, 'list', system('replication-policy'));
-      const kw = parseQ(query.q ?? '');
-      for (const key of Object.keys(kw)) {
-        if (key !== 'name')
-          throw new AppError('BAD_REQUEST', `filtering by "${key}" is not supported; supported: name`);
-      }
-      const name = kw.name;
-      let all = await policies.list();
-      if (name?.kind === 'exact') all = all.filter((p) => p.name === name.value);
-      const fuzzy = name?.kind === 'fuzzy' ? name.value : query.name;
-      if (fuzzy) all = all.filter((p) => p.name.toLowerCase().includes(fuzzy.toLowerCase()));
-      const page = pageOf(query);
-      setPageHeaders(request, reply, all.length, page);
-      return Promise.all(all.slice(page.offset, page.offset + page.limit).map((p) => policies.view(p)));
+      const list = parseListQuery(query, policyFields);
+      // Harbor's older `name` parameter is a substring match, like q=name=~….
+      if (query.name && !list.keywords.name) list.keywords.name = { kind: 'fuzzy', value: query.name };
+      const page = await policies.list(list);
+      setPageHeaders(request, reply, page.total, list);
+      return Promise.all(page.items.map((p) => policies.view(p)));
     },
   });
 
@@ -147,14 +141,14 @@ export function replicationRoutes(api: ApiRouter, deps: { can: Can; replication:
     headers: ['X-Total-Count', 'Link'],
     async handler({ query }, request, reply) {
       await authorize(request, deps.can, 'list', system('replication'));
-      const page = pageOf(query);
+      const list = parseListQuery(query, {});
       const { items, total } = await views.list({
         policyId: query.policy_id,
         trigger: query.trigger,
-        offset: page.offset,
-        limit: page.limit,
+        offset: offsetOf(list),
+        limit: list.pageSize,
       });
-      setPageHeaders(request, reply, total, page);
+      setPageHeaders(request, reply, total, list);
       return query.status ? items.filter((e) => e.status === query.status) : items;
     },
   });
@@ -210,13 +204,13 @@ export function replicationRoutes(api: ApiRouter, deps: { can: Can; replication:
           );
         }
       }
-      const page = pageOf(query);
+      const list = parseListQuery(query, {});
       const { items, total } = await views.tasks(params.id, {
-        offset: page.offset,
-        limit: page.limit,
+        offset: offsetOf(list),
+        limit: list.pageSize,
         status,
       });
-      setPageHeaders(request, reply, total, page);
+      setPageHeaders(request, reply, total, list);
       return items;
     },
   });

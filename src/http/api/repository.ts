@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
+import { repositoryFields, type RepositoryListRow } from '../../db/repos/repository-catalog.js';
 import type { ProjectRow } from '../../db/tables.js';
 import { contextOf } from '../context.js';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
-import { parseListQuery, setPageHeaders, type ListSpec } from './list-query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { repositoryModel } from './models.js';
 import { projectFor } from './project.js';
 import { listParams, repositoryNameParam, type ApiRouter } from './router.js';
@@ -14,10 +14,6 @@ export const repoParams = z.object({
   project_name: z.string().min(1).max(255),
   repository_name: repositoryNameParam,
 });
-const repoListSpec: ListSpec = {
-  filters: { name: 'string', id: 'int', project_id: 'int', creation_time: 'time', update_time: 'time' },
-  sorts: ['name', 'id', 'creation_time', 'update_time', 'pull_count'],
-};
 
 export function renderRepository(r: RepositoryListRow) {
   return {
@@ -57,7 +53,7 @@ export function repositoryRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(repositoryModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
-      const list = parseListQuery(query, repoListSpec);
+      const list = parseListQuery(query, repositoryFields);
       const scope = await deps.visibleProjects(subjectOf(request));
       const page = await deps.repositories.list(contextOf(request), list, { scope });
       setPageHeaders(request, reply, page.total, list);
@@ -77,7 +73,7 @@ export function repositoryRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(repositoryModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
-      const list = parseListQuery(query, repoListSpec);
+      const list = parseListQuery(query, repositoryFields);
       const project = await projectFor(deps, request, params.project_name, 'list', 'repository', true);
       // Harbor's `name` filter is the full name; a bare name matches within the project.
       const name = list.keywords.name;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { robotListFields } from '../../db/repos/robots.js';
+import { robotFields } from '../../db/repos/robots.js';
 import { AppError } from '../../lib/errors.js';
 import type { RobotView } from '../../services/access/robots.js';
 import { authorize, subjectOf } from './access.js';
@@ -104,10 +104,7 @@ export function robotRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       requireSignedIn(request);
-      const list = parseListQuery(query, {
-        filters: { ...robotListFields, Level: 'string', ProjectID: 'int' },
-        sorts: Object.keys(robotListFields),
-      });
+      const list = parseListQuery(query, robotFields);
       const { Level: levelKw, ProjectID: projectKw, ...keywords } = list.keywords;
       if (levelKw && levelKw.kind !== 'exact')
         throw new AppError('BAD_REQUEST', 'Level takes one exact value');

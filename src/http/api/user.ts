@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { userFields } from '../../db/repos/users.js';
 import type { UserRow } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
 import { projectPolicies, publicProjectPolicies, type ProjectRole } from '../../services/access/rbac.js';
 import type { UserSubject } from '../../services/access/subject.js';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
-import { setPageHeaders } from './list-query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const idParam = z.object({ user_id: q.id });
@@ -88,25 +89,10 @@ export function userRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       sysadmin(request);
-      const page = query.page ?? 1;
-      const pageSize = query.page_size ?? 10;
-      const filters: Record<string, { value: string; fuzzy: boolean }> = {};
-      for (const part of (query.q ?? '').split(',').filter(Boolean)) {
-        const m = /^(username|email)=(~?)(.*)$/.exec(part);
-        if (!m)
-          throw new AppError(
-            'BAD_REQUEST',
-            `filtering users by "${part}" is not supported; use username or email`,
-          );
-        filters[m[1]!] = { value: m[3]!, fuzzy: m[2] === '~' };
-      }
-      const { rows, total } = await id.users.list({
-        ...filters,
-        offset: (page - 1) * pageSize,
-        limit: pageSize,
-      });
-      setPageHeaders(request, reply, total, { page, pageSize });
-      return rows.map((r) => userModel(r));
+      const list = parseListQuery(query, userFields);
+      const page = await id.users.list(list);
+      setPageHeaders(request, reply, page.total, list);
+      return page.items.map((r) => userModel(r));
     },
   });
 
@@ -120,15 +106,11 @@ export function userRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     handler: async ({ query }, request, reply) => {
       currentUser(request);
-      const page = query.page ?? 1;
-      const pageSize = query.page_size ?? 10;
-      const { rows, total } = await id.users.list({
-        username: { value: query.username, fuzzy: true },
-        offset: (page - 1) * pageSize,
-        limit: pageSize,
-      });
-      setPageHeaders(request, reply, total, { page, pageSize });
-      return rows.map((r) => ({ user_id: r.id, username: r.username }));
+      const list = parseListQuery({ page: query.page, page_size: query.page_size }, userFields);
+      list.keywords.username = { kind: 'fuzzy', value: query.username };
+      const page = await id.users.list(list);
+      setPageHeaders(request, reply, page.total, list);
+      return page.items.map((r) => ({ user_id: r.id, username: r.username }));
     },
   });
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { UserGroupRow } from '../../db/tables.js';
+import { offsetOf } from '../../lib/query.js';
 import { groupTypes } from '../../services/access/user-groups.js';
 import { authorize } from './access.js';
 import type { ApiDeps } from './deps.js';
-import { setPageHeaders } from './list-query.js';
-import { pageOf } from './paging.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { requireSignedIn } from './project-access.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
@@ -49,14 +49,14 @@ export function usergroupRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       await authorize(request, deps.can, 'list', system);
-      const page = pageOf(query);
+      const page = parseListQuery(query, {});
       const ldapMode = deps.info().authMode === 'ldap_auth';
       const { rows, total } = await groups.list({
         ...(query.group_name ? { groupName: query.group_name } : {}),
         ...(ldapMode ? { groupType: groupTypes.ldap } : {}),
         ...(ldapMode && query.ldap_group_dn ? { ldapGroupDn: query.ldap_group_dn } : {}),
-        offset: page.offset,
-        limit: page.limit,
+        offset: offsetOf(page),
+        limit: page.pageSize,
       });
       setPageHeaders(request, reply, total, page);
       return rows.map(groupModel);
@@ -94,11 +94,11 @@ export function usergroupRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       requireSignedIn(request);
-      const page = pageOf(query);
+      const page = parseListQuery({ page: query.page, page_size: query.page_size }, {});
       const { rows, total } = await groups.list({
         groupName: query.groupname,
-        offset: page.offset,
-        limit: page.limit,
+        offset: offsetOf(page),
+        limit: page.pageSize,
       });
       setPageHeaders(request, reply, total, page);
       return rows.map((r) => ({ id: r.id, group_name: r.group_name, group_type: r.group_type }));

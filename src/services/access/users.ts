@@ -1,10 +1,10 @@
 import { hashSecret, passwordProblem, randomPassword, verifySecret } from '../../auth/passwords.js';
 import type { Keys } from '../../auth/keys.js';
-import type { UserListQuery } from '../../db/repos/users.js';
 import type { MetaStore } from '../../db/store.js';
 import type { UserRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { ListQuery } from '../../lib/query.js';
 import type { Subject, UserSubject } from './subject.js';
 
 export interface NewUser {
@@ -50,8 +50,8 @@ export class UserService {
     return id;
   }
 
-  list(q: UserListQuery) {
-    return this.deps.store.users.list(q);
+  list(query: ListQuery) {
+    return this.deps.store.users.list(query);
   }
 
   async get(id: number): Promise<UserRow> {

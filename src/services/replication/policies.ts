@@ -4,6 +4,7 @@ import type { ReplicationPolicyRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { parseCron } from '../../jobs/cron.js';
 import { AppError } from '../../lib/errors.js';
+import type { ListQuery, Page } from '../../lib/query.js';
 import { compileFilters, replicationFilter, type ReplicationFilter } from './filters.js';
 import type { RegistryEndpoints, RegistryView } from './registry-endpoints.js';
 
@@ -142,8 +143,9 @@ export class ReplicationPolicies {
     return policyOf(row);
   }
 
-  async list(): Promise<Policy[]> {
-    return (await this.d.store.replication.allPolicies()).map(policyOf);
+  async list(query: ListQuery): Promise<Page<Policy>> {
+    const page = await this.d.store.replication.listPolicies(query);
+    return { total: page.total, items: page.items.map(policyOf) };
   }
 
   async update(id: number, input: PolicyInput): Promise<Policy> {

@@ -3,6 +3,7 @@ import type { MetaStore } from '../../db/store.js';
 import type { RegistryRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { ListQuery } from '../../lib/query.js';
 import type { RemoteRegistry, RemoteRegistryConfig } from '../../remotes/adapter.js';
 
 /** The adapters load on first use: they are many modules, and most processes never replicate. */
@@ -81,8 +82,8 @@ export class RegistryEndpoints {
     return row;
   }
 
-  list(opts: { name?: string; nameLike?: string; offset: number; limit: number }) {
-    return this.d.store.registries.list(opts);
+  list(query: ListQuery) {
+    return this.d.store.registries.list(query);
   }
 
   /** Changes what is given; an omitted secret keeps the stored one. */

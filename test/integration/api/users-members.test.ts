@@ -36,6 +36,45 @@ for (const backend of backends()) {
       await admin.anonymous().expect(401, 'GET', '/users/current');
     });
 
+    test('the user list filters and sorts through q and sort like every other list', async () => {
+      await admin.expect(201, 'POST', '/users', {
+        username: 'zed.one',
+        password: 'Zed-Pass123',
+        email: 'z1@x.io',
+      });
+      await admin.expect(201, 'POST', '/users', {
+        username: 'zed.two',
+        password: 'Zed-Pass123',
+        email: 'z2@x.io',
+      });
+      type U = { username: string };
+      const names = (r: { body: U[] }) => r.body.map((u) => u.username);
+      const fuzzy = await admin.expect<U[]>(200, 'GET', `/users?q=${encodeURIComponent('username=~ZED')}`);
+      assert.deepEqual(names(fuzzy), ['zed.one', 'zed.two']);
+      assert.equal(fuzzy.headers.get('x-total-count'), '2');
+      const anyOf = await admin.expect<U[]>(
+        200,
+        'GET',
+        `/users?q=${encodeURIComponent('username={zed.two alice}')}&sort=-username`,
+      );
+      assert.deepEqual(names(anyOf), ['zed.two', 'alice']);
+      // A quoted value may hold a comma (the web client quotes what is typed in a search box).
+      const quoted = await admin.expect<U[]>(
+        200,
+        'GET',
+        `/users?q=${encodeURIComponent('username=~"zed,"')}`,
+      );
+      assert.deepEqual(names(quoted), []);
+      const paged = await admin.expect<U[]>(
+        200,
+        'GET',
+        `/users?q=${encodeURIComponent('username=~zed')}&page_size=1&page=2`,
+      );
+      assert.deepEqual(names(paged), ['zed.two']);
+      assert.match(paged.headers.get('link') ?? '', /rel="prev"/);
+      await admin.expectError(400, 'BAD_REQUEST', 'GET', `/users?q=${encodeURIComponent('realname=x')}`);
+    });
+
     test('a developer member can push; role changes apply; members list shows names', async () => {
       const p = await admin.expect(201, 'POST', '/projects', {
         project_name: 'team',
