@@ -34,6 +34,7 @@ import { taskPayload } from './services/replication/executions.js';
 import { Replication } from './services/replication/replication.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
+import { ImmutabilityService } from './services/policies/immutability/immutability-service.js';
 import { ProjectMetadataService } from './services/projects/project-metadata-service.js';
 import { ProjectService } from './services/projects/project-service.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
@@ -155,7 +156,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     payload: {},
   });
   const blobs = new BlobService({ store, storage, namespaces });
-  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock });
+  const immutability = new ImmutabilityService({ store, clock });
+  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock, immutability });
   const replication = new Replication({
     store,
     clock,
@@ -235,9 +237,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       memberCounts: (projectId) => access.memberCounts(projectId),
       projects: new ProjectService({ store, clock }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
-      repositories: new RepositoryService({ store, clock, events }),
-      artifacts: new ArtifactService({ store, storage, clock, events, manifests }),
-      copier: new ArtifactCopier({ store, storage, clock, manifests }),
+      repositories: new RepositoryService({ store, clock, events, immutability }),
+      artifacts: new ArtifactService({ store, storage, clock, events, manifests, immutability }),
+      copier: new ArtifactCopier({ store, storage, clock, manifests, immutability }),
+      immutability,
       labels: new LabelService({ store, clock }),
       system: new SystemService({ store, dataDir: config.data.dir }),
       storage,

@@ -8,6 +8,7 @@ import { RobotRepo } from './repos/robots.js';
 import { UserGroupRepo } from './repos/user-groups.js';
 import { UserRepo } from './repos/users.js';
 import { BlobRepo } from './repos/blobs.js';
+import { ImmutableRuleRepo } from './repos/immutable-rules.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
@@ -45,6 +46,7 @@ export class Repos {
   readonly registries: RegistryRepo;
   readonly replication: ReplicationRepo;
   readonly settings: SettingRepo;
+  readonly immutableRules: ImmutableRuleRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -68,6 +70,7 @@ export class Repos {
     this.registries = new RegistryRepo(db);
     this.replication = new ReplicationRepo(db);
     this.settings = new SettingRepo(db);
+    this.immutableRules = new ImmutableRuleRepo(db);
   }
 }
 

@@ -324,6 +324,20 @@ export interface SettingTable {
   update_time: string;
 }
 
+/** A tag immutability rule; the selectors are JSON text. */
+export interface ImmutableTagRuleTable {
+  id: Generated<number>;
+  project_id: number;
+  priority: number;
+  disabled: number;
+  action: string;
+  template: string;
+  scope_selectors: string;
+  tag_selectors: string;
+  creation_time: string;
+  update_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -356,12 +370,14 @@ export interface Database {
   registry: RegistryTable;
   replication_policy: ReplicationPolicyTable;
   setting: SettingTable;
+  immutable_tag_rule: ImmutableTagRuleTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
 export type RepositoryRow = Selectable<RepositoryTable>;
 export type ArtifactRow = Selectable<ArtifactTable>;
 export type TagRow = Selectable<TagTable>;
+export type ImmutableTagRuleRow = Selectable<ImmutableTagRuleTable>;
 export type UploadRow = Selectable<UploadTable>;
 export type NewArtifact = Insertable<ArtifactTable>;
 export type JobRow = Selectable<JobTable>;

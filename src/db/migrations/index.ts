@@ -7,6 +7,7 @@ import * as m0004 from './0004_create_api_resources.js';
 import * as m0005 from './0005_create_replication.js';
 import * as m0006 from './0006_add_admin_in_auth.js';
 import * as m0009 from './0009_create_setting.js';
+import * as m0010 from './0010_create_immutable_tag_rule.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -29,6 +30,7 @@ const steps: Record<string, Step> = {
   '0005_create_replication': m0005,
   '0006_add_admin_in_auth': m0006,
   '0009_create_setting': m0009,
+  '0010_create_immutable_tag_rule': m0010,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -15,6 +15,37 @@ export class TagRepo {
       .execute();
   }
 
+  /**
+   * Creates the tag on the artifact unless the tag exists; returns the artifact the tag points to after
+   * (this one, or the holder that was there first). A tag held by a concurrent transaction is waited for.
+   */
+  async claim(repositoryId: number, name: string, artifactId: number, now: string): Promise<number> {
+    await this.db
+      .insertInto('tag')
+      .values({ repository_id: repositoryId, artifact_id: artifactId, name, push_time: now, pull_time: null })
+      .onConflict((oc) => oc.columns(['repository_id', 'name']).doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('tag')
+      .select('artifact_id')
+      .where('repository_id', '=', repositoryId)
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    return row.artifact_id;
+  }
+
+  /** The artifact each of `names` points to in the repository (absent names are left out). */
+  async holders(repositoryId: number, names: readonly string[]): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('tag')
+      .select(['name', 'artifact_id'])
+      .where('repository_id', '=', repositoryId)
+      .where('name', 'in', names)
+      .execute();
+    return new Map(rows.map((r) => [r.name, r.artifact_id]));
+  }
+
   async delete(repositoryId: number, name: string): Promise<boolean> {
     const res = await this.db
       .deleteFrom('tag')

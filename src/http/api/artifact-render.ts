@@ -1,7 +1,7 @@
-import type { ArtifactRow, LabelRow, TagRow } from '../../db/tables.js';
+import type { ArtifactRow, LabelRow } from '../../db/tables.js';
 import { additionNames } from '../../services/artifacts/additions.js';
 import { accessoryTypeOf, artifactTypeOf } from '../../services/artifacts/artifact-type.js';
-import type { ArtifactView } from '../../services/artifacts/artifact-service.js';
+import type { ArtifactView, TagView } from '../../services/artifacts/artifact-service.js';
 import { mediaTypes } from '../../oci/media-types.js';
 
 /** Harbor answers a never-pulled time as Go's zero time. */
@@ -13,7 +13,7 @@ export function repoPath(projectName: string, repositoryName: string): string {
   return `/api/v2.0/projects/${projectName}/repositories/${encodeURIComponent(encodeURIComponent(rest))}`;
 }
 
-export function renderTag(t: TagRow) {
+export function renderTag(t: TagView) {
   return {
     id: t.id,
     repository_id: t.repository_id,
@@ -21,7 +21,7 @@ export function renderTag(t: TagRow) {
     name: t.name,
     push_time: t.push_time,
     pull_time: t.pull_time ?? zeroTime,
-    immutable: false,
+    immutable: t.immutable,
   };
 }
 

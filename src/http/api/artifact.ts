@@ -92,7 +92,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
       const { project, repo } = await repositoryFor(deps, request, params, 'artifact', 'read');
       const row = await deps.artifacts.find(repo, params.reference);
       const opts = options(query);
-      const [view] = await deps.artifacts.views([row], opts);
+      const [view] = await deps.artifacts.views([row], opts, repo);
       return renderArtifact(
         view!,
         { projectId: project.id, projectName: project.name, repositoryName: repo.name },
@@ -161,7 +161,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
       const list = parseListQuery(query, tagFields);
       const { repo } = await repositoryFor(deps, request, params, 'tag', 'list');
       const row = await deps.artifacts.find(repo, params.reference);
-      const page = await deps.artifacts.tags(row, list);
+      const page = await deps.artifacts.tags(repo, row, list);
       setPageHeaders(request, reply, page.total, list);
       return page.items.map(renderTag);
     },

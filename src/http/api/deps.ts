@@ -5,6 +5,7 @@ import type { ArtifactCopier } from '../../services/artifacts/artifact-copy.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import type { ArtifactService } from '../../services/artifacts/artifact-service.js';
 import type { LabelService } from '../../services/labels/label-service.js';
+import type { ImmutabilityService } from '../../services/policies/immutability/immutability-service.js';
 import type { ProjectMetadataService } from '../../services/projects/project-metadata-service.js';
 import type { ProjectService } from '../../services/projects/project-service.js';
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   /** Bytes, for additions read from blobs. */
   storage: StorageDriver;
   labels: LabelService;
+  /** Tag immutability rules (swagger tag `immutable`). */
+  immutability: ImmutabilityService;
   system: SystemService;
   health: HealthCheck[];
   /** Instance facts for systeminfo. */

@@ -13,6 +13,7 @@ import { usergroupRoutes } from './usergroup.js';
 import { userRoutes } from './user.js';
 import { artifactRoutes } from './artifact.js';
 import { healthRoutes } from './health.js';
+import { immutableRoutes } from './immutable.js';
 import { labelRoutes } from './label.js';
 import { projectRoutes } from './project.js';
 import { projectMetadataRoutes } from './project-metadata.js';
@@ -79,6 +80,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   repositoryRoutes(api, deps);
   artifactRoutes(api, deps);
   labelRoutes(api, deps);
+  immutableRoutes(api, deps);
   quotaRoutes(api, deps);
   ldapRoutes(api, deps.can, deps.ldap);
   registryRoutes(api, deps);

@@ -7,6 +7,7 @@ import { splitRepositoryName } from '../../oci/names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
+import type { TagProtection } from '../policies/immutability/immutability-service.js';
 import type { ManifestService } from '../registry/manifest-service.js';
 
 export interface CopySource {
@@ -27,6 +28,7 @@ export class ArtifactCopier {
       storage: StorageDriver;
       clock: Clock;
       manifests: ManifestService;
+      immutability: TagProtection;
     },
   ) {}
 
@@ -65,6 +67,22 @@ export class ArtifactCopier {
     return source.artifact.digest;
   }
 
+  /** PRECONDITION before anything is written when the copy would move a protected tag of `target`. */
+  private async refuseProtectedMoves(
+    project: ProjectRow,
+    target: string,
+    digest: string,
+    tags: string[],
+  ): Promise<void> {
+    const dest = tags.length > 0 && (await this.deps.store.repositories.findByName(target));
+    if (!dest) return;
+    const holders = await this.deps.store.tags.holders(dest.id, tags);
+    if (holders.size === 0) return;
+    const same = await this.deps.store.artifacts.findByDigest(dest.id, digest);
+    const moved = [...holders].filter(([, artifactId]) => artifactId !== same?.id).map(([name]) => name);
+    await this.deps.immutability.assertUnprotected('update', project.id, target, moved);
+  }
+
   private async copyOne(
     ctx: RequestContext,
     srcRepo: RepositoryRow,
@@ -79,6 +97,8 @@ export class ArtifactCopier {
       const child = await this.deps.store.artifacts.findByDigest(srcRepo.id, ref.child_digest);
       if (child) await this.copyOne(ctx, srcRepo, child, project, target, depth + 1);
     }
+    const tags = ((await catalog.tagsOf([artifact.id])).get(artifact.id) ?? []).map((t) => t.name);
+    await this.refuseProtectedMoves(project, target, artifact.digest, tags);
     const now = this.deps.clock.now().toISOString();
     for (const blob of await catalog.blobsOf(artifact.id)) {
       await this.deps.store.blobs.link(project.id, blob.digest, blob.size, now);
@@ -88,9 +108,7 @@ export class ArtifactCopier {
     const dest = await this.deps.store.repositories.findByName(target);
     const copied = dest && (await this.deps.store.artifacts.findByDigest(dest.id, artifact.digest));
     if (!dest || !copied) throw new AppError('INTERNAL_SERVER_ERROR', 'copied artifact is missing');
-    for (const tag of (await catalog.tagsOf([artifact.id])).get(artifact.id) ?? []) {
-      await this.deps.store.tags.put(dest.id, tag.name, copied.id, now);
-    }
+    for (const tag of tags) await this.deps.store.tags.put(dest.id, tag, copied.id, now);
     for (const acc of (await catalog.accessoriesOf(srcRepo.id, [artifact.digest])).get(artifact.digest) ??
       []) {
       await this.copyOne(ctx, srcRepo, acc, project, target, depth + 1);

@@ -12,11 +12,18 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
+import type { TagProtection } from '../policies/immutability/immutability-service.js';
 import type { ManifestService } from '../registry/manifest-service.js';
+
+/** A tag with whether an immutability rule protects it. */
+export type TagView = TagRow & { immutable: boolean };
+
+/** The repository a page of artifacts is in: its tags are checked against the project's rules. */
+type RepositoryRef = Pick<RepositoryListRow, 'project_id' | 'name'>;
 
 export interface ArtifactView {
   row: ArtifactRow;
-  tags: TagRow[];
+  tags: TagView[];
   labels: LabelRow[];
   references: ReferenceRow[];
   accessories: ArtifactRow[];
@@ -36,6 +43,7 @@ type Deps = {
   clock: Clock;
   events: EventBus;
   manifests: ManifestService;
+  immutability: TagProtection;
 };
 
 /** Artifacts as Harbor's API shows them; a page costs a fixed number of queries whatever its size. */
@@ -55,7 +63,10 @@ export class ArtifactService {
       query,
       'repository' in where ? { repositoryId: where.repository.id } : { projectId: where.projectId },
     );
-    return { total: page.total, items: await this.views(page.items, opts) };
+    return {
+      total: page.total,
+      items: await this.views(page.items, opts, 'repository' in where ? where.repository : undefined),
+    };
   }
 
   /** By digest or tag; NOT_FOUND otherwise. */
@@ -71,7 +82,8 @@ export class ArtifactService {
     return row;
   }
 
-  async views(rows: ArtifactRow[], opts: ViewOptions): Promise<ArtifactView[]> {
+  /** `repo` (when all rows are of one repository) marks the tags immutability rules protect. */
+  async views(rows: ArtifactRow[], opts: ViewOptions, repo?: RepositoryRef): Promise<ArtifactView[]> {
     const ids = rows.map((r) => r.id);
     const byRepo = new Map<number, string[]>();
     for (const r of rows)
@@ -88,14 +100,20 @@ export class ArtifactService {
         : new Map<string, ArtifactRow[]>(),
       Promise.all(rows.map((r) => this.extraAttrs(r))),
     ]);
+    const mark = await this.tagMarker(repo, tags.size > 0);
     return rows.map((row, i) => ({
       row,
-      tags: tags.get(row.id) ?? [],
+      tags: (tags.get(row.id) ?? []).map(mark),
       labels: labels.get(row.id) ?? [],
       references: refs.get(row.id) ?? [],
       accessories: accessories.get(row.digest) ?? [],
       extraAttrs: attrs[i]!,
     }));
+  }
+
+  private async tagMarker(repo: RepositoryRef | undefined, any: boolean): Promise<(t: TagRow) => TagView> {
+    const rules = repo && any ? await this.deps.immutability.matcher(repo.project_id) : undefined;
+    return (t) => ({ ...t, immutable: rules?.protects(repo!.name, t.name) ?? false });
   }
 
   /** Reads the config blob of an image (cached by digest); {} for other artifacts or unreadable configs. */
@@ -125,6 +143,7 @@ export class ArtifactService {
 
   /** Deletes the artifact, its tags, labels and accessories (refused while an index lists it). */
   async delete(ctx: RequestContext, repo: RepositoryListRow, row: ArtifactRow): Promise<void> {
+    await this.deps.manifests.assertDeletable(repo.name, repo.project_id, row);
     const parents = await this.deps.store.artifacts.parents(row.id);
     if (parents.length > 0)
       throw new AppError(
@@ -136,8 +155,9 @@ export class ArtifactService {
     await this.deps.manifests.delete(ctx, repo.name, row.digest);
   }
 
-  tags(row: ArtifactRow, query: ListQuery): Promise<Page<TagRow>> {
-    return this.deps.store.artifactCatalog.tagPage(row.id, query);
+  async tags(repo: RepositoryListRow, row: ArtifactRow, query: ListQuery): Promise<Page<TagView>> {
+    const page = await this.deps.store.artifactCatalog.tagPage(row.id, query);
+    return { total: page.total, items: page.items.map(await this.tagMarker(repo, page.items.length > 0)) };
   }
 
   async createTag(
@@ -170,6 +190,7 @@ export class ArtifactService {
     const tagged = await this.deps.store.artifacts.findByTag(repo.id, name);
     if (!tagged || tagged.id !== row.id)
       throw new AppError('NOT_FOUND', `tag ${name} not found on ${row.digest}`);
+    await this.deps.immutability.assertUnprotected('delete', repo.project_id, repo.name, [name]);
     await this.deps.store.tags.delete(repo.id, name);
     this.deps.events.emit('TagDeleted', { repository: repo.name, tag: name });
   }

@@ -12,6 +12,8 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
+import type { TagProtection } from '../policies/immutability/immutability-service.js';
+import { immutableTagError } from '../policies/immutability/immutable-tag-matcher.js';
 import type { Namespaces } from './namespaces.js';
 import type { PullRecorder } from './pull-recorder.js';
 
@@ -42,6 +44,7 @@ export class ManifestService {
       events: EventBus;
       pulls: PullRecorder;
       clock: Clock;
+      immutability: TagProtection;
     },
   ) {}
 
@@ -61,6 +64,7 @@ export class ManifestService {
       throw new AppError('DIGEST_INVALID', `manifest digest ${digest} does not match reference ${reference}`);
     }
     const project = await this.deps.namespaces.projectForPush(repository);
+    const rules = byDigest ? undefined : await this.deps.immutability.matcher(project.id);
     const missingBlobs = await this.deps.store.blobs.missingInProject(
       project.id,
       manifest.blobs.map((b) => b.digest),
@@ -116,7 +120,12 @@ export class ManifestService {
         [digest, ...manifest.blobs.map((b) => b.digest)],
         children,
       );
-      if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
+      if (rules?.protects(repository, reference)) {
+        // A protected tag is only ever created: it may not move to another artifact. Re-pushing the
+        // digest it holds is accepted (Harbor refuses that too), so a retried CI push does not fail.
+        if ((await tx.tags.claim(repo.id, reference, row.id, now)) !== row.id)
+          throw immutableTagError('push', repository, reference);
+      } else if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
       await tx.repositories.touch(repo.id, now);
       // Jobs that follow the push (event-based replication, …) commit with it or not at all.
       await this.deps.events.publish(tx, 'ArtifactPushed', {
@@ -179,6 +188,7 @@ export class ManifestService {
     const repo = await this.deps.namespaces.repository(repository);
     if (!isDigestString(reference)) {
       assertTag(reference);
+      await this.deps.immutability.assertUnprotected('delete', repo.project_id, repository, [reference]);
       if (!(await this.deps.store.tags.delete(repo.id, reference))) {
         throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
       }
@@ -188,6 +198,7 @@ export class ManifestService {
     parseDigest(reference);
     const artifact = await this.deps.store.artifacts.findByDigest(repo.id, reference);
     if (!artifact) throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
+    await this.assertDeletable(repository, repo.project_id, artifact);
     const parents = await this.deps.store.artifacts.parents(artifact.id);
     if (parents.length > 0) {
       throw new AppError(
@@ -200,6 +211,17 @@ export class ManifestService {
       await this.deps.events.publish(tx, 'ArtifactDeleted', { repository, digest: reference });
     });
     this.deps.events.emit('ArtifactDeleted', { repository, digest: reference });
+  }
+
+  /** PRECONDITION when a tag of the artifact is protected by an immutability rule. */
+  async assertDeletable(repository: string, projectId: number, artifact: ArtifactRow): Promise<void> {
+    const tags = (await this.deps.store.artifactCatalog.tagsOf([artifact.id])).get(artifact.id) ?? [];
+    await this.deps.immutability.assertUnprotected(
+      'delete',
+      projectId,
+      repository,
+      tags.map((t) => t.name),
+    );
   }
 
   async listTags(

@@ -7,10 +7,13 @@ import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
+import type { TagProtection } from '../policies/immutability/immutability-service.js';
 
 /** Repositories as Harbor's API shows them: `<project>/<rest>`, described, counted, deletable. */
 export class RepositoryService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock; events: EventBus }) {}
+  constructor(
+    private readonly deps: { store: MetaStore; clock: Clock; events: EventBus; immutability: TagProtection },
+  ) {}
 
   list(
     _ctx: RequestContext,
@@ -39,6 +42,7 @@ export class RepositoryService {
 
   /** Deletes the repository with its artifacts and tags; the bytes wait for garbage collection. */
   async delete(_ctx: RequestContext, repo: RepositoryListRow): Promise<void> {
+    await this.refuseProtectedTags(repo);
     const outside = await this.deps.store.repositoryCatalog.referencedFromOutside(repo.id);
     if (outside)
       throw new AppError(
@@ -53,5 +57,16 @@ export class RepositoryService {
       }
     });
     this.deps.events.emit('RepositoryDeleted', { repository: repo.name });
+  }
+
+  /** Deleting a repository deletes its tags: PRECONDITION (as Harbor) when a rule protects one. */
+  private async refuseProtectedTags(repo: RepositoryListRow): Promise<void> {
+    const rules = await this.deps.immutability.matcher(repo.project_id);
+    if (rules.empty) return;
+    for (let last: string | undefined, page: string[]; ; last = page.at(-1)) {
+      page = await this.deps.store.tags.listNames(repo.id, last, 1000);
+      rules.assertUnprotected('delete', repo.name, page);
+      if (page.length < 1000) return;
+    }
   }
 }
