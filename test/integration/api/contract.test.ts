@@ -277,6 +277,47 @@ function accessCalls(): Call[] {
   ];
 }
 
+/** The `immutable` tag's operations; `{id}` is the rule the create call made. */
+function immutableCalls(): Call[] {
+  const rules = '/projects/ci/immutabletagrules';
+  const rule = {
+    disabled: false,
+    action: 'immutable',
+    template: 'immutable_template',
+    priority: 0,
+    tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'v*' }],
+    scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+  };
+  const badPattern = {
+    ...rule,
+    tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '[v' }],
+  };
+  return [
+    { op: 'CreateImmuRule', method: 'POST', path: rules, body: rule, status: 201 },
+    { op: 'CreateImmuRule', method: 'POST', path: rules, body: badPattern, status: 400 },
+    {
+      op: 'CreateImmuRule',
+      method: 'POST',
+      path: '/projects/nope/immutabletagrules',
+      body: rule,
+      status: 404,
+    },
+    { op: 'ListImmuRules', method: 'GET', path: `${rules}?page=1&page_size=10`, status: 200 },
+    { op: 'ListImmuRules', method: 'GET', path: `${rules}?page_size=500`, status: 400 },
+    {
+      op: 'UpdateImmuRule',
+      method: 'PUT',
+      path: `${rules}/{id}`,
+      body: { ...rule, disabled: true },
+      status: 200,
+    },
+    { op: 'UpdateImmuRule', method: 'PUT', path: `${rules}/{id}`, body: badPattern, status: 400 },
+    { op: 'UpdateImmuRule', method: 'PUT', path: `${rules}/999999`, body: rule, status: 404 },
+    { op: 'DeleteImmuRule', method: 'DELETE', path: `${rules}/{id}`, status: 200 },
+    { op: 'DeleteImmuRule', method: 'DELETE', path: `${rules}/{id}`, status: 404 },
+  ];
+}
+
 const swagger = HarborSwagger.load();
 
 /**
@@ -442,6 +483,26 @@ for (const backend of backends()) {
       const tags = new Set(['robot', 'usergroup', 'auditlog', 'projectMetadata']);
       const declared = await declaredUnder(api, tags);
       assert.ok(declared.includes('CreateRobot'), 'swagger.json lists issue 3 operations by tag');
+      assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
+    });
+    test('every operation of the immutable tag: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      await api.expect(201, 'POST', '/projects', { project_name: 'ci' });
+      let id = 0;
+      const exercised = new Set<string>();
+      const failures = await runCalls(
+        api,
+        immutableCalls(),
+        exercised,
+        (call) => ({ ...call, path: call.path.replace('{id}', String(id)) }),
+        (call, res) => {
+          if (call.op === 'CreateImmuRule' && res.status === 201)
+            id = Number(res.headers.get('location')!.split('/').pop());
+        },
+      );
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['immutable']));
+      assert.equal(declared.length, 4, 'swagger.json lists the 4 immutable operations');
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
   });

@@ -33,7 +33,6 @@ const noEndpoint: Record<string, string> = {
   'configuration:read': 'Harbor gates only its project-settings page with it, no API operation',
   'configuration:update': 'Harbor gates only its project-settings page with it, no API operation',
   ...feature('tag-retention', ['read', 'list', 'create', 'update', 'delete', 'operate'], 'tag retention'),
-  ...feature('immutable-tag', ['list', 'create', 'update', 'delete'], 'immutable tag rules'),
   ...feature('notification-policy', ['read', 'list', 'create', 'update', 'delete'], 'webhooks'),
   ...feature('scan', ['read', 'create', 'stop'], 'vulnerability scanning'),
   ...feature('sbom', ['read', 'create', 'stop'], 'SBOM generation'),

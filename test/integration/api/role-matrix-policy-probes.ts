@@ -1,0 +1,65 @@
+// Role-matrix probes for the project policies (tag immutability, …): see role-matrix-probes.ts.
+import type { Fixture, Probe, Who } from './role-matrix-probes.js';
+
+const immutableRules = (f: Fixture) => `/projects/${f.pid}/immutabletagrules`;
+
+/** An immutability rule no other probe makes (a duplicate would be refused with 409). */
+function immutableRule(who: Who, n: number) {
+  return {
+    action: 'immutable',
+    template: 'immutable_template',
+    tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: `probe-${who}-${n}` }],
+    scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+  };
+}
+
+/** A rule made by the admin for a probe to act on; returns its id. */
+async function adminRule(f: Fixture, who: Who, n: number): Promise<number> {
+  const res = await f.admin.expect(201, 'POST', immutableRules(f), immutableRule(who, n));
+  return Number(res.headers.get('location')!.split('/').pop());
+}
+
+export const policyProbes: Probe[] = [
+  {
+    key: 'immutable-tag:list',
+    call: 'GET /projects/{id}/immutabletagrules',
+    ok: 200,
+    run: (f, role) => f.as(role).call('GET', immutableRules(f)),
+  },
+  {
+    key: 'immutable-tag:create',
+    call: 'POST /projects/{id}/immutabletagrules',
+    ok: 201,
+    async run(f, role) {
+      const res = await f.as(role).call('POST', immutableRules(f), immutableRule(role, 1));
+      if (res.status === 201)
+        await f.admin.expect(200, 'DELETE', res.headers.get('location')!.replace('/api/v2.0', ''));
+      return res;
+    },
+  },
+  {
+    key: 'immutable-tag:update',
+    call: 'PUT /projects/{id}/immutabletagrules/{rule}',
+    ok: 200,
+    async run(f, role) {
+      const id = await adminRule(f, role, 2);
+      const res = await f.as(role).call('PUT', `${immutableRules(f)}/${id}`, {
+        ...immutableRule(role, 2),
+        disabled: true,
+      });
+      await f.admin.expect(200, 'DELETE', `${immutableRules(f)}/${id}`);
+      return res;
+    },
+  },
+  {
+    key: 'immutable-tag:delete',
+    call: 'DELETE /projects/{id}/immutabletagrules/{rule}',
+    ok: 200,
+    async run(f, role) {
+      const id = await adminRule(f, role, 3);
+      const res = await f.as(role).call('DELETE', `${immutableRules(f)}/${id}`);
+      if (res.status !== 200) await f.admin.expect(200, 'DELETE', `${immutableRules(f)}/${id}`);
+      return res;
+    },
+  },
+];
