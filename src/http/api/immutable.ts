@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { immutableRuleFields } from '../../db/repos/immutable-rules.js';
 import {
   immutableRuleInput,
   type ImmutableRule,
@@ -57,10 +58,7 @@ export function immutableRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.array(immutableRuleModel),
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
-      const list = parseListQuery(query, {
-        filters: { id: 'int', priority: 'int', disabled: 'bool', creation_time: 'time', update_time: 'time' },
-        sorts: ['id', 'priority', 'creation_time', 'update_time'],
-      });
+      const list = parseListQuery(query, immutableRuleFields);
       const project = await projectFor(deps, request, params.project_name_or_id, 'list', resource);
       const page = await rules.list(contextOf(request), project, list);
       setPageHeaders(request, reply, page.total, list);
