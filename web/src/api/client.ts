@@ -123,12 +123,25 @@ export async function apiCreate(path: string, body: unknown): Promise<string | u
   return location ? decodeURIComponent(location.split('/').pop() ?? '') : undefined;
 }
 
-/** Harbor's `q` query: k=v pairs joined by commas; `~` for fuzzy match. */
+/**
+ * Harbor's `q` query: k=v pairs joined by commas; a string starting with `~` asks for a fuzzy match. A value
+ * holding a character that means something in `q` (a comma, a quote, a bracket, edge spaces) is sent in
+ * double quotes (`name=~"a,b"`), so what a user types in a search box is searched for, never parsed as
+ * syntax. Plain values go bare, as Harbor's own portal sends them.
+ */
 export function q(filters: Record<string, string | number | undefined>): string | undefined {
   const parts = Object.entries(filters)
     .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => (typeof v === 'string' && v.startsWith('~') ? `${k}=~${v.slice(1)}` : `${k}=${v}`));
+    .map(([k, v]) =>
+      typeof v === 'string' && v.startsWith('~')
+        ? `${k}=~${qValue(v.slice(1))}`
+        : `${k}=${qValue(String(v))}`,
+    );
   return parts.length ? parts.join(',') : undefined;
+}
+
+function qValue(v: string): string {
+  return /[,"[\]{}()]/.test(v) || v.startsWith('~') || v !== v.trim() ? `"${v}"` : v;
 }
 
 /** Repository names are sent double-encoded in Harbor's API paths (a/b → a%252Fb). */

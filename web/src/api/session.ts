@@ -2,10 +2,18 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from './client';
 import type { Permission, SystemInfo, User } from './types';
 
+/** Query keys of the session: who is signed in, what Berth is, what the user may do in a project. */
+export const sessionKeys = {
+  currentUser: ['current-user'] as const,
+  systemInfo: ['systeminfo'] as const,
+  permissions: (projectId: number | undefined, userId: number | undefined) =>
+    ['permissions', projectId, userId] as const,
+};
+
 /** The signed-in user, or null when the session is anonymous (401). */
 export function useCurrentUser() {
   return useQuery({
-    queryKey: ['current-user'],
+    queryKey: sessionKeys.currentUser,
     queryFn: async (): Promise<User | null> => {
       try {
         return await api<User>('/users/current');
@@ -21,7 +29,7 @@ export function useCurrentUser() {
 
 export function useSystemInfo() {
   return useQuery({
-    queryKey: ['systeminfo'],
+    queryKey: sessionKeys.systemInfo,
     queryFn: () => api<SystemInfo>('/systeminfo'),
     staleTime: 5 * 60_000,
     retry: false,
@@ -39,7 +47,7 @@ export function useSignOut() {
       await api('/c/log_out');
     } finally {
       client.clear();
-      client.setQueryData(['current-user'], null);
+      client.setQueryData(sessionKeys.currentUser, null);
     }
   };
 }
@@ -51,7 +59,7 @@ export function useSignOut() {
 export function useProjectPermissions(projectId: number | undefined) {
   const user = useCurrentUser().data;
   const query = useQuery({
-    queryKey: ['permissions', projectId, user?.user_id],
+    queryKey: sessionKeys.permissions(projectId, user?.user_id),
     enabled: projectId !== undefined && !!user,
     queryFn: () =>
       api<Permission[]>('/users/current/permissions', {

@@ -4,7 +4,7 @@ export function AuditLogsPage() {
   return (
     <>
       <h1>Audit Logs</h1>
-      <AuditLogTable path="/audit-logs" keyPrefix={['audit-logs']} />
+      <AuditLogTable />
     </>
   );
 }

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
+import { createGroup, deleteGroup, groupKeys, groupList } from '../../api/groups';
 import { useAction, usePagedList } from '../../api/hooks';
 import type { UserGroup } from '../../api/types';
-import { ConfirmDialog, Dialog, Empty, ErrorNote, Field, Pager, Spinner } from '../../components/ui';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, Dialog, ErrorNote, Field } from '../../components/ui';
 
 const TYPES: Record<number, string> = { 1: 'LDAP', 2: 'HTTP', 3: 'OIDC' };
 
@@ -10,56 +11,40 @@ const TYPES: Record<number, string> = { 1: 'LDAP', 2: 'HTTP', 3: 'OIDC' };
 export function GroupsPage() {
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<UserGroup | null>(null);
-  const list = usePagedList<UserGroup>(['usergroups'], '/usergroups');
-  const remove = useAction(
-    (g: UserGroup) => api(`/usergroups/${g.id}`, { method: 'DELETE' }),
-    [['usergroups']],
-  );
+  const list = usePagedList(groupList());
+  const remove = useAction((g: UserGroup) => deleteGroup(g.id), [groupKeys.all]);
   return (
     <>
       <h1>Groups</h1>
-      <div className="toolbar">
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-          + New Group
-        </button>
-      </div>
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No groups.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Type</th>
-                <th className="hide-narrow">LDAP Group DN</th>
-                <th aria-label="Actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((g) => (
-                <tr key={g.id}>
-                  <td>{g.group_name}</td>
-                  <td>{TYPES[g.group_type] ?? g.group_type}</td>
-                  <td className="hide-narrow">{g.ldap_group_dn}</td>
-                  <td>
-                    <button type="button" className="btn btn-small" onClick={() => setDeleting(g)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        actions={
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            + New Group
+          </button>
+        }
+        empty="No groups."
+        columns={
+          <>
+            <th>Name</th>
+            <th>Type</th>
+            <th className="hide-narrow">LDAP Group DN</th>
+            <th aria-label="Actions" />
+          </>
+        }
+        row={(g) => (
+          <tr key={g.id}>
+            <td>{g.group_name}</td>
+            <td>{TYPES[g.group_type] ?? g.group_type}</td>
+            <td className="hide-narrow">{g.ldap_group_dn}</td>
+            <td>
+              <button type="button" className="btn btn-small" onClick={() => setDeleting(g)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       {creating ? <GroupDialog onClose={() => setCreating(false)} /> : null}
       {deleting ? (
         <ConfirmDialog
@@ -78,13 +63,8 @@ function GroupDialog({ onClose }: { onClose: () => void }) {
   const [type, setType] = useState(2);
   const [dn, setDn] = useState('');
   const save = useAction(
-    () =>
-      apiCreate('/usergroups', {
-        group_name: name,
-        group_type: type,
-        ...(type === 1 ? { ldap_group_dn: dn } : {}),
-      }),
-    [['usergroups']],
+    () => createGroup({ group_name: name, group_type: type, ...(type === 1 ? { ldap_group_dn: dn } : {}) }),
+    [groupKeys.all],
   );
   async function submit(e: FormEvent) {
     e.preventDefault();

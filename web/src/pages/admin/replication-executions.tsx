@@ -1,9 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, apiPage } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
+import {
+  executionList,
+  replicationKeys,
+  stopExecution,
+  taskLogQuery,
+  tasksQuery,
+} from '../../api/replication';
 import type { ReplicationExecution, ReplicationPolicy, ReplicationTask } from '../../api/types';
-import { Dialog, Empty, ErrorNote, formatTime, Pager, QueryState, Spinner } from '../../components/ui';
+import { ListPage } from '../../components/list-page';
+import { Dialog, ErrorNote, formatTime, QueryState } from '../../components/ui';
 
 const RUNNING = /^(pending|running|inprogress|in_progress|scheduled)$/i;
 
@@ -39,82 +46,58 @@ export function ExecutionsPanel({
     started && Number.isFinite(started.id) && (!policy || policy.id === started.policyId)
       ? started.id
       : undefined;
-  const list = usePagedList<ReplicationExecution>(
-    ['replication-executions', policy?.id],
-    '/replication/executions',
-    {
-      policy_id: policy?.id,
-      sort: '-start_time',
-    },
-    {
-      poll: (items) =>
-        items.some((e) => RUNNING.test(e.status)) ||
-        (awaited !== undefined && !items.some((e) => e.id === awaited)),
-    },
-  );
-  const stop = useAction(
-    (e: ReplicationExecution) => api(`/replication/executions/${e.id}`, { method: 'PUT' }),
-    [['replication-executions']],
-  );
+  const list = usePagedList(executionList(policy?.id), {
+    poll: (items) =>
+      items.some((e) => RUNNING.test(e.status)) ||
+      (awaited !== undefined && !items.some((e) => e.id === awaited)),
+  });
+  const stop = useAction((e: ReplicationExecution) => stopExecution(e.id), [replicationKeys.executions()]);
   return (
     <section aria-label="Executions">
       <h2>Executions{policy ? ` of ${policy.name}` : ''}</h2>
       <ErrorNote error={stop.error} title="Could not stop the execution" />
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No executions yet.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>ID</th>
-                <th>Status</th>
-                <th className="hide-narrow">Trigger</th>
-                <th className="hide-narrow">Start Time</th>
-                <th className="hide-narrow">Duration</th>
-                <th>Succeeded / Total</th>
-                <th aria-label="Actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((e) => (
-                <tr key={e.id} data-execution={e.id}>
-                  <td>
-                    <button type="button" className="link" onClick={() => setOpen(e)}>
-                      {e.id}
-                    </button>
-                  </td>
-                  <td>
-                    <StatusBadge status={e.status} />
-                    {e.status_text ? <div className="muted">{e.status_text}</div> : null}
-                  </td>
-                  <td className="hide-narrow">{e.trigger}</td>
-                  <td className="hide-narrow">{formatTime(e.start_time)}</td>
-                  <td className="hide-narrow">{duration(e)}</td>
-                  <td>
-                    {e.succeed ?? 0} / {e.total ?? 0}
-                    {e.failed ? <span className="badge badge-bad">{e.failed} failed</span> : null}
-                  </td>
-                  <td>
-                    {RUNNING.test(e.status) ? (
-                      <button type="button" className="btn btn-small" onClick={() => stop.mutate(e)}>
-                        Stop
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        empty="No executions yet."
+        columns={
+          <>
+            <th>ID</th>
+            <th>Status</th>
+            <th className="hide-narrow">Trigger</th>
+            <th className="hide-narrow">Start Time</th>
+            <th className="hide-narrow">Duration</th>
+            <th>Succeeded / Total</th>
+            <th aria-label="Actions" />
+          </>
+        }
+        row={(e) => (
+          <tr key={e.id} data-execution={e.id}>
+            <td>
+              <button type="button" className="link" onClick={() => setOpen(e)}>
+                {e.id}
+              </button>
+            </td>
+            <td>
+              <StatusBadge status={e.status} />
+              {e.status_text ? <div className="muted">{e.status_text}</div> : null}
+            </td>
+            <td className="hide-narrow">{e.trigger}</td>
+            <td className="hide-narrow">{formatTime(e.start_time)}</td>
+            <td className="hide-narrow">{duration(e)}</td>
+            <td>
+              {e.succeed ?? 0} / {e.total ?? 0}
+              {e.failed ? <span className="badge badge-bad">{e.failed} failed</span> : null}
+            </td>
+            <td>
+              {RUNNING.test(e.status) ? (
+                <button type="button" className="btn btn-small" onClick={() => stop.mutate(e)}>
+                  Stop
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
       {open ? <TasksDialog execution={open} onClose={() => setOpen(null)} /> : null}
     </section>
   );
@@ -130,18 +113,10 @@ function duration(e: ReplicationExecution): string {
 function TasksDialog({ execution, onClose }: { execution: ReplicationExecution; onClose: () => void }) {
   const [log, setLog] = useState<ReplicationTask | null>(null);
   const tasks = useQuery({
-    queryKey: ['replication-tasks', execution.id],
-    queryFn: () =>
-      apiPage<ReplicationTask>(`/replication/executions/${execution.id}/tasks`, {
-        query: { page_size: 100 },
-      }),
+    ...tasksQuery(execution.id),
     refetchInterval: (q) => (q.state.data?.items.some((t) => RUNNING.test(t.status)) ? 1500 : false),
   });
-  const logText = useQuery({
-    queryKey: ['replication-task-log', execution.id, log?.id],
-    enabled: !!log,
-    queryFn: () => api<string>(`/replication/executions/${execution.id}/tasks/${log?.id}/log`),
-  });
+  const logText = useQuery({ ...taskLogQuery(execution.id, log?.id), enabled: !!log });
   return (
     <Dialog title={`Execution ${execution.id}`} onClose={onClose} wide>
       <QueryState query={tasks} empty={(t) => t.items.length === 0} emptyText="This execution has no tasks.">

@@ -1,18 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
 import { useCurrentUser } from '../../api/session';
 import type { User } from '../../api/types';
-import {
-  ConfirmDialog,
-  Dialog,
-  Empty,
-  ErrorNote,
-  Field,
-  formatTime,
-  Pager,
-  Spinner,
-} from '../../components/ui';
+import { createUser, deleteUser, setSysadmin, updatePassword, userKeys, userList } from '../../api/users';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, Dialog, ErrorNote, Field, formatTime } from '../../components/ui';
 import { passwordProblem } from '../account/profile-page';
 
 /** Administration → Users: create, make or revoke admin, reset password, delete. */
@@ -22,83 +14,60 @@ export function UsersPage() {
   const [creating, setCreating] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
   const [deleting, setDeleting] = useState<User | null>(null);
-  const list = usePagedList<User>(['users'], '/users', { q: search ? `username=~${search}` : undefined });
-  const setAdmin = useAction(
-    (u: User) =>
-      api(`/users/${u.user_id}/sysadmin`, { method: 'PUT', body: { sysadmin_flag: !u.sysadmin_flag } }),
-    [['users']],
-  );
-  const remove = useAction((u: User) => api(`/users/${u.user_id}`, { method: 'DELETE' }), [['users']]);
+  const list = usePagedList(userList({ username: search }));
+  const setAdmin = useAction((u: User) => setSysadmin(u.user_id, !u.sysadmin_flag), [userKeys.all]);
+  const remove = useAction((u: User) => deleteUser(u.user_id), [userKeys.all]);
   return (
     <>
       <h1>Users</h1>
-      <div className="toolbar">
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-          + New User
-        </button>
-        <div className="grow" />
-        <input
-          className="search"
-          type="search"
-          aria-label="Filter users"
-          placeholder="Filter by username"
-          value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
-            list.setPage(1);
-          }}
-        />
-      </div>
-      <ErrorNote error={setAdmin.error} />
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No users match.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Administrator</th>
-                <th className="hide-narrow">Email</th>
-                <th className="hide-narrow">Registration Time</th>
-                <th aria-label="Actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((u) => (
-                <tr key={u.user_id}>
-                  <td>{u.username}</td>
-                  <td>{u.sysadmin_flag ? 'Yes' : 'No'}</td>
-                  <td className="hide-narrow">{u.email}</td>
-                  <td className="hide-narrow">{formatTime(u.creation_time)}</td>
-                  <td className="row">
-                    {u.user_id !== me?.user_id ? (
-                      <button type="button" className="btn btn-small" onClick={() => setAdmin.mutate(u)}>
-                        {u.sysadmin_flag ? 'Revoke Admin' : 'Set as Admin'}
-                      </button>
-                    ) : null}
-                    <button type="button" className="btn btn-small" onClick={() => setResetting(u)}>
-                      Reset Password
-                    </button>
-                    {u.user_id !== me?.user_id ? (
-                      <button type="button" className="btn btn-small" onClick={() => setDeleting(u)}>
-                        Delete
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        actions={
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            + New User
+          </button>
+        }
+        search={{
+          value: search,
+          onChange: setSearch,
+          label: 'Filter users',
+          placeholder: 'Filter by username',
+        }}
+        notes={<ErrorNote error={setAdmin.error} />}
+        empty="No users match."
+        columns={
+          <>
+            <th>Name</th>
+            <th>Administrator</th>
+            <th className="hide-narrow">Email</th>
+            <th className="hide-narrow">Registration Time</th>
+            <th aria-label="Actions" />
+          </>
+        }
+        row={(u) => (
+          <tr key={u.user_id}>
+            <td>{u.username}</td>
+            <td>{u.sysadmin_flag ? 'Yes' : 'No'}</td>
+            <td className="hide-narrow">{u.email}</td>
+            <td className="hide-narrow">{formatTime(u.creation_time)}</td>
+            <td className="row">
+              {u.user_id !== me?.user_id ? (
+                <button type="button" className="btn btn-small" onClick={() => setAdmin.mutate(u)}>
+                  {u.sysadmin_flag ? 'Revoke Admin' : 'Set as Admin'}
+                </button>
+              ) : null}
+              <button type="button" className="btn btn-small" onClick={() => setResetting(u)}>
+                Reset Password
+              </button>
+              {u.user_id !== me?.user_id ? (
+                <button type="button" className="btn btn-small" onClick={() => setDeleting(u)}>
+                  Delete
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
       {creating ? <UserDialog onClose={() => setCreating(false)} /> : null}
       {resetting ? <UserDialog resetFor={resetting} onClose={() => setResetting(null)} /> : null}
       {deleting ? (
@@ -123,9 +92,9 @@ function UserDialog({ resetFor, onClose }: { resetFor?: User; onClose: () => voi
   const save = useAction(
     () =>
       resetFor
-        ? api(`/users/${resetFor.user_id}/password`, { method: 'PUT', body: { new_password: password } })
-        : apiCreate('/users', { username, email, realname, password, comment: '' }),
-    [['users']],
+        ? updatePassword(resetFor.user_id, password)
+        : createUser({ username, email, realname, password }),
+    [userKeys.all],
   );
   async function submit(e: FormEvent) {
     e.preventDefault();

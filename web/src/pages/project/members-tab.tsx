@@ -1,9 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
-import { ROLES, roleName, type Member, type User, type UserGroup } from '../../api/types';
-import { ConfirmDialog, Dialog, Empty, ErrorNote, Field, Pager, Spinner } from '../../components/ui';
+import {
+  addMember,
+  memberCandidatesQuery,
+  memberKeys,
+  memberList,
+  removeMember,
+  setMemberRole,
+} from '../../api/members';
+import { projectKeys } from '../../api/projects';
+import { ROLES, roleName, type Member } from '../../api/types';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, Dialog, ErrorNote, Field } from '../../components/ui';
 import { useProjectContext } from './project-page';
 
 /** Members (users and groups) with their roles: add, change role, remove. */
@@ -11,87 +20,72 @@ export function MembersTab() {
   const { project, can } = useProjectContext();
   const [adding, setAdding] = useState<'user' | 'group' | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const key = ['members', project.project_id];
-  const list = usePagedList<Member>(key, `/projects/${project.project_id}/members`);
+  const changed = [memberKeys.all(project.project_id), projectKeys.summary(project.project_id)];
+  const list = usePagedList(memberList(project.project_id));
   const setRole = useAction(
-    ({ m, role }: { m: Member; role: number }) =>
-      api(`/projects/${project.project_id}/members/${m.id}`, { method: 'PUT', body: { role_id: role } }),
-    [key, ['project-summary', project.project_id]],
+    ({ m, role }: { m: Member; role: number }) => setMemberRole(project.project_id, m.id, role),
+    changed,
   );
-  const remove = useAction(
-    (m: Member) => api(`/projects/${project.project_id}/members/${m.id}`, { method: 'DELETE' }),
-    [key, ['project-summary', project.project_id]],
-  );
+  const remove = useAction((m: Member) => removeMember(project.project_id, m.id), changed);
   const mayEdit = can('member', 'update');
   return (
     <>
-      {can('member', 'create') ? (
-        <div className="toolbar">
-          <button type="button" className="btn btn-primary" onClick={() => setAdding('user')}>
-            + User
-          </button>
-          <button type="button" className="btn" onClick={() => setAdding('group')}>
-            + Group
-          </button>
-        </div>
-      ) : null}
-      <ErrorNote error={setRole.error} title="Could not change the role" />
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No members.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Member Type</th>
-                <th>Role</th>
-                {can('member', 'delete') ? <th aria-label="Actions" /> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((m) => (
-                <tr key={m.id}>
-                  <td>{m.entity_name}</td>
-                  <td>{m.entity_type === 'g' ? 'Group' : 'User'}</td>
-                  <td>
-                    {mayEdit ? (
-                      <select
-                        className="inline"
-                        aria-label={`Role of ${m.entity_name}`}
-                        value={m.role_id}
-                        onChange={(e) => setRole.mutate({ m, role: Number(e.target.value) })}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r.id} value={r.id}>
-                            {r.name}
-                          </option>
-                        ))}
-                      </select>
-                    ) : (
-                      roleName(m.role_id)
-                    )}
-                  </td>
-                  {can('member', 'delete') ? (
-                    <td>
-                      <button type="button" className="btn btn-small" onClick={() => setRemoving(m)}>
-                        Remove
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        actions={
+          can('member', 'create') ? (
+            <>
+              <button type="button" className="btn btn-primary" onClick={() => setAdding('user')}>
+                + User
+              </button>
+              <button type="button" className="btn" onClick={() => setAdding('group')}>
+                + Group
+              </button>
+            </>
+          ) : null
+        }
+        notes={<ErrorNote error={setRole.error} title="Could not change the role" />}
+        empty="No members."
+        columns={
+          <>
+            <th>Name</th>
+            <th>Member Type</th>
+            <th>Role</th>
+            {can('member', 'delete') ? <th aria-label="Actions" /> : null}
+          </>
+        }
+        row={(m) => (
+          <tr key={m.id}>
+            <td>{m.entity_name}</td>
+            <td>{m.entity_type === 'g' ? 'Group' : 'User'}</td>
+            <td>
+              {mayEdit ? (
+                <select
+                  className="inline"
+                  aria-label={`Role of ${m.entity_name}`}
+                  value={m.role_id}
+                  onChange={(e) => setRole.mutate({ m, role: Number(e.target.value) })}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                roleName(m.role_id)
+              )}
+            </td>
+            {can('member', 'delete') ? (
+              <td>
+                <button type="button" className="btn btn-small" onClick={() => setRemoving(m)}>
+                  Remove
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {adding ? <AddMemberDialog kind={adding} onClose={() => setAdding(null)} /> : null}
       {removing ? (
         <ConfirmDialog
@@ -111,30 +105,13 @@ function AddMemberDialog({ kind, onClose }: { kind: 'user' | 'group'; onClose: (
   const [name, setName] = useState('');
   const [role, setRole] = useState(2);
   const suggestions = useQuery({
-    queryKey: ['member-candidates', kind, name],
+    ...memberCandidatesQuery(kind, name),
     enabled: name.length >= 1,
     staleTime: 30_000,
-    queryFn: async () =>
-      kind === 'user'
-        ? (await api<User[]>('/users/search', { query: { username: name, page_size: 10 } })).map(
-            (u) => u.username,
-          )
-        : (await api<UserGroup[]>('/usergroups/search', { query: { groupname: name, page_size: 10 } })).map(
-            (g) => g.group_name,
-          ),
   });
   const add = useAction(
-    () =>
-      apiCreate(`/projects/${project.project_id}/members`, {
-        role_id: role,
-        ...(kind === 'user'
-          ? { member_user: { username: name.trim() } }
-          : { member_group: { group_name: name.trim() } }),
-      }),
-    [
-      ['members', project.project_id],
-      ['project-summary', project.project_id],
-    ],
+    () => addMember(project.project_id, kind, name.trim(), role),
+    [memberKeys.all(project.project_id), projectKeys.summary(project.project_id)],
   );
   async function submit(e: FormEvent) {
     e.preventDefault();

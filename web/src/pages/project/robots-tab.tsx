@@ -1,8 +1,15 @@
 import { useState } from 'react';
-import { api, q } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
+import {
+  deleteRobot,
+  projectRobotList,
+  refreshRobotSecret,
+  robotKeys,
+  setRobotDisabled,
+} from '../../api/robots';
 import type { Robot } from '../../api/types';
-import { ConfirmDialog, Empty, ErrorNote, formatTime, Pager, Spinner } from '../../components/ui';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, ErrorNote, formatTime } from '../../components/ui';
 import { CreateRobotDialog } from './create-robot-dialog';
 import { useProjectContext } from './project-page';
 import { RobotSecretDialog } from './robot-secret-dialog';
@@ -13,98 +20,77 @@ export function RobotsTab() {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
   const [deleting, setDeleting] = useState<Robot | null>(null);
-  const key = ['robots', project.project_id];
-  const list = usePagedList<Robot>(key, '/robots', {
-    q: q({ Level: 'project', ProjectID: project.project_id }),
-  });
-  const refresh = useAction(
-    (r: Robot) => api<{ secret: string }>(`/robots/${r.id}`, { method: 'PATCH', body: {} }),
-    [key],
-  );
-  const toggle = useAction(
-    (r: Robot) => api(`/robots/${r.id}`, { method: 'PUT', body: { ...r, disable: !r.disable } }),
-    [key],
-  );
-  const remove = useAction((r: Robot) => api(`/robots/${r.id}`, { method: 'DELETE' }), [key]);
+  const key = robotKeys.project(project.project_id);
+  const list = usePagedList(projectRobotList(project.project_id));
+  const refresh = useAction((r: Robot) => refreshRobotSecret(r.id), [key]);
+  const toggle = useAction((r: Robot) => setRobotDisabled(r, !r.disable), [key]);
+  const remove = useAction((r: Robot) => deleteRobot(r.id), [key]);
   return (
     <>
-      {can('robot', 'create') ? (
-        <div className="toolbar">
-          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-            + New Robot Account
-          </button>
-        </div>
-      ) : null}
-      <ErrorNote error={refresh.error ?? toggle.error} />
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No robot accounts. Robots push and pull from CI without a person&apos;s password.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th className="hide-narrow">Permissions</th>
-                <th className="hide-narrow">Created</th>
-                <th>Expires</th>
-                {can('robot', 'update') ? <th aria-label="Actions" /> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    {r.name}
-                    {r.description ? <div className="muted">{r.description}</div> : null}
-                  </td>
-                  <td>
-                    <span className={r.disable ? 'badge badge-bad' : 'badge badge-ok'}>
-                      {r.disable ? 'Disabled' : 'Enabled'}
-                    </span>
-                  </td>
-                  <td className="hide-narrow">
-                    {(r.permissions ?? [])
-                      .flatMap((p) => p.access.map((a) => `${a.action} ${a.resource}`))
-                      .join(', ')}
-                  </td>
-                  <td className="hide-narrow">{formatTime(r.creation_time)}</td>
-                  <td>{expiry(r.expires_at)}</td>
-                  {can('robot', 'update') ? (
-                    <td className="row">
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={async () => {
-                          const res = await refresh.mutateAsync(r).catch(() => null);
-                          if (res?.secret) setSecret({ name: r.name, secret: res.secret });
-                        }}
-                      >
-                        Refresh Secret
-                      </button>
-                      <button type="button" className="btn btn-small" onClick={() => toggle.mutate(r)}>
-                        {r.disable ? 'Enable' : 'Disable'}
-                      </button>
-                      {can('robot', 'delete') ? (
-                        <button type="button" className="btn btn-small" onClick={() => setDeleting(r)}>
-                          Delete
-                        </button>
-                      ) : null}
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        actions={
+          can('robot', 'create') ? (
+            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+              + New Robot Account
+            </button>
+          ) : null
+        }
+        notes={<ErrorNote error={refresh.error ?? toggle.error} />}
+        empty="No robot accounts. Robots push and pull from CI without a person's password."
+        columns={
+          <>
+            <th>Name</th>
+            <th>Status</th>
+            <th className="hide-narrow">Permissions</th>
+            <th className="hide-narrow">Created</th>
+            <th>Expires</th>
+            {can('robot', 'update') ? <th aria-label="Actions" /> : null}
+          </>
+        }
+        row={(r) => (
+          <tr key={r.id}>
+            <td>
+              {r.name}
+              {r.description ? <div className="muted">{r.description}</div> : null}
+            </td>
+            <td>
+              <span className={r.disable ? 'badge badge-bad' : 'badge badge-ok'}>
+                {r.disable ? 'Disabled' : 'Enabled'}
+              </span>
+            </td>
+            <td className="hide-narrow">
+              {(r.permissions ?? [])
+                .flatMap((p) => p.access.map((a) => `${a.action} ${a.resource}`))
+                .join(', ')}
+            </td>
+            <td className="hide-narrow">{formatTime(r.creation_time)}</td>
+            <td>{expiry(r.expires_at)}</td>
+            {can('robot', 'update') ? (
+              <td className="row">
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  onClick={async () => {
+                    const res = await refresh.mutateAsync(r).catch(() => null);
+                    if (res?.secret) setSecret({ name: r.name, secret: res.secret });
+                  }}
+                >
+                  Refresh Secret
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => toggle.mutate(r)}>
+                  {r.disable ? 'Enable' : 'Disable'}
+                </button>
+                {can('robot', 'delete') ? (
+                  <button type="button" className="btn btn-small" onClick={() => setDeleting(r)}>
+                    Delete
+                  </button>
+                ) : null}
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {creating ? (
         <CreateRobotDialog
           onClose={() => setCreating(false)}

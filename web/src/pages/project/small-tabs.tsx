@@ -9,5 +9,5 @@ export function LabelsTab() {
 
 export function LogsTab() {
   const { project } = useProjectContext();
-  return <AuditLogTable path={`/projects/${project.name}/logs`} keyPrefix={['project-logs', project.name]} />;
+  return <AuditLogTable projectName={project.name} />;
 }

@@ -1,19 +1,10 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, q, repoPath } from '../../api/client';
+import { artifactKeys, artifactList, deleteArtifact } from '../../api/artifacts';
 import { useAction, usePagedList } from '../../api/hooks';
-import type { Artifact } from '../../api/types';
-import {
-  ConfirmDialog,
-  CopyButton,
-  Empty,
-  ErrorNote,
-  formatBytes,
-  formatTime,
-  Pager,
-  shortDigest,
-  Spinner,
-} from '../../components/ui';
+import { repositoryKeys } from '../../api/repositories';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, CopyButton, formatBytes, formatTime, shortDigest } from '../../components/ui';
 import { useRegistryHost } from '../project/push-command-menu';
 import { LabelChip } from '../shared/labels-editor';
 import { ArtifactIcon } from './artifact-kind';
@@ -30,19 +21,12 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
   const [tagFilter, setTagFilter] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
-  const base = `/projects/${project.name}/repositories/${repoPath(repo)}/artifacts`;
-  const key = ['artifacts', project.name, repo];
-  const list = usePagedList<Artifact>(key, base, {
-    with_tag: true,
-    with_label: true,
-    with_accessory: true,
-    q: q({ tags: tagFilter ? `~${tagFilter}` : undefined }),
-  });
+  const list = usePagedList(artifactList(project.name, repo, { tags: tagFilter }));
   const remove = useAction(
     async (digests: string[]) => {
-      for (const d of digests) await api(`${base}/${d}`, { method: 'DELETE' });
+      for (const d of digests) await deleteArtifact({ projectName: project.name, repo, reference: d });
     },
-    [key, ['repository', project.name, repo], ['repositories', project.name]],
+    [artifactKeys.all(project.name, repo), repositoryKeys.all(project.name)],
   );
   const mayDelete = ctx.can('artifact', 'delete');
   const items = list.data?.items ?? [];
@@ -56,121 +40,100 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
     });
   return (
     <>
-      <div className="toolbar">
-        {mayDelete ? (
-          <button
-            type="button"
-            className="btn btn-danger"
-            disabled={selected.size === 0}
-            onClick={() => setConfirming(true)}
-          >
-            Delete{selected.size ? ` (${selected.size})` : ''}
-          </button>
-        ) : null}
-        <div className="grow" />
-        <input
-          className="search"
-          type="search"
-          aria-label="Filter artifacts by tag"
-          placeholder="Filter by tag"
-          value={tagFilter}
-          onChange={(e) => {
-            setTagFilter(e.target.value);
-            list.setPage(1);
-          }}
-        />
-      </div>
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : items.length === 0 ? (
-        <Empty>No artifacts.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                {mayDelete ? (
-                  <th>
-                    <input
-                      type="checkbox"
-                      aria-label="Select all artifacts on this page"
-                      checked={allChecked}
-                      onChange={() =>
-                        setSelected(allChecked ? new Set() : new Set(items.map((a) => a.digest)))
-                      }
-                    />
-                  </th>
+      <ListPage
+        list={list}
+        actions={
+          mayDelete ? (
+            <button
+              type="button"
+              className="btn btn-danger"
+              disabled={selected.size === 0}
+              onClick={() => setConfirming(true)}
+            >
+              Delete{selected.size ? ` (${selected.size})` : ''}
+            </button>
+          ) : null
+        }
+        search={{
+          value: tagFilter,
+          onChange: setTagFilter,
+          label: 'Filter artifacts by tag',
+          placeholder: 'Filter by tag',
+        }}
+        empty="No artifacts."
+        columns={
+          <>
+            {mayDelete ? (
+              <th>
+                <input
+                  type="checkbox"
+                  aria-label="Select all artifacts on this page"
+                  checked={allChecked}
+                  onChange={() => setSelected(allChecked ? new Set() : new Set(items.map((a) => a.digest)))}
+                />
+              </th>
+            ) : null}
+            <th>Artifact</th>
+            <th>Tags</th>
+            <th className="num">Size</th>
+            <th className="hide-narrow">Labels</th>
+            <th className="hide-narrow">Push Time</th>
+            <th className="hide-narrow">Pull Time</th>
+            <th>Pull Command</th>
+          </>
+        }
+        row={(a) => {
+          const tag = a.tags?.[0]?.name;
+          const ref = tag ? `:${tag}` : `@${a.digest}`;
+          return (
+            <tr key={a.digest} data-digest={a.digest}>
+              {mayDelete ? (
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${shortDigest(a.digest)}`}
+                    checked={selected.has(a.digest)}
+                    onChange={() => toggle(a.digest)}
+                  />
+                </td>
+              ) : null}
+              <td>
+                <div className="row nowrap">
+                  <ArtifactIcon artifact={a} />
+                  <Link to={artifactUrl(project.project_id, repo, a.digest)}>
+                    <code>{shortDigest(a.digest)}</code>
+                  </Link>
+                  <CopyButton text={a.digest} label="Copy digest" />
+                </div>
+                {a.accessories?.length ? (
+                  <div className="muted">{a.accessories.length} accessory(ies)</div>
                 ) : null}
-                <th>Artifact</th>
-                <th>Tags</th>
-                <th className="num">Size</th>
-                <th className="hide-narrow">Labels</th>
-                <th className="hide-narrow">Push Time</th>
-                <th className="hide-narrow">Pull Time</th>
-                <th>Pull Command</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((a) => {
-                const tag = a.tags?.[0]?.name;
-                const ref = tag ? `:${tag}` : `@${a.digest}`;
-                return (
-                  <tr key={a.digest} data-digest={a.digest}>
-                    {mayDelete ? (
-                      <td>
-                        <input
-                          type="checkbox"
-                          aria-label={`Select ${shortDigest(a.digest)}`}
-                          checked={selected.has(a.digest)}
-                          onChange={() => toggle(a.digest)}
-                        />
-                      </td>
-                    ) : null}
-                    <td>
-                      <div className="row nowrap">
-                        <ArtifactIcon artifact={a} />
-                        <Link to={artifactUrl(project.project_id, repo, a.digest)}>
-                          <code>{shortDigest(a.digest)}</code>
-                        </Link>
-                        <CopyButton text={a.digest} label="Copy digest" />
-                      </div>
-                      {a.accessories?.length ? (
-                        <div className="muted">{a.accessories.length} accessory(ies)</div>
-                      ) : null}
-                    </td>
-                    <td className="tags-cell">
-                      {(a.tags ?? []).map((t) => (
-                        <span key={t.name} className="badge">
-                          {t.name}
-                        </span>
-                      ))}
-                    </td>
-                    <td className="num">{formatBytes(a.size)}</td>
-                    <td className="hide-narrow">
-                      {(a.labels ?? []).map((l) => (
-                        <LabelChip key={l.id} label={l} />
-                      ))}
-                    </td>
-                    <td className="hide-narrow">{formatTime(a.push_time)}</td>
-                    <td className="hide-narrow">{formatTime(a.pull_time)}</td>
-                    <td>
-                      <CopyButton
-                        text={`docker pull ${host}/${project.name}/${repo}${ref}`}
-                        label="Copy pull command"
-                      />
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+              </td>
+              <td className="tags-cell">
+                {(a.tags ?? []).map((t) => (
+                  <span key={t.name} className="badge">
+                    {t.name}
+                  </span>
+                ))}
+              </td>
+              <td className="num">{formatBytes(a.size)}</td>
+              <td className="hide-narrow">
+                {(a.labels ?? []).map((l) => (
+                  <LabelChip key={l.id} label={l} />
+                ))}
+              </td>
+              <td className="hide-narrow">{formatTime(a.push_time)}</td>
+              <td className="hide-narrow">{formatTime(a.pull_time)}</td>
+              <td>
+                <CopyButton
+                  text={`docker pull ${host}/${project.name}/${repo}${ref}`}
+                  label="Copy pull command"
+                />
+              </td>
+            </tr>
+          );
+        }}
+      />
       {confirming ? (
         <ConfirmDialog
           title="Delete artifacts"

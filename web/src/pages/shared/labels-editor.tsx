@@ -1,17 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
 import { useAction, usePagedList } from '../../api/hooks';
+import { deleteLabel, labelKeys, labelList, saveLabel } from '../../api/labels';
 import type { Label } from '../../api/types';
-import {
-  ConfirmDialog,
-  Dialog,
-  Empty,
-  ErrorNote,
-  Field,
-  formatTime,
-  Pager,
-  Spinner,
-} from '../../components/ui';
+import { ListPage } from '../../components/list-page';
+import { ConfirmDialog, Dialog, ErrorNote, Field, formatTime } from '../../components/ui';
 
 export function LabelChip({ label }: { label: Label }) {
   return (
@@ -23,70 +15,55 @@ export function LabelChip({ label }: { label: Label }) {
 
 /** Global (scope g) or project (scope p) labels: list, create, edit, delete. */
 export function LabelsEditor(props: { scope: 'g' | 'p'; projectId?: number; editable: boolean }) {
-  const key = ['labels', props.scope, props.projectId];
-  const list = usePagedList<Label>(key, '/labels', { scope: props.scope, project_id: props.projectId });
+  const list = usePagedList(labelList(props.scope, props.projectId));
   const [editing, setEditing] = useState<Label | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Label | null>(null);
-  const remove = useAction((l: Label) => api(`/labels/${l.id}`, { method: 'DELETE' }), [key]);
+  const remove = useAction((l: Label) => deleteLabel(l.id), [labelKeys.all]);
   return (
     <>
-      {props.editable ? (
-        <div className="toolbar">
-          <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
-            + New Label
-          </button>
-        </div>
-      ) : null}
-      {list.isLoading ? (
-        <Spinner />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No labels.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Label</th>
-                <th>Description</th>
-                <th className="hide-narrow">Created</th>
-                {props.editable ? <th aria-label="Actions" /> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((l) => (
-                <tr key={l.id}>
-                  <td>
-                    <LabelChip label={l} />
-                  </td>
-                  <td>{l.description}</td>
-                  <td className="hide-narrow">{formatTime(l.creation_time)}</td>
-                  {props.editable ? (
-                    <td className="row">
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(l)}>
-                        Edit
-                      </button>
-                      <button type="button" className="btn btn-small" onClick={() => setDeleting(l)}>
-                        Delete
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data ? (
-        <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-      ) : null}
+      <ListPage
+        list={list}
+        actions={
+          props.editable ? (
+            <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
+              + New Label
+            </button>
+          ) : null
+        }
+        empty="No labels."
+        columns={
+          <>
+            <th>Label</th>
+            <th>Description</th>
+            <th className="hide-narrow">Created</th>
+            {props.editable ? <th aria-label="Actions" /> : null}
+          </>
+        }
+        row={(l) => (
+          <tr key={l.id}>
+            <td>
+              <LabelChip label={l} />
+            </td>
+            <td>{l.description}</td>
+            <td className="hide-narrow">{formatTime(l.creation_time)}</td>
+            {props.editable ? (
+              <td className="row">
+                <button type="button" className="btn btn-small" onClick={() => setEditing(l)}>
+                  Edit
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => setDeleting(l)}>
+                  Delete
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {editing ? (
         <LabelDialog
           label={editing === 'new' ? null : editing}
           scope={props.scope}
           projectId={props.projectId}
-          invalidate={key}
           onClose={() => setEditing(null)}
         />
       ) : null}
@@ -106,18 +83,19 @@ function LabelDialog(props: {
   label: Label | null;
   scope: 'g' | 'p';
   projectId?: number;
-  invalidate: unknown[];
   onClose: () => void;
 }) {
   const [name, setName] = useState(props.label?.name ?? '');
   const [description, setDescription] = useState(props.label?.description ?? '');
   const [color, setColor] = useState(props.label?.color || '#1d4e89');
-  const save = useAction(() => {
-    const body = { name, description, color, scope: props.scope, project_id: props.projectId ?? 0 };
-    return props.label
-      ? api(`/labels/${props.label.id}`, { method: 'PUT', body })
-      : apiCreate('/labels', body);
-  }, [props.invalidate]);
+  const save = useAction(
+    () =>
+      saveLabel(
+        { name, description, color, scope: props.scope, project_id: props.projectId ?? 0 },
+        props.label?.id,
+      ),
+    [labelKeys.all],
+  );
   async function submit(e: FormEvent) {
     e.preventDefault();
     try {
