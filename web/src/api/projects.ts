@@ -65,7 +65,8 @@ export function projectQuotasQuery(projectIds: number[]) {
 export function createProject(body: {
   project_name: string;
   metadata: Partial<ProjectMetadata>;
-  storage_limit: number;
+  /** Bytes; -1 for no limit. */
+  storage_limit?: number;
 }): Promise<string | undefined> {
   return apiCreate('/projects', body);
 }

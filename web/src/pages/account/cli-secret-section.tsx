@@ -1,7 +1,8 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import { sessionKeys } from '../../api/session';
 import type { User } from '../../api/types';
+import { setCliSecret } from '../../api/users';
 import { CopyButton, ErrorNote } from '../../components/ui';
 
 /** A random secret that meets Harbor's rule (8–20 chars, upper, lower, digit). */
@@ -16,10 +17,7 @@ function generateSecret(): string {
 export function CliSecretSection({ user }: { user: User }) {
   const [shown, setShown] = useState(false);
   const secret = user.oidc_user_meta?.secret ?? '';
-  const refresh = useAction(
-    () => api(`/users/${user.user_id}/cli_secret`, { method: 'PUT', body: { secret: generateSecret() } }),
-    [['current-user']],
-  );
+  const refresh = useAction(() => setCliSecret(user.user_id, generateSecret()), [sessionKeys.currentUser]);
   return (
     <section className="card" aria-label="CLI secret">
       <h3>CLI secret</h3>

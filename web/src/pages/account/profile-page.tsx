@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
 import { useAction } from '../../api/hooks';
-import { useCurrentUser, useSystemInfo } from '../../api/session';
+import { sessionKeys, useCurrentUser, useSystemInfo } from '../../api/session';
 import type { User } from '../../api/types';
+import { updatePassword, updateProfile } from '../../api/users';
 import { CopyLine, ErrorNote, Field, Spinner } from '../../components/ui';
 import { CliSecretSection } from './cli-secret-section';
 
@@ -40,8 +40,8 @@ function ProfileForm({ user }: { user: User }) {
   const [comment, setComment] = useState(user.comment ?? '');
   const [saved, setSaved] = useState(false);
   const save = useAction(
-    () => api(`/users/${user.user_id}`, { method: 'PUT', body: { email, realname, comment } }),
-    [['current-user']],
+    () => updateProfile(user.user_id, { email, realname, comment }),
+    [sessionKeys.currentUser],
   );
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -97,14 +97,7 @@ function PasswordForm({ user }: { user: User }) {
   const [saved, setSaved] = useState(false);
   const rule = next ? passwordProblem(next) : null;
   const mismatch = again && again !== next ? 'The passwords differ' : null;
-  const save = useAction(
-    () =>
-      api(`/users/${user.user_id}/password`, {
-        method: 'PUT',
-        body: { old_password: old, new_password: next },
-      }),
-    [],
-  );
+  const save = useAction(() => updatePassword(user.user_id, next, old), []);
   async function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);

@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
+import { configurationKeys, configurationsQuery, updateConfigurations } from '../../api/configurations';
 import { useAction } from '../../api/hooks';
-import type { Configurations } from '../../api/types';
+import { sessionKeys } from '../../api/session';
 import { ErrorNote, Field, Spinner } from '../../components/ui';
 
 type Kind = 'text' | 'password' | 'bool' | 'number' | string[];
@@ -58,15 +58,12 @@ const SECTIONS: { title: string; show?: (mode: string) => boolean; keys: [string
 
 /** Administration → Configuration: auth mode and its settings, project creation, robot expiry. */
 export function ConfigPage() {
-  const config = useQuery({
-    queryKey: ['configurations'],
-    queryFn: () => api<Configurations>('/configurations'),
-  });
+  const config = useQuery(configurationsQuery());
   const [changes, setChanges] = useState<Record<string, unknown>>({});
   const [saved, setSaved] = useState(false);
   const save = useAction(
-    () => api('/configurations', { method: 'PUT', body: changes }),
-    [['configurations'], ['systeminfo']],
+    () => updateConfigurations(changes),
+    [configurationKeys.all, sessionKeys.systemInfo],
   );
   if (config.isLoading) return <Spinner />;
   if (config.error || !config.data) return <ErrorNote error={config.error} />;

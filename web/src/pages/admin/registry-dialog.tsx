@@ -1,16 +1,19 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import {
+  adapterTypesQuery,
+  createRegistry,
+  pingRegistry,
+  registryKeys,
+  updateRegistry,
+} from '../../api/registries';
 import type { Registry } from '../../api/types';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
 
 /** New or edited registry endpoint, with TEST CONNECTION before saving. */
 export function RegistryDialog({ registry, onClose }: { registry: Registry | null; onClose: () => void }) {
-  const adapters = useQuery({
-    queryKey: ['adapters'],
-    queryFn: () => api<string[]>('/replication/adapters'),
-  });
+  const adapters = useQuery(adapterTypesQuery());
   const [type, setType] = useState(registry?.type ?? 'docker-registry');
   const [name, setName] = useState(registry?.name ?? '');
   const [description, setDescription] = useState(registry?.description ?? '');
@@ -34,11 +37,8 @@ export function RegistryDialog({ registry, onClose }: { registry: Registry | nul
   };
   const updated = { name, description, url: url.trim(), insecure, ...flatCredential, ...typedSecret };
   const save = useAction(
-    () =>
-      registry
-        ? api(`/registries/${registry.id}`, { method: 'PUT', body: updated })
-        : apiCreate('/registries', created),
-    [['registries']],
+    () => (registry ? updateRegistry(registry.id, updated) : createRegistry(created)),
+    [registryKeys.all],
   );
   async function testConnection() {
     setTest({ ok: true, text: 'Testing…' });
@@ -51,7 +51,7 @@ export function RegistryDialog({ registry, onClose }: { registry: Registry | nul
         ...flatCredential,
         ...typedSecret,
       };
-      await api('/registries/ping', { method: 'POST', body: ping });
+      await pingRegistry(ping);
       setTest({ ok: true, text: 'Connection tested successfully.' });
     } catch (err) {
       setTest({ ok: false, text: `Connection failed: ${(err as Error).message}` });

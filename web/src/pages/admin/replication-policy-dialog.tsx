@@ -1,18 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
 import { useAction } from '../../api/hooks';
-import type { Registry, ReplicationFilter, ReplicationPolicy, ReplicationTrigger } from '../../api/types';
+import { registryChoicesQuery } from '../../api/registries';
+import { replicationKeys, savePolicy } from '../../api/replication';
+import type { ReplicationFilter, ReplicationPolicy, ReplicationTrigger } from '../../api/types';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
 
 const CRON = /^\S+ \S+ \S+ \S+ \S+ \S+$/;
 
 /** New or edited replication rule: push or pull mode, remote registry, name/tag filters, trigger. */
 export function PolicyDialog({ policy, onClose }: { policy: ReplicationPolicy | null; onClose: () => void }) {
-  const registries = useQuery({
-    queryKey: ['registries', 'all'],
-    queryFn: () => api<Registry[]>('/registries', { query: { page_size: 100 } }),
-  });
+  const registries = useQuery(registryChoicesQuery());
   const filterOf = (t: string) => String(policy?.filters?.find((f) => f.type === t)?.value ?? '');
   const [name, setName] = useState(policy?.name ?? '');
   const [description, setDescription] = useState(policy?.description ?? '');
@@ -46,13 +44,7 @@ export function PolicyDialog({ policy, onClose }: { policy: ReplicationPolicy | 
     enabled,
     speed: -1,
   };
-  const save = useAction(
-    () =>
-      policy
-        ? api(`/replication/policies/${policy.id}`, { method: 'PUT', body })
-        : apiCreate('/replication/policies', body),
-    [['replication-policies']],
-  );
+  const save = useAction(() => savePolicy(body, policy?.id), [replicationKeys.policies()]);
   async function submit(e: FormEvent) {
     e.preventDefault();
     await save.mutateAsync(undefined).then(onClose, () => undefined);

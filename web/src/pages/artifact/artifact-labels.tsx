@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { addArtifactLabel, artifactKeys, removeArtifactLabel, type ArtifactRef } from '../../api/artifacts';
 import { useAction } from '../../api/hooks';
-import type { Artifact, Label } from '../../api/types';
+import { usableLabelsQuery } from '../../api/labels';
+import type { Artifact } from '../../api/types';
 import { Empty, ErrorNote } from '../../components/ui';
 import type { RepoContext } from '../repository/repository-page';
 import { LabelChip } from '../shared/labels-editor';
@@ -11,28 +12,17 @@ import { LabelChip } from '../shared/labels-editor';
 export function ArtifactLabelsSection({
   ctx,
   artifact,
-  base,
+  artifactRef,
 }: {
   ctx: RepoContext;
   artifact: Artifact;
-  base: string;
+  artifactRef: ArtifactRef;
 }) {
   const [choice, setChoice] = useState('');
-  const available = useQuery({
-    queryKey: ['labels-available', ctx.project.project_id],
-    queryFn: async () => [
-      ...(await api<Label[]>('/labels', { query: { scope: 'g', page_size: 100 } })),
-      ...(await api<Label[]>('/labels', {
-        query: { scope: 'p', project_id: ctx.project.project_id, page_size: 100 },
-      })),
-    ],
-  });
-  const invalidate = [
-    ['artifact', ctx.project.name, ctx.repo],
-    ['artifacts', ctx.project.name, ctx.repo],
-  ];
-  const add = useAction((id: number) => api(`${base}/labels`, { method: 'POST', body: { id } }), invalidate);
-  const remove = useAction((id: number) => api(`${base}/labels/${id}`, { method: 'DELETE' }), invalidate);
+  const available = useQuery(usableLabelsQuery(ctx.project.project_id));
+  const invalidate = [artifactKeys.all(ctx.project.name, ctx.repo)];
+  const add = useAction((id: number) => addArtifactLabel(artifactRef, id), invalidate);
+  const remove = useAction((id: number) => removeArtifactLabel(artifactRef, id), invalidate);
   const current = artifact.labels ?? [];
   const addable = (available.data ?? []).filter((l) => !current.some((c) => c.id === l.id));
   const editable = ctx.can('artifact-label', 'create');

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, repoPath } from '../../api/client';
+import { artifactQuery } from '../../api/artifacts';
 import type { Artifact } from '../../api/types';
 import { CopyLine, ErrorNote, formatBytes, formatTime, Spinner } from '../../components/ui';
 import { useRegistryHost } from '../project/push-command-menu';
@@ -22,14 +22,8 @@ type Tab = (typeof TABS)[number] | 'Children';
 export function ArtifactPage(props: RepoContext & { reference: string }) {
   const { project, repo, reference } = props;
   const host = useRegistryHost();
-  const base = `/projects/${project.name}/repositories/${repoPath(repo)}/artifacts/${reference}`;
-  const artifact = useQuery({
-    queryKey: ['artifact', project.name, repo, reference],
-    queryFn: () =>
-      api<Artifact>(base, {
-        query: { with_tag: true, with_label: true, with_accessory: true, with_scan_overview: true },
-      }),
-  });
+  const artifactRef = { projectName: project.name, repo, reference };
+  const artifact = useQuery(artifactQuery(artifactRef));
   const [tab, setTab] = useState<Tab>('Overview');
   const a = artifact.data;
   const isIndex = a ? artifactKind(a) === 'index' : false;
@@ -85,12 +79,16 @@ export function ArtifactPage(props: RepoContext & { reference: string }) {
                 </dl>
               </section>
             ) : null}
-            {tab === 'Tags' ? <TagsSection ctx={props} artifact={a} base={base} /> : null}
-            {tab === 'Build History' ? <BuildHistorySection base={base} artifact={a} /> : null}
-            {tab === 'Labels' ? <ArtifactLabelsSection ctx={props} artifact={a} base={base} /> : null}
+            {tab === 'Tags' ? <TagsSection ctx={props} artifact={a} artifactRef={artifactRef} /> : null}
+            {tab === 'Build History' ? <BuildHistorySection artifactRef={artifactRef} /> : null}
+            {tab === 'Labels' ? (
+              <ArtifactLabelsSection ctx={props} artifact={a} artifactRef={artifactRef} />
+            ) : null}
             {tab === 'Accessories' ? <AccessoriesSection ctx={props} artifact={a} /> : null}
             {tab === 'Children' ? <ChildrenSection ctx={props} artifact={a} /> : null}
-            {tab === 'Vulnerabilities' ? <VulnerabilitiesSection base={base} artifact={a} /> : null}
+            {tab === 'Vulnerabilities' ? (
+              <VulnerabilitiesSection artifactRef={artifactRef} artifact={a} />
+            ) : null}
           </div>
         </>
       ) : null}

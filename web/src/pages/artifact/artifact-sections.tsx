@@ -1,17 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
-import type { Artifact, BuildHistoryEntry } from '../../api/types';
+import { buildHistoryQuery, vulnerabilitiesQuery, type ArtifactRef } from '../../api/artifacts';
+import type { Artifact } from '../../api/types';
 import { CopyButton, Empty, formatBytes, formatTime, QueryState, shortDigest } from '../../components/ui';
 import { artifactUrl } from '../repository/artifacts-table';
 import type { RepoContext } from '../repository/repository-page';
 
 /** Layers with the commands that made them, from the image config (Harbor's build_history addition). */
-export function BuildHistorySection({ base, artifact }: { base: string; artifact: Artifact }) {
-  const history = useQuery({
-    queryKey: ['build-history', artifact.digest],
-    queryFn: () => api<BuildHistoryEntry[]>(`${base}/additions/build_history`),
-  });
+export function BuildHistorySection({ artifactRef }: { artifactRef: ArtifactRef }) {
+  const history = useQuery(buildHistoryQuery(artifactRef));
   return (
     <QueryState query={history} empty={(h) => !h?.length} emptyText="This artifact has no build history.">
       {(h) => (
@@ -111,16 +108,15 @@ export function ChildrenSection({ ctx, artifact }: { ctx: RepoContext; artifact:
 }
 
 /** The scan report once a scanner has produced one; until then, says that scanning is not configured. */
-export function VulnerabilitiesSection({ base, artifact }: { base: string; artifact: Artifact }) {
+export function VulnerabilitiesSection({
+  artifactRef,
+  artifact,
+}: {
+  artifactRef: ArtifactRef;
+  artifact: Artifact;
+}) {
   const link = artifact.addition_links?.vulnerabilities;
-  const report = useQuery({
-    queryKey: ['vulnerabilities', artifact.digest],
-    enabled: !!link,
-    queryFn: () =>
-      api<Record<string, { vulnerabilities?: unknown[]; severity?: string }>>(
-        `${base}/additions/vulnerabilities`,
-      ),
-  });
+  const report = useQuery({ ...vulnerabilitiesQuery(artifactRef), enabled: !!link });
   const none = (
     <Empty>Scanning is not configured: no scanner is registered with Berth, so there is no report.</Empty>
   );

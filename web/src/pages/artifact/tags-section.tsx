@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, apiCreate } from '../../api/client';
+import { addTag, artifactKeys, deleteTag, type ArtifactRef } from '../../api/artifacts';
 import { useAction } from '../../api/hooks';
 import type { Artifact, Tag } from '../../api/types';
 import { ConfirmDialog, Empty, ErrorNote, formatTime } from '../../components/ui';
@@ -8,18 +8,20 @@ import type { RepoContext } from '../repository/repository-page';
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** The artifact's tags: add one, remove one. */
-export function TagsSection({ ctx, artifact, base }: { ctx: RepoContext; artifact: Artifact; base: string }) {
+export function TagsSection({
+  ctx,
+  artifact,
+  artifactRef,
+}: {
+  ctx: RepoContext;
+  artifact: Artifact;
+  artifactRef: ArtifactRef;
+}) {
   const [name, setName] = useState('');
   const [removing, setRemoving] = useState<Tag | null>(null);
-  const invalidate = [
-    ['artifact', ctx.project.name, ctx.repo],
-    ['artifacts', ctx.project.name, ctx.repo],
-  ];
-  const add = useAction(() => apiCreate(`${base}/tags`, { name }), invalidate);
-  const remove = useAction(
-    (t: Tag) => api(`${base}/tags/${encodeURIComponent(t.name)}`, { method: 'DELETE' }),
-    invalidate,
-  );
+  const invalidate = [artifactKeys.all(ctx.project.name, ctx.repo)];
+  const add = useAction(() => addTag(artifactRef, name), invalidate);
+  const remove = useAction((t: Tag) => deleteTag(artifactRef, t.name), invalidate);
   const tags = artifact.tags ?? [];
   const invalid = name !== '' && !TAG.test(name);
   async function submit(e: FormEvent) {

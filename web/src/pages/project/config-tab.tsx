@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import { projectKeys, updateProjectMetadata } from '../../api/projects';
 import { ErrorNote, Field } from '../../components/ui';
 import { useProjectContext } from './project-page';
 
@@ -17,18 +17,13 @@ export function ConfigTab() {
   const [saved, setSaved] = useState(false);
   const save = useAction(
     () =>
-      api(`/projects/${project.project_id}`, {
-        method: 'PUT',
-        body: {
-          metadata: {
-            public: String(isPublic),
-            auto_scan: String(autoScan),
-            prevent_vul: String(prevent),
-            severity,
-          },
-        },
+      updateProjectMetadata(project.project_id, {
+        public: String(isPublic),
+        auto_scan: String(autoScan),
+        prevent_vul: String(prevent),
+        severity,
       }),
-    [['project', String(project.project_id)], ['projects']],
+    [projectKeys.detail(project.project_id), projectKeys.lists()],
   );
   const editable = can('configuration', 'update');
   async function submit(e: FormEvent) {

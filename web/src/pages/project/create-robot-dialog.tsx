@@ -1,7 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
 import { useAction } from '../../api/hooks';
-import type { RobotCreated } from '../../api/types';
+import { createRobot, robotKeys } from '../../api/robots';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
 import { useProjectContext } from './project-page';
 
@@ -31,28 +30,25 @@ export function CreateRobotDialog(props: {
     !never && days !== '' && !/^[1-9]\d*$/.test(days) ? 'A whole number of days, at least 1' : null;
   const create = useAction(
     () =>
-      api<RobotCreated>('/robots', {
-        method: 'POST',
-        body: {
-          name,
-          description,
-          // 0: the system's robot token duration (Administration → Configuration).
-          duration: never ? -1 : days === '' ? 0 : Number(days),
-          level: 'project',
-          disable: false,
-          permissions: [
-            {
-              kind: 'project',
-              namespace: project.name,
-              access: [...granted].map((g) => {
-                const [resource, action] = g.split(':');
-                return { resource, action };
-              }),
-            },
-          ],
-        },
+      createRobot({
+        name,
+        description,
+        // 0: the system's robot token duration (Administration → Configuration).
+        duration: never ? -1 : days === '' ? 0 : Number(days),
+        level: 'project',
+        disable: false,
+        permissions: [
+          {
+            kind: 'project',
+            namespace: project.name,
+            access: [...granted].map((g) => {
+              const [resource = '', action = ''] = g.split(':');
+              return { resource, action };
+            }),
+          },
+        ],
       }),
-    [['robots', project.project_id]],
+    [robotKeys.project(project.project_id)],
   );
   async function submit(e: FormEvent) {
     e.preventDefault();

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink, Outlet, useOutletContext, useParams } from 'react-router';
-import { api } from '../../api/client';
+import { projectQuery } from '../../api/projects';
 import { useProjectPermissions } from '../../api/session';
 import type { Project } from '../../api/types';
 import { ErrorNote, Spinner } from '../../components/ui';
@@ -16,11 +16,7 @@ export function useProjectContext(): ProjectContext {
 }
 
 export function useProject(projectId: string | undefined) {
-  return useQuery({
-    queryKey: ['project', projectId],
-    enabled: !!projectId,
-    queryFn: () => api<Project>(`/projects/${projectId}`),
-  });
+  return useQuery({ ...projectQuery(projectId ?? ''), enabled: !!projectId });
 }
 
 const TABS = [

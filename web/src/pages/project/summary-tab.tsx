@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../../api/client';
-import type { ProjectSummary } from '../../api/types';
+import { projectSummaryQuery } from '../../api/projects';
 import { formatBytes, QueryState } from '../../components/ui';
 import { limitText } from '../projects/projects-page';
 import { useProjectContext } from './project-page';
@@ -8,10 +7,7 @@ import { useProjectContext } from './project-page';
 /** Repository count, members by role and the storage quota bar. */
 export function SummaryTab() {
   const { project } = useProjectContext();
-  const summary = useQuery({
-    queryKey: ['project-summary', project.project_id],
-    queryFn: () => api<ProjectSummary>(`/projects/${project.project_id}/summary`),
-  });
+  const summary = useQuery(projectSummaryQuery(project.project_id));
   return (
     <QueryState query={summary}>
       {(s) => {

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, apiCreate } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import { createProject, projectKeys, projectNameTakenQuery } from '../../api/projects';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
 import { projectNameProblem, SIZE_UNITS, storageLimitBytes, type SizeUnit } from './project-name';
 
@@ -16,30 +16,12 @@ export function CreateProjectDialog(props: {
   const [unit, setUnit] = useState<SizeUnit>('GiB');
   const [touched, setTouched] = useState(false);
   const rule = projectNameProblem(name);
-  const taken = useQuery({
-    queryKey: ['project-exists', name],
-    enabled: !rule,
-    staleTime: 10_000,
-    queryFn: async () => {
-      try {
-        await api('/projects', { method: 'HEAD', query: { project_name: name } });
-        return true;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return false;
-        throw err;
-      }
-    },
-  });
+  const taken = useQuery({ ...projectNameTakenQuery(name), enabled: !rule, staleTime: 10_000 });
   const bytes = storageLimitBytes(limit, unit);
   const nameError = touched && rule ? rule : taken.data ? `Project "${name}" already exists` : null;
   const create = useAction(
-    () =>
-      apiCreate('/projects', {
-        project_name: name,
-        metadata: { public: String(isPublic) },
-        storage_limit: bytes,
-      }),
-    [['projects']],
+    () => createProject({ project_name: name, metadata: { public: String(isPublic) }, storage_limit: bytes }),
+    [projectKeys.lists()],
   );
 
   async function submit(e: FormEvent) {

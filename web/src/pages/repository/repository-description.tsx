@@ -1,8 +1,8 @@
 import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useMemo, useState } from 'react';
-import { api, repoPath } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import { repositoryKeys, updateRepositoryDescription } from '../../api/repositories';
 import type { Repository } from '../../api/types';
 import { ErrorNote } from '../../components/ui';
 import type { RepoContext } from './repository-page';
@@ -16,12 +16,8 @@ export function RepositoryDescription({ ctx, repository }: { ctx: RepoContext; r
     [repository.description],
   );
   const save = useAction(
-    () =>
-      api(`/projects/${ctx.project.name}/repositories/${repoPath(ctx.repo)}`, {
-        method: 'PUT',
-        body: { description: text },
-      }),
-    [['repository', ctx.project.name, ctx.repo]],
+    () => updateRepositoryDescription(ctx.project.name, ctx.repo, text),
+    [repositoryKeys.detail(ctx.project.name, ctx.repo)],
   );
   const editable = ctx.can('repository', 'update');
   if (editing) {

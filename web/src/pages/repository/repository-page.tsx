@@ -1,8 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { api, repoPath } from '../../api/client';
+import { repositoryQuery } from '../../api/repositories';
 import { useProjectPermissions } from '../../api/session';
-import type { Repository } from '../../api/types';
 import { ErrorNote, Spinner } from '../../components/ui';
 import { ArtifactPage } from '../artifact/artifact-page';
 import { useProject } from '../project/project-page';
@@ -39,10 +38,7 @@ export interface RepoContext {
 
 function RepositoryPage(ctx: RepoContext) {
   const { project, repo } = ctx;
-  const repository = useQuery({
-    queryKey: ['repository', project.name, repo],
-    queryFn: () => api<Repository>(`/projects/${project.name}/repositories/${repoPath(repo)}`),
-  });
+  const repository = useQuery(repositoryQuery(project.name, repo));
   return (
     <>
       <div className="breadcrumb">

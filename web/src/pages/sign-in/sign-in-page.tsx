@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
-import { signIn, useCurrentUser, useSystemInfo } from '../../api/session';
+import { sessionKeys, signIn, useCurrentUser, useSystemInfo } from '../../api/session';
 import { ErrorNote, Field } from '../../components/ui';
 
 /** Harbor's sign-in: a database/LDAP form, plus "Login via OIDC provider" when auth_mode is oidc_auth. */
@@ -27,8 +27,8 @@ export function SignInPage() {
     try {
       await signIn(principal.trim(), password);
       // Berth tells signed-in callers more about itself (registry_url), so ask again.
-      await client.invalidateQueries({ queryKey: ['systeminfo'] });
-      await client.invalidateQueries({ queryKey: ['current-user'] });
+      await client.invalidateQueries({ queryKey: sessionKeys.systemInfo });
+      await client.invalidateQueries({ queryKey: sessionKeys.currentUser });
       navigate(target, { replace: true });
     } catch (err) {
       setError(err);
