@@ -1,23 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { addArtifactLabel, artifactKeys, removeArtifactLabel, type ArtifactRef } from '../../api/artifacts';
+import { addArtifactLabel, artifactKeys, removeArtifactLabel } from '../../api/artifacts';
 import { useAction } from '../../api/hooks';
 import { usableLabelsQuery } from '../../api/labels';
-import type { Artifact } from '../../api/types';
 import { Empty, ErrorNote } from '../../components/ui';
-import type { RepoContext } from '../repository/repository-page';
+import type { ArtifactSectionProps } from './artifact-sections';
 import { LabelChip } from '../shared/labels-editor';
 
 /** Labels on the artifact; add one of the global or project labels, remove one. */
-export function ArtifactLabelsSection({
-  ctx,
-  artifact,
-  artifactRef,
-}: {
-  ctx: RepoContext;
-  artifact: Artifact;
-  artifactRef: ArtifactRef;
-}) {
+export function ArtifactLabelsSection({ ctx, artifact, artifactRef }: ArtifactSectionProps) {
   const [choice, setChoice] = useState('');
   const available = useQuery(usableLabelsQuery(ctx.project.project_id));
   const invalidate = [artifactKeys.all(ctx.project.name, ctx.repo)];

@@ -6,6 +6,13 @@ import { CopyButton, Empty, formatBytes, formatTime, QueryState, shortDigest } f
 import { artifactUrl } from '../repository/artifacts-table';
 import type { RepoContext } from '../repository/repository-page';
 
+/** What a tab of the artifact page gets: the page's context, the artifact, and where it is in the API. */
+export interface ArtifactSectionProps {
+  ctx: RepoContext;
+  artifact: Artifact;
+  artifactRef: ArtifactRef;
+}
+
 /** Layers with the commands that made them, from the image config (Harbor's build_history addition). */
 export function BuildHistorySection({ artifactRef }: { artifactRef: ArtifactRef }) {
   const history = useQuery(buildHistoryQuery(artifactRef));

@@ -1,22 +1,14 @@
 import { useState, type FormEvent } from 'react';
-import { addTag, artifactKeys, deleteTag, type ArtifactRef } from '../../api/artifacts';
+import { addTag, artifactKeys, deleteTag } from '../../api/artifacts';
 import { useAction } from '../../api/hooks';
-import type { Artifact, Tag } from '../../api/types';
+import type { Tag } from '../../api/types';
 import { ConfirmDialog, Empty, ErrorNote, formatTime } from '../../components/ui';
-import type { RepoContext } from '../repository/repository-page';
+import type { ArtifactSectionProps } from './artifact-sections';
 
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** The artifact's tags: add one, remove one. */
-export function TagsSection({
-  ctx,
-  artifact,
-  artifactRef,
-}: {
-  ctx: RepoContext;
-  artifact: Artifact;
-  artifactRef: ArtifactRef;
-}) {
+export function TagsSection({ ctx, artifact, artifactRef }: ArtifactSectionProps) {
   const [name, setName] = useState('');
   const [removing, setRemoving] = useState<Tag | null>(null);
   const invalidate = [artifactKeys.all(ctx.project.name, ctx.repo)];
