@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BerthConfig } from './config/schema.js';
 import { connect, pingDatabase, type DbHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -35,6 +35,8 @@ import { Replication } from './services/replication/replication.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
 import { ImmutabilityService } from './services/policies/immutability/immutability-service.js';
+import { QuotaService } from './services/policies/quota/quota-service.js';
+import { formatBytes } from './services/policies/quota/storage-limit.js';
 import { ProjectMetadataService } from './services/projects/project-metadata-service.js';
 import { ProjectService } from './services/projects/project-service.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
@@ -146,7 +148,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   const namespaces = new Namespaces({ store, clock });
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
   pulls.start();
-  const uploads = new UploadSessions({ store, storage, namespaces, events, clock });
+  const quota = new QuotaService({ store, events, clock });
+  const uploads = new UploadSessions({ store, storage, namespaces, events, clock, quota });
   const jobs = new JobRuntime({ store, clock, log: logger, config: config.jobs });
   jobs.queue.register(uploadPurgeJob(uploads, config.registry.uploadMaxIdleHours * 3600_000));
   await jobs.scheduler.upsert({
@@ -157,7 +160,16 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   const blobs = new BlobService({ store, storage, namespaces });
   const immutability = new ImmutabilityService({ store, clock });
-  const manifests = new ManifestService({ store, storage, namespaces, events, pulls, clock, immutability });
+  const manifests = new ManifestService({
+    store,
+    storage,
+    namespaces,
+    events,
+    pulls,
+    clock,
+    immutability,
+    quota,
+  });
   const replication = new Replication({
     store,
     clock,
@@ -180,6 +192,24 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   ];
   const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
   audit.start();
+  const quotaRefusals = new Counter({
+    name: 'berth_quota_exceeded_total',
+    help: 'Pushes (blob uploads, mounts, manifests, copies) refused by a project storage quota',
+    registers: [metrics],
+  });
+  events.on('QuotaExceeded', (e) => {
+    quotaRefusals.inc();
+    audit.record({
+      project: { id: e.projectId },
+      operation: 'exceed',
+      resourceType: 'quota',
+      resource: `${e.repository}@${e.digest}: adding ${formatBytes(e.adding)} to ${formatBytes(e.used)} of ${formatBytes(e.hard)}`,
+      username: e.operator,
+      clientIp: '',
+      userAgent: '',
+      success: false,
+    });
+  });
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
@@ -235,12 +265,17 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       userNames: (ids) => store.users.namesByIds(ids),
       userIds: (names) => store.users.idsByNames(names),
       memberCounts: (projectId) => access.memberCounts(projectId),
-      projects: new ProjectService({ store, clock }),
+      projects: new ProjectService({
+        store,
+        clock,
+        defaultStorageLimit: async () => (await settings.values()).storagePerProject,
+      }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events, immutability }),
       artifacts: new ArtifactService({ store, storage, clock, events, manifests, immutability }),
-      copier: new ArtifactCopier({ store, storage, clock, manifests, immutability }),
+      copier: new ArtifactCopier({ store, storage, clock, manifests, immutability, quota }),
       immutability,
+      quota,
       labels: new LabelService({ store, clock }),
       system: new SystemService({ store, dataDir: config.data.dir }),
       storage,

@@ -176,6 +176,8 @@ export interface QuotaTable {
   project_id: number;
   /** Storage limit in bytes; -1 for none. */
   hard_storage: number;
+  /** Bytes of the distinct blobs linked to the project, kept with every link and unlink. */
+  used_storage: Generated<number>;
   creation_time: string;
   update_time: string;
 }

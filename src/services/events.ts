@@ -15,6 +15,17 @@ export interface DomainEvents {
   TagDeleted: { repository: string; tag: string };
   RepositoryDeleted: { repository: string };
   BlobUploaded: { repository: string; digest: string; size: number };
+  /** A push refused by the project's storage quota (nothing of it was kept). */
+  QuotaExceeded: {
+    projectId: number;
+    repository: string;
+    digest: string;
+    hard: number;
+    used: number;
+    adding: number;
+    /** Who pushed, as the audit log names them. */
+    operator: string;
+  };
 }
 
 export type EventName = keyof DomainEvents;

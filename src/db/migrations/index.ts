@@ -8,6 +8,7 @@ import * as m0005 from './0005_create_replication.js';
 import * as m0006 from './0006_add_admin_in_auth.js';
 import * as m0009 from './0009_create_setting.js';
 import * as m0010 from './0010_create_immutable_tag_rule.js';
+import * as m0011 from './0011_add_quota_usage.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -31,6 +32,7 @@ const steps: Record<string, Step> = {
   '0006_add_admin_in_auth': m0006,
   '0009_create_setting': m0009,
   '0010_create_immutable_tag_rule': m0010,
+  '0011_add_quota_usage': m0011,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -1,5 +1,11 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../tables.js';
+
+/** A project's storage use and limit (-1: none), in bytes. */
+export interface QuotaUsage {
+  used: number;
+  hard: number;
+}
 
 export class BlobRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -37,8 +43,13 @@ export class BlobRepo {
     );
   }
 
-  /** Records the blob (idempotent) and links it to the project. */
-  async link(projectId: number, digest: string, size: number, now: string): Promise<void> {
+  /**
+   * Records the blob (idempotent) and links it to the project. A new link adds the blob's size to the
+   * project's quota usage in the same statement order, and the usage after it is returned (undefined when
+   * the blob was linked already). On PostgreSQL the quota row stays locked until the transaction ends, so
+   * concurrent links into one project are counted one after another.
+   */
+  async link(projectId: number, digest: string, size: number, now: string): Promise<QuotaUsage | undefined> {
     await this.db
       .insertInto('blob')
       .values({ digest, size, creation_time: now })
@@ -49,17 +60,19 @@ export class BlobRepo {
       .select('id')
       .where('digest', '=', digest)
       .executeTakeFirstOrThrow();
-    await this.db
+    const res = await this.db
       .insertInto('project_blob')
       .values({ project_id: projectId, blob_id: blob.id, creation_time: now })
       .onConflict((oc) => oc.columns(['project_id', 'blob_id']).doNothing())
-      .execute();
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+    return this.charge(projectId, size, now);
   }
 
   async unlink(projectId: number, digest: string): Promise<boolean> {
     const blob = await this.db
       .selectFrom('blob')
-      .select('id')
+      .select(['id', 'size'])
       .where('digest', '=', digest)
       .executeTakeFirst();
     if (!blob) return false;
@@ -68,7 +81,97 @@ export class BlobRepo {
       .where('project_id', '=', projectId)
       .where('blob_id', '=', blob.id)
       .executeTakeFirst();
-    return Number(res.numDeletedRows) > 0;
+    if (Number(res.numDeletedRows) === 0) return false;
+    await this.charge(projectId, -Number(blob.size));
+    return true;
+  }
+
+  /** Ids of the blobs (manifest included) that the artifact, or every artifact of the repository, references. */
+  async idsReferencedBy(where: { artifactId: number } | { repositoryId: number }): Promise<number[]> {
+    let q = this.db
+      .selectFrom('artifact_blob')
+      .innerJoin('blob', 'blob.digest', 'artifact_blob.blob_digest')
+      .select('blob.id')
+      .distinct();
+    q =
+      'artifactId' in where
+        ? q.where('artifact_blob.artifact_id', '=', where.artifactId)
+        : q.where('artifact_blob.artifact_id', 'in', (eb) =>
+            eb
+              .selectFrom('artifact')
+              .select('artifact.id')
+              .where('artifact.repository_id', '=', where.repositoryId),
+          );
+    return (await q.execute()).map((r) => r.id);
+  }
+
+  /**
+   * Unlinks from the project those of `blobIds` that no artifact of the project references any more, and
+   * lowers its quota usage by their sizes at once (Harbor's cleanup of project blob associations). Returns
+   * the bytes released; the bytes themselves wait for garbage collection.
+   */
+  async releaseUnreferenced(projectId: number, blobIds: readonly number[]): Promise<number> {
+    let released = 0;
+    for (let i = 0; i < blobIds.length; i += 500) {
+      const chunk = blobIds.slice(i, i + 500);
+      const rows = await this.db
+        .selectFrom('project_blob')
+        .innerJoin('blob', 'blob.id', 'project_blob.blob_id')
+        .select(['blob.id', 'blob.size'])
+        .where('project_blob.project_id', '=', projectId)
+        .where('project_blob.blob_id', 'in', chunk)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('artifact_blob')
+                .innerJoin('artifact', 'artifact.id', 'artifact_blob.artifact_id')
+                .innerJoin('repository', 'repository.id', 'artifact.repository_id')
+                .select('artifact_blob.artifact_id')
+                .whereRef('artifact_blob.blob_digest', '=', 'blob.digest')
+                .where('repository.project_id', '=', projectId),
+            ),
+          ),
+        )
+        .execute();
+      if (rows.length === 0) continue;
+      await this.db
+        .deleteFrom('project_blob')
+        .where('project_id', '=', projectId)
+        .where(
+          'blob_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      released += rows.reduce((n, r) => n + Number(r.size), 0);
+    }
+    if (released > 0) await this.charge(projectId, -released);
+    return released;
+  }
+
+  /** Adds `bytes` (negative to release) to the project's quota usage; creates the row (no limit) if missing. */
+  private async charge(
+    projectId: number,
+    bytes: number,
+    now = new Date().toISOString(),
+  ): Promise<QuotaUsage> {
+    const row = await this.db
+      .insertInto('quota')
+      .values({
+        project_id: projectId,
+        hard_storage: -1,
+        used_storage: Math.max(bytes, 0),
+        creation_time: now,
+        update_time: now,
+      })
+      .onConflict((oc) =>
+        oc.column('project_id').doUpdateSet({
+          used_storage: sql<number>`case when quota.used_storage + ${bytes} < 0 then 0 else quota.used_storage + ${bytes} end`,
+        }),
+      )
+      .returning(['used_storage', 'hard_storage'])
+      .executeTakeFirstOrThrow();
+    return { used: Number(row.used_storage), hard: Number(row.hard_storage) };
   }
 
   /** True when an artifact of the project references the blob. */

@@ -162,21 +162,6 @@ export class ProjectCatalog {
       .execute();
   }
 
-  /** Bytes of the distinct blobs linked to each project (each blob counted once per project). */
-  async storageUsed(projectIds: readonly number[]): Promise<Map<number, number>> {
-    const out = new Map<number, number>(projectIds.map((id) => [id, 0]));
-    if (projectIds.length === 0) return out;
-    const rows = await this.db
-      .selectFrom('project_blob')
-      .innerJoin('blob', 'blob.id', 'project_blob.blob_id')
-      .select(['project_blob.project_id', sql<string | number>`sum(blob.size)`.as('used')])
-      .where('project_blob.project_id', 'in', [...projectIds])
-      .groupBy('project_blob.project_id')
-      .execute();
-    for (const r of rows) out.set(r.project_id, Number(r.used));
-    return out;
-  }
-
   async quotaRows(projectIds: readonly number[]): Promise<Map<number, QuotaRow>> {
     if (projectIds.length === 0) return new Map();
     const rows = await this.db
@@ -184,7 +169,12 @@ export class ProjectCatalog {
       .selectAll()
       .where('project_id', 'in', [...projectIds])
       .execute();
-    return new Map(rows.map((r) => [r.project_id, { ...r, hard_storage: Number(r.hard_storage) }]));
+    return new Map(
+      rows.map((r) => [
+        r.project_id,
+        { ...r, hard_storage: Number(r.hard_storage), used_storage: Number(r.used_storage) },
+      ]),
+    );
   }
 
   async countByVisibility(): Promise<{ public: number; private: number }> {

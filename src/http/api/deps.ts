@@ -7,6 +7,7 @@ import type { ArtifactService } from '../../services/artifacts/artifact-service.
 import type { LabelService } from '../../services/labels/label-service.js';
 import type { ImmutabilityService } from '../../services/policies/immutability/immutability-service.js';
 import type { ProjectMetadataService } from '../../services/projects/project-metadata-service.js';
+import type { QuotaService } from '../../services/policies/quota/quota-service.js';
 import type { ProjectService } from '../../services/projects/project-service.js';
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   repositories: RepositoryService;
   artifacts: ArtifactService;
   copier: ArtifactCopier;
+  /** Storage quotas: limits and their enforcement. */
+  quota: QuotaService;
   /** Bytes, for additions read from blobs. */
   storage: StorageDriver;
   labels: LabelService;

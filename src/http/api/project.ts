@@ -21,7 +21,7 @@ const projectReq = z
     public: z.boolean().nullable().optional(),
     metadata: metadataInput.optional(),
     cve_allowlist: z.record(z.string(), z.unknown()).optional(),
-    storage_limit: z.number().int().nullable().optional(),
+    storage_limit: z.number().nullable().optional(),
     registry_id: z.number().int().nullable().optional(),
   })
   .strict();
@@ -162,7 +162,8 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
           name: body.project_name,
           public: body.public,
           metadata: body.metadata,
-          storageLimit: body.storage_limit,
+          // As Harbor: only a system administrator chooses the limit; others get storage_per_project.
+          storageLimit: sysadmin ? body.storage_limit : undefined,
         },
         subject.kind === 'user' ? subject.userId : null,
       );
@@ -199,10 +200,14 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
       const row = await projectFor(deps, request, params.project_name_or_id, 'update');
       if (body.project_name !== undefined && body.project_name !== row.name)
         throw new AppError('BAD_REQUEST', 'a project cannot be renamed');
+      // The limit changes only for whoever may update quotas (Harbor ignores it here altogether).
+      const mayLimit =
+        body.storage_limit != null &&
+        (await deps.can(subjectOf(request), 'update', { scope: 'system', resource: 'quota' }));
       await deps.projects.update(contextOf(request), row, {
         public: body.public,
         metadata: body.metadata,
-        storageLimit: body.storage_limit,
+        storageLimit: mayLimit ? body.storage_limit : undefined,
       });
       return undefined;
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contextOf } from '../context.js';
 import { authorize } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
@@ -6,7 +7,7 @@ import { quotaModel } from './models.js';
 import { listParams, q, type ApiRouter } from './router.js';
 import type { ProjectView } from '../../services/projects/project-service.js';
 
-/** Storage quotas, one per project (its id is the project's); read-only until policies enforce them. */
+/** Storage quotas, one per project (its id is the project's), enforced on push by QuotaService. */
 export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'quota';
   const render = async (views: ProjectView[]) => {
@@ -71,6 +72,24 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
       await authorize(request, deps.can, 'read', { scope: 'system', resource: 'quota' });
       const row = await deps.projects.find(String(params.id), false);
       return (await render([await deps.projects.view(row)]))[0];
+    },
+  });
+
+  api.add({
+    operationId: 'updateQuota',
+    tag,
+    method: 'PUT',
+    path: '/quotas/{id}',
+    summary: 'Update hard limits of the specified quota',
+    params: z.object({ id: q.id }),
+    // Values are checked by the service, so a bad one is answered with Harbor's message naming the field.
+    body: z.object({ hard: z.record(z.string(), z.unknown()).optional() }),
+    status: 200,
+    handler: async ({ params, body }, request) => {
+      await authorize(request, deps.can, 'update', { scope: 'system', resource: 'quota' });
+      const row = await deps.projects.find(String(params.id), false);
+      await deps.quota.setHard(contextOf(request), row.id, body.hard);
+      return undefined;
     },
   });
 }

@@ -8,6 +8,7 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
 import type { ManifestService } from '../registry/manifest-service.js';
 
 export interface CopySource {
@@ -29,6 +30,7 @@ export class ArtifactCopier {
       clock: Clock;
       manifests: ManifestService;
       immutability: TagProtection;
+      quota: QuotaService;
     },
   ) {}
 
@@ -100,9 +102,10 @@ export class ArtifactCopier {
     const tags = ((await catalog.tagsOf([artifact.id])).get(artifact.id) ?? []).map((t) => t.name);
     await this.refuseProtectedMoves(project, target, artifact.digest, tags);
     const now = this.deps.clock.now().toISOString();
-    for (const blob of await catalog.blobsOf(artifact.id)) {
-      await this.deps.store.blobs.link(project.id, blob.digest, blob.size, now);
-    }
+    // The target project gains the blobs it lacks, all or none, charged to its quota.
+    const blobs = await catalog.blobsOf(artifact.id);
+    await this.deps.quota.precheck(ctx, project, target, blobs);
+    await this.deps.store.transaction((tx) => this.deps.quota.link(ctx, tx, project, target, blobs));
     const body = await this.deps.storage.getContent(layout.blob(artifact.digest));
     await this.deps.manifests.put(ctx, target, artifact.digest, body, artifact.media_type);
     const dest = await this.deps.store.repositories.findByName(target);

@@ -5,6 +5,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import type { RequestContext } from '../context.js';
+import { assertStorageLimit } from '../policies/quota/storage-limit.js';
 import { checkMetadata } from './project-metadata.js';
 
 export type { ProjectScope };
@@ -44,7 +45,14 @@ export function assertProjectName(name: string): void {
 
 /** Projects: Harbor's namespaces, their metadata and storage limit. */
 export class ProjectService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      clock: Clock;
+      /** Harbor's `storage_per_project`: the limit of a project created without one. */
+      defaultStorageLimit: () => Promise<number>;
+    },
+  ) {}
 
   async list(_ctx: RequestContext, query: ListQuery, scope: ProjectScope): Promise<Page<ProjectView>> {
     const page = await this.deps.store.projectCatalog.list(query, scope);
@@ -82,8 +90,11 @@ export class ProjectService {
   async create(_ctx: RequestContext, input: NewProject, ownerId: number | null): Promise<ProjectRow> {
     assertProjectName(input.name);
     const metadata = checkMetadata(input.metadata ?? {});
-    if (input.storageLimit !== undefined && input.storageLimit !== null && input.storageLimit < -1)
-      throw new AppError('BAD_REQUEST', 'storage_limit must be -1 (no limit) or a number of bytes');
+    // As Harbor: no limit given (or 0) takes the system default, `storage_per_project`.
+    const storageLimit =
+      input.storageLimit === undefined || input.storageLimit === null || input.storageLimit === 0
+        ? await this.deps.defaultStorageLimit()
+        : assertStorageLimit('storage_limit', input.storageLimit);
     const isPublic = metadata.public !== undefined ? metadata.public === 'true' : (input.public ?? false);
     const now = this.deps.clock.now().toISOString();
     return this.deps.store.transaction(async (tx) => {
@@ -91,7 +102,7 @@ export class ProjectService {
       if (!row) throw new AppError('CONFLICT', `project ${input.name} already exists`);
       delete metadata.public;
       await tx.projectCatalog.putMetadata(row.id, metadata, now);
-      await tx.projectCatalog.setQuota(row.id, input.storageLimit ?? -1, now);
+      await tx.projectCatalog.setQuota(row.id, storageLimit, now);
       // As in Harbor, the creator administers the project it made.
       if (ownerId !== null) await tx.members.create(row.id, 'u', ownerId, 1, now);
       return row;
@@ -108,6 +119,10 @@ export class ProjectService {
     },
   ): Promise<void> {
     const metadata = checkMetadata(input.metadata ?? {});
+    const storageLimit =
+      input.storageLimit === undefined || input.storageLimit === null
+        ? undefined
+        : assertStorageLimit('storage_limit', input.storageLimit);
     const now = this.deps.clock.now().toISOString();
     await this.deps.store.transaction(async (tx) => {
       const pub = metadata.public !== undefined ? metadata.public === 'true' : input.public;
@@ -115,11 +130,7 @@ export class ProjectService {
       else await tx.projectCatalog.touch(project.id, now);
       delete metadata.public;
       await tx.projectCatalog.putMetadata(project.id, metadata, now);
-      if (input.storageLimit !== undefined && input.storageLimit !== null) {
-        if (input.storageLimit < -1)
-          throw new AppError('BAD_REQUEST', 'storage_limit must be -1 or a number of bytes');
-        await tx.projectCatalog.setQuota(project.id, input.storageLimit, now);
-      }
+      if (storageLimit !== undefined) await tx.projectCatalog.setQuota(project.id, storageLimit, now);
     });
   }
 
@@ -146,25 +157,24 @@ export class ProjectService {
     return { repoCount, hardStorage: q.hard, usedStorage: q.used };
   }
 
-  /** Storage limit and use of each project. */
+  /** Storage limit and use of each project (no quota row: no limit, nothing used). */
   async quotas(
     projectIds: readonly number[],
   ): Promise<Map<number, { hard: number; used: number; creationTime?: string; updateTime?: string }>> {
-    const [limits, used] = await Promise.all([
-      this.deps.store.projectCatalog.quotaRows(projectIds),
-      this.deps.store.projectCatalog.storageUsed(projectIds),
-    ]);
+    const rows = await this.deps.store.projectCatalog.quotaRows(projectIds);
     return new Map(
       projectIds.map((id) => {
-        const l = limits.get(id);
+        const r = rows.get(id);
         return [
           id,
-          {
-            hard: l?.hard_storage ?? -1,
-            used: used.get(id) ?? 0,
-            creationTime: l?.creation_time,
-            updateTime: l?.update_time,
-          },
+          r
+            ? {
+                hard: r.hard_storage,
+                used: r.used_storage,
+                creationTime: r.creation_time,
+                updateTime: r.update_time,
+              }
+            : { hard: -1, used: 0 },
         ];
       }),
     );

@@ -14,6 +14,7 @@ import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
 import { immutableTagError } from '../policies/immutability/immutable-tag-matcher.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
 import type { Namespaces } from './namespaces.js';
 import type { PullRecorder } from './pull-recorder.js';
 
@@ -45,11 +46,12 @@ export class ManifestService {
       pulls: PullRecorder;
       clock: Clock;
       immutability: TagProtection;
+      quota: QuotaService;
     },
   ) {}
 
   async put(
-    _ctx: RequestContext,
+    ctx: RequestContext,
     repository: string,
     reference: string,
     body: Buffer,
@@ -74,6 +76,8 @@ export class ManifestService {
         digest: missingBlobs[0],
       });
     }
+    const self = [{ digest, size: body.length }];
+    await this.deps.quota.precheck(ctx, project, repository, self);
     // Bytes first (atomic, by digest); the rows that make them visible are written in one transaction.
     await this.deps.storage.putContent(layout.blob(digest), body);
     this.bytes.set(digest, body);
@@ -102,7 +106,7 @@ export class ManifestService {
           }),
         );
       }
-      await tx.blobs.link(project.id, digest, body.length, now);
+      await this.deps.quota.link(ctx, tx, project, repository, self);
       const row = await tx.artifacts.ensure(
         {
           repository_id: repo.id,
@@ -207,7 +211,10 @@ export class ManifestService {
       );
     }
     await this.deps.store.transaction(async (tx) => {
+      const blobIds = await tx.blobs.idsReferencedBy({ artifactId: artifact.id });
       await tx.artifacts.delete(artifact.id);
+      // The project's usage drops at once by what no other artifact of it still holds.
+      await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
       await this.deps.events.publish(tx, 'ArtifactDeleted', { repository, digest: reference });
     });
     this.deps.events.emit('ArtifactDeleted', { repository, digest: reference });

@@ -10,6 +10,7 @@ import { layout } from '../../storage/layout.js';
 import { MemoryDriver } from '../../storage/memory.js';
 import { EventBus } from '../events.js';
 import { Namespaces } from './namespaces.js';
+import { QuotaService } from '../policies/quota/quota-service.js';
 import { UploadSessions } from './upload-sessions.js';
 
 const ctx = { log: createLogger('silent') };
@@ -28,12 +29,14 @@ describe('UploadSessions.purgeStale', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const clock: Clock = { now: () => new Date(now) };
     const storage = new MemoryDriver();
+    const events = new EventBus(() => undefined);
     const sessions = new UploadSessions({
       store,
       storage,
       namespaces: new Namespaces({ store, clock }),
-      events: new EventBus(() => undefined),
+      events,
       clock,
+      quota: new QuotaService({ store, events, clock }),
     });
     const old = await sessions.start(ctx, 'purge/app');
     await sessions.append(ctx, 'purge/app', old.id, Readable.from([Buffer.from('abandoned')]));

@@ -12,6 +12,7 @@ import { MemoryDriver } from '../../storage/memory.js';
 import type { RequestContext } from '../context.js';
 import { EventBus, type DomainEvents } from '../events.js';
 import { Namespaces } from './namespaces.js';
+import { QuotaService } from '../policies/quota/quota-service.js';
 import { UploadSessions } from './upload-sessions.js';
 
 const ctx: RequestContext = { log: createLogger('silent') };
@@ -40,7 +41,14 @@ describe('UploadSessions', () => {
     });
     events.on('BlobUploaded', (e) => void uploaded.push(e));
     const namespaces = new Namespaces({ store, clock: systemClock });
-    return new UploadSessions({ store, storage, namespaces, events, clock: systemClock });
+    return new UploadSessions({
+      store,
+      storage,
+      namespaces,
+      events,
+      clock: systemClock,
+      quota: new QuotaService({ store, events, clock: systemClock }),
+    });
   }
 
   async function blobBytes(digest: string): Promise<string> {

@@ -6,10 +6,12 @@ import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { createDigester, parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
+import { splitRepositoryName } from '../../oci/names.js';
 import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
 import type { Namespaces } from './namespaces.js';
 
 export interface UploadState {
@@ -50,6 +52,7 @@ export class UploadSessions {
       namespaces: Namespaces;
       events: EventBus;
       clock: Clock;
+      quota: QuotaService;
     },
   ) {}
 
@@ -113,15 +116,22 @@ export class UploadSessions {
           },
         );
       }
+      const project = { id: row.project_id, name: splitRepositoryName(repository).project };
+      const blob = [{ digest, size }];
+      // A refused upload is forgotten with its bytes: the client starts again once there is room.
+      await this.deps.quota.precheck(ctx, project, repository, blob).catch(this.discardThen(id));
       if (size > 0 || (await this.exists(id))) {
         await this.deps.storage.move(layout.upload(id), layout.blob(digest));
       } else {
         await this.deps.storage.putContent(layout.blob(digest), Buffer.alloc(0));
       }
-      await this.deps.store.transaction(async (tx) => {
-        await tx.blobs.link(row.project_id, digest, size, this.now());
-        await tx.uploads.delete(id);
-      });
+      // Refused here (a concurrent push took the room), the moved bytes have no row: garbage collection's.
+      await this.deps.store
+        .transaction(async (tx) => {
+          await this.deps.quota.link(ctx, tx, project, repository, blob);
+          await tx.uploads.delete(id);
+        })
+        .catch(this.discardThen(id));
       await this.discard(id);
       this.deps.events.emit('BlobUploaded', { repository, digest, size });
       return { digest, size };
@@ -160,7 +170,8 @@ export class UploadSessions {
       const source = await this.deps.namespaces.repository(from).catch(() => undefined);
       const size = source ? await this.deps.store.blobs.sizeInProject(source.project_id, digest) : undefined;
       if (size !== undefined) {
-        await this.deps.store.blobs.link(project.id, digest, size, this.now());
+        const blob = [{ digest, size }];
+        await this.deps.store.transaction((tx) => this.deps.quota.link(ctx, tx, project, repository, blob));
         return { mounted: true, digest, size };
       }
     }
@@ -295,6 +306,14 @@ export class UploadSessions {
     await this.deps.storage.delete(layout.uploadDir(id)).catch((err: unknown) => {
       if (!(err instanceof PathNotFoundError)) throw err;
     });
+  }
+
+  /** A rejection handler that forgets the session, then rethrows. */
+  private discardThen(id: string): (err: unknown) => Promise<never> {
+    return async (err) => {
+      await this.discard(id);
+      throw err;
+    };
   }
 
   /** One request at a time per session in this process; a concurrent one is told to retry from the new offset. */

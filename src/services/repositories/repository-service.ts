@@ -50,7 +50,9 @@ export class RepositoryService {
         `an artifact of ${repo.name} is referenced by ${outside}; delete that first`,
       );
     await this.deps.store.transaction(async (tx) => {
+      const blobIds = await tx.blobs.idsReferencedBy({ repositoryId: repo.id });
       const digests = await tx.repositoryCatalog.delete(repo.id);
+      await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
       // Each artifact is deleted as far as event subscribers go (replicated deletions, …).
       for (const digest of digests) {
         await this.deps.events.publish(tx, 'ArtifactDeleted', { repository: repo.name, digest });

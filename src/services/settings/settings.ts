@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { maxStorageLimit } from '../policies/quota/storage-limit.js';
 
 /** A setting as Harbor's ConfigurationsResponse shows it. */
 export interface ConfigItem {
@@ -25,6 +26,20 @@ const editable = {
       .max(36500, 'robot_token_duration must be at most 36500 days'),
     default: 30,
   },
+  storage_per_project: {
+    schema: z
+      .number({ error: 'storage_per_project must be a whole number of bytes, or -1 for no limit' })
+      .int('storage_per_project must be a whole number of bytes, or -1 for no limit')
+      .refine(
+        (v) => v === -1 || v > 0,
+        'storage_per_project must be -1 (no limit) or a positive number of bytes',
+      )
+      .refine(
+        (v) => v <= maxStorageLimit,
+        `storage_per_project must be at most 1024TB (${maxStorageLimit} bytes)`,
+      ),
+    default: -1,
+  },
 } as const;
 
 type EditableKey = keyof typeof editable;
@@ -34,6 +49,8 @@ export interface SettingValues {
   projectCreationRestriction: 'everyone' | 'adminonly';
   /** Days a robot lives when created without its own duration. */
   robotTokenDuration: number;
+  /** The storage limit of a project created without one, in bytes; -1 for none. */
+  storagePerProject: number;
 }
 
 /**
@@ -57,6 +74,7 @@ export class SettingsService {
       projectCreationRestriction:
         v.project_creation_restriction as SettingValues['projectCreationRestriction'],
       robotTokenDuration: v.robot_token_duration as number,
+      storagePerProject: v.storage_per_project as number,
     };
   }
 

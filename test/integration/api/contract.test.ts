@@ -128,6 +128,21 @@ function calls(ids: { image: string; amd: string; labelId: number; projectId: nu
     { op: 'getQuota', method: 'GET', path: `/quotas/${ids.projectId}`, status: 200 },
     { op: 'getQuota', method: 'GET', path: '/quotas/999999', status: 404 },
     {
+      op: 'updateQuota',
+      method: 'PUT',
+      path: `/quotas/${ids.projectId}`,
+      body: { hard: { storage: 1073741824 } },
+      status: 200,
+    },
+    {
+      op: 'updateQuota',
+      method: 'PUT',
+      path: `/quotas/${ids.projectId}`,
+      body: { hard: { storage: -2 } },
+      status: 400,
+    },
+    { op: 'updateQuota', method: 'PUT', path: '/quotas/999999', body: { hard: { storage: 1 } }, status: 404 },
+    {
       op: 'CopyArtifact',
       method: 'POST',
       path: `/projects/c/repositories/copy/artifacts?from=c/team/app@${ids.image}`,
