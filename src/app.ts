@@ -9,6 +9,8 @@ import { bundledUiDir } from './http/ui.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { uploadPurgeJob } from './jobs/kinds/upload-purge.js';
+import { auditPurgeJob } from './jobs/kinds/audit-purge.js';
+import { JobMonitor } from './jobs/monitor.js';
 import { JobRuntime } from './jobs/runtime.js';
 import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
 import { ArtifactService } from './services/artifacts/artifact-service.js';
@@ -29,6 +31,7 @@ import { RobotService } from './services/access/robots.js';
 import { UserGroupService } from './services/access/user-groups.js';
 import { UserService } from './services/access/users.js';
 import { AuditLog } from './services/audit/audit-log.js';
+import { AuditPurge } from './services/audit/audit-purge.js';
 import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
 import { taskPayload } from './services/replication/executions.js';
 import { Replication } from './services/replication/replication.js';
@@ -184,6 +187,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.queue.register(replicationStartJob(replication.executions));
   jobs.queue.register(replicationPlanJob(replication.executions));
   jobs.queue.register(replicationCopyJob(taskPayload, (t, ctx) => replication.executions.copy(t, ctx)));
+  const auditPurge = new AuditPurge({ store, queue: jobs.queue, scheduler: jobs.scheduler, clock });
+  jobs.queue.register(auditPurgeJob(auditPurge));
   jobs.start();
 
   const health = [
@@ -302,6 +307,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       },
       replication,
       settings,
+      jobMonitor: new JobMonitor({ store, queue: jobs.queue, clock }),
+      auditPurge,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc

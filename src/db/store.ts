@@ -9,6 +9,8 @@ import { UserGroupRepo } from './repos/user-groups.js';
 import { UserRepo } from './repos/users.js';
 import { BlobRepo } from './repos/blobs.js';
 import { ImmutableRuleRepo } from './repos/immutable-rules.js';
+import { ExecutionRepo } from './repos/executions.js';
+import { JobMonitorRepo } from './repos/job-monitor.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
@@ -33,6 +35,8 @@ export class Repos {
   readonly uploads: UploadRepo;
   readonly jobs: JobRepo;
   readonly schedules: ScheduleRepo;
+  readonly jobMonitor: JobMonitorRepo;
+  readonly executions: ExecutionRepo;
   readonly projectCatalog: ProjectCatalog;
   readonly repositoryCatalog: RepositoryCatalog;
   readonly artifactCatalog: ArtifactCatalog;
@@ -57,6 +61,8 @@ export class Repos {
     this.uploads = new UploadRepo(db);
     this.jobs = new JobRepo(db);
     this.schedules = new ScheduleRepo(db);
+    this.jobMonitor = new JobMonitorRepo(db);
+    this.executions = new ExecutionRepo(db);
     this.projectCatalog = new ProjectCatalog(db);
     this.repositoryCatalog = new RepositoryCatalog(db);
     this.artifactCatalog = new ArtifactCatalog(db);

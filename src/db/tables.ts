@@ -132,6 +132,24 @@ export interface ScheduleFireTable {
   job_id: number | null;
 }
 
+export interface JobQueueStatusTable {
+  id: Generated<number>;
+  /** A job kind, or `SCHEDULER` for the cron scheduler (Harbor's name for it). */
+  job_type: string;
+  paused: number;
+  update_time: string;
+}
+
+/** One process's job worker, as the dashboard lists it. `id` is the worker's lease owner. */
+export interface JobWorkerPoolTable {
+  id: string;
+  pid: number;
+  host: string;
+  concurrency: number;
+  start_time: string;
+  heartbeat_time: string;
+}
+
 export interface ExecutionTable {
   id: Generated<number>;
   vendor_type: string;
@@ -355,6 +373,8 @@ export interface Database {
   schedule: ScheduleTable;
   schedule_fire: ScheduleFireTable;
   execution: ExecutionTable;
+  job_queue_status: JobQueueStatusTable;
+  job_worker_pool: JobWorkerPoolTable;
   label: LabelTable;
   artifact_label: ArtifactLabelTable;
   project_metadata: ProjectMetadataTable;
@@ -385,6 +405,7 @@ export type NewArtifact = Insertable<ArtifactTable>;
 export type JobRow = Selectable<JobTable>;
 export type JobLogRow = Selectable<JobLogTable>;
 export type ScheduleRow = Selectable<ScheduleTable>;
+export type JobWorkerPoolRow = Selectable<JobWorkerPoolTable>;
 export type ExecutionRow = Selectable<ExecutionTable>;
 export type LabelRow = Selectable<LabelTable>;
 export type UserRow = Selectable<UserTable>;

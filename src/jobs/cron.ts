@@ -25,6 +25,30 @@ export interface ScheduleInput {
   enabled?: boolean;
 }
 
+/** The cron scheduler's entry in the job service dashboard's queues (Harbor's job type for it). */
+export const schedulerQueue = 'SCHEDULER';
+
+/** Harbor's schedule types (`ScheduleObj.type`): periodic ones, run now (Manual), or cancel (None). */
+export const scheduleTypes = ['Hourly', 'Daily', 'Weekly', 'Custom', 'Schedule', 'Manual', 'None'] as const;
+export type ScheduleType = (typeof scheduleTypes)[number];
+
+const presetCrons: Partial<Record<ScheduleType, string>> = {
+  Hourly: '0 0 * * * *',
+  Daily: '0 0 0 * * *',
+  Weekly: '0 0 0 * * 0',
+};
+
+/**
+ * The cron of a periodic schedule type: the one given (Harbor's UI always sends it), else the preset of
+ * Hourly, Daily or Weekly. Validated; BAD_REQUEST when Custom comes without one.
+ */
+export function cronOf(type: ScheduleType, cron: string | undefined): string {
+  const expression = cron?.trim() || presetCrons[type];
+  if (!expression) throw new AppError('BAD_REQUEST', `a ${type} schedule needs a cron expression`);
+  parseCron(expression);
+  return expression;
+}
+
 /** Parses a 6-field cron expression; throws BAD_REQUEST naming the problem. */
 export function parseCron(expression: string): Cron {
   const fields = expression.trim().split(/\s+/);
@@ -108,6 +132,8 @@ export class CronScheduler {
     try {
       return await this.o.store.transaction(async (tx) => {
         if (!(await tx.schedules.tryLockScheduler())) return [];
+        // Paused from the dashboard: due fires wait, and fire once, late, on resume.
+        if (await tx.jobMonitor.isPaused(schedulerQueue)) return [];
         const fired: number[] = [];
         for (const s of await tx.schedules.due(iso)) {
           const fireTime = s.next_fire_time!;

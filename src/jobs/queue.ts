@@ -79,3 +79,17 @@ export class JobQueue {
     return this.deps.store.jobs.logs(id, after, limit);
   }
 }
+
+/** A job's whole log as text, one `<time> <line>` per line, its final error last (the API's log views). */
+export async function jobLogText(store: Repos, job: JobRow): Promise<string> {
+  const lines: string[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await store.jobs.logs(job.id, after, 1000);
+    lines.push(...page.map((l) => `${l.time} ${l.line}`));
+    if (page.length < 1000) break;
+    after = page.at(-1)!.id;
+  }
+  if (job.status === 'failed' && job.last_error) lines.push(`error: ${job.last_error}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

@@ -24,6 +24,9 @@ export interface JobWorkerOptions {
   owner?: string;
 }
 
+/** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
+export const poolBeatMs = 5_000;
+
 type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
 
 /** Claims jobs with a lease, runs their handlers, heartbeats, and records the outcome. */
@@ -36,6 +39,7 @@ export class JobWorker {
   private closed = false;
   private started = false;
   private lastReap = 0;
+  private lastBeat = 0;
 
   constructor(private readonly o: JobWorkerOptions) {
     this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -54,6 +58,10 @@ export class JobWorker {
     for (const r of this.running.values()) r.abort.abort('shutdown');
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    if (this.lastBeat > 0)
+      await this.o.store.jobMonitor
+        .deletePool(this.owner)
+        .catch((err: unknown) => this.o.log.warn({ err }, 'could not remove this worker pool row'));
   }
 
   /** Claims and starts as many jobs as there are free slots. Exposed for tests. */
@@ -64,6 +72,7 @@ export class JobWorker {
     }
     this.ticking = true;
     try {
+      await this.beat();
       await this.reap();
       this.again = true;
       while (this.again && !this.closed) {
@@ -108,6 +117,24 @@ export class JobWorker {
     return this.o.queue
       .kindNames()
       .filter((k) => (counts.get(k) ?? 0) < (this.o.concurrency?.[k] ?? this.o.workers));
+  }
+
+  /** Keeps this worker's pool row (the dashboard's list of workers across nodes) fresh. */
+  private async beat(): Promise<void> {
+    const now = this.o.clock.now();
+    if (now.getTime() - this.lastBeat < poolBeatMs) return;
+    const iso = now.toISOString();
+    if (this.lastBeat === 0)
+      await this.o.store.jobMonitor.savePool({
+        id: this.owner,
+        pid: process.pid,
+        host: hostname(),
+        concurrency: this.o.workers,
+        start_time: iso,
+        heartbeat_time: iso,
+      });
+    else await this.o.store.jobMonitor.heartbeatPool(this.owner, iso);
+    this.lastBeat = now.getTime();
   }
 
   private async reap(): Promise<void> {

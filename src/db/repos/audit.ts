@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { ListQuery } from '../../lib/query.js';
 import type { AuditLogRow, Database, NewAuditLog } from '../tables.js';
 import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
@@ -16,6 +16,22 @@ export const auditFields: FieldMap = {
 /** Which rows a list may show: everything, or the rows of these projects only. */
 export type AuditScope = 'all' | { projectIds: readonly number[] };
 
+/** Rows a purge removes: older than `before`, of the listed event types, or of every type but `otherThan`. */
+export interface AuditPurgeFilter {
+  before: string;
+  include: readonly { operation: string; resourceType: string }[];
+  /** Harbor's `other`: every event type except these. */
+  otherThan?: readonly { operation: string; resourceType: string }[];
+}
+
+function purgeable(eb: ExpressionBuilder<Database, 'audit_log'>, f: AuditPurgeFilter) {
+  const pair = (e: { operation: string; resourceType: string }) =>
+    eb.and([eb('operation', '=', e.operation), eb('resource_type', '=', e.resourceType)]);
+  const types = f.include.map(pair);
+  if (f.otherThan) types.push(eb.not(eb.or(f.otherThan.map(pair))));
+  return eb.and([eb('op_time', '<', f.before), eb.or(types)]);
+}
+
 export class AuditRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -25,6 +41,37 @@ export class AuditRepo {
         .insertInto('audit_log')
         .values([...rows])
         .execute();
+  }
+
+  /**
+   * Deletes up to `limit` of the oldest rows the filter selects, in one statement: a short transaction that
+   * locks only the rows it deletes, so live requests keep inserting while a purge runs.
+   */
+  async purgeBatch(filter: AuditPurgeFilter, limit: number): Promise<number> {
+    if (filter.include.length === 0 && !filter.otherThan) return 0;
+    const res = await this.db
+      .deleteFrom('audit_log')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('audit_log')
+          .select('id')
+          .where((w) => purgeable(w, filter))
+          .orderBy('id')
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** How many rows a purge with this filter would delete (dry run). */
+  async countPurgeable(filter: AuditPurgeFilter): Promise<number> {
+    if (filter.include.length === 0 && !filter.otherThan) return 0;
+    const row = await this.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((w) => purgeable(w, filter))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Filtered by `q`, newest first unless sorted otherwise. */

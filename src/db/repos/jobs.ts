@@ -72,6 +72,10 @@ export class JobRepo {
           .selectFrom('job')
           .select('id')
           .where('kind', 'in', req.kinds)
+          // A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
+          .where('kind', 'not in', (s) =>
+            s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
+          )
           .where('stop_requested', '=', 0)
           .where((w) =>
             w.or([
@@ -90,6 +94,15 @@ export class JobRepo {
       )
       .returningAll()
       .executeTakeFirst();
+  }
+
+  /** Makes a job a task of an execution created by its own handler (a run fired by a schedule). */
+  async attachExecution(id: number, executionId: number, now: string): Promise<void> {
+    await this.db
+      .updateTable('job')
+      .set({ execution_id: executionId, update_time: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Extends the lease. Undefined when the lease was lost; `stop` when a stop was requested. */

@@ -49,6 +49,22 @@ export class ScheduleRepo {
     return this.db.selectFrom('schedule').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  /** Every schedule, by id (the dashboard's list). */
+  async list(page: { offset: number; limit: number }): Promise<{ rows: ScheduleRow[]; total: number }> {
+    const total = await this.db
+      .selectFrom('schedule')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('schedule')
+      .selectAll()
+      .orderBy('id')
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute();
+    return { rows, total: Number(total.n) };
+  }
+
   async deleteByName(name: string): Promise<boolean> {
     const res = await this.db.deleteFrom('schedule').where('name', '=', name).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;

@@ -13,6 +13,8 @@ import type { RepositoryService } from '../../services/repositories/repository-s
 import type { SystemService } from '../../services/system/system-service.js';
 import type { Replication } from '../../services/replication/replication.js';
 import type { SettingsService } from '../../services/settings/settings.js';
+import type { JobMonitor } from '../../jobs/monitor.js';
+import type { AuditPurge } from '../../services/audit/audit-purge.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -60,4 +62,8 @@ export interface ApiDeps {
   replication: Replication;
   /** Run-time settings (/configurations): project creation restriction, robot expiry. */
   settings: SettingsService;
+  /** The job service dashboard (jobservice and schedule tags). */
+  jobMonitor: JobMonitor;
+  /** Audit log rotation (purge tag). */
+  auditPurge: AuditPurge;
 }

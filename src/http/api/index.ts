@@ -24,6 +24,9 @@ import { statisticRoutes } from './statistic.js';
 import { systeminfoRoutes } from './systeminfo.js';
 import { registryRoutes } from './registry.js';
 import { replicationRoutes } from './replication.js';
+import { jobserviceRoutes } from './jobservice.js';
+import { purgeRoutes } from './purge.js';
+import { scheduleRoutes } from './schedule.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -86,6 +89,9 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   registryRoutes(api, deps);
   replicationRoutes(api, deps);
   configureRoutes(api, deps);
+  jobserviceRoutes(api, deps);
+  scheduleRoutes(api, deps);
+  purgeRoutes(api, deps);
 
   let doc: unknown;
   app.get(

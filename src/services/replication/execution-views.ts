@@ -1,6 +1,7 @@
 import type { MetaStore } from '../../db/store.js';
 import type { ExecutionRow, JobRow, JobStatus } from '../../db/tables.js';
 import type { TaskCounts } from '../../db/repos/replication.js';
+import { jobLogText } from '../../jobs/queue.js';
 import { AppError } from '../../lib/errors.js';
 import { taskPayload } from './executions.js';
 
@@ -57,16 +58,7 @@ export class ExecutionViews {
     if (!job || job.execution_id !== executionId) {
       throw new AppError('NOT_FOUND', `task ${taskId} of replication execution ${executionId} not found`);
     }
-    const lines: string[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await this.d.store.jobs.logs(taskId, after, 1000);
-      lines.push(...page.map((l) => `${l.time} ${l.line}`));
-      if (page.length < 1000) break;
-      after = page.at(-1)!.id;
-    }
-    if (job.status === 'failed' && job.last_error) lines.push(`error: ${job.last_error}`);
-    return lines.length ? `${lines.join('\n')}\n` : '';
+    return jobLogText(this.d.store, job);
   }
 
   private async view(row: ExecutionRow, c: TaskCounts): Promise<ExecutionView> {
