@@ -8,7 +8,8 @@ import {
   type PurgeRun,
 } from '../../services/audit/audit-purge.js';
 import { authorize, type Can } from './access.js';
-import { pageOf, setPageHeaders } from './paging.js';
+import { offsetOf } from '../../lib/query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { listParams, q, type ApiRouter } from './router.js';
 import { scheduleBody, type ScheduleBody } from './schedule-body.js';
 
@@ -130,8 +131,8 @@ export function purgeRoutes(api: ApiRouter, deps: { can: Can; auditPurge: AuditP
     headers: ['X-Total-Count', 'Link'],
     async handler({ query }, request, reply) {
       await authorize(request, deps.can, 'list', purgeAudit);
-      const page = pageOf(query);
-      const { runs, total } = await purge.history(page);
+      const page = parseListQuery(query, {});
+      const { runs, total } = await purge.history({ offset: offsetOf(page), limit: page.pageSize });
       setPageHeaders(request, reply, total, page);
       return runs.map(historyModel);
     },

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { JobMonitor } from '../../jobs/monitor.js';
 import { AppError } from '../../lib/errors.js';
 import { authorize, type Can } from './access.js';
-import { pageOf, setPageHeaders } from './paging.js';
+import { offsetOf } from '../../lib/query.js';
+import { parseListQuery, setPageHeaders } from './list-query.js';
 import { requireSignedIn } from './project-access.js';
 import { listParams, type ApiRouter } from './router.js';
 
@@ -27,8 +28,11 @@ export function scheduleRoutes(api: ApiRouter, deps: { can: Can; jobMonitor: Job
     headers: ['X-Total-Count', 'Link'],
     async handler({ query }, request, reply) {
       await authorize(request, deps.can, 'list', { scope: 'system', resource: 'jobservice-monitor' });
-      const page = pageOf(query);
-      const { rows, total } = await deps.jobMonitor.schedules(page);
+      const page = parseListQuery(query, {});
+      const { rows, total } = await deps.jobMonitor.schedules({
+        offset: offsetOf(page),
+        limit: page.pageSize,
+      });
       setPageHeaders(request, reply, total, page);
       return rows.map((s) => ({
         id: s.id,
