@@ -19,12 +19,15 @@ export function policyList() {
   return listSource<ReplicationPolicy>(replicationKeys.policyList(), '/replication/policies');
 }
 
-/** Executions, newest first, of one rule or of all. */
+/**
+ * Executions of one rule or of all. Berth answers them newest first and declares no sort key on this list
+ * (a `sort` it does not know is a 400), so none is sent.
+ */
 export function executionList(policyId: number | undefined) {
   return listSource<ReplicationExecution>(
     replicationKeys.executionList(policyId),
     '/replication/executions',
-    { policy_id: policyId, sort: '-start_time' },
+    { policy_id: policyId },
   );
 }
 
