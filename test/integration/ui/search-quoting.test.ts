@@ -61,6 +61,16 @@ for (const backend of backends()) {
       );
     });
 
+    test('a comma in the users search answers 200 with no match, and plain text still finds the user', async () => {
+      const users = (search: string) => `/users?q=${encodeURIComponent(q({ username: `~${search}` })!)}`;
+      const admin = await api.expect<{ username: string }[]>(200, 'GET', users('adm'));
+      assert.deepEqual(
+        admin.body.map((u) => u.username),
+        ['admin'],
+      );
+      assert.deepEqual((await api.expect<unknown[]>(200, 'GET', users('adm,in'))).body, []);
+    });
+
     test('brackets and quotes-worthy text in the audit log filter are searched for', async () => {
       const logs = (search: string) => `/audit-logs?q=${encodeURIComponent(q({ resource: `~${search}` })!)}`;
       // The audit log is written in batches: wait until the push shows, searched for plainly.
