@@ -21,6 +21,7 @@ const AuditLogsPage = lazy(() =>
 );
 const ConfigPage = lazy(() => import('./pages/admin/config-page').then((m) => ({ default: m.ConfigPage })));
 const GroupsPage = lazy(() => import('./pages/admin/groups-page').then((m) => ({ default: m.GroupsPage })));
+const QuotasPage = lazy(() => import('./pages/admin/quotas-page').then((m) => ({ default: m.QuotasPage })));
 const RegistriesPage = lazy(() =>
   import('./pages/admin/registries-page').then((m) => ({ default: m.RegistriesPage })),
 );
@@ -73,6 +74,14 @@ export function App() {
             element={
               <RequireAdmin>
                 <GroupsPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="quotas"
+            element={
+              <RequireAdmin>
+                <QuotasPage />
               </RequireAdmin>
             }
           />

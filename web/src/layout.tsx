@@ -6,6 +6,7 @@ import { useDismiss } from './components/use-dismiss';
 const ADMIN_LINKS = [
   ['users', 'Users'],
   ['groups', 'Groups'],
+  ['quotas', 'Project Quotas'],
   ['registries', 'Registries'],
   ['replications', 'Replications'],
   ['logs', 'Audit Logs'],

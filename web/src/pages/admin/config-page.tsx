@@ -51,6 +51,7 @@ const SECTIONS: { title: string; show?: (mode: string) => boolean; keys: [string
     keys: [
       ['project_creation_restriction', 'Project Creation', ['everyone', 'adminonly']],
       ['robot_token_duration', 'Robot Token Expiration (days)', 'number'],
+      ['storage_per_project', 'Default Project Quota (bytes, -1 for unlimited)', 'number'],
       ['robot_name_prefix', 'Robot Name Prefix', 'text'],
     ],
   },

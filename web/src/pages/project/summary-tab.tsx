@@ -1,13 +1,19 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { projectSummaryQuery } from '../../api/projects';
+import { useCurrentUser } from '../../api/session';
 import { formatBytes, QueryState } from '../../components/ui';
+import { QuotaDialog } from '../admin/quota-dialog';
+import { quotaState } from '../admin/quotas-page';
 import { limitText } from '../projects/projects-page';
 import { useProjectContext } from './project-page';
 
-/** Repository count, members by role and the storage quota bar. */
+/** Repository count, members by role and the storage quota bar (editable by administrators). */
 export function SummaryTab() {
   const { project } = useProjectContext();
   const summary = useQuery(projectSummaryQuery(project.project_id));
+  const admin = !!useCurrentUser().data?.sysadmin_flag;
+  const [editing, setEditing] = useState(false);
   return (
     <QueryState query={summary}>
       {(s) => {
@@ -50,6 +56,24 @@ export function SummaryTab() {
               <div>
                 {formatBytes(used)} of {limitText(hard)}
               </div>
+              {hard !== undefined && hard >= 0 && used >= hard ? (
+                <p className="note note-error" role="status">
+                  {quotaState(used, hard)} until images are deleted or the limit is raised.
+                </p>
+              ) : null}
+              {admin ? (
+                <button type="button" className="btn btn-small" onClick={() => setEditing(true)}>
+                  Edit quota
+                </button>
+              ) : null}
+              {editing ? (
+                <QuotaDialog
+                  projectId={project.project_id}
+                  projectName={project.name}
+                  hard={hard}
+                  onClose={() => setEditing(false)}
+                />
+              ) : null}
             </section>
           </div>
         );

@@ -3,7 +3,8 @@ import { useState, type FormEvent } from 'react';
 import { useAction } from '../../api/hooks';
 import { createProject, projectKeys, projectNameTakenQuery } from '../../api/projects';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
-import { projectNameProblem, SIZE_UNITS, storageLimitBytes, type SizeUnit } from './project-name';
+import { projectNameProblem, storageLimitBytes, type SizeUnit } from './project-name';
+import { StorageLimitField } from './storage-limit-field';
 
 /** New project: the name is checked as you type (rules, then whether it is taken), public, storage limit. */
 export function CreateProjectDialog(props: {
@@ -66,33 +67,15 @@ export function CreateProjectDialog(props: {
           />
           Public — anyone can pull from it without signing in
         </label>
-        <Field
-          label="Storage Limit"
-          error={bytes === undefined ? 'A whole number, or -1 for unlimited' : null}
-          hint="-1 for unlimited"
-        >
-          {(id) => (
-            <div className="row">
-              <input
-                id={id}
-                name="storage_limit"
-                inputMode="numeric"
-                value={limit}
-                onChange={(e) => setLimit(e.target.value)}
-              />
-              <select
-                className="inline"
-                aria-label="Storage limit unit"
-                value={unit}
-                onChange={(e) => setUnit(e.target.value as SizeUnit)}
-              >
-                {SIZE_UNITS.map((u) => (
-                  <option key={u}>{u}</option>
-                ))}
-              </select>
-            </div>
-          )}
-        </Field>
+        <StorageLimitField
+          value={limit}
+          unit={unit}
+          invalid={bytes === undefined}
+          onChange={(v, u) => {
+            setLimit(v);
+            setUnit(u);
+          }}
+        />
         <ErrorNote error={create.error} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={props.onClose}>
