@@ -34,6 +34,10 @@ import { AuditLog } from './services/audit/audit-log.js';
 import { AuditPurge } from './services/audit/audit-purge.js';
 import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
 import { taskPayload } from './services/replication/executions.js';
+import { retentionPlanJob } from './jobs/kinds/retention.plan.js';
+import { retentionProcessJob } from './jobs/kinds/retention.process.js';
+import { retentionStartJob } from './jobs/kinds/retention.start.js';
+import { Retention } from './services/policies/retention/retention.js';
 import { Replication } from './services/replication/replication.js';
 import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
@@ -189,14 +193,43 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.queue.register(replicationCopyJob(taskPayload, (t, ctx) => replication.executions.copy(t, ctx)));
   const auditPurge = new AuditPurge({ store, queue: jobs.queue, scheduler: jobs.scheduler, clock });
   jobs.queue.register(auditPurgeJob(auditPurge));
+  const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });
+  const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
+  audit.start();
+  const retention = new Retention({
+    store,
+    clock,
+    queue: jobs.queue,
+    scheduler: jobs.scheduler,
+    task: {
+      immutable: immutability,
+      deleteArtifact: async (repository, digest) => {
+        const repo = await store.repositoryCatalog.byName(repository);
+        if (!repo) return;
+        await artifacts.delete({ log: logger }, repo, await artifacts.find(repo, digest));
+      },
+      audited: (e) =>
+        audit.record({
+          project: { id: e.projectId },
+          operation: 'delete',
+          resourceType: 'artifact',
+          resource: e.resource,
+          username: e.operator,
+          clientIp: '',
+          userAgent: 'tag retention',
+          success: e.success,
+        }),
+    },
+  });
+  jobs.queue.register(retentionStartJob(retention.executions));
+  jobs.queue.register(retentionPlanJob(retention.executions));
+  jobs.queue.register(retentionProcessJob(retention.executions));
   jobs.start();
 
   const health = [
     { name: 'database', check: () => pingDatabase(handle.db) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
-  const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
-  audit.start();
   const quotaRefusals = new Counter({
     name: 'berth_quota_exceeded_total',
     help: 'Pushes (blob uploads, mounts, manifests, copies) refused by a project storage quota',
@@ -277,7 +310,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events, immutability }),
-      artifacts: new ArtifactService({ store, storage, clock, events, manifests, immutability }),
+      artifacts,
       copier: new ArtifactCopier({ store, storage, clock, manifests, immutability, quota }),
       immutability,
       quota,
@@ -306,6 +339,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           : {}),
       },
       replication,
+      retention,
       settings,
       jobMonitor: new JobMonitor({ store, queue: jobs.queue, clock }),
       auditPurge,

@@ -19,6 +19,7 @@ import { RepositoryCatalog } from './repos/repository-catalog.js';
 import { RegistryRepo } from './repos/registries.js';
 import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
+import { RetentionRepo } from './repos/retention.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
@@ -51,6 +52,7 @@ export class Repos {
   readonly replication: ReplicationRepo;
   readonly settings: SettingRepo;
   readonly immutableRules: ImmutableRuleRepo;
+  readonly retention: RetentionRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -77,6 +79,7 @@ export class Repos {
     this.replication = new ReplicationRepo(db);
     this.settings = new SettingRepo(db);
     this.immutableRules = new ImmutableRuleRepo(db);
+    this.retention = new RetentionRepo(db);
   }
 }
 

@@ -358,6 +358,24 @@ export interface ImmutableTagRuleTable {
   update_time: string;
 }
 
+/** A project's tag retention policy; `rules` and `trigger` are Harbor's JSON. */
+export interface RetentionPolicyTable {
+  id: Generated<number>;
+  project_id: number;
+  algorithm: string;
+  rules: string;
+  trigger: string;
+  creation_time: string;
+  update_time: string;
+}
+
+/** The counts a finished retention task recorded (the task is the `job` row). */
+export interface RetentionTaskTable {
+  job_id: number;
+  total: number;
+  retained: number;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -393,6 +411,8 @@ export interface Database {
   replication_policy: ReplicationPolicyTable;
   setting: SettingTable;
   immutable_tag_rule: ImmutableTagRuleTable;
+  retention_policy: RetentionPolicyTable;
+  retention_task: RetentionTaskTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -417,3 +437,4 @@ export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
 export type ReplicationPolicyRow = Selectable<ReplicationPolicyTable>;
+export type RetentionPolicyRow = Selectable<RetentionPolicyTable>;

@@ -9,6 +9,7 @@ import * as m0006 from './0006_add_admin_in_auth.js';
 import * as m0009 from './0009_create_setting.js';
 import * as m0010 from './0010_create_immutable_tag_rule.js';
 import * as m0011 from './0011_add_quota_usage.js';
+import * as m0012 from './0012_create_retention.js';
 import * as m0014 from './0014_create_job_queue_status.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
@@ -34,6 +35,7 @@ const steps: Record<string, Step> = {
   '0009_create_setting': m0009,
   '0010_create_immutable_tag_rule': m0010,
   '0011_add_quota_usage': m0011,
+  '0012_create_retention': m0012,
   '0014_create_job_queue_status': m0014,
 };
 

@@ -33,6 +33,18 @@ export interface ReferenceRow {
   platform: string | null;
 }
 
+/** An artifact that no index lists (Harbor lists index children only under their index). */
+export function notIndexChild(eb: ExpressionBuilder<Database, 'artifact'>) {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('artifact_reference as ar')
+        .select('ar.child_id')
+        .whereRef('ar.child_id', '=', 'artifact.id'),
+    ),
+  );
+}
+
 /**
  * The API's side of artifacts: filtered pages (index children and accessories hidden unless `base=*`, as
  * Harbor lists them), and batch loaders so a page costs a fixed number of queries.
@@ -57,18 +69,7 @@ export class ArtifactCatalog {
       );
     const baseKw = kw.base;
     if (!(baseKw?.kind === 'exact' && baseKw.value === '*')) {
-      base = base
-        .where('artifact.subject_digest', 'is', null)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('artifact_reference as ar')
-                .select('ar.child_id')
-                .whereRef('ar.child_id', '=', 'artifact.id'),
-            ),
-          ),
-        );
+      base = base.where('artifact.subject_digest', 'is', null).where(notIndexChild);
     }
     if (kw.tags) base = base.where((eb) => tagCondition(eb, kw.tags!));
     if (kw.labels) {

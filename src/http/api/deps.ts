@@ -12,6 +12,7 @@ import type { ProjectService } from '../../services/projects/project-service.js'
 import type { RepositoryService } from '../../services/repositories/repository-service.js';
 import type { SystemService } from '../../services/system/system-service.js';
 import type { Replication } from '../../services/replication/replication.js';
+import type { Retention } from '../../services/policies/retention/retention.js';
 import type { SettingsService } from '../../services/settings/settings.js';
 import type { JobMonitor } from '../../jobs/monitor.js';
 import type { AuditPurge } from '../../services/audit/audit-purge.js';
@@ -60,6 +61,8 @@ export interface ApiDeps {
   /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
   ldap: LdapApiDeps;
   replication: Replication;
+  /** Tag retention policies and their executions. */
+  retention: Retention;
   /** Run-time settings (/configurations): project creation restriction, robot expiry. */
   settings: SettingsService;
   /** The job service dashboard (jobservice and schedule tags). */

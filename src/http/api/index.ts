@@ -27,6 +27,7 @@ import { replicationRoutes } from './replication.js';
 import { jobserviceRoutes } from './jobservice.js';
 import { purgeRoutes } from './purge.js';
 import { scheduleRoutes } from './schedule.js';
+import { retentionRoutes } from './retention.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -88,6 +89,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   ldapRoutes(api, deps.can, deps.ldap);
   registryRoutes(api, deps);
   replicationRoutes(api, deps);
+  retentionRoutes(api, deps);
   configureRoutes(api, deps);
   jobserviceRoutes(api, deps);
   scheduleRoutes(api, deps);

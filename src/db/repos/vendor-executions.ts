@@ -1,0 +1,124 @@
+import type { Kysely } from 'kysely';
+import type { Database, ExecutionRow, JobRow, JobStatus } from '../tables.js';
+
+export type TaskCounts = Record<JobStatus, number>;
+
+/**
+ * Harbor's executions of one vendor (REPLICATION, RETENTION, …) and the task jobs under them. Every query
+ * is narrowed to the vendor, so one vendor's API never shows another's execution.
+ */
+export class VendorExecutionRepo {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly vendor: string,
+  ) {}
+
+  create(vendorId: number, trigger: string, now: string, extraAttrs: object = {}): Promise<ExecutionRow> {
+    return this.db
+      .insertInto('execution')
+      .values({
+        vendor_type: this.vendor,
+        vendor_id: vendorId,
+        trigger,
+        status: 'InProgress',
+        status_message: '',
+        extra_attrs: JSON.stringify(extraAttrs),
+        start_time: now,
+        update_time: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  find(id: number): Promise<ExecutionRow | undefined> {
+    return this.db
+      .selectFrom('execution')
+      .selectAll()
+      .where('id', '=', id)
+      .where('vendor_type', '=', this.vendor)
+      .executeTakeFirst();
+  }
+
+  async list(opts: {
+    vendorId?: number;
+    trigger?: string;
+    offset: number;
+    limit: number;
+  }): Promise<{ rows: ExecutionRow[]; total: number }> {
+    let q = this.db.selectFrom('execution').where('vendor_type', '=', this.vendor);
+    if (opts.vendorId !== undefined) q = q.where('vendor_id', '=', opts.vendorId);
+    if (opts.trigger !== undefined) q = q.where('trigger', '=', opts.trigger);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('id', 'desc').offset(opts.offset).limit(opts.limit).execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  async set(
+    id: number,
+    values: { status?: string; status_message?: string; end_time?: string | null },
+    now: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('execution')
+      .set({ ...values, update_time: now })
+      .where('id', '=', id)
+      .where('vendor_type', '=', this.vendor)
+      .execute();
+  }
+
+  async deleteByVendorId(vendorId: number): Promise<void> {
+    await this.db
+      .deleteFrom('execution')
+      .where('vendor_type', '=', this.vendor)
+      .where('vendor_id', '=', vendorId)
+      .execute();
+  }
+
+  /** Task counts by job status, per execution. */
+  async taskCounts(executionIds: number[]): Promise<Map<number, TaskCounts>> {
+    const out = new Map<number, TaskCounts>();
+    if (executionIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('job')
+      .select(['execution_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('execution_id', 'in', executionIds)
+      .groupBy(['execution_id', 'status'])
+      .execute();
+    for (const id of executionIds)
+      out.set(id, { pending: 0, running: 0, succeeded: 0, failed: 0, stopped: 0 });
+    for (const r of rows) out.get(r.execution_id!)![r.status] = Number(r.n);
+    return out;
+  }
+
+  /** The latest end time among an execution's tasks. */
+  async lastTaskEnd(executionId: number): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('job')
+      .select((eb) => eb.fn.max('end_time').as('t'))
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
+    return (row?.t as string | null | undefined) ?? null;
+  }
+
+  async listTasks(
+    executionId: number,
+    opts: { offset: number; limit: number; status?: JobStatus },
+  ): Promise<{ rows: JobRow[]; total: number }> {
+    let q = this.db.selectFrom('job').where('execution_id', '=', executionId);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('id').offset(opts.offset).limit(opts.limit).execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  /** Ids of the execution's tasks that have not ended. */
+  async openTasks(executionId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('job')
+      .select('id')
+      .where('execution_id', '=', executionId)
+      .where('status', 'in', ['pending', 'running'])
+      .execute();
+    return rows.map((r) => r.id);
+  }
+}
