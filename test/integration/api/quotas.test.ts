@@ -217,6 +217,25 @@ for (const backend of backends()) {
       assert.equal(await used(target.id), size);
     });
 
+    test('an artifact copy into a project without room is refused with 403 DENIED', async () => {
+      const source = await project(-1);
+      const target = await project(1000);
+      const image = makeImage({ layers: 1, layerSize: 4000 });
+      await fx.client.pushImage(`${source.name}/app`, image, 'v1');
+      const from = encodeURIComponent(`${source.name}/app:v1`);
+      const text = await api().expectError(
+        403,
+        'DENIED',
+        'POST',
+        `/projects/${target.name}/repositories/app/artifacts?from=${from}`,
+      );
+      assert.match(text, new RegExp(`Quota exceeded .* of project ${target.name}\\.`));
+      assert.equal(await used(target.id), 0);
+      await api().expect(200, 'PUT', `/quotas/${target.id}`, { hard: { storage: 1024 * 1024 } });
+      await api().expect(201, 'POST', `/projects/${target.name}/repositories/app/artifacts?from=${from}`);
+      assert.equal(await used(target.id), await used(source.id));
+    });
+
     test('a manifest PUT past the limit is refused and leaves no artifact', async () => {
       const image = makeImage({ layers: 1, layerSize: 8900 });
       // Room for the blobs, not for the manifest.
