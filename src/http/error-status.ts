@@ -27,3 +27,15 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };
+
+/**
+ * Retry-After for a 429 or 503, in seconds: the error's own `retryAfter` detail (a login lockout knows
+ * when it ends), else 1 (a momentary shortage, such as a full connection pool).
+ */
+export function retryAfterOf(err: unknown): string {
+  const detail = (err as { detail?: { retryAfter?: unknown } } | null)?.detail;
+  const seconds = detail?.retryAfter;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 1
+    ? String(Math.ceil(seconds))
+    : '1';
+}

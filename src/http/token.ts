@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../lib/errors.js';
+import { retryAfterOf } from './error-status.js';
 import type { TokenService } from '../services/access/token-service.js';
 
 export interface TokenDeps {
@@ -51,7 +52,7 @@ function render(req: FastifyRequest, reply: FastifyReply, err: unknown): Fastify
   const httpStatus = status[code] ?? 500;
   if (httpStatus >= 500) req.log.error({ err }, 'token request failed');
   if (httpStatus === 401) reply.header('www-authenticate', 'Basic realm="berth"');
-  if (httpStatus === 429) reply.header('retry-after', '60');
+  if (httpStatus === 429) reply.header('retry-after', retryAfterOf(err));
   const message = httpStatus >= 500 ? 'internal server error' : (err as Error).message;
   return reply.code(httpStatus).send({ errors: [{ code, message }] });
 }

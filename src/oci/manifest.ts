@@ -1,3 +1,4 @@
+import { ContentBoundError, defaultMaxJsonDepth, parseBoundedJson } from '../lib/bounded-json.js';
 import { AppError } from '../lib/errors.js';
 import { isDigestString, parseDigest } from './digest.js';
 import { isNonDistributable, manifestKind, mediaTypes, type ManifestKind } from './media-types.js';
@@ -27,6 +28,8 @@ export interface ParsedManifest {
 }
 
 export const maxManifestBytes = 4 * 1024 * 1024;
+/** Real manifests nest 5 levels at most (index → manifests → descriptor → platform → features). */
+export const maxManifestDepth = defaultMaxJsonDepth;
 
 /**
  * Parses and validates manifest bytes. `contentType` is the request's Content-Type; when absent, the
@@ -38,9 +41,15 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    doc = parseBoundedJson(bytes, { maxDepth: maxManifestDepth });
   } catch (err) {
-    throw new AppError('MANIFEST_INVALID', `manifest is not valid JSON: ${(err as Error).message}`);
+    const bound = err instanceof ContentBoundError ? err.bound : 'syntax';
+    throw new AppError(
+      'MANIFEST_INVALID',
+      bound === 'depth'
+        ? `manifest nests deeper than ${maxManifestDepth} levels`
+        : `manifest is ${(err as Error).message}`,
+    );
   }
   if (!isObject(doc)) throw new AppError('MANIFEST_INVALID', 'manifest must be a JSON object');
 

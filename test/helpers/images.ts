@@ -232,7 +232,7 @@ export function tarArchive(files: LayerFile[]): Buffer {
   return Buffer.concat(blocks);
 }
 
-function tarHeader(path: string, size: number, mode: number): Buffer {
+export function tarHeader(path: string, size: number, mode: number): Buffer {
   if (Buffer.byteLength(path) > 100) throw new Error(`tar path too long for this writer: ${path}`);
   const h = Buffer.alloc(512);
   const octal = (value: number, offset: number, width: number) =>

@@ -48,14 +48,16 @@ export class AuthStateRepo {
     await this.db.deleteFrom('ui_session').where('expires_at', '<', now).execute();
   }
 
-  /** Failures counted under `key` since `since` (older windows count as zero). */
-  async failures(key: string, since: string): Promise<number> {
+  /** Failures counted under `key` in the window open since `since`, and when that window began. */
+  async failures(key: string, since: string): Promise<{ failures: number; windowStart: string | null }> {
     const row = await this.db
       .selectFrom('auth_failure')
       .selectAll()
       .where('key', '=', key)
       .executeTakeFirst();
-    return row && row.window_start >= since ? row.failures : 0;
+    return row && row.window_start >= since
+      ? { failures: row.failures, windowStart: row.window_start }
+      : { failures: 0, windowStart: null };
   }
 
   /** Counts one failure, starting a new window when the stored one began before `since`. */

@@ -235,9 +235,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
       const { repo } = await repositoryFor(deps, request, params, 'artifact-addition', 'read');
       const row = await deps.artifacts.find(repo, params.reference);
       const addition = await readAddition(
-        deps.storage,
         row,
-        await deps.artifacts.config(row),
+        { config: () => deps.artifacts.config(row), chart: () => deps.artifacts.chartFiles(row) },
         params.addition,
       );
       reply.code(200).type(addition.contentType);

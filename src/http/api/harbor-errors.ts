@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
-import { errorStatus } from '../error-status.js';
+import { errorStatus, retryAfterOf } from '../error-status.js';
 
 /** HTTP status of each catalogue code on /api/v2.0 (UNSUPPORTED is the client's fault here, not a method). */
 const status: Record<ErrorCode, number> = { ...errorStatus, UNSUPPORTED: 400 };
@@ -57,7 +57,7 @@ export function harborError(err: unknown): { status: number; body: HarborErrorBo
 export function sendHarborError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const { status: httpStatus, body } = harborError(err);
   if (httpStatus >= 500) request.log.error({ err }, 'request failed');
-  if (httpStatus === 503 || httpStatus === 429) reply.header('Retry-After', '1');
+  if (httpStatus === 503 || httpStatus === 429) reply.header('Retry-After', retryAfterOf(err));
   return reply
     .code(httpStatus)
     .type('application/json')

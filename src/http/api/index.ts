@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ContentBoundError, parseBoundedJson } from '../../lib/bounded-json.js';
 import { AppError } from '../../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { sendHarborError } from './harbor-errors.js';
@@ -44,9 +45,14 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new AppError('BAD_REQUEST', 'request body is not valid JSON'), undefined);
+      // Depth-bounded: a body is validated, stored and rendered again, all by recursive walks.
+      done(null, parseBoundedJson(text));
+    } catch (err) {
+      const deep = err instanceof ContentBoundError && err.bound === 'depth';
+      done(
+        new AppError('BAD_REQUEST', deep ? `request body ${err.message}` : 'request body is not valid JSON'),
+        undefined,
+      );
     }
   });
   app.setErrorHandler((err, req, reply) => sendHarborError(req, reply, err));

@@ -66,8 +66,7 @@ test('checks keys and value types against the list it is for', () => {
   badRequest(() => parseListQuery({ q: 'id=~1' }, spec), /fuzzy/);
   badRequest(() => parseListQuery({ q: 'name=[a~b]' }, spec), /range/);
   badRequest(() => parseListQuery({ q: 'creation_time=[yesterday~]' }, spec), /time/);
-  badRequest(() => parseListQuery({ sort: 'size' }, spec), /sorting by "size"/);
-  badRequest(() => parseListQuery({ sort: 'public' }, spec), /sorting by "public" is not supported/);
+  assert.deepEqual(parseListQuery({ sort: 'public' }, spec).sorts, [], 'a filter-only key is not a sort key');
   badRequest(() => parseListQuery({ q: 'pull_count=1' }, spec), /filtering by "pull_count"/);
   assert.deepEqual(parseListQuery({ sort: '-pull_count' }, spec).sorts, [{ key: 'pull_count', desc: true }]);
   const ok = parseListQuery(
@@ -91,12 +90,13 @@ test('page defaults to 1 and page_size to 10, at most 100', () => {
   badRequest(() => parseListQuery({ page: 0 }, spec), /page/);
 });
 
-test('sort parses -name,id and rejects junk', () => {
+test('sort parses -name,id; keys the list cannot sort by are ignored, as Harbor ignores them', () => {
   assert.deepEqual(parseSort(' -name , id ,'), [
     { key: 'name', desc: true },
     { key: 'id', desc: false },
   ]);
-  badRequest(() => parseSort('name;drop'), /invalid sort key/);
+  assert.deepEqual(parseListQuery({ sort: 'size' }, spec).sorts, []);
+  assert.deepEqual(parseListQuery({ sort: 'name;drop,-id,-size' }, spec).sorts, [{ key: 'id', desc: true }]);
 });
 
 test('Link carries prev and next with page and page_size, relative to the request', () => {

@@ -35,12 +35,12 @@ export function parseListQuery(raw: RawListParams, fields: ListFields): ListQuer
       throw bad(`filtering by "${key}" is not supported; supported: ${keysWhere(fields, 'filter')}`);
     checkTypes(key, kw, field.type);
   }
-  const sorts = parseSort(raw.sort ?? '');
-  for (const s of sorts) {
+  // Harbor's rule (lib/q, lib/orm setSorts): a sort key the list does not know is ignored, never refused,
+  // and with no known key left the list keeps its default order.
+  const sorts = parseSort(raw.sort ?? '').filter((s) => {
     const field = fields[s.key];
-    if (!field || field.sort === false)
-      throw bad(`sorting by "${s.key}" is not supported; supported: ${keysWhere(fields, 'sort')}`);
-  }
+    return field !== undefined && field.sort !== false;
+  });
   return { keywords, sorts, page, pageSize };
 }
 
@@ -125,15 +125,14 @@ function splitTopLevel(q: string): string[] {
   return parts;
 }
 
+/** `sort=-name,id` as Harbor reads it: any text is accepted; what the list cannot sort by is dropped later. */
 export function parseSort(sort: string): Sort[] {
   const out: Sort[] = [];
   for (const raw of sort.split(',')) {
     const item = raw.trim();
     if (item === '') continue;
     const desc = item.startsWith('-');
-    const key = desc ? item.slice(1) : item;
-    if (!/^[A-Za-z0-9_.]+$/.test(key)) throw bad(`invalid sort key "${clip(item)}"`);
-    out.push({ key, desc });
+    out.push({ key: desc ? item.slice(1) : item, desc });
   }
   return out;
 }

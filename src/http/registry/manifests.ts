@@ -69,27 +69,36 @@ function parseAccept(header: string | undefined): string[] | undefined {
     .filter((t) => t !== '');
 }
 
+/** Bytes of an over-large body read and dropped before the 413; past this the connection is cut. */
+const drainLimit = 32 * 1024 * 1024;
+
 /**
- * Reads a request body into memory, refusing more than `max` bytes without reading them all. The socket
- * is left open so the 413 reaches the client; `Connection: close` ends it after the answer, and Node
- * discards the unread rest of the body meanwhile.
+ * Reads a request body into memory, refusing more than `max` bytes. The refusal comes after the rest of
+ * the body is read and dropped (up to `drainLimit`), so a client that writes its whole body before
+ * reading the answer gets the 413 rather than a broken pipe; beyond that, `Connection: close` ends the
+ * connection after the answer.
  */
 async function readCapped(req: FastifyRequest, reply: FastifyReply, max: number): Promise<Buffer> {
-  const tooLarge = (message: string) => {
-    reply.header('connection', 'close');
-    return new AppError('PAYLOAD_TOO_LARGE', message);
+  const tooLarge = (size: number | undefined, cut: boolean) => {
+    if (cut) reply.header('connection', 'close');
+    return new AppError(
+      'PAYLOAD_TOO_LARGE',
+      size === undefined
+        ? `manifest exceeds the limit of ${max} bytes`
+        : `manifest of ${size} bytes exceeds the limit of ${max} bytes`,
+    );
   };
   const declared = contentLength(req);
-  if (declared !== undefined && declared > max) {
-    throw tooLarge(`manifest of ${declared} bytes exceeds the limit of ${max} bytes`);
-  }
+  if (declared !== undefined && declared > drainLimit) throw tooLarge(declared, true);
+  const refused = declared !== undefined && declared > max;
   const chunks: Buffer[] = [];
   let total = 0;
   // destroyOnReturn: false, since destroying the request would reset the connection before the answer.
   for await (const chunk of req.raw.iterator({ destroyOnReturn: false })) {
     total += (chunk as Buffer).length;
-    if (total > max) throw tooLarge(`manifest exceeds the limit of ${max} bytes`);
-    chunks.push(chunk as Buffer);
+    if (total > drainLimit) throw tooLarge(undefined, true);
+    if (!refused && total <= max) chunks.push(chunk as Buffer);
   }
+  if (refused || total > max) throw tooLarge(declared, false);
   return Buffer.concat(chunks, total);
 }

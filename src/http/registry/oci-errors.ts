@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { InvalidPathError } from '../../storage/driver.js';
-import { errorStatus as status } from '../error-status.js';
+import { retryAfterOf, errorStatus as status } from '../error-status.js';
 
 /** Codes outside the OCI list are rendered as the nearest OCI code so clients can act on them. */
 const ociCode: Partial<Record<ErrorCode, string>> = {
@@ -31,7 +31,7 @@ export function sendOciError(request: FastifyRequest, reply: FastifyReply, err: 
   }
   const httpStatus = status[code];
   if (httpStatus >= 500) request.log.error({ err }, 'request failed');
-  if (httpStatus === 503 || httpStatus === 429) reply.header('Retry-After', '1');
+  if (httpStatus === 503 || httpStatus === 429) reply.header('Retry-After', retryAfterOf(err));
   if (code === 'RANGE_INVALID' && isSize(detail)) reply.header('Range', `0-${Math.max(detail.size - 1, 0)}`);
   const body = {
     errors: [{ code: ociCode[code] ?? code, message, ...(detail === undefined ? {} : { detail }) }],

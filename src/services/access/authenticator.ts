@@ -175,12 +175,23 @@ export class Authenticator {
   private async checkThrottle(username: string, ip: string): Promise<void> {
     const since = this.since();
     const { authState } = this.deps.store;
-    const { maxFailures, maxFailuresPerIp } = this.deps.throttle;
-    if (
-      (await authState.failures(`user:${username}`, since)) >= maxFailures ||
-      (await authState.failures(`ip:${ip}`, since)) >= maxFailuresPerIp
-    )
-      throw new AppError('TOOMANYREQUESTS', 'too many failed login attempts; try again later');
+    const { maxFailures, maxFailuresPerIp, windowSeconds } = this.deps.throttle;
+    const byUser = await authState.failures(`user:${username}`, since);
+    const byIp = await authState.failures(`ip:${ip}`, since);
+    const locks = [
+      byUser.failures >= maxFailures ? byUser.windowStart : null,
+      byIp.failures >= maxFailuresPerIp ? byIp.windowStart : null,
+    ].filter((start): start is string => start !== null);
+    if (locks.length === 0) return;
+    // The lock lasts until the window that filled up closes: that is when a retry can succeed.
+    const now = this.deps.clock.now().getTime();
+    const ends = Math.max(...locks.map((start) => Date.parse(start) + windowSeconds * 1000));
+    const retryAfter = Math.max(1, Math.ceil((ends - now) / 1000));
+    throw new AppError(
+      'TOOMANYREQUESTS',
+      `too many failed login attempts; try again in ${retryAfter} seconds`,
+      { retryAfter },
+    );
   }
 
   private async recordFailure(username: string, ip: string): Promise<void> {

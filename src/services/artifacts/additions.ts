@@ -1,17 +1,34 @@
-import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import type { ArtifactRow } from '../../db/tables.js';
+import { ContentBoundError, tryParseJsonObject } from '../../lib/bounded-json.js';
+import { gunzipBounded } from '../../lib/bounded-gunzip.js';
 import { AppError } from '../../lib/errors.js';
+import { readTarFiles } from '../../lib/tar-reader.js';
+import { maxManifestBytes } from '../../oci/manifest.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { artifactTypeOf } from './artifact-type.js';
 
 const chartLayer = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
-const maxChartBytes = 16 * 1024 * 1024;
+/** Helm's own loader allows 100 MiB decompressed and 5 MiB per file; real charts are well under 1 MiB. */
+const chartBounds = {
+  maxChartBytes: 16 * 1024 * 1024,
+  maxOutputBytes: 32 * 1024 * 1024,
+  maxFileBytes: 5 * 1024 * 1024,
+  maxEntries: 10_000,
+  timeoutMs: 10_000,
+};
 
 export interface Addition {
   contentType: string;
   body: string;
+}
+
+/** What the additions are made from, read (and cached) by the caller only when the addition needs it. */
+export interface AdditionSources {
+  config(): Promise<Record<string, unknown> | undefined>;
+  /** The chart's top-level files; undefined when the chart cannot be read. */
+  chart(): Promise<Map<string, string> | undefined>;
 }
 
 /** The additions Harbor links for an artifact of this type. */
@@ -27,18 +44,19 @@ export function additionNames(row: ArtifactRow): string[] {
  * chart's `readme.md`, `values.yaml` and `dependencies` (from Chart.yaml or requirements.yaml).
  */
 export async function readAddition(
-  storage: StorageDriver,
   row: ArtifactRow,
-  config: Record<string, unknown> | undefined,
+  sources: AdditionSources,
   name: string,
 ): Promise<Addition> {
   const type = artifactTypeOf(row.media_type, row.artifact_type);
-  if (name === 'build_history' && type === 'IMAGE' && config) {
+  const config = name === 'build_history' && type === 'IMAGE' ? await sources.config() : undefined;
+  if (config) {
     const history = Array.isArray(config.history) ? config.history : [];
     return { contentType: 'application/json', body: JSON.stringify(history) };
   }
   if (type === 'CHART' && ['values.yaml', 'readme.md', 'dependencies'].includes(name)) {
-    const files = await chartFiles(storage, row);
+    const files = await sources.chart();
+    if (!files) throw notFound(name);
     if (name === 'readme.md') {
       const readme = files.get('README.md');
       if (readme === undefined) throw notFound(name);
@@ -72,49 +90,48 @@ function dependencies(files: Map<string, string>): unknown[] {
   return [];
 }
 
-/** The top-level files of the chart archive (`<chart>/README.md` → `README.md`). */
-async function chartFiles(storage: StorageDriver, row: ArtifactRow): Promise<Map<string, string>> {
-  const manifest = JSON.parse((await storage.getContent(layout.blob(row.digest))).toString('utf8')) as {
-    layers?: { mediaType?: string; digest?: string; size?: number }[];
-  };
-  const layer = manifest.layers?.find((l) => l.mediaType === chartLayer);
-  if (!layer?.digest || (layer.size ?? 0) > maxChartBytes) return new Map();
-  const tar = gunzipSync(await storage.getContent(layout.blob(layer.digest)), {
-    maxOutputLength: 64 * 1024 * 1024,
+/**
+ * The top-level files of the chart archive (`<chart>/README.md` → `README.md`), read as a stream within
+ * bounds; undefined when the chart cannot be read (not gzip, not tar, a bomb, too slow), which the
+ * additions answer as not found.
+ */
+export async function readChartFiles(
+  storage: StorageDriver,
+  row: ArtifactRow,
+): Promise<Map<string, string> | undefined> {
+  const manifest = tryParseJsonObject(await storage.getContent(layout.blob(row.digest)), {
+    maxBytes: maxManifestBytes,
   });
-  return topLevelFiles(tar, new Set(['README.md', 'values.yaml', 'Chart.yaml', 'requirements.yaml']));
-}
-
-/** A minimal ustar reader: regular files one directory deep whose base name is wanted. */
-export function topLevelFiles(tar: Buffer, wanted: Set<string>): Map<string, string> {
-  const out = new Map<string, string>();
-  let offset = 0;
-  let longName: string | undefined;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, len: number) =>
-      header
-        .subarray(start, start + len)
-        .toString('utf8')
-        .replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 0);
-    const prefix = field(345, 155);
-    let name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-    longName = undefined;
-    const body = tar.subarray(offset + 512, offset + 512 + size);
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x') {
-      const path = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
-      if (path) longName = path[1];
-    } else if (type === '0' || type === '\0') {
-      name = name.replace(/^\.\//, '');
-      const parts = name.split('/');
-      if (parts.length === 2 && wanted.has(parts[1]!) && !out.has(parts[1]!))
-        out.set(parts[1]!, body.toString('utf8'));
+  const layers = Array.isArray(manifest?.layers) ? (manifest.layers as unknown[]) : [];
+  const layer = layers.find(
+    (l): l is { digest: string; size?: unknown } =>
+      typeof l === 'object' &&
+      l !== null &&
+      (l as { mediaType?: unknown }).mediaType === chartLayer &&
+      typeof (l as { digest?: unknown }).digest === 'string',
+  );
+  if (!layer || typeof layer.size !== 'number' || layer.size > chartBounds.maxChartBytes) return undefined;
+  const wanted = new Set(['README.md', 'values.yaml', 'Chart.yaml', 'requirements.yaml']);
+  const baseName = (path: string) => {
+    const parts = path.replace(/^\.\//, '').split('/');
+    return parts.length === 2 && wanted.has(parts[1]!) ? parts[1]! : undefined;
+  };
+  try {
+    const source = await storage.read(layout.blob(layer.digest));
+    const files = await readTarFiles(
+      gunzipBounded(source, chartBounds),
+      (name) => baseName(name) !== undefined,
+      chartBounds,
+      (kept) => new Set([...kept.keys()].map(baseName)).size === wanted.size,
+    );
+    const out = new Map<string, string>();
+    for (const [path, bytes] of files) {
+      const name = baseName(path)!;
+      if (!out.has(name)) out.set(name, bytes.toString('utf8'));
     }
-    offset += 512 + Math.ceil(size / 512) * 512;
+    return out;
+  } catch (err) {
+    if (err instanceof ContentBoundError) return undefined;
+    throw err;
   }
-  return out;
 }

@@ -4,6 +4,8 @@ import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ArtifactRow, LabelRow, TagRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
+import { tryParseJsonObject } from '../../lib/bounded-json.js';
+import { readChartFiles } from './additions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { isDigestString } from '../../oci/digest.js';
@@ -37,6 +39,9 @@ export interface ViewOptions {
   withAccessory?: boolean;
 }
 
+/** Image configs are a few KiB; one over this is not shown (Harbor reads them whole too). */
+const maxConfigBytes = 4 * 1024 * 1024;
+
 type Deps = {
   store: MetaStore;
   storage: StorageDriver;
@@ -48,10 +53,47 @@ type Deps = {
 
 /** Artifacts as Harbor's API shows them; a page costs a fixed number of queries whatever its size. */
 export class ArtifactService {
-  /** Parsed image configs by digest: content-addressed, so safe to keep. */
-  private readonly configs = new LRUCache<string, Record<string, unknown>>({ max: 20_000 });
+  /**
+   * Parsed image configs by digest (content-addressed, so safe to keep), weighed by their size in bytes;
+   * configs that cannot be shown are remembered as null so they are not read again.
+   */
+  private readonly configs = new LRUCache<string, { config: Record<string, unknown> | null }, number>({
+    maxSize: 32 * 1024 * 1024,
+    sizeCalculation: () => 1,
+  });
+
+  /**
+   * Chart files by manifest digest (content-addressed). Reading a chart decompresses it on the thread
+   * pool; one read at a time, shared by concurrent requests for the same chart, leaves the other core to
+   * the event loop whatever a client pushed.
+   */
+  private readonly charts = new LRUCache<string, { files: Map<string, string> | null }>({
+    maxSize: 16 * 1024 * 1024,
+    sizeCalculation: (v) => 1 + [...(v.files?.values() ?? [])].reduce((n, s) => n + s.length, 0),
+  });
+  private readonly chartReads = new Map<string, Promise<Map<string, string> | undefined>>();
+  private chartGate: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: Deps) {}
+
+  /** The top-level files of a Helm chart artifact; undefined when the chart cannot be read. */
+  async chartFiles(row: ArtifactRow): Promise<Map<string, string> | undefined> {
+    const cached = this.charts.get(row.digest);
+    if (cached) return cached.files ?? undefined;
+    let pending = this.chartReads.get(row.digest);
+    if (!pending) {
+      const read = this.chartGate.then(() => readChartFiles(this.deps.storage, row));
+      this.chartGate = read.catch(() => undefined);
+      pending = read
+        .then((files) => {
+          this.charts.set(row.digest, { files: files ?? null });
+          return files;
+        })
+        .finally(() => this.chartReads.delete(row.digest));
+      this.chartReads.set(row.digest, pending);
+    }
+    return pending;
+  }
 
   async list(
     _ctx: RequestContext,
@@ -116,22 +158,29 @@ export class ArtifactService {
     return (t) => ({ ...t, immutable: rules?.protects(repo!.name, t.name) ?? false });
   }
 
-  /** Reads the config blob of an image (cached by digest); {} for other artifacts or unreadable configs. */
+  /**
+   * The config blob of an image, parsed within bounds (size checked before reading, depth before
+   * parsing) and cached by digest; undefined for other artifacts and for configs that cannot be shown,
+   * whose fields a listing then leaves empty.
+   */
   async config(row: ArtifactRow): Promise<Record<string, unknown> | undefined> {
     const digest = row.config_digest;
     if (!digest) return undefined;
     const cached = this.configs.get(digest);
-    if (cached) return cached;
+    if (cached) return cached.config ?? undefined;
+    let config: Record<string, unknown> | undefined;
+    let size = 1;
     try {
-      const bytes = await this.deps.storage.getContent(layout.blob(digest));
-      if (bytes.length > 4 * 1024 * 1024) return undefined;
-      const parsed = JSON.parse(bytes.toString('utf8')) as unknown;
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-      this.configs.set(digest, parsed as Record<string, unknown>);
-      return parsed as Record<string, unknown>;
+      const path = layout.blob(digest);
+      size = (await this.deps.storage.stat(path)).size;
+      if (size <= maxConfigBytes) {
+        config = tryParseJsonObject(await this.deps.storage.getContent(path), { maxBytes: maxConfigBytes });
+      }
     } catch {
-      return undefined;
+      return undefined; // unreadable now (storage trouble): tried again next time
     }
+    this.configs.set(digest, { config: config ?? null }, { size: config ? Math.max(size, 1) : 1 });
+    return config;
   }
 
   private async extraAttrs(row: ArtifactRow): Promise<Record<string, unknown>> {

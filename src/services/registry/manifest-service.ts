@@ -67,18 +67,22 @@ export class ManifestService {
     }
     const project = await this.deps.namespaces.projectForPush(repository);
     const rules = byDigest ? undefined : await this.deps.immutability.matcher(project.id);
+    // Every reference is checked before a byte is written: a refused manifest leaves nothing in storage.
     const missingBlobs = await this.deps.store.blobs.missingInProject(
       project.id,
       manifest.blobs.map((b) => b.digest),
     );
-    if (missingBlobs.length > 0) {
-      throw new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${missingBlobs[0]}`, {
-        digest: missingBlobs[0],
-      });
+    if (missingBlobs.length > 0) throw blobUnknown(missingBlobs[0]!);
+    const wanted = manifest.manifests.map((m) => m.digest);
+    if (wanted.length > 0) {
+      const repo = await this.deps.store.repositories.findByName(repository);
+      const missing = repo ? await this.deps.store.artifacts.missing(repo.id, wanted) : wanted;
+      if (missing.length > 0) throw blobUnknown(missing[0]!);
     }
     const self = [{ digest, size: body.length }];
     await this.deps.quota.precheck(ctx, project, repository, self);
-    // Bytes first (atomic, by digest); the rows that make them visible are written in one transaction.
+    // Bytes next (atomic, by digest); the rows that make them visible are written in one transaction,
+    // which checks the children again (a concurrent delete loses its bytes to GC, not to a dangling row).
     await this.deps.storage.putContent(layout.blob(digest), body);
     this.bytes.set(digest, body);
     const now = this.deps.clock.now().toISOString();
@@ -86,14 +90,9 @@ export class ManifestService {
       const repo = await tx.repositories.ensure(project.id, repository, now);
       let children: ChildLink[] = [];
       let childSize = 0;
-      if (manifest.manifests.length > 0) {
-        const wanted = manifest.manifests.map((m) => m.digest);
+      if (wanted.length > 0) {
         const missing = await tx.artifacts.missing(repo.id, wanted);
-        if (missing.length > 0) {
-          throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${missing[0]}`, {
-            digest: missing[0],
-          });
-        }
+        if (missing.length > 0) throw blobUnknown(missing[0]!);
         children = await Promise.all(
           manifest.manifests.map(async (m) => {
             const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
@@ -308,6 +307,11 @@ export class ManifestService {
     }
     return { artifact, repositoryId: repo.id };
   }
+}
+
+/** What the distribution spec answers for a missing layer, config or child manifest. */
+function blobUnknown(digest: string): AppError {
+  return new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${digest}`, { digest });
 }
 
 function acceptable(mediaType: string, accept: string[]): boolean {
