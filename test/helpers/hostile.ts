@@ -74,17 +74,17 @@ export async function gzipBombChart(size: number): Promise<Buffer> {
  * Polls `GET <url>/v2/` back to back until `stop()` and reports the slowest answer: proof that whatever
  * runs meanwhile leaves the event loop free. Any status counts (401 included); only the delay matters.
  */
-export function latencyProbe(url: string): { stop(): Promise<{ maxMs: number; count: number }> } {
+export function latencyProbe(url: string): {
+  stop(): Promise<{ maxMs: number; p90Ms: number; count: number }>;
+} {
   let running = true;
-  let maxMs = 0;
-  let count = 0;
+  const times: number[] = [];
   const loop = (async () => {
     while (running) {
       const start = performance.now();
       const res = await fetch(`${url}/v2/`);
       await res.arrayBuffer();
-      maxMs = Math.max(maxMs, performance.now() - start);
-      count += 1;
+      times.push(performance.now() - start);
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
@@ -92,7 +92,12 @@ export function latencyProbe(url: string): { stop(): Promise<{ maxMs: number; co
     async stop() {
       running = false;
       await loop;
-      return { maxMs, count };
+      const sorted = [...times].sort((a, b) => a - b);
+      return {
+        maxMs: sorted.at(-1) ?? 0,
+        p90Ms: sorted[Math.floor(sorted.length * 0.9)] ?? 0,
+        count: sorted.length,
+      };
     },
   };
 }

@@ -226,7 +226,7 @@ for (const backend of backends()) {
           api.call('GET', `/projects/p/repositories/bomb/artifacts/1.0.0/additions/${name}`),
         ),
       );
-      const { maxMs, count } = await probe.stop();
+      const { maxMs, p90Ms, count } = await probe.stop();
       for (const res of results) assert.equal(res.status, 404, res.text.slice(0, 300));
       assert.ok(count > 0);
       // The same probe as long again with nothing else running: on a machine shared by many processes,
@@ -234,10 +234,13 @@ for (const backend of backends()) {
       const idle = latencyProbe(berth.url);
       await new Promise((r) => setTimeout(r, performance.now() - started));
       const baseline = await idle.stop();
-      const bound = Math.max(100, 2 * baseline.maxMs);
+      // Reading the bomb on the event loop blocked it for about a second per request; now nine answers
+      // in ten come within 100 ms and the slowest stays within the machine's own noise.
+      const noise = `idle: max ${baseline.maxMs.toFixed(1)} ms, p90 ${baseline.p90Ms.toFixed(1)} ms`;
+      assert.ok(p90Ms < 100, `/v2/ p90 ${p90Ms.toFixed(1)} ms while the bomb was read (${noise})`);
       assert.ok(
-        maxMs < bound,
-        `/v2/ took ${maxMs.toFixed(1)} ms while the bomb was read (idle: ${baseline.maxMs.toFixed(1)} ms)`,
+        maxMs < Math.max(100, 3 * baseline.maxMs),
+        `/v2/ took ${maxMs.toFixed(1)} ms while the bomb was read (${noise})`,
       );
     });
 
