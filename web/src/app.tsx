@@ -28,6 +28,13 @@ const RegistriesPage = lazy(() =>
 const ReplicationsPage = lazy(() =>
   import('./pages/admin/replications-page').then((m) => ({ default: m.ReplicationsPage })),
 );
+const JobServicePage = lazy(() =>
+  import('./pages/admin/job-service-page').then((m) => ({ default: m.JobServicePage })),
+);
+// The Clean Up page's Log Rotation tab; the page with its Garbage Collection tab wraps it once it lands.
+const LogRotationTab = lazy(() =>
+  import('./pages/admin/log-rotation-tab').then((m) => ({ default: m.LogRotationTab })),
+);
 const UsersPage = lazy(() => import('./pages/admin/users-page').then((m) => ({ default: m.UsersPage })));
 const ProfilePage = lazy(() =>
   import('./pages/account/profile-page').then((m) => ({ default: m.ProfilePage })),
@@ -106,6 +113,23 @@ export function App() {
             element={
               <RequireAdmin>
                 <AuditLogsPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="job-service-dashboard"
+            element={
+              <RequireAdmin>
+                <JobServicePage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="clean-up"
+            element={
+              <RequireAdmin>
+                <h1>Clean Up</h1>
+                <LogRotationTab />
               </RequireAdmin>
             }
           />

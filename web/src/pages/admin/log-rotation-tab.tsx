@@ -1,0 +1,231 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { errorMessage } from '../../api/client';
+import { useAction, usePagedList } from '../../api/hooks';
+import {
+  purgeHistory,
+  purgeKeys,
+  purgeLogQuery,
+  purgeNow,
+  purgeScheduleQuery,
+  savePurgeSchedule,
+  stopPurge,
+  type PurgeParameters,
+  type PurgeRun,
+} from '../../api/jobservice';
+import { ListPage } from '../../components/list-page';
+import { ErrorNote, Field, formatTime } from '../../components/ui';
+import { LogDialog } from './job-service-page';
+import { StatusBadge } from './replication-executions';
+
+/** Harbor's Log Rotation event types: the artifact ones by name, and "other" for every other kind. */
+const EVENT_TYPES = [
+  ['create_artifact', 'Create artifact'],
+  ['delete_artifact', 'Delete artifact'],
+  ['pull_artifact', 'Pull artifact'],
+  ['other', 'Other events'],
+] as const;
+const SCHEDULES = ['None', 'Hourly', 'Daily', 'Weekly', 'Custom'] as const;
+const PRESET: Record<string, string> = {
+  Hourly: '0 0 * * * *',
+  Daily: '0 0 0 * * *',
+  Weekly: '0 0 0 * * 0',
+};
+const RUNNING = /^(pending|running)$/i;
+
+/**
+ * Administration → Clean Up → Log Rotation: keep audit logs for a number of hours or days, per event type;
+ * purge now, dry run, or on a schedule; the history of runs with their logs.
+ */
+export function LogRotationTab() {
+  const schedule = useQuery(purgeScheduleQuery());
+  const [retention, setRetention] = useState('30');
+  const [unit, setUnit] = useState<'days' | 'hours'>('days');
+  const [types, setTypes] = useState<string[]>(EVENT_TYPES.map(([t]) => t));
+  const [type, setType] = useState<string>('None');
+  const [cron, setCron] = useState('');
+  const [log, setLog] = useState<PurgeRun | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  // The form starts from the saved schedule, if there is one.
+  const current = schedule.data;
+  useEffect(() => {
+    if (!current) return;
+    const p = JSON.parse(current.job_parameters) as PurgeParameters;
+    const hours = p.audit_retention_hour;
+    if (hours % 24 === 0) {
+      setUnit('days');
+      setRetention(String(hours / 24));
+    } else {
+      setUnit('hours');
+      setRetention(String(hours));
+    }
+    setTypes(p.include_event_types.split(',').filter(Boolean));
+    setType(current.schedule.type);
+    setCron(current.schedule.cron);
+  }, [current]);
+
+  const hoursValue = Number(retention) * (unit === 'days' ? 24 : 1);
+  const invalid =
+    !Number.isInteger(hoursValue) || hoursValue < 0 || hoursValue > 240_000
+      ? 'A whole number of hours from 0 to 240000'
+      : null;
+  const parameters = (dryRun: boolean): PurgeParameters => ({
+    audit_retention_hour: hoursValue,
+    include_event_types: types.join(','),
+    dry_run: dryRun,
+  });
+  const history = usePagedList(purgeHistory(), {
+    poll: (items) => items.some((r) => RUNNING.test(r.job_status)),
+  });
+  const run = useAction((dryRun: boolean) => purgeNow(parameters(dryRun)), [purgeKeys.history()]);
+  const save = useAction(
+    () => savePurgeSchedule(type, type === 'Custom' ? cron : (PRESET[type] ?? ''), parameters(false)),
+    [purgeKeys.all],
+  );
+  const stop = useAction((id: number) => stopPurge(id), [purgeKeys.history()]);
+
+  return (
+    <section aria-label="Log Rotation">
+      <h2>Log Rotation</h2>
+      <Field label="Keep records in" error={invalid}>
+        {(id) => (
+          <div className="row">
+            <input
+              id={id}
+              type="number"
+              min={0}
+              value={retention}
+              onChange={(e) => setRetention(e.target.value)}
+            />
+            <select
+              aria-label="Retention unit"
+              value={unit}
+              onChange={(e) => setUnit(e.target.value as 'days' | 'hours')}
+            >
+              <option value="days">Days</option>
+              <option value="hours">Hours</option>
+            </select>
+          </div>
+        )}
+      </Field>
+      <fieldset>
+        <legend>Included event types</legend>
+        {EVENT_TYPES.map(([t, label]) => (
+          <label key={t} className="check">
+            <input
+              type="checkbox"
+              checked={types.includes(t)}
+              onChange={(e) =>
+                setTypes((all) => (e.target.checked ? [...all, t] : all.filter((x) => x !== t)))
+              }
+            />
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      <Field label="Schedule to purge">
+        {(id) => (
+          <select id={id} value={type} onChange={(e) => setType(e.target.value)}>
+            {SCHEDULES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {type === 'Custom' ? (
+        <Field label="Cron (6 fields, seconds first, UTC)">
+          {(id) => <input id={id} value={cron} onChange={(e) => setCron(e.target.value)} />}
+        </Field>
+      ) : null}
+      {current?.schedule.next_scheduled_time ? (
+        <p className="muted" data-testid="next-purge">
+          Next run: {formatTime(current.schedule.next_scheduled_time)}
+        </p>
+      ) : null}
+      <div className="toolbar">
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={!!invalid || save.isPending}
+          onClick={() => {
+            setSaved(false);
+            save.mutate(undefined, { onSuccess: () => setSaved(true) });
+          }}
+        >
+          Save
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={!!invalid || run.isPending}
+          onClick={() => run.mutate(true)}
+        >
+          Dry run
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={!!invalid || run.isPending}
+          onClick={() => run.mutate(false)}
+        >
+          Purge now
+        </button>
+        {saved ? <span role="status">Schedule saved.</span> : null}
+      </div>
+      {save.error ? <p role="alert">Could not save the schedule: {errorMessage(save.error)}</p> : null}
+      <ErrorNote error={run.error} title="Could not start the purge" />
+      <ErrorNote error={stop.error} title="Could not stop the purge" />
+      <h3>Purge History</h3>
+      <ListPage
+        list={history}
+        tableLabel="Purge history"
+        columns={
+          <>
+            <th>Id</th>
+            <th>Trigger</th>
+            <th>Dry run</th>
+            <th>Status</th>
+            <th>Created</th>
+            <th>Updated</th>
+            <th />
+          </>
+        }
+        row={(r) => {
+          const p = JSON.parse(r.job_parameters) as PurgeParameters;
+          return (
+            <tr key={r.id} data-purge-id={r.id}>
+              <td>{r.id}</td>
+              <td>{r.job_kind}</td>
+              <td>{p.dry_run ? 'Yes' : 'No'}</td>
+              <td>
+                <StatusBadge status={r.job_status} />
+              </td>
+              <td>{formatTime(r.creation_time)}</td>
+              <td>{formatTime(r.update_time)}</td>
+              <td className="row">
+                <button type="button" className="btn btn-small" onClick={() => setLog(r)}>
+                  Log
+                </button>
+                {RUNNING.test(r.job_status) ? (
+                  <button type="button" className="btn btn-small" onClick={() => stop.mutate(r.id)}>
+                    Stop
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          );
+        }}
+        empty="No purge has run yet."
+      />
+      {log ? <PurgeLogDialog run={log} onClose={() => setLog(null)} /> : null}
+    </section>
+  );
+}
+
+function PurgeLogDialog({ run, onClose }: { run: PurgeRun; onClose: () => void }) {
+  const log = useQuery(purgeLogQuery(run.id));
+  return <LogDialog title={`Log of purge ${run.id}`} query={log} testId="purge-log" onClose={onClose} />;
+}
