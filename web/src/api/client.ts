@@ -149,7 +149,20 @@ export function repoPath(repositoryName: string): string {
   return encodeURIComponent(encodeURIComponent(repositoryName));
 }
 
+/** Harbor's refusals of a change to a protected tag: the push middleware's words, the tag controller's. */
+const immutableRefusal =
+  /^Failed to process request due to '(.+)' configured as immutable\.$|^the tag (.+) configured as immutable, cannot be (deleted|updated)$/;
+
 export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'PRECONDITION') {
+    const m = immutableRefusal.exec(err.message);
+    if (m)
+      return (
+        `The tag ${m[1] ?? m[2]} is protected by a tag immutability rule of this project, so it cannot be ` +
+        `${m[3] === 'deleted' ? 'deleted, nor can the artifact it is on' : 'moved to another artifact'}. ` +
+        'A project administrator or maintainer can disable the rule under Tag Immutability.'
+      );
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }
