@@ -24,7 +24,7 @@ export interface ApiBenchResult {
 const auth = benchAuthorization;
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function call(
+export async function call(
   d: Dispatcher,
   url: string,
   method: string,
@@ -44,7 +44,7 @@ async function call(
   return { headers: res.headers, text };
 }
 
-async function pool(n: number, total: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function pool(n: number, total: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: n }, async () => {

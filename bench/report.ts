@@ -1,4 +1,5 @@
 import type { ApiBenchResult } from './api.js';
+import type { RetentionBenchResult } from './retention.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { MB, median } from './measure.js';
 import type { ReplicationBenchResult } from './replication.js';
@@ -30,6 +31,8 @@ export interface RunResult {
   berthPeakRssWholeRun: number;
   /** Harbor API list timings (bench/api.ts), when run. */
   api?: ApiBenchResult;
+  /** Tag retention dry run timing (bench/retention.ts), when run. */
+  retention?: RetentionBenchResult;
   /** Replication to distribution beside skopeo (bench/replication.ts), when run. */
   replication?: ReplicationBenchResult;
 }
@@ -173,6 +176,15 @@ export function markdown(r: RunResult, rows: Row[]): string {
   );
   if (r.replication) out.push(...replicationSection(r.replication));
   if (r.api) out.push(...apiSection(r.api));
+  if (r.retention) {
+    const t = r.retention;
+    out.push(
+      '## Tag retention',
+      '',
+      `- Retention dry run over ${t.artifacts} artifacts in one project (seeded in ${fmt(t.seedSeconds)} s): ${fmt(t.dryRunSeconds)} s from the trigger to the end of the execution (target < 5 s); ${t.total - t.retained} would be removed, ${t.retained} retained.`,
+      '',
+    );
+  }
   return out.join('\n');
 }
 

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication, retention); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ import { curlBinary, requireCurl } from './curl.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
+import { retentionBench, type RetentionBenchResult } from './retention.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
@@ -142,6 +143,7 @@ async function main() {
   let berthPeakRssWholeRun = 0;
   let api: ApiBenchResult | undefined;
   let replication: ReplicationBenchResult | undefined;
+  let retention: RetentionBenchResult | undefined;
   try {
     log(
       `berth ${berth.url} (pid ${berth.pid}), distribution ${dist.url} (pid ${dist.pid}); preparing fixtures …`,
@@ -188,6 +190,12 @@ async function main() {
       results.push(r.workload);
       log(consoleTable(rowsOf([r.workload])));
     }
+    if (wanted('retention')) {
+      const artifacts = quick ? 2_000 : 10_000;
+      log(`retention dry run over ${artifacts} artifacts in one project …`);
+      retention = await retentionBench(berth.url, { artifacts });
+      log(`  ${JSON.stringify(retention)}`);
+    }
     berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
   } finally {
     await berth.stop();
@@ -225,6 +233,7 @@ async function main() {
     berthPeakRssWholeRun,
     ...(api ? { api } : {}),
     ...(replication ? { replication } : {}),
+    ...(retention ? { retention } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');
