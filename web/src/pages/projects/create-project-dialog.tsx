@@ -13,7 +13,8 @@ export function CreateProjectDialog(props: {
 }) {
   const [name, setName] = useState('');
   const [isPublic, setPublic] = useState(false);
-  const [limit, setLimit] = useState('-1');
+  // Empty: the system default (storage_per_project), as Harbor's dialog starts from it.
+  const [limit, setLimit] = useState('');
   const [unit, setUnit] = useState<SizeUnit>('GiB');
   const [touched, setTouched] = useState(false);
   const rule = projectNameProblem(name);
@@ -21,7 +22,12 @@ export function CreateProjectDialog(props: {
   const bytes = storageLimitBytes(limit, unit);
   const nameError = touched && rule ? rule : taken.data ? `Project "${name}" already exists` : null;
   const create = useAction(
-    () => createProject({ project_name: name, metadata: { public: String(isPublic) }, storage_limit: bytes }),
+    () =>
+      createProject({
+        project_name: name,
+        metadata: { public: String(isPublic) },
+        ...(limit.trim() === '' ? {} : { storage_limit: bytes }),
+      }),
     [projectKeys.lists()],
   );
 
@@ -71,6 +77,7 @@ export function CreateProjectDialog(props: {
           value={limit}
           unit={unit}
           invalid={bytes === undefined}
+          hint="Empty for the system default, -1 for unlimited"
           onChange={(v, u) => {
             setLimit(v);
             setUnit(u);

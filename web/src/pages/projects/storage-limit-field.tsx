@@ -6,13 +6,14 @@ export function StorageLimitField(props: {
   value: string;
   unit: SizeUnit;
   invalid: boolean;
+  hint?: string;
   onChange: (value: string, unit: SizeUnit) => void;
 }) {
   return (
     <Field
       label="Storage Limit"
       error={props.invalid ? 'A whole number, or -1 for unlimited' : null}
-      hint="-1 for unlimited"
+      hint={props.hint ?? '-1 for unlimited'}
     >
       {(id) => (
         <div className="row">
