@@ -46,7 +46,8 @@ function historyModel(run: PurgeRun) {
     job_name: purgeVendorType,
     job_kind: run.trigger,
     job_parameters: JSON.stringify(run.parameters),
-    schedule: { type: run.trigger },
+    // Harbor puts the trigger (MANUAL) here, outside its own enum; the enum's words are sent instead.
+    schedule: { type: run.trigger === 'MANUAL' ? 'Manual' : 'Schedule' },
     job_status: run.status,
     deleted: false,
     creation_time: run.creationTime,

@@ -353,6 +353,71 @@ function swaggerPresent(t: TestContext): boolean {
   return false;
 }
 
+/** Every operation of issue 16's jobservice, schedule and purge tags; `{purge}` is the run started here. */
+function jobCalls(): Call[] {
+  const parameters = { audit_retention_hour: 24, include_event_types: 'create_artifact', dry_run: true };
+  return [
+    { op: 'getWorkerPools', method: 'GET', path: '/jobservice/pools', status: 200 },
+    { op: 'getWorkers', method: 'GET', path: '/jobservice/pools/all/workers', status: 200 },
+    { op: 'getWorkers', method: 'GET', path: '/jobservice/pools/none/workers', status: 404 },
+    { op: 'listJobQueues', method: 'GET', path: '/jobservice/queues', status: 200 },
+    {
+      op: 'actionPendingJobs',
+      method: 'PUT',
+      path: '/jobservice/queues/upload.purge',
+      body: { action: 'pause' },
+      status: 200,
+    },
+    {
+      op: 'actionPendingJobs',
+      method: 'PUT',
+      path: '/jobservice/queues/UPLOAD.PURGE',
+      body: { action: 'resume' },
+      status: 200,
+    },
+    {
+      op: 'actionPendingJobs',
+      method: 'PUT',
+      path: '/jobservice/queues/none',
+      body: { action: 'stop' },
+      status: 404,
+    },
+    { op: 'stopRunningJob', method: 'PUT', path: '/jobservice/jobs/999999', status: 404 },
+    { op: 'actionGetJobLog', method: 'GET', path: '/jobservice/jobs/999999/log', status: 404 },
+    { op: 'listSchedules', method: 'GET', path: '/schedules?page=1&page_size=10', status: 200 },
+    { op: 'getSchedulePaused', method: 'GET', path: '/schedules/all/paused', status: 200 },
+    { op: 'getSchedulePaused', method: 'GET', path: '/schedules/gc/paused', status: 400 },
+    {
+      op: 'createPurgeSchedule',
+      method: 'POST',
+      path: '/system/purgeaudit/schedule',
+      body: { schedule: { type: 'Manual' }, parameters },
+      status: 201,
+    },
+    {
+      op: 'createPurgeSchedule',
+      method: 'POST',
+      path: '/system/purgeaudit/schedule',
+      body: { schedule: { type: 'Hourly' }, parameters: {} },
+      status: 400,
+    },
+    {
+      op: 'updatePurgeSchedule',
+      method: 'PUT',
+      path: '/system/purgeaudit/schedule',
+      body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' }, parameters },
+      status: 200,
+    },
+    { op: 'getPurgeSchedule', method: 'GET', path: '/system/purgeaudit/schedule', status: 200 },
+    { op: 'getPurgeHistory', method: 'GET', path: '/system/purgeaudit', status: 200 },
+    { op: 'getPurgeJob', method: 'GET', path: '/system/purgeaudit/{purge}', status: 200 },
+    { op: 'getPurgeJob', method: 'GET', path: '/system/purgeaudit/999999', status: 404 },
+    { op: 'getPurgeJobLog', method: 'GET', path: '/system/purgeaudit/{purge}/log', status: 200 },
+    { op: 'stopPurge', method: 'PUT', path: '/system/purgeaudit/{purge}', status: 200 },
+    { op: 'stopPurge', method: 'PUT', path: '/system/purgeaudit/999999', status: 404 },
+  ];
+}
+
 /**
  * Calls each operation in turn and checks it against Harbor's swagger: the expected status, declared by
  * the operation; X-Request-Id; a body valid against the response schema; Harbor's error body; X-Total-Count
@@ -518,6 +583,25 @@ for (const backend of backends()) {
       assert.deepEqual(failures, []);
       const declared = await declaredUnder(api, new Set(['immutable']));
       assert.equal(declared.length, 4, 'swagger.json lists the 4 immutable operations');
+      assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
+    });
+    test('every operation of the jobservice, schedule and purge tags: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      let purge = 0;
+      const exercised = new Set<string>();
+      const failures = await runCalls(
+        api,
+        jobCalls(),
+        exercised,
+        (call) => ({ ...call, path: call.path.replace('{purge}', String(purge)) }),
+        (call, res) => {
+          if (call.op === 'createPurgeSchedule' && res.status === 201)
+            purge = Number(res.headers.get('location')!.split('/').pop());
+        },
+      );
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['jobservice', 'schedule', 'purge']));
+      assert.equal(declared.length, 15, 'swagger.json lists the 6 + 2 + 7 operations');
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
   });
