@@ -5,10 +5,10 @@ import { offsetOf } from '../../lib/query.js';
 import { operatorOf } from '../../services/access/subject.js';
 import { checkPolicy, retentionPolicyInput } from '../../services/policies/retention/policy.js';
 import { retentionMetadata } from '../../services/policies/retention/retention-policies.js';
-import { authorize, requireAuthenticated, subjectOf } from './access.js';
+import { requireAuthenticated, subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
-import { projectTarget } from './project.js';
+import { visibleProjectFor } from './project-access.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const tag = 'Retention';
@@ -27,8 +27,7 @@ export function retentionRoutes(api: ApiRouter, deps: ApiDeps): void {
   /** The policy's project, once the caller may do `action` on its tag retention. */
   const policyAccess = async (request: FastifyRequest, id: number, action: string) => {
     const policy = await policies.get(id);
-    const project = await deps.projects.find(String(policy.scope.ref), false);
-    await authorize(request, deps.can, action, projectTarget(project, 'tag-retention'));
+    await visibleProjectFor(deps, request, String(policy.scope.ref), action, 'tag-retention', false);
     return policy;
   };
 
@@ -57,8 +56,7 @@ export function retentionRoutes(api: ApiRouter, deps: ApiDeps): void {
     async handler({ body }, request, reply) {
       checkPolicy(body);
       const projectId = await policies.projectOf(body);
-      const project = await deps.projects.find(String(projectId), false);
-      await authorize(request, deps.can, 'create', projectTarget(project, 'tag-retention'));
+      await visibleProjectFor(deps, request, String(projectId), 'create', 'tag-retention', false);
       const id = await policies.create(body);
       reply.header('location', `/api/v2.0/retentions/${id}`);
       return undefined;

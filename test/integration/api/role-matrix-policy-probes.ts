@@ -63,3 +63,63 @@ export const policyProbes: Probe[] = [
     },
   },
 ];
+
+/** A tag retention policy of the fixture project (one per project). */
+const retentionBody = (f: Fixture) => ({
+  algorithm: 'or',
+  rules: [
+    {
+      action: 'retain',
+      template: 'always',
+      params: {},
+      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
+      scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+    },
+  ],
+  trigger: { kind: 'Schedule', settings: { cron: '' } },
+  scope: { level: 'project', ref: f.pid },
+});
+
+/** The project's retention policy id (`retention_id`), made by the admin when there is none. */
+async function retentionId(f: Fixture): Promise<number> {
+  const meta = await f.admin.expect<Record<string, string>>(200, 'GET', `/projects/${f.pid}/metadatas/`);
+  if (meta.body.retention_id) return Number(meta.body.retention_id);
+  const res = await f.admin.expect(201, 'POST', '/retentions', retentionBody(f));
+  return Number(res.headers.get('location')!.split('/').pop());
+}
+
+export const retentionProbes: Probe[] = [
+  {
+    key: 'tag-retention:read',
+    call: 'GET /retentions/{id}',
+    ok: 200,
+    run: async (f, role) => f.as(role).call('GET', `/retentions/${await retentionId(f)}`),
+  },
+  {
+    key: 'tag-retention:list',
+    call: 'GET /retentions/{id}/executions',
+    ok: 200,
+    run: async (f, role) => f.as(role).call('GET', `/retentions/${await retentionId(f)}/executions`),
+  },
+  {
+    key: 'tag-retention:create',
+    call: 'POST /retentions',
+    ok: 201,
+    async run(f, role) {
+      await f.admin.expect(200, 'DELETE', `/retentions/${await retentionId(f)}`);
+      return f.as(role).call('POST', '/retentions', retentionBody(f));
+    },
+  },
+  {
+    key: 'tag-retention:update',
+    call: 'PUT /retentions/{id}',
+    ok: 200,
+    run: async (f, role) => f.as(role).call('PUT', `/retentions/${await retentionId(f)}`, retentionBody(f)),
+  },
+  {
+    key: 'tag-retention:delete',
+    call: 'DELETE /retentions/{id}',
+    ok: 200,
+    run: async (f, role) => f.as(role).call('DELETE', `/retentions/${await retentionId(f)}`),
+  },
+];

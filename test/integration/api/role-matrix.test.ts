@@ -32,7 +32,8 @@ const noEndpoint: Record<string, string> = {
   'repository:create': 'no Harbor handler checks it either (a push checks repository:push)',
   'configuration:read': 'Harbor gates only its project-settings page with it, no API operation',
   'configuration:update': 'Harbor gates only its project-settings page with it, no API operation',
-  ...feature('tag-retention', ['read', 'list', 'create', 'update', 'delete', 'operate'], 'tag retention'),
+  'tag-retention:operate':
+    'Harbor checks tag-retention:update to run or stop retention; no operation checks operate',
   ...feature('notification-policy', ['read', 'list', 'create', 'update', 'delete'], 'webhooks'),
   ...feature('scan', ['read', 'create', 'stop'], 'vulnerability scanning'),
   ...feature('sbom', ['read', 'create', 'stop'], 'SBOM generation'),
