@@ -50,6 +50,11 @@ import { RepositoryService } from './services/repositories/repository-service.js
 import { SystemService } from './services/system/system-service.js';
 import { fixedSettings } from './services/settings/fixed-settings.js';
 import { SettingsService } from './services/settings/settings.js';
+import { BlobWriteGuard } from './services/gc/blob-write-guard.js';
+import { GarbageCollector } from './services/gc/garbage-collector.js';
+import { gcRunPayload, GcService } from './services/gc/gc-service.js';
+import { gcRunJob } from './jobs/kinds/gc.js';
+import { registerGcMetrics } from './http/metrics.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
 import { Namespaces } from './services/registry/namespaces.js';
@@ -156,7 +161,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
   pulls.start();
   const quota = new QuotaService({ store, events, clock });
-  const uploads = new UploadSessions({ store, storage, namespaces, events, clock, quota });
+  const writes = new BlobWriteGuard({ store, storage, clock });
+  const uploads = new UploadSessions({ store, storage, namespaces, events, clock, quota, writes });
   const jobs = new JobRuntime({ store, clock, log: logger, config: config.jobs });
   jobs.queue.register(uploadPurgeJob(uploads, config.registry.uploadMaxIdleHours * 3600_000));
   await jobs.scheduler.upsert({
@@ -176,6 +182,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     clock,
     immutability,
     quota,
+    writes,
   });
   const replication = new Replication({
     store,
@@ -194,6 +201,24 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   const auditPurge = new AuditPurge({ store, queue: jobs.queue, scheduler: jobs.scheduler, clock });
   jobs.queue.register(auditPurgeJob(auditPurge));
   const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });
+  const gc = new GcService({
+    store,
+    clock,
+    queue: jobs.queue,
+    scheduler: jobs.scheduler,
+    collector: new GarbageCollector({
+      store,
+      storage,
+      clock,
+      log: logger,
+      artifacts,
+      uploads,
+      graceMs: config.registry.gcGraceMinutes * 60_000,
+      uploadMaxIdleMs: config.registry.uploadMaxIdleHours * 3600_000,
+    }),
+  });
+  jobs.queue.register(gcRunJob(gcRunPayload, gc));
+  registerGcMetrics(metrics, () => gc.lastResult());
   const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
   audit.start();
   const retention = new Retention({
@@ -343,6 +368,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       settings,
       jobMonitor: new JobMonitor({ store, queue: jobs.queue, clock }),
       auditPurge,
+      gc,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc

@@ -58,6 +58,11 @@ export const configSchema = z
       .object({
         /** Upload sessions idle this long are removed with their bytes (purged hourly by the upload.purge job). */
         uploadMaxIdleHours: z.coerce.number().positive().default(168),
+        /**
+         * Garbage collection keeps an unreferenced blob uploaded or mounted this recently (a push may still
+         * be on its way to the manifest PUT). Blobs of deleted artifacts are not held back by it.
+         */
+        gcGraceMinutes: z.coerce.number().min(0).default(60),
       })
       .strict()
       .prefault({}),
@@ -157,6 +162,7 @@ export const envKeys = [
   'storage.driver',
   'storage.filesystem.root',
   'registry.uploadMaxIdleHours',
+  'registry.gcGraceMinutes',
   'ui.dir',
   'jobs.workers',
   'jobs.leaseSeconds',

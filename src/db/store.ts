@@ -11,6 +11,7 @@ import { BlobRepo } from './repos/blobs.js';
 import { ImmutableRuleRepo } from './repos/immutable-rules.js';
 import { ExecutionRepo } from './repos/executions.js';
 import { JobMonitorRepo } from './repos/job-monitor.js';
+import { GcRepo } from './repos/gc.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
@@ -31,6 +32,7 @@ export class Repos {
   readonly projects: ProjectRepo;
   readonly repositories: RepositoryRepo;
   readonly blobs: BlobRepo;
+  readonly gc: GcRepo;
   readonly artifacts: ArtifactRepo;
   readonly tags: TagRepo;
   readonly uploads: UploadRepo;
@@ -58,6 +60,7 @@ export class Repos {
     this.projects = new ProjectRepo(db);
     this.repositories = new RepositoryRepo(db);
     this.blobs = new BlobRepo(db);
+    this.gc = new GcRepo(db);
     this.artifacts = new ArtifactRepo(db);
     this.tags = new TagRepo(db);
     this.uploads = new UploadRepo(db);

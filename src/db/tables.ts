@@ -28,6 +28,16 @@ export interface BlobTable {
   digest: string;
   size: number;
   creation_time: string;
+  /** Last upload or mount (an unreferenced blob touched within GC's grace period is kept). */
+  touch_time: string;
+  /** Last manifest PUT that referenced it. */
+  ref_time: string | null;
+  /** Bumped by every upload, mount and referencing manifest PUT; GC marks only the version it examined. */
+  version: Generated<number>;
+  /** Set while garbage collection deletes the bytes; null = live. */
+  gc_mark: string | null;
+  /** 1 when the blob holds manifest bytes. */
+  manifest: Generated<number>;
 }
 
 export interface ProjectBlobTable {

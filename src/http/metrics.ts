@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Histogram, Registry } from 'prom-client';
+import { Gauge, type Histogram, type Registry } from 'prom-client';
 
 /** GET /metrics in Prometheus text format, and a request-duration histogram filled by an onResponse hook. */
 export async function metricsPlugin(
@@ -16,4 +16,36 @@ export function surfaceOf(url: string): string {
   if (url.startsWith('/api/')) return 'api';
   if (url.startsWith('/service/')) return 'token';
   return 'other';
+}
+
+/** The figures of the last finished garbage collection, read from the database at each scrape (any node ran it). */
+export function registerGcMetrics(
+  registry: Registry,
+  last: () => Promise<Record<string, unknown> | undefined>,
+): void {
+  const figures = {
+    purged_blobs: 'blobs_deleted',
+    purged_manifests: 'manifests_deleted',
+    freed_space: 'bytes_freed',
+    blobs_examined: 'blobs_examined',
+    kept_referenced: 'blobs_kept_referenced',
+    kept_recent: 'blobs_kept_recent',
+    kept_raced: 'blobs_kept_raced',
+    untagged_deleted: 'untagged_artifacts_deleted',
+    uploads_purged: 'uploads_purged',
+  } as const;
+  new Gauge({
+    name: 'berth_gc_last_run',
+    help: 'Figures of the last finished garbage collection (dry runs included), by figure',
+    labelNames: ['figure'],
+    registers: [registry],
+    async collect() {
+      const attrs = await last().catch(() => undefined);
+      this.reset();
+      if (!attrs) return;
+      for (const [key, figure] of Object.entries(figures)) this.set({ figure }, Number(attrs[key] ?? 0));
+      this.set({ figure: 'duration_seconds' }, Number(attrs.duration_ms ?? 0) / 1000);
+      this.set({ figure: 'dry_run' }, attrs.dry_run ? 1 : 0);
+    },
+  });
 }

@@ -13,6 +13,11 @@ export const layout = {
     const { algorithm, hex } = parseDigest(digest);
     return `blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
   },
+  /** The folder of one blob (deleting it removes the blob). */
+  blobDir(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return `blobs/${algorithm}/${hex.slice(0, 2)}/${hex}`;
+  },
   uploadDir(id: string): string {
     return `uploads/${id}`;
   },

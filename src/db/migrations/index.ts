@@ -11,6 +11,7 @@ import * as m0010 from './0010_create_immutable_tag_rule.js';
 import * as m0011 from './0011_add_quota_usage.js';
 import * as m0012 from './0012_create_retention.js';
 import * as m0014 from './0014_create_job_queue_status.js';
+import * as m0013 from './0013_add_gc_mark_to_blob.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -37,6 +38,7 @@ const steps: Record<string, Step> = {
   '0011_add_quota_usage': m0011,
   '0012_create_retention': m0012,
   '0014_create_job_queue_status': m0014,
+  '0013_add_gc_mark_to_blob': m0013,
 };
 
 /** Migrations by name, bound to a dialect. */

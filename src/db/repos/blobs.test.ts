@@ -52,5 +52,35 @@ for (const dialect of testDialects()) {
       assert.equal(await store.blobs.sizeInProject(projects[1]!.id, digest), 42, 'other projects keep it');
       assert.equal(await store.blobs.unlink(projects[0]!.id, digestOf('never-seen')), false);
     });
+    test("GC's fence: a writer's version bump defeats a stale mark, and a marked blob is neither linked nor referenced", async () => {
+      const p = await store.projects.ensure('fence', now);
+      const later = '2024-01-01T00:00:01.000Z';
+      const [a, b] = [digestOf('fence-a'), digestOf('fence-b')];
+      await store.blobs.link(p.id, a, 1, now);
+      await store.blobs.link(p.id, b, 2, now);
+      const rule = { cutoff: '2024-01-02T00:00:00.000Z' };
+      const seen = (await store.gc.unreferenced(rule, 'garbage', 0, 100)).filter((x) =>
+        [a, b].includes(x.digest),
+      );
+      assert.equal(seen.length, 2);
+      // A manifest PUT references `a` after GC examined it: GC's mark at the old version misses it.
+      assert.deepEqual(await store.blobs.reference(p.id, [a], later), []);
+      const marked = await store.gc.mark(seen, later);
+      assert.deepEqual(
+        marked.map((x) => x.digest),
+        [b],
+      );
+      // While marked, `b` is invisible to pulls, cannot be linked, referenced or reserved.
+      assert.equal(await store.blobs.sizeInProject(p.id, b), undefined);
+      assert.deepEqual(await store.blobs.missingInProject(p.id, [a, b]), [b]);
+      await assert.rejects(store.blobs.link(p.id, b, 2, later), { code: 'UNAVAILABLE' });
+      assert.deepEqual(await store.blobs.reference(p.id, [a, b], later), [b]);
+      assert.deepEqual(await store.blobs.reserve(b, 2, later), { reserved: false, mark: later });
+      await store.gc.remove(marked.map((x) => x.id));
+      assert.deepEqual(await store.blobs.reserve(b, 2, later), { reserved: true });
+      // Re-created by the writer: recent and unreferenced, so kept for the grace period.
+      const recent = await store.gc.unreferenced({ cutoff: now }, 'recent', 0, 100);
+      assert.ok(recent.some((x) => x.digest === b));
+    });
   });
 }

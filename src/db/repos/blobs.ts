@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../tables.js';
+import { AppError } from '../../lib/errors.js';
 
 /** A project's storage use and limit (-1: none), in bytes. */
 export interface QuotaUsage {
@@ -18,6 +19,7 @@ export class BlobRepo {
       .select('blob.size')
       .where('project_blob.project_id', '=', projectId)
       .where('blob.digest', '=', digest)
+      .where('blob.gc_mark', 'is', null)
       .executeTakeFirst();
     return row?.size;
   }
@@ -31,6 +33,7 @@ export class BlobRepo {
       .select('blob.digest')
       .where('project_blob.project_id', '=', projectId)
       .where('blob.digest', 'in', digests)
+      .where('blob.gc_mark', 'is', null)
       .execute();
     const present = new Set(rows.map((r) => r.digest));
     return digests.filter((d) => !present.has(d));
@@ -44,29 +47,103 @@ export class BlobRepo {
   }
 
   /**
-   * Records the blob (idempotent) and links it to the project. A new link adds the blob's size to the
-   * project's quota usage in the same statement order, and the usage after it is returned (undefined when
-   * the blob was linked already). On PostgreSQL the quota row stays locked until the transaction ends, so
-   * concurrent links into one project are counted one after another.
+   * Claims the blob for a write of its bytes: bumps the version and touch time of a live row, or inserts
+   * one. Answers the mark time when garbage collection is deleting it (the writer must wait for the row
+   * to go). GC marks only the version it examined, so after this no GC marks the row within its grace.
+   */
+  async reserve(
+    digest: string,
+    size: number,
+    now: string,
+    manifest = false,
+  ): Promise<{ reserved: true } | { reserved: false; mark: string }> {
+    const res = await this.claim(digest, size, now, manifest);
+    return 'id' in res ? { reserved: true } : { reserved: false, mark: res.mark };
+  }
+
+  /**
+   * Records the blob (idempotent) and links it to the project, bumping its version and touch time (an
+   * upload or a mount; UNAVAILABLE while garbage collection is deleting it). A new link adds the blob's
+   * size to the project's quota usage in the same statement order, and the usage after it is returned
+   * (undefined when the blob was linked already). On PostgreSQL the quota row stays locked until the
+   * transaction ends, so concurrent links into one project are counted one after another.
    */
   async link(projectId: number, digest: string, size: number, now: string): Promise<QuotaUsage | undefined> {
-    await this.db
-      .insertInto('blob')
-      .values({ digest, size, creation_time: now })
-      .onConflict((oc) => oc.column('digest').doNothing())
-      .execute();
-    const blob = await this.db
-      .selectFrom('blob')
-      .select('id')
-      .where('digest', '=', digest)
-      .executeTakeFirstOrThrow();
+    const claimed = await this.claim(digest, size, now, false);
+    if (!('id' in claimed)) {
+      throw new AppError('UNAVAILABLE', `blob ${digest} is being garbage collected; send it again`);
+    }
     const res = await this.db
       .insertInto('project_blob')
-      .values({ project_id: projectId, blob_id: blob.id, creation_time: now })
+      .values({ project_id: projectId, blob_id: claimed.id, creation_time: now })
       .onConflict((oc) => oc.columns(['project_id', 'blob_id']).doNothing())
       .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
     return this.charge(projectId, size, now);
+  }
+
+  /** Touches the live row or inserts it; a concurrent insert by another writer is retried as a touch. */
+  private async claim(
+    digest: string,
+    size: number,
+    now: string,
+    manifest: boolean,
+  ): Promise<{ id: number } | { mark: string }> {
+    for (;;) {
+      const touched = await this.touch(digest, now, manifest);
+      if (touched !== undefined) return { id: touched };
+      const inserted = await this.db
+        .insertInto('blob')
+        .values({ digest, size, creation_time: now, touch_time: now, manifest: manifest ? 1 : 0 })
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) return { id: inserted.id };
+      const row = await this.db
+        .selectFrom('blob')
+        .select('gc_mark')
+        .where('digest', '=', digest)
+        .executeTakeFirst();
+      if (row?.gc_mark) return { mark: row.gc_mark };
+    }
+  }
+
+  /**
+   * In a manifest PUT's transaction: records that a manifest references these blobs (version and ref
+   * time bumped, so a GC that examined them before cannot mark them). Returns the digests that are not
+   * live blobs of the project, which the PUT must refuse.
+   */
+  async reference(projectId: number, digests: string[], now: string): Promise<string[]> {
+    const unique = [...new Set(digests)];
+    if (unique.length === 0) return [];
+    const rows = await this.db
+      .updateTable('blob')
+      .set((eb) => ({ ref_time: now, version: eb('version', '+', 1) }))
+      .where('digest', 'in', unique)
+      .where('gc_mark', 'is', null)
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('project_blob').select('blob_id').where('project_id', '=', projectId),
+      )
+      .returning('digest')
+      .execute();
+    const live = new Set(rows.map((r) => r.digest));
+    return unique.filter((d) => !live.has(d));
+  }
+
+  /** Bumps a live blob's version and touch time; its id, or undefined when absent or marked. */
+  private async touch(digest: string, now: string, manifest: boolean): Promise<number | undefined> {
+    const row = await this.db
+      .updateTable('blob')
+      .set((eb) => ({
+        touch_time: now,
+        version: eb('version', '+', 1),
+        ...(manifest ? { manifest: 1 } : {}),
+      }))
+      .where('digest', '=', digest)
+      .where('gc_mark', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
   }
 
   async unlink(projectId: number, digest: string): Promise<boolean> {

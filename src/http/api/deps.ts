@@ -16,6 +16,7 @@ import type { Retention } from '../../services/policies/retention/retention.js';
 import type { SettingsService } from '../../services/settings/settings.js';
 import type { JobMonitor } from '../../jobs/monitor.js';
 import type { AuditPurge } from '../../services/audit/audit-purge.js';
+import type { GcService } from '../../services/gc/gc-service.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -69,4 +70,6 @@ export interface ApiDeps {
   jobMonitor: JobMonitor;
   /** Audit log rotation (purge tag). */
   auditPurge: AuditPurge;
+  /** Garbage collection: runs, schedule, logs. */
+  gc: GcService;
 }

@@ -29,6 +29,7 @@ import { jobserviceRoutes } from './jobservice.js';
 import { purgeRoutes } from './purge.js';
 import { scheduleRoutes } from './schedule.js';
 import { retentionRoutes } from './retention.js';
+import { gcRoutes } from './gc.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -100,6 +101,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   jobserviceRoutes(api, deps);
   scheduleRoutes(api, deps);
   purgeRoutes(api, deps);
+  gcRoutes(api, deps);
 
   let doc: unknown;
   app.get(

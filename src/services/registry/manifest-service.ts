@@ -15,6 +15,7 @@ import type { EventBus } from '../events.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
 import { immutableTagError } from '../policies/immutability/immutable-tag-matcher.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
+import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import type { Namespaces } from './namespaces.js';
 import type { PullRecorder } from './pull-recorder.js';
 
@@ -47,6 +48,7 @@ export class ManifestService {
       clock: Clock;
       immutability: TagProtection;
       quota: QuotaService;
+      writes: BlobWriteGuard;
     },
   ) {}
 
@@ -81,8 +83,10 @@ export class ManifestService {
     }
     const self = [{ digest, size: body.length }];
     await this.deps.quota.precheck(ctx, project, repository, self);
-    // Bytes next (atomic, by digest); the rows that make them visible are written in one transaction,
-    // which checks the children again (a concurrent delete loses its bytes to GC, not to a dangling row).
+    // Bytes next (atomic, by digest, reserved against garbage collection: docs/gc.md); the rows that make
+    // them visible are written in one transaction, which checks the children again (a concurrent delete
+    // loses its bytes to GC, not to a dangling row).
+    await this.deps.writes.reserve(digest, body.length, true);
     await this.deps.storage.putContent(layout.blob(digest), body);
     this.bytes.set(digest, body);
     const now = this.deps.clock.now().toISOString();
@@ -106,6 +110,19 @@ export class ManifestService {
         );
       }
       await this.deps.quota.link(ctx, tx, project, repository, self);
+      // Every blob referenced must still be live, and is fenced against a collector that examined it. The
+      // reference is timed after the links above (they touched the manifest blob), so once the artifact is
+      // deleted its blobs are garbage at once.
+      const gone = await tx.blobs.reference(
+        project.id,
+        [digest, ...manifest.blobs.map((b) => b.digest)],
+        this.deps.clock.now().toISOString(),
+      );
+      if (gone.length > 0) {
+        throw new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${gone[0]}`, {
+          digest: gone[0],
+        });
+      }
       const row = await tx.artifacts.ensure(
         {
           repository_id: repo.id,

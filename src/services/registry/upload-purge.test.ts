@@ -11,6 +11,7 @@ import { MemoryDriver } from '../../storage/memory.js';
 import { EventBus } from '../events.js';
 import { Namespaces } from './namespaces.js';
 import { QuotaService } from '../policies/quota/quota-service.js';
+import { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import { UploadSessions } from './upload-sessions.js';
 
 const ctx = { log: createLogger('silent') };
@@ -37,6 +38,7 @@ describe('UploadSessions.purgeStale', () => {
       events,
       clock,
       quota: new QuotaService({ store, events, clock }),
+      writes: new BlobWriteGuard({ store, storage, clock }),
     });
     const old = await sessions.start(ctx, 'purge/app');
     await sessions.append(ctx, 'purge/app', old.id, Readable.from([Buffer.from('abandoned')]));

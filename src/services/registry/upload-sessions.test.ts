@@ -13,6 +13,7 @@ import type { RequestContext } from '../context.js';
 import { EventBus, type DomainEvents } from '../events.js';
 import { Namespaces } from './namespaces.js';
 import { QuotaService } from '../policies/quota/quota-service.js';
+import { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import { UploadSessions } from './upload-sessions.js';
 
 const ctx: RequestContext = { log: createLogger('silent') };
@@ -47,6 +48,7 @@ describe('UploadSessions', () => {
       namespaces,
       events,
       clock: systemClock,
+      writes: new BlobWriteGuard({ store, storage, clock: systemClock }),
       quota: new QuotaService({ store, events, clock: systemClock }),
     });
   }

@@ -12,6 +12,7 @@ import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
+import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import type { Namespaces } from './namespaces.js';
 
 export interface UploadState {
@@ -53,6 +54,7 @@ export class UploadSessions {
       events: EventBus;
       clock: Clock;
       quota: QuotaService;
+      writes: BlobWriteGuard;
     },
   ) {}
 
@@ -120,6 +122,8 @@ export class UploadSessions {
       const blob = [{ digest, size }];
       // A refused upload is forgotten with its bytes: the client starts again once there is room.
       await this.deps.quota.precheck(ctx, project, repository, blob).catch(this.discardThen(id));
+      // Reserved, so no garbage collector deletes the bytes written next (docs/gc.md).
+      await this.deps.writes.reserve(digest, size);
       if (size > 0 || (await this.exists(id))) {
         await this.deps.storage.move(layout.upload(id), layout.blob(digest));
       } else {
@@ -171,8 +175,17 @@ export class UploadSessions {
       const size = source ? await this.deps.store.blobs.sizeInProject(source.project_id, digest) : undefined;
       if (size !== undefined) {
         const blob = [{ digest, size }];
-        await this.deps.store.transaction((tx) => this.deps.quota.link(ctx, tx, project, repository, blob));
-        return { mounted: true, digest, size };
+        const linked = await this.deps.store
+          .transaction((tx) => this.deps.quota.link(ctx, tx, project, repository, blob))
+          .then(
+            () => true,
+            (err: unknown) => {
+              // A blob that garbage collection is deleting is not mounted: the client uploads it instead.
+              if (err instanceof AppError && err.code === 'UNAVAILABLE') return false;
+              throw err;
+            },
+          );
+        if (linked) return { mounted: true, digest, size };
       }
     }
     return { mounted: false, upload: await this.start(ctx, repository) };

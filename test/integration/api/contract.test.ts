@@ -162,6 +162,44 @@ function calls(ids: { image: string; amd: string; labelId: number; projectId: nu
   ];
 }
 
+/** Every operation of the `gc` tag; `{id}` is the run started by the first call. */
+function gcCalls(): Call[] {
+  const run = { schedule: { type: 'Manual' }, parameters: { dry_run: true, workers: 2 } };
+  return [
+    { op: 'getGCSchedule', method: 'GET', path: '/system/gc/schedule', status: 200 },
+    { op: 'createGCSchedule', method: 'POST', path: '/system/gc/schedule', body: run, status: 201 },
+    {
+      op: 'createGCSchedule',
+      method: 'POST',
+      path: '/system/gc/schedule',
+      body: { schedule: { type: 'Manual' }, parameters: { workers: 11 } },
+      status: 400,
+    },
+    {
+      op: 'updateGCSchedule',
+      method: 'PUT',
+      path: '/system/gc/schedule',
+      body: { schedule: { type: 'Weekly' }, parameters: { delete_untagged: true } },
+      status: 200,
+    },
+    {
+      op: 'updateGCSchedule',
+      method: 'PUT',
+      path: '/system/gc/schedule',
+      body: { schedule: { type: 'Custom', cron: 'every day' } },
+      status: 400,
+    },
+    { op: 'getGCSchedule', method: 'GET', path: '/system/gc/schedule', status: 200 },
+    { op: 'getGCHistory', method: 'GET', path: '/system/gc?page=1&page_size=10', status: 200 },
+    { op: 'getGC', method: 'GET', path: '/system/gc/{id}', status: 200 },
+    { op: 'getGC', method: 'GET', path: '/system/gc/999999', status: 404 },
+    { op: 'getGCLog', method: 'GET', path: '/system/gc/{id}/log', status: 200 },
+    { op: 'getGCLog', method: 'GET', path: '/system/gc/999999/log', status: 404 },
+    { op: 'stopGC', method: 'PUT', path: '/system/gc/{id}', status: 200 },
+    { op: 'stopGC', method: 'PUT', path: '/system/gc/999999', status: 404 },
+  ];
+}
+
 /**
  * Every operation of issue 3's tags (robot, usergroup, auditlog, projectMetadata); `{id}` is the robot and
  * `{gid}` the user group made here.
@@ -602,6 +640,26 @@ for (const backend of backends()) {
       assert.deepEqual(failures, []);
       const declared = await declaredUnder(api, new Set(['jobservice', 'schedule', 'purge']));
       assert.equal(declared.length, 15, 'swagger.json lists the 6 + 2 + 7 operations');
+      assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
+    });
+
+    test('every operation of the gc tag: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      let id = 0;
+      const exercised = new Set<string>();
+      const failures = await runCalls(
+        api,
+        gcCalls(),
+        exercised,
+        (call) => ({ ...call, path: call.path.replace('{id}', String(id)) }),
+        (call, res) => {
+          if (call.op === 'createGCSchedule' && res.status === 201)
+            id = Number(res.headers.get('location')!.split('/').pop());
+        },
+      );
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['gc']));
+      assert.equal(declared.length, 7, 'the 7 operations of the gc tag');
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
   });

@@ -1,0 +1,282 @@
+// Garbage collection through Harbor's API (/system/gc): what a run frees and keeps, dry runs, untagged
+// artifacts, the schedule, stop, the log and /metrics. On SQLite and PostgreSQL, filesystem storage.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { backends } from '../../helpers/berth.js';
+import { blobRows, finishedGc, pullBlob, runGc, seedGarbageRows, startGc } from '../../helpers/gc.js';
+import { HarborApi } from '../../helpers/harbor-api.js';
+import {
+  makeArtifact,
+  makeImage,
+  makeIndex,
+  uniqueRepo,
+  useBerth,
+  type Manifest,
+} from '../../helpers/registry-client.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const fast = { jobs: { pollIntervalMs: 50 } };
+
+/** Where the filesystem driver keeps a blob's bytes. */
+function bytesPath(dataDir: string, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return join(dataDir, 'blobs', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+const allDigests = (m: Manifest) => [m.digest, ...m.blobs.map((b) => b.digest)];
+
+for (const backend of backends()) {
+  describe(`garbage collection (${backend})`, () => {
+    const f = useBerth(backend, { overrides: fast });
+    const api = () => new HarborApi(f.berth.url);
+
+    async function deleteManifest(repo: string, digest: string): Promise<void> {
+      const res = await f.client.fetch(`/v2/${repo}/manifests/${digest}`, { method: 'DELETE' });
+      assert.equal(res.status, 202, `delete ${repo}@${digest}`);
+    }
+
+    test('frees the blobs and manifest of an artifact deleted a moment ago; blobs shared with another project stay', async () => {
+      const [one, two] = [uniqueRepo(), uniqueRepo()];
+      const shared = makeImage({ layers: 2 });
+      const alone = makeImage({ layers: 2 });
+      await f.client.pushImage(one, shared, 'v1');
+      await f.client.pushImage(two, shared, 'v1');
+      await f.client.pushImage(one, alone, 'v2');
+      await deleteManifest(one, shared.digest);
+      await deleteManifest(one, alone.digest);
+
+      const run = await runGc(api());
+      assert.ok(Number(run.attrs.purged_blobs) >= 4, `freed ${run.attrs.purged_blobs} blobs`);
+      assert.ok(Number(run.attrs.purged_manifests) >= 1);
+      assert.ok(Number(run.attrs.freed_space) >= alone.bytes.length + 2048);
+      for (const digest of allDigests(alone)) {
+        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), false, `${digest} bytes deleted`);
+        assert.equal((await pullBlob(f.client, one, digest)).status, 404);
+      }
+      for (const digest of allDigests(shared)) {
+        assert.deepEqual(await pullBlob(f.client, two, digest), { status: 200, intact: true }, digest);
+      }
+      const manifest = await f.client.fetch(`/v2/${two}/manifests/v1`, {
+        headers: { accept: shared.mediaType },
+      });
+      assert.equal(manifest.status, 200);
+      assert.equal(Buffer.from(await manifest.arrayBuffer()).equals(shared.bytes), true);
+    });
+
+    test('keeps unreferenced blobs uploaded within the grace period (a push on its way)', async () => {
+      const repo = uniqueRepo();
+      const image = makeImage({ layers: 2 });
+      for (const blob of image.blobs) await f.client.pushBlob(repo, blob);
+      const run = await runGc(api());
+      assert.ok(Number(run.attrs.kept_recent) >= image.blobs.length);
+      await f.client.putManifest(repo, image, 'late');
+      for (const blob of image.blobs) {
+        assert.deepEqual(await pullBlob(f.client, repo, blob.digest), { status: 200, intact: true });
+      }
+    });
+
+    test('a dry run frees nothing and reports what a run would free', async () => {
+      const repo = uniqueRepo();
+      const image = makeImage({ layers: 3 });
+      await f.client.pushImage(repo, image, 'v1');
+      await deleteManifest(repo, image.digest);
+      const dry = await runGc(api(), { dry_run: true });
+      assert.equal(dry.attrs.dry_run, true);
+      assert.ok(Number(dry.attrs.purged_blobs) >= 5, `would free ${dry.attrs.purged_blobs}`);
+      for (const digest of allDigests(image))
+        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), true, `${digest} kept by the dry run`);
+      const log = await api().expect<string>(200, 'GET', `/system/gc/${dry.id}/log`);
+      assert.match(log.text, /would delete \d+ blob\(s\)/);
+
+      const real = await runGc(api());
+      assert.equal(real.attrs.purged_blobs, dry.attrs.purged_blobs, 'the run frees what the dry run said');
+      for (const digest of allDigests(image))
+        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), false);
+    });
+
+    test('history, one run, its log and /metrics show what was examined, deleted and kept', async () => {
+      const repo = uniqueRepo();
+      const image = makeImage();
+      await f.client.pushImage(repo, image, 'v1');
+      await deleteManifest(repo, image.digest);
+      const run = await runGc(api(), { workers: 3 });
+      for (const key of ['blobs_examined', 'kept_referenced', 'kept_recent', 'kept_raced', 'duration_ms'])
+        assert.equal(typeof run.attrs[key], 'number', key);
+      assert.equal(run.attrs.workers, 3);
+      assert.equal(run.job_kind, 'MANUAL');
+      const history = await api().expect<{ id: number; schedule: { type: string } }[]>(
+        200,
+        'GET',
+        '/system/gc?page=1&page_size=2',
+      );
+      assert.equal(history.body[0]!.id, run.id, 'newest first');
+      assert.equal(history.body[0]!.schedule.type, 'Manual');
+      assert.ok(Number(history.headers.get('x-total-count')) >= 2);
+      const log = (await api().expect<string>(200, 'GET', `/system/gc/${run.id}/log`)).text;
+      assert.match(log, /examining \d+ blob\(s\)/);
+      assert.match(
+        log,
+        /done in [\d.]+ s: deleted \d+ blob\(s\) of which \d+ manifest\(s\), \d+ bytes; kept \d+ referenced/,
+      );
+      await api().expect(404, 'GET', '/system/gc/999999');
+      await api().expect(404, 'GET', '/system/gc/999999/log');
+      const metrics = await (await fetch(`${f.berth.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        new RegExp(`berth_gc_last_run\\{figure="blobs_deleted"\\} ${run.attrs.purged_blobs}`),
+      );
+      assert.match(metrics, /berth_gc_last_run\{figure="bytes_freed"\} \d+/);
+    });
+
+    test('schedule: preset and custom crons with parameters, None removes it, bad input is refused', async () => {
+      const a = api();
+      assert.deepEqual((await a.expect(200, 'GET', '/system/gc/schedule')).body, {});
+      await a.expect(201, 'POST', '/system/gc/schedule', {
+        schedule: { type: 'Daily' },
+        parameters: { delete_untagged: true, workers: 4 },
+      });
+      let s = await a.expect<{
+        schedule: { type: string; cron: string; next_scheduled_time: string };
+        job_parameters: string;
+      }>(200, 'GET', '/system/gc/schedule');
+      assert.equal(s.body.schedule.type, 'Daily');
+      assert.equal(s.body.schedule.cron, '0 0 0 * * *');
+      assert.ok(Date.parse(s.body.schedule.next_scheduled_time) > Date.now());
+      assert.deepEqual(JSON.parse(s.body.job_parameters), {
+        delete_untagged: true,
+        dry_run: false,
+        workers: 4,
+      });
+      await a.expect(200, 'PUT', '/system/gc/schedule', {
+        schedule: { type: 'Custom', cron: '0 30 2 * * 1' },
+        parameters: { dry_run: true },
+      });
+      s = await a.expect(200, 'GET', '/system/gc/schedule');
+      assert.equal(s.body.schedule.type, 'Custom');
+      assert.equal(s.body.schedule.cron, '0 30 2 * * 1');
+      await a.expect(400, 'PUT', '/system/gc/schedule', { schedule: { type: 'Custom', cron: 'nope' } });
+      await a.expect(400, 'PUT', '/system/gc/schedule', { schedule: { type: 'Custom' } });
+      await a.expect(400, 'POST', '/system/gc/schedule', {
+        schedule: { type: 'Manual' },
+        parameters: { workers: 11 },
+      });
+      await a.expect(200, 'PUT', '/system/gc/schedule', { schedule: { type: 'None' } });
+      assert.deepEqual((await a.expect(200, 'GET', '/system/gc/schedule')).body, {});
+    });
+
+    test('system administrators only, or system robots granted garbage-collection (read and list here)', async () => {
+      const a = api();
+      const anon = await a.anonymous().call('GET', '/system/gc');
+      assert.equal(anon.status, 401);
+      await a.expect(201, 'POST', '/users', {
+        username: 'gcplain',
+        email: 'gcplain@example.test',
+        realname: 'Plain',
+        password: 'Plain-User-123',
+      });
+      const plain = a.as('gcplain', 'Plain-User-123');
+      for (const [method, path] of [
+        ['GET', '/system/gc'],
+        ['GET', '/system/gc/schedule'],
+        ['POST', '/system/gc/schedule'],
+        ['PUT', '/system/gc/schedule'],
+        ['GET', '/system/gc/1'],
+        ['PUT', '/system/gc/1'],
+        ['GET', '/system/gc/1/log'],
+      ] as const) {
+        const res = await plain.call(
+          method,
+          path,
+          method === 'GET' ? undefined : { schedule: { type: 'Manual' } },
+        );
+        assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
+      }
+      const robot = await a.expect<{ name: string; secret: string }>(201, 'POST', '/robots', {
+        name: 'gcwatch',
+        level: 'system',
+        duration: 1,
+        permissions: [
+          {
+            kind: 'system',
+            namespace: '/',
+            access: [
+              { resource: 'garbage-collection', action: 'list' },
+              { resource: 'garbage-collection', action: 'read' },
+            ],
+          },
+        ],
+      });
+      const bot = a.as(robot.body.name, robot.body.secret);
+      await bot.expect(200, 'GET', '/system/gc');
+      await bot.expect(200, 'GET', '/system/gc/schedule');
+      assert.equal(
+        (await bot.call('POST', '/system/gc/schedule', { schedule: { type: 'Manual' } })).status,
+        403,
+      );
+    });
+
+    test('stop mid-run: the run ends Stopped, leaves nothing marked, and the next run finishes the work', async () => {
+      await seedGarbageRows(f.berth.databaseUrl, 20_000);
+      const a = api();
+      const id = await startGc(a, { workers: 1 });
+      await waitFor('the run to start', async () => {
+        const { body } = await a.expect<{ job_status: string }>(200, 'GET', `/system/gc/${id}`);
+        return body.job_status === 'Running';
+      });
+      await a.expect(409, 'POST', '/system/gc/schedule', { schedule: { type: 'Manual' } });
+      await a.expect(200, 'PUT', `/system/gc/${id}`);
+      const stopped = await finishedGc(a, id);
+      assert.equal(stopped.job_status, 'Stopped');
+      // The run finishes the batch it is deleting, then its log says where it stopped.
+      const log = await waitFor('the stopped run to end', async () => {
+        const text = (await a.expect<string>(200, 'GET', `/system/gc/${id}/log`)).text;
+        return /Z stopped$/m.test(text) && text;
+      });
+      assert.match(log, /stopped in [\d.]+ s: deleted \d+ blob/);
+      const next = await runGc(a);
+      assert.ok(Number(next.attrs.purged_blobs) > 0, 'the next run deletes what the stopped one left');
+      const rows = await blobRows(f.berth.databaseUrl);
+      assert.equal(rows.marked, 0);
+    });
+  });
+
+  describe(`garbage collection of untagged artifacts (${backend})`, () => {
+    // A grace period of 1.2 s: untagged artifacts pushed before it are collected.
+    const f = useBerth(backend, { overrides: { ...fast, registry: { gcGraceMinutes: 0.02 } } });
+
+    test('delete_untagged removes untagged artifacts (an index, then its children) and keeps tagged ones and accessories', async () => {
+      const repo = uniqueRepo();
+      const tagged = makeImage();
+      const loose = makeImage();
+      const child = makeImage();
+      const index = makeIndex([child]);
+      const signature = makeArtifact(tagged, 'application/vnd.dev.cosign.artifact.sig.v1+json');
+      await f.client.pushImage(repo, tagged, 'v1');
+      await f.client.pushImage(repo, loose);
+      await f.client.pushImage(repo, child);
+      await f.client.putManifest(repo, index);
+      await f.client.pushImage(repo, signature);
+      await new Promise((r) => setTimeout(r, 1500));
+
+      const a = new HarborApi(f.berth.url);
+      const dry = await runGc(a, { delete_untagged: true, dry_run: true });
+      assert.ok(Number(dry.attrs.untagged_deleted) >= 2);
+      const head = async (m: Manifest) =>
+        (await f.client.fetch(`/v2/${repo}/manifests/${m.digest}`, { method: 'HEAD' })).status;
+      assert.equal(await head(loose), 200, 'a dry run deletes no artifact');
+
+      const run = await runGc(a, { delete_untagged: true });
+      assert.ok(Number(run.attrs.untagged_deleted) >= 3, `deleted ${run.attrs.untagged_deleted}`);
+      assert.equal(await head(loose), 404);
+      assert.equal(await head(index), 404);
+      assert.equal(await head(child), 404, 'an untagged index goes first, then its children');
+      assert.equal(await head(tagged), 200);
+      assert.equal(await head(signature), 200, 'an accessory stays with its tagged subject');
+      for (const blob of loose.blobs) assert.equal((await pullBlob(f.client, repo, blob.digest)).status, 404);
+      for (const blob of tagged.blobs)
+        assert.deepEqual(await pullBlob(f.client, repo, blob.digest), { status: 200, intact: true });
+    });
+  });
+}
