@@ -20,6 +20,10 @@ import { RepositoryRoute } from './pages/repository/repository-page';
 const AuditLogsPage = lazy(() =>
   import('./pages/admin/audit-logs-page').then((m) => ({ default: m.AuditLogsPage })),
 );
+const CleanUpPage = lazy(() =>
+  import('./pages/admin/clean-up-page').then((m) => ({ default: m.CleanUpPage })),
+);
+const GcTab = lazy(() => import('./pages/admin/gc-tab').then((m) => ({ default: m.GcTab })));
 const ConfigPage = lazy(() => import('./pages/admin/config-page').then((m) => ({ default: m.ConfigPage })));
 const GroupsPage = lazy(() => import('./pages/admin/groups-page').then((m) => ({ default: m.GroupsPage })));
 const QuotasPage = lazy(() => import('./pages/admin/quotas-page').then((m) => ({ default: m.QuotasPage })));
@@ -32,7 +36,7 @@ const ReplicationsPage = lazy(() =>
 const JobServicePage = lazy(() =>
   import('./pages/admin/job-service-page').then((m) => ({ default: m.JobServicePage })),
 );
-// The Clean Up page's Log Rotation tab; the page with its Garbage Collection tab wraps it once it lands.
+// Clean Up's Log Rotation tab (a child route of CleanUpPage, beside Garbage Collection).
 const LogRotationTab = lazy(() =>
   import('./pages/admin/log-rotation-tab').then((m) => ({ default: m.LogRotationTab })),
 );
@@ -126,15 +130,19 @@ export function App() {
               </RequireAdmin>
             }
           />
+          <Route path="clean-up" element={<Navigate to="/harbor/clearing-job/gc" replace />} />
           <Route
-            path="clean-up"
+            path="clearing-job"
             element={
               <RequireAdmin>
-                <h1>Clean Up</h1>
-                <LogRotationTab />
+                <CleanUpPage />
               </RequireAdmin>
             }
-          />
+          >
+            <Route index element={<Navigate to="gc" replace />} />
+            <Route path="gc" element={<GcTab />} />
+            <Route path="audit-log-purge" element={<LogRotationTab />} />
+          </Route>
           <Route
             path="configs"
             element={

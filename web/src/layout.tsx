@@ -10,8 +10,8 @@ const ADMIN_LINKS = [
   ['registries', 'Registries'],
   ['replications', 'Replications'],
   ['logs', 'Audit Logs'],
-  ['clean-up', 'Clean Up'],
   ['job-service-dashboard', 'Job Service Dashboard'],
+  ['clearing-job', 'Clean Up'],
   ['configs', 'Configuration'],
 ] as const;
 

@@ -79,7 +79,7 @@ for (const backend of backends()) {
           await berth.app.store.audit.list('all', { keywords: {}, sorts: [], page: 1, pageSize: 1000 })
         ).rows.map((r) => r.resource);
 
-      await page.goto(app('/harbor/clean-up'));
+      await page.goto(app('/harbor/clearing-job/audit-log-purge'));
       const tab = page.getByRole('region', { name: 'Log Rotation' });
       await tab.getByLabel('Keep records in').fill('1');
       for (const label of ['Create artifact', 'Delete artifact', 'Other events'])
