@@ -42,15 +42,18 @@ const root = resolve(import.meta.dirname, '..');
 /**
  * Starts the built Berth (`node dist/src/main.js serve`) as its own process on 127.0.0.1 and a free
  * port, with a temp data dir (SQLite + filesystem blobs) and the default log level (info), logging
- * to a file. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
+ * to a file. `env` adds to its environment. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
  */
-export async function startBerthProcess(options: { cpuProfDir?: string } = {}): Promise<BerthProcess> {
+export async function startBerthProcess(
+  options: { cpuProfDir?: string; env?: Record<string, string> } = {},
+): Promise<BerthProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('BERTH_') && k !== 'NODE_OPTIONS') env[k] = v;
   env.BERTH_ADMIN_PASSWORD = benchAdmin.password;
+  Object.assign(env, options.env);
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const logFile = join(dir, 'berth.log');
   const fd = openSync(logFile, 'a');

@@ -2,6 +2,7 @@ import type { ApiBenchResult } from './api.js';
 import type { RetentionBenchResult } from './retention.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { MB, median } from './measure.js';
+import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
 
 export interface WorkloadResult {
@@ -35,6 +36,8 @@ export interface RunResult {
   retention?: RetentionBenchResult;
   /** Replication to distribution beside skopeo (bench/replication.ts), when run. */
   replication?: ReplicationBenchResult;
+  /** The 200-client soak with RSS over time (bench/soak.ts), when run. */
+  soak?: SoakResult;
 }
 
 export interface Row {
@@ -185,7 +188,24 @@ export function markdown(r: RunResult, rows: Row[]): string {
       '',
     );
   }
+  if (r.soak) out.push(...soakSection(r.soak));
   return out.join('\n');
+}
+
+function soakSection(s: SoakResult): string[] {
+  const over = s.afterBytes - s.baselineBytes;
+  return [
+    '## Soak: 200 clients, RSS over time',
+    '',
+    `${s.clients} clients against a fresh Berth for ${s.seconds} s, each op one of: an image push (config, a unique 64 KiB`,
+    'layer, manifest), a blob pull, a manifest GET, a Harbor API list. VmRSS every ' +
+      `${s.sampleSeconds} s; the clients then disconnect and Berth idles ${s.settleSeconds} s.`,
+    '',
+    `- **${s.pass ? 'pass' : 'FAIL'}**: RSS ${mbFmt(s.baselineBytes)} before the load, ${mbFmt(s.afterBytes)} ${s.settleSeconds} s after it (${over >= 0 ? '+' : ''}${mbFmt(over)}; allowed +${mbFmt(s.allowanceBytes)}); peak ${mbFmt(s.peakBytes)}.`,
+    `- ${s.ops} ops (${s.byKind.push} pushes, ${s.byKind.pull} blob pulls, ${s.byKind.manifest} manifest GETs, ${s.byKind.list} lists), ${s.errors} errors.`,
+    `- RSS (MiB) at seconds: ${s.samples.map(([t, b]) => `${t}: ${(b / 2 ** 20).toFixed(0)}`).join(', ')}.`,
+    '',
+  ];
 }
 
 function apiSection(a: ApiBenchResult): string[] {

@@ -4,8 +4,10 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication, retention); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication, retention, soak); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
+ * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
+ *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
 import { retentionBench, type RetentionBenchResult } from './retention.js';
+import { soak, type SoakResult } from './soak.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
@@ -217,6 +220,13 @@ async function main() {
       `  peak RSS ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (baseline ${(rss.baselineBytes / 2 ** 20).toFixed(0)} MiB)`,
     );
   }
+  let soakResult: SoakResult | undefined;
+  if (wanted('soak')) {
+    const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? (quick ? 20 : 300));
+    log(`soak: 200 clients for ${seconds} s (pushes, pulls, manifests, API lists) against a fresh Berth …`);
+    soakResult = await soak({ clients: 200, seconds, log });
+    log(`  ${JSON.stringify({ ...soakResult, samples: undefined })}`);
+  }
 
   env.loadAfter = os
     .loadavg()
@@ -234,6 +244,7 @@ async function main() {
     ...(api ? { api } : {}),
     ...(replication ? { replication } : {}),
     ...(retention ? { retention } : {}),
+    ...(soakResult ? { soak: soakResult } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');
