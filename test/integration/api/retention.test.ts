@@ -299,6 +299,65 @@ for (const backend of backends()) {
       );
     });
 
+    it('never removes an artifact with an immutable tag (log says IMMUTABLE); a run drops quota usage at once and audits each removal', async () => {
+      const p = await project();
+      const repo = `${p.name}/app`;
+      const kept = await seed(repo, ['keep']);
+      const frozen = await seed(repo, ['v1']);
+      const gone = await seed(repo, ['old']);
+      await api().expect(201, 'POST', `/projects/${p.id}/immutabletagrules`, {
+        disabled: false,
+        action: 'immutable',
+        template: 'immutable_template',
+        priority: 0,
+        tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'v*' }],
+        scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+      });
+      const used = async () =>
+        (
+          await api().expect<{ used: { storage: number } }[]>(
+            200,
+            'GET',
+            `/quotas?reference=project&reference_id=${p.id}`,
+          )
+        ).body[0]!.used.storage;
+      const before = await used();
+      const id = await createRetention(api(), p.id, [{ template: 'always', tags: 'keep' }]);
+
+      const dry = await runRetention(api(), id, true);
+      assert.equal(decisionOf(dry.logs.get(repo)!, frozen.digest).mark, 'IMMUTABLE');
+      assert.equal(decisionOf(dry.logs.get(repo)!, gone.digest).mark, 'DEL');
+      assert.equal(await used(), before, 'a dry run frees nothing');
+
+      const run = await runRetention(api(), id, false);
+      const log = run.logs.get(repo)!;
+      assert.equal(decisionOf(log, kept.digest).mark, 'RETAIN');
+      const held = decisionOf(log, frozen.digest);
+      assert.equal(held.mark, 'IMMUTABLE');
+      assert.match(held.why, /v1.*immutable/);
+      assert.equal(decisionOf(log, gone.digest).mark, 'DEL');
+      assert.deepEqual(await artifactDigests(p.name, repo), [kept.digest, frozen.digest].sort());
+      const after = await used();
+      assert.ok(after < before, `usage ${before} -> ${after}`);
+      assert.ok(before - after >= 64, `usage dropped by the removed layer at least: ${before} -> ${after}`);
+
+      type Log = { operation: string; resource_type: string; resource: string; username: string };
+      const rows = await waitFor('the removal in the audit log', async () => {
+        const { body } = await api().expect<Log[]>(
+          200,
+          'GET',
+          `/audit-logs?q=resource_type%3Dartifact&page_size=100`,
+        );
+        const mine = body.filter((r) => r.operation === 'delete' && r.resource.startsWith(`${repo}@`));
+        return mine.length > 0 ? mine : undefined;
+      });
+      assert.deepEqual(
+        rows.map((r) => r.resource),
+        [`${repo}@${gone.digest}`],
+      );
+      assert.equal(rows[0]!.username, 'admin');
+    });
+
     it('fires on its cron schedule and stops an execution on request', async () => {
       const p = await project();
       await seed(`${p.name}/app`, ['a']);
