@@ -7,6 +7,7 @@ import { SignInPage } from './pages/sign-in/sign-in-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ConfigTab } from './pages/project/config-tab';
 import { ImmutabilityTab } from './pages/project/immutability-tab';
+import { RetentionTab } from './pages/project/retention-tab';
 import { MembersTab } from './pages/project/members-tab';
 import { ProjectPage } from './pages/project/project-page';
 import { RepositoriesTab } from './pages/project/repositories-tab';
@@ -68,6 +69,7 @@ export function App() {
             <Route path="members" element={<MembersTab />} />
             <Route path="robot-account" element={<RobotsTab />} />
             <Route path="labels" element={<LabelsTab />} />
+            <Route path="tag-strategy/tag-retention" element={<RetentionTab />} />
             <Route path="tag-strategy/immutable-tag" element={<ImmutabilityTab />} />
             <Route path="logs" element={<LogsTab />} />
             <Route path="configs" element={<ConfigTab />} />

@@ -44,6 +44,8 @@ export interface ProjectMetadata {
   severity?: string;
   enable_content_trust?: string;
   reuse_sys_cve_allowlist?: string;
+  /** The id of the project's tag retention policy, once it has one. */
+  retention_id?: string;
 }
 
 export interface Project {

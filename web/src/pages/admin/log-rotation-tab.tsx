@@ -25,13 +25,19 @@ const EVENT_TYPES = [
   ['pull_artifact', 'Pull artifact'],
   ['other', 'Other events'],
 ] as const;
-const SCHEDULES = ['None', 'Hourly', 'Daily', 'Weekly', 'Custom'] as const;
-const PRESET: Record<string, string> = {
+export const SCHEDULES = ['None', 'Hourly', 'Daily', 'Weekly', 'Custom'] as const;
+export const PRESET: Record<string, string> = {
   Hourly: '0 0 * * * *',
   Daily: '0 0 0 * * *',
   Weekly: '0 0 0 * * 0',
 };
 const RUNNING = /^(pending|running)$/i;
+
+/** The schedule menu's entry for a stored cron: a preset's name, None when empty, else Custom. */
+export function scheduleTypeOf(cron: string): string {
+  if (!cron) return 'None';
+  return Object.entries(PRESET).find(([, c]) => c === cron)?.[0] ?? 'Custom';
+}
 
 /**
  * Administration → Clean Up → Log Rotation: keep audit logs for a number of hours or days, per event type;
@@ -124,22 +130,7 @@ export function LogRotationTab() {
           </label>
         ))}
       </fieldset>
-      <Field label="Schedule to purge">
-        {(id) => (
-          <select id={id} value={type} onChange={(e) => setType(e.target.value)}>
-            {SCHEDULES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      {type === 'Custom' ? (
-        <Field label="Cron (6 fields, seconds first, UTC)">
-          {(id) => <input id={id} value={cron} onChange={(e) => setCron(e.target.value)} />}
-        </Field>
-      ) : null}
+      <ScheduleFields label="Schedule to purge" type={type} cron={cron} onType={setType} onCron={setCron} />
       {current?.schedule.next_scheduled_time ? (
         <p className="muted" data-testid="next-purge">
           Next run: {formatTime(current.schedule.next_scheduled_time)}
@@ -228,4 +219,40 @@ export function LogRotationTab() {
 function PurgeLogDialog({ run, onClose }: { run: PurgeRun; onClose: () => void }) {
   const log = useQuery(purgeLogQuery(run.id));
   return <LogDialog title={`Log of purge ${run.id}`} query={log} testId="purge-log" onClose={onClose} />;
+}
+
+/** None / Hourly / Daily / Weekly / Custom, and the cron when Custom (Harbor's six fields, seconds first). */
+export function ScheduleFields(props: {
+  label: string;
+  type: string;
+  cron: string;
+  disabled?: boolean;
+  onType: (type: string) => void;
+  onCron: (cron: string) => void;
+}) {
+  return (
+    <>
+      <Field label={props.label}>
+        {(id) => (
+          <select
+            id={id}
+            value={props.type}
+            disabled={props.disabled}
+            onChange={(e) => props.onType(e.target.value)}
+          >
+            {SCHEDULES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {props.type === 'Custom' ? (
+        <Field label="Cron (6 fields, seconds first, UTC)">
+          {(id) => <input id={id} value={props.cron} onChange={(e) => props.onCron(e.target.value)} />}
+        </Field>
+      ) : null}
+    </>
+  );
 }

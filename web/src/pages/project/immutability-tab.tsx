@@ -194,8 +194,8 @@ function RuleDialog(props: { projectId: number; rule: ImmutableRule | null; onCl
   );
 }
 
-/** "matching" or "excluding", and the pattern: one selector of a rule. */
-function SelectorField(props: {
+/** "matching" or "excluding", and the pattern: one selector of a rule (immutability and retention). */
+export function SelectorField(props: {
   label: string;
   name: string;
   decoration: string;

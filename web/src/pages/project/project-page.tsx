@@ -25,6 +25,7 @@ const TABS = [
   ['members', 'Members', 'member:list'],
   ['robot-account', 'Robot Accounts', 'robot:list'],
   ['labels', 'Labels', 'label:list'],
+  ['tag-strategy/tag-retention', 'Policy', 'tag-retention:list'],
   ['tag-strategy/immutable-tag', 'Tag Immutability', 'immutable-tag:list'],
   ['logs', 'Logs', 'log:list'],
   ['configs', 'Configuration', 'configuration:read'],
