@@ -50,6 +50,29 @@ describe('FileReadStream', () => {
     closeSync(fd);
   });
 
+  test('a spare pool with an idle time lets its spares go once nothing takes from it, not while in use', async () => {
+    let idle = 0;
+    const pool = new SparePool(1000, 8, 100, () => idle++);
+    const held = [pool.take(), pool.take(), pool.take()];
+    for (const b of held) pool.give(b.buffer);
+    assert.equal(pool.size, 3);
+    // Still in use: a take every 40 ms keeps the spares.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 40));
+      pool.give(pool.take().buffer);
+    }
+    assert.equal(pool.size, 3);
+    assert.equal(idle, 0);
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(pool.size, 0, 'an idle pool kept its spares');
+    assert.equal(idle, 1);
+    // Without an idle time the spares stay.
+    const keeper = new SparePool(1000, 8);
+    keeper.give(keeper.take().buffer);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(keeper.size, 1);
+  });
+
   test('without hand-backs every chunk is new memory, and the bytes are right', async () => {
     const s = new FileReadStream(openSync(file, 'r'), 0, bytes.length, 4096);
     const chunks: Buffer[] = [];

@@ -5,21 +5,45 @@ import type { RecyclingReadable } from '../lib/recycling.js';
 /**
  * Buffers of one size kept for reuse. A stream has its own by default; streams of the same chunk size can
  * share one, so memory a finished pull handed back serves the next pull instead of being collected.
+ * With `idleMs`, a pool that nothing took from for that long lets its spares go (then calls `onIdle`), so
+ * a busy spell does not keep its buffers for good once the pulls are over.
  */
 export class SparePool {
   private readonly spare: Buffer[] = [];
+  private taken = 0;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     readonly chunkSize: number,
     private readonly limit: number,
+    private readonly idleMs?: number,
+    private readonly onIdle?: () => void,
   ) {}
 
+  get size(): number {
+    return this.spare.length;
+  }
+
   take(): Buffer {
+    this.taken++;
     return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
   }
 
   give(memory: ArrayBufferLike): void {
-    if (this.spare.length < this.limit) this.spare.push(Buffer.from(memory, 0, this.chunkSize));
+    if (this.spare.length >= this.limit) return;
+    this.spare.push(Buffer.from(memory, 0, this.chunkSize));
+    if (this.idleMs !== undefined && !this.sweep) this.watchIdle(this.idleMs, this.taken);
+  }
+
+  private watchIdle(ms: number, takenBefore: number): void {
+    this.sweep = setTimeout(() => {
+      this.sweep = undefined;
+      if (this.taken === takenBefore) {
+        this.spare.length = 0;
+        this.onIdle?.();
+      } else if (this.spare.length > 0) this.watchIdle(ms, this.taken);
+    }, ms);
+    this.sweep.unref();
   }
 }
 
