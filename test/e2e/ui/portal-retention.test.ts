@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 import { hasTool } from '../../helpers/tools.js';
+import { waitFor } from '../../helpers/wait.js';
 import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs } from './portal-fixtures.js';
 import { chromiumStep, signedInChromium } from './portal-pages-fixtures.js';
@@ -89,12 +90,20 @@ for (const backend of backends()) {
         await page.getByLabel('Schedule').selectOption('Daily');
         await page.getByRole('button', { name: 'Save schedule' }).click();
         await page.getByRole('button', { name: 'Save schedule' }).and(page.locator(':disabled')).waitFor();
-        const saved = await apiAs<{ trigger: { settings: { cron: string } } }>(
-          berth.url,
-          berth.admin,
-          `/retentions/${meta.retention_id}`,
-        );
-        assert.equal(saved.trigger.settings.cron, '0 0 0 * * *');
+        // The button is disabled while the PUT is in flight too, so wait for the API to hold the schedule.
+        const cron = async () =>
+          (
+            await apiAs<{ trigger: { settings: { cron: string } } }>(
+              berth.url,
+              berth.admin,
+              `/retentions/${meta.retention_id}`,
+            )
+          ).trigger.settings.cron;
+        const saved = await waitFor('the Daily schedule to be saved', async () => {
+          const c = await cron();
+          return c === '' ? undefined : c;
+        });
+        assert.equal(saved, '0 0 0 * * *');
       },
     );
 
