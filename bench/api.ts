@@ -72,52 +72,11 @@ export async function apiBench(
       'application/json',
       [201, 409],
     );
-    const config = Buffer.from(
-      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    // Every tenth artifact is tagged, so tag batches and tag filters have work to do.
+    const seedArtifactsSeconds = await seedArtifacts(d, url, 'bench-api/list', opts.artifacts, (i) =>
+      i % 10 === 0 ? `t${i}` : undefined,
     );
-    const layer = randomBytes(1024);
-    for (const blob of [config, layer])
-      await call(
-        d,
-        `${url}/v2/bench-api/list/blobs/uploads/?digest=${sha(blob)}`,
-        'POST',
-        blob,
-        'application/octet-stream',
-        [201],
-      );
-    const manifest = (i: number) =>
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: {
-          mediaType: 'application/vnd.oci.image.config.v1+json',
-          digest: sha(config),
-          size: config.length,
-        },
-        layers: [
-          {
-            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-            digest: sha(layer),
-            size: layer.length,
-          },
-        ],
-        annotations: { 'bench.n': String(i) },
-      });
-    let t0 = performance.now();
-    await pool(16, opts.artifacts, async (i) => {
-      // Every tenth artifact is tagged, so tag batches and tag filters have work to do.
-      const ref = i % 10 === 0 ? `t${i}` : sha(manifest(i));
-      await call(
-        d,
-        `${url}/v2/bench-api/list/manifests/${ref}`,
-        'PUT',
-        manifest(i),
-        'application/vnd.oci.image.manifest.v1+json',
-        [201],
-      );
-    });
-    const seedArtifactsSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
+    const t0 = performance.now();
     await pool(16, opts.projects, async (i) => {
       await call(
         d,
@@ -184,4 +143,57 @@ export async function apiBench(
   } finally {
     await d.close();
   }
+}
+
+/**
+ * Pushes `count` small image manifests into `repo` (one shared config and layer, 16 at a time), each by the tag
+ * `tagOf(i)` gives or else by digest; returns the seconds the manifest PUTs took.
+ */
+export async function seedArtifacts(
+  d: Agent,
+  url: string,
+  repo: string,
+  count: number,
+  tagOf: (i: number) => string | undefined,
+): Promise<number> {
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+  );
+  const layer = randomBytes(1024);
+  for (const blob of [config, layer])
+    await call(
+      d,
+      `${url}/v2/${repo}/blobs/uploads/?digest=${sha(blob)}`,
+      'POST',
+      blob,
+      'application/octet-stream',
+      [201],
+    );
+  const manifest = (i: number) =>
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length },
+      ],
+      annotations: { 'bench.n': String(i) },
+    });
+  const t0 = performance.now();
+  await pool(16, count, async (i) => {
+    const body = manifest(i);
+    await call(
+      d,
+      `${url}/v2/${repo}/manifests/${tagOf(i) ?? sha(body)}`,
+      'PUT',
+      body,
+      'application/vnd.oci.image.manifest.v1+json',
+      [201],
+    );
+  });
+  return (performance.now() - t0) / 1000;
 }

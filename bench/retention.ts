@@ -3,10 +3,9 @@
  * shared config and layer, every tenth artifact tagged), then times POST /retentions/{id}/executions with
  * dry_run until the execution has ended. Berth only (distribution has no retention).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
-import { call, pool } from './api.js';
+import { call, seedArtifacts } from './api.js';
 
 export interface RetentionBenchResult {
   artifacts: number;
@@ -17,8 +16,6 @@ export interface RetentionBenchResult {
   total: number;
   retained: number;
 }
-
-const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 export async function retentionBench(
   url: string,
@@ -39,50 +36,9 @@ export async function retentionBench(
     const project = JSON.parse((await call(d, `${api}/projects/bench-retention`, 'GET')).text) as {
       project_id: number;
     };
-    const config = Buffer.from(
-      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    const seedSeconds = await seedArtifacts(d, url, repo, opts.artifacts, (i: number) =>
+      i % 10 === 0 ? `v1.${i}.0` : undefined,
     );
-    const layer = randomBytes(1024);
-    for (const blob of [config, layer])
-      await call(
-        d,
-        `${url}/v2/${repo}/blobs/uploads/?digest=${sha(blob)}`,
-        'POST',
-        blob,
-        'application/octet-stream',
-        [201],
-      );
-    const manifest = (i: number) =>
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: {
-          mediaType: 'application/vnd.oci.image.config.v1+json',
-          digest: sha(config),
-          size: config.length,
-        },
-        layers: [
-          {
-            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-            digest: sha(layer),
-            size: layer.length,
-          },
-        ],
-        annotations: { 'bench.n': String(i) },
-      });
-    let t0 = performance.now();
-    await pool(16, opts.artifacts, async (i) => {
-      const ref = i % 10 === 0 ? `v1.${i}.0` : sha(manifest(i));
-      await call(
-        d,
-        `${url}/v2/${repo}/manifests/${ref}`,
-        'PUT',
-        manifest(i),
-        'application/vnd.oci.image.manifest.v1+json',
-        [201],
-      );
-    });
-    const seedSeconds = (performance.now() - t0) / 1000;
     const selector = (pattern: string, untagged: boolean) => [
       { kind: 'doublestar', decoration: 'matches', pattern, extras: JSON.stringify({ untagged }) },
     ];
@@ -117,7 +73,7 @@ export async function retentionBench(
       [201],
     );
     const id = String(created.headers.location).split('/').pop()!;
-    t0 = performance.now();
+    const t0 = performance.now();
     const started = await call(
       d,
       `${api}/retentions/${id}/executions`,
