@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BerthConfig } from './config/schema.js';
 import { connect, pingDatabase, type DbHandle } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
+import { assertSchemaCurrent, migrateToLatest } from './db/migrate.js';
 import { MetaStore } from './db/store.js';
 import { buildServer } from './http/server.js';
 import { bundledUiDir } from './http/ui.js';
@@ -100,8 +100,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
   });
   try {
-    const { applied } = await migrateToLatest(handle.db as never, handle.dialect);
-    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    if (config.database.migrate) {
+      const { applied } = await migrateToLatest(handle.db as never, handle.dialect);
+      if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    } else await assertSchemaCurrent(handle.db as never, handle.dialect);
   } catch (err) {
     await handle.close();
     throw err;

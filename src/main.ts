@@ -3,13 +3,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { BerthConfigInput } from './config/schema.js';
 import { connect } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, SchemaVersionError } from './db/migrate.js';
 
 interface CommonFlags {
   config?: string;
   data?: string;
   port?: number;
   host?: string;
+  /** commander's `--no-migrate` sets this false. */
+  migrate?: boolean;
 }
 
 function overridesOf(flags: CommonFlags): BerthConfigInput {
@@ -21,6 +23,7 @@ function overridesOf(flags: CommonFlags): BerthConfigInput {
       ...(flags.host ? { host: flags.host } : {}),
     };
   }
+  if (flags.migrate === false) o.database = { migrate: false };
   return o;
 }
 
@@ -54,6 +57,7 @@ program
   .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
   .option('-p, --port <port>', 'port to listen on (default: 5000)', portArg)
   .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
+  .option('--no-migrate', 'do not apply pending migrations; refuse to start unless the schema is current')
   .action(async (flags: CommonFlags) => {
     const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
     // Loaded here so `--help` and `migrate` don't load the whole server.
@@ -72,6 +76,7 @@ program
   .description('run background jobs only (replication, GC, schedules); serves no HTTP')
   .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
   .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
+  .option('--no-migrate', 'do not apply pending migrations; refuse to start unless the schema is current')
   .action(async (flags: CommonFlags) => {
     const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
     if (config.jobs.workers === 0)
@@ -87,7 +92,7 @@ program
 
 program
   .command('migrate')
-  .description('apply pending database migrations and exit')
+  .description('apply pending database migrations and exit (safe while other nodes start: they take turns)')
   .option('-c, --config <file>', 'YAML config file')
   .option('-d, --data <dir>', 'data folder')
   .action(async (flags: CommonFlags) => {
@@ -106,7 +111,7 @@ program
   });
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof SchemaVersionError) {
     console.error(`berth: ${err.message}`);
     process.exit(2);
   }

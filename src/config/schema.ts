@@ -35,6 +35,8 @@ export const configSchema = z
           .string()
           .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
           .optional(),
+        /** Apply pending migrations at start-up (under a lock); false: refuse to start unless current. */
+        migrate: bool.default(true),
         pool: z
           .object({
             max: z.coerce.number().int().min(1).max(1000).default(10),
@@ -157,6 +159,7 @@ export const envKeys = [
   'server.shutdownTimeoutSeconds',
   'data.dir',
   'database.url',
+  'database.migrate',
   'database.pool.max',
   'database.pool.acquireTimeoutMs',
   'storage.driver',

@@ -68,21 +68,57 @@ export function connect(options: ConnectOptions): DbHandle {
         oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
     },
   });
+  // An idle connection dies when PostgreSQL restarts or fails over; the pool drops it and opens a new one
+  // on demand. Without a listener the pool's 'error' event would end the process.
+  pool.on('error', () => {});
   // A bounded pool: when every connection is busy for acquireTimeoutMs the caller gets UNAVAILABLE
-  // (HTTP 503 with Retry-After) instead of waiting without end.
+  // (HTTP 503 with Retry-After) instead of waiting without end. So does a database that cannot be
+  // reached, or that drops the connection mid-query (restart, failover): the client retries later.
   const guarded = {
     connect: async () => {
+      let client: pg.PoolClient;
       try {
-        return await pool.connect();
+        client = await pool.connect();
       } catch (err) {
         if (/timeout/i.test((err as Error).message)) {
           throw new AppError('UNAVAILABLE', 'the database is busy; retry shortly');
         }
-        throw err;
+        throw unreachable(err);
       }
+      return guardQueries(client);
     },
     end: () => pool.end(),
   };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+const guardedClients = new WeakSet<pg.PoolClient>();
+
+/** Turns the connection-loss errors of a pooled client's queries into UNAVAILABLE (once per client). */
+function guardQueries(client: pg.PoolClient): pg.PoolClient {
+  if (guardedClients.has(client)) return client;
+  guardedClients.add(client);
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise
+      ? result.catch((err: unknown) => Promise.reject(unreachable(err)))
+      : result;
+  };
+  return client;
+}
+
+// Connection refused or reset, and PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now and
+// connection_exception classes: the database is restarting or out of reach, not the query at fault.
+const lostConnection =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|57P0[123]|08\w{3})$/;
+
+function unreachable(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (lostConnection.test(code) || /Connection terminated|connection error|not queryable/i.test(message))
+    return new AppError('UNAVAILABLE', 'the database is unreachable; retry shortly');
+  return err;
 }

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import type { Dialect } from './connect.js';
-import { migrateToLatest } from './migrate.js';
+import { assertSchemaCurrent, migrateToLatest, SchemaVersionError } from './migrate.js';
 import { migrations, type MigrationList } from './migrations/index.js';
 
 async function tableNames(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
@@ -148,6 +148,30 @@ for (const dialect of testDialects()) {
       const { applied } = await migrateToLatest(db, dialect, fixed);
       assert.deepEqual(applied, ['0902_b', '0903_c']);
       assert.deepEqual(order, ['b', 'c']);
+    });
+
+    test('refuses a database that a newer Berth migrated, saying what to do', async () => {
+      const newer = withExtra({ '0999_from_a_newer_release': { up: async () => {} } });
+      await migrateToLatest(db, dialect, newer);
+      const latest = Object.keys(migrations(dialect)).sort().at(-1)!;
+      const expected = new RegExp(
+        `the database schema is at migration 0999_from_a_newer_release but this Berth knows up to ${latest}: upgrade Berth on this node`,
+      );
+      await assert.rejects(migrateToLatest(db, dialect), (err: Error) => {
+        assert.ok(err instanceof SchemaVersionError);
+        assert.match(err.message, expected);
+        return true;
+      });
+      await assert.rejects(assertSchemaCurrent(db, dialect), expected);
+    });
+
+    test('a node told not to migrate refuses a schema that lacks migrations, and accepts a current one', async () => {
+      await assert.rejects(
+        assertSchemaCurrent(db, dialect),
+        /lacks \d+ migration\(s\) .*database\.migrate is false: run `berth migrate` once/,
+      );
+      await migrateToLatest(db, dialect);
+      await assertSchemaCurrent(db, dialect);
     });
 
     if (dialect === 'postgres') {

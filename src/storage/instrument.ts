@@ -1,10 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { Histogram } from 'prom-client';
+import { AppError } from '../lib/errors.js';
 import { assertSafePath, type ByteRange, type StorageDriver, type WriteOptions } from './driver.js';
 
 /**
  * Wraps any driver: every path is checked before the driver sees it, and every call is timed into the
- * `berth_storage_operation_seconds` histogram labelled by driver and operation.
+ * `berth_storage_operation_seconds` histogram labelled by driver and operation. A backend that is out of
+ * reach or overloaded (connection refused or reset, timeouts, I/O errors, an S3 5xx or SlowDown) becomes
+ * UNAVAILABLE, which clients see as 503 with Retry-After: the request failed whole, nothing was half
+ * written where a reader could see it (blobs are written under temporary names, then moved).
  */
 export class InstrumentedDriver implements StorageDriver {
   readonly name: string;
@@ -21,6 +25,8 @@ export class InstrumentedDriver implements StorageDriver {
     const end = this.histogram.startTimer({ driver: this.name, operation });
     try {
       return await fn();
+    } catch (err) {
+      throw unavailable(err);
     } finally {
       end();
     }
@@ -50,4 +56,34 @@ export class InstrumentedDriver implements StorageDriver {
   list(path: string) {
     return this.timed('list', [path], () => this.inner.list(path));
   }
+}
+
+const transientCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EIO',
+  'ENOTCONN',
+  'ESTALE',
+]);
+const transientNames = new Set([
+  'ServiceUnavailable',
+  'SlowDown',
+  'RequestTimeout',
+  'TimeoutError',
+  'InternalError',
+]);
+
+function unavailable(err: unknown): unknown {
+  const e = err as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  const status = e?.$metadata?.httpStatusCode ?? 0;
+  const transient =
+    (typeof e?.code === 'string' && transientCodes.has(e.code)) ||
+    (typeof e?.name === 'string' && transientNames.has(e.name)) ||
+    status >= 500;
+  return transient ? new AppError('UNAVAILABLE', 'storage is unavailable; retry shortly') : err;
 }
