@@ -54,6 +54,7 @@ import { BlobWriteGuard } from './services/gc/blob-write-guard.js';
 import { GarbageCollector } from './services/gc/garbage-collector.js';
 import { gcRunPayload, GcService } from './services/gc/gc-service.js';
 import { gcRunJob } from './jobs/kinds/gc.js';
+import { startInsights } from './services/insights/insights.js';
 import { registerGcMetrics } from './http/metrics.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
@@ -251,6 +252,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.queue.register(retentionStartJob(retention.executions));
   jobs.queue.register(retentionPlanJob(retention.executions));
   jobs.queue.register(retentionProcessJob(retention.executions));
+  const insights = await startInsights({ store, clock, log: logger, events, jobs, intervalMs: 2000 });
   jobs.start();
 
   const health = [
@@ -371,6 +373,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       jobMonitor: new JobMonitor({ store, queue: jobs.queue, clock }),
       auditPurge,
       gc,
+      insights: insights.service,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc
@@ -422,6 +425,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         clearTimeout(deadline);
       }
       await pulls.stop();
+      await insights.recorder.stop();
       await audit.stop();
       await handle.close();
     },

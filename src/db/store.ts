@@ -9,6 +9,7 @@ import { UserGroupRepo } from './repos/user-groups.js';
 import { UserRepo } from './repos/users.js';
 import { BlobRepo } from './repos/blobs.js';
 import { ImmutableRuleRepo } from './repos/immutable-rules.js';
+import { InsightRepo } from './repos/insights.js';
 import { ExecutionRepo } from './repos/executions.js';
 import { JobMonitorRepo } from './repos/job-monitor.js';
 import { GcRepo } from './repos/gc.js';
@@ -55,6 +56,7 @@ export class Repos {
   readonly settings: SettingRepo;
   readonly immutableRules: ImmutableRuleRepo;
   readonly retention: RetentionRepo;
+  readonly insights: InsightRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -83,6 +85,7 @@ export class Repos {
     this.settings = new SettingRepo(db);
     this.immutableRules = new ImmutableRuleRepo(db);
     this.retention = new RetentionRepo(db);
+    this.insights = new InsightRepo(db);
   }
 }
 

@@ -200,6 +200,45 @@ export interface ProjectMetadataTable {
   update_time: string;
 }
 
+/** Activity insights (0020): daily counters, only ever added to, so several nodes can flush into them. */
+export interface InsightRepositoryDayTable {
+  /** UTC date, YYYY-MM-DD. */
+  day: string;
+  project_id: number;
+  repository: string;
+  pushes: number;
+  pulls: number;
+  deletes: number;
+  push_bytes: number;
+  pull_bytes: number;
+}
+
+export interface InsightUserDayTable {
+  day: string;
+  project_id: number;
+  username: string;
+  pushes: number;
+  pulls: number;
+}
+
+/** A project's quota usage on a day (the last snapshot taken that day). */
+export interface InsightStorageDayTable {
+  day: string;
+  project_id: number;
+  used_bytes: number;
+}
+
+/** A project's open vulnerabilities by severity on a day (the last count scanning reported that day). */
+export interface InsightVulnerabilityDayTable {
+  day: string;
+  project_id: number;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+}
+
 export interface QuotaTable {
   project_id: number;
   /** Storage limit in bytes; -1 for none. */
@@ -423,6 +462,10 @@ export interface Database {
   immutable_tag_rule: ImmutableTagRuleTable;
   retention_policy: RetentionPolicyTable;
   retention_task: RetentionTaskTable;
+  insight_repository_day: InsightRepositoryDayTable;
+  insight_user_day: InsightUserDayTable;
+  insight_storage_day: InsightStorageDayTable;
+  insight_vulnerability_day: InsightVulnerabilityDayTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -7,9 +7,23 @@ import type { Repos } from '../db/store.js';
  * (event-based replication, webhooks, scan on push) with the change, or make it roll back.
  */
 export interface DomainEvents {
-  ArtifactPushed: { repository: string; digest: string; tag: string | null; mediaType: string };
-  ArtifactPulled: { repository: string; digest: string; tag: string | null };
-  ArtifactDeleted: { repository: string; digest: string };
+  /** `size` is the artifact's (manifest, layers, children); `operator` who pushed, as the audit log names them. */
+  ArtifactPushed: {
+    repository: string;
+    digest: string;
+    tag: string | null;
+    mediaType: string;
+    size?: number;
+    operator?: string | undefined;
+  };
+  ArtifactPulled: {
+    repository: string;
+    digest: string;
+    tag: string | null;
+    size?: number;
+    operator?: string | undefined;
+  };
+  ArtifactDeleted: { repository: string; digest: string; operator?: string | undefined };
   /** A tag added to an existing artifact through the API (a push by tag is ArtifactPushed). */
   TagCreated: { repository: string; digest: string; tag: string; mediaType: string };
   TagDeleted: { repository: string; tag: string };
@@ -25,6 +39,18 @@ export interface DomainEvents {
     adding: number;
     /** Who pushed, as the audit log names them. */
     operator: string;
+  };
+  /**
+   * A project's open vulnerabilities by severity, over the latest report of each of its artifacts: raised
+   * by scanning after each scan completes (scanning is not built yet). Activity insights keep it per day.
+   */
+  VulnerabilitiesCounted: {
+    projectId: number;
+    critical: number;
+    high: number;
+    medium: number;
+    low: number;
+    unknown: number;
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildApp, type BerthApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { BerthConfigInput } from '../../src/config/schema.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createDatabase } from './postgres.js';
 
@@ -37,6 +38,8 @@ export interface StartOptions {
   dataDir?: string;
   databaseUrl?: string;
   overrides?: BerthConfigInput;
+  /** A movable time source (src/lib/clock.ts), for tests that span days. */
+  clock?: Clock;
 }
 
 /**
@@ -73,7 +76,7 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
     },
   });
   const logger = createLogger(process.env.BERTH_TEST_LOG ?? 'silent');
-  const app = await buildApp(config, { logger });
+  const app = await buildApp(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   const url = (await app.listen()).replace('localhost', '127.0.0.1');
   return {
     app,

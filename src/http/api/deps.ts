@@ -17,6 +17,7 @@ import type { SettingsService } from '../../services/settings/settings.js';
 import type { JobMonitor } from '../../jobs/monitor.js';
 import type { AuditPurge } from '../../services/audit/audit-purge.js';
 import type { GcService } from '../../services/gc/gc-service.js';
+import type { InsightService } from '../../services/insights/insight-service.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -72,4 +73,6 @@ export interface ApiDeps {
   auditPurge: AuditPurge;
   /** Garbage collection: runs, schedule, logs. */
   gc: GcService;
+  /** Activity insights: daily aggregates of pushes, pulls, users, storage (docs/insights.md). */
+  insights: InsightService;
 }

@@ -30,6 +30,7 @@ import { purgeRoutes } from './purge.js';
 import { scheduleRoutes } from './schedule.js';
 import { retentionRoutes } from './retention.js';
 import { gcRoutes } from './gc.js';
+import { insightsRoutes } from './insights.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -102,6 +103,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   scheduleRoutes(api, deps);
   purgeRoutes(api, deps);
   gcRoutes(api, deps);
+  insightsRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -153,6 +153,8 @@ export class ManifestService {
         digest,
         tag: byDigest ? null : reference,
         mediaType: row.media_type,
+        size: row.size,
+        operator: ctx.operator,
       });
       return row;
     });
@@ -161,6 +163,8 @@ export class ManifestService {
       digest,
       tag: byDigest ? null : reference,
       mediaType: artifact.media_type,
+      size: artifact.size,
+      operator: ctx.operator,
     });
     return { digest, subject: manifest.subject?.digest ?? null };
   }
@@ -199,12 +203,14 @@ export class ManifestService {
       repository,
       digest: artifact.digest,
       tag: isDigestString(reference) ? null : reference,
+      size: artifact.size,
+      operator: ctx.operator,
     });
     return { digest: artifact.digest, mediaType: artifact.media_type, size: artifact.manifest_size, body };
   }
 
   /** By tag: removes the tag. By digest: removes the artifact and its tags (refused while an index lists it). */
-  async delete(_ctx: RequestContext, repository: string, reference: string): Promise<void> {
+  async delete(ctx: RequestContext, repository: string, reference: string): Promise<void> {
     const repo = await this.deps.namespaces.repository(repository);
     if (!isDigestString(reference)) {
       assertTag(reference);
@@ -233,7 +239,7 @@ export class ManifestService {
       await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
       await this.deps.events.publish(tx, 'ArtifactDeleted', { repository, digest: reference });
     });
-    this.deps.events.emit('ArtifactDeleted', { repository, digest: reference });
+    this.deps.events.emit('ArtifactDeleted', { repository, digest: reference, operator: ctx.operator });
   }
 
   /** PRECONDITION when a tag of the artifact is protected by an immutability rule. */
