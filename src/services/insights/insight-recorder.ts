@@ -1,4 +1,4 @@
-import type { MetaStore } from '../../db/store.js';
+import type { MetaStore, Repos } from '../../db/store.js';
 import type { RepositoryDayCounts, Severities, UserDayCounts } from '../../db/repos/insights.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -36,7 +36,7 @@ export class InsightRecorder {
 
   constructor(
     private readonly deps: {
-      store: Pick<MetaStore, 'insights'>;
+      store: Pick<MetaStore, 'insights' | 'transaction'>;
       clock: Clock;
       log: Logger;
       intervalMs: number;
@@ -86,7 +86,8 @@ export class InsightRecorder {
     this.repositories = new Map();
     this.users = new Map();
     this.touched = new Set();
-    this.flushing = this.write(repositories, users, touched)
+    this.flushing = this.deps.store
+      .transaction((tx) => this.write(tx, repositories, users, touched))
       .catch((err: unknown) =>
         this.deps.log.warn({ err }, 'could not record insight counts; they are dropped'),
       )
@@ -117,14 +118,16 @@ export class InsightRecorder {
     this.users.set(userKey, u);
   }
 
+  /** One transaction: a reader sees a batch's counts and the storage they changed together. */
   private async write(
+    tx: Repos,
     repositories: Map<string, Counts>,
     users: Map<string, UserCounts>,
     touched: Set<string>,
   ): Promise<void> {
     const names = new Set(touched);
     for (const key of repositories.keys()) names.add(projectOf(key.split('\n')[1]!));
-    const ids = await this.deps.store.insights.projectIds([...names]);
+    const ids = await tx.insights.projectIds([...names]);
     const repoRows: RepositoryDayCounts[] = [];
     for (const [key, c] of repositories) {
       const [day, repository] = key.split('\n') as [string, string];
@@ -137,10 +140,10 @@ export class InsightRecorder {
       const projectId = ids.get(project);
       if (projectId !== undefined) userRows.push({ day, projectId, username, ...c });
     }
-    await this.deps.store.insights.addRepositoryCounts(repoRows);
-    await this.deps.store.insights.addUserCounts(userRows);
+    await tx.insights.addRepositoryCounts(repoRows);
+    await tx.insights.addUserCounts(userRows);
     const changed = [...touched].map((n) => ids.get(n)).filter((id): id is number => id !== undefined);
-    await this.deps.store.insights.snapshotStorage(dayOf(this.deps.clock.now()), changed);
+    await tx.insights.snapshotStorage(dayOf(this.deps.clock.now()), changed);
   }
 }
 

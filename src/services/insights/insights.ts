@@ -18,7 +18,7 @@ function who(operator: string | undefined): string | undefined {
  * project's storage, and the service answers the API.
  */
 export async function startInsights(deps: {
-  store: Pick<MetaStore, 'insights'>;
+  store: Pick<MetaStore, 'insights' | 'transaction'>;
   clock: Clock;
   log: Logger;
   events: EventBus;
