@@ -110,7 +110,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     throw err;
   }
 
-  const storage = createStorage(config, metrics);
+  const storage = await createStorage(config, metrics);
   const store = new MetaStore(handle.db);
   let keys;
   try {
@@ -428,11 +428,12 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       await insights.recorder.stop();
       await audit.stop();
       await handle.close();
+      storage.close?.();
     },
   };
 }
 
-function createStorage(config: BerthConfig, metrics: Registry): StorageDriver {
+async function createStorage(config: BerthConfig, metrics: Registry): Promise<StorageDriver> {
   const histogram = new Histogram({
     name: 'berth_storage_operation_seconds',
     help: 'Storage driver call duration by driver and operation',
@@ -442,7 +443,9 @@ function createStorage(config: BerthConfig, metrics: Registry): StorageDriver {
   const s = config.storage;
   const inner =
     s.driver === 'filesystem'
-      ? storageDrivers.filesystem.create(storageDrivers.filesystem.optionsSchema.parse(s.filesystem))
-      : storageDrivers.memory.create(storageDrivers.memory.optionsSchema.parse(s.memory));
+      ? await storageDrivers.filesystem.create(storageDrivers.filesystem.optionsSchema.parse(s.filesystem))
+      : s.driver === 's3'
+        ? await storageDrivers.s3.create(s.s3)
+        : await storageDrivers.memory.create(storageDrivers.memory.optionsSchema.parse(s.memory));
   return new InstrumentedDriver(inner, histogram);
 }

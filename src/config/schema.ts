@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ldapOptions, oidcOptions } from '../auth/providers/options.js';
 import { filesystemOptions } from '../storage/filesystem.js';
 import { memoryOptions } from '../storage/memory.js';
+import { s3Options } from '../storage/s3-options.js';
 
 /**
  * The one typed configuration schema: infrastructure only (ports, URLs, drivers, secrets). Harbor's runtime
@@ -54,6 +55,7 @@ export const configSchema = z
           .object({ driver: z.literal('filesystem'), filesystem: filesystemOptions.partial().prefault({}) })
           .strict(),
         z.object({ driver: z.literal('memory'), memory: memoryOptions.prefault({}) }).strict(),
+        z.object({ driver: z.literal('s3'), s3: s3Options }).strict(),
       ])
       .prefault({ driver: 'filesystem' }),
     registry: z
@@ -164,6 +166,14 @@ export const envKeys = [
   'database.pool.acquireTimeoutMs',
   'storage.driver',
   'storage.filesystem.root',
+  'storage.s3.bucket',
+  'storage.s3.region',
+  'storage.s3.endpoint',
+  'storage.s3.forcePathStyle',
+  'storage.s3.accessKeyId',
+  'storage.s3.secretAccessKey',
+  'storage.s3.prefix',
+  'storage.s3.redirect',
   'registry.uploadMaxIdleHours',
   'registry.gcGraceMinutes',
   'ui.dir',

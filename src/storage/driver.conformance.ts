@@ -123,13 +123,44 @@ export function runDriverConformance(
       assert.equal((await d.getContent('keep')).toString(), 'original');
     });
 
-    test('append creates the file and adds to its end', async () => {
-      assert.equal(await d.write('up/data', Readable.from([Buffer.from('abc')]), { append: true }), 3);
-      assert.equal(await d.write('up/data', Readable.from([Buffer.from('defg')]), { append: true }), 4);
-      assert.equal(await d.write('up/data', Readable.from([]), { append: true }), 0);
+    test('append adds to the end; seal makes the bytes a file', async () => {
+      assert.equal(await d.appendedSize('up/data'), 0);
+      assert.equal(await d.append('up/data', Readable.from([Buffer.from('abc')])), 3);
+      assert.equal(await d.append('up/data', Readable.from([Buffer.from('defg')])), 4);
+      assert.equal(await d.append('up/data', Readable.from([])), 0);
+      assert.equal(await d.appendedSize('up/data'), 7);
+      await d.seal('up/data');
       assert.equal((await d.stat('up/data')).size, 7);
       assert.equal((await d.getContent('up/data')).toString(), 'abcdefg');
       assert.equal((await collect(await d.read('up/data', { start: 3 }))).toString(), 'defg');
+      await d.move('up/data', 'done/file');
+      assert.equal((await d.getContent('done/file')).toString(), 'abcdefg');
+    });
+
+    test('seal with nothing appended makes an empty file', async () => {
+      await d.seal('up/empty');
+      assert.equal((await d.stat('up/empty')).size, 0);
+    });
+
+    test('deleting the folder of an append file forgets it', async () => {
+      await d.append('gone/data', Readable.from([Buffer.from('abc')]));
+      await d.delete('gone');
+      assert.equal(await d.appendedSize('gone/data'), 0);
+      assert.deepEqual(await d.list('gone'), []);
+    });
+
+    test('deleteMany removes files and folders and skips missing ones', async () => {
+      await d.putContent('many/a/data', Buffer.from('1'));
+      await d.putContent('many/b/data', Buffer.from('2'));
+      await d.putContent('many/c', Buffer.from('3'));
+      await d.putContent('many/keep', Buffer.from('4'));
+      await d.deleteMany(['many/a', 'many/c', 'many/missing', 'many/b/data']);
+      await assert.rejects(d.stat('many/b/data'), PathNotFoundError);
+      assert.deepEqual(
+        (await d.list('many')).filter((n) => n !== 'b'),
+        ['keep'],
+      );
+      await d.deleteMany([]);
     });
 
     test('putContent and getContent round-trip and replace', async () => {
@@ -237,6 +268,10 @@ export function runDriverConformance(
         await assert.rejects(d.move('ok', p), InvalidPathError, `move to ${label}`);
         await assert.rejects(d.delete(p), InvalidPathError, `delete ${label}`);
         await assert.rejects(d.list(p), InvalidPathError, `list ${label}`);
+        await assert.rejects(d.append(p, Readable.from([])), InvalidPathError, `append ${label}`);
+        await assert.rejects(d.appendedSize(p), InvalidPathError, `appendedSize ${label}`);
+        await assert.rejects(d.seal(p), InvalidPathError, `seal ${label}`);
+        await assert.rejects(d.deleteMany(['ok', p]), InvalidPathError, `deleteMany ${label}`);
       }
       assert.equal((await d.getContent('ok')).toString(), 'x');
     });

@@ -11,11 +11,21 @@ export interface StorageDriver {
   /** A stream of the file's bytes, optionally the inclusive byte range [start, end]. */
   read(path: string, range?: ByteRange): Promise<Readable>;
   /**
-   * Streams `source` into `path` and resolves with the number of bytes written. Without `append` the write
-   * is atomic (temporary name, flushed, renamed): readers see the old file or the whole new one. With
-   * `append`, bytes are added to the end (creating the file) and flushed before the promise resolves.
+   * Streams `source` into `path` and resolves with the number of bytes written. The write is atomic:
+   * readers see the old file or the whole new one, never a part.
    */
-  write(path: string, source: Readable, options?: WriteOptions): Promise<number>;
+  write(path: string, source: Readable): Promise<number>;
+  /**
+   * Adds `source` to the end of the append file at `path` (an upload session's bytes) and resolves with the
+   * bytes added. Its state lives in storage only, so another process may continue it. It is not a file yet:
+   * `appendedSize` tells its size, and `seal` turns it into one. A source that fails midway may leave part
+   * of its bytes appended; `appendedSize` then tells how many are kept.
+   */
+  append(path: string, source: Readable): Promise<number>;
+  /** Bytes appended at `path` so far (0 when nothing was). */
+  appendedSize(path: string): Promise<number>;
+  /** Makes the appended bytes the file at `path` (an empty file when nothing was appended). */
+  seal(path: string): Promise<void>;
   /** Atomic small-file write. */
   putContent(path: string, data: Buffer): Promise<void>;
   getContent(path: string): Promise<Buffer>;
@@ -23,8 +33,17 @@ export interface StorageDriver {
   move(from: string, to: string): Promise<void>;
   /** Deletes a file or a whole folder; throws PathNotFoundError when nothing is there. */
   delete(path: string): Promise<void>;
+  /** Deletes files and folders in as few calls as the technology allows; missing ones are skipped. */
+  deleteMany(paths: string[]): Promise<void>;
   /** Names of the direct children of a folder (empty when it does not exist). */
   list(path: string): Promise<string[]>;
+  /**
+   * A URL serving the file's bytes directly, valid for `expiresInSeconds`, for a client to be redirected
+   * to; undefined when the driver does not serve redirects (or is configured not to).
+   */
+  redirectUrl?(path: string, expiresInSeconds: number): Promise<string | undefined>;
+  /** Releases connections (drivers that hold any). */
+  close?(): void;
 }
 
 export interface FileInfo {
@@ -37,10 +56,6 @@ export interface ByteRange {
   start: number;
   /** Inclusive; omitted means to the end. */
   end?: number;
-}
-
-export interface WriteOptions {
-  append?: boolean;
 }
 
 export class PathNotFoundError extends Error {

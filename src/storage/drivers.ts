@@ -2,22 +2,28 @@ import type { z } from 'zod';
 import type { StorageDriver } from './driver.js';
 import { FilesystemDriver, filesystemOptions } from './filesystem.js';
 import { MemoryDriver, memoryOptions } from './memory.js';
+import { s3Options } from './s3-options.js';
 
 interface DriverFactory<S extends z.ZodType> {
   optionsSchema: S;
-  create(options: z.infer<S>): StorageDriver;
+  create(options: z.infer<S>): Promise<StorageDriver>;
 }
 
 /** The only map from a storage driver's name to its factory. */
 export const storageDrivers = {
   filesystem: {
     optionsSchema: filesystemOptions,
-    create: (options) => new FilesystemDriver(options),
+    create: async (options) => new FilesystemDriver(options),
   } satisfies DriverFactory<typeof filesystemOptions>,
   memory: {
     optionsSchema: memoryOptions,
-    create: (_options) => new MemoryDriver(),
+    create: async (_options) => new MemoryDriver(),
   } satisfies DriverFactory<typeof memoryOptions>,
+  s3: {
+    optionsSchema: s3Options,
+    // Loaded only when configured: the AWS SDK costs a node on another driver nothing.
+    create: async (options) => (await import('./s3.js')).S3Driver.open(options),
+  } satisfies DriverFactory<typeof s3Options>,
 };
 
 export type StorageDriverName = keyof typeof storageDrivers;

@@ -68,11 +68,9 @@ describe('filesystem driver', () => {
 
   test('bytes persist for a new driver over the same root', async () => {
     const root = tempDir();
-    await new FilesystemDriver({ root }).write('up/data', Readable.from([Buffer.from('ab')]), {
-      append: true,
-    });
+    await new FilesystemDriver({ root }).append('up/data', Readable.from([Buffer.from('ab')]));
     const again = new FilesystemDriver({ root });
-    await again.write('up/data', Readable.from([Buffer.from('cd')]), { append: true });
+    await again.append('up/data', Readable.from([Buffer.from('cd')]));
     assert.equal((await again.getContent('up/data')).toString(), 'abcd');
   });
 });

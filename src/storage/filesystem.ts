@@ -12,7 +12,6 @@ import {
   type ByteRange,
   type FileInfo,
   type StorageDriver,
-  type WriteOptions,
 } from './driver.js';
 import { collectGarbage } from '../lib/collect-garbage.js';
 import { FileReadStream, SparePool } from './file-read-stream.js';
@@ -80,19 +79,47 @@ export class FilesystemDriver implements StorageDriver {
     return new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize, spares);
   }
 
-  async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
+  async write(path: string, source: Readable): Promise<number> {
     const full = this.full(path);
     await fs.mkdir(dirname(full), { recursive: true });
-    const target = options.append ? full : `${full}.tmp-${randomUUID()}`;
-    const out = createWriteStream(target, { flags: options.append ? 'a' : 'wx', flush: true });
+    const tmp = `${full}.tmp-${randomUUID()}`;
+    const out = createWriteStream(tmp, { flags: 'wx', flush: true });
     try {
       await pipeline(source, out);
-      if (!options.append) await fs.rename(target, full);
+      await fs.rename(tmp, full);
       return out.bytesWritten;
     } catch (err) {
-      if (!options.append) await fs.rm(target, { force: true });
+      await fs.rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** The append file is the file itself, flushed after each append; sealing it has nothing to do. */
+  async append(path: string, source: Readable): Promise<number> {
+    const full = this.full(path);
+    await fs.mkdir(dirname(full), { recursive: true });
+    const out = createWriteStream(full, { flags: 'a', flush: true });
+    await pipeline(source, out);
+    return out.bytesWritten;
+  }
+
+  async appendedSize(path: string): Promise<number> {
+    try {
+      return (await fs.stat(this.full(path))).size;
+    } catch (err) {
+      if (mapError(err, path) instanceof PathNotFoundError) return 0;
+      throw err;
+    }
+  }
+
+  async seal(path: string): Promise<void> {
+    const full = this.full(path);
+    const handle = await fs.open(full, 'a').catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(dirname(full), { recursive: true });
+      return fs.open(full, 'a');
+    });
+    await handle.close();
   }
 
   async putContent(path: string, data: Buffer): Promise<void> {
@@ -141,6 +168,11 @@ export class FilesystemDriver implements StorageDriver {
       throw mapError(err, path);
     }
     await fs.rm(full, { recursive: true, force: true });
+  }
+
+  async deleteMany(paths: string[]): Promise<void> {
+    const full = paths.map((p) => this.full(p));
+    for (const f of full) await fs.rm(f, { recursive: true, force: true });
   }
 
   async list(path: string): Promise<string[]> {

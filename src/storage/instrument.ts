@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Histogram } from 'prom-client';
 import { AppError } from '../lib/errors.js';
-import { assertSafePath, type ByteRange, type StorageDriver, type WriteOptions } from './driver.js';
+import { assertSafePath, type ByteRange, type StorageDriver } from './driver.js';
 
 /**
  * Wraps any driver: every path is checked before the driver sees it, and every call is timed into the
@@ -38,8 +38,17 @@ export class InstrumentedDriver implements StorageDriver {
   read(path: string, range?: ByteRange): Promise<Readable> {
     return this.timed('read', [path], () => this.inner.read(path, range));
   }
-  write(path: string, source: Readable, options?: WriteOptions) {
-    return this.timed('write', [path], () => this.inner.write(path, source, options));
+  write(path: string, source: Readable) {
+    return this.timed('write', [path], () => this.inner.write(path, source));
+  }
+  append(path: string, source: Readable) {
+    return this.timed('append', [path], () => this.inner.append(path, source));
+  }
+  appendedSize(path: string) {
+    return this.timed('appended_size', [path], () => this.inner.appendedSize(path));
+  }
+  seal(path: string) {
+    return this.timed('seal', [path], () => this.inner.seal(path));
   }
   putContent(path: string, data: Buffer) {
     return this.timed('put_content', [path], () => this.inner.putContent(path, data));
@@ -53,8 +62,19 @@ export class InstrumentedDriver implements StorageDriver {
   delete(path: string) {
     return this.timed('delete', [path], () => this.inner.delete(path));
   }
+  deleteMany(paths: string[]) {
+    return this.timed('delete_many', paths, () => this.inner.deleteMany(paths));
+  }
   list(path: string) {
     return this.timed('list', [path], () => this.inner.list(path));
+  }
+  async redirectUrl(path: string, expiresInSeconds: number): Promise<string | undefined> {
+    const inner = this.inner;
+    if (!inner.redirectUrl) return undefined;
+    return this.timed('redirect_url', [path], () => inner.redirectUrl!(path, expiresInSeconds));
+  }
+  close(): void {
+    this.inner.close?.();
   }
 }
 

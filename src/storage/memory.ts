@@ -6,7 +6,6 @@ import {
   type ByteRange,
   type FileInfo,
   type StorageDriver,
-  type WriteOptions,
 } from './driver.js';
 
 export const memoryOptions = z.object({}).strict();
@@ -31,14 +30,29 @@ export class MemoryDriver implements StorageDriver {
     return Readable.from([data.subarray(start, end)]);
   }
 
-  async write(path: string, source: Readable, options: WriteOptions = {}): Promise<number> {
+  async write(path: string, source: Readable): Promise<number> {
     assertSafePath(path);
-    const chunks: Buffer[] = [];
-    for await (const chunk of source) chunks.push(Buffer.from(chunk as Uint8Array));
-    const added = Buffer.concat(chunks);
-    const previous = options.append ? (this.files.get(path)?.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const added = await collect(source);
+    this.files.set(path, { data: added, modified: new Date() });
+    return added.length;
+  }
+
+  async append(path: string, source: Readable): Promise<number> {
+    assertSafePath(path);
+    const added = await collect(source);
+    const previous = this.files.get(path)?.data ?? Buffer.alloc(0);
     this.files.set(path, { data: Buffer.concat([previous, added]), modified: new Date() });
     return added.length;
+  }
+
+  async appendedSize(path: string): Promise<number> {
+    assertSafePath(path);
+    return this.files.get(path)?.data.length ?? 0;
+  }
+
+  async seal(path: string): Promise<void> {
+    assertSafePath(path);
+    if (!this.files.has(path)) this.files.set(path, { data: Buffer.alloc(0), modified: new Date() });
   }
 
   async putContent(path: string, data: Buffer): Promise<void> {
@@ -69,6 +83,15 @@ export class MemoryDriver implements StorageDriver {
     if (!found) throw new PathNotFoundError(path);
   }
 
+  async deleteMany(paths: string[]): Promise<void> {
+    paths.forEach(assertSafePath);
+    for (const path of paths) {
+      await this.delete(path).catch((err: unknown) => {
+        if (!(err instanceof PathNotFoundError)) throw err;
+      });
+    }
+  }
+
   async list(path: string): Promise<string[]> {
     assertSafePath(path);
     return this.childrenOf(path);
@@ -89,4 +112,10 @@ export class MemoryDriver implements StorageDriver {
     if (!file) throw new PathNotFoundError(path);
     return file.data;
   }
+}
+
+async function collect(source: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }

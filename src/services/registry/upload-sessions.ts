@@ -37,10 +37,11 @@ interface HashState {
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Blob upload sessions. Bytes go to `uploads/<id>/data` by appending; the session's size is what storage
- * holds (so a crash mid-chunk or another node's write is always seen as it is). The running sha256 is
- * kept in memory as an optimisation; when it is missing (restart, another node, failed chunk) the digest
- * is recomputed from storage at completion.
+ * Blob upload sessions. Bytes are appended at `uploads/<id>/data` (a file on disk, a multipart upload on
+ * S3), sealed into a file at completion, checked, then moved to the blob's path. The session's size is what
+ * storage holds (so a crash mid-chunk or another node's write is always seen as it is). The running sha256
+ * is kept in memory as an optimisation; when it is missing (restart, another node, failed chunk) the digest
+ * is recomputed from the sealed file.
  */
 export class UploadSessions {
   private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
@@ -106,6 +107,7 @@ export class UploadSessions {
     return this.exclusive(id, async () => {
       if (body) await this.appendLocked(ctx, id, body, undefined, contentLength);
       const size = await this.storedSize(id);
+      await this.deps.storage.seal(layout.upload(id));
       const actual = await this.computeDigest(id, size, expected.algorithm);
       if (actual !== expected.value) {
         await this.discard(id);
@@ -124,11 +126,7 @@ export class UploadSessions {
       await this.deps.quota.precheck(ctx, project, repository, blob).catch(this.discardThen(id));
       // Reserved, so no garbage collector deletes the bytes written next (docs/gc.md).
       await this.deps.writes.reserve(digest, size);
-      if (size > 0 || (await this.exists(id))) {
-        await this.deps.storage.move(layout.upload(id), layout.blob(digest));
-      } else {
-        await this.deps.storage.putContent(layout.blob(digest), Buffer.alloc(0));
-      }
+      await this.deps.storage.move(layout.upload(id), layout.blob(digest));
       // Refused here (a concurrent push took the room), the moved bytes have no row: garbage collection's.
       await this.deps.store
         .transaction(async (tx) => {
@@ -253,7 +251,7 @@ export class UploadSessions {
     try {
       [, written] = await Promise.all([
         ctx.signal ? pipeline(body, counter, { signal: ctx.signal }) : pipeline(body, counter),
-        this.deps.storage.write(layout.upload(id), counter, { append: true }),
+        this.deps.storage.append(layout.upload(id), counter),
       ]);
     } catch (err) {
       // Storage holds what it holds; the in-memory hash may have seen bytes that did not land.
@@ -296,20 +294,8 @@ export class UploadSessions {
     return row;
   }
 
-  private async storedSize(id: string): Promise<number> {
-    try {
-      return (await this.deps.storage.stat(layout.upload(id))).size;
-    } catch (err) {
-      if (err instanceof PathNotFoundError) return 0;
-      throw err;
-    }
-  }
-
-  private async exists(id: string): Promise<boolean> {
-    return this.deps.storage.stat(layout.upload(id)).then(
-      () => true,
-      () => false,
-    );
+  private storedSize(id: string): Promise<number> {
+    return this.deps.storage.appendedSize(layout.upload(id));
   }
 
   /** Forgets a session and its bytes. */
