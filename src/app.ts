@@ -61,6 +61,7 @@ import { ManifestService } from './services/registry/manifest-service.js';
 import { Namespaces } from './services/registry/namespaces.js';
 import { PullRecorder } from './services/registry/pull-recorder.js';
 import { UploadSessions } from './services/registry/upload-sessions.js';
+import { Webhooks } from './services/webhooks/webhooks.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
@@ -253,6 +254,20 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.queue.register(retentionPlanJob(retention.executions));
   jobs.queue.register(retentionProcessJob(retention.executions));
   const insights = await startInsights({ store, clock, log: logger, events, jobs, intervalMs: 2000 });
+  // resource_url names the registry as clients do: the external URL's host, else the address listened on.
+  let registryHost = config.server.externalUrl
+    ? new URL(config.server.externalUrl).host
+    : `${config.server.host}:${config.server.port}`;
+  const webhooks = Webhooks.wire({
+    store,
+    clock,
+    log: logger,
+    queue: jobs.queue,
+    events,
+    config: config.webhooks,
+    registryHost: () => registryHost,
+    wake: () => jobs.worker?.wake(),
+  });
   jobs.start();
 
   const health = [
@@ -374,6 +389,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       auditPurge,
       gc,
       insights: insights.service,
+      webhooks,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(oidc
@@ -407,7 +423,9 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     replication,
     events,
     async listen() {
-      return server.listen({ host: config.server.host, port: config.server.port });
+      const url = await server.listen({ host: config.server.host, port: config.server.port });
+      if (!config.server.externalUrl) registryHost = new URL(url).host;
+      return url;
     },
     async close() {
       await jobs.close();
@@ -426,6 +444,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       }
       await pulls.stop();
       await insights.recorder.stop();
+      await webhooks.stop();
       await audit.stop();
       await handle.close();
       storage.close?.();

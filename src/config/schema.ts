@@ -90,6 +90,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    webhooks: z
+      .object({
+        /** Time limit of one request to a webhook target (Harbor: 3 s). */
+        timeoutSeconds: z.coerce.number().positive().default(3),
+        /** Runs of a delivery in total, the first included; then it fails. */
+        maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
+        /** Delay before the second run; doubles for each further run (up to 5 minutes). */
+        retryDelayMs: z.coerce.number().int().min(10).default(2000),
+        /** Requests in flight at once to one target, per worker: a slow receiver holds no more slots. */
+        concurrencyPerTarget: z.coerce.number().int().min(1).max(64).default(2),
+        /** Pull events are held this long in memory and their deliveries written together. */
+        pullBatchMs: z.coerce.number().int().min(10).default(1000),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         /** The admin password set on first start; when unset a random one is printed once. Ignored later. */
@@ -180,6 +195,11 @@ export const envKeys = [
   'jobs.workers',
   'jobs.leaseSeconds',
   'jobs.pollIntervalMs',
+  'webhooks.timeoutSeconds',
+  'webhooks.maxAttempts',
+  'webhooks.retryDelayMs',
+  'webhooks.concurrencyPerTarget',
+  'webhooks.pullBatchMs',
   'admin.password',
   'auth.mode',
   'auth.token.expiryMinutes',

@@ -44,6 +44,7 @@ const registryTables = [
   'job_queue_status',
   'job_worker_pool',
   'label',
+  'notification_policy',
   'project',
   'project_blob',
   'project_member',

@@ -15,6 +15,7 @@ import { JobMonitorRepo } from './repos/job-monitor.js';
 import { GcRepo } from './repos/gc.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
+import { NotificationPolicyRepo } from './repos/notification-policies.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
 import { RepositoryCatalog } from './repos/repository-catalog.js';
@@ -57,6 +58,7 @@ export class Repos {
   readonly immutableRules: ImmutableRuleRepo;
   readonly retention: RetentionRepo;
   readonly insights: InsightRepo;
+  readonly notificationPolicies: NotificationPolicyRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -86,6 +88,7 @@ export class Repos {
     this.immutableRules = new ImmutableRuleRepo(db);
     this.retention = new RetentionRepo(db);
     this.insights = new InsightRepo(db);
+    this.notificationPolicies = new NotificationPolicyRepo(db);
   }
 }
 

@@ -109,6 +109,8 @@ export interface JobTable {
   heartbeat_time: string | null;
   stop_requested: number;
   execution_id: number | null;
+  /** Concurrency group within the kind (a webhook target); null for none. */
+  group_key: string | null;
   last_error: string | null;
   creation_time: string;
   start_time: string | null;
@@ -394,6 +396,20 @@ export interface SettingTable {
 }
 
 /** A tag immutability rule; the selectors are JSON text. */
+/** Harbor's `notification_policy`: a project's webhook policy; targets and event types are JSON text. */
+export interface NotificationPolicyTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  description: string;
+  targets: string;
+  event_types: string;
+  creator: string;
+  enabled: number;
+  creation_time: string;
+  update_time: string;
+}
+
 export interface ImmutableTagRuleTable {
   id: Generated<number>;
   project_id: number;
@@ -460,6 +476,7 @@ export interface Database {
   replication_policy: ReplicationPolicyTable;
   setting: SettingTable;
   immutable_tag_rule: ImmutableTagRuleTable;
+  notification_policy: NotificationPolicyTable;
   retention_policy: RetentionPolicyTable;
   retention_task: RetentionTaskTable;
   insight_repository_day: InsightRepositoryDayTable;
@@ -473,6 +490,7 @@ export type RepositoryRow = Selectable<RepositoryTable>;
 export type ArtifactRow = Selectable<ArtifactTable>;
 export type TagRow = Selectable<TagTable>;
 export type ImmutableTagRuleRow = Selectable<ImmutableTagRuleTable>;
+export type NotificationPolicyRow = Selectable<NotificationPolicyTable>;
 export type UploadRow = Selectable<UploadTable>;
 export type NewArtifact = Insertable<ArtifactTable>;
 export type JobRow = Selectable<JobTable>;

@@ -27,6 +27,11 @@ export interface JobKind<P = unknown> {
   kind: string;
   payload: z.ZodType<P>;
   retry: RetryPolicy;
+  /**
+   * Jobs of one group (a webhook target) run at most `cap` at once per worker; a full group's jobs wait
+   * in the queue and never hold a slot, so one slow group cannot delay the others.
+   */
+  group?: { of(payload: P): string; cap: number };
   run(payload: P, ctx: JobContext): Promise<void>;
 }
 

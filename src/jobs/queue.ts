@@ -54,6 +54,7 @@ export class JobQueue {
         maxAttempts: def.retry.maxAttempts,
         runAfter: (options.runAfter ?? now).toISOString(),
         executionId: options.executionId ?? null,
+        groupKey: def.group ? `${kind}:${def.group.of(parsed.data)}` : null,
       },
       now.toISOString(),
     );

@@ -32,7 +32,10 @@ type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
 /** Claims jobs with a lease, runs their handlers, heartbeats, and records the outcome. */
 export class JobWorker {
   readonly owner: string;
-  private readonly running = new Map<number, { kind: string; abort: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<
+    number,
+    { kind: string; group: string | null; abort: AbortController; done: Promise<void> }
+  >();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
@@ -49,6 +52,12 @@ export class JobWorker {
     if (this.started || this.closed) return;
     this.started = true;
     this.schedule(0);
+  }
+
+  /** Looks for work now rather than at the next poll (a change just enqueued a job this node can run). */
+  wake(): void {
+    if (!this.ticking) this.schedule(0);
+    else this.again = true;
   }
 
   /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
@@ -94,6 +103,7 @@ export class JobWorker {
         const row = await this.o.store.jobs.claim({
           owner: this.owner,
           kinds,
+          fullGroups: this.fullGroups(),
           now: now.toISOString(),
           leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
         });
@@ -117,6 +127,18 @@ export class JobWorker {
     return this.o.queue
       .kindNames()
       .filter((k) => (counts.get(k) ?? 0) < (this.o.concurrency?.[k] ?? this.o.workers));
+  }
+
+  /** Groups with as many jobs running here as their kind allows. */
+  private fullGroups(): string[] {
+    const counts = new Map<string, { n: number; cap: number }>();
+    for (const r of this.running.values()) {
+      if (!r.group) continue;
+      const c = counts.get(r.group) ?? { n: 0, cap: this.o.queue.kind(r.kind)?.group?.cap ?? Infinity };
+      c.n += 1;
+      counts.set(r.group, c);
+    }
+    return [...counts].filter(([, c]) => c.n >= c.cap).map(([g]) => g);
   }
 
   /** Keeps this worker's pool row (the dashboard's list of workers across nodes) fresh. */
@@ -154,7 +176,7 @@ export class JobWorker {
         // A slot is free: look for more work now rather than at the next poll.
         if (!this.closed) this.schedule(0);
       });
-    this.running.set(row.id, { kind: row.kind, abort, done });
+    this.running.set(row.id, { kind: row.kind, group: row.group_key, abort, done });
   }
 
   private async execute(row: JobRow, abort: AbortController): Promise<void> {

@@ -7,7 +7,10 @@ import type { Repos } from '../db/store.js';
  * (event-based replication, webhooks, scan on push) with the change, or make it roll back.
  */
 export interface DomainEvents {
-  /** `size` is the artifact's (manifest, layers, children); `operator` who pushed, as the audit log names them. */
+  /**
+   * `size` is the artifact's (manifest, layers, children); `operator` who pushed, as the audit log and
+   * webhooks name them.
+   */
   ArtifactPushed: {
     repository: string;
     digest: string;
@@ -23,9 +26,16 @@ export interface DomainEvents {
     size?: number;
     operator?: string | undefined;
   };
-  ArtifactDeleted: { repository: string; digest: string; operator?: string | undefined };
+  /** `tags`: the tags the artifact had, when known (webhooks name the first). */
+  ArtifactDeleted: { repository: string; digest: string; tags?: string[]; operator?: string | undefined };
   /** A tag added to an existing artifact through the API (a push by tag is ArtifactPushed). */
-  TagCreated: { repository: string; digest: string; tag: string; mediaType: string };
+  TagCreated: {
+    repository: string;
+    digest: string;
+    tag: string;
+    mediaType: string;
+    operator?: string | undefined;
+  };
   TagDeleted: { repository: string; tag: string };
   RepositoryDeleted: { repository: string };
   BlobUploaded: { repository: string; digest: string; size: number };
@@ -52,6 +62,24 @@ export interface DomainEvents {
     low: number;
     unknown: number;
   };
+  /**
+   * A scan of an artifact ended: the scanning feature raises these (published in the transaction that
+   * records the outcome) and webhooks deliver them as SCANNING_COMPLETED, SCANNING_FAILED and
+   * SCANNING_STOPPED. `overview` is Harbor's scan (or SBOM) summary of the artifact.
+   */
+  ScanCompleted: ScanEnded;
+  ScanFailed: ScanEnded;
+  ScanStopped: ScanEnded;
+}
+
+export interface ScanEnded {
+  repository: string;
+  digest: string;
+  tag: string | null;
+  /** `vulnerability` or `sbom`. */
+  scanType: string;
+  overview?: Record<string, unknown>;
+  operator: string;
 }
 
 export type EventName = keyof DomainEvents;

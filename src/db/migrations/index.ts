@@ -13,6 +13,7 @@ import * as m0012 from './0012_create_retention.js';
 import * as m0014 from './0014_create_job_queue_status.js';
 import * as m0013 from './0013_add_gc_mark_to_blob.js';
 import * as m0020 from './0020_create_insight.js';
+import * as m0019 from './0019_create_notification_policy.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -41,6 +42,7 @@ const steps: Record<string, Step> = {
   '0014_create_job_queue_status': m0014,
   '0013_add_gc_mark_to_blob': m0013,
   '0020_create_insight': m0020,
+  '0019_create_notification_policy': m0019,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -7,6 +7,7 @@ export interface NewJob {
   maxAttempts: number;
   runAfter: string;
   executionId?: number | null;
+  groupKey?: string | null;
 }
 
 export interface ClaimRequest {
@@ -15,6 +16,8 @@ export interface ClaimRequest {
   kinds: string[];
   now: string;
   leaseUntil: string;
+  /** Groups this worker runs its cap of already: their jobs are left for later. */
+  fullGroups?: string[];
 }
 
 /**
@@ -36,6 +39,7 @@ export class JobRepo {
         max_attempts: job.maxAttempts,
         run_after: job.runAfter,
         execution_id: job.executionId ?? null,
+        group_key: job.groupKey ?? null,
         creation_time: now,
         update_time: now,
       })
@@ -77,6 +81,9 @@ export class JobRepo {
             s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
           )
           .where('stop_requested', '=', 0)
+          .$if((req.fullGroups?.length ?? 0) > 0, (s) =>
+            s.where((w) => w.or([w('group_key', 'is', null), w('group_key', 'not in', req.fullGroups!)])),
+          )
           .where((w) =>
             w.or([
               w.and([w('status', '=', 'pending'), w('run_after', '<=', req.now)]),

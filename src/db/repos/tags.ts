@@ -46,6 +46,17 @@ export class TagRepo {
     return new Map(rows.map((r) => [r.name, r.artifact_id]));
   }
 
+  /** The artifact's tag names, oldest first. */
+  async namesOf(artifactId: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('tag')
+      .select('name')
+      .where('artifact_id', '=', artifactId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
   async delete(repositoryId: number, name: string): Promise<boolean> {
     const res = await this.db
       .deleteFrom('tag')

@@ -18,6 +18,7 @@ import type { JobMonitor } from '../../jobs/monitor.js';
 import type { AuditPurge } from '../../services/audit/audit-purge.js';
 import type { GcService } from '../../services/gc/gc-service.js';
 import type { InsightService } from '../../services/insights/insight-service.js';
+import type { Webhooks } from '../../services/webhooks/webhooks.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -75,4 +76,6 @@ export interface ApiDeps {
   gc: GcService;
   /** Activity insights: daily aggregates of pushes, pulls, users, storage (docs/insights.md). */
   insights: InsightService;
+  /** Project webhook policies and their deliveries (webhook and webhookjob tags). */
+  webhooks: Webhooks;
 }

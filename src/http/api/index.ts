@@ -31,6 +31,7 @@ import { scheduleRoutes } from './schedule.js';
 import { retentionRoutes } from './retention.js';
 import { gcRoutes } from './gc.js';
 import { insightsRoutes } from './insights.js';
+import { webhookRoutes } from './webhook.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -104,6 +105,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   purgeRoutes(api, deps);
   gcRoutes(api, deps);
   insightsRoutes(api, deps);
+  webhookRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -210,7 +210,7 @@ export class ArtifactService {
   }
 
   async createTag(
-    _ctx: RequestContext,
+    ctx: RequestContext,
     repo: RepositoryListRow,
     row: ArtifactRow,
     name: string,
@@ -222,7 +222,13 @@ export class ArtifactService {
     }
     const existing = await this.deps.store.artifacts.findByTag(repo.id, name);
     if (existing) throw new AppError('CONFLICT', `tag ${name} already exists in ${repo.name}`);
-    const event = { repository: repo.name, digest: row.digest, tag: name, mediaType: row.media_type };
+    const event = {
+      repository: repo.name,
+      digest: row.digest,
+      tag: name,
+      mediaType: row.media_type,
+      operator: ctx.operator,
+    };
     await this.deps.store.transaction(async (tx) => {
       await tx.tags.put(repo.id, name, row.id, this.deps.clock.now().toISOString());
       await this.deps.events.publish(tx, 'TagCreated', event);

@@ -232,14 +232,16 @@ export class ManifestService {
         `manifest ${reference} is referenced by index ${parents[0]}; delete the index first`,
       );
     }
+    const deleted = { repository, digest: reference, tags: [] as string[], operator: ctx.operator };
     await this.deps.store.transaction(async (tx) => {
       const blobIds = await tx.blobs.idsReferencedBy({ artifactId: artifact.id });
+      deleted.tags = await tx.tags.namesOf(artifact.id);
       await tx.artifacts.delete(artifact.id);
       // The project's usage drops at once by what no other artifact of it still holds.
       await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
-      await this.deps.events.publish(tx, 'ArtifactDeleted', { repository, digest: reference });
+      await this.deps.events.publish(tx, 'ArtifactDeleted', deleted);
     });
-    this.deps.events.emit('ArtifactDeleted', { repository, digest: reference, operator: ctx.operator });
+    this.deps.events.emit('ArtifactDeleted', deleted);
   }
 
   /** PRECONDITION when a tag of the artifact is protected by an immutability rule. */

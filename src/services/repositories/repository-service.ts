@@ -41,7 +41,7 @@ export class RepositoryService {
   }
 
   /** Deletes the repository with its artifacts and tags; the bytes wait for garbage collection. */
-  async delete(_ctx: RequestContext, repo: RepositoryListRow): Promise<void> {
+  async delete(ctx: RequestContext, repo: RepositoryListRow): Promise<void> {
     await this.refuseProtectedTags(repo);
     const outside = await this.deps.store.repositoryCatalog.referencedFromOutside(repo.id);
     if (outside)
@@ -55,7 +55,11 @@ export class RepositoryService {
       await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
       // Each artifact is deleted as far as event subscribers go (replicated deletions, …).
       for (const digest of digests) {
-        await this.deps.events.publish(tx, 'ArtifactDeleted', { repository: repo.name, digest });
+        await this.deps.events.publish(tx, 'ArtifactDeleted', {
+          repository: repo.name,
+          digest,
+          operator: ctx.operator,
+        });
       }
     });
     this.deps.events.emit('RepositoryDeleted', { repository: repo.name });

@@ -1,0 +1,232 @@
+import type { Kysely } from 'kysely';
+import type { ListQuery, Page } from '../../lib/query.js';
+import { offsetOf } from '../../lib/query.js';
+import type { Database, ExecutionRow, JobRow, JobStatus, NotificationPolicyRow } from '../tables.js';
+import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
+
+export const notificationPolicyFields: FieldMap = {
+  id: { column: 'notification_policy.id', type: 'int' },
+  name: { column: 'notification_policy.name', type: 'string' },
+  enabled: { column: 'notification_policy.enabled', type: 'bool' },
+  creator: { column: 'notification_policy.creator', type: 'string' },
+  creation_time: { column: 'notification_policy.creation_time', type: 'time' },
+  update_time: { column: 'notification_policy.update_time', type: 'time' },
+};
+
+export const webhookExecutionFields: FieldMap = {
+  id: { column: 'execution.id', type: 'int' },
+  trigger: { column: 'execution.trigger', type: 'string' },
+  start_time: { column: 'execution.start_time', type: 'time' },
+  update_time: { column: 'execution.update_time', type: 'time' },
+};
+
+/** Harbor's execution vendor types of webhook deliveries: `http` targets are WEBHOOK, `slack` ones SLACK. */
+export const webhookVendors = ['WEBHOOK', 'SLACK'] as const;
+
+export interface NotificationPolicyValues {
+  name: string;
+  description: string;
+  /** JSON text. */
+  targets: string;
+  /** JSON text. */
+  eventTypes: string;
+  enabled: boolean;
+}
+
+/** A delivery: its execution row with the job that carries it (one task per execution, as in Harbor). */
+export interface DeliveryRow extends ExecutionRow {
+  job_id: number | null;
+  job_status: JobStatus | null;
+  job_end_time: string | null;
+  job_update_time: string | null;
+  job_error: string | null;
+}
+
+/** Webhook policies of projects, and their deliveries (executions of vendor WEBHOOK or SLACK). */
+export class NotificationPolicyRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(projectId: number, query: ListQuery): Promise<Page<NotificationPolicyRow>> {
+    const base = applyKeywords(
+      this.db.selectFrom('notification_policy').where('project_id', '=', projectId),
+      notificationPolicyFields,
+      query.keywords,
+    );
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const items = await applySorts(
+      base.selectAll(),
+      notificationPolicyFields,
+      query.sorts,
+      [{ key: 'creation_time', desc: true }],
+      'notification_policy.id',
+    )
+      .limit(query.pageSize)
+      .offset(offsetOf(query))
+      .execute();
+    return { total: Number(total.n), items };
+  }
+
+  ofProject(projectId: number): Promise<NotificationPolicyRow[]> {
+    return this.db
+      .selectFrom('notification_policy')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Enabled policies of the project; the caller picks those subscribed to its event type. */
+  enabledOf(projectId: number): Promise<NotificationPolicyRow[]> {
+    return this.db
+      .selectFrom('notification_policy')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('enabled', '=', 1)
+      .orderBy('id')
+      .execute();
+  }
+
+  byId(id: number): Promise<NotificationPolicyRow | undefined> {
+    return this.db.selectFrom('notification_policy').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  byName(projectId: number, name: string): Promise<NotificationPolicyRow | undefined> {
+    return this.db
+      .selectFrom('notification_policy')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  async create(
+    projectId: number,
+    v: NotificationPolicyValues,
+    creator: string,
+    now: string,
+  ): Promise<number> {
+    const row = await this.db
+      .insertInto('notification_policy')
+      .values({
+        project_id: projectId,
+        ...columns(v),
+        creator,
+        creation_time: now,
+        update_time: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async update(id: number, v: NotificationPolicyValues, now: string): Promise<void> {
+    await this.db
+      .updateTable('notification_policy')
+      .set({ ...columns(v), update_time: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Removes the policy and its deliveries (their jobs stay as orphans the job dashboard still shows). */
+  async delete(id: number): Promise<void> {
+    await this.db
+      .deleteFrom('execution')
+      .where('vendor_type', 'in', [...webhookVendors])
+      .where('vendor_id', '=', id)
+      .execute();
+    await this.db.deleteFrom('notification_policy').where('id', '=', id).execute();
+  }
+
+  private deliveries() {
+    return this.db
+      .selectFrom('execution')
+      .leftJoin('job', 'job.execution_id', 'execution.id')
+      .selectAll('execution')
+      .select([
+        'job.id as job_id',
+        'job.status as job_status',
+        'job.end_time as job_end_time',
+        'job.update_time as job_update_time',
+        'job.last_error as job_error',
+      ])
+      .where('execution.vendor_type', 'in', [...webhookVendors]);
+  }
+
+  /** The policy's deliveries, newest first unless sorted otherwise. */
+  async listDeliveries(
+    policyId: number,
+    query: ListQuery,
+    statuses?: readonly JobStatus[],
+  ): Promise<Page<DeliveryRow>> {
+    let base = applyKeywords(
+      this.db
+        .selectFrom('execution')
+        .leftJoin('job', 'job.execution_id', 'execution.id')
+        .where('execution.vendor_type', 'in', [...webhookVendors])
+        .where('execution.vendor_id', '=', policyId),
+      webhookExecutionFields,
+      query.keywords,
+    );
+    if (statuses) base = base.where('job.status', 'in', [...statuses]);
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const ids = await applySorts(
+      base.select('execution.id'),
+      webhookExecutionFields,
+      query.sorts,
+      [{ key: 'id', desc: true }],
+      'execution.id',
+    )
+      .limit(query.pageSize)
+      .offset(offsetOf(query))
+      .execute();
+    if (ids.length === 0) return { total: Number(total.n), items: [] };
+    const rows = await this.deliveries()
+      .where(
+        'execution.id',
+        'in',
+        ids.map((r) => r.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return { total: Number(total.n), items: ids.map((r) => byId.get(r.id)!) };
+  }
+
+  findDelivery(executionId: number): Promise<DeliveryRow | undefined> {
+    return this.deliveries().where('execution.id', '=', executionId).executeTakeFirst();
+  }
+
+  /** The task (job) of a delivery. */
+  async deliveryTasks(executionId: number): Promise<JobRow[]> {
+    return this.db
+      .selectFrom('job')
+      .selectAll()
+      .where('execution_id', '=', executionId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /**
+   * When the policy last fired for the event type. Delivery attributes are written with `event_type`
+   * first, so a prefix match finds them exactly.
+   */
+  async lastTrigger(policyId: number, eventType: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('execution')
+      .select((eb) => eb.fn.max('start_time').as('t'))
+      .where('vendor_type', 'in', [...webhookVendors])
+      .where('vendor_id', '=', policyId)
+      .where('extra_attrs', 'like', `{"event_type":"${eventType}",%`)
+      .executeTakeFirst();
+    return (row?.t as string | null | undefined) ?? null;
+  }
+}
+
+function columns(v: NotificationPolicyValues) {
+  return {
+    name: v.name,
+    description: v.description,
+    targets: v.targets,
+    event_types: v.eventTypes,
+    enabled: v.enabled ? 1 : 0,
+  };
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { defineJob, type JobContext } from '../kind.js';
+
+/** One delivery: what the target receives, formatted when the event happened. */
+export const deliveryPayload = z
+  .object({
+    policyId: z.number().int(),
+    notifyType: z.enum(['http', 'slack']),
+    address: z.string().url(),
+    headers: z.record(z.string(), z.string()),
+    body: z.string(),
+    skipCertVerify: z.boolean(),
+  })
+  .strict();
+export type DeliveryPayload = z.infer<typeof deliveryPayload>;
+
+export interface WebhookRetry {
+  /** Runs in total, the first included. */
+  maxAttempts: number;
+  /** Delay before the second run; doubles for each further run. */
+  retryDelayMs: number;
+  /** Requests in flight at once per target address, per worker. */
+  perTarget: number;
+}
+
+/**
+ * `webhook.deliver`: one POST to one target; `send` throws unless the target answered 2xx, and the queue
+ * retries with backoff. Jobs are grouped by target address, so a slow or failing receiver holds at most
+ * `perTarget` slots of a worker and the other targets' deliveries go on.
+ */
+export function webhookDeliverJob(
+  o: WebhookRetry,
+  send: (p: DeliveryPayload, ctx: JobContext) => Promise<void>,
+) {
+  return defineJob({
+    kind: 'webhook.deliver',
+    payload: deliveryPayload,
+    retry: { maxAttempts: o.maxAttempts, baseDelayMs: o.retryDelayMs, maxDelayMs: 5 * 60_000 },
+    group: { of: (p) => p.address, cap: o.perTarget },
+    run: send,
+  });
+}

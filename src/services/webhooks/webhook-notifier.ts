@@ -1,0 +1,307 @@
+import type { MetaStore, Repos } from '../../db/store.js';
+import type { DeliveryPayload } from '../../jobs/kinds/webhook.js';
+import type { ProjectRow } from '../../db/tables.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { DomainEvents, ScanEnded } from '../events.js';
+import { formatBytes, quotaExceededMessage } from '../policies/quota/storage-limit.js';
+import { formatFor, type WebhookEvent, type WebhookEventData, type WebhookEventType } from './payloads.js';
+import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
+
+export interface WebhookNotifierDeps {
+  store: MetaStore;
+  clock: Clock;
+  log: Logger;
+  /** Adds the delivery job in the caller's transaction (JobQueue.enqueue). */
+  enqueue(
+    tx: Repos,
+    kind: 'webhook.deliver',
+    payload: DeliveryPayload,
+    o: { executionId: number },
+  ): Promise<number>;
+  /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
+  registryHost(): string;
+  /** Tells this node's worker that deliveries were committed (after the change's commit). */
+  wake(): void;
+  /** How long pull events wait in memory before their deliveries are written together. */
+  pullBatchMs: number;
+}
+
+export interface ArtifactChange {
+  repository: string;
+  digest: string;
+  tag: string | null;
+  operator?: string | undefined;
+}
+
+/** Quota percentage at which a successful push fires QUOTA_WARNING (Harbor's default). */
+export const quotaWarningPercent = 85;
+
+/**
+ * Turns domain events into webhook deliveries. For each enabled policy of the project subscribed to the
+ * event type, and each of its targets, it writes an execution (vendor WEBHOOK or SLACK, as Harbor) and a
+ * `webhook.deliver` job holding the formatted request, in the transaction of the change: a delivery is
+ * committed with its cause or not at all. Pulls are the exception: they are held in memory and written in
+ * one transaction every `pullBatchMs`, so a pull costs the database no write.
+ */
+export class WebhookNotifier {
+  private pulls: { event: ArtifactChange; at: Date }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private committed = 0;
+
+  constructor(private readonly d: WebhookNotifierDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flushPulls(), this.d.pullBatchMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flushing;
+    await this.flushPulls();
+  }
+
+  /** After the commit of a change whose transaction may have written deliveries. */
+  afterCommit(): void {
+    if (this.committed === 0) return;
+    this.committed = 0;
+    this.d.wake();
+  }
+
+  /** PUSH_ARTIFACT or DELETE_ARTIFACT (and QUOTA_WARNING after a push), in the change's transaction. */
+  async artifactChanged(
+    tx: Repos,
+    type: 'PUSH_ARTIFACT' | 'DELETE_ARTIFACT',
+    e: ArtifactChange,
+  ): Promise<void> {
+    const at = this.d.clock.now();
+    const found = await this.subscribed(tx, e.repository, [type, 'QUOTA_WARNING']);
+    if (!found) return;
+    const { project, policies } = found;
+    if (policies.some((p) => p.eventTypes.includes(type))) {
+      const event = await this.artifactEvent(tx, project, type, e, at);
+      await this.deliver(tx, project, policies, event);
+    }
+    if (type === 'PUSH_ARTIFACT' && policies.some((p) => p.eventTypes.includes('QUOTA_WARNING')))
+      await this.quotaWarning(tx, project, policies, e, at);
+  }
+
+  /** SCANNING_COMPLETED, SCANNING_FAILED or SCANNING_STOPPED, in the transaction recording the outcome. */
+  async scanEnded(
+    tx: Repos,
+    type: 'SCANNING_COMPLETED' | 'SCANNING_FAILED' | 'SCANNING_STOPPED',
+    e: ScanEnded,
+  ): Promise<void> {
+    const found = await this.subscribed(tx, e.repository, [type]);
+    if (!found) return;
+    const base = await this.artifactEvent(tx, found.project, type, { ...e }, this.d.clock.now());
+    const resource = base.eventData.resources![0]!;
+    const overview = e.overview ?? {};
+    await this.deliver(tx, found.project, found.policies, {
+      ...base,
+      eventData: {
+        resources: [
+          {
+            ...(e.tag ? { tag: e.tag } : {}),
+            digest: e.digest,
+            ...(resource.resource_url ? { resource_url: resource.resource_url } : {}),
+            ...(e.scanType === 'sbom' ? { sbom_overview: overview } : { scan_overview: overview }),
+          },
+        ],
+        repository: repositoryOf(found.project, e.repository),
+        scan: { scan_type: e.scanType },
+      },
+    });
+  }
+
+  /** A pull: held in memory, delivered with the next batch. */
+  artifactPulled(e: ArtifactChange): void {
+    this.pulls.push({ event: e, at: this.d.clock.now() });
+  }
+
+  /** QUOTA_EXCEED: the refused push rolled back, so its deliveries get a transaction of their own. */
+  async quotaExceeded(e: DomainEvents['QuotaExceeded']): Promise<void> {
+    const at = this.d.clock.now();
+    await this.d.store.transaction(async (tx) => {
+      const found = await this.subscribed(tx, e.repository, ['QUOTA_EXCEED']);
+      if (!found) return;
+      await this.deliver(tx, found.project, found.policies, {
+        type: 'QUOTA_EXCEED',
+        occurAt: unix(at),
+        operator: e.operator,
+        eventData: {
+          resources: [{ digest: e.digest }],
+          repository: repositoryOf(found.project, e.repository),
+          custom_attributes: { Details: quotaExceededMessage(found.project.name, e.hard, e.used, e.adding) },
+        },
+      });
+    });
+    this.afterCommit();
+  }
+
+  /**
+   * Any event built elsewhere (replication, retention, scanning), in the caller's transaction or in one
+   * of its own.
+   */
+  async notify(tx: Repos | undefined, projectId: number, event: WebhookEvent): Promise<void> {
+    const run = async (t: Repos) => {
+      const project = await t.projects.findById(projectId);
+      if (!project) return;
+      const policies = (await t.notificationPolicies.enabledOf(project.id))
+        .map(readPolicy)
+        .filter((p) => p.eventTypes.includes(event.type));
+      if (policies.length > 0) await this.deliver(t, project, policies, event);
+    };
+    if (tx) return run(tx);
+    await this.d.store.transaction(run);
+    this.afterCommit();
+  }
+
+  /** Writes the pulls held in memory as deliveries, in one transaction. */
+  async flushPulls(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.pulls.length === 0) return;
+    const batch = this.pulls;
+    this.pulls = [];
+    this.flushing = this.d.store
+      .transaction(async (tx) => {
+        for (const { event, at } of batch) {
+          const found = await this.subscribed(tx, event.repository, ['PULL_ARTIFACT']);
+          if (!found) continue;
+          const e = await this.artifactEvent(tx, found.project, 'PULL_ARTIFACT', event, at);
+          await this.deliver(tx, found.project, found.policies, e);
+        }
+      })
+      .then(() => this.afterCommit())
+      .catch((err: unknown) => this.d.log.warn({ err }, 'could not write pull webhooks; they are dropped'))
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  /** The project of a repository and its enabled policies subscribed to any of `types`; none: undefined. */
+  private async subscribed(
+    tx: Repos,
+    repository: string,
+    types: readonly WebhookEventType[],
+  ): Promise<{ project: ProjectRow; policies: WebhookPolicy[] } | undefined> {
+    const project = await tx.projects.findByName(repository.split('/', 1)[0]!);
+    if (!project) return undefined;
+    const rows = await tx.notificationPolicies.enabledOf(project.id);
+    if (rows.length === 0) return undefined;
+    const policies = rows.map(readPolicy).filter((p) => types.some((t) => p.eventTypes.includes(t)));
+    return policies.length > 0 ? { project, policies } : undefined;
+  }
+
+  private async artifactEvent(
+    tx: Repos,
+    project: ProjectRow,
+    type: WebhookEventType,
+    e: ArtifactChange,
+    at: Date,
+  ): Promise<WebhookEvent> {
+    const repo = await tx.repositories.findByName(e.repository);
+    const reference = e.tag ?? e.digest;
+    const sep = e.tag ? ':' : '@';
+    return {
+      type,
+      occurAt: unix(at),
+      operator: e.operator ?? '',
+      eventData: {
+        resources: [
+          {
+            digest: e.digest,
+            tag: reference,
+            resource_url: `${this.d.registryHost()}/${e.repository}${sep}${reference}`,
+          },
+        ],
+        repository: {
+          ...(repo ? { date_created: unix(new Date(repo.creation_time)) } : {}),
+          ...repositoryOf(project, e.repository),
+        },
+      },
+    };
+  }
+
+  /** QUOTA_WARNING after a push that left the project at or over the warning percentage of its limit. */
+  private async quotaWarning(
+    tx: Repos,
+    project: ProjectRow,
+    policies: WebhookPolicy[],
+    e: ArtifactChange,
+    at: Date,
+  ): Promise<void> {
+    const quota = (await tx.projectCatalog.quotaRows([project.id])).get(project.id);
+    if (!quota || quota.hard_storage <= 0) return;
+    if (quota.used_storage * 100 < quota.hard_storage * quotaWarningPercent) return;
+    const data: WebhookEventData = {
+      resources: [{ digest: e.digest, ...(e.tag ? { tag: e.tag } : {}) }],
+      repository: repositoryOf(project, e.repository),
+      custom_attributes: {
+        Details: `quota usage reach ${quotaWarningPercent}%: resource storage used ${formatBytes(quota.used_storage)} of ${formatBytes(quota.hard_storage)}`,
+      },
+    };
+    await this.deliver(
+      tx,
+      project,
+      policies.filter((p) => p.eventTypes.includes('QUOTA_WARNING')),
+      { type: 'QUOTA_WARNING', occurAt: unix(at), operator: e.operator ?? '', eventData: data },
+    );
+  }
+
+  /** One execution and one delivery job per target of each policy subscribed to the event. */
+  private async deliver(
+    tx: Repos,
+    project: ProjectRow,
+    policies: WebhookPolicy[],
+    event: WebhookEvent,
+  ): Promise<void> {
+    const now = this.d.clock.now().toISOString();
+    for (const policy of policies) {
+      if (!policy.eventTypes.includes(event.type)) continue;
+      for (const target of policy.targets) {
+        const formatted = formatFor(target, event, { projectId: project.id, policyId: policy.id });
+        const executionId = await tx.executions.create(
+          {
+            vendorType: target.type === 'slack' ? 'SLACK' : 'WEBHOOK',
+            vendorId: policy.id,
+            trigger: 'EVENT',
+            // `event_type` first: the last-trigger lookup matches on this prefix.
+            extraAttrs: JSON.stringify({ event_type: event.type, payload: formatted.body }),
+          },
+          now,
+        );
+        await this.d.enqueue(
+          tx,
+          'webhook.deliver',
+          {
+            policyId: policy.id,
+            notifyType: target.type,
+            address: target.address,
+            headers: formatted.headers,
+            body: formatted.body,
+            skipCertVerify: target.skip_cert_verify,
+          },
+          { executionId },
+        );
+        this.committed++;
+      }
+    }
+  }
+}
+
+function unix(d: Date): number {
+  return Math.floor(d.getTime() / 1000);
+}
+
+function repositoryOf(project: ProjectRow, repository: string) {
+  return {
+    name: repository.slice(repository.indexOf('/') + 1),
+    namespace: project.name,
+    repo_full_name: repository,
+    repo_type: project.public === 1 ? ('public' as const) : ('private' as const),
+  };
+}

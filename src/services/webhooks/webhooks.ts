@@ -1,0 +1,140 @@
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow } from '../../db/tables.js';
+import { webhookDeliverJob } from '../../jobs/kinds/webhook.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+import { formatFor } from './payloads.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
+import { WebhookNotifier } from './webhook-notifier.js';
+import { validatePolicy, WebhookPolicies, type WebhookPolicyInput } from './webhook-policies.js';
+import { postWebhook, webhookSender } from './webhook-sender.js';
+
+export interface WebhooksConfig {
+  /** Time limit of one request to a target. */
+  timeoutSeconds: number;
+  /** Runs of a delivery in total, the first included. */
+  maxAttempts: number;
+  /** Delay before the second run; doubles for each further run. */
+  retryDelayMs: number;
+  /** Requests in flight at once per target address, per worker. */
+  concurrencyPerTarget: number;
+  /** How long pull events wait in memory before their deliveries are written together. */
+  pullBatchMs: number;
+}
+
+export interface WebhooksDeps {
+  store: MetaStore;
+  clock: Clock;
+  log: Logger;
+  queue: JobQueue;
+  events: EventBus;
+  config: WebhooksConfig;
+  registryHost(): string;
+  /** Wakes this node's job worker (deliveries were just committed). */
+  wake(): void;
+}
+
+/**
+ * Project webhooks: policies, deliveries as jobs of the queue, and the domain-event subscriptions that
+ * enqueue them. Built and wired by the composition root through `Webhooks.wire`.
+ */
+export class Webhooks {
+  readonly policies: WebhookPolicies;
+  readonly deliveries: WebhookDeliveries;
+  readonly notifier: WebhookNotifier;
+
+  private constructor(private readonly d: WebhooksDeps) {
+    this.policies = new WebhookPolicies({ store: d.store, clock: d.clock });
+    this.deliveries = new WebhookDeliveries({ store: d.store });
+    this.notifier = new WebhookNotifier({
+      store: d.store,
+      clock: d.clock,
+      log: d.log,
+      enqueue: (tx, kind, payload, o) => d.queue.enqueue(tx, kind, payload, o),
+      registryHost: d.registryHost,
+      wake: d.wake,
+      pullBatchMs: d.config.pullBatchMs,
+    });
+  }
+
+  /**
+   * Registers `webhook.deliver` and subscribes to the events webhooks deliver: pushes and deletes in the
+   * change's transaction, pulls batched, refused pushes (QUOTA_EXCEED) in a transaction of their own.
+   * Scanning, replication and retention call `notifier.notify` with events they build.
+   */
+  static wire(d: WebhooksDeps): Webhooks {
+    const w = new Webhooks(d);
+    const c = d.config;
+    d.queue.register(
+      webhookDeliverJob(
+        { maxAttempts: c.maxAttempts, retryDelayMs: c.retryDelayMs, perTarget: c.concurrencyPerTarget },
+        webhookSender(c.timeoutSeconds * 1000),
+      ),
+    );
+    const n = w.notifier;
+    d.events.onTransaction('ArtifactPushed', (tx, e) => n.artifactChanged(tx, 'PUSH_ARTIFACT', e));
+    d.events.onTransaction('ArtifactDeleted', (tx, e) =>
+      n.artifactChanged(tx, 'DELETE_ARTIFACT', { ...e, tag: e.tags?.[0] ?? null }),
+    );
+    for (const name of ['ArtifactPushed', 'ArtifactDeleted'] as const)
+      d.events.on(name, () => n.afterCommit());
+    d.events.on('ArtifactPulled', (e) => n.artifactPulled(e));
+    d.events.on('QuotaExceeded', (e) => n.quotaExceeded(e));
+    const scans = [
+      ['ScanCompleted', 'SCANNING_COMPLETED'],
+      ['ScanFailed', 'SCANNING_FAILED'],
+      ['ScanStopped', 'SCANNING_STOPPED'],
+    ] as const;
+    for (const [name, type] of scans) {
+      d.events.onTransaction(name, (tx, e) => n.scanEnded(tx, type, e));
+      d.events.on(name, () => n.afterCommit());
+    }
+    n.start();
+    return w;
+  }
+
+  stop(): Promise<void> {
+    return this.notifier.stop();
+  }
+
+  /** Sends a test event to each target of `input` at once; a target's failure is a BAD_REQUEST. */
+  async test(ctx: RequestContext, project: ProjectRow, input: WebhookPolicyInput): Promise<void> {
+    const { targets } = validatePolicy({ ...input, event_types: input.event_types ?? ['PUSH_ARTIFACT'] });
+    const repository = `${project.name}/webhook-test`;
+    const event = {
+      type: 'PUSH_ARTIFACT' as const,
+      occurAt: Math.floor(this.d.clock.now().getTime() / 1000),
+      operator: ctx.operator ?? '',
+      eventData: {
+        resources: [{ tag: 'test', resource_url: `${this.d.registryHost()}/${repository}:test` }],
+        repository: {
+          name: 'webhook-test',
+          namespace: project.name,
+          repo_full_name: repository,
+          repo_type: project.public === 1 ? ('public' as const) : ('private' as const),
+        },
+      },
+    };
+    for (const target of targets) {
+      const f = formatFor(target, event, { projectId: project.id, policyId: 0 });
+      const res = await postWebhook(target.address, f.headers, f.body, {
+        timeoutMs: this.d.config.timeoutSeconds * 1000,
+        skipCertVerify: target.skip_cert_verify,
+      }).catch((err: unknown) => {
+        throw new AppError(
+          'BAD_REQUEST',
+          `failed to send the test event to ${target.address}: ${String(err)}`,
+        );
+      });
+      if (res.status < 200 || res.status >= 300)
+        throw new AppError(
+          'BAD_REQUEST',
+          `the test event to ${target.address} got abnormal response code: ${res.status}`,
+        );
+    }
+  }
+}
