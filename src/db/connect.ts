@@ -95,10 +95,14 @@ export function connect(options: ConnectOptions): DbHandle {
 
 const guardedClients = new WeakSet<pg.PoolClient>();
 
-/** Turns the connection-loss errors of a pooled client's queries into UNAVAILABLE (once per client). */
+/** Turns the connection-loss errors of a pooled client into UNAVAILABLE answers (set up once per client). */
 function guardQueries(client: pg.PoolClient): pg.PoolClient {
   if (guardedClients.has(client)) return client;
   guardedClients.add(client);
+  // A connection lost while checked out between two queries (inside a transaction) emits 'error' on the
+  // client, which the pool listens to only while the client is idle; unheard, it would end the process.
+  // The next query fails instead, and the pool discards the client on release.
+  client.on('error', () => {});
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (...args: unknown[]) => {
     const result = query(...args);

@@ -10,6 +10,13 @@ import { hasTool } from './tools.js';
 export interface PostgresServer {
   /** URL of the server's `postgres` database as superuser. */
   adminUrl: string;
+  /**
+   * Stops the server (`-m fast`: open connections are cut, as in a restart or failover), keeping its
+   * data; `resume` starts it again. Not `immediate`: with synchronous_commit off (for speed) a crash
+   * would lose the last commits.
+   */
+  halt(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -38,9 +45,13 @@ export async function startPostgres(): Promise<PostgresServer> {
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     adminUrl,
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', 'stop']),
+    resume: () => run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']),
     async stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      } catch {
+        // already halted
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
