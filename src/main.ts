@@ -110,6 +110,19 @@ program
     }
   });
 
+const vulndb = program.command('vulndb').description("the built-in scanner's offline vulnerability database");
+
+vulndb
+  .command('import <source>')
+  .description("import OSV records from a zip laid out like osv.dev's all.zip, or a directory of .json files")
+  .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
+  .option('-d, --data <dir>', 'data folder for the embedded SQLite database (default: ./data)')
+  .action(async (source: string, flags: CommonFlags) => {
+    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const { runVulnDbImport } = await import('./vulndb-cli.js');
+    process.exitCode = await runVulnDbImport(config, source);
+  });
+
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof SchemaVersionError) {
     console.error(`berth: ${err.message}`);

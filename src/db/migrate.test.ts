@@ -66,6 +66,9 @@ const registryTables = [
   'upload',
   'user_group',
   'user_group_member',
+  'vuln_advisory',
+  'vuln_affected',
+  'vuln_db_import',
 ];
 
 for (const dialect of testDialects()) {

@@ -27,6 +27,7 @@ import { ScheduleRepo } from './repos/schedules.js';
 import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
 import { UploadRepo } from './repos/uploads.js';
+import { VulnDbRepo } from './repos/vuln-db.js';
 import type { Database } from './tables.js';
 
 /** The repositories over one Kysely handle (the pool, or a transaction). */
@@ -59,6 +60,7 @@ export class Repos {
   readonly retention: RetentionRepo;
   readonly insights: InsightRepo;
   readonly notificationPolicies: NotificationPolicyRepo;
+  readonly vulnDb: VulnDbRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -89,6 +91,7 @@ export class Repos {
     this.retention = new RetentionRepo(db);
     this.insights = new InsightRepo(db);
     this.notificationPolicies = new NotificationPolicyRepo(db);
+    this.vulnDb = new VulnDbRepo(db);
   }
 }
 

@@ -241,6 +241,43 @@ export interface InsightVulnerabilityDayTable {
   unknown: number;
 }
 
+/** One import of the vulnerability database (0018): `loading`, then `active`, then `retired`. */
+export interface VulnDbImportTable {
+  id: Generated<number>;
+  state: 'loading' | 'active' | 'retired';
+  version: string;
+  source: string;
+  record_count: number;
+  skipped_count: number;
+  import_time: string;
+  update_time: string;
+}
+
+export interface VulnAdvisoryTable {
+  import_id: number;
+  id: string;
+  /** JSON arrays of strings. */
+  aliases: string;
+  summary: string;
+  details: string;
+  links: string;
+  cwe_ids: string;
+  modified: string;
+}
+
+export interface VulnAffectedTable {
+  import_id: number;
+  ecosystem: string;
+  name: string;
+  vuln_id: string;
+  /** JSON: OSV ranges (GIT left out) and listed versions. */
+  ranges: string;
+  versions: string;
+  severity: string;
+  /** JSON: CVSS vectors and base scores per CVSS version. */
+  cvss: string;
+}
+
 export interface QuotaTable {
   project_id: number;
   /** Storage limit in bytes; -1 for none. */
@@ -483,6 +520,9 @@ export interface Database {
   insight_user_day: InsightUserDayTable;
   insight_storage_day: InsightStorageDayTable;
   insight_vulnerability_day: InsightVulnerabilityDayTable;
+  vuln_db_import: VulnDbImportTable;
+  vuln_advisory: VulnAdvisoryTable;
+  vuln_affected: VulnAffectedTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

@@ -12,6 +12,7 @@ import * as m0011 from './0011_add_quota_usage.js';
 import * as m0012 from './0012_create_retention.js';
 import * as m0014 from './0014_create_job_queue_status.js';
 import * as m0013 from './0013_add_gc_mark_to_blob.js';
+import * as m0018 from './0018_create_vuln_db.js';
 import * as m0020 from './0020_create_insight.js';
 import * as m0019 from './0019_create_notification_policy.js';
 
@@ -43,6 +44,7 @@ const steps: Record<string, Step> = {
   '0013_add_gc_mark_to_blob': m0013,
   '0020_create_insight': m0020,
   '0019_create_notification_policy': m0019,
+  '0018_create_vuln_db': m0018,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -1,26 +1,11 @@
-import type { Severity, CvssScores } from './severity.js';
+import type { AdvisoryRow, AffectedRow } from '../../../db/repos/vuln-db.js';
+import type { CvssScores, Severity } from './severity.js';
 
-/** One `affected[]` entry of an imported record, as stored for matching. */
-export interface AffectedEntry {
-  vulnId: string;
-  ecosystem: string;
-  /** The package name as OSV names it (PyPI names normalised). */
-  name: string;
-  ranges: Array<{ type: string; events: Array<Record<string, string>> }>;
-  versions: string[];
-  severity: Severity;
-  cvss: CvssScores;
-}
+/** One `affected[]` entry of an imported record, as stored for matching (PyPI names normalised). */
+export type AffectedEntry = Omit<AffectedRow, 'severity' | 'cvss'> & { severity: Severity; cvss: CvssScores };
 
 /** The descriptive part of an imported record. */
-export interface Advisory {
-  id: string;
-  aliases: string[];
-  summary: string;
-  details: string;
-  links: string[];
-  cweIds: string[];
-}
+export type Advisory = Omit<AdvisoryRow, 'modified'>;
 
 /** Facts about the imported database, for `GET /scanners/{id}/metadata`. */
 export interface VulnDbInfo {
