@@ -41,6 +41,10 @@ const JobServicePage = lazy(() =>
 const LogRotationTab = lazy(() =>
   import('./pages/admin/log-rotation-tab').then((m) => ({ default: m.LogRotationTab })),
 );
+// Insights carries the chart library (recharts): loaded only when the page or a project summary is shown.
+const InsightsPage = lazy(() =>
+  import('./pages/insights/insights-page').then((m) => ({ default: m.InsightsPage })),
+);
 const UsersPage = lazy(() => import('./pages/admin/users-page').then((m) => ({ default: m.UsersPage })));
 const ProfilePage = lazy(() =>
   import('./pages/account/profile-page').then((m) => ({ default: m.ProfilePage })),
@@ -75,6 +79,7 @@ export function App() {
             <Route path="configs" element={<ConfigTab />} />
           </Route>
           <Route path="projects/:projectId/repositories/*" element={<RepositoryRoute />} />
+          <Route path="insights" element={<InsightsPage />} />
           <Route path="account" element={<ProfilePage />} />
           <Route
             path="users"

@@ -47,6 +47,7 @@ export function Layout() {
       <div className="body">
         <nav id="sidenav" className={navOpen ? 'sidenav open' : 'sidenav'} aria-label="Main">
           <NavLink to="/harbor/projects">Projects</NavLink>
+          <NavLink to="/harbor/insights">Insights</NavLink>
           {user?.sysadmin_flag ? (
             <>
               <div className="nav-heading">Administration</div>

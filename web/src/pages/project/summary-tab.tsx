@@ -1,14 +1,19 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { projectSummaryQuery } from '../../api/projects';
 import { useCurrentUser } from '../../api/session';
-import { formatBytes, QueryState } from '../../components/ui';
+import { formatBytes, QueryState, Spinner } from '../../components/ui';
 import { QuotaDialog } from '../admin/quota-dialog';
 import { quotaState } from '../admin/quotas-page';
 import { limitText } from '../projects/projects-page';
 import { useProjectContext } from './project-page';
 
-/** Repository count, members by role and the storage quota bar (editable by administrators). */
+// The charts (and recharts with them) load after the summary's numbers.
+const ProjectInsights = lazy(() =>
+  import('../insights/project-insights').then((m) => ({ default: m.ProjectInsights })),
+);
+
+/** Repository count, members by role, the storage quota bar (editable by administrators) and the project's charts. */
 export function SummaryTab() {
   const { project } = useProjectContext();
   const summary = useQuery(projectSummaryQuery(project.project_id));
@@ -21,61 +26,66 @@ export function SummaryTab() {
         const hard = s.quota?.hard?.storage;
         const pct = hard && hard > 0 ? Math.min(100, Math.round((used / hard) * 100)) : 0;
         return (
-          <div className="cards">
-            <section className="card" aria-label="Repositories">
-              <h3>Repositories</h3>
-              <div className="big-number">{s.repo_count ?? 0}</div>
-            </section>
-            <section className="card" aria-label="Members">
-              <h3>Members</h3>
-              <dl className="facts">
-                <dt>Project Admin</dt>
-                <dd>{s.project_admin_count ?? 0}</dd>
-                <dt>Maintainer</dt>
-                <dd>{s.maintainer_count ?? 0}</dd>
-                <dt>Developer</dt>
-                <dd>{s.developer_count ?? 0}</dd>
-                <dt>Guest</dt>
-                <dd>{s.guest_count ?? 0}</dd>
-                <dt>Limited Guest</dt>
-                <dd>{s.limited_guest_count ?? 0}</dd>
-              </dl>
-            </section>
-            <section className="card" aria-label="Quota">
-              <h3>Storage Quota</h3>
-              <div
-                className="quota-bar"
-                role="progressbar"
-                aria-valuenow={pct}
-                aria-valuemin={0}
-                aria-valuemax={100}
-                aria-label="Storage used"
-              >
-                <div style={{ width: `${pct}%` }} />
-              </div>
-              <div>
-                {formatBytes(used)} of {limitText(hard)}
-              </div>
-              {hard !== undefined && hard >= 0 && used >= hard ? (
-                <p className="note note-error" role="status">
-                  {quotaState(used, hard)} until images are deleted or the limit is raised.
-                </p>
-              ) : null}
-              {admin ? (
-                <button type="button" className="btn btn-small" onClick={() => setEditing(true)}>
-                  Edit quota
-                </button>
-              ) : null}
-              {editing ? (
-                <QuotaDialog
-                  projectId={project.project_id}
-                  projectName={project.name}
-                  hard={hard}
-                  onClose={() => setEditing(false)}
-                />
-              ) : null}
-            </section>
-          </div>
+          <>
+            <div className="cards">
+              <section className="card" aria-label="Repositories">
+                <h3>Repositories</h3>
+                <div className="big-number">{s.repo_count ?? 0}</div>
+              </section>
+              <section className="card" aria-label="Members">
+                <h3>Members</h3>
+                <dl className="facts">
+                  <dt>Project Admin</dt>
+                  <dd>{s.project_admin_count ?? 0}</dd>
+                  <dt>Maintainer</dt>
+                  <dd>{s.maintainer_count ?? 0}</dd>
+                  <dt>Developer</dt>
+                  <dd>{s.developer_count ?? 0}</dd>
+                  <dt>Guest</dt>
+                  <dd>{s.guest_count ?? 0}</dd>
+                  <dt>Limited Guest</dt>
+                  <dd>{s.limited_guest_count ?? 0}</dd>
+                </dl>
+              </section>
+              <section className="card" aria-label="Quota">
+                <h3>Storage Quota</h3>
+                <div
+                  className="quota-bar"
+                  role="progressbar"
+                  aria-valuenow={pct}
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-label="Storage used"
+                >
+                  <div style={{ width: `${pct}%` }} />
+                </div>
+                <div>
+                  {formatBytes(used)} of {limitText(hard)}
+                </div>
+                {hard !== undefined && hard >= 0 && used >= hard ? (
+                  <p className="note note-error" role="status">
+                    {quotaState(used, hard)} until images are deleted or the limit is raised.
+                  </p>
+                ) : null}
+                {admin ? (
+                  <button type="button" className="btn btn-small" onClick={() => setEditing(true)}>
+                    Edit quota
+                  </button>
+                ) : null}
+                {editing ? (
+                  <QuotaDialog
+                    projectId={project.project_id}
+                    projectName={project.name}
+                    hard={hard}
+                    onClose={() => setEditing(false)}
+                  />
+                ) : null}
+              </section>
+            </div>
+            <Suspense fallback={<Spinner label="Loading charts…" />}>
+              <ProjectInsights projectId={project.project_id} />
+            </Suspense>
+          </>
         );
       }}
     </QueryState>
