@@ -65,9 +65,7 @@ import { Webhooks } from './services/webhooks/webhooks.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
-
-/** Berth's version (package.json). */
-export const berthVersion = '0.1.0';
+import { berthVersion } from './version.js';
 
 export interface BerthApp {
   config: BerthConfig;
@@ -327,6 +325,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     api: {
       version: berthVersion,
       can: (subject, action, target) => access.can(subject, action, target),
+      projectAccess: (...args) => access.projectAccess(...args),
       identity: {
         access,
         users: new UserService({ store, clock, keys, robotPrefix: config.auth.robotPrefix }),
@@ -340,27 +339,20 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         }),
         audit,
       },
-      visibleProjects: async (subject) => {
-        const v = await access.visibleProjects(subject);
-        return v === 'all' ? 'all' : { ids: [...v.ids], publicToo: true };
-      },
-      userNames: (ids) => store.users.namesByIds(ids),
-      userIds: (names) => store.users.idsByNames(names),
-      memberCounts: (projectId) => access.memberCounts(projectId),
       projects: new ProjectService({
         store,
         clock,
+        access,
         defaultStorageLimit: async () => (await settings.values()).storagePerProject,
       }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
-      repositories: new RepositoryService({ store, clock, events, immutability }),
+      repositories: new RepositoryService({ store, clock, events, immutability, access }),
       artifacts,
       copier: new ArtifactCopier({ store, storage, clock, manifests, immutability, quota }),
       immutability,
       quota,
       labels: new LabelService({ store, clock }),
-      system: new SystemService({ store, dataDir: config.data.dir }),
-      storage,
+      system: new SystemService({ store, access, dataDir: config.data.dir }),
       health,
       info: () => ({
         authMode: config.auth.mode,

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { BerthConfigInput } from './config/schema.js';
 import { connect } from './db/connect.js';
 import { migrateToLatest, SchemaVersionError } from './db/migrate.js';
+import { berthVersion } from './version.js';
 
 interface CommonFlags {
   config?: string;
@@ -48,7 +49,7 @@ function exitOnSignals(app: { logger: { info(o: object, m: string): void }; clos
 const program = new Command()
   .name('berth')
   .description("Berth: a container registry with Harbor's API, in one process")
-  .version('0.1.0');
+  .version(berthVersion);
 
 program
   .command('serve', { isDefault: true })

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { artifactFields, tagFields } from '../../db/repos/artifact-catalog.js';
 import { AppError } from '../../lib/errors.js';
-import { readAddition } from '../../services/artifacts/additions.js';
 import { contextOf } from '../context.js';
 import { renderAccessory, renderArtifact, renderTag, repoPath } from './artifact-render.js';
 import type { ApiDeps } from './deps.js';
@@ -234,11 +233,7 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     handler: async ({ params }, request, reply) => {
       const { repo } = await repositoryFor(deps, request, params, 'artifact-addition', 'read');
       const row = await deps.artifacts.find(repo, params.reference);
-      const addition = await readAddition(
-        row,
-        { config: () => deps.artifacts.config(row), chart: () => deps.artifacts.chartFiles(row) },
-        params.addition,
-      );
+      const addition = await deps.artifacts.addition(row, params.addition);
       reply.code(200).type(addition.contentType);
       return reply.send(addition.body);
     },

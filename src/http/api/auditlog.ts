@@ -7,8 +7,8 @@ import { auditedResourceTypes } from '../audit-hook.js';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
-import { projectTarget } from './project.js';
-import { requireSignedIn, visibleProjectFor } from './project-access.js';
+import { projectFor, projectTarget } from './project.js';
+import { requireSignedIn } from './project-access.js';
 import { listParams, type ApiRouter } from './router.js';
 
 const projectParam = z.object({ project_name: z.string().min(1).max(255) });
@@ -95,7 +95,7 @@ export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
       headers: ['X-Total-Count', 'Link'],
       handler: async ({ params, query }, request, reply) => {
         const list = parseListQuery(query, auditFields);
-        const project = await visibleProjectFor(deps, request, params.project_name, 'list', 'log', true);
+        const project = await projectFor(deps, request, params.project_name, 'list', 'log', true);
         const { rows, total } = await audit.list({ projectIds: [project.id] }, list);
         setPageHeaders(request, reply, total, list);
         return rows.map(model);

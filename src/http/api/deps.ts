@@ -1,8 +1,4 @@
-import type { ProjectScope } from '../../db/repos/project-catalog.js';
-import type { ProjectRole } from '../../services/access/rbac.js';
-import type { Subject } from '../../services/access/subject.js';
 import type { ArtifactCopier } from '../../services/artifacts/artifact-copy.js';
-import type { StorageDriver } from '../../storage/driver.js';
 import type { ArtifactService } from '../../services/artifacts/artifact-service.js';
 import type { LabelService } from '../../services/labels/label-service.js';
 import type { ImmutabilityService } from '../../services/policies/immutability/immutability-service.js';
@@ -19,6 +15,7 @@ import type { AuditPurge } from '../../services/audit/audit-purge.js';
 import type { GcService } from '../../services/gc/gc-service.js';
 import type { InsightService } from '../../services/insights/insight-service.js';
 import type { Webhooks } from '../../services/webhooks/webhooks.js';
+import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
@@ -29,16 +26,10 @@ export interface ApiDeps {
   /** Berth's version, for swagger.json and systeminfo. */
   version: string;
   can: Can;
+  /** Whether the caller may act in a project, or must be told it does not exist (AccessControl). */
+  projectAccess: AccessControl['projectAccess'];
   /** Users, members, robots and the audit log (issue 3). */
   identity?: IdentityApiDeps;
-  /** Projects whose content the subject may see (lists narrow to these). */
-  visibleProjects(subject: Subject): Promise<ProjectScope>;
-  /** Display names of users by id (project owner_name); empty until users exist. */
-  userNames(ids: readonly number[]): Promise<Map<number, string>>;
-  /** User ids by username (the `owner` filter). */
-  userIds(names: readonly string[]): Promise<Map<string, number>>;
-  /** Members of a project by role (project summary). */
-  memberCounts(projectId: number): Promise<Record<ProjectRole, number>>;
   projects: ProjectService;
   projectMetadata: ProjectMetadataService;
   repositories: RepositoryService;
@@ -46,8 +37,6 @@ export interface ApiDeps {
   copier: ArtifactCopier;
   /** Storage quotas: limits and their enforcement. */
   quota: QuotaService;
-  /** Bytes, for additions read from blobs. */
-  storage: StorageDriver;
   labels: LabelService;
   /** Tag immutability rules (swagger tag `immutable`). */
   immutability: ImmutabilityService;

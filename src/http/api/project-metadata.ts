@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { maxProjectNameLength } from '../../services/projects/project-service.js';
 import type { ApiDeps } from './deps.js';
-import { visibleProjectFor } from './project-access.js';
+import { projectFor } from './project.js';
 import type { ApiRouter } from './router.js';
 
 const tag = 'projectMetadata';
@@ -23,7 +23,7 @@ export function projectMetadataRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: projectRef,
     status: 200,
     handler: async ({ params }, request, reply) => {
-      const project = await visibleProjectFor(deps, request, params.project_name_or_id, 'list', 'metadata');
+      const project = await projectFor(deps, request, params.project_name_or_id, 'list', 'metadata');
       const all = await metadata.all(project);
       reply.header('X-Total-Count', String(Object.keys(all).length));
       return all;
@@ -41,7 +41,7 @@ export function projectMetadataRoutes(api: ApiRouter, deps: ApiDeps): void {
     body: values,
     status: 200,
     handler: async ({ params, body }, request) => {
-      const project = await visibleProjectFor(deps, request, params.project_name_or_id, 'create', 'metadata');
+      const project = await projectFor(deps, request, params.project_name_or_id, 'create', 'metadata');
       await metadata.add(project, body);
       return undefined;
     },
@@ -56,7 +56,7 @@ export function projectMetadataRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: metaRef,
     status: 200,
     handler: async ({ params }, request) => {
-      const project = await visibleProjectFor(deps, request, params.project_name_or_id, 'read', 'metadata');
+      const project = await projectFor(deps, request, params.project_name_or_id, 'read', 'metadata');
       return metadata.get(project, params.meta_name);
     },
   });
@@ -71,7 +71,7 @@ export function projectMetadataRoutes(api: ApiRouter, deps: ApiDeps): void {
     body: values,
     status: 200,
     handler: async ({ params, body }, request) => {
-      const project = await visibleProjectFor(deps, request, params.project_name_or_id, 'update', 'metadata');
+      const project = await projectFor(deps, request, params.project_name_or_id, 'update', 'metadata');
       await metadata.update(project, params.meta_name, body);
       return undefined;
     },
@@ -86,7 +86,7 @@ export function projectMetadataRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: metaRef,
     status: 200,
     handler: async ({ params }, request) => {
-      const project = await visibleProjectFor(deps, request, params.project_name_or_id, 'delete', 'metadata');
+      const project = await projectFor(deps, request, params.project_name_or_id, 'delete', 'metadata');
       await metadata.delete(project, params.meta_name);
       return undefined;
     },

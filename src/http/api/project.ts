@@ -46,7 +46,9 @@ export async function projectFor(
 
 /**
  * `authorize` inside a project, except that a caller who may not even read the project (a private one
- * they are no member of) gets the very answer a missing project gets: its existence is not revealed.
+ * they are no member of) gets the very answer a missing project gets: its existence is not revealed
+ * (AccessControl.projectAccess, the rule /v2 follows too). Past that, anonymous callers get UNAUTHORIZED
+ * and others FORBIDDEN.
  */
 export async function authorizeInProject(
   deps: ApiDeps,
@@ -56,25 +58,23 @@ export async function authorizeInProject(
   resource: string,
   ref: string = row.name,
 ): Promise<void> {
-  const target = projectTarget(row, resource);
-  if (await deps.can(subjectOf(request), action, target)) return;
-  if (!(await deps.can(subjectOf(request), 'read', projectTarget(row))))
-    throw new AppError('NOT_FOUND', `project ${ref} not found`);
-  await authorize(request, deps.can, action, target);
+  const subject = subjectOf(request);
+  const verdict = await deps.projectAccess(subject, row, action, resource);
+  if (verdict === 'allowed') return;
+  if (verdict === 'hidden') throw new AppError('NOT_FOUND', `project ${ref} not found`);
+  if (subject.kind === 'anonymous') throw new AppError('UNAUTHORIZED', 'authentication required');
+  throw new AppError('FORBIDDEN', `not allowed to ${action} ${resource}`);
 }
 
-export async function renderProjects(deps: ApiDeps, views: ProjectView[]) {
-  const owners = await deps.userNames(
-    views.map((v) => v.row.owner_id).filter((id): id is number => id !== null),
-  );
-  return views.map(({ row, repoCount, metadata }) => ({
+export function renderProject({ row, repoCount, metadata, ownerName }: ProjectView) {
+  return {
     project_id: row.id,
     owner_id: row.owner_id ?? 0,
     name: row.name,
     creation_time: row.creation_time,
     update_time: row.update_time,
     deleted: false,
-    owner_name: (row.owner_id !== null && owners.get(row.owner_id)) || '',
+    owner_name: ownerName,
     togglable: true,
     current_user_role_id: 0,
     current_user_role_ids: [] as number[],
@@ -87,7 +87,7 @@ export async function renderProjects(deps: ApiDeps, views: ProjectView[]) {
       creation_time: row.creation_time,
       update_time: row.update_time,
     },
-  }));
+  };
 }
 
 export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
@@ -112,14 +112,11 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
       const list = parseListQuery(query, projectFields);
       if (query.name) list.keywords.name = { kind: 'fuzzy', value: query.name };
       if (query.public !== undefined) list.keywords.public = { kind: 'exact', value: String(query.public) };
-      if (query.owner !== undefined) {
-        const owner = await deps.userIds([query.owner]);
-        list.keywords.owner_id = { kind: 'exact', value: String(owner.get(query.owner) ?? -1) };
-      }
-      const scope = await deps.visibleProjects(subjectOf(request));
-      const page = await deps.projects.list(contextOf(request), list, scope);
+      const page = await deps.projects.list(contextOf(request), subjectOf(request), list, {
+        owner: query.owner,
+      });
       setPageHeaders(request, reply, page.total, list);
-      return renderProjects(deps, page.items);
+      return page.items.map(renderProject);
     },
   });
 
@@ -183,7 +180,7 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: projectModel,
     handler: async ({ params }, request) => {
       const row = await projectFor(deps, request, params.project_name_or_id, 'read');
-      return (await renderProjects(deps, [await deps.projects.view(row)]))[0];
+      return renderProject(await deps.projects.view(row));
     },
   });
 
@@ -254,7 +251,8 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: projectSummaryModel,
     handler: async ({ params }, request) => {
       const row = await projectFor(deps, request, params.project_name_or_id, 'read');
-      const [s, members] = await Promise.all([deps.projects.summary(row), deps.memberCounts(row.id)]);
+      const s = await deps.projects.summary(row);
+      const members = s.members;
       return {
         repo_count: s.repoCount,
         project_admin_count: members.projectAdmin,

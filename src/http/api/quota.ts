@@ -5,32 +5,19 @@ import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
 import { quotaModel } from './models.js';
 import { listParams, q, type ApiRouter } from './router.js';
-import type { ProjectView } from '../../services/projects/project-service.js';
+import type { ProjectQuota } from '../../services/projects/project-service.js';
 
 /** Storage quotas, one per project (its id is the project's), enforced on push by QuotaService. */
 export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'quota';
-  const render = async (views: ProjectView[]) => {
-    const quotas = await deps.projects.quotas(views.map((v) => v.row.id));
-    const owners = await deps.userNames(
-      views.map((v) => v.row.owner_id).filter((id): id is number => id !== null),
-    );
-    return views.map(({ row }) => {
-      const qv = quotas.get(row.id)!;
-      return {
-        id: row.id,
-        ref: {
-          id: row.id,
-          name: row.name,
-          owner_name: (row.owner_id !== null && owners.get(row.owner_id)) || '',
-        },
-        hard: { storage: qv.hard },
-        used: { storage: qv.used },
-        creation_time: qv.creationTime ?? row.creation_time,
-        update_time: qv.updateTime ?? row.update_time,
-      };
-    });
-  };
+  const render = ({ view: { row, ownerName }, hard, used, creationTime, updateTime }: ProjectQuota) => ({
+    id: row.id,
+    ref: { id: row.id, name: row.name, owner_name: ownerName },
+    hard: { storage: hard },
+    used: { storage: used },
+    creation_time: creationTime ?? row.creation_time,
+    update_time: updateTime ?? row.update_time,
+  });
 
   api.add({
     operationId: 'listQuotas',
@@ -53,9 +40,9 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
         if (!/^\d{1,10}$/.test(query.reference_id)) return [];
         list.keywords.project_id = { kind: 'exact', value: query.reference_id };
       }
-      const page = await deps.projects.list({ log: request.log }, list, 'all');
+      const page = await deps.projects.quotaPage(contextOf(request), list);
       setPageHeaders(request, reply, page.total, list);
-      return render(page.items);
+      return page.items.map(render);
     },
   });
 
@@ -70,8 +57,7 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: quotaModel,
     handler: async ({ params }, request) => {
       await authorize(request, deps.can, 'read', { scope: 'system', resource: 'quota' });
-      const row = await deps.projects.find(String(params.id), false);
-      return (await render([await deps.projects.view(row)]))[0];
+      return render(await deps.projects.quota(await deps.projects.find(String(params.id), false)));
     },
   });
 

@@ -54,8 +54,7 @@ export function repositoryRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ query }, request, reply) => {
       const list = parseListQuery(query, repositoryFields);
-      const scope = await deps.visibleProjects(subjectOf(request));
-      const page = await deps.repositories.list(contextOf(request), list, { scope });
+      const page = await deps.repositories.list(contextOf(request), list, { subject: subjectOf(request) });
       setPageHeaders(request, reply, page.total, list);
       return page.items.map(renderRepository);
     },

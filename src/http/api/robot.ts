@@ -6,7 +6,8 @@ import type { RobotView } from '../../services/access/robots.js';
 import { authorize, subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
-import { requireSignedIn, visibleProjectFor } from './project-access.js';
+import { projectFor } from './project.js';
+import { requireSignedIn } from './project-access.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const tag = 'robot';
@@ -89,7 +90,7 @@ export function robotRoutes(api: ApiRouter, deps: ApiDeps): void {
     if (level !== 'project' || !project)
       throw new AppError('BAD_REQUEST', 'level must be "system" or "project"');
     const ref = 'id' in project ? String(project.id) : project.name;
-    const row = await visibleProjectFor(deps, request, ref, action, 'robot', !('id' in project));
+    const row = await projectFor(deps, request, ref, action, 'robot', !('id' in project));
     return row.id;
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
-import { renderProjects } from './project.js';
+import { renderProject } from './project.js';
 import type { ApiRouter } from './router.js';
 
 export function searchRoutes(api: ApiRouter, deps: ApiDeps): void {
@@ -14,17 +14,9 @@ export function searchRoutes(api: ApiRouter, deps: ApiDeps): void {
     query: z.object({ q: z.string().min(1).max(255) }),
     status: 200,
     handler: async ({ query }, request) => {
-      const scope = await deps.visibleProjects(subjectOf(request));
-      const found = await deps.system.search(query.q, scope);
+      const found = await deps.system.search(subjectOf(request), query.q);
       return {
-        project: await renderProjects(
-          deps,
-          found.projects.map(({ repo_count, ...row }) => ({
-            row,
-            repoCount: repo_count,
-            metadata: { public: row.public ? 'true' : 'false' },
-          })),
-        ),
+        project: found.projects.map(renderProject),
         repository: found.repositories.map((r) => ({
           project_id: r.project_id,
           project_name: r.project.name,

@@ -14,9 +14,8 @@ export function statisticRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.record(z.string(), z.number().int()),
     handler: async (_input, request) => {
       await requireAuthenticated(request, deps.can);
-      const scope = await deps.visibleProjects(subjectOf(request));
-      const s = await deps.system.statistics(scope);
-      const all = scope === 'all';
+      const s = await deps.system.statistics(subjectOf(request));
+      const all = s.seesAll;
       return {
         private_project_count: s.privateProjects,
         private_repo_count: s.privateRepositories,

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accessCovers } from '../../auth/bearer-token.js';
 import { AppError } from '../../lib/errors.js';
 import { assertRepositoryName } from '../../oci/names.js';
+import type { ProjectAccess } from '../../services/access/access-control.js';
 import type { Subject } from '../../services/access/subject.js';
 import type { RegistryDeps } from './deps.js';
 import type { RegistryRoute } from './paths.js';
@@ -63,12 +64,13 @@ export async function authorize(
   for (const name of names) {
     if (await allowed(deps, req, name, action)) continue;
     const subject = await realSubject(deps, req);
-    if (req.token && subject && (await canDo(deps, subject, name, action)))
+    const verdict = subject && (await projectAccess(deps, subject, name, action));
+    if (req.token && verdict === 'allowed')
       unauthorized(deps, req, reply, `repository:${name}:${scopeActions[action]}`);
     if (!subject || subject.kind === 'anonymous')
       unauthorized(deps, req, reply, `repository:${name}:${scopeActions[action]}`);
     // A private project the caller cannot see answers exactly as a project that does not exist.
-    if (!(await canDo(deps, subject, name, 'pull')))
+    if (verdict === 'hidden')
       throw new AppError(
         'NAME_UNKNOWN',
         action === 'pull'
@@ -92,16 +94,19 @@ async function allowed(
   action: Action,
 ): Promise<boolean> {
   if (req.token) return accessCovers(req.token.access, 'repository', name, [action]);
-  return canDo(deps, req.subject, name, action);
+  return (await projectAccess(deps, req.subject, name, action)) === 'allowed';
 }
 
-async function canDo(deps: RegistryDeps, subject: Subject, name: string, action: Action): Promise<boolean> {
-  const projectName = name.split('/', 1)[0]!;
-  const row = await deps.auth.findProject(projectName);
-  if (!row) return false;
-  return deps.auth.access.can(subject, action, {
-    scope: 'project',
-    project: { id: row.id, name: row.name, public: row.public === 1 },
+/** AccessControl's project rule on /v2: a project the caller may not pull from is hidden. */
+async function projectAccess(
+  deps: RegistryDeps,
+  subject: Subject,
+  name: string,
+  action: Action,
+): Promise<ProjectAccess> {
+  const row = await deps.auth.findProject(name.split('/', 1)[0]!);
+  return deps.auth.access.projectAccess(subject, row, action, 'repository', {
+    action: 'pull',
     resource: 'repository',
   });
 }

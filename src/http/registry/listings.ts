@@ -18,12 +18,12 @@ export async function catalog(deps: RegistryDeps, req: FastifyRequest, reply: Fa
   const q = query(req);
   const n = pageSize(q.n, 100, 10_000);
   const subject = await realSubject(deps, req);
-  const visible = subject ? await deps.auth.access.visibleProjects(subject) : { ids: new Set<number>() };
+  const visible = subject ? await deps.auth.access.visibleProjects(subject) : { ids: [] };
   const page = await deps.manifests.catalog(
     contextOf(req),
     n,
     q.last,
-    visible === 'all' ? 'all' : [...visible.ids],
+    visible === 'all' ? 'all' : visible.ids,
   );
   if (page.more && page.repositories.length > 0) {
     reply.header('link', nextLink('/v2/_catalog', n, page.repositories.at(-1)!));

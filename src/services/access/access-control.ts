@@ -1,4 +1,6 @@
+import type { ProjectScope } from '../../db/repos/project-catalog.js';
 import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow } from '../../db/tables.js';
 import { roleById, rolesAllow, type ProjectRole } from './rbac.js';
 import type { RobotSubject, Subject, Target, UserSubject } from './subject.js';
 
@@ -8,6 +10,8 @@ import type { RobotSubject, Subject, Target, UserSubject } from './subject.js';
  * they can see).
  */
 const userSystemPolicies = new Set(['project:create', 'user:search', 'user-group:search', 'audit-log:list']);
+
+export type ProjectAccess = 'allowed' | 'hidden' | 'denied';
 
 /**
  * The one place that answers "may this subject do this?", after Harbor's evaluators: a sysadmin may do
@@ -31,6 +35,30 @@ export class AccessControl {
     }
     const roles = subject.kind === 'user' ? await this.roles(subject, project.id) : [];
     return rolesAllow(roles, project.public, resource, action);
+  }
+
+  /**
+   * The one rule by which every surface hides a private project: `allowed` when the subject may do
+   * `action` on the project's `resource`; `hidden` when it may not even see the project (`probe`: read
+   * the project on /api, pull from it on /v2) or the project does not exist, so the caller answers as for
+   * a missing project; `denied` otherwise.
+   */
+  async projectAccess(
+    subject: Subject,
+    project: Pick<ProjectRow, 'id' | 'name' | 'public'> | undefined,
+    action: string,
+    resource: string,
+    probe: { action: string; resource: string } = { action: 'read', resource: 'project' },
+  ): Promise<ProjectAccess> {
+    if (!project) return 'hidden';
+    const target = (r: string): Target => ({
+      scope: 'project',
+      project: { id: project.id, name: project.name, public: project.public === 1 },
+      resource: r,
+    });
+    if (await this.can(subject, action, target(resource))) return 'allowed';
+    if (!(await this.can(subject, probe.action, target(probe.resource)))) return 'hidden';
+    return 'denied';
   }
 
   /** The user's roles in the project: direct membership and every group membership. */
@@ -60,7 +88,7 @@ export class AccessControl {
    * Projects whose content the subject may see: 'all' for sysadmins and robots granted every project,
    * otherwise ids of public projects, member projects, and projects a robot is granted.
    */
-  async visibleProjects(subject: Subject): Promise<'all' | { ids: Set<number>; publicToo: true }> {
+  async visibleProjects(subject: Subject): Promise<ProjectScope> {
     if (subject.kind === 'user' && subject.sysadmin) return 'all';
     const ids = new Set<number>();
     if (subject.kind === 'user') {
@@ -74,7 +102,7 @@ export class AccessControl {
         if (row) ids.add(row.id);
       }
     }
-    return { ids, publicToo: true };
+    return { ids: [...ids], publicToo: true };
   }
 }
 

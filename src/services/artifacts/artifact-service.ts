@@ -12,6 +12,7 @@ import { isDigestString } from '../../oci/digest.js';
 import { assertTag } from '../../oci/names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
+import { readAddition, type Addition } from './additions.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
@@ -188,6 +189,11 @@ export class ArtifactService {
     if (!config) return {};
     const pick = ['architecture', 'os', 'author', 'created', 'config', 'variant', 'os.version'] as const;
     return Object.fromEntries(pick.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+  }
+
+  /** One of Harbor's additions of the artifact (build history, chart readme, values, dependencies). */
+  async addition(row: ArtifactRow, name: string): Promise<Addition> {
+    return readAddition(row, { config: () => this.config(row), chart: () => this.chartFiles(row) }, name);
   }
 
   /** Deletes the artifact, its tags, labels and accessories (refused while an index lists it). */

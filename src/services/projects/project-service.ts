@@ -4,6 +4,9 @@ import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
+import type { AccessControl } from '../access/access-control.js';
+import type { ProjectRole } from '../access/rbac.js';
+import type { Subject } from '../access/subject.js';
 import type { RequestContext } from '../context.js';
 import { assertStorageLimit } from '../policies/quota/storage-limit.js';
 import { checkMetadata } from './project-metadata.js';
@@ -18,6 +21,8 @@ export interface ProjectView {
   row: ProjectRow;
   repoCount: number;
   metadata: Record<string, string>;
+  /** The owner's username; empty when the owner is gone. */
+  ownerName: string;
 }
 
 export interface NewProject {
@@ -31,6 +36,16 @@ export interface ProjectSummary {
   repoCount: number;
   hardStorage: number;
   usedStorage: number;
+  /** Members by role. */
+  members: Record<ProjectRole, number>;
+}
+
+export interface ProjectQuota {
+  view: ProjectView;
+  hard: number;
+  used: number;
+  creationTime?: string | undefined;
+  updateTime?: string | undefined;
 }
 
 export function assertProjectName(name: string): void {
@@ -51,12 +66,32 @@ export class ProjectService {
       clock: Clock;
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       defaultStorageLimit: () => Promise<number>;
+      access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
     },
   ) {}
 
-  async list(_ctx: RequestContext, query: ListQuery, scope: ProjectScope): Promise<Page<ProjectView>> {
+  /** The projects the subject may see; `owner` narrows to those a username owns. */
+  async list(
+    _ctx: RequestContext,
+    subject: Subject,
+    query: ListQuery,
+    filter: { owner?: string | undefined } = {},
+  ): Promise<Page<ProjectView>> {
+    if (filter.owner !== undefined) {
+      const owner = await this.deps.store.users.idsByNames([filter.owner]);
+      query.keywords.owner_id = { kind: 'exact', value: String(owner.get(filter.owner) ?? -1) };
+    }
+    const scope = await this.deps.access.visibleProjects(subject);
     const page = await this.deps.store.projectCatalog.list(query, scope);
     return { total: page.total, items: await this.views(page.items) };
+  }
+
+  /** Every project with its storage limit and use (Harbor's quota list; the caller may list quotas). */
+  async quotaPage(_ctx: RequestContext, query: ListQuery): Promise<Page<ProjectQuota>> {
+    const page = await this.deps.store.projectCatalog.list(query, 'all');
+    const views = await this.views(page.items);
+    const quotas = await this.quotas(views.map((v) => v.row.id));
+    return { total: page.total, items: views.map((view) => ({ view, ...quotas.get(view.row.id)! })) };
   }
 
   async view(row: ProjectRow): Promise<ProjectView> {
@@ -65,12 +100,23 @@ export class ProjectService {
   }
 
   private async views(rows: ProjectListRow[]): Promise<ProjectView[]> {
-    const meta = await this.deps.store.projectCatalog.metadata(rows.map((r) => r.id));
+    const [meta, owners] = await Promise.all([
+      this.deps.store.projectCatalog.metadata(rows.map((r) => r.id)),
+      this.ownerNames(rows),
+    ]);
     return rows.map(({ repo_count, ...row }) => ({
       row,
       repoCount: repo_count,
       metadata: { ...meta.get(row.id), public: row.public ? 'true' : 'false' },
+      ownerName: (row.owner_id !== null && owners.get(row.owner_id)) || '',
     }));
+  }
+
+  /** Usernames of the projects' owners, by user id. */
+  ownerNames(rows: readonly Pick<ProjectRow, 'owner_id'>[]): Promise<Map<number, string>> {
+    return this.deps.store.users.namesByIds(
+      rows.map((r) => r.owner_id).filter((id): id is number => id !== null),
+    );
   }
 
   /** By id (a number, unless `isName`) or by name; NOT_FOUND otherwise. */
@@ -134,6 +180,11 @@ export class ProjectService {
     });
   }
 
+  async quota(row: ProjectRow): Promise<ProjectQuota> {
+    const [view, quotas] = await Promise.all([this.view(row), this.quotas([row.id])]);
+    return { view, ...quotas.get(row.id)! };
+  }
+
   /** Whether the project may be deleted now, and why not. */
   async deletable(project: ProjectRow): Promise<{ deletable: boolean; message: string }> {
     const repos = await this.deps.store.projectCatalog.repositoryCount(project.id);
@@ -149,12 +200,13 @@ export class ProjectService {
   }
 
   async summary(project: ProjectRow): Promise<ProjectSummary> {
-    const [repoCount, quota] = await Promise.all([
+    const [repoCount, quota, members] = await Promise.all([
       this.deps.store.projectCatalog.repositoryCount(project.id),
       this.quotas([project.id]),
+      this.deps.access.memberCounts(project.id),
     ]);
     const q = quota.get(project.id)!;
-    return { repoCount, hardStorage: q.hard, usedStorage: q.used };
+    return { repoCount, hardStorage: q.hard, usedStorage: q.used, members };
   }
 
   /** Storage limit and use of each project (no quota row: no limit, nothing used). */

@@ -1,10 +1,11 @@
-import type { ProjectScope } from '../../db/repos/project-catalog.js';
 import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
+import type { AccessControl } from '../access/access-control.js';
+import type { Subject } from '../access/subject.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
@@ -12,15 +13,24 @@ import type { TagProtection } from '../policies/immutability/immutability-servic
 /** Repositories as Harbor's API shows them: `<project>/<rest>`, described, counted, deletable. */
 export class RepositoryService {
   constructor(
-    private readonly deps: { store: MetaStore; clock: Clock; events: EventBus; immutability: TagProtection },
+    private readonly deps: {
+      store: MetaStore;
+      clock: Clock;
+      events: EventBus;
+      immutability: TagProtection;
+      access: Pick<AccessControl, 'visibleProjects'>;
+    },
   ) {}
 
-  list(
+  /** The repositories of one project, or of every project the subject may see. */
+  async list(
     _ctx: RequestContext,
     query: ListQuery,
-    where: { projectId: number } | { scope: ProjectScope },
+    where: { projectId: number } | { subject: Subject },
   ): Promise<Page<RepositoryListRow>> {
-    return this.deps.store.repositoryCatalog.list(query, where);
+    const scope =
+      'subject' in where ? { scope: await this.deps.access.visibleProjects(where.subject) } : where;
+    return this.deps.store.repositoryCatalog.list(query, scope);
   }
 
   /** `name` is the repository name without the project, as in Harbor's paths. */

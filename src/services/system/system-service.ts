@@ -1,8 +1,10 @@
 import { statfs } from 'node:fs/promises';
-import type { ProjectScope } from '../../db/repos/project-catalog.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow, RepositoryRow } from '../../db/tables.js';
 import { allQuery } from '../../lib/query.js';
+import type { AccessControl } from '../access/access-control.js';
+import type { Subject } from '../access/subject.js';
+import type { ProjectView } from '../projects/project-service.js';
 
 export interface Statistics {
   privateProjects: number;
@@ -10,18 +12,29 @@ export interface Statistics {
   privateRepositories: number;
   publicRepositories: number;
   totalStorage: number;
+  /** Whether the caller sees every project (Harbor shows totals only then). */
+  seesAll: boolean;
 }
 
 export interface SearchResult {
-  projects: (ProjectRow & { repo_count: number })[];
+  /** Found projects; their metadata holds `public` only. */
+  projects: ProjectView[];
   repositories: (RepositoryRow & { artifact_count: number; project: ProjectRow })[];
 }
 
 /** System-wide views: counts, storage, search, volumes. */
 export class SystemService {
-  constructor(private readonly deps: { store: MetaStore; dataDir: string }) {}
+  constructor(
+    private readonly deps: {
+      store: MetaStore;
+      access: Pick<AccessControl, 'visibleProjects'>;
+      dataDir: string;
+    },
+  ) {}
 
-  async statistics(scope: ProjectScope): Promise<Statistics> {
+  /** Counts of the projects and repositories the subject may see. */
+  async statistics(subject: Subject): Promise<Statistics> {
+    const scope = await this.deps.access.visibleProjects(subject);
     const catalog = this.deps.store.projectCatalog;
     if (scope === 'all') {
       const [projects, repos, storage] = await Promise.all([
@@ -35,6 +48,7 @@ export class SystemService {
         privateRepositories: repos.private,
         publicRepositories: repos.public,
         totalStorage: storage,
+        seesAll: true,
       };
     }
     // A member sees public counts and the private projects it belongs to.
@@ -51,11 +65,13 @@ export class SystemService {
       privateRepositories: myRepos.total,
       publicRepositories: publicRepos.public,
       totalStorage: 0,
+      seesAll: false,
     };
   }
 
   /** Projects and repositories whose name contains `text`, among those the caller may see (at most 100 each). */
-  async search(text: string, scope: ProjectScope): Promise<SearchResult> {
+  async search(subject: Subject, text: string): Promise<SearchResult> {
+    const scope = await this.deps.access.visibleProjects(subject);
     const keywords = { name: { kind: 'fuzzy' as const, value: text } };
     const [projects, repos] = await Promise.all([
       this.deps.store.projectCatalog.list({ ...allQuery(100), keywords }, scope),
@@ -67,8 +83,16 @@ export class SystemService {
       const p = await this.deps.store.projectCatalog.byId(id);
       if (p) owners.set(id, p);
     }
+    const ownerNames = await this.deps.store.users.namesByIds(
+      projects.items.map((p) => p.owner_id).filter((id): id is number => id !== null),
+    );
     return {
-      projects: projects.items,
+      projects: projects.items.map(({ repo_count, ...row }) => ({
+        row,
+        repoCount: repo_count,
+        metadata: { public: row.public ? 'true' : 'false' },
+        ownerName: (row.owner_id !== null && ownerNames.get(row.owner_id)) || '',
+      })),
       repositories: repos.items
         .filter((r) => owners.has(r.project_id))
         .map((r) => ({ ...r, project: owners.get(r.project_id)! })),
