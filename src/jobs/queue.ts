@@ -12,7 +12,7 @@ export interface EnqueueOptions {
 }
 
 export interface JobQueueDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'jobs' | 'transaction'>;
   clock: Clock;
 }
 

@@ -19,7 +19,7 @@ export type ProjectAccess = 'allowed' | 'hidden' | 'denied';
  * policies; anonymous holds only the public-project policies; a robot holds its grants.
  */
 export class AccessControl {
-  constructor(private readonly deps: { store: MetaStore }) {}
+  constructor(private readonly deps: { store: Pick<MetaStore, 'members' | 'projects'> }) {}
 
   async can(subject: Subject, action: string, target: Target): Promise<boolean> {
     if (subject.kind === 'user' && subject.sysadmin) return true;

@@ -11,7 +11,7 @@ import type { Onboarding } from './onboarding.js';
 import type { RobotGrant, RobotSubject, Subject, UserSubject } from './subject.js';
 
 export interface AuthenticatorDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'authState' | 'robots' | 'users'>;
   clock: Clock;
   keys: Keys;
   /** Checks local (auth_source 'db') users, the admin among them, in every auth mode. */

@@ -12,7 +12,7 @@ export interface BootstrapResult {
  * Idempotent and safe when several nodes start at once: only the node whose insert wins reports a password.
  */
 export async function bootstrapIdentity(deps: {
-  store: MetaStore;
+  store: Pick<MetaStore, 'projects' | 'users'>;
   clock: Clock;
   adminPassword?: string;
 }): Promise<BootstrapResult> {

@@ -21,7 +21,9 @@ export interface NewMember {
 
 /** Project members (users and groups) with Harbor's role ids. Role changes show in the next token. */
 export class MemberService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(
+    private readonly deps: { store: Pick<MetaStore, 'members' | 'userGroups' | 'users'>; clock: Clock },
+  ) {}
 
   list(projectId: number, q: { entityName?: string | undefined; offset: number; limit: number }) {
     return this.deps.store.members.list(projectId, q);

@@ -8,7 +8,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Sealer } from './oidc-login.js';
 
 export interface OnboardingDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'userGroups' | 'users'>;
   clock: Clock;
   /** Seals OIDC users' CLI secrets (Keys.box): readable by their owner, so encrypted, not hashed. */
   box: Sealer;

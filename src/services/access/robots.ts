@@ -58,7 +58,7 @@ const nameRe = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export class RobotService {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'projects' | 'robots' | 'transaction'>;
       clock: Clock;
       prefix: string;
       /** Days a robot lives when created (or updated) with duration 0 or none: `robot_token_duration`. */

@@ -14,7 +14,9 @@ export interface Session {
  * serves any session.
  */
 export class SessionService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock; lifetimeHours: number }) {}
+  constructor(
+    private readonly deps: { store: Pick<MetaStore, 'authState'>; clock: Clock; lifetimeHours: number },
+  ) {}
 
   async create(userId: number): Promise<{ cookie: string } & Session> {
     const cookie = randomBytes(32).toString('base64url');

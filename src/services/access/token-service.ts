@@ -12,7 +12,13 @@ const maxScopes = 100;
  * grants nothing, so it looks like one the subject may not see.
  */
 export class TokenService {
-  constructor(private readonly deps: { store: MetaStore; access: AccessControl; tokens: BearerTokens }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'projects'>;
+      access: AccessControl;
+      tokens: BearerTokens;
+    },
+  ) {}
 
   async grant(subject: Subject, scopes: readonly string[]): Promise<Access[]> {
     const out: Access[] = [];

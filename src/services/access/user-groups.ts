@@ -17,7 +17,9 @@ export interface UserGroupInput {
  * also appear on their own when LDAP or OIDC users log in; this is the administrators' view of them.
  */
 export class UserGroupService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(
+    private readonly deps: { store: Pick<MetaStore, 'transaction' | 'userGroups'>; clock: Clock },
+  ) {}
 
   async get(id: number): Promise<UserGroupRow> {
     const row = await this.deps.store.userGroups.findById(id);

@@ -20,7 +20,9 @@ const badUsername = /[,~#$%+:"/\\\s]/;
 
 /** Local users: create, profile, password, sysadmin flag, CLI secret. Authorisation is the caller's (API). */
 export class UserService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock; keys: Keys; robotPrefix: string }) {}
+  constructor(
+    private readonly deps: { store: Pick<MetaStore, 'users'>; clock: Clock; keys: Keys; robotPrefix: string },
+  ) {}
 
   async create(input: NewUser): Promise<number> {
     const username = input.username.trim();

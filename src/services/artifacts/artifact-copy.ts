@@ -25,7 +25,7 @@ export interface CopySource {
 export class ArtifactCopier {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'artifactCatalog' | 'artifacts' | 'blobs' | 'repositories' | 'tags'>;
       storage: StorageDriver;
       clock: Clock;
       manifests: ManifestService;

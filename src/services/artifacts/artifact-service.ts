@@ -44,7 +44,7 @@ export interface ViewOptions {
 const maxConfigBytes = 4 * 1024 * 1024;
 
 type Deps = {
-  store: MetaStore;
+  store: Pick<MetaStore, 'artifactCatalog' | 'artifacts' | 'labels' | 'tags' | 'transaction'>;
   storage: StorageDriver;
   clock: Clock;
   events: EventBus;

@@ -29,7 +29,7 @@ export class AuditLog {
 
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'audit' | 'projects'>;
       clock: Clock;
       log: Log;
       intervalMs: number;

@@ -17,7 +17,7 @@ const maxName = 128;
 
 /** Labels: global (system) or one project's, attached to artifacts. */
 export class LabelService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(private readonly deps: { store: Pick<MetaStore, 'labels' | 'projectCatalog'>; clock: Clock }) {}
 
   list(_ctx: RequestContext, query: ListQuery): Promise<Page<LabelRow>> {
     return this.deps.store.labels.list(query);

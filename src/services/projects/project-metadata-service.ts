@@ -9,7 +9,9 @@ import { checkMetadata } from './project-metadata.js';
  * flag, always present: it can be changed but neither added again nor removed.
  */
 export class ProjectMetadataService {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(
+    private readonly deps: { store: Pick<MetaStore, 'projectCatalog' | 'transaction'>; clock: Clock },
+  ) {}
 
   async all(project: ProjectRow): Promise<Record<string, string>> {
     const meta = await this.deps.store.projectCatalog.metadata([project.id]);

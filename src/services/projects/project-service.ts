@@ -62,7 +62,7 @@ export function assertProjectName(name: string): void {
 export class ProjectService {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'projectCatalog' | 'transaction' | 'users'>;
       clock: Clock;
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       defaultStorageLimit: () => Promise<number>;

@@ -17,7 +17,13 @@ export interface BlobRead {
 
 /** Blob reads and deletes. A blob is visible in every repository of a project it is linked to. */
 export class BlobService {
-  constructor(private readonly deps: { store: MetaStore; storage: StorageDriver; namespaces: Namespaces }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'blobs'>;
+      storage: StorageDriver;
+      namespaces: Namespaces;
+    },
+  ) {}
 
   async stat(
     _ctx: RequestContext,

@@ -6,7 +6,7 @@ import { assertRepositoryName, splitRepositoryName } from '../../oci/names.js';
 
 /** Resolves a repository name to its project (the first path segment) and repository rows. */
 export class Namespaces {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(private readonly deps: { store: Pick<MetaStore, 'projects' | 'repositories'>; clock: Clock }) {}
 
   /** The project a push goes to. A push never creates a project (Harbor's behaviour): NAME_UNKNOWN. */
   async projectForPush(repository: string): Promise<ProjectRow> {

@@ -12,7 +12,14 @@ export class PullRecorder {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
-  constructor(private readonly deps: { store: MetaStore; clock: Clock; log: Logger; intervalMs: number }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'transaction'>;
+      clock: Clock;
+      log: Logger;
+      intervalMs: number;
+    },
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.deps.intervalMs);

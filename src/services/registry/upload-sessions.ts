@@ -49,7 +49,7 @@ export class UploadSessions {
 
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'blobs' | 'transaction' | 'uploads'>;
       storage: StorageDriver;
       namespaces: Namespaces;
       events: EventBus;

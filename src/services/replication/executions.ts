@@ -33,7 +33,7 @@ export type TaskPayload = z.infer<typeof taskPayload>;
 const chunkSize = 10 * 1024 * 1024;
 
 export interface ExecutionDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'replication' | 'transaction'>;
   clock: Clock;
   log: Log;
   queue: JobQueue;

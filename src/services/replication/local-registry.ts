@@ -21,7 +21,7 @@ import type { ManifestService } from '../registry/manifest-service.js';
 import type { UploadSessions } from '../registry/upload-sessions.js';
 
 export interface LocalRegistryDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'artifacts' | 'labels' | 'projects' | 'repositories' | 'tags'>;
   manifests: ManifestService;
   blobs: BlobService;
   uploads: UploadSessions;

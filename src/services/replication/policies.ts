@@ -113,7 +113,7 @@ export const scheduleName = (policyId: number) => `replication.policy.${policyId
 export class ReplicationPolicies {
   constructor(
     private readonly d: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'registries' | 'replication' | 'transaction'>;
       clock: Clock;
       registries: RegistryEndpoints;
       scheduler: PolicyScheduler;

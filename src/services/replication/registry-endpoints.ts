@@ -44,7 +44,9 @@ export interface RegistryView {
 
 /** Registry endpoints: the peers replication policies pull from and push to. */
 export class RegistryEndpoints {
-  constructor(private readonly d: { store: MetaStore; clock: Clock; secrets: SecretSealer }) {}
+  constructor(
+    private readonly d: { store: Pick<MetaStore, 'registries'>; clock: Clock; secrets: SecretSealer },
+  ) {}
 
   async adapters(): Promise<string[]> {
     return (await remotes()).adapterTypes();

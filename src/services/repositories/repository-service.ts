@@ -14,7 +14,7 @@ import type { TagProtection } from '../policies/immutability/immutability-servic
 export class RepositoryService {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'repositoryCatalog' | 'transaction'>;
       clock: Clock;
       events: EventBus;
       immutability: TagProtection;

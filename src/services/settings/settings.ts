@@ -61,7 +61,7 @@ export interface SettingValues {
 export class SettingsService {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'settings' | 'transaction'>;
       clock: Clock;
       /** Harbor key → [value, the berth.yaml key that sets it]. */
       fixed: Record<string, [string | number | boolean, string]>;

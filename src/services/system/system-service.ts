@@ -26,7 +26,7 @@ export interface SearchResult {
 export class SystemService {
   constructor(
     private readonly deps: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'projectCatalog' | 'repositoryCatalog' | 'users'>;
       access: Pick<AccessControl, 'visibleProjects'>;
       dataDir: string;
     },
