@@ -33,7 +33,6 @@ import { UserService } from './services/access/users.js';
 import { AuditLog } from './services/audit/audit-log.js';
 import { AuditPurge } from './services/audit/audit-purge.js';
 import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
-import { taskPayload } from './services/replication/executions.js';
 import { retentionPlanJob } from './jobs/kinds/retention.plan.js';
 import { retentionProcessJob } from './jobs/kinds/retention.process.js';
 import { retentionStartJob } from './jobs/kinds/retention.start.js';
@@ -193,13 +192,18 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     queue: jobs.queue,
     scheduler: jobs.scheduler,
     secrets: keys.box,
-    events,
     local: { manifests, blobs, uploads },
     externalUrl: config.server.externalUrl,
   });
+  // Event-based replication: a push, an API tag or a delete enqueues its execution in the change's
+  // transaction, so the work commits with the change or not at all.
+  events.onTransaction('ArtifactPushed', (tx, e) => replication.executions.onPushed(tx, e));
+  // Harbor replicates a tag added through the API like a push of the artifact with that tag.
+  events.onTransaction('TagCreated', (tx, e) => replication.executions.onPushed(tx, e));
+  events.onTransaction('ArtifactDeleted', (tx, e) => replication.executions.onDeleted(tx, e));
   jobs.queue.register(replicationStartJob(replication.executions));
   jobs.queue.register(replicationPlanJob(replication.executions));
-  jobs.queue.register(replicationCopyJob(taskPayload, (t, ctx) => replication.executions.copy(t, ctx)));
+  jobs.queue.register(replicationCopyJob(replication.executions));
   const auditPurge = new AuditPurge({ store, queue: jobs.queue, scheduler: jobs.scheduler, clock });
   jobs.queue.register(auditPurgeJob(auditPurge));
   const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });

@@ -3,7 +3,7 @@ import type { ExecutionRow, JobRow, JobStatus } from '../../db/tables.js';
 import type { TaskCounts } from '../../db/repos/replication.js';
 import { jobLogText } from '../../jobs/queue.js';
 import { AppError } from '../../lib/errors.js';
-import { taskPayload } from './executions.js';
+import { replicationTaskPayload } from '../../jobs/kinds/replication.js';
 
 /** Harbor's replication status words for job statuses. */
 export const taskStatus: Record<JobStatus, string> = {
@@ -104,7 +104,7 @@ export class ExecutionViews {
 }
 
 export function taskView(job: JobRow) {
-  const p = taskPayload.parse(JSON.parse(job.payload));
+  const p = replicationTaskPayload.parse(JSON.parse(job.payload));
   const ref = p.tags.length > 0 ? `:${p.tags.join(',')}` : `@${p.reference}`;
   return {
     id: job.id,

@@ -1,13 +1,13 @@
-import { z } from 'zod';
 import type { MetaStore, Repos } from '../../db/store.js';
 import type { JobContext } from '../../jobs/kind.js';
 import { PermanentJobError } from '../../jobs/kind.js';
+import type { ReplicationTask } from '../../jobs/kinds/replication.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import type { RemoteRegistry } from '../../remotes/adapter.js';
-import type { CopyEvent } from '../../remotes/copy.js';
+import { copyArtifact, type CopyEvent } from '../../remotes/copy.js';
 import type { DomainEvents } from '../events.js';
 import { compileFilters, destinationRepository } from './filters.js';
 import { policyOf, type Policy, type ReplicationPolicies } from './policies.js';
@@ -15,20 +15,8 @@ import type { RegistryEndpoints } from './registry-endpoints.js';
 
 export type TriggerName = 'MANUAL' | 'SCHEDULE' | 'EVENT_BASED';
 
-/** One task: copy (or delete) one artifact. The payload of a `replication.copy` job. */
-export const taskPayload = z
-  .object({
-    policyId: z.number().int(),
-    operation: z.enum(['copy', 'deletion']),
-    resourceType: z.string(),
-    srcRepository: z.string(),
-    /** Digest of the artifact (or, for a deletion, the digest or tag to delete). */
-    reference: z.string(),
-    tags: z.array(z.string()),
-    dstRepository: z.string(),
-  })
-  .strict();
-export type TaskPayload = z.infer<typeof taskPayload>;
+/** One task: copy (or delete) one artifact (the `replication.copy` job's payload, jobs/kinds). */
+export type TaskPayload = ReplicationTask;
 
 const chunkSize = 10 * 1024 * 1024;
 
@@ -139,7 +127,6 @@ export class ReplicationExecutions {
       }
       const what = `${task.srcRepository}@${task.reference}${task.tags.length ? ` (tags ${task.tags.join(', ')})` : ''}`;
       await ctx.log(`copying ${what} from ${source.name} to ${destination.name} as ${task.dstRepository}`);
-      const { copyArtifact } = await import('../../remotes/copy.js');
       const result = await copyArtifact({
         source,
         sourceRepository: task.srcRepository,

@@ -2,7 +2,6 @@ import type { MetaStore } from '../../db/store.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
-import type { EventBus } from '../events.js';
 import { ExecutionViews } from './execution-views.js';
 import { ReplicationExecutions } from './executions.js';
 import { LocalRegistry, type LocalRegistryDeps } from './local-registry.js';
@@ -16,13 +15,12 @@ export interface ReplicationDeps {
   queue: JobQueue;
   scheduler: PolicyScheduler;
   secrets: SecretSealer;
-  events: EventBus;
   local: Omit<LocalRegistryDeps, 'store' | 'clock' | 'log'>;
   /** The URL this Berth is reached at, shown for the local side of a policy. */
   externalUrl?: string;
 }
 
-/** Replication's services, wired together; event-based policies subscribe to pushes and deletes. */
+/** Replication's services, wired together (app.ts subscribes its event-based policies to pushes and deletes). */
 export class Replication {
   readonly registries: RegistryEndpoints;
   readonly policies: ReplicationPolicies;
@@ -50,10 +48,6 @@ export class Replication {
       local: () => local,
     });
     this.views = new ExecutionViews({ store });
-    d.events.onTransaction('ArtifactPushed', (tx, e) => this.executions.onPushed(tx, e));
-    // Harbor replicates a tag added through the API like a push of the artifact with that tag.
-    d.events.onTransaction('TagCreated', (tx, e) => this.executions.onPushed(tx, e));
-    d.events.onTransaction('ArtifactDeleted', (tx, e) => this.executions.onDeleted(tx, e));
   }
 }
 
