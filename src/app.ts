@@ -294,6 +294,9 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       success: false,
     });
   });
+  // The audit log records a client's pulls from the event; pushes, deletes and API changes, refused ones
+  // included, come from the HTTP layer's hook (http/audit-hook.ts), which sees their outcome.
+  events.on('ArtifactPulled', (e) => audit.recordPull(e));
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({

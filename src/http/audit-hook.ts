@@ -46,10 +46,10 @@ export const auditedResourceTypes = [
 ];
 
 /**
- * Records an audit entry for every manifest push, pull and delete on /v2 (refused pushes and deletes
- * too), and every create, update and delete through /api/v2.0 with its outcome, after the answer is
- * sent. Recording only appends to AuditLog's buffer: no request, a pull least of all, waits on the
- * database.
+ * Records an audit entry for every manifest push and delete on /v2 (refused ones too), and every create,
+ * update and delete through /api/v2.0 with its outcome, after the answer is sent: the operations no
+ * domain event describes with their outcome. Pulls are the exception: the audit log subscribes to
+ * ArtifactPulled (app.ts). Recording only appends to AuditLog's buffer: no request waits on the database.
  */
 export function installAudit(app: FastifyInstance, audit: AuditLog): void {
   app.addHook('onResponse', async (req, reply) => {
@@ -113,12 +113,14 @@ function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefin
   };
 }
 
-/** Successful pushes, pulls and deletes; pushes and deletes the registry refused (not the 401 challenge). */
+/**
+ * Pushes and deletes, done or refused (not the 401 challenge). Pulls are recorded by the audit log's
+ * ArtifactPulled subscriber, from the event, and not here.
+ */
 function registryOperation(
   method: string,
   status: number,
 ): { operation: string; success: boolean } | undefined {
-  if (method === 'GET') return status === 200 ? { operation: 'pull', success: true } : undefined;
   const operation = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : undefined;
   if (!operation || status === 401) return undefined;
   return { operation, success: status < 400 };

@@ -1,10 +1,12 @@
 import type { Repos } from '../db/store.js';
+import type { Actor } from './context.js';
 
 /**
  * Typed domain events, in two flavours. `emit` runs after the change has committed; its subscribers
- * (audit, metrics) must not assume they run in the request's transaction, and may be lost in a crash.
- * `publish` runs inside the change's transaction: its subscribers enqueue the work that must not be lost
- * (event-based replication, webhooks, scan on push) with the change, or make it roll back.
+ * (today the audit log's pull rows) must not assume they run in the request's transaction, and may be
+ * lost in a crash. `publish` runs inside the change's transaction: its subscribers (today event-based
+ * replication) enqueue the work that must not be lost with the change, or make it roll back. Every
+ * subscription is made in the composition root, src/app.ts.
  */
 export interface DomainEvents {
   /**
@@ -19,12 +21,14 @@ export interface DomainEvents {
     size?: number;
     operator?: string | undefined;
   };
+  /** `actor` is set when a client's request pulled (not replication reading this Berth). */
   ArtifactPulled: {
     repository: string;
     digest: string;
     tag: string | null;
     size?: number;
     operator?: string | undefined;
+    actor?: Actor | undefined;
   };
   /** `tags`: the tags the artifact had, when known (webhooks name the first). */
   ArtifactDeleted: { repository: string; digest: string; tags?: string[]; operator?: string | undefined };

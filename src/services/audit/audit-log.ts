@@ -4,6 +4,7 @@ import type { NewAuditLog } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
 import type { ListQuery } from '../../lib/query.js';
+import type { DomainEvents } from '../events.js';
 
 export interface AuditEntry {
   /** Project by name (registry paths) or id (API paths); resolved when the batch is written. */
@@ -45,6 +46,19 @@ export class AuditLog {
   record(entry: AuditEntry): void {
     this.buffer.push({ ...entry, time: this.deps.clock.now().toISOString() });
     if (this.buffer.length >= (this.deps.maxBuffer ?? 1000)) void this.flush();
+  }
+
+  /** The audit row of a client's manifest pull (the ArtifactPulled subscriber; app.ts subscribes it). */
+  recordPull(e: DomainEvents['ArtifactPulled']): void {
+    if (!e.actor) return;
+    this.record({
+      ...e.actor,
+      project: { name: e.repository.split('/', 1)[0]! },
+      operation: 'pull',
+      resourceType: 'artifact',
+      resource: e.tag === null ? `${e.repository}@${e.digest}` : `${e.repository}:${e.tag}`,
+      success: true,
+    });
   }
 
   /** Writes the buffered entries (one insert per batch). */

@@ -205,6 +205,7 @@ export class ManifestService {
       tag: isDigestString(reference) ? null : reference,
       size: artifact.size,
       operator: ctx.operator,
+      actor: ctx.actor,
     });
     return { digest: artifact.digest, mediaType: artifact.media_type, size: artifact.manifest_size, body };
   }
