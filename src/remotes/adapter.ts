@@ -9,9 +9,9 @@ import { AppError } from '../lib/errors.js';
  * hangs. Failures throw `RemoteError`, whose message names the registry, the operation, the remote's HTTP
  * status and the start of its error body ("authentication failed for <registry>: 401 ...").
  *
- * Berth itself is replicated to and from through the same interface: the replication service builds a
- * `docker-registry` (or `harbor`) remote pointed at Berth's own base URL with a service credential, so a
- * local copy is the same streamed, blob-level copy as a remote one.
+ * Berth itself is replicated to and from through the same interface, without HTTP: `LocalRegistry`
+ * (services/replication/local-registry.ts) implements it over the registry services in this process, so a
+ * local side takes part in the same streamed, blob-level copy (remotes/copy.ts) as a remote one.
  */
 
 /** Harbor's credential types (`basic` user/password, `oauth` bearer token, `secret` internal). */

@@ -27,8 +27,8 @@ export async function authorize(
 }
 
 /**
- * For operations Harbor opens to any signed-in caller: UNAUTHORIZED for an anonymous one, unless `can`
- * lets anonymous callers use the system at all (the open mode before access control is wired).
+ * For operations Harbor opens to any signed-in caller: UNAUTHORIZED for an anonymous one (AccessControl
+ * grants anonymous callers nothing at system scope, so the `can` question below refuses them).
  */
 export async function requireAuthenticated(request: FastifyRequest, can: Can): Promise<Subject> {
   const subject = subjectOf(request);

@@ -28,7 +28,7 @@ export interface ApiDeps {
   can: Can;
   /** Whether the caller may act in a project, or must be told it does not exist (AccessControl). */
   projectAccess: AccessControl['projectAccess'];
-  /** Users, members, robots and the audit log (issue 3). */
+  /** Users, groups, members, robots and the audit log. */
   identity?: IdentityApiDeps;
   projects: ProjectService;
   projectMetadata: ProjectMetadataService;
