@@ -14,7 +14,7 @@ import type { TagProtection } from '../policies/immutability/immutability-servic
 export class RepositoryService {
   constructor(
     private readonly deps: {
-      store: Pick<MetaStore, 'repositoryCatalog' | 'transaction'>;
+      store: Pick<MetaStore, 'repositoryCatalog' | 'tags' | 'transaction'>;
       clock: Clock;
       events: EventBus;
       immutability: TagProtection;
