@@ -40,7 +40,10 @@ export class ManifestService {
 
   constructor(
     private readonly deps: {
-      store: Pick<MetaStore, 'artifactCatalog' | 'artifacts' | 'blobs' | 'repositories' | 'tags' | 'transaction'>;
+      store: Pick<
+        MetaStore,
+        'artifactCatalog' | 'artifacts' | 'blobs' | 'repositories' | 'tags' | 'transaction'
+      >;
       storage: StorageDriver;
       namespaces: Namespaces;
       events: EventBus;
