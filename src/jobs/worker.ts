@@ -8,7 +8,7 @@ import { backoffMs, PermanentJobError, type JobContext, type JobKind } from './k
 import type { JobQueue } from './queue.js';
 
 export interface JobWorkerOptions {
-  store: Pick<MetaStore, 'jobs'>;
+  store: Pick<MetaStore, 'jobMonitor' | 'jobs'>;
   queue: JobQueue;
   clock: Clock;
   log: Logger;

@@ -25,7 +25,10 @@ export interface CopySource {
 export class ArtifactCopier {
   constructor(
     private readonly deps: {
-      store: Pick<MetaStore, 'artifactCatalog' | 'artifacts' | 'blobs' | 'repositories' | 'tags'>;
+      store: Pick<
+        MetaStore,
+        'artifactCatalog' | 'artifacts' | 'blobs' | 'repositories' | 'tags' | 'transaction'
+      >;
       storage: StorageDriver;
       clock: Clock;
       manifests: ManifestService;

@@ -12,6 +12,7 @@ import { MemoryDriver } from '../../storage/memory.js';
 import type { RequestContext } from '../context.js';
 import { EventBus, type DomainEvents } from '../events.js';
 import { ImmutabilityService } from '../policies/immutability/immutability-service.js';
+import { QuotaService } from '../policies/quota/quota-service.js';
 import { ManifestService } from './manifest-service.js';
 import { Namespaces } from './namespaces.js';
 import { PullRecorder } from './pull-recorder.js';
@@ -74,6 +75,7 @@ for (const dialect of testDialects()) {
         pulls: new PullRecorder({ store, clock: systemClock, log, intervalMs: 60_000 }),
         clock: systemClock,
         immutability: new ImmutabilityService({ store, clock: systemClock }),
+        quota: new QuotaService({ store, events, clock: systemClock }),
       });
       return { manifests, storage, events, published, emitted };
     }
