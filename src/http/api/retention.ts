@@ -8,7 +8,7 @@ import { retentionMetadata } from '../../services/policies/retention/retention-p
 import { requireAuthenticated, subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
-import { visibleProjectFor } from './project-access.js';
+import { projectFor } from './project.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const tag = 'Retention';
@@ -27,7 +27,7 @@ export function retentionRoutes(api: ApiRouter, deps: ApiDeps): void {
   /** The policy's project, once the caller may do `action` on its tag retention. */
   const policyAccess = async (request: FastifyRequest, id: number, action: string) => {
     const policy = await policies.get(id);
-    await visibleProjectFor(deps, request, String(policy.scope.ref), action, 'tag-retention', false);
+    await projectFor(deps, request, String(policy.scope.ref), action, 'tag-retention', false);
     return policy;
   };
 
@@ -56,7 +56,7 @@ export function retentionRoutes(api: ApiRouter, deps: ApiDeps): void {
     async handler({ body }, request, reply) {
       checkPolicy(body);
       const projectId = await policies.projectOf(body);
-      await visibleProjectFor(deps, request, String(projectId), 'create', 'tag-retention', false);
+      await projectFor(deps, request, String(projectId), 'create', 'tag-retention', false);
       const id = await policies.create(body);
       reply.header('location', `/api/v2.0/retentions/${id}`);
       return undefined;
