@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { JobQueue } from './queue.js';
 
 export interface CronSchedulerOptions {
-  store: MetaStore;
+  store: Pick<MetaStore, 'schedules' | 'transaction'>;
   queue: JobQueue;
   clock: Clock;
   log: Logger;
@@ -86,7 +86,7 @@ export class CronScheduler {
    * Creates or replaces a schedule (validated: the cron and the job's payload); in `tx` when given, so
    * the schedule commits with the change that owns it.
    */
-  async upsert(input: ScheduleInput, tx: Repos = this.o.store): Promise<ScheduleRow> {
+  async upsert(input: ScheduleInput, tx: Pick<Repos, 'schedules'> = this.o.store): Promise<ScheduleRow> {
     const now = this.o.clock.now();
     const next = nextFire(input.cron, now);
     const kind = this.o.queue.kind(input.kind);
@@ -106,7 +106,7 @@ export class CronScheduler {
     );
   }
 
-  remove(name: string, tx: Repos = this.o.store): Promise<boolean> {
+  remove(name: string, tx: Pick<Repos, 'schedules'> = this.o.store): Promise<boolean> {
     return tx.schedules.deleteByName(name);
   }
 

@@ -29,7 +29,13 @@ export interface WorkerView {
  * Everything is read from and written to the database, so any node answers for the whole cluster.
  */
 export class JobMonitor {
-  constructor(private readonly d: { store: MetaStore; queue: JobQueue; clock: Clock }) {}
+  constructor(
+    private readonly d: {
+      store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'schedules'>;
+      queue: JobQueue;
+      clock: Clock;
+    },
+  ) {}
 
   private now(): Date {
     return this.d.clock.now();

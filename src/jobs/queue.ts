@@ -82,7 +82,7 @@ export class JobQueue {
 }
 
 /** A job's whole log as text, one `<time> <line>` per line, its final error last (the API's log views). */
-export async function jobLogText(store: Repos, job: JobRow): Promise<string> {
+export async function jobLogText(store: Pick<Repos, 'jobs'>, job: JobRow): Promise<string> {
   const lines: string[] = [];
   let after = 0;
   for (;;) {

@@ -21,7 +21,12 @@ export class JobRuntime {
   readonly scheduler: CronScheduler;
   readonly worker: JobWorker | undefined;
 
-  constructor(deps: { store: MetaStore; clock: Clock; log: Logger; config: JobsConfig }) {
+  constructor(deps: {
+    store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'schedules' | 'transaction'>;
+    clock: Clock;
+    log: Logger;
+    config: JobsConfig;
+  }) {
     const { store, clock, log, config } = deps;
     this.queue = new JobQueue({ store, clock });
     this.scheduler = new CronScheduler({ store, queue: this.queue, clock, log });

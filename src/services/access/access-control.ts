@@ -28,20 +28,14 @@ export class AccessControl {
       if (subject.kind === 'robot') return robotHolds(subject, '/', target.resource, action);
       return false;
     }
-    const { project, resource } = target;
-    if (subject.kind === 'robot') {
-      if (project.public && rolesAllow([], true, resource, action)) return true;
-      return robotHolds(subject, project.name, resource, action);
-    }
-    const roles = subject.kind === 'user' ? await this.roles(subject, project.id) : [];
-    return rolesAllow(roles, project.public, resource, action);
+    return (await this.policyIn(subject, target.project))(target.resource, action);
   }
 
   /**
-   * The one rule by which every surface hides a private project: `allowed` when the subject may do
-   * `action` on the project's `resource`; `hidden` when it may not even see the project (`probe`: read
-   * the project on /api, pull from it on /v2) or the project does not exist, so the caller answers as for
-   * a missing project; `denied` otherwise.
+   * The one rule by which every surface hides a private project. `hidden` when the project does not
+   * exist or the subject may not even see it (`probe`: read the project on /api, pull from it on /v2),
+   * whatever else it holds there, so the caller answers exactly as for a missing project; then `allowed`
+   * when the subject may do `action` on the project's `resource`, `denied` otherwise.
    */
   async projectAccess(
     subject: Subject,
@@ -51,14 +45,23 @@ export class AccessControl {
     probe: { action: string; resource: string } = { action: 'read', resource: 'project' },
   ): Promise<ProjectAccess> {
     if (!project) return 'hidden';
-    const target = (r: string): Target => ({
-      scope: 'project',
-      project: { id: project.id, name: project.name, public: project.public === 1 },
-      resource: r,
-    });
-    if (await this.can(subject, action, target(resource))) return 'allowed';
-    if (!(await this.can(subject, probe.action, target(probe.resource)))) return 'hidden';
-    return 'denied';
+    const may = await this.policyIn(subject, { ...project, public: project.public === 1 });
+    if (!may(probe.resource, probe.action)) return 'hidden';
+    return may(resource, action) ? 'allowed' : 'denied';
+  }
+
+  /** What the subject may do inside one project, its roles read once. */
+  private async policyIn(
+    subject: Subject,
+    project: { id: number; name: string; public: boolean },
+  ): Promise<(resource: string, action: string) => boolean> {
+    if (subject.kind === 'user' && subject.sysadmin) return () => true;
+    if (subject.kind === 'robot')
+      return (resource, action) =>
+        (project.public && rolesAllow([], true, resource, action)) ||
+        robotHolds(subject, project.name, resource, action);
+    const roles = subject.kind === 'user' ? await this.roles(subject, project.id) : [];
+    return (resource, action) => rolesAllow(roles, project.public, resource, action);
   }
 
   /** The user's roles in the project: direct membership and every group membership. */

@@ -79,7 +79,12 @@ function parametersOf(p: AuditPurgePayload): PurgeParameters {
  */
 export class AuditPurge {
   constructor(
-    private readonly d: { store: MetaStore; queue: JobQueue; scheduler: CronScheduler; clock: Clock },
+    private readonly d: {
+      store: Pick<MetaStore, 'audit' | 'executions' | 'jobs' | 'schedules' | 'transaction'>;
+      queue: JobQueue;
+      scheduler: CronScheduler;
+      clock: Clock;
+    },
   ) {}
 
   private now(): string {

@@ -5,7 +5,7 @@ import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 
 export interface BlobWriteGuardOptions {
-  store: MetaStore;
+  store: Pick<MetaStore, 'blobs' | 'gc'>;
   storage: StorageDriver;
   clock: Clock;
   /** How long a writer waits for a garbage collector to finish deleting the blob it wants to write. */

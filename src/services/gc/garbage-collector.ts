@@ -54,7 +54,7 @@ export interface UploadReaper {
 }
 
 export interface GarbageCollectorDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'gc' | 'repositories'>;
   storage: StorageDriver;
   clock: Clock;
   log: Log;

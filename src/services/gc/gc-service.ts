@@ -53,7 +53,7 @@ const jobStatusWord: Partial<Record<JobStatus, string>> = { failed: 'Error', sto
 export class GcService {
   constructor(
     private readonly d: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'gc' | 'jobs' | 'schedules' | 'transaction'>;
       clock: Clock;
       queue: JobQueue;
       scheduler: CronScheduler;

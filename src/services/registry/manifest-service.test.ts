@@ -11,6 +11,7 @@ import { layout } from '../../storage/layout.js';
 import { MemoryDriver } from '../../storage/memory.js';
 import type { RequestContext } from '../context.js';
 import { EventBus, type DomainEvents } from '../events.js';
+import { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import { ImmutabilityService } from '../policies/immutability/immutability-service.js';
 import { QuotaService } from '../policies/quota/quota-service.js';
 import { ManifestService } from './manifest-service.js';
@@ -76,6 +77,7 @@ for (const dialect of testDialects()) {
         clock: systemClock,
         immutability: new ImmutabilityService({ store, clock: systemClock }),
         quota: new QuotaService({ store, events, clock: systemClock }),
+        writes: new BlobWriteGuard({ store, storage, clock: systemClock }),
       });
       return { manifests, storage, events, published, emitted };
     }

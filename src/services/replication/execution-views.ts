@@ -31,7 +31,7 @@ export interface ExecutionView {
 
 /** Executions and tasks as Harbor's API shows them, derived from the execution row and its task jobs. */
 export class ExecutionViews {
-  constructor(private readonly d: { store: MetaStore }) {}
+  constructor(private readonly d: { store: Pick<MetaStore, 'jobs' | 'replication'> }) {}
 
   async list(opts: { policyId?: number; trigger?: string; offset: number; limit: number }) {
     const { rows, total } = await this.d.store.replication.listExecutions(opts);

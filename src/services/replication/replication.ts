@@ -9,7 +9,18 @@ import { ReplicationPolicies, type PolicyScheduler } from './policies.js';
 import { RegistryEndpoints, type RegistryView, type SecretSealer } from './registry-endpoints.js';
 
 export interface ReplicationDeps {
-  store: MetaStore;
+  store: Pick<
+    MetaStore,
+    | 'artifacts'
+    | 'jobs'
+    | 'labels'
+    | 'projects'
+    | 'registries'
+    | 'replication'
+    | 'repositories'
+    | 'tags'
+    | 'transaction'
+  >;
   clock: Clock;
   log: Log;
   queue: JobQueue;

@@ -35,7 +35,7 @@ export interface TagProtection {
 
 /** Harbor's tag immutability rules (swagger tag `immutable`), and the protection they give. */
 export class ImmutabilityService implements TagProtection {
-  constructor(private readonly deps: { store: MetaStore; clock: Clock }) {}
+  constructor(private readonly deps: { store: Pick<MetaStore, 'immutableRules'>; clock: Clock }) {}
 
   async list(_ctx: RequestContext, project: ProjectRow, query: ListQuery): Promise<Page<ImmutableRule>> {
     const page = await this.deps.store.immutableRules.list(project.id, query);
@@ -78,7 +78,10 @@ export class ImmutabilityService implements TagProtection {
       throw new AppError('NOT_FOUND', `immutable rule ${id} not found in project ${project.name}`);
   }
 
-  async matcher(projectId: number, db: Repos = this.deps.store): Promise<ImmutableTagMatcher> {
+  async matcher(
+    projectId: number,
+    db: Pick<Repos, 'immutableRules'> = this.deps.store,
+  ): Promise<ImmutableTagMatcher> {
     return new ImmutableTagMatcher((await db.immutableRules.ofProject(projectId)).map(ruleFromRow));
   }
 

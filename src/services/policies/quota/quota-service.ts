@@ -21,7 +21,13 @@ export interface BlobRef {
  * the quota row update serialises concurrent pushes into one project, so a burst cannot overshoot.
  */
 export class QuotaService {
-  constructor(private readonly deps: { store: MetaStore; events: EventBus; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'blobs' | 'projectCatalog'>;
+      events: EventBus;
+      clock: Clock;
+    },
+  ) {}
 
   /** Refuses early when the blobs the project lacks would not fit; not atomic (`link` is). */
   async precheck(

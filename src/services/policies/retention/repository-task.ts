@@ -24,7 +24,7 @@ export interface RepositoryTask {
 }
 
 export interface RepositoryTaskDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'retention'>;
   clock: Clock;
   immutable: ImmutableTags;
   /** The normal artifact delete path (immutability, quota release, events, replication of deletes). */

@@ -37,7 +37,7 @@ interface ExecutionAttrs {
 export class RetentionExecutions {
   constructor(
     private readonly d: {
-      store: MetaStore;
+      store: Pick<MetaStore, 'jobs' | 'retention' | 'transaction'>;
       clock: Clock;
       queue: JobQueue;
       policies: RetentionPolicies;

@@ -47,7 +47,13 @@ export function retentionMetadata() {
  * it, with its cron schedule. A policy, its metadata and its schedule always change in one transaction.
  */
 export class RetentionPolicies {
-  constructor(private readonly d: { store: MetaStore; clock: Clock; scheduler: PolicyScheduler }) {}
+  constructor(
+    private readonly d: {
+      store: Pick<MetaStore, 'projects' | 'retention' | 'transaction'>;
+      clock: Clock;
+      scheduler: PolicyScheduler;
+    },
+  ) {}
 
   async get(id: number): Promise<RetentionPolicy> {
     const row = await this.d.store.retention.findPolicy(id);

@@ -7,7 +7,7 @@ import { RetentionExecutions } from './retention-executions.js';
 import { RetentionPolicies } from './retention-policies.js';
 
 export interface RetentionDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'jobs' | 'projects' | 'retention' | 'transaction'>;
   clock: Clock;
   queue: JobQueue;
   scheduler: PolicyScheduler;
