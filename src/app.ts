@@ -255,7 +255,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   jobs.queue.register(retentionStartJob(retention.executions));
   jobs.queue.register(retentionPlanJob(retention.executions));
   jobs.queue.register(retentionProcessJob(retention.executions));
-  const insights = await startInsights({ store, clock, log: logger, events, jobs, intervalMs: 2000 });
+  const insights = await startInsights({ store, clock, log: logger, events, jobs, intervalMs: 2000, access });
   // resource_url names the registry as clients do: the external URL's host, else the address listened on.
   let registryHost = config.server.externalUrl
     ? new URL(config.server.externalUrl).host

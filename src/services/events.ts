@@ -2,11 +2,11 @@ import type { Repos } from '../db/store.js';
 import type { Actor } from './context.js';
 
 /**
- * Typed domain events, in two flavours. `emit` runs after the change has committed; its subscribers
- * (today the audit log's pull rows) must not assume they run in the request's transaction, and may be
- * lost in a crash. `publish` runs inside the change's transaction: its subscribers (today event-based
- * replication) enqueue the work that must not be lost with the change, or make it roll back. Every
- * subscription is made in the composition root, src/app.ts.
+ * Typed domain events, in two flavours. `emit` runs after the change has committed; its subscribers (the
+ * audit log, insights, metrics) must not assume they run in the request's transaction, and may be lost in
+ * a crash. `publish` runs inside the change's transaction: its subscribers (event-based replication)
+ * enqueue the work that must not be lost with the change, or make it roll back. Every subscription is
+ * made in the composition root, src/app.ts, or in a feature's wiring function it calls.
  */
 export interface DomainEvents {
   /**

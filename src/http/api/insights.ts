@@ -114,10 +114,8 @@ export function insightsRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: overviewModel,
     handler: async ({ query }, request) => {
       const subject = await requireAuthenticated(request, deps.can);
-      const range = deps.insights.range(query);
-      const visible = await deps.visibleProjects(subject);
-      const scope = visible === 'all' ? 'all' : [...visible.ids];
-      return render(await deps.insights.overview(scope, range, query.top), range);
+      const { range, overview } = await deps.insights.overviewFor(subject, query, query.top);
+      return render(overview, range);
     },
   });
 
@@ -134,8 +132,8 @@ export function insightsRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: overviewModel,
     handler: async ({ params, query }, request) => {
       const row = await projectFor(deps, request, params.project_name_or_id, 'read');
-      const range = deps.insights.range(query);
-      return render(await deps.insights.overview([row.id], range, query.top), range);
+      const { range, overview } = await deps.insights.projectOverview(row.id, query, query.top);
+      return render(overview, range);
     },
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AccessControl } from '../access/access-control.js';
 import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
 import type { MetaStore } from '../../db/store.js';
 import { createLogger } from '../../lib/logger.js';
@@ -35,7 +36,7 @@ for (const dialect of testDialects()) {
       nodeA.recordPush({ repository: 'gone/app', size: 1, username: 'x' });
       await nodeA.flush();
 
-      const service = new InsightService({ store, clock });
+      const service = new InsightService({ store, clock, access: new AccessControl({ store }) });
       const o = await service.overview([p.id], service.range({ from: '2026-03-01', to: '2026-03-02' }), 10);
       assert.deepEqual(
         o.activity.map((d) => [d.day, d.pushes, d.pulls, d.deletes, d.pushBytes, d.pullBytes, d.activeUsers]),
@@ -70,7 +71,7 @@ for (const dialect of testDialects()) {
       await store.projectCatalog.setQuota(p.id, -1, now.toISOString());
       const day = (d: string) => store.insights.snapshotStorage(d, [p.id]);
       await day('2026-02-20');
-      const service = new InsightService({ store, clock });
+      const service = new InsightService({ store, clock, access: new AccessControl({ store }) });
       const o = await service.overview([p.id], service.range({ from: '2026-02-25', to: '2026-02-27' }), 5);
       assert.deepEqual(
         o.storage.map((s) => s.day),

@@ -1,5 +1,7 @@
 import type { InsightScope, ProjectSnapshot, Severities } from '../../db/repos/insights.js';
 import type { MetaStore } from '../../db/store.js';
+import type { AccessControl } from '../access/access-control.js';
+import type { Subject } from '../access/subject.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { dayOf } from './insight-recorder.js';
@@ -86,7 +88,26 @@ function addSeverities(a: Severities, b: Severities): Severities {
  * project, the top repositories and users, and the vulnerability trend. Every day of the range is present.
  */
 export class InsightService {
-  constructor(private readonly deps: { store: Pick<MetaStore, 'insights'>; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'insights'>;
+      clock: Clock;
+      access: Pick<AccessControl, 'visibleProjects'>;
+    },
+  ) {}
+
+  /** Over every project for a system admin, the projects the subject is a member of otherwise. */
+  async overviewFor(subject: Subject, q: RangeQuery, top: number) {
+    const range = this.range(q);
+    const visible = await this.deps.access.visibleProjects(subject);
+    return { range, overview: await this.overview(visible === 'all' ? 'all' : [...visible.ids], range, top) };
+  }
+
+  /** One project's (the caller has checked it may read the project). */
+  async projectOverview(projectId: number, q: RangeQuery, top: number) {
+    const range = this.range(q);
+    return { range, overview: await this.overview([projectId], range, top) };
+  }
 
   range(q: RangeQuery): DayRange {
     return resolveRange(q, dayOf(this.deps.clock.now()));

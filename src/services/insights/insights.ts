@@ -4,6 +4,7 @@ import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { EventBus } from '../events.js';
+import type { AccessControl } from '../access/access-control.js';
 import { InsightRecorder } from './insight-recorder.js';
 import { InsightService } from './insight-service.js';
 
@@ -24,6 +25,7 @@ export async function startInsights(deps: {
   events: EventBus;
   jobs: JobRuntime;
   intervalMs: number;
+  access: Pick<AccessControl, 'visibleProjects'>;
 }): Promise<{ service: InsightService; recorder: InsightRecorder }> {
   const recorder = new InsightRecorder(deps);
   const { events } = deps;
