@@ -102,7 +102,14 @@ for (const dialect of testDialects()) {
       assert.equal(artifact?.size, body.length + blobs[0][1] + blobs[1][1]);
       const tagged = await manifests.get(ctx, 'proj/app', 'v1');
       assert.equal(tagged.digest, digest);
-      const event = { repository: 'proj/app', digest, tag: 'v1', mediaType: mediaTypes.ociManifest };
+      const event = {
+        repository: 'proj/app',
+        digest,
+        tag: 'v1',
+        mediaType: mediaTypes.ociManifest,
+        size: artifact?.size,
+        operator: undefined,
+      };
       assert.deepEqual(published, [event]);
       assert.deepEqual(emitted, [event]);
     });
