@@ -122,7 +122,7 @@ export class WebhookDeliveries {
       throw new AppError('NOT_FOUND', `webhook task ${taskId} not found`);
     if (job.execution_id !== executionId)
       throw new AppError('NOT_FOUND', `task ${taskId} not found in execution ${executionId}`);
-    return jobLogText(this.d.store as MetaStore, job);
+    return jobLogText(this.d.store, job);
   }
 
   /** Harbor's WebhookLastTrigger rows: one per policy and event type. */

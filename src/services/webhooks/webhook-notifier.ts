@@ -9,7 +9,7 @@ import { formatFor, type WebhookEvent, type WebhookEventData, type WebhookEventT
 import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
 
 export interface WebhookNotifierDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'transaction'>;
   clock: Clock;
   log: Logger;
   /** Adds the delivery job in the caller's transaction (JobQueue.enqueue). */

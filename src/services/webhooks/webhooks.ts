@@ -27,7 +27,7 @@ export interface WebhooksConfig {
 }
 
 export interface WebhooksDeps {
-  store: MetaStore;
+  store: Pick<MetaStore, 'jobs' | 'notificationPolicies' | 'transaction'>;
   clock: Clock;
   log: Logger;
   queue: JobQueue;
