@@ -1,4 +1,5 @@
 import type { ApiBenchResult } from './api.js';
+import type { GcBenchResult } from './gc.js';
 import type { RetentionBenchResult } from './retention.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { MB, median } from './measure.js';
@@ -38,6 +39,8 @@ export interface RunResult {
   replication?: ReplicationBenchResult;
   /** The 200-client soak with RSS over time (bench/soak.ts), when run. */
   soak?: SoakResult;
+  /** Garbage collection against distribution's garbage-collect (bench/gc.ts), when run. */
+  gc?: GcBenchResult;
 }
 
 export interface Row {
@@ -189,7 +192,34 @@ export function markdown(r: RunResult, rows: Row[]): string {
     );
   }
   if (r.soak) out.push(...soakSection(r.soak));
+  if (r.gc) out.push(...gcSection(r.gc));
   return out.join('\n');
+}
+
+function gcSection(g: GcBenchResult): string[] {
+  const c = g.counts;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
+  const rate = (p: GcBenchResult['pushesWithoutGc']) =>
+    `${fmt(p.perSecond)}/s (${p.pushes} in ${fmt(p.seconds)} s, ${p.errors} errors)`;
+  return [
+    '## Garbage collection: Berth online vs distribution offline',
+    '',
+    `${n(c.artifacts)} artifacts in ${g.dataSet.projects * g.dataSet.reposPerProject} repositories, each an OCI image over its own config, four layers of its own`,
+    `and its repository's base layer (${n(c.blobs)} config and layer blobs of ${g.dataSet.layerBytes} bytes or less, ${n(c.manifests)} manifests), written straight`,
+    "into Berth's database and storage and into distribution's filesystem layout (bench/gc-seed.ts). Every artifact was",
+    `pushed with a tag; ${n(c.deletedArtifacts)} (${pct(c.deletedArtifacts, c.artifacts)}) were then deleted, which leaves ${n(c.garbageBlobs)} blobs and ${n(c.garbageManifests)} manifests`,
+    `(${pct(c.garbageBlobs + c.garbageManifests, c.blobs + c.manifests)} of all) as garbage; the base layers stay referenced.`,
+    '',
+    `- Berth: **${fmt(g.berth.seconds)} s** from the API call to the execution reading Success (the run's own figure ${fmt(g.berth.runSeconds)} s; target < 60 s), \`workers\` ${g.workers},`,
+    `  while ${g.pushClients} clients pushed images (config + a fresh 64 KiB layer + manifest) into the same Berth: ${n(g.berth.purgedBlobs)} blobs deleted of`,
+    `  which ${n(g.berth.purgedManifests)} manifests, ${n(g.berth.freedBytes)} bytes.`,
+    `- Pushes without GC ${rate(g.pushesWithoutGc)}; during GC ${rate(g.pushesDuringGc)}. Every image pushed during GC (${g.pushedDuringGcVerified}) and ${g.survivorsVerified} surviving seeded images pulled back whole afterwards.`,
+    `- distribution: \`docker-registry garbage-collect\` over the same content with no registry serving it (it needs the`,
+    `  registry offline or read-only): **${fmt(g.distribution.seconds)} s**, ${n(g.distribution.blobsLeft)} blobs left. Ratio (distribution / Berth) **${fmt(g.distribution.seconds / g.berth.seconds)}**.`,
+    `- Seeding took ${fmt(g.seedSeconds.berth)} s for Berth (rows and files) and ${fmt(g.seedSeconds.distribution)} s for distribution's layout.`,
+    '',
+  ];
 }
 
 function soakSection(s: SoakResult): string[] {

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication, retention, soak); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication, retention, soak, gc); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -19,6 +19,7 @@ import { apiBench, type ApiBenchResult } from './api.js';
 import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-process.js';
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { curlBinary, requireCurl } from './curl.js';
+import { gcBench, type GcBenchResult } from './gc.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
@@ -220,6 +221,14 @@ async function main() {
       `  peak RSS ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (baseline ${(rss.baselineBytes / 2 ** 20).toFixed(0)} MiB)`,
     );
   }
+  let gc: GcBenchResult | undefined;
+  if (wanted('gc')) {
+    log('garbage collection: Berth online under pushes vs docker-registry garbage-collect offline …');
+    const r = await gcBench({ quick, log, ...(profDir ? { cpuProfDir: join(profDir, 'gc') } : {}) });
+    gc = r.details;
+    results.push(r.workload);
+    log(consoleTable(rowsOf([r.workload])));
+  }
   let soakResult: SoakResult | undefined;
   if (wanted('soak')) {
     const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? (quick ? 20 : 300));
@@ -245,6 +254,7 @@ async function main() {
     ...(replication ? { replication } : {}),
     ...(retention ? { retention } : {}),
     ...(soakResult ? { soak: soakResult } : {}),
+    ...(gc ? { gc } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');

@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, fstat as fstatCb, open as openCb } from 'node:fs';
+import { closeSync, createWriteStream, fstat as fstatCb, open as openCb, type Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -161,13 +161,11 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async delete(path: string): Promise<void> {
-    const full = this.full(path);
     try {
-      await fs.lstat(full);
+      await removeTree(this.full(path));
     } catch (err) {
       throw mapError(err, path);
     }
-    await fs.rm(full, { recursive: true, force: true });
   }
 
   async deleteMany(paths: string[]): Promise<void> {
@@ -183,6 +181,36 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
   }
+}
+
+/**
+ * Removes a file or a folder with what is in it, in as few system calls as a blob's folder allows
+ * (readdir, unlink, rmdir: garbage collection deletes tens of thousands of them; fs.rm's rimraf
+ * spends seven). Entries that vanish meanwhile (a concurrent delete) are fine; a missing root is not.
+ */
+async function removeTree(full: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(full, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    await fs.unlink(full);
+    return;
+  }
+  await Promise.all(
+    entries.map((e) =>
+      (e.isDirectory() ? removeTree(join(full, e.name)) : fs.unlink(join(full, e.name))).catch(ignoreMissing),
+    ),
+  );
+  await fs.rmdir(full).catch(async (err: NodeJS.ErrnoException) => {
+    // Something was written into the folder meanwhile: it goes too, as with fs.rm.
+    if (err.code === 'ENOTEMPTY') return removeTree(full);
+    ignoreMissing(err);
+  });
+}
+
+function ignoreMissing(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
 
 function mapError(err: unknown, path: string): unknown {

@@ -18,6 +18,10 @@ export const layout = {
     const { algorithm, hex } = parseDigest(digest);
     return `blobs/${algorithm}/${hex.slice(0, 2)}/${hex}`;
   },
+  /** The folder holding every upload session's folder. */
+  uploadsRoot(): string {
+    return 'uploads';
+  },
   uploadDir(id: string): string {
     return `uploads/${id}`;
   },

@@ -16,9 +16,9 @@ export interface GcBlob {
 /** Which unreferenced blobs are garbage: `cutoff` is now minus the grace period. */
 export interface GcRule {
   cutoff: string;
-  /** Dry run of delete_untagged: references from untagged artifacts pushed before `cutoff` do not count. */
-  ignoreUntagged?: boolean;
 }
+
+export type UntaggedArtifact = ArtifactRow & { repository_name: string };
 
 /**
  * Garbage collection's view of the metadata: unreferenced blobs, the mark that fences their deletion
@@ -57,10 +57,7 @@ export class GcRepo {
             eb
               .selectFrom('artifact_blob')
               .select(sql.lit(1).as('one'))
-              .whereRef('artifact_blob.blob_digest', '=', 'blob.digest')
-              .$if(rule.ignoreUntagged === true, (sq) =>
-                sq.where('artifact_blob.artifact_id', 'not in', this.untaggedIds(rule.cutoff)),
-              ),
+              .whereRef('artifact_blob.blob_digest', '=', 'blob.digest'),
           ),
         ),
       );
@@ -144,7 +141,7 @@ export class GcRepo {
    * Untagged artifacts pushed before `cutoff` that nothing depends on: not listed by an index and not an
    * accessory (those go with their subject). With the repository's name, oldest first.
    */
-  untagged(cutoff: string, limit: number): Promise<(ArtifactRow & { repository_name: string })[]> {
+  untagged(cutoff: string, limit: number): Promise<UntaggedArtifact[]> {
     return this.db
       .selectFrom('artifact')
       .innerJoin('repository', 'repository.id', 'artifact.repository_id')
@@ -153,6 +150,79 @@ export class GcRepo {
       .where('artifact.id', 'in', this.untaggedIds(cutoff))
       .orderBy('artifact.id')
       .limit(limit)
+      .execute();
+  }
+
+  /**
+   * The children of `parentIds` that would be untagged artifacts once those parents are gone (no tag, no
+   * subject, pushed before `cutoff`), with every index that lists each of them.
+   */
+  async untaggedChildren(
+    parentIds: number[],
+    cutoff: string,
+  ): Promise<{ child: UntaggedArtifact; parents: number[] }[]> {
+    if (parentIds.length === 0) return [];
+    const children = await this.db
+      .selectFrom('artifact')
+      .innerJoin('repository', 'repository.id', 'artifact.repository_id')
+      .selectAll('artifact')
+      .select('repository.name as repository_name')
+      .where('artifact.id', 'in', (eb) =>
+        eb.selectFrom('artifact_reference').select('child_id').where('parent_id', 'in', parentIds),
+      )
+      .where('artifact.push_time', '<', cutoff)
+      .where('artifact.subject_digest', 'is', null)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('tag').select(sql.lit(1).as('one')).whereRef('tag.artifact_id', '=', 'artifact.id'),
+          ),
+        ),
+      )
+      .orderBy('artifact.id')
+      .execute();
+    if (children.length === 0) return [];
+    const links = await this.db
+      .selectFrom('artifact_reference')
+      .select(['parent_id', 'child_id'])
+      .where(
+        'child_id',
+        'in',
+        children.map((c) => c.id),
+      )
+      .execute();
+    return children.map((child) => ({
+      child,
+      parents: links.filter((l) => l.child_id === child.id).map((l) => l.parent_id),
+    }));
+  }
+
+  /** Live blobs referenced by one of `artifactIds` (at most 500 ids). */
+  referencedBy(artifactIds: number[]): Promise<(GcBlob & { artifact_id: number })[]> {
+    if (artifactIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('artifact_blob')
+      .innerJoin('blob', 'blob.digest', 'artifact_blob.blob_digest')
+      .select([
+        'blob.id',
+        'blob.digest',
+        'blob.size',
+        'blob.version',
+        'blob.manifest',
+        'artifact_blob.artifact_id',
+      ])
+      .where('artifact_blob.artifact_id', 'in', artifactIds)
+      .where('blob.gc_mark', 'is', null)
+      .execute();
+  }
+
+  /** Which artifacts reference each of `digests` (at most 500). */
+  referencing(digests: string[]): Promise<{ artifact_id: number; blob_digest: string }[]> {
+    if (digests.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('artifact_blob')
+      .select(['artifact_id', 'blob_digest'])
+      .where('blob_digest', 'in', digests)
       .execute();
   }
 

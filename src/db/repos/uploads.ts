@@ -22,6 +22,13 @@ export class UploadRepo {
     return Number(res.numDeletedRows) > 0;
   }
 
+  /** Which of `ids` have a session row. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('upload').select('id').where('id', 'in', ids).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Sessions last touched before `time`, oldest first, at most `limit`. */
   listOlderThan(time: string, limit: number): Promise<UploadRow[]> {
     return this.db

@@ -34,6 +34,8 @@ export interface GcResult {
   /** Examined as garbage, then uploaded, mounted or referenced by a push before GC could mark it. */
   keptRaced: number;
   uploadsPurged: number;
+  /** Upload folders with no session row (a crash between deleting the row and the folder). */
+  uploadFoldersPurged: number;
   durationMs: number;
   stopped: boolean;
 }
@@ -48,9 +50,10 @@ export interface ArtifactRemover {
   delete(ctx: RequestContext, repo: RepositoryListRow, row: ArtifactRow): Promise<void>;
 }
 
-/** Abandoned upload sessions. */
+/** Abandoned upload sessions, and upload folders left without one. */
 export interface UploadReaper {
   purgeStale(maxIdleMs: number): Promise<number>;
+  purgeOrphans(minAgeMs: number): Promise<number>;
 }
 
 export interface GarbageCollectorDeps {
@@ -79,10 +82,7 @@ export class GarbageCollector {
   async run(params: GcParams, run: GcRun): Promise<GcResult> {
     const started = Date.now();
     const now = this.d.clock.now();
-    const rule: GcRule = {
-      cutoff: new Date(now.getTime() - this.d.graceMs).toISOString(),
-      ignoreUntagged: params.dryRun && params.deleteUntagged,
-    };
+    const rule: GcRule = { cutoff: new Date(now.getTime() - this.d.graceMs).toISOString() };
     const workers = Math.min(10, Math.max(1, params.workers));
     const r: GcResult = {
       dryRun: params.dryRun,
@@ -97,6 +97,7 @@ export class GarbageCollector {
       keptRecent: 0,
       keptRaced: 0,
       uploadsPurged: 0,
+      uploadFoldersPurged: 0,
       durationMs: 0,
       stopped: false,
     };
@@ -113,14 +114,16 @@ export class GarbageCollector {
       if (r.blobsDeleted > 0) await run.log(`finished ${r.blobsDeleted} deletion(s) left by an earlier run`);
     }
 
-    if (params.deleteUntagged) await this.untagged(rule.cutoff, params.dryRun, run, r);
+    let garbage = 0;
+    if (params.deleteUntagged && params.dryRun) {
+      garbage = await this.untaggedDryRun(rule.cutoff, run, r);
+    } else if (params.deleteUntagged) await this.untagged(rule.cutoff, run, r);
 
     const totals = await this.d.store.gc.totals();
     r.blobsExamined = totals.blobs;
     r.bytesExamined = totals.bytes;
     await run.log(`examining ${totals.blobs} blob(s), ${totals.bytes} bytes`);
 
-    let garbage = 0;
     for (let afterId = 0; ;) {
       if (run.signal.aborted) {
         r.stopped = true;
@@ -146,6 +149,7 @@ export class GarbageCollector {
 
     if (!params.dryRun && !r.stopped) {
       r.uploadsPurged = await this.d.uploads.purgeStale(this.d.uploadMaxIdleMs);
+      r.uploadFoldersPurged = await this.d.uploads.purgeOrphans(this.d.graceMs);
     }
     r.durationMs = Date.now() - started;
     const verb = params.dryRun ? 'would delete' : 'deleted';
@@ -154,24 +158,19 @@ export class GarbageCollector {
         (params.deleteUntagged ? `; ${verb} ${r.untaggedDeleted} untagged artifact(s)` : '') +
         `; kept ${r.keptReferenced} referenced, ${r.keptRecent} within the grace period, ${r.keptRaced} touched by a push during the run` +
         (r.untaggedKept ? `, ${r.untaggedKept} untagged artifact(s) whose delete was refused` : '') +
-        `; ${r.uploadsPurged} abandoned upload session(s) removed`,
+        `; ${r.uploadsPurged} abandoned upload session(s) removed, ${r.uploadFoldersPurged} upload folder(s) without a session`,
     );
     return r;
   }
 
-  /** Deletes untagged artifacts through the normal delete path (or counts them on a dry run). */
-  private async untagged(cutoff: string, dryRun: boolean, run: GcRun, r: GcResult): Promise<void> {
+  /** Deletes untagged artifacts through the normal delete path (immutability and quota apply). */
+  private async untagged(cutoff: string, run: GcRun, r: GcResult): Promise<void> {
     const refused = new Set<number>();
     const ctx: RequestContext = { log: this.d.log, signal: run.signal };
     // An index deleted here leaves its children untagged and unlisted: they go in the next pass.
     for (let pass = 0; pass < 16 && !run.signal.aborted; pass++) {
       const rows = (await this.d.store.gc.untagged(cutoff, 10_000)).filter((a) => !refused.has(a.id));
       if (rows.length === 0) break;
-      if (dryRun) {
-        r.untaggedDeleted = rows.length;
-        for (const a of rows) await run.log(`would delete untagged ${a.repository_name}@${a.digest}`);
-        break;
-      }
       for (const a of rows) {
         if (run.signal.aborted) break;
         const repo = await this.d.store.repositories.findByName(a.repository_name);
@@ -187,6 +186,46 @@ export class GarbageCollector {
         }
       }
     }
+  }
+
+  /**
+   * What delete_untagged would delete, without deleting: the untagged artifacts, then the children of
+   * those indexes that no surviving index lists and no tag holds, as the run's later passes would find
+   * them. Counts the blobs only they reference as freed; returns how many.
+   */
+  private async untaggedDryRun(cutoff: string, run: GcRun, r: GcResult): Promise<number> {
+    let wave = await this.d.store.gc.untagged(cutoff, 10_000);
+    const doomed = new Set<number>();
+    for (let pass = 0; pass < 16 && wave.length > 0; pass++) {
+      for (const a of wave) {
+        doomed.add(a.id);
+        await run.log(`would delete untagged ${a.repository_name}@${a.digest}`);
+      }
+      const next = [];
+      for (let i = 0; i < wave.length; i += batchSize) {
+        const ids = wave.slice(i, i + batchSize).map((a) => a.id);
+        for (const { child, parents } of await this.d.store.gc.untaggedChildren(ids, cutoff)) {
+          if (!doomed.has(child.id) && parents.every((p) => doomed.has(p))) next.push(child);
+        }
+      }
+      wave = [...new Map(next.map((a) => [a.id, a])).values()];
+    }
+    r.untaggedDeleted = doomed.size;
+    // Blobs of the doomed artifacts that no other artifact references would be garbage after them.
+    const candidates = new Map<string, GcBlob>();
+    const ids = [...doomed];
+    for (let i = 0; i < ids.length; i += batchSize) {
+      for (const b of await this.d.store.gc.referencedBy(ids.slice(i, i + batchSize)))
+        candidates.set(b.digest, b);
+    }
+    const digests = [...candidates.keys()];
+    for (let i = 0; i < digests.length; i += batchSize) {
+      for (const ref of await this.d.store.gc.referencing(digests.slice(i, i + batchSize))) {
+        if (!doomed.has(ref.artifact_id)) candidates.delete(ref.blob_digest);
+      }
+    }
+    for (const b of candidates.values()) this.count(b, r);
+    return candidates.size;
   }
 
   /** Bytes first, then rows: a blob's row outlives its bytes only while it is marked. */

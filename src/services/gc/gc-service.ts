@@ -243,6 +243,7 @@ function resultAttrs(r: GcResult): Record<string, unknown> {
     kept_recent: r.keptRecent,
     kept_raced: r.keptRaced,
     uploads_purged: r.uploadsPurged,
+    upload_folders_purged: r.uploadFoldersPurged,
     duration_ms: r.durationMs,
   };
 }

@@ -209,6 +209,43 @@ export class UploadSessions {
     return purged;
   }
 
+  /**
+   * Removes upload folders that have no session row and were last written more than `minAgeMs` ago:
+   * left by a crash between the row's delete and the folder's, or by an older Berth. The row is always
+   * written before the folder, so a folder without one is never a live upload. Returns how many.
+   */
+  async purgeOrphans(minAgeMs: number): Promise<number> {
+    const cutoff = this.deps.clock.now().getTime() - minAgeMs;
+    const names = (await this.deps.storage.list(layout.uploadsRoot())).filter((n) => uuidRe.test(n));
+    let purged = 0;
+    for (let i = 0; i < names.length; i += 500) {
+      const chunk = names.slice(i, i + 500);
+      const known = await this.deps.store.uploads.existing(chunk);
+      for (const id of chunk) {
+        if (known.has(id) || this.busy.has(id)) continue;
+        const modified = await this.lastWritten(id);
+        if (modified === undefined || modified > cutoff) continue;
+        await this.deps.storage.delete(layout.uploadDir(id)).catch((err: unknown) => {
+          if (!(err instanceof PathNotFoundError)) throw err;
+        });
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  /** When an upload folder was last written (its data, else the folder itself); undefined when gone. */
+  private async lastWritten(id: string): Promise<number | undefined> {
+    for (const path of [layout.upload(id), layout.uploadDir(id)]) {
+      try {
+        return (await this.deps.storage.stat(path)).modified.getTime();
+      } catch (err) {
+        if (!(err instanceof PathNotFoundError)) throw err;
+      }
+    }
+    return undefined;
+  }
+
   private async appendLocked(
     ctx: RequestContext,
     id: string,

@@ -1,17 +1,19 @@
-// Who may use the system dashboards (job service, schedules, audit log purge): Harbor checks the system
-// resources `jobservice-monitor` and `purge-audit` (endpoints.md), which only system administrators and
+// Who may use the system dashboards (job service, schedules, audit log purge, garbage collection): Harbor
+// checks the system resources `jobservice-monitor`, `purge-audit` and `garbage-collection` (endpoints.md,
+// every operation of their tags), which only system administrators and
 // system robots granted them hold. A plain user, even a project admin, gets 403; anonymous gets 401; a
 // system robot gets exactly the actions it was granted (rbac.md §5).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { finishedGc, startGc } from '../../helpers/gc.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 
 interface Probe {
   method: string;
   path: string;
   body?: unknown;
-  resource: 'jobservice-monitor' | 'purge-audit';
+  resource: 'jobservice-monitor' | 'purge-audit' | 'garbage-collection';
   action: string;
 }
 
@@ -38,14 +40,38 @@ const probes: Probe[] = [
     resource: 'purge-audit',
     action: 'create',
   },
+  // The gc tag's 7 operations; GC_ID is a finished dry run made in before().
+  { method: 'GET', path: '/system/gc', resource: 'garbage-collection', action: 'list' },
+  { method: 'GET', path: '/system/gc/GC_ID', resource: 'garbage-collection', action: 'read' },
+  { method: 'GET', path: '/system/gc/GC_ID/log', resource: 'garbage-collection', action: 'read' },
+  { method: 'GET', path: '/system/gc/schedule', resource: 'garbage-collection', action: 'read' },
+  {
+    method: 'POST',
+    path: '/system/gc/schedule',
+    body: { schedule: { type: 'Manual' }, parameters: { dry_run: true } },
+    resource: 'garbage-collection',
+    action: 'create',
+  },
+  {
+    method: 'PUT',
+    path: '/system/gc/schedule',
+    body: { schedule: { type: 'None' } },
+    resource: 'garbage-collection',
+    action: 'update',
+  },
+  { method: 'PUT', path: '/system/gc/GC_ID', resource: 'garbage-collection', action: 'stop' },
 ];
 
 const allowed = (status: number) => status >= 200 && status < 300;
+const idOf = (res: { headers: Headers }) => Number(res.headers.get('location')!.split('/').pop());
 
 for (const backend of backends()) {
   describe(`system dashboards answer only to holders of their system permission [${backend}]`, () => {
     let berth: RunningBerth;
     let admin: HarborApi;
+    let gcId = 0;
+    const call = (api: HarborApi, p: Probe) =>
+      api.call(p.method, p.path.replace('GC_ID', String(gcId)), p.body);
     before(async () => {
       berth = await startBerth({ backend });
       admin = new HarborApi(berth.url, berth.admin);
@@ -58,16 +84,18 @@ for (const backend of backends()) {
         { role_id: 1, member_user: { username: 'owner' } },
         { 'x-is-resource-name': 'true' },
       );
+      gcId = await startGc(admin, { dry_run: true });
+      await finishedGc(admin, gcId);
     });
     after(() => berth.close());
 
     it('a project admin who is no system admin gets 403 on every operation, anonymous 401', async () => {
       const owner = admin.as('owner', 'Owner-Pass123');
       for (const p of probes) {
-        const res = await owner.call(p.method, p.path, p.body);
+        const res = await call(owner, p);
         assert.equal(res.status, 403, `${p.method} ${p.path} as a project admin: ${res.status} ${res.text}`);
         assert.match(res.text, /"code":"FORBIDDEN"/);
-        const anon = await admin.anonymous().call(p.method, p.path, p.body);
+        const anon = await call(admin.anonymous(), p);
         assert.equal(anon.status, 401, `${p.method} ${p.path} anonymous: ${anon.status} ${anon.text}`);
       }
     });
@@ -75,7 +103,7 @@ for (const backend of backends()) {
     it('a system robot may do exactly what it was granted', async () => {
       const grant = (resource: string, actions: string[]) =>
         admin.expect<{ name: string; secret: string }>(201, 'POST', '/robots', {
-          name: `dash-${resource}`,
+          name: `dash-${resource}-${actions.join('-')}`,
           level: 'system',
           duration: -1,
           permissions: [
@@ -84,20 +112,31 @@ for (const backend of backends()) {
         });
       const monitorList = (await grant('jobservice-monitor', ['list'])).body;
       const purgeRead = (await grant('purge-audit', ['read', 'list'])).body;
+      const gcRead = (await grant('garbage-collection', ['read', 'list'])).body;
+      const gcRun = (await grant('garbage-collection', ['create', 'update', 'stop'])).body;
       const cases = [
         {
           robot: monitorList,
           holds: (p: Probe) => p.resource === 'jobservice-monitor' && p.action === 'list',
         },
         { robot: purgeRead, holds: (p: Probe) => p.resource === 'purge-audit' && p.action !== 'create' },
+        {
+          robot: gcRead,
+          holds: (p: Probe) => p.resource === 'garbage-collection' && ['read', 'list'].includes(p.action),
+        },
+        {
+          robot: gcRun,
+          holds: (p: Probe) => p.resource === 'garbage-collection' && !['read', 'list'].includes(p.action),
+        },
       ];
       for (const { robot, holds } of cases) {
         const api = admin.as(robot.name, robot.secret);
         for (const p of probes) {
-          const res = await api.call(p.method, p.path, p.body);
-          if (holds(p))
+          const res = await call(api, p);
+          if (holds(p)) {
             assert.ok(allowed(res.status), `${robot.name} ${p.method} ${p.path}: ${res.status} ${res.text}`);
-          else
+            if (p.method === 'POST' && p.path === '/system/gc/schedule') await finishedGc(admin, idOf(res));
+          } else
             assert.equal(res.status, 403, `${robot.name} ${p.method} ${p.path}: ${res.status} ${res.text}`);
         }
       }
@@ -111,7 +150,8 @@ for (const backend of backends()) {
 
     it('a system admin may use every operation', async () => {
       for (const p of probes) {
-        const res = await admin.call(p.method, p.path, p.body);
+        const res = await call(admin, p);
+        if (p.method === 'POST' && p.path === '/system/gc/schedule') await finishedGc(admin, idOf(res));
         assert.ok(allowed(res.status), `${p.method} ${p.path} as admin: ${res.status} ${res.text}`);
       }
     });

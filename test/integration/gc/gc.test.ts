@@ -1,13 +1,15 @@
 // Garbage collection through Harbor's API (/system/gc): what a run frees and keeps, dry runs, untagged
 // artifacts, the schedule, stop, the log and /metrics. On SQLite and PostgreSQL, filesystem storage.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { backends } from '../../helpers/berth.js';
 import { blobRows, finishedGc, pullBlob, runGc, seedGarbageRows, startGc } from '../../helpers/gc.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import {
+  digestOf,
   makeArtifact,
   makeImage,
   makeIndex,
@@ -217,6 +219,51 @@ for (const backend of backends()) {
       );
     });
 
+    test('removes upload folders left without a session once older than the grace period', async () => {
+      const uploads = join(f.berth.dataDir, 'blobs', 'uploads');
+      const folder = (id: string, ageMs: number) => {
+        mkdirSync(join(uploads, id), { recursive: true });
+        writeFileSync(join(uploads, id, 'data'), 'left by a crash');
+        const when = new Date(Date.now() - ageMs);
+        utimesSync(join(uploads, id, 'data'), when, when);
+      };
+      const [old, fresh] = [randomUUID(), randomUUID()];
+      folder(old, 2 * 3600_000);
+      folder(fresh, 60_000);
+      // A live session whose bytes were last written as long ago keeps its folder (its row says it is live).
+      const repo = uniqueRepo();
+      const blob = Buffer.from('a live upload, resumed after GC');
+      const patched = await f.client.fetch(await f.client.startUpload(repo), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '0-9' },
+        body: blob.subarray(0, 10),
+      });
+      assert.equal(patched.status, 202);
+      const next = patched.headers.get('location')!;
+      const live = new URL(next, f.berth.url).pathname.split('/').pop()!;
+      const when = new Date(Date.now() - 2 * 3600_000);
+      utimesSync(join(uploads, live, 'data'), when, when);
+
+      const run = await runGc(api());
+      assert.equal(run.attrs.upload_folders_purged, 1);
+      assert.equal(existsSync(join(uploads, old)), false, 'the old orphan is gone');
+      assert.equal(
+        existsSync(join(uploads, fresh, 'data')),
+        true,
+        'a young folder may belong to a crash in progress',
+      );
+      const log = (await api().expect<string>(200, 'GET', `/system/gc/${run.id}/log`)).text;
+      assert.match(log, /1 upload folder\(s\) without a session/);
+
+      const done = await f.client.fetch(`${next}${next.includes('?') ? '&' : '?'}digest=${digestOf(blob)}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: blob.subarray(10),
+      });
+      assert.equal(done.status, 201, 'the live session completes after GC');
+      assert.deepEqual(await pullBlob(f.client, repo, digestOf(blob)), { status: 200, intact: true });
+    });
+
     test('stop mid-run: the run ends Stopped, leaves nothing marked, and the next run finishes the work', async () => {
       await seedGarbageRows(f.berth.databaseUrl, 20_000);
       const a = api();
@@ -262,13 +309,20 @@ for (const backend of backends()) {
 
       const a = new HarborApi(f.berth.url);
       const dry = await runGc(a, { delete_untagged: true, dry_run: true });
-      assert.ok(Number(dry.attrs.untagged_deleted) >= 2);
+      // The untagged artifact, the untagged index and (as the run's next pass finds it) the index's child.
+      assert.equal(dry.attrs.untagged_deleted, 3);
+      const dryLog = (await a.expect<string>(200, 'GET', `/system/gc/${dry.id}/log`)).text;
+      for (const m of [loose, index, child])
+        assert.match(dryLog, new RegExp(`would delete untagged ${repo}@${m.digest}`));
       const head = async (m: Manifest) =>
         (await f.client.fetch(`/v2/${repo}/manifests/${m.digest}`, { method: 'HEAD' })).status;
       assert.equal(await head(loose), 200, 'a dry run deletes no artifact');
 
       const run = await runGc(a, { delete_untagged: true });
-      assert.ok(Number(run.attrs.untagged_deleted) >= 3, `deleted ${run.attrs.untagged_deleted}`);
+      assert.equal(run.attrs.untagged_deleted, 3);
+      assert.equal(run.attrs.purged_blobs, dry.attrs.purged_blobs, 'the run frees what the dry run said');
+      assert.equal(run.attrs.purged_manifests, dry.attrs.purged_manifests);
+      assert.equal(run.attrs.freed_space, dry.attrs.freed_space);
       assert.equal(await head(loose), 404);
       assert.equal(await head(index), 404);
       assert.equal(await head(child), 404, 'an untagged index goes first, then its children');
