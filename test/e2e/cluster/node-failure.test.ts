@@ -1,11 +1,13 @@
-// Failures of a cluster of two Berth nodes: a node SIGKILLed in the middle of a replication (the other
-// node takes the job over when its lease runs out and finishes it), and PostgreSQL restarting under
-// both nodes (503 with Retry-After meanwhile, no node dies, service resumes by itself).
+// Failures of a cluster of two Berth nodes on PostgreSQL + S3: a node SIGKILLed in the middle of a
+// replication (the other node takes the job over when its lease runs out and finishes it), PostgreSQL
+// restarting under both nodes (503 with Retry-After meanwhile, no node dies, service resumes by itself),
+// and S3 out of reach (503 with Retry-After, nothing recorded that storage does not hold).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { BerthProcess } from '../../helpers/berth-process.js';
-import { startCluster, type Cluster } from '../../helpers/cluster.js';
+import { clusterS3, startCluster, type Cluster } from '../../helpers/cluster.js';
+import type { RunningS3Server } from '../../helpers/s3-server.js';
 import {
   dockerRegistryBinary,
   startDockerRegistry,
@@ -20,6 +22,15 @@ import { waitFor } from '../../helpers/wait.js';
 
 const needsPg = { skip: !process.env.BERTH_TEST_PG_URL && !requireAll };
 
+let s3: RunningS3Server | undefined;
+let s3Stopped = false;
+before(async () => {
+  if (!needsPg.skip) s3 = await clusterS3();
+});
+after(async () => {
+  if (!s3Stopped) await s3?.stop();
+});
+
 describe('a node killed with SIGKILL during a replication', needsPg, () => {
   let cluster: Cluster;
   let registry: RunningDockerRegistry | undefined;
@@ -29,6 +40,7 @@ describe('a node killed with SIGKILL during a replication', needsPg, () => {
   before(async () => {
     cluster = await startCluster({
       nodes: 2,
+      s3,
       env: { BERTH_JOBS_LEASE_SECONDS: String(leaseSeconds), BERTH_JOBS_POLL_INTERVAL_MS: '100' },
     });
     if (!hasTool(dockerRegistryBinary)) return;
@@ -129,13 +141,13 @@ describe('a node killed with SIGKILL during a replication', needsPg, () => {
   }
 });
 
-describe('PostgreSQL restarting under two nodes', needsPg, () => {
+describe('PostgreSQL restarting, then S3 out of reach, under two nodes', needsPg, () => {
   let pg: PostgresServer;
   let cluster: Cluster;
 
   before(async () => {
     pg = await startPostgres();
-    cluster = await startCluster({ nodes: 2, adminUrl: pg.adminUrl });
+    cluster = await startCluster({ nodes: 2, adminUrl: pg.adminUrl, s3 });
   });
   after(async () => {
     await cluster?.close();
@@ -185,5 +197,43 @@ describe('PostgreSQL restarting under two nodes', needsPg, () => {
     t.diagnostic(
       `database down ${upAt - downAt} ms; both nodes served again ${Date.now() - upAt} ms after it was back`,
     );
+  });
+
+  it('answers 503 with Retry-After while S3 is out of reach and records nothing it could not store', async (t) => {
+    if (!s3) return t.skip('no S3 server (Ceph tools not installed): the nodes share a folder');
+    const [a, b] = cluster.nodes as [BerthProcess, BerthProcess];
+    const client = new RegistryClient(a.url);
+    const { body: manifest } = await client.getJson<{ layers: { digest: string }[] }>(
+      '/v2/kept/app/manifests/v1',
+      { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } },
+    );
+    const lost = makeImage({ layers: 1, layerSize: 2000 });
+    await s3.stop();
+    s3Stopped = true;
+    const blob = await client.fetch(`/v2/kept/app/blobs/${manifest.layers[0]!.digest}`);
+    assert.equal(blob.status, 503, await blob.text());
+    assert.equal(blob.headers.get('retry-after'), '1');
+    const layer = lost.blobs.at(-1)!;
+    const push = await new RegistryClient(b.url).fetch(`/v2/kept/app/blobs/uploads/?digest=${layer.digest}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(layer.bytes),
+    });
+    assert.equal(push.status, 503, await push.text());
+    assert.equal(push.headers.get('retry-after'), '1');
+    const put = await client.fetch('/v2/kept/app/manifests/lost', {
+      method: 'PUT',
+      headers: { 'content-type': lost.mediaType },
+      body: new Uint8Array(lost.bytes),
+    });
+    assert.ok([400, 503].includes(put.status), `manifest PUT answered ${put.status}`);
+    const rows = await sql<{ n: number }>`
+      select count(*) as n from blob where digest = ${layer.digest}`.execute(cluster.db);
+    assert.equal(Number(rows.rows[0]!.n), 0, 'a blob S3 never stored is not recorded');
+    const tag = await client.fetch('/v2/kept/app/manifests/lost', { method: 'HEAD' });
+    assert.equal(tag.status, 404);
+    for (const node of [a, b]) assert.ok(node.running, `${node.url} exited: ${node.output()}`);
+    const health = await fetch(`${a.url}/health`);
+    assert.equal(health.status, 503);
   });
 });

@@ -1,13 +1,15 @@
-// Two `berth serve` processes on one PostgreSQL database and one shared storage folder behave as one
+// Two `berth serve` processes on one PostgreSQL database and one S3 bucket (Ceph RGW) behave as one
 // registry: whatever one node accepts, the other serves at once, and the job scheduler fires once.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
 import { basicAuth, testAdmin } from '../../helpers/berth.js';
 import type { BerthProcess } from '../../helpers/berth-process.js';
-import { startCluster, type Cluster } from '../../helpers/cluster.js';
+import { clusterS3, startCluster, type Cluster } from '../../helpers/cluster.js';
+import type { RunningS3Server } from '../../helpers/s3-server.js';
 import { containerTools, type ContainerTools } from '../../helpers/containers.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import { buildWithUmoci, OciLayout, sha256, tempDir } from '../../helpers/images.js';
@@ -32,10 +34,11 @@ async function msUntil(start: number, what: string, probe: () => Promise<boolean
 }
 
 describe(
-  'two Berth nodes on PostgreSQL and shared storage',
+  'two Berth nodes on PostgreSQL and S3 (a shared folder without the Ceph tools)',
   { skip: !process.env.BERTH_TEST_PG_URL && !requireAll },
   () => {
     let cluster: Cluster;
+    let s3: RunningS3Server | undefined;
     let a: BerthProcess;
     let b: BerthProcess;
     let apiA: HarborApi;
@@ -46,7 +49,8 @@ describe(
 
     before(async () => {
       // Both start at once on an empty database: they take turns on the migrations.
-      cluster = await startCluster({ nodes: 2, env: { BERTH_JOBS_POLL_INTERVAL_MS: '100' } });
+      s3 = await clusterS3();
+      cluster = await startCluster({ nodes: 2, s3, env: { BERTH_JOBS_POLL_INTERVAL_MS: '100' } });
       [a, b] = cluster.nodes as [BerthProcess, BerthProcess];
       apiA = new HarborApi(a.url);
       apiB = new HarborApi(b.url);
@@ -57,6 +61,7 @@ describe(
     });
     after(async () => {
       await cluster?.close();
+      await s3?.stop();
       tools?.close();
       if (work) rmSync(work, { recursive: true, force: true });
     });
@@ -100,6 +105,12 @@ describe(
         `docker://${host(b)}/cluster/app`,
       ]);
       assert.deepEqual((JSON.parse(stdout) as { Tags: string[] }).Tags, ['v1']);
+      if (s3) {
+        const listed = await s3
+          .client()
+          .send(new ListObjectsV2Command({ Bucket: cluster.storage, Prefix: 'blobs/' }));
+        assert.ok((listed.KeyCount ?? 0) >= built.layers.length + 2, 'the blobs are in the S3 bucket');
+      }
     });
 
     it('an upload opened on A takes chunks on B and A alternately and completes on B', async () => {
