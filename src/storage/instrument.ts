@@ -12,12 +12,18 @@ import { assertSafePath, type ByteRange, type StorageDriver } from './driver.js'
  */
 export class InstrumentedDriver implements StorageDriver {
   readonly name: string;
+  /** Present only when the driver redirects, so callers pay nothing for it otherwise. */
+  readonly redirectUrl?: (path: string, expiresInSeconds: number) => Promise<string | undefined>;
 
   constructor(
     private readonly inner: StorageDriver,
     private readonly histogram: Histogram<'driver' | 'operation'>,
   ) {
     this.name = inner.name;
+    const redirect = inner.redirectUrl?.bind(inner);
+    if (redirect) {
+      this.redirectUrl = (path, expires) => this.timed('redirect_url', [path], () => redirect(path, expires));
+    }
   }
 
   private async timed<T>(operation: string, paths: string[], fn: () => Promise<T>): Promise<T> {
@@ -67,11 +73,6 @@ export class InstrumentedDriver implements StorageDriver {
   }
   list(path: string) {
     return this.timed('list', [path], () => this.inner.list(path));
-  }
-  async redirectUrl(path: string, expiresInSeconds: number): Promise<string | undefined> {
-    const inner = this.inner;
-    if (!inner.redirectUrl) return undefined;
-    return this.timed('redirect_url', [path], () => inner.redirectUrl!(path, expiresInSeconds));
   }
   close(): void {
     this.inner.close?.();

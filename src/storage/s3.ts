@@ -61,8 +61,10 @@ export class S3Driver implements StorageDriver {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  /** Set only with `redirect` on (see StorageDriver.redirectUrl). */
+  readonly redirectUrl?: (path: string, expiresInSeconds: number) => Promise<string | undefined>;
 
-  constructor(private readonly options: S3Options) {
+  constructor(options: S3Options) {
     // The SDK's notice that later releases want Node 22: this release is pinned because it runs on Node 20.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.bucket = options.bucket;
@@ -79,6 +81,12 @@ export class S3Driver implements StorageDriver {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    if (options.redirect) {
+      this.redirectUrl = (path, expiresIn) =>
+        getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }), {
+          expiresIn,
+        });
+    }
   }
 
   /** A driver whose bucket answered a listing: a clear error at start-up rather than at the first push. */
@@ -301,12 +309,6 @@ export class S3Driver implements StorageDriver {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return [...names];
-  }
-
-  async redirectUrl(path: string, expiresInSeconds: number): Promise<string | undefined> {
-    if (!this.options.redirect) return undefined;
-    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) });
-    return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 
   /** The multipart upload, parts and tail of the append file at `key`, and the sealed file if any. */

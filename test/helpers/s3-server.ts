@@ -3,11 +3,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { run } from './exec.js';
 import { freePort } from './ports.js';
-import { needTools } from './tools.js';
+import { hasTool, needTools, requireAll } from './tools.js';
 
 /** The Debian packages (radosgw ceph-mon ceph-osd, which bring ceph-common and ceph-base) the server needs. */
 export const cephTools = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph', 'monmaptool'];
@@ -15,6 +15,20 @@ export const cephTools = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'c
 /** True when the Ceph tools are installed; else skips the test loudly, or fails it under BERTH_REQUIRE_ALL=1. */
 export function needS3Server(t: TestContext): boolean {
   return needTools(t, ...cephTools);
+}
+
+/**
+ * For a test file that needs the server throughout: true when the Ceph tools are installed; else it fails
+ * under BERTH_REQUIRE_ALL=1, or registers one skipped test named `label` with a loud message.
+ */
+export function s3ServerAvailable(label: string): boolean {
+  const missing = cephTools.filter((t) => !hasTool(t));
+  if (missing.length === 0) return true;
+  const message = `MISSING TOOL(S): ${missing.join(', ')} — install radosgw ceph-mon ceph-osd (see .ci/run)`;
+  if (requireAll) throw new Error(`${message}; BERTH_REQUIRE_ALL=1 forbids skipping`);
+  process.stderr.write(`\n*** SKIPPED: ${message} ***\n`);
+  test(label, { skip: message }, () => undefined);
+  return false;
 }
 
 export interface RunningS3Server {

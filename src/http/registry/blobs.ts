@@ -35,6 +35,10 @@ export async function getBlob(
   digest: string,
 ) {
   const range = parseRange(req.headers.range);
+  const redirect = await deps.blobs.redirectUrl(contextOf(req), name, digest);
+  if (redirect) {
+    return reply.code(307).headers({ location: redirect, 'docker-content-digest': digest }).send();
+  }
   const blob = await deps.blobs.open(contextOf(req), name, digest, range).catch((err: unknown) => {
     // RFC 9110 §15.5.17: a 416 tells the client the current length so it can ask again.
     if (err instanceof AppError && err.code === 'RANGE_INVALID') {

@@ -38,6 +38,16 @@ export class BlobService {
     return { digest, size };
   }
 
+  /**
+   * A URL of the storage backend serving the blob for 20 minutes (distribution's default), when the driver
+   * is configured to redirect (storage.s3.redirect); undefined otherwise.
+   */
+  async redirectUrl(ctx: RequestContext, repository: string, digest: string): Promise<string | undefined> {
+    if (!this.deps.storage.redirectUrl) return undefined;
+    await this.stat(ctx, repository, digest);
+    return this.deps.storage.redirectUrl(layout.blob(digest), 20 * 60);
+  }
+
   /** Opens the blob, or the inclusive range [start, end] of it (end clipped to the blob's size). */
   async open(ctx: RequestContext, repository: string, digest: string, range?: ByteRange): Promise<BlobRead> {
     const { size } = await this.stat(ctx, repository, digest);

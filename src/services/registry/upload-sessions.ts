@@ -200,13 +200,16 @@ export class UploadSessions {
    */
   async purgeStale(maxIdleMs: number): Promise<number> {
     const cutoff = new Date(this.deps.clock.now().getTime() - maxIdleMs).toISOString();
-    let purged = 0;
-    for (const row of await this.deps.store.uploads.listOlderThan(cutoff, 1000)) {
-      if (this.busy.has(row.id)) continue;
-      await this.discard(row.id);
-      purged++;
+    const stale = (await this.deps.store.uploads.listOlderThan(cutoff, 1000)).filter(
+      (r) => !this.busy.has(r.id),
+    );
+    for (const row of stale) {
+      this.hashes.delete(row.id);
+      await this.deps.store.uploads.delete(row.id);
     }
-    return purged;
+    // One storage call for all of them where the driver batches deletes (S3's DeleteObjects).
+    await this.deps.storage.deleteMany(stale.map((r) => layout.uploadDir(r.id)));
+    return stale.length;
   }
 
   /**
