@@ -3,6 +3,7 @@ import type { GcBenchResult } from './gc.js';
 import type { RetentionBenchResult } from './retention.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { MB, median } from './measure.js';
+import type { ScanBenchResult } from './scanning.js';
 import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
 
@@ -35,6 +36,8 @@ export interface RunResult {
   api?: ApiBenchResult;
   /** Tag retention dry run timing (bench/retention.ts), when run. */
   retention?: RetentionBenchResult;
+  /** The built-in scanner: vulnerability database import and a scan (bench/scanning.ts), when run. */
+  scanning?: ScanBenchResult;
   /** Replication to distribution beside skopeo (bench/replication.ts), when run. */
   replication?: ReplicationBenchResult;
   /** The 200-client soak with RSS over time (bench/soak.ts), when run. */
@@ -188,6 +191,17 @@ export function markdown(r: RunResult, rows: Row[]): string {
       '## Tag retention',
       '',
       `- Retention dry run over ${t.artifacts} artifacts in one project (seeded in ${fmt(t.seedSeconds)} s): ${fmt(t.dryRunSeconds)} s from the trigger to the end of the execution (target < 5 s); ${t.total - t.retained} would be removed, ${t.retained} retained.`,
+      '',
+    );
+  }
+  if (r.scanning) {
+    const v = r.scanning;
+    out.push(
+      '## Built-in scanner',
+      '',
+      `- \`berth vulndb import\` of ${v.records} generated OSV records (${mbFmt(v.zipBytes)} zip) into SQLite: ${fmt(v.importSeconds)} s (target < 60 s).`,
+      `- Scan of a Debian bookworm image (${v.packages} packages from this machine's dpkg database) against it: ${fmt(v.scanSeconds)} s whole, ${fmt(v.matchSeconds)} s matching alone (median of 5; target < 2 s); ${v.findings} findings.`,
+      `- Effect of scanning on concurrent pulls: ${v.pullImpact}.`,
       '',
     );
   }

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication, retention, soak, gc); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication, retention, vulndb, soak, gc); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -24,6 +24,7 @@ import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
 import { retentionBench, type RetentionBenchResult } from './retention.js';
+import { scanBench, type ScanBenchResult } from './scanning.js';
 import { soak, type SoakResult } from './soak.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
@@ -148,6 +149,7 @@ async function main() {
   let api: ApiBenchResult | undefined;
   let replication: ReplicationBenchResult | undefined;
   let retention: RetentionBenchResult | undefined;
+  let scanning: ScanBenchResult | undefined;
   try {
     log(
       `berth ${berth.url} (pid ${berth.pid}), distribution ${dist.url} (pid ${dist.pid}); preparing fixtures …`,
@@ -199,6 +201,11 @@ async function main() {
       log(`retention dry run over ${artifacts} artifacts in one project …`);
       retention = await retentionBench(berth.url, { artifacts });
       log(`  ${JSON.stringify(retention)}`);
+    }
+    if (wanted('vulndb')) {
+      log('vulnerability database: import 100 000 OSV records, then scan a Debian bookworm image …');
+      scanning = await scanBench({ records: 100_000, log });
+      log(`  ${JSON.stringify(scanning)}`);
     }
     berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
   } finally {
@@ -253,6 +260,7 @@ async function main() {
     ...(api ? { api } : {}),
     ...(replication ? { replication } : {}),
     ...(retention ? { retention } : {}),
+    ...(scanning ? { scanning } : {}),
     ...(soakResult ? { soak: soakResult } : {}),
     ...(gc ? { gc } : {}),
   };

@@ -1,6 +1,6 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 
-/** A zip archive of `files` (deflated; no directories, no zip64): jars and osv.dev-style all.zip fixtures. */
+/** A zip archive of `files` (deflated; no directories; zip64 end records past 65535 entries): jars and osv.dev-style all.zip fixtures. */
 export function zipArchive(files: Array<{ path: string; content: string | Buffer }>): Buffer {
   const locals: Buffer[] = [];
   const central: Buffer[] = [];
@@ -35,11 +35,27 @@ export function zipArchive(files: Array<{ path: string; content: string | Buffer
     offset += 30 + name.length + packed.length;
   }
   const dirBytes = Buffer.concat(central);
+  const many = files.length > 0xffff;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
+  end.writeUInt16LE(Math.min(files.length, 0xffff), 8);
+  end.writeUInt16LE(Math.min(files.length, 0xffff), 10);
   end.writeUInt32LE(dirBytes.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, dirBytes, end]);
+  if (!many) return Buffer.concat([...locals, dirBytes, end]);
+  // Over 65535 entries (osv.dev's larger all.zip files): a zip64 end record and its locator.
+  const end64 = Buffer.alloc(56);
+  end64.writeUInt32LE(0x06064b50, 0);
+  end64.writeBigUInt64LE(44n, 4);
+  end64.writeUInt16LE(45, 12);
+  end64.writeUInt16LE(45, 14);
+  end64.writeBigUInt64LE(BigInt(files.length), 24);
+  end64.writeBigUInt64LE(BigInt(files.length), 32);
+  end64.writeBigUInt64LE(BigInt(dirBytes.length), 40);
+  end64.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + dirBytes.length), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([...locals, dirBytes, end64, locator, end]);
 }
