@@ -8,6 +8,7 @@ import { requireAll } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/wait.js';
 import { gcCalls, type Call } from './contract-gc-calls.js';
 import { immutableCalls, retentionCalls, retentionRuleSchema } from './contract-policy-calls.js';
+import { webhookContract } from './contract-webhook-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
 function calls(ids: { image: string; amd: string; labelId: number; projectId: number }): Call[] {
@@ -298,6 +299,7 @@ const swagger = HarborSwagger.load();
  */
 const undeclaredButHarbor = new Set([
   'deleteArtifact 412',
+  'CreateWebhookPolicyOfProject 409',
   ...['getRetention 404', 'updateRetention 400', 'triggerRetentionExecution 404', 'deleteRetention 404'],
   ...['listRetentionTasks 404', 'getRetentionTaskLog 404', 'operateRetentionExecution 400'],
 ]);
@@ -578,6 +580,15 @@ for (const backend of backends()) {
       const declared = await declaredUnder(api, new Set(['Retention']));
       assert.equal(declared.length, 10, 'the 10 operations of the Retention tag');
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
+    });
+    test('every operation of the webhook and webhookjob tags: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      const { failures, exercised } = await webhookContract(api, berth.url, (plan, ex, fill, seen) =>
+        runCalls(api, plan, ex, fill, seen),
+      );
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['webhook', 'webhookjob']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [11, []]);
     });
     test('every operation of the jobservice, schedule and purge tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;

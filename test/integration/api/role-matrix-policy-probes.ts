@@ -123,3 +123,67 @@ export const retentionProbes: Probe[] = [
     run: async (f, role) => f.as(role).call('DELETE', `/retentions/${await retentionId(f)}`),
   },
 ];
+
+const webhookPolicies = (f: Fixture) => `/projects/${f.pid}/webhook/policies`;
+
+/** A webhook policy no other probe makes (a duplicate name is refused with 409). */
+const webhookPolicy = (who: Who, n: number) => ({
+  name: `probe-${who}-${n}`,
+  enabled: false,
+  event_types: ['PUSH_ARTIFACT'],
+  targets: [{ type: 'http', address: 'http://127.0.0.1:9/hook' }],
+});
+
+/** A webhook policy made by the admin for a probe to act on; returns its id. */
+async function adminWebhook(f: Fixture, who: Who, n: number): Promise<number> {
+  const res = await f.admin.expect(201, 'POST', webhookPolicies(f), webhookPolicy(who, n));
+  return Number(res.headers.get('location')!.split('/').pop());
+}
+
+export const webhookProbes: Probe[] = [
+  {
+    key: 'notification-policy:list',
+    call: 'GET /projects/{id}/webhook/policies',
+    ok: 200,
+    run: (f, role) => f.as(role).call('GET', webhookPolicies(f)),
+  },
+  {
+    key: 'notification-policy:read',
+    call: 'GET /projects/{id}/webhook/lasttrigger',
+    ok: 200,
+    run: (f, role) => f.as(role).call('GET', `/projects/${f.pid}/webhook/lasttrigger`),
+  },
+  {
+    key: 'notification-policy:create',
+    call: 'POST /projects/{id}/webhook/policies',
+    ok: 201,
+    async run(f, role) {
+      const res = await f.as(role).call('POST', webhookPolicies(f), webhookPolicy(role, 1));
+      if (res.status === 201)
+        await f.admin.expect(200, 'DELETE', res.headers.get('location')!.replace('/api/v2.0', ''));
+      return res;
+    },
+  },
+  {
+    key: 'notification-policy:update',
+    call: 'PUT /projects/{id}/webhook/policies/{policy}',
+    ok: 200,
+    async run(f, role) {
+      const id = await adminWebhook(f, role, 2);
+      const res = await f.as(role).call('PUT', `${webhookPolicies(f)}/${id}`, webhookPolicy(role, 2));
+      await f.admin.expect(200, 'DELETE', `${webhookPolicies(f)}/${id}`);
+      return res;
+    },
+  },
+  {
+    key: 'notification-policy:delete',
+    call: 'DELETE /projects/{id}/webhook/policies/{policy}',
+    ok: 200,
+    async run(f, role) {
+      const id = await adminWebhook(f, role, 3);
+      const res = await f.as(role).call('DELETE', `${webhookPolicies(f)}/${id}`);
+      if (res.status !== 200) await f.admin.expect(200, 'DELETE', `${webhookPolicies(f)}/${id}`);
+      return res;
+    },
+  },
+];

@@ -34,7 +34,6 @@ const noEndpoint: Record<string, string> = {
   'configuration:update': 'Harbor gates only its project-settings page with it, no API operation',
   'tag-retention:operate':
     'Harbor checks tag-retention:update to run or stop retention; no operation checks operate',
-  ...feature('notification-policy', ['read', 'list', 'create', 'update', 'delete'], 'webhooks'),
   ...feature('scan', ['read', 'create', 'stop'], 'vulnerability scanning'),
   ...feature('sbom', ['read', 'create', 'stop'], 'SBOM generation'),
   ...feature('scanner', ['read', 'create'], 'scanners (/projects/{p}/scanner)'),
