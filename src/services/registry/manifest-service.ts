@@ -7,7 +7,7 @@ import { AppError } from '../../lib/errors.js';
 import { digestOf, isDigestString, parseDigest } from '../../oci/digest.js';
 import { mediaTypes } from '../../oci/media-types.js';
 import { parseManifest } from '../../oci/manifest.js';
-import { assertTag } from '../../oci/names.js';
+import { assertTag, isTag } from '../../oci/names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import type { RequestContext } from '../context.js';
@@ -323,7 +323,10 @@ export class ManifestService {
     });
     const byDigest = isDigestString(reference);
     if (byDigest) parseDigest(reference);
-    else assertTag(reference);
+    // A tag that cannot exist is simply not there: 404 MANIFEST_UNKNOWN, as distribution and the OCI conformance
+    // suite expect for GET/HEAD (a PUT with such a tag stays 400 TAG_INVALID).
+    else if (!isTag(reference))
+      throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
     const artifact = byDigest
       ? await this.deps.store.artifacts.findByDigest(repo.id, reference)
       : await this.deps.store.artifacts.findByTag(repo.id, reference);

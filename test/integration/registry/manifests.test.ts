@@ -312,6 +312,19 @@ for (const backend of backends()) {
         }
       });
 
+      test('GET and HEAD of a syntactically invalid tag answer 404 MANIFEST_UNKNOWN, as distribution and the OCI conformance suite', async () => {
+        const repo = uniqueRepo();
+        const m = makeImage();
+        for (const b of m.blobs) await fx.client.pushBlob(repo, b);
+        assert.equal((await put(fx.client, repo, 'ok', m.bytes, m.mediaType)).status, 201);
+        for (const tag of ['.INVALID_MANIFEST_NAME', '-leading-dash', 'x'.repeat(129)]) {
+          const got = await fx.client.fetch(`/v2/${repo}/manifests/${tag}`);
+          await assertOciError(got, 404, 'MANIFEST_UNKNOWN');
+          const head = await fx.client.fetch(`/v2/${repo}/manifests/${tag}`, { method: 'HEAD' });
+          assert.equal(head.status, 404, tag);
+        }
+      });
+
       test('a manifest over 4 MiB answers 413 with Content-Length declared', async () => {
         const repo = uniqueRepo();
         const big = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20);
