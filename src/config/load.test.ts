@@ -124,6 +124,49 @@ describe('loadConfig', () => {
     assert.deepEqual(c.storage, { driver: 'memory', memory: {} });
   });
 
+  test('the s3 driver takes every storage.s3 key from BERTH_STORAGE_S3_*', () => {
+    const c = loadConfig({
+      file: empty,
+      env: {
+        BERTH_STORAGE_DRIVER: 's3',
+        BERTH_STORAGE_S3_BUCKET: 'berth',
+        BERTH_STORAGE_S3_REGION: 'eu-west-1',
+        BERTH_STORAGE_S3_ENDPOINT: 'http://127.0.0.1:7480',
+        BERTH_STORAGE_S3_FORCE_PATH_STYLE: 'true',
+        BERTH_STORAGE_S3_ACCESS_KEY_ID: 'AK',
+        BERTH_STORAGE_S3_SECRET_ACCESS_KEY: 'SK',
+        BERTH_STORAGE_S3_PREFIX: 'reg/one',
+        BERTH_STORAGE_S3_REDIRECT: 'true',
+      },
+    });
+    assert.deepEqual(c.storage, {
+      driver: 's3',
+      s3: {
+        bucket: 'berth',
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:7480',
+        forcePathStyle: true,
+        accessKeyId: 'AK',
+        secretAccessKey: 'SK',
+        prefix: 'reg/one',
+        redirect: true,
+      },
+    });
+  });
+
+  test('the s3 driver names a missing bucket, a half key pair and a bad prefix', () => {
+    assertConfigError(() => loadConfig({ file: empty, env: { BERTH_STORAGE_DRIVER: 's3' } }), /storage\.s3/);
+    const env = { BERTH_STORAGE_DRIVER: 's3', BERTH_STORAGE_S3_BUCKET: 'berth' };
+    assertConfigError(
+      () => loadConfig({ file: empty, env: { ...env, BERTH_STORAGE_S3_ACCESS_KEY_ID: 'AK' } }),
+      /storage\.s3\.secretAccessKey: accessKeyId and secretAccessKey go together/,
+    );
+    assertConfigError(
+      () => loadConfig({ file: empty, env: { ...env, BERTH_STORAGE_S3_PREFIX: '/abs/' } }),
+      /storage\.s3\.prefix/,
+    );
+  });
+
   test('BERTH_CONFIG names the file', () => {
     const file = yamlFile('server:\n  port: 6123\n');
     assert.equal(loadConfig({ env: { BERTH_CONFIG: file } }).server.port, 6123);
