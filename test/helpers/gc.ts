@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { BerthConfigInput } from '../../src/config/schema.js';
 import { connect } from '../../src/db/connect.js';
+import { layout } from '../../src/storage/layout.js';
+import type { RunningBerth } from './berth.js';
 import type { HarborApi } from './harbor-api.js';
 import { digestOf, type RegistryClient } from './registry-client.js';
+import { startS3Server, type RunningS3Server } from './s3-server.js';
 import { waitFor } from './wait.js';
 
 export interface GcRunView {
@@ -109,4 +117,49 @@ export async function blobRows(databaseUrl: string): Promise<{ total: number; ma
   } finally {
     await handle.close();
   }
+}
+
+/** Where a Berth under test keeps blob bytes, as GC's tests look at them. */
+export interface GcStorage {
+  name: 'filesystem' | 's3';
+  /** Config overrides for a fresh store (S3: a new bucket of the file's server, started on first use). */
+  overrides(): Promise<BerthConfigInput>;
+  /** Whether the bytes of `digest` are in the store of the Berth made from the last overrides(). */
+  has(berth: RunningBerth, digest: string): Promise<boolean>;
+}
+
+/**
+ * The storages GC's byte-touching tests run on: the filesystem driver, and S3 on one real Ceph RGW per
+ * test file (one bucket per Berth), stopped when the file's tests end.
+ */
+export function gcStorages(): GcStorage[] {
+  let server: Promise<RunningS3Server> | undefined;
+  let bucket = '';
+  after(async () => (await server?.catch(() => undefined))?.stop());
+  return [
+    {
+      name: 'filesystem',
+      overrides: async () => ({}),
+      has: async (berth, digest) => existsSync(join(berth.dataDir, 'blobs', layout.blob(digest))),
+    },
+    {
+      name: 's3',
+      async overrides() {
+        server ??= startS3Server();
+        const s3 = await server;
+        bucket = await s3.createBucket();
+        return { storage: { driver: 's3', s3: s3.storageOptions(bucket) } } as BerthConfigInput;
+      },
+      async has(_berth, digest) {
+        const s3 = await server!;
+        try {
+          await s3.client().send(new HeadObjectCommand({ Bucket: bucket, Key: layout.blob(digest) }));
+          return true;
+        } catch (err) {
+          if ((err as { name?: string }).name === 'NotFound') return false;
+          throw err;
+        }
+      },
+    },
+  ];
 }

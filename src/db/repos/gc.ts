@@ -294,7 +294,11 @@ export class GcRepo {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** `gc.run` jobs pending or running (a stopped execution's job runs until its batch is done), but `exceptJob`. */
+  /**
+   * `gc.run` jobs pending or running (a stopped execution's job runs until its batch is done), but
+   * `exceptJob` and those whose execution already ended Success or Error (the job only has its own
+   * bookkeeping left, so a run started right after one finished is not refused).
+   */
   async activeJobs(exceptJob = 0): Promise<number> {
     const row = await this.db
       .selectFrom('job')
@@ -302,6 +306,16 @@ export class GcRepo {
       .where('kind', '=', 'gc.run')
       .where('status', 'in', ['pending', 'running'])
       .where('id', '!=', exceptJob)
+      .where((eb) =>
+        eb.or([
+          eb('job.execution_id', 'is', null),
+          eb(
+            'job.execution_id',
+            'not in',
+            eb.selectFrom('execution').select('id').where('status', 'in', ['Success', 'Error']),
+          ),
+        ]),
+      )
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -4,9 +4,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { backends } from '../../helpers/berth.js';
-import { blobRows, finishedGc, pullBlob, runGc, seedGarbageRows, startGc } from '../../helpers/gc.js';
+import type { BerthConfigInput } from '../../../src/config/schema.js';
+import {
+  blobRows,
+  finishedGc,
+  gcStorages,
+  pullBlob,
+  runGc,
+  seedGarbageRows,
+  startGc,
+  type GcStorage,
+} from '../../helpers/gc.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import {
   digestOf,
@@ -15,57 +25,77 @@ import {
   makeIndex,
   uniqueRepo,
   useBerth,
+  type BerthFixture,
   type Manifest,
 } from '../../helpers/registry-client.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const fast = { jobs: { pollIntervalMs: 50 } };
 
-/** Where the filesystem driver keeps a blob's bytes. */
-function bytesPath(dataDir: string, digest: string): string {
-  const hex = digest.slice('sha256:'.length);
-  return join(dataDir, 'blobs', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+const allDigests = (m: Manifest) => [m.digest, ...m.blobs.map((b) => b.digest)];
+
+const sharedTitle =
+  'frees the blobs and manifest of an artifact deleted a moment ago; blobs shared with another project stay';
+async function sharedBlobsSurvive(f: BerthFixture, storage: GcStorage): Promise<void> {
+  const [one, two] = [uniqueRepo(), uniqueRepo()];
+  const shared = makeImage({ layers: 2 });
+  const alone = makeImage({ layers: 2 });
+  await f.client.pushImage(one, shared, 'v1');
+  await f.client.pushImage(two, shared, 'v1');
+  await f.client.pushImage(one, alone, 'v2');
+  await deleteManifest(f, one, shared.digest);
+  await deleteManifest(f, one, alone.digest);
+
+  const run = await runGc(new HarborApi(f.berth.url));
+  assert.ok(Number(run.attrs.purged_blobs) >= 4, `freed ${run.attrs.purged_blobs} blobs`);
+  assert.ok(Number(run.attrs.purged_manifests) >= 1);
+  assert.ok(Number(run.attrs.freed_space) >= alone.bytes.length + 2048);
+  for (const digest of allDigests(alone)) {
+    assert.equal(await storage.has(f.berth, digest), false, `${digest} bytes deleted`);
+    assert.equal((await pullBlob(f.client, one, digest)).status, 404);
+  }
+  for (const digest of allDigests(shared)) {
+    assert.deepEqual(await pullBlob(f.client, two, digest), { status: 200, intact: true }, digest);
+  }
+  const manifest = await f.client.fetch(`/v2/${two}/manifests/v1`, {
+    headers: { accept: shared.mediaType },
+  });
+  assert.equal(manifest.status, 200);
+  assert.equal(Buffer.from(await manifest.arrayBuffer()).equals(shared.bytes), true);
 }
 
-const allDigests = (m: Manifest) => [m.digest, ...m.blobs.map((b) => b.digest)];
+const dryRunTitle = 'a dry run frees nothing and reports what a run would free';
+async function dryRunFreesNothing(f: BerthFixture, storage: GcStorage): Promise<void> {
+  const repo = uniqueRepo();
+  const image = makeImage({ layers: 3 });
+  await f.client.pushImage(repo, image, 'v1');
+  await deleteManifest(f, repo, image.digest);
+  const dry = await runGc(new HarborApi(f.berth.url), { dry_run: true });
+  assert.equal(dry.attrs.dry_run, true);
+  assert.ok(Number(dry.attrs.purged_blobs) >= 5, `would free ${dry.attrs.purged_blobs}`);
+  for (const digest of allDigests(image))
+    assert.equal(await storage.has(f.berth, digest), true, `${digest} kept by the dry run`);
+  const log = await new HarborApi(f.berth.url).expect<string>(200, 'GET', `/system/gc/${dry.id}/log`);
+  assert.match(log.text, /would delete \d+ blob\(s\)/);
+
+  const real = await runGc(new HarborApi(f.berth.url));
+  assert.equal(real.attrs.purged_blobs, dry.attrs.purged_blobs, 'the run frees what the dry run said');
+  for (const digest of allDigests(image)) assert.equal(await storage.has(f.berth, digest), false);
+}
+
+async function deleteManifest(f: BerthFixture, repo: string, digest: string): Promise<void> {
+  const res = await f.client.fetch(`/v2/${repo}/manifests/${digest}`, { method: 'DELETE' });
+  assert.equal(res.status, 202, `delete ${repo}@${digest}`);
+}
+
+const [filesystem, s3] = gcStorages() as [GcStorage, GcStorage];
 
 for (const backend of backends()) {
   describe(`garbage collection (${backend})`, () => {
     const f = useBerth(backend, { overrides: fast });
     const api = () => new HarborApi(f.berth.url);
 
-    async function deleteManifest(repo: string, digest: string): Promise<void> {
-      const res = await f.client.fetch(`/v2/${repo}/manifests/${digest}`, { method: 'DELETE' });
-      assert.equal(res.status, 202, `delete ${repo}@${digest}`);
-    }
-
-    test('frees the blobs and manifest of an artifact deleted a moment ago; blobs shared with another project stay', async () => {
-      const [one, two] = [uniqueRepo(), uniqueRepo()];
-      const shared = makeImage({ layers: 2 });
-      const alone = makeImage({ layers: 2 });
-      await f.client.pushImage(one, shared, 'v1');
-      await f.client.pushImage(two, shared, 'v1');
-      await f.client.pushImage(one, alone, 'v2');
-      await deleteManifest(one, shared.digest);
-      await deleteManifest(one, alone.digest);
-
-      const run = await runGc(api());
-      assert.ok(Number(run.attrs.purged_blobs) >= 4, `freed ${run.attrs.purged_blobs} blobs`);
-      assert.ok(Number(run.attrs.purged_manifests) >= 1);
-      assert.ok(Number(run.attrs.freed_space) >= alone.bytes.length + 2048);
-      for (const digest of allDigests(alone)) {
-        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), false, `${digest} bytes deleted`);
-        assert.equal((await pullBlob(f.client, one, digest)).status, 404);
-      }
-      for (const digest of allDigests(shared)) {
-        assert.deepEqual(await pullBlob(f.client, two, digest), { status: 200, intact: true }, digest);
-      }
-      const manifest = await f.client.fetch(`/v2/${two}/manifests/v1`, {
-        headers: { accept: shared.mediaType },
-      });
-      assert.equal(manifest.status, 200);
-      assert.equal(Buffer.from(await manifest.arrayBuffer()).equals(shared.bytes), true);
-    });
+    test(sharedTitle, () => sharedBlobsSurvive(f, filesystem));
 
     test('keeps unreferenced blobs uploaded within the grace period (a push on its way)', async () => {
       const repo = uniqueRepo();
@@ -79,30 +109,13 @@ for (const backend of backends()) {
       }
     });
 
-    test('a dry run frees nothing and reports what a run would free', async () => {
-      const repo = uniqueRepo();
-      const image = makeImage({ layers: 3 });
-      await f.client.pushImage(repo, image, 'v1');
-      await deleteManifest(repo, image.digest);
-      const dry = await runGc(api(), { dry_run: true });
-      assert.equal(dry.attrs.dry_run, true);
-      assert.ok(Number(dry.attrs.purged_blobs) >= 5, `would free ${dry.attrs.purged_blobs}`);
-      for (const digest of allDigests(image))
-        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), true, `${digest} kept by the dry run`);
-      const log = await api().expect<string>(200, 'GET', `/system/gc/${dry.id}/log`);
-      assert.match(log.text, /would delete \d+ blob\(s\)/);
-
-      const real = await runGc(api());
-      assert.equal(real.attrs.purged_blobs, dry.attrs.purged_blobs, 'the run frees what the dry run said');
-      for (const digest of allDigests(image))
-        assert.equal(existsSync(bytesPath(f.berth.dataDir, digest)), false);
-    });
+    test(dryRunTitle, () => dryRunFreesNothing(f, filesystem));
 
     test('history, one run, its log and /metrics show what was examined, deleted and kept', async () => {
       const repo = uniqueRepo();
       const image = makeImage();
       await f.client.pushImage(repo, image, 'v1');
-      await deleteManifest(repo, image.digest);
+      await deleteManifest(f, repo, image.digest);
       const run = await runGc(api(), { workers: 3 });
       for (const key of ['blobs_examined', 'kept_referenced', 'kept_recent', 'kept_raced', 'duration_ms'])
         assert.equal(typeof run.attrs[key], 'number', key);
@@ -332,5 +345,13 @@ for (const backend of backends()) {
       for (const blob of tagged.blobs)
         assert.deepEqual(await pullBlob(f.client, repo, blob.digest), { status: 200, intact: true });
     });
+  });
+
+  describe(`garbage collection on S3 storage (${backend})`, () => {
+    const overrides: BerthConfigInput = { ...fast };
+    before(async () => Object.assign(overrides, await s3.overrides()));
+    const f = useBerth(backend, { overrides });
+    test(sharedTitle, () => sharedBlobsSurvive(f, s3));
+    test(dryRunTitle, () => dryRunFreesNothing(f, s3));
   });
 }
