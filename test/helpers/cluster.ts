@@ -31,6 +31,8 @@ export async function startCluster(options: {
   nodes: number;
   /** BERTH_* settings for every node. */
   env?: Record<string, string>;
+  /** Settings of single nodes, by index (e.g. [{}, { BERTH_JOBS_WORKERS: '0' }]). */
+  nodeEnv?: Record<string, string>[];
   /** The PostgreSQL server's admin URL (default: the test runner's BERTH_TEST_PG_URL). */
   adminUrl?: string;
   s3?: RunningS3Server;
@@ -76,7 +78,7 @@ export async function startCluster(options: {
   };
   const handle = connect({ url: databaseUrl, poolMax: 4, acquireTimeoutMs: 5000 });
   try {
-    await Promise.all(Array.from({ length: options.nodes }, () => addNode()));
+    await Promise.all(Array.from({ length: options.nodes }, (_, i) => addNode(options.nodeEnv?.[i])));
   } catch (err) {
     await Promise.all(nodes.map((p) => p.stop(0)));
     await handle.close();

@@ -50,7 +50,13 @@ describe(
     before(async () => {
       // Both start at once on an empty database: they take turns on the migrations.
       s3 = await clusterS3();
-      cluster = await startCluster({ nodes: 2, s3, env: { BERTH_JOBS_POLL_INTERVAL_MS: '100' } });
+      // B serves HTTP only (jobs.workers 0): its scheduler still takes part, A runs every job.
+      cluster = await startCluster({
+        nodes: 2,
+        s3,
+        env: { BERTH_JOBS_POLL_INTERVAL_MS: '100' },
+        nodeEnv: [{}, { BERTH_JOBS_WORKERS: '0' }],
+      });
       [a, b] = cluster.nodes as [BerthProcess, BerthProcess];
       apiA = new HarborApi(a.url);
       apiB = new HarborApi(b.url);
@@ -308,6 +314,23 @@ describe(
       const times = seen.map((f) => Date.parse(f.fire_time));
       for (let i = 1; i < times.length; i++)
         assert.ok(times[i]! - times[i - 1]! <= 2000, 'a fire went missing');
+    });
+
+    it('B, with jobs.workers 0, serves but runs no job: A ran every one', async () => {
+      const jobs = await waitFor('the purge jobs to finish', async () => {
+        const rows = (
+          await sql<{ status: string; lease_owner: string | null }>`
+            select status, lease_owner from job where kind = 'audit.purge'`.execute(cluster.db)
+        ).rows;
+        return rows.length > 0 && rows.every((r) => r.status === 'succeeded') && rows;
+      });
+      const pids = new Set(jobs.map((j) => Number(j.lease_owner!.split(':')[1])));
+      assert.deepEqual([...pids], [a.pid]);
+      const pools = await sql<{ pid: number }>`select pid from job_worker_pool`.execute(cluster.db);
+      assert.deepEqual(
+        pools.rows.map((r) => Number(r.pid)),
+        [a.pid],
+      );
     });
   },
 );
