@@ -30,6 +30,7 @@ import { MemberService } from './services/access/members.js';
 import { RobotService } from './services/access/robots.js';
 import { UserGroupService } from './services/access/user-groups.js';
 import { UserService } from './services/access/users.js';
+import { auditDomainEvents } from './services/audit/audit-domain-events.js';
 import { AuditLog } from './services/audit/audit-log.js';
 import { AuditPurge } from './services/audit/audit-purge.js';
 import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
@@ -42,7 +43,6 @@ import { EventBus } from './services/events.js';
 import { LabelService } from './services/labels/label-service.js';
 import { ImmutabilityService } from './services/policies/immutability/immutability-service.js';
 import { QuotaService } from './services/policies/quota/quota-service.js';
-import { formatBytes } from './services/policies/quota/storage-limit.js';
 import { ProjectMetadataService } from './services/projects/project-metadata-service.js';
 import { ProjectService } from './services/projects/project-service.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
@@ -225,7 +225,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   jobs.queue.register(gcRunJob(gcRunPayload, gc));
   registerGcMetrics(metrics, () => gc.lastResult());
-  const audit = new AuditLog({ store, clock, log: logger, intervalMs: 1000 });
+  const audit = new AuditLog({ store, access, clock, log: logger, intervalMs: 1000 });
   audit.start();
   const retention = new Retention({
     store,
@@ -281,22 +281,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     help: 'Pushes (blob uploads, mounts, manifests, copies) refused by a project storage quota',
     registers: [metrics],
   });
-  events.on('QuotaExceeded', (e) => {
-    quotaRefusals.inc();
-    audit.record({
-      project: { id: e.projectId },
-      operation: 'exceed',
-      resourceType: 'quota',
-      resource: `${e.repository}@${e.digest}: adding ${formatBytes(e.adding)} to ${formatBytes(e.used)} of ${formatBytes(e.hard)}`,
-      username: e.operator,
-      clientIp: '',
-      userAgent: '',
-      success: false,
-    });
-  });
-  // The audit log records a client's pulls from the event; pushes, deletes and API changes, refused ones
-  // included, come from the HTTP layer's hook (http/audit-hook.ts), which sees their outcome.
-  events.on('ArtifactPulled', (e) => audit.recordPull(e));
+  events.on('QuotaExceeded', () => quotaRefusals.inc());
+  auditDomainEvents(events, audit);
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({

@@ -46,10 +46,11 @@ export const auditedResourceTypes = [
 ];
 
 /**
- * Records an audit entry for every manifest push and delete on /v2 (refused ones too), and every create,
- * update and delete through /api/v2.0 with its outcome, after the answer is sent: the operations no
- * domain event describes with their outcome. Pulls are the exception: the audit log subscribes to
- * ArtifactPulled (app.ts). Recording only appends to AuditLog's buffer: no request waits on the database.
+ * Records, after the answer is sent, what no domain event describes: every refused manifest push and
+ * delete on /v2, and every create, update and delete through /api/v2.0 with its outcome, except the
+ * successful ones an event records (`eventAudited`: services/audit/audit-domain-events.ts writes those
+ * rows from ArtifactPushed, ArtifactDeleted, TagCreated, TagDeleted and RepositoryDeleted). Recording only
+ * appends to AuditLog's buffer: no request waits on the database.
  */
 export function installAudit(app: FastifyInstance, audit: AuditLog): void {
   app.addHook('onResponse', async (req, reply) => {
@@ -72,7 +73,7 @@ function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefin
     if (!m) return undefined;
     const [, name, ref] = m as unknown as [string, string, string];
     const op = registryOperation(req.method, status);
-    if (!op) return undefined;
+    if (!op || op.success) return undefined;
     return {
       ...who,
       project: { name: name.split('/', 1)[0]! },
@@ -86,6 +87,7 @@ function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefin
   if (!operation || !path.startsWith(apiPrefix) || status === 401 || status === 404) return undefined;
   const segments = path.slice(apiPrefix.length).split('/').filter(Boolean).map(safeDecode);
   if (segments.some((s) => probes.has(s))) return undefined;
+  if (status < 400 && eventAudited(req.method, segments)) return undefined;
   const type = [...segments].reverse().find((s) => collections.has(s)) ?? segments[0] ?? '';
   let project: AuditEntry['project'];
   if (segments[0] === 'projects' && segments[1]) {
@@ -114,8 +116,9 @@ function entryOf(req: FastifyRequest, reply: FastifyReply): AuditEntry | undefin
 }
 
 /**
- * Pushes and deletes, done or refused (not the 401 challenge). Pulls are recorded by the audit log's
- * ArtifactPulled subscriber, from the event, and not here.
+ * Pushes and deletes, done or refused (not the 401 challenge); the caller keeps only the refused ones,
+ * since a done one raised ArtifactPushed, ArtifactDeleted or TagDeleted. Pulls are recorded from
+ * ArtifactPulled.
  */
 function registryOperation(
   method: string,
@@ -124,6 +127,18 @@ function registryOperation(
   const operation = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : undefined;
   if (!operation || status === 401) return undefined;
   return { operation, success: status < 400 };
+}
+
+/**
+ * API calls whose success raises the event the audit log records instead: deleting a repository
+ * (`projects/p/repositories/r`), an artifact (`…/artifacts/a`), creating or deleting a tag
+ * (`…/artifacts/a/tags[/t]`).
+ */
+function eventAudited(method: string, s: string[]): boolean {
+  if (s[0] !== 'projects' || s[2] !== 'repositories') return false;
+  if (method === 'DELETE' && (s.length === 4 || (s.length === 6 && s[4] === 'artifacts'))) return true;
+  if (s[4] !== 'artifacts' || s[6] !== 'tags') return false;
+  return (method === 'POST' && s.length === 7) || (method === 'DELETE' && s.length === 8);
 }
 
 /** The name a create request gives its new resource, if it has one. */

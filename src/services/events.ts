@@ -10,8 +10,9 @@ import type { Actor } from './context.js';
  */
 export interface DomainEvents {
   /**
-   * `size` is the artifact's (manifest, layers, children); `operator` who pushed, as the audit log and
-   * webhooks name them.
+   * `size` is the artifact's (manifest, layers, children); `operator` who pushed, as webhooks and insights
+   * name them. `actor` (here and below) is set when a client's request made the change, not a job: the
+   * audit log records the change from it.
    */
   ArtifactPushed: {
     repository: string;
@@ -20,6 +21,7 @@ export interface DomainEvents {
     mediaType: string;
     size?: number;
     operator?: string | undefined;
+    actor?: Actor | undefined;
   };
   /** `actor` is set when a client's request pulled (not replication reading this Berth). */
   ArtifactPulled: {
@@ -31,7 +33,13 @@ export interface DomainEvents {
     actor?: Actor | undefined;
   };
   /** `tags`: the tags the artifact had, when known (webhooks name the first). */
-  ArtifactDeleted: { repository: string; digest: string; tags?: string[]; operator?: string | undefined };
+  ArtifactDeleted: {
+    repository: string;
+    digest: string;
+    tags?: string[];
+    operator?: string | undefined;
+    actor?: Actor | undefined;
+  };
   /** A tag added to an existing artifact through the API (a push by tag is ArtifactPushed). */
   TagCreated: {
     repository: string;
@@ -39,9 +47,10 @@ export interface DomainEvents {
     tag: string;
     mediaType: string;
     operator?: string | undefined;
+    actor?: Actor | undefined;
   };
-  TagDeleted: { repository: string; tag: string };
-  RepositoryDeleted: { repository: string };
+  TagDeleted: { repository: string; tag: string; actor?: Actor | undefined };
+  RepositoryDeleted: { repository: string; actor?: Actor | undefined };
   BlobUploaded: { repository: string; digest: string; size: number };
   /** A push refused by the project's storage quota (nothing of it was kept). */
   QuotaExceeded: {

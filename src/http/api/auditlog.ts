@@ -1,13 +1,11 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { auditFields, type AuditScope } from '../../db/repos/audit.js';
+import { auditFields } from '../../db/repos/audit.js';
 import type { AuditLogRow } from '../../db/tables.js';
-import { robotHolds } from '../../services/access/access-control.js';
 import { auditedResourceTypes } from '../audit-hook.js';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
-import { projectFor, projectTarget } from './project.js';
+import { projectFor } from './project.js';
 import { requireSignedIn } from './project-access.js';
 import { listParams, type ApiRouter } from './router.js';
 
@@ -42,21 +40,6 @@ function auditLogExtModel(row: AuditLogRow) {
 export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
   const audit = deps.identity!.audit;
 
-  async function scopeOf(request: FastifyRequest): Promise<AuditScope> {
-    requireSignedIn(request);
-    const subject = subjectOf(request);
-    if (subject.kind === 'user' && subject.sysadmin) return 'all';
-    if (subject.kind === 'robot' && robotHolds(subject, '/', 'audit-log', 'list')) return 'all';
-    const visible = await deps.identity!.access.visibleProjects(subject);
-    if (visible === 'all') return 'all';
-    const projectIds: number[] = [];
-    for (const id of visible.ids) {
-      const row = await deps.projects.find(String(id), false).catch(() => undefined);
-      if (row && (await deps.can(subject, 'list', projectTarget(row, 'log')))) projectIds.push(id);
-    }
-    return { projectIds };
-  }
-
   for (const [operationId, path, model] of [
     ['listAuditLogs', '/audit-logs', auditLogModel],
     ['listAuditLogExts', '/auditlog-exts', auditLogExtModel],
@@ -72,7 +55,8 @@ export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
       headers: ['X-Total-Count', 'Link'],
       handler: async ({ query }, request, reply) => {
         const list = parseListQuery(query, auditFields);
-        const { rows, total } = await audit.list(await scopeOf(request), list);
+        requireSignedIn(request);
+        const { rows, total } = await audit.listFor(subjectOf(request), list);
         setPageHeaders(request, reply, total, list);
         return rows.map(model);
       },
@@ -96,7 +80,7 @@ export function auditlogRoutes(api: ApiRouter, deps: ApiDeps): void {
       handler: async ({ params, query }, request, reply) => {
         const list = parseListQuery(query, auditFields);
         const project = await projectFor(deps, request, params.project_name, 'list', 'log', true);
-        const { rows, total } = await audit.list({ projectIds: [project.id] }, list);
+        const { rows, total } = await audit.listOfProject(project.id, list);
         setPageHeaders(request, reply, total, list);
         return rows.map(model);
       },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
+import { seedUser } from '../../../test/helpers/users.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
 import { AccessControl } from './access-control.js';
@@ -35,22 +36,8 @@ for (const dialect of testDialects()) {
       access = new AccessControl({ store });
       secret = await store.projects.ensure('secret', now);
       open = await store.projects.ensurePublic('open', now, null);
-      const userId = (await store.users.create({
-        username: 'gina',
-        email: null,
-        realname: '',
-        comment: '',
-        password_hash: null,
-        sysadmin: 0,
-        auth_source: 'db',
-        external_subject: null,
-        cli_secret: null,
-        cli_secret_time: null,
-        creation_time: now,
-        update_time: now,
-      }))!;
-      await store.members.create(secret.id, 'u', userId, roleIds.guest, now);
-      guest = { kind: 'user', userId, username: 'gina', sysadmin: false, groupIds: [] };
+      guest = await seedUser(store, 'gina');
+      await store.members.create(secret.id, 'u', guest.userId, roleIds.guest, now);
     });
     after(() => database.close());
 

@@ -110,7 +110,9 @@ export class ArtifactCopier {
     await this.deps.quota.precheck(ctx, project, target, blobs);
     await this.deps.store.transaction((tx) => this.deps.quota.link(ctx, tx, project, target, blobs));
     const body = await this.deps.storage.getContent(layout.blob(artifact.digest));
-    await this.deps.manifests.put(ctx, target, artifact.digest, body, artifact.media_type);
+    // The copy is audited once, as the API call it is (http/audit-hook.ts), not as the pushes it makes.
+    const { actor: _audited, ...unaudited } = ctx;
+    await this.deps.manifests.put(unaudited, target, artifact.digest, body, artifact.media_type);
     const dest = await this.deps.store.repositories.findByName(target);
     const copied = dest && (await this.deps.store.artifacts.findByDigest(dest.id, artifact.digest));
     if (!dest || !copied) throw new AppError('INTERNAL_SERVER_ERROR', 'copied artifact is missing');

@@ -234,6 +234,7 @@ export class ArtifactService {
       tag: name,
       mediaType: row.media_type,
       operator: ctx.operator,
+      actor: ctx.actor,
     };
     await this.deps.store.transaction(async (tx) => {
       await tx.tags.put(repo.id, name, row.id, this.deps.clock.now().toISOString());
@@ -243,7 +244,7 @@ export class ArtifactService {
   }
 
   async deleteTag(
-    _ctx: RequestContext,
+    ctx: RequestContext,
     repo: RepositoryListRow,
     row: ArtifactRow,
     name: string,
@@ -253,7 +254,7 @@ export class ArtifactService {
       throw new AppError('NOT_FOUND', `tag ${name} not found on ${row.digest}`);
     await this.deps.immutability.assertUnprotected('delete', repo.project_id, repo.name, [name]);
     await this.deps.store.tags.delete(repo.id, name);
-    this.deps.events.emit('TagDeleted', { repository: repo.name, tag: name });
+    this.deps.events.emit('TagDeleted', { repository: repo.name, tag: name, actor: ctx.actor });
   }
 
   /** Attaches a global label or one of the artifact's project; CONFLICT when already attached. */

@@ -4,7 +4,8 @@ import type { NewAuditLog } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
 import type { ListQuery } from '../../lib/query.js';
-import type { DomainEvents } from '../events.js';
+import { robotHolds, type AccessControl } from '../access/access-control.js';
+import type { Subject } from '../access/subject.js';
 
 export interface AuditEntry {
   /** Project by name (registry paths) or id (API paths); resolved when the batch is written. */
@@ -31,6 +32,7 @@ export class AuditLog {
   constructor(
     private readonly deps: {
       store: Pick<MetaStore, 'audit' | 'projects'>;
+      access: Pick<AccessControl, 'can' | 'visibleProjects'>;
       clock: Clock;
       log: Log;
       intervalMs: number;
@@ -48,19 +50,6 @@ export class AuditLog {
     if (this.buffer.length >= (this.deps.maxBuffer ?? 1000)) void this.flush();
   }
 
-  /** The audit row of a client's manifest pull (the ArtifactPulled subscriber; app.ts subscribes it). */
-  recordPull(e: DomainEvents['ArtifactPulled']): void {
-    if (!e.actor) return;
-    this.record({
-      ...e.actor,
-      project: { name: e.repository.split('/', 1)[0]! },
-      operation: 'pull',
-      resourceType: 'artifact',
-      resource: e.tag === null ? `${e.repository}@${e.digest}` : `${e.repository}:${e.tag}`,
-      success: true,
-    });
-  }
-
   /** Writes the buffered entries (one insert per batch). */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.write());
@@ -72,8 +61,35 @@ export class AuditLog {
     await this.flush();
   }
 
-  list(scope: AuditScope, query: ListQuery) {
-    return this.deps.store.audit.list(scope, query);
+  /**
+   * The rows the subject may read: every row for a system administrator (or a robot granted the system
+   * audit log), else the rows of the projects where it may list logs (a Limited Guest may not).
+   */
+  async listFor(subject: Subject, query: ListQuery) {
+    return this.deps.store.audit.list(await this.scopeOf(subject), query);
+  }
+
+  /** One project's rows (the caller has checked the subject may list its logs). */
+  listOfProject(projectId: number, query: ListQuery) {
+    return this.deps.store.audit.list({ projectIds: [projectId] }, query);
+  }
+
+  private async scopeOf(subject: Subject): Promise<AuditScope> {
+    if (subject.kind === 'user' && subject.sysadmin) return 'all';
+    if (subject.kind === 'robot' && robotHolds(subject, '/', 'audit-log', 'list')) return 'all';
+    const visible = await this.deps.access.visibleProjects(subject);
+    if (visible === 'all') return 'all';
+    const projectIds: number[] = [];
+    for (const id of visible.ids) {
+      const row = await this.deps.store.projects.findById(id);
+      const project = row && { id: row.id, name: row.name, public: row.public === 1 };
+      if (
+        project &&
+        (await this.deps.access.can(subject, 'list', { scope: 'project', project, resource: 'log' }))
+      )
+        projectIds.push(id);
+    }
+    return { projectIds };
   }
 
   private async write(): Promise<void> {

@@ -109,6 +109,7 @@ for (const dialect of testDialects()) {
         mediaType: mediaTypes.ociManifest,
         size: artifact?.size,
         operator: undefined,
+        actor: undefined,
       };
       assert.deepEqual(published, [event]);
       assert.deepEqual(emitted, [event]);

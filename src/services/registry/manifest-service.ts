@@ -158,6 +158,7 @@ export class ManifestService {
         mediaType: row.media_type,
         size: row.size,
         operator: ctx.operator,
+        actor: ctx.actor,
       });
       return row;
     });
@@ -168,6 +169,7 @@ export class ManifestService {
       mediaType: artifact.media_type,
       size: artifact.size,
       operator: ctx.operator,
+      actor: ctx.actor,
     });
     return { digest, subject: manifest.subject?.digest ?? null };
   }
@@ -222,7 +224,7 @@ export class ManifestService {
       if (!(await this.deps.store.tags.delete(repo.id, reference))) {
         throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
       }
-      this.deps.events.emit('TagDeleted', { repository, tag: reference });
+      this.deps.events.emit('TagDeleted', { repository, tag: reference, actor: ctx.actor });
       return;
     }
     parseDigest(reference);
@@ -236,7 +238,13 @@ export class ManifestService {
         `manifest ${reference} is referenced by index ${parents[0]}; delete the index first`,
       );
     }
-    const deleted = { repository, digest: reference, tags: [] as string[], operator: ctx.operator };
+    const deleted = {
+      repository,
+      digest: reference,
+      tags: [] as string[],
+      operator: ctx.operator,
+      actor: ctx.actor,
+    };
     await this.deps.store.transaction(async (tx) => {
       const blobIds = await tx.blobs.idsReferencedBy({ artifactId: artifact.id });
       deleted.tags = await tx.tags.namesOf(artifact.id);

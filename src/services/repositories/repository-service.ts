@@ -72,7 +72,7 @@ export class RepositoryService {
         });
       }
     });
-    this.deps.events.emit('RepositoryDeleted', { repository: repo.name });
+    this.deps.events.emit('RepositoryDeleted', { repository: repo.name, actor: ctx.actor });
   }
 
   /** Deleting a repository deletes its tags: PRECONDITION (as Harbor) when a rule protects one. */
