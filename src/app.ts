@@ -54,7 +54,8 @@ import { GarbageCollector } from './services/gc/garbage-collector.js';
 import { gcRunPayload, GcService } from './services/gc/gc-service.js';
 import { gcRunJob } from './jobs/kinds/gc.js';
 import { startInsights } from './services/insights/insights.js';
-import { registerGcMetrics } from './http/metrics.js';
+import { registerGcMetrics, registerProxyMetrics } from './http/metrics.js';
+import { buildProxyCache } from './services/proxy/proxy-wiring.js';
 import { BlobService } from './services/registry/blob-service.js';
 import { ManifestService } from './services/registry/manifest-service.js';
 import { Namespaces } from './services/registry/namespaces.js';
@@ -283,6 +284,11 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   events.on('QuotaExceeded', () => quotaRefusals.inc());
   auditDomainEvents(events, audit);
+  const proxyCache = buildProxyCache({
+    ...{ store, storage, clock, log: logger, events, quota, writes, manifests, blobs, pulls },
+    registries: replication.registries,
+    metrics: registerProxyMetrics(metrics),
+  });
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
@@ -292,6 +298,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       blobs,
       uploads,
       manifests,
+      proxy: proxyCache.proxy,
       auth: {
         access,
         authenticator,
@@ -337,6 +344,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
         clock,
         access,
         defaultStorageLimit: async () => (await settings.values()).storagePerProject,
+        assertProxyUpstream: (id) => replication.registries.assertProxyUpstream(id),
       }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events, immutability, access }),
@@ -430,6 +438,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       await pulls.stop();
       await insights.recorder.stop();
       await webhooks.stop();
+      await proxyCache.close();
       await audit.stop();
       await handle.close();
       storage.close?.();

@@ -18,6 +18,7 @@ import { LabelRepo } from './repos/labels.js';
 import { NotificationPolicyRepo } from './repos/notification-policies.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
+import { ProxyCacheRepo } from './repos/proxy-cache.js';
 import { RepositoryCatalog } from './repos/repository-catalog.js';
 import { RegistryRepo } from './repos/registries.js';
 import { ReplicationRepo } from './repos/replication.js';
@@ -61,6 +62,7 @@ export class Repos {
   readonly insights: InsightRepo;
   readonly notificationPolicies: NotificationPolicyRepo;
   readonly vulnDb: VulnDbRepo;
+  readonly proxyCache: ProxyCacheRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -92,6 +94,7 @@ export class Repos {
     this.insights = new InsightRepo(db);
     this.notificationPolicies = new NotificationPolicyRepo(db);
     this.vulnDb = new VulnDbRepo(db);
+    this.proxyCache = new ProxyCacheRepo(db);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /**
  * Row types. Timestamps are ISO-8601 UTC strings and booleans are 0/1 integers, so one set of queries reads
@@ -11,6 +11,41 @@ export interface ProjectTable {
   owner_id: number | null;
   creation_time: string;
   update_time: string;
+  /** The registry endpoint of a proxy-cache project; null for a normal project. */
+  registry_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** The last successful upstream check of a tag in a proxy-cache project. */
+export interface ProxyTagTable {
+  repository: string;
+  tag: string;
+  digest: string;
+  checked_at: string;
+}
+
+/** A manifest fetched from an upstream whose blobs are not all cached yet. */
+export interface ProxyManifestTable {
+  project_id: number;
+  repository: string;
+  digest: string;
+  tag: string | null;
+  operator: string;
+  fetched_at: string;
+}
+
+/** A child listed by a cached index that was not cached itself when the index was recorded. */
+export interface ProxyIndexChildTable {
+  repository: string;
+  parent_digest: string;
+  child_digest: string;
+  platform: string | null;
+}
+
+/** A node's claim on fetching one blob for one project from its upstream. */
+export interface ProxyFetchTable {
+  fetch_key: string;
+  owner: string;
+  expires_at: string;
 }
 
 export interface RepositoryTable {
@@ -523,6 +558,10 @@ export interface Database {
   vuln_db_import: VulnDbImportTable;
   vuln_advisory: VulnAdvisoryTable;
   vuln_affected: VulnAffectedTable;
+  proxy_tag: ProxyTagTable;
+  proxy_manifest: ProxyManifestTable;
+  proxy_index_child: ProxyIndexChildTable;
+  proxy_fetch: ProxyFetchTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -547,5 +586,7 @@ export type RobotPermissionRow = Selectable<RobotPermissionTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
+export type ProxyManifestRow = Selectable<ProxyManifestTable>;
+export type ProxyTagRow = Selectable<ProxyTagTable>;
 export type ReplicationPolicyRow = Selectable<ReplicationPolicyTable>;
 export type RetentionPolicyRow = Selectable<RetentionPolicyTable>;

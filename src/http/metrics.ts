@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, type Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
 
 /** GET /metrics in Prometheus text format, and a request-duration histogram filled by an onResponse hook. */
 export async function metricsPlugin(
@@ -48,4 +49,24 @@ export function registerGcMetrics(
       this.set({ figure: 'dry_run' }, attrs.dry_run ? 1 : 0);
     },
   });
+}
+
+/** The proxy cache's counters: stale answers (by project and the upstream's failure) and upstream downloads. */
+export function registerProxyMetrics(registry: Registry): ProxyMetrics {
+  const stale = new Counter({
+    name: 'berth_proxy_stale_served_total',
+    help: 'Cached manifests served by proxy-cache projects because the upstream could not be asked',
+    labelNames: ['project', 'reason'],
+    registers: [registry],
+  });
+  const fetched = new Counter({
+    name: 'berth_proxy_upstream_fetches_total',
+    help: 'Manifests and blobs proxy-cache projects downloaded from their upstream',
+    labelNames: ['project', 'kind'],
+    registers: [registry],
+  });
+  return {
+    staleServed: (project, reason) => stale.inc({ project, reason }),
+    fetched: (project, kind) => fetched.inc({ project, kind }),
+  };
 }

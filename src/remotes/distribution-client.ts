@@ -153,9 +153,10 @@ export class DistributionClient {
       headers: { accept: manifestAccept },
       signal: options.signal,
     });
+    // The failure reads the body: it must not be dumped first (undici throws reading a dumped body).
+    if (res.status !== 200 && res.status !== 404) throw await this.http.failure(operation, res);
     await res.body.dump();
     if (res.status === 404) return null;
-    if (res.status !== 200) throw await this.http.failure(operation, res);
     const digest = res.headers['docker-content-digest'] ?? (reference.includes(':') ? reference : undefined);
     if (!digest) return (await this.getManifest(repository, reference, options)) satisfies ManifestDescriptor;
     return { digest, mediaType: mediaTypeOf(res.headers), size: Number(res.headers['content-length'] ?? 0) };
@@ -236,9 +237,9 @@ export class DistributionClient {
       signal: options.signal,
       follow: true,
     });
+    if (res.status !== 200 && res.status !== 404) throw await this.http.failure(operation, res);
     await res.body.dump();
     if (res.status === 404) return null;
-    if (res.status !== 200) throw await this.http.failure(operation, res);
     return Number(res.headers['content-length'] ?? 0);
   }
 

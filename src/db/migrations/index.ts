@@ -15,6 +15,7 @@ import * as m0013 from './0013_add_gc_mark_to_blob.js';
 import * as m0018 from './0018_create_vuln_db.js';
 import * as m0020 from './0020_create_insight.js';
 import * as m0019 from './0019_create_notification_policy.js';
+import * as m0021 from './0021_create_proxy_cache.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -45,6 +46,7 @@ const steps: Record<string, Step> = {
   '0020_create_insight': m0020,
   '0019_create_notification_policy': m0019,
   '0018_create_vuln_db': m0018,
+  '0021_create_proxy_cache': m0021,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -78,6 +78,7 @@ export class ProjectCatalog {
     public: boolean;
     ownerId: number | null;
     now: string;
+    registryId?: number | null;
   }): Promise<ProjectRow | undefined> {
     return this.db
       .insertInto('project')
@@ -87,6 +88,7 @@ export class ProjectCatalog {
         owner_id: values.ownerId,
         creation_time: values.now,
         update_time: values.now,
+        registry_id: values.registryId ?? null,
       })
       .onConflict((oc) => oc.column('name').doNothing())
       .returningAll()

@@ -56,4 +56,10 @@ export class RegistryRepo {
       .execute();
     return rows.map((r) => r.name);
   }
+
+  /** Names of the proxy-cache projects pulling through this endpoint. */
+  async proxyProjectsUsing(id: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('project').select('name').where('registry_id', '=', id).execute();
+    return rows.map((r) => r.name);
+  }
 }

@@ -16,6 +16,7 @@ export const projectModel = z.object({
   current_user_role_id: z.number().int(),
   current_user_role_ids: z.array(z.number().int()),
   repo_count: z.number().int(),
+  registry_id: z.number().int().optional(),
   metadata,
   cve_allowlist: z.object({
     id: z.number().int(),

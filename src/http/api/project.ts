@@ -79,6 +79,7 @@ export function renderProject({ row, repoCount, metadata, ownerName }: ProjectVi
     current_user_role_id: 0,
     current_user_role_ids: [] as number[],
     repo_count: repoCount,
+    ...(row.registry_id ? { registry_id: row.registry_id } : {}),
     metadata,
     cve_allowlist: {
       id: 0,
@@ -152,7 +153,8 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
       if (!sysadmin && (await deps.settings.values()).projectCreationRestriction === 'adminonly')
         throw new AppError('FORBIDDEN', 'only system administrators may create projects');
       if (body.project_name === undefined) throw new AppError('BAD_REQUEST', 'project_name is required');
-      if (body.registry_id) throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
+      if (body.registry_id != null && !sysadmin)
+        throw new AppError('FORBIDDEN', 'Only system admin can create proxy cache project');
       const row = await deps.projects.create(
         contextOf(request),
         {
@@ -161,6 +163,7 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
           metadata: body.metadata,
           // As Harbor: only a system administrator chooses the limit; others get storage_per_project.
           storageLimit: sysadmin ? body.storage_limit : undefined,
+          registryId: body.registry_id ?? undefined,
         },
         subject.kind === 'user' ? subject.userId : null,
       );

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { isRecycling } from '../../lib/recycling.js';
+import type { BlobRead } from '../../services/registry/blob-service.js';
 import type { ByteRange } from '../../storage/driver.js';
 import { contextOf } from '../context.js';
 import type { RegistryDeps } from './deps.js';
@@ -17,13 +18,7 @@ export async function headBlob(
   const blob = await deps.blobs.stat(contextOf(req), name, digest);
   return reply
     .code(200)
-    .headers({
-      'content-length': blob.size,
-      'content-type': 'application/octet-stream',
-      'docker-content-digest': blob.digest,
-      etag: `"${blob.digest}"`,
-      'accept-ranges': 'bytes',
-    })
+    .headers({ ...blobHeaders(blob.digest), 'content-length': blob.size })
     .send();
 }
 
@@ -47,13 +42,22 @@ export async function getBlob(
     }
     throw err;
   });
-  reply.headers({
+  return sendBlob(reply, blob);
+}
+
+/** The headers of a blob answer, beside its length. */
+export function blobHeaders(digest: string) {
+  return {
     'content-type': 'application/octet-stream',
-    'docker-content-digest': blob.digest,
-    etag: `"${blob.digest}"`,
+    'docker-content-digest': digest,
+    etag: `"${digest}"`,
     'accept-ranges': 'bytes',
-    'cache-control': 'max-age=31536000',
-  });
+  };
+}
+
+/** Answers 200 with the blob, or 206 with the range asked for. */
+export function sendBlob(reply: FastifyReply, blob: BlobRead): FastifyReply {
+  reply.headers({ ...blobHeaders(blob.digest), 'cache-control': 'max-age=31536000' });
   if (blob.range) {
     reply
       .code(206)
@@ -109,7 +113,7 @@ export async function deleteBlob(
 }
 
 /** `bytes=start-` and `bytes=start-end`; other forms (suffix, multiple ranges) are ignored: the whole blob is sent. */
-function parseRange(header: string | undefined): ByteRange | undefined {
+export function parseRange(header: string | undefined): ByteRange | undefined {
   const m = header ? /^bytes=(\d+)-(\d*)$/.exec(header.trim()) : null;
   if (!m) return undefined;
   const start = Number(m[1]);

@@ -7,6 +7,7 @@ import { catalog, listReferrers, listTags } from './listings.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { sendOciError } from './oci-errors.js';
 import { parseRegistryPath } from './paths.js';
+import { proxied } from './proxied.js';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.js';
 
 /**
@@ -47,7 +48,11 @@ async function dispatch(deps: RegistryDeps, req: FastifyRequest, reply: FastifyR
   }
   const route = parseRegistryPath(rest);
   const m = req.method;
-  if (route) await authorize(deps, req, reply, route);
+  if (route) {
+    await authorize(deps, req, reply, route);
+    const answered = await proxied(deps, req, reply, route);
+    if (answered) return answered;
+  }
   switch (route?.kind) {
     case 'base':
       if (m === 'GET' || m === 'HEAD')

@@ -51,7 +51,7 @@ export async function deleteManifest(
   return reply.code(202).header('content-length', 0).send();
 }
 
-function manifestHeaders(info: { digest: string; mediaType: string; size: number }) {
+export function manifestHeaders(info: { digest: string; mediaType: string; size: number }) {
   return {
     'content-type': info.mediaType,
     'content-length': info.size,
@@ -61,7 +61,7 @@ function manifestHeaders(info: { digest: string; mediaType: string; size: number
 }
 
 /** Media types listed in Accept (parameters dropped); undefined when the client sent none. */
-function parseAccept(header: string | undefined): string[] | undefined {
+export function parseAccept(header: string | undefined): string[] | undefined {
   if (!header) return undefined;
   return header
     .split(',')

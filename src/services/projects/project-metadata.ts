@@ -15,7 +15,13 @@ const booleans = [
   'proxy_cache_local_on_not_found',
   'proxy_referrer_api',
 ] as const;
-const integers = ['retention_id', 'proxy_speed_kb', 'max_upstream_conn'] as const;
+const integers = [
+  'retention_id',
+  'proxy_speed_kb',
+  'max_upstream_conn',
+  // Berth's own: how long a cached tag may be served while its upstream cannot be asked (docs/proxy-cache.md).
+  'proxy_cache_stale_minutes',
+] as const;
 const severities = ['none', 'unknown', 'negligible', 'low', 'medium', 'high', 'critical'];
 
 export const metadataKeys = [

@@ -30,6 +30,8 @@ export interface NewProject {
   public?: boolean | null | undefined;
   metadata?: Record<string, string | null | undefined> | undefined;
   storageLimit?: number | null | undefined;
+  /** A registry endpoint: the project is a proxy cache of it (docs/proxy-cache.md). */
+  registryId?: number | undefined;
 }
 
 export interface ProjectSummary {
@@ -67,6 +69,8 @@ export class ProjectService {
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       defaultStorageLimit: () => Promise<number>;
       access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
+      /** Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy). */
+      assertProxyUpstream?: (registryId: number) => Promise<void>;
     },
   ) {}
 
@@ -136,6 +140,25 @@ export class ProjectService {
   async create(_ctx: RequestContext, input: NewProject, ownerId: number | null): Promise<ProjectRow> {
     assertProjectName(input.name);
     const metadata = checkMetadata(input.metadata ?? {});
+    if (input.registryId !== undefined) {
+      if (input.registryId <= 0)
+        throw new AppError(
+          'BAD_REQUEST',
+          `${input.registryId} is invalid value of registry_id, it should be geater than 0`,
+        );
+      if (!this.deps.assertProxyUpstream)
+        throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
+      await this.deps.assertProxyUpstream(input.registryId);
+    } else {
+      // As Harbor: the proxy settings mean nothing to a normal project.
+      for (const k of [
+        'proxy_speed_kb',
+        'max_upstream_conn',
+        'proxy_cache_filter_pattern',
+        'proxy_cache_filter_kind',
+      ])
+        delete metadata[k];
+    }
     // As Harbor: no limit given (or 0) takes the system default, `storage_per_project`.
     const storageLimit =
       input.storageLimit === undefined || input.storageLimit === null || input.storageLimit === 0
@@ -144,7 +167,13 @@ export class ProjectService {
     const isPublic = metadata.public !== undefined ? metadata.public === 'true' : (input.public ?? false);
     const now = this.deps.clock.now().toISOString();
     return this.deps.store.transaction(async (tx) => {
-      const row = await tx.projectCatalog.create({ name: input.name, public: isPublic, ownerId, now });
+      const row = await tx.projectCatalog.create({
+        name: input.name,
+        public: isPublic,
+        ownerId,
+        now,
+        registryId: input.registryId ?? null,
+      });
       if (!row) throw new AppError('CONFLICT', `project ${input.name} already exists`);
       delete metadata.public;
       await tx.projectCatalog.putMetadata(row.id, metadata, now);

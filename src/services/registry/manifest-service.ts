@@ -28,6 +28,16 @@ export interface ManifestInfo {
 export interface PushedManifest {
   digest: string;
   subject: string | null;
+  artifactId: number;
+  repositoryId: number;
+}
+
+export interface PutOptions {
+  /**
+   * A proxy cache records an index before its children (it holds only the platforms clients pulled):
+   * the children it lacks are left out instead of refusing the index.
+   */
+  partialIndex?: boolean;
 }
 
 /** Manifest push/pull/delete, tags, referrers and the catalog. */
@@ -61,6 +71,7 @@ export class ManifestService {
     reference: string,
     body: Buffer,
     contentType: string | undefined,
+    options: PutOptions = {},
   ): Promise<PushedManifest> {
     const byDigest = isDigestString(reference);
     const algorithm = byDigest ? parseDigest(reference).algorithm : 'sha256';
@@ -82,7 +93,7 @@ export class ManifestService {
     if (wanted.length > 0) {
       const repo = await this.deps.store.repositories.findByName(repository);
       const missing = repo ? await this.deps.store.artifacts.missing(repo.id, wanted) : wanted;
-      if (missing.length > 0) throw blobUnknown(missing[0]!);
+      if (missing.length > 0 && !options.partialIndex) throw blobUnknown(missing[0]!);
     }
     const self = [{ digest, size: body.length }];
     await this.deps.quota.precheck(ctx, project, repository, self);
@@ -99,17 +110,19 @@ export class ManifestService {
       let childSize = 0;
       if (wanted.length > 0) {
         const missing = await tx.artifacts.missing(repo.id, wanted);
-        if (missing.length > 0) throw blobUnknown(missing[0]!);
+        if (missing.length > 0 && !options.partialIndex) throw blobUnknown(missing[0]!);
         children = await Promise.all(
-          manifest.manifests.map(async (m) => {
-            const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
-            childSize += child.size;
-            return {
-              childId: child.id,
-              childDigest: m.digest,
-              platform: m.platform ? JSON.stringify(m.platform) : null,
-            };
-          }),
+          manifest.manifests
+            .filter((m) => !missing.includes(m.digest))
+            .map(async (m) => {
+              const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
+              childSize += child.size;
+              return {
+                childId: child.id,
+                childDigest: m.digest,
+                platform: m.platform ? JSON.stringify(m.platform) : null,
+              };
+            }),
         );
       }
       await this.deps.quota.link(ctx, tx, project, repository, self);
@@ -160,18 +173,23 @@ export class ManifestService {
         operator: ctx.operator,
         actor: ctx.actor,
       });
-      return row;
+      return { row, repositoryId: repo.id };
     });
     this.deps.events.emit('ArtifactPushed', {
       repository,
       digest,
       tag: byDigest ? null : reference,
-      mediaType: artifact.media_type,
-      size: artifact.size,
+      mediaType: artifact.row.media_type,
+      size: artifact.row.size,
       operator: ctx.operator,
       actor: ctx.actor,
     });
-    return { digest, subject: manifest.subject?.digest ?? null };
+    return {
+      digest,
+      subject: manifest.subject?.digest ?? null,
+      artifactId: artifact.row.id,
+      repositoryId: artifact.repositoryId,
+    };
   }
 
   /** Resolves a tag or digest; by tag, `accept` (when given) must include the manifest's media type. */

@@ -4,7 +4,7 @@ import type { RegistryRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery } from '../../lib/query.js';
-import type { RemoteRegistry, RemoteRegistryConfig } from '../../remotes/adapter.js';
+import type { RemoteOptions, RemoteRegistry, RemoteRegistryConfig } from '../../remotes/adapter.js';
 
 /** The adapters load on first use: they are many modules, and most processes never replicate. */
 const remotes = () => import('../../remotes/remotes.js');
@@ -117,6 +117,12 @@ export class RegistryEndpoints {
 
   async delete(id: number): Promise<void> {
     await this.get(id);
+    const proxies = await this.d.store.registries.proxyProjectsUsing(id);
+    if (proxies.length > 0)
+      throw new AppError(
+        'PRECONDITION',
+        `the registry ${id} is referenced by proxy cache project, cannot delete it (${proxies.join(', ')})`,
+      );
     const users = await this.d.store.registries.policiesUsing(id);
     if (users.length > 0) {
       throw new AppError(
@@ -171,6 +177,24 @@ export class RegistryEndpoints {
     }
   }
 
+  /**
+   * A proxy-cache project's upstream must exist and answer, as Harbor checks at project creation; the
+   * endpoint's status is refreshed with the outcome.
+   */
+  async assertProxyUpstream(id: number): Promise<void> {
+    const row = await this.d.store.registries.find(id);
+    if (!row) throw new AppError('BAD_REQUEST', `failed to get the registry ${id}: registry ${id} not found`);
+    const remote = await this.remote(row);
+    let health: string;
+    try {
+      health = await remote.healthCheck({ signal: AbortSignal.timeout(15_000) }).catch(() => 'unhealthy');
+    } finally {
+      await remote.close();
+    }
+    await this.d.store.registries.update(id, { status: health });
+    if (health !== 'healthy') throw new AppError('BAD_REQUEST', 'the registry is unhealthy');
+  }
+
   /** Harbor's RegistryInfo body for a saved endpoint. */
   async info(id: number): Promise<Record<string, unknown>> {
     const remote = await this.remote(await this.get(id));
@@ -182,8 +206,8 @@ export class RegistryEndpoints {
   }
 
   /** A client for a saved endpoint (the caller closes it). */
-  async remote(row: RegistryRow): Promise<RemoteRegistry> {
-    return (await remotes()).createRemote(this.configOf(row));
+  async remote(row: RegistryRow, options?: RemoteOptions): Promise<RemoteRegistry> {
+    return (await remotes()).createRemote(this.configOf(row), options);
   }
 
   view(row: RegistryRow): RegistryView {

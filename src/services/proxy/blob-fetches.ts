@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MetaStore } from '../../db/store.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Log } from '../../lib/logger.js';
+import { createDigester, parseDigest } from '../../oci/digest.js';
+import type { TokenBucket } from '../../remotes/rate-limit.js';
+import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
+import { layout } from '../../storage/layout.js';
+import type { RequestContext } from '../context.js';
+import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
+
+export interface BlobTarget {
+  project: { id: number; name: string };
+  repository: string;
+  digest: string;
+}
+
+export interface UpstreamBlob {
+  /** -1 when the upstream did not say. */
+  size: number;
+  stream: Readable;
+}
+
+export interface LiveBlob {
+  size: number;
+  body: Readable;
+}
+
+/** A fetch in this process: the upstream's bytes fan out to storage and to every client that joined in time. */
+interface Fetch {
+  subscribers: Set<PassThrough>;
+  /** Bytes have gone out: a client joining now could not get the start of the blob from this fetch. */
+  started: boolean;
+  /** The blob's size once the upstream answered; undefined when another node fetched it instead. */
+  opened: Promise<number | undefined>;
+  /** Settles when the blob is visible in the project (or the fetch failed). */
+  done: Promise<void>;
+}
+
+/**
+ * Fetches of blobs missing from a proxy-cache project. One fetch per (project, blob) at a time: in this
+ * process by the `inflight` map (clients arriving before the first byte share the upstream's stream;
+ * later ones wait for the blob to land and read it from storage), across nodes by a claim row in
+ * `proxy_fetch` that its owner renews while it streams (another node waits for the blob, or takes the
+ * claim over once it expires: its owner died).
+ *
+ * Bytes are written under `uploads/<id>/` (with an upload row, so the hourly purge removes what a crash
+ * leaves), hashed on the way, and moved to the blob's path only after the digest matched; the blob is
+ * linked to the project (quota) in the same step. The last chunk reaches clients only after that, so a
+ * client never receives a whole blob that failed verification.
+ */
+export class BlobFetches {
+  private readonly inflight = new Map<string, Fetch>();
+  private readonly owner = randomUUID();
+  private readonly claimMs: number;
+
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'proxyCache' | 'uploads' | 'blobs' | 'transaction'>;
+      storage: StorageDriver;
+      clock: Clock;
+      log: Log;
+      quota: Pick<QuotaService, 'precheck' | 'link'>;
+      writes: Pick<BlobWriteGuard, 'reserve'>;
+      claimMs?: number;
+    },
+  ) {
+    this.claimMs = deps.claimMs ?? 60_000;
+  }
+
+  /**
+   * The blob's bytes as they arrive from the upstream, or undefined when the caller should read the
+   * cached copy (it landed while waiting). `open` asks the upstream; `cached` runs once the blob is
+   * visible and before the last byte goes to the clients.
+   */
+  async join(
+    ctx: RequestContext,
+    target: BlobTarget,
+    open: () => Promise<UpstreamBlob>,
+    options: { bucket?: TokenBucket; cached?: () => Promise<void>; live: boolean },
+  ): Promise<LiveBlob | undefined> {
+    const key = `${target.project.id}:${target.digest}`;
+    let fetch = this.inflight.get(key);
+    if (!fetch) {
+      fetch = this.start(ctx, key, target, open, options);
+      this.inflight.set(key, fetch);
+      void fetch.done.then(
+        () => this.inflight.delete(key),
+        () => this.inflight.delete(key),
+      );
+    }
+    const size = await fetch.opened;
+    if (size === undefined || size < 0 || fetch.started || !options.live) {
+      await fetch.done;
+      return undefined;
+    }
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    fetch.subscribers.add(body);
+    body.once('close', () => fetch.subscribers.delete(body));
+    return { size, body };
+  }
+
+  private start(
+    ctx: RequestContext,
+    key: string,
+    target: BlobTarget,
+    open: () => Promise<UpstreamBlob>,
+    options: { bucket?: TokenBucket; cached?: () => Promise<void> },
+  ): Fetch {
+    let opened!: (size: number | undefined) => void;
+    let failed!: (err: unknown) => void;
+    const fetch: Fetch = {
+      subscribers: new Set(),
+      started: false,
+      opened: new Promise<number | undefined>((resolve, reject) => {
+        opened = resolve;
+        failed = reject;
+      }),
+      done: Promise.resolve(),
+    };
+    fetch.opened.catch(() => undefined);
+    fetch.done = (async () => {
+      if (!(await this.claim(key, target))) return opened(undefined);
+      const renew = setInterval(
+        () => void this.deps.store.proxyCache.extend(key, this.owner, this.expiry()).catch(() => undefined),
+        this.claimMs / 3,
+      );
+      try {
+        const upstream = await open();
+        if (upstream.size >= 0)
+          await this.deps.quota.precheck(ctx, target.project, target.repository, [
+            { digest: target.digest, size: upstream.size },
+          ]);
+        opened(upstream.size);
+        await this.stream(ctx, fetch, target, upstream, options);
+      } catch (err) {
+        failed(err);
+        for (const s of fetch.subscribers) s.destroy(err as Error);
+        throw err;
+      } finally {
+        clearInterval(renew);
+        await this.deps.store.proxyCache.release(key, this.owner).catch(() => undefined);
+      }
+    })();
+    return fetch;
+  }
+
+  private expiry(): string {
+    return new Date(this.deps.clock.now().getTime() + this.claimMs).toISOString();
+  }
+
+  /** True when this node may fetch; false when another node's fetch put the blob in the project meanwhile. */
+  private async claim(key: string, target: BlobTarget): Promise<boolean> {
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      const now = this.deps.clock.now().toISOString();
+      if (await this.deps.store.proxyCache.claim(key, this.owner, now, this.expiry())) {
+        // The claim may follow another node's finished fetch.
+        return (await this.deps.store.blobs.sizeInProject(target.project.id, target.digest)) === undefined;
+      }
+      if ((await this.deps.store.blobs.sizeInProject(target.project.id, target.digest)) !== undefined)
+        return false;
+      await sleep(pause);
+    }
+  }
+
+  private async stream(
+    ctx: RequestContext,
+    fetch: Fetch,
+    target: BlobTarget,
+    upstream: UpstreamBlob,
+    options: { bucket?: TokenBucket; cached?: () => Promise<void> },
+  ): Promise<void> {
+    const { store, storage } = this.deps;
+    const expected = parseDigest(target.digest);
+    const id = randomUUID();
+    const now = this.deps.clock.now().toISOString();
+    await store.uploads.create({
+      id,
+      repository_name: target.repository,
+      project_id: target.project.id,
+      size: 0,
+      creation_time: now,
+      update_time: now,
+    });
+    const source = options.bucket
+      ? pipeline(upstream.stream, options.bucket.throttle(), () => undefined)
+      : upstream.stream;
+    const sink = new PassThrough({ highWaterMark: 1 << 20 });
+    const writing = storage.write(layout.upload(id), sink);
+    writing.catch(() => undefined);
+    const hash = createDigester(expected.algorithm);
+    let size = 0;
+    let held: Buffer | undefined;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        fetch.started = true;
+        if (held) await this.forward(fetch, sink, held);
+        held = chunk;
+      }
+      if (held && !sink.write(held)) await once(sink, 'drain');
+      sink.end();
+      await writing;
+      const actual = `${expected.algorithm}:${hash.digest('hex')}`;
+      if (actual !== target.digest || (upstream.size >= 0 && size !== upstream.size))
+        throw new AppError(
+          'DIGEST_INVALID',
+          `the upstream sent ${size} bytes hashing to ${actual} for blob ${target.digest}; nothing was cached`,
+        );
+      const blob = [{ digest: target.digest, size }];
+      await this.deps.writes.reserve(target.digest, size);
+      await storage.move(layout.upload(id), layout.blob(target.digest));
+      await store.transaction(async (tx) => {
+        await this.deps.quota.link(ctx, tx, target.project, target.repository, blob);
+        await tx.uploads.delete(id);
+      });
+    } catch (err) {
+      sink.destroy();
+      upstream.stream.destroy();
+      await this.discard(id);
+      throw err;
+    }
+    await this.discard(id);
+    await options
+      .cached?.()
+      .catch((err: unknown) =>
+        this.deps.log.warn({ err, digest: target.digest }, 'proxy cache: recording after a blob failed'),
+      );
+    for (const s of fetch.subscribers) s.end(held);
+  }
+
+  /** Writes a chunk to storage and to every client; waits for whichever of them is full. */
+  private async forward(fetch: Fetch, sink: PassThrough, chunk: Buffer): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    if (!sink.write(chunk)) waits.push(once(sink, 'drain'));
+    for (const s of fetch.subscribers) {
+      if (s.destroyed) continue;
+      if (!s.write(chunk))
+        waits.push(
+          new Promise<void>((resolve) => {
+            const done = () => {
+              s.off('drain', done);
+              s.off('close', done);
+              resolve();
+            };
+            s.on('drain', done);
+            s.on('close', done);
+          }),
+        );
+    }
+    if (waits.length > 0) await Promise.all(waits);
+  }
+
+  private async discard(id: string): Promise<void> {
+    await this.deps.store.uploads.delete(id).catch(() => undefined);
+    await this.deps.storage.delete(layout.uploadDir(id)).catch((err: unknown) => {
+      if (!(err instanceof PathNotFoundError))
+        this.deps.log.warn({ err, id }, 'proxy cache: temp bytes left');
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { LRUCache } from 'lru-cache';
+import type { MetaStore } from '../../db/store.js';
+import type { ProjectRow, RegistryRow } from '../../db/tables.js';
+import { AppError } from '../../lib/errors.js';
+import { splitRepositoryName } from '../../oci/names.js';
+import type { RemoteOptions, RemoteRegistry } from '../../remotes/adapter.js';
+import { TokenBucket } from '../../remotes/rate-limit.js';
+
+/** A proxy-cache project as the pull path needs it. */
+export interface ProxyTarget {
+  project: ProjectRow;
+  registryId: number;
+  /** Harbor's `proxy_speed_kb`: KB/s for the project's upstream downloads; 0 = unlimited. */
+  speedKBps: number;
+  /** Berth's `proxy_cache_stale_minutes`; undefined = a cached tag is served stale for as long as needed. */
+  staleMinutes: number | undefined;
+  /** Harbor's `proxy_cache_local_on_not_found`: serve the cached tag when the upstream no longer has it. */
+  localOnNotFound: boolean;
+}
+
+export interface Upstream {
+  registry: RegistryRow;
+  remote: RemoteRegistry;
+  /** The project's bandwidth limit, shared by all its downloads. */
+  bucket: TokenBucket | undefined;
+}
+
+/** Upstream calls that decide whether to serve a cached tag give up sooner than replication's. */
+const remoteOptions: RemoteOptions = { timeoutMs: 10_000, idleTimeoutMs: 60_000 };
+
+/**
+ * Which projects are proxy caches, and the client of each one's upstream. The answer for a project name
+ * is kept a few seconds: every /v2 request asks it, and a project's registry never changes after it is
+ * created (a deleted and recreated project is seen within `ttlMs`).
+ */
+export class ProxyProjects {
+  private readonly targets: LRUCache<string, { target: ProxyTarget | null }>;
+  private readonly upstreams = new Map<string, Upstream>();
+
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'projects' | 'projectCatalog' | 'registries'>;
+      remote(row: RegistryRow, options: RemoteOptions): Promise<RemoteRegistry>;
+      ttlMs?: number;
+    },
+  ) {
+    this.targets = new LRUCache({ max: 2000, ttl: deps.ttlMs ?? 5000 });
+  }
+
+  /** The proxy-cache project a repository name belongs to, or undefined for a normal (or missing) project. */
+  async of(repository: string): Promise<ProxyTarget | undefined> {
+    const name = splitRepositoryName(repository).project;
+    const hit = this.targets.get(name);
+    if (hit) return hit.target ?? undefined;
+    const row = await this.deps.store.projects.findByName(name);
+    const target = row?.registry_id ? await this.targetOf(row, row.registry_id) : null;
+    this.targets.set(name, { target });
+    return target ?? undefined;
+  }
+
+  private async targetOf(project: ProjectRow, registryId: number): Promise<ProxyTarget> {
+    const meta = (await this.deps.store.projectCatalog.metadata([project.id])).get(project.id) ?? {};
+    const stale = meta.proxy_cache_stale_minutes;
+    return {
+      project,
+      registryId,
+      speedKBps: Math.max(0, Number(meta.proxy_speed_kb ?? 0) || 0),
+      staleMinutes: stale !== undefined && stale !== '' && Number(stale) >= 0 ? Number(stale) : undefined,
+      localOnNotFound: meta.proxy_cache_local_on_not_found === 'true',
+    };
+  }
+
+  /** The client of the project's upstream, rebuilt when the registry endpoint was edited. */
+  async upstream(target: ProxyTarget): Promise<Upstream> {
+    const registry = await this.deps.store.registries.find(target.registryId);
+    if (!registry)
+      throw new AppError(
+        'UNAVAILABLE',
+        `the registry endpoint of proxy project ${target.project.name} is gone`,
+      );
+    const key = `${target.project.id}:${registry.id}:${registry.update_time}:${target.speedKBps}`;
+    let up = this.upstreams.get(key);
+    if (!up) {
+      for (const [k, old] of this.upstreams)
+        if (k.startsWith(`${target.project.id}:`)) {
+          this.upstreams.delete(k);
+          // Downloads in flight keep their own connections; later ones use the new client.
+          setTimeout(() => void old.remote.close(), 120_000).unref();
+        }
+      up = {
+        registry,
+        remote: await this.deps.remote(registry, remoteOptions),
+        bucket: target.speedKBps > 0 ? new TokenBucket(target.speedKBps * 1024) : undefined,
+      };
+      this.upstreams.set(key, up);
+    }
+    return up;
+  }
+
+  /** The repository's name at the upstream: the local name without the project. */
+  static remoteRepository(target: ProxyTarget, repository: string): string {
+    return repository.slice(target.project.name.length + 1);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.upstreams.values()].map((u) => u.remote.close()));
+    this.upstreams.clear();
+  }
+}

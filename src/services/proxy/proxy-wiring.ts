@@ -1,0 +1,69 @@
+import type { MetaStore } from '../../db/store.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Log } from '../../lib/logger.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import type { EventBus } from '../events.js';
+import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
+import type { BlobService } from '../registry/blob-service.js';
+import type { ManifestService } from '../registry/manifest-service.js';
+import type { PullRecorder } from '../registry/pull-recorder.js';
+import type { RegistryEndpoints } from '../replication/registry-endpoints.js';
+import { BlobFetches } from './blob-fetches.js';
+import { CachedArtifacts } from './cached-artifacts.js';
+import { ProxyCache, type ProxyMetrics } from './proxy-cache.js';
+import { ProxyProjects } from './proxy-projects.js';
+
+/**
+ * Builds the proxy cache from the registry's services and the replication's registry endpoints. Called
+ * once by the composition root. The first fetch of an artifact is audited as its creation by the client
+ * whose pull completed it (the ArtifactPushed its recording raises names that client).
+ */
+export function buildProxyCache(d: {
+  store: MetaStore;
+  storage: StorageDriver;
+  clock: Clock;
+  log: Log;
+  events: EventBus;
+  quota: QuotaService;
+  writes: BlobWriteGuard;
+  manifests: ManifestService;
+  blobs: BlobService;
+  pulls: PullRecorder;
+  registries: RegistryEndpoints;
+  metrics: ProxyMetrics;
+}): { proxy: ProxyCache; close(): Promise<void> } {
+  const projects = new ProxyProjects({
+    store: d.store,
+    remote: (row, options) => d.registries.remote(row, options),
+  });
+  const artifacts = new CachedArtifacts({
+    store: d.store,
+    storage: d.storage,
+    manifests: d.manifests,
+    pulls: d.pulls,
+    log: d.log,
+  });
+  const proxy = new ProxyCache({
+    store: d.store,
+    storage: d.storage,
+    projects,
+    fetches: new BlobFetches({
+      store: d.store,
+      storage: d.storage,
+      clock: d.clock,
+      log: d.log,
+      quota: d.quota,
+      writes: d.writes,
+    }),
+    manifests: d.manifests,
+    blobs: d.blobs,
+    writes: d.writes,
+    artifacts,
+    events: d.events,
+    clock: d.clock,
+    log: d.log,
+    metrics: d.metrics,
+  });
+  return { proxy, close: () => projects.close() };
+}
