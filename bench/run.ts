@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication, retention, vulndb, soak, gc); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -22,6 +22,7 @@ import { curlBinary, requireCurl } from './curl.js';
 import { gcBench, type GcBenchResult } from './gc.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
+import { proxyCacheBench } from './proxy-cache.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
 import { retentionBench, type RetentionBenchResult } from './retention.js';
 import { scanBench, type ScanBenchResult } from './scanning.js';
@@ -195,6 +196,12 @@ async function main() {
       replication = r.details;
       results.push(r.workload);
       log(consoleTable(rowsOf([r.workload])));
+    }
+    if (wanted('proxy-cache')) {
+      log('proxy cache: cold pull vs direct from docker-registry, cached pull vs a normal project …');
+      const rows = await proxyCacheBench(berth.url, { quick, log });
+      results.push(...rows);
+      log(consoleTable(rowsOf(rows)));
     }
     if (wanted('retention')) {
       const artifacts = quick ? 2_000 : 10_000;

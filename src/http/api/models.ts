@@ -37,6 +37,8 @@ export const projectSummaryModel = z.object({
   guest_count: z.number().int(),
   limited_guest_count: z.number().int(),
   quota: z.object({ hard: resourceList, used: resourceList }),
+  /** A proxy-cache project's upstream registry endpoint. */
+  registry: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const repositoryModel = z.object({

@@ -256,7 +256,15 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
       const row = await projectFor(deps, request, params.project_name_or_id, 'read');
       const s = await deps.projects.summary(row);
       const members = s.members;
+      // As Harbor: a proxy-cache project's summary names its upstream (without the credential).
+      const upstream = row.registry_id
+        ? await deps.replication.registries.get(row.registry_id).catch(() => undefined)
+        : undefined;
+      const { credential: _secret, ...registry } = upstream
+        ? deps.replication.registries.view(upstream)
+        : { credential: undefined };
       return {
+        ...(upstream ? { registry } : {}),
         repo_count: s.repoCount,
         project_admin_count: members.projectAdmin,
         maintainer_count: members.maintainer,

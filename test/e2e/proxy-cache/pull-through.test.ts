@@ -24,6 +24,7 @@ import {
 import { seedImage } from '../../helpers/replication.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
 import { startUpstreamGate, type UpstreamGate } from '../../helpers/upstream-gate.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const accept = [
   'application/vnd.oci.image.index.v1+json',
@@ -150,6 +151,16 @@ for (const backend of backends()) {
         art.tags?.map((t) => t.name),
         ['v1'],
       );
+      // The first fetch is in the audit log, as a creation by whoever pulled.
+      const audited = await waitFor('the audit entry of the first fetch', async () => {
+        const logs = await api.expect<{ resource: string; operation: string; username: string }[]>(
+          200,
+          'GET',
+          `/audit-logs?q=${encodeURIComponent('operation=create')}`,
+        );
+        return logs.body.find((l) => l.resource === `${project}/team/app:v1`);
+      });
+      assert.equal(audited.username, 'admin');
       // A second pull reads the cache: only the tag check goes upstream.
       const before = gate.seen.length;
       assert.equal(await pull(client, `${project}/team/app`, 'v1'), v1.digest);

@@ -67,6 +67,8 @@ export function createProject(body: {
   metadata: Partial<ProjectMetadata>;
   /** Bytes; -1 for no limit. */
   storage_limit?: number;
+  /** A registry endpoint: the project is a proxy cache of it. */
+  registry_id?: number;
 }): Promise<string | undefined> {
   return apiCreate('/projects', body);
 }

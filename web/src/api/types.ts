@@ -73,6 +73,8 @@ export interface ProjectSummary {
   guest_count?: number;
   limited_guest_count?: number;
   quota?: { hard?: QuotaResources; used?: QuotaResources };
+  /** The upstream of a proxy-cache project. */
+  registry?: { id: number; name: string; url: string; type: string; status?: string };
 }
 
 export interface Quota {

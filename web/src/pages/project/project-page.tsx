@@ -49,8 +49,9 @@ export function ProjectPage() {
       <div className="spread">
         <h1>
           {p.name} <span className="badge">{p.metadata?.public === 'true' ? 'Public' : 'Private'}</span>
+          {p.registry_id ? <span className="badge"> Proxy Cache</span> : null}
         </h1>
-        {perms.can('repository', 'push') ? <PushCommandMenu projectName={p.name} /> : null}
+        {perms.can('repository', 'push') && !p.registry_id ? <PushCommandMenu projectName={p.name} /> : null}
       </div>
       <nav className="tabs" aria-label="Project">
         {TABS.filter(([, , need]) => {

@@ -28,6 +28,19 @@ export function SummaryTab() {
         return (
           <>
             <div className="cards">
+              {s.registry ? (
+                <section className="card" aria-label="Proxy Cache">
+                  <h3>Proxy Cache</h3>
+                  <dl className="facts">
+                    <dt>Endpoint</dt>
+                    <dd>{s.registry.name}</dd>
+                    <dt>URL</dt>
+                    <dd>{s.registry.url}</dd>
+                    <dt>Provider</dt>
+                    <dd>{s.registry.type}</dd>
+                  </dl>
+                </section>
+              ) : null}
               <section className="card" aria-label="Repositories">
                 <h3>Repositories</h3>
                 <div className="big-number">{s.repo_count ?? 0}</div>

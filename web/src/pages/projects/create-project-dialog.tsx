@@ -2,11 +2,16 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useAction } from '../../api/hooks';
 import { createProject, projectKeys, projectNameTakenQuery } from '../../api/projects';
+import { registryChoicesQuery } from '../../api/registries';
+import { useCurrentUser } from '../../api/session';
 import { Dialog, ErrorNote, Field } from '../../components/ui';
 import { projectNameProblem, storageLimitBytes, type SizeUnit } from './project-name';
 import { StorageLimitField } from './storage-limit-field';
 
-/** New project: the name is checked as you type (rules, then whether it is taken), public, storage limit. */
+/**
+ * New project: the name is checked as you type (rules, then whether it is taken), public, storage limit,
+ * and for administrators Harbor's Proxy Cache switch with the registry endpoint it pulls through.
+ */
 export function CreateProjectDialog(props: {
   onClose: () => void;
   onCreated: (id: string | undefined) => void;
@@ -17,6 +22,10 @@ export function CreateProjectDialog(props: {
   const [limit, setLimit] = useState('');
   const [unit, setUnit] = useState<SizeUnit>('GiB');
   const [touched, setTouched] = useState(false);
+  const admin = !!useCurrentUser().data?.sysadmin_flag;
+  const [proxy, setProxy] = useState(false);
+  const [registryId, setRegistryId] = useState('');
+  const registries = useQuery({ ...registryChoicesQuery(), enabled: admin && proxy });
   const rule = projectNameProblem(name);
   const taken = useQuery({ ...projectNameTakenQuery(name), enabled: !rule, staleTime: 10_000 });
   const bytes = storageLimitBytes(limit, unit);
@@ -27,6 +36,7 @@ export function CreateProjectDialog(props: {
         project_name: name,
         metadata: { public: String(isPublic) },
         ...(limit.trim() === '' ? {} : { storage_limit: bytes }),
+        ...(proxy && registryId ? { registry_id: Number(registryId) } : {}),
       }),
     [projectKeys.lists()],
   );
@@ -34,7 +44,7 @@ export function CreateProjectDialog(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     setTouched(true);
-    if (rule || taken.data || bytes === undefined) return;
+    if (rule || taken.data || bytes === undefined || (proxy && !registryId)) return;
     try {
       props.onCreated(await create.mutateAsync(undefined));
     } catch {
@@ -83,6 +93,43 @@ export function CreateProjectDialog(props: {
             setUnit(u);
           }}
         />
+        {admin ? (
+          <>
+            <label className="check">
+              <input
+                type="checkbox"
+                role="switch"
+                name="proxy_cache"
+                checked={proxy}
+                onChange={(e) => setProxy(e.target.checked)}
+              />
+              Proxy Cache — pull images through this project from another registry
+            </label>
+            {proxy ? (
+              <Field
+                label="Endpoint"
+                hint="The registry endpoint to cache (Administration → Registries)"
+                error={touched && !registryId ? 'Choose a registry endpoint' : null}
+              >
+                {(id) => (
+                  <select
+                    id={id}
+                    name="registry_id"
+                    value={registryId}
+                    onChange={(e) => setRegistryId(e.target.value)}
+                  >
+                    <option value="">Select an endpoint</option>
+                    {(registries.data ?? []).map((r) => (
+                      <option key={r.id} value={r.id}>
+                        {r.name} — {r.url}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            ) : null}
+          </>
+        ) : null}
         <ErrorNote error={create.error} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={props.onClose}>
@@ -91,7 +138,9 @@ export function CreateProjectDialog(props: {
           <button
             type="submit"
             className="btn btn-primary"
-            disabled={create.isPending || !!rule || !!taken.data || bytes === undefined}
+            disabled={
+              create.isPending || !!rule || !!taken.data || bytes === undefined || (proxy && !registryId)
+            }
           >
             OK
           </button>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { usePagedList } from '../../api/hooks';
 import { projectList, projectQuotasQuery } from '../../api/projects';
+import { registryChoicesQuery } from '../../api/registries';
 import { useCurrentUser, useSystemInfo } from '../../api/session';
 import { roleName } from '../../api/types';
 import { ListPage } from '../../components/list-page';
@@ -24,6 +25,12 @@ export function ProjectsPage() {
     enabled: !!user?.sysadmin_flag && ids.length > 0,
   });
   const quotaOf = (id: number) => quotas.data?.find((q) => String(q.ref?.id) === String(id));
+  // Registry endpoints are an administrator's: others see the Proxy Cache mark without the upstream.
+  const registries = useQuery({ ...registryChoicesQuery(), enabled: !!user?.sysadmin_flag });
+  const upstreamOf = (id: number) => {
+    const r = registries.data?.find((x) => x.id === id);
+    return r ? `${r.name} (${r.url})` : '';
+  };
   const mayCreate = user?.sysadmin_flag || info?.project_creation_restriction !== 'adminonly';
 
   return (
@@ -51,6 +58,7 @@ export function ProjectsPage() {
           <>
             <th>Project Name</th>
             <th>Access Level</th>
+            <th className="hide-narrow">Type</th>
             <th className="hide-narrow">Role</th>
             <th className="num">Repositories</th>
             {user?.sysadmin_flag ? <th className="hide-narrow">Quota Used</th> : null}
@@ -65,6 +73,16 @@ export function ProjectsPage() {
                 <Link to={`/harbor/projects/${p.project_id}/repositories`}>{p.name}</Link>
               </td>
               <td>{p.metadata?.public === 'true' ? 'Public' : 'Private'}</td>
+              <td className="hide-narrow">
+                {p.registry_id ? (
+                  <span className="badge" title={upstreamOf(p.registry_id)}>
+                    Proxy Cache
+                  </span>
+                ) : (
+                  'Project'
+                )}
+                {p.registry_id && upstreamOf(p.registry_id) ? ` ${upstreamOf(p.registry_id)}` : null}
+              </td>
               <td className="hide-narrow">
                 {p.current_user_role_id ? roleName(p.current_user_role_id) : '—'}
               </td>

@@ -1,0 +1,90 @@
+/**
+ * Proxy-cache pulls, two rows of `npm run bench` (BENCH_ONLY=proxy-cache runs them alone), with Debian's
+ * docker-registry as the upstream (docs/proxy-cache.md):
+ * - cold: the first pull of a 5 × 64 MiB image through a proxy project (every blob fetched from the
+ *   upstream while it is streamed and cached) beside the same pull straight from the upstream;
+ * - cached: the next pull through the proxy project (a HEAD to the upstream, then the cache) beside the
+ *   same image pulled from a normal project of the same Berth.
+ * The "distribution" column holds the reference of each row: the direct upstream pull, and the normal
+ * project pull.
+ */
+import { startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { authedAgent, benchAuthorization } from './berth-process.js';
+import { pullImage, pushImage, type Target } from './client.js';
+import { blob } from './data.js';
+import { MB, MiB, timed } from './measure.js';
+import type { WorkloadResult } from './report.js';
+
+async function api(berthUrl: string, method: string, path: string, body: unknown): Promise<Response> {
+  const res = await fetch(`${berthUrl}/api/v2.0${path}`, {
+    method,
+    headers: { authorization: benchAuthorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export async function proxyCacheBench(
+  berthUrl: string,
+  options: { quick: boolean; log: (s: string) => void },
+): Promise<WorkloadResult[]> {
+  const layers = options.quick ? 2 : 5;
+  const layerMiB = options.quick ? 16 : 64;
+  const rounds = options.quick ? 1 : 3;
+  const upstream = await startDockerRegistry({ logLevel: 'error' });
+  const d = authedAgent({ connections: 4, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const berth: Target = { name: 'berth', url: berthUrl, pid: 0 };
+  const dist: Target = { name: 'distribution', url: upstream.url, pid: upstream.pid };
+  const row = (id: string, title: string): WorkloadResult => ({
+    id,
+    title: `proxy cache: ${title} of ${layers} × ${layerMiB} MiB`,
+    main: 's',
+    berth: [],
+    distribution: [],
+  });
+  const cold = row('proxy-cache-cold', 'first pull (vs direct from upstream)');
+  const cached = row('proxy-cache-cached', 'cached pull (vs a normal project)');
+  try {
+    const registry = await api(berthUrl, 'POST', '/registries', {
+      name: 'bench-upstream',
+      type: 'docker-registry',
+      url: upstream.url,
+    });
+    const registryId = Number(registry.headers.get('location')!.split('/').pop());
+    await api(berthUrl, 'POST', '/projects', { project_name: 'bench-proxy', registry_id: registryId });
+    await api(berthUrl, 'POST', '/projects', { project_name: 'bench-normal' });
+    for (let round = 0; round < rounds; round++) {
+      const specs = Array.from({ length: layers }, (_, i) => blob(9000 + round * 10 + i, layerMiB * MiB));
+      const repo = `proxied/img${round}`;
+      const image = await pushImage(dist, repo, 'v1', 900 + round, specs, d);
+      await pushImage(berth, `bench-normal/${repo}`, 'v1', 900 + round, specs, d);
+      const through = { ...image, repo: `bench-proxy/${repo}` };
+      const direct = await timed(() => pullImage(dist, image, d));
+      const first = await timed(() => pullImage(berth, through, d));
+      cold.berth.push({ s: first, 'MB/s': image.bytes / MB / first });
+      cold.distribution.push({ s: direct, 'MB/s': image.bytes / MB / direct });
+      const normal = { ...image, repo: `bench-normal/${repo}` };
+      // Alternate who goes first, so warm page caches favour neither.
+      let proxied: number;
+      let plain: number;
+      if (round % 2 === 0) {
+        proxied = await timed(() => pullImage(berth, through, d));
+        plain = await timed(() => pullImage(berth, normal, d));
+      } else {
+        plain = await timed(() => pullImage(berth, normal, d));
+        proxied = await timed(() => pullImage(berth, through, d));
+      }
+      cached.berth.push({ s: proxied, 'MB/s': image.bytes / MB / proxied });
+      cached.distribution.push({ s: plain, 'MB/s': image.bytes / MB / plain });
+      options.log(
+        `  round ${round + 1}: cold ${first.toFixed(2)} s vs direct ${direct.toFixed(2)} s; cached ${proxied.toFixed(2)} s vs normal ${plain.toFixed(2)} s`,
+      );
+    }
+  } finally {
+    await d.close();
+    await upstream.stop();
+  }
+  return [cold, cached];
+}
