@@ -251,6 +251,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           userAgent: 'tag retention',
           success: e.success,
         }),
+      finished: (tx, e) => events.publish(tx, 'RetentionTaskFinished', e),
+      afterFinished: (e) => events.emit('RetentionTaskFinished', e),
     },
   });
   jobs.queue.register(retentionStartJob(retention.executions));

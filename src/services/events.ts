@@ -83,6 +83,21 @@ export interface DomainEvents {
   ScanCompleted: ScanEnded;
   ScanFailed: ScanEnded;
   ScanStopped: ScanEnded;
+  /**
+   * A tag retention task (one repository) ended: published by `retention.process` in the transaction that
+   * records its counts. `deleted` are the artifacts it removed (or, in a dry run, would have removed).
+   */
+  RetentionTaskFinished: {
+    executionId: number;
+    policyId: number;
+    projectId: number;
+    repository: string;
+    dryRun: boolean;
+    operator: string;
+    total: number;
+    retained: number;
+    deleted: { digest: string; tags: string[] }[];
+  };
 }
 
 export interface ScanEnded {

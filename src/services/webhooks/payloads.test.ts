@@ -5,6 +5,7 @@ import {
   defaultPayload,
   formatFor,
   goJson,
+  retentionData,
   slackPayload,
   type WebhookEvent,
 } from './payloads.js';
@@ -106,4 +107,55 @@ test('an http target adds its auth header; a slack target ignores formats', () =
   assert.equal(http.headers['Authorization'], 'Bearer t');
   const slack = formatFor({ type: 'slack', address: 'http://x', skip_cert_verify: false }, pulled, where);
   assert.equal(slack.headers['Authorization'], undefined);
+});
+
+test("TAG_RETENTION's event data is Harbor's Retention struct as Go marshals it, in every format", () => {
+  const retention = retentionData({
+    total: 3,
+    retained: 1,
+    hostname: 'harbor.dev',
+    projectName: 'library',
+    policyId: 7,
+    repository: 'library/nested/app',
+    rules: [
+      {
+        template: 'latestPushedK',
+        params: { latestPushedK: 1 },
+        tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
+        scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+      },
+      { template: 'always', params: {}, tag_selectors: [], scope_selectors: {} },
+    ],
+    deleted: [
+      { digest: 'sha256:aa', tags: ['v1', 'old'] },
+      { digest: 'sha256:bb', tags: [] },
+    ],
+  });
+  const event: WebhookEvent = {
+    type: 'TAG_RETENTION',
+    occurAt: 1700000000,
+    operator: 'admin',
+    eventData: { retention },
+  };
+  const data =
+    '{"retention":{"total":3,"retained":1,"harbor_hostname":"harbor.dev","project_name":"library","retention_policy_id":7,' +
+    '"retention_rule":[{"template":"latestPushedK","params":{"latestPushedK":1},' +
+    '"tag_selectors":[{"kind":"doublestar","decoration":"matches","pattern":"**","extras":""}],' +
+    '"scope_selectors":{"repository":[{"kind":"doublestar","decoration":"repoMatches","pattern":"**","extras":""}]}},' +
+    '{"template":"always"}],"result":"SUCCESS","deleted_artifact":[' +
+    '{"type":"image","status":"SUCCESS","name_tag":"nested/app:v1","references":null},' +
+    '{"type":"image","status":"SUCCESS","name_tag":"nested/app@sha256:bb","references":null}]}}';
+  assert.equal(
+    defaultPayload(event).body,
+    `{"type":"TAG_RETENTION","occur_at":1700000000,"operator":"admin","event_data":${data}}`,
+  );
+  const ce = cloudEventsPayload(event, { projectId: 1, policyId: 2, requestId: 'r', id: 'i' });
+  assert.equal(
+    ce.body,
+    '{"specversion":"1.0","id":"i","source":"/projects/1/webhook/policies/2","type":"harbor.tag_retention.finished",' +
+      `"datacontenttype":"application/json","time":"2023-11-14T22:13:20Z","operator":"admin","requestid":"r","data":${data}}`,
+  );
+  const slack = slackPayload(event).body;
+  assert.ok(slack.includes('"text": "*event_type:* TAG_RETENTION"'));
+  assert.ok(slack.includes('```{\n\t\\"retention\\": {\n\t\t\\"total\\": 3,\n'));
 });

@@ -124,7 +124,7 @@ function resourceJson(r: WebhookResource): Record<string, unknown> {
 }
 
 /** Go writes map keys sorted. */
-function sortedKeys(m: Record<string, string>): Record<string, string> {
+function sortedKeys<V>(m: Record<string, V>): Record<string, V> {
   return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -201,4 +201,76 @@ export function formatFor(
   const out = target.payload_format === 'CloudEvents' ? cloudEventsPayload(e, where) : defaultPayload(e);
   if (target.auth_header) out.headers['Authorization'] = target.auth_header;
   return out;
+}
+
+/** A retention rule's selector as Harbor's `rule.Selector` encodes (every field, `extras` too). */
+interface RuleSelector {
+  kind?: string;
+  decoration?: string;
+  pattern?: string;
+  extras?: string;
+}
+
+/** What TAG_RETENTION reports of one repository task (Harbor's `event_data.retention`). */
+export interface RetentionOutcome {
+  total: number;
+  retained: number;
+  /** The registry's host name, without port (Harbor's external URL split at `:`). */
+  hostname: string;
+  projectName: string;
+  policyId: number;
+  repository: string;
+  rules: {
+    template?: string;
+    params?: Record<string, unknown>;
+    tag_selectors?: RuleSelector[];
+    scope_selectors?: Record<string, RuleSelector[]>;
+  }[];
+  deleted: { digest: string; tags: string[] }[];
+}
+
+/**
+ * Harbor's `Retention` in its field order: the rules as Go encodes its RetentionRule (empty members left
+ * out, map keys sorted), `result` SUCCESS, and each removed artifact named `<repo>:<first tag>` (or
+ * `<repo>@<digest>` untagged), the repository without its project, with `references` null.
+ */
+export function retentionData(o: RetentionOutcome): Record<string, unknown> {
+  const selectorJson = (s: RuleSelector) => ({
+    kind: s.kind ?? '',
+    decoration: s.decoration ?? '',
+    pattern: s.pattern ?? '',
+    extras: s.extras ?? '',
+  });
+  const rules = o.rules.map((r) => {
+    const out: Record<string, unknown> = {};
+    if (r.template) out['template'] = r.template;
+    if (r.params && Object.keys(r.params).length) out['params'] = sortedKeys(r.params);
+    if (r.tag_selectors?.length) out['tag_selectors'] = r.tag_selectors.map(selectorJson);
+    const scopes = Object.entries(r.scope_selectors ?? {});
+    if (scopes.length)
+      out['scope_selectors'] = sortedKeys(
+        Object.fromEntries(scopes.map(([k, v]) => [k, v === null ? null : v.map(selectorJson)])),
+      );
+    return out;
+  });
+  const name = o.repository.slice(o.repository.indexOf('/') + 1);
+  return {
+    total: o.total,
+    retained: o.retained,
+    ...(o.hostname ? { harbor_hostname: o.hostname } : {}),
+    ...(o.projectName ? { project_name: o.projectName } : {}),
+    ...(o.policyId ? { retention_policy_id: o.policyId } : {}),
+    ...(rules.length ? { retention_rule: rules } : {}),
+    result: 'SUCCESS',
+    ...(o.deleted.length
+      ? {
+          deleted_artifact: o.deleted.map((d) => ({
+            type: 'image',
+            status: 'SUCCESS',
+            name_tag: d.tags.length ? `${name}:${d.tags[0]}` : `${name}@${d.digest}`,
+            references: null,
+          })),
+        }
+      : {}),
+  };
 }

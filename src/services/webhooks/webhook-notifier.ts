@@ -5,7 +5,14 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { DomainEvents, ScanEnded } from '../events.js';
 import { formatBytes, quotaExceededMessage } from '../policies/quota/storage-limit.js';
-import { formatFor, type WebhookEvent, type WebhookEventData, type WebhookEventType } from './payloads.js';
+import type { Rule } from '../policies/retention/policy.js';
+import {
+  formatFor,
+  retentionData,
+  type WebhookEvent,
+  type WebhookEventData,
+  type WebhookEventType,
+} from './payloads.js';
 import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
 
 export interface WebhookNotifierDeps {
@@ -112,6 +119,31 @@ export class WebhookNotifier {
         ],
         repository: repositoryOf(found.project, e.repository),
         scan: { scan_type: e.scanType },
+      },
+    });
+  }
+
+  /**
+   * TAG_RETENTION, as Harbor sends it: once per repository task that removed something, never for a dry
+   * run, to the policy's project; `retention_rule` lists every rule of the policy.
+   */
+  async retentionFinished(tx: Repos, e: DomainEvents['RetentionTaskFinished']): Promise<void> {
+    if (e.dryRun || e.deleted.length === 0) return;
+    const project = await tx.projects.findById(e.projectId);
+    if (!project) return;
+    const row = await tx.retention.findPolicy(e.policyId);
+    const rules = row ? (JSON.parse(row.rules) as Rule[]) : [];
+    await this.notify(tx, e.projectId, {
+      type: 'TAG_RETENTION',
+      occurAt: unix(this.d.clock.now()),
+      operator: e.operator,
+      eventData: {
+        retention: retentionData({
+          ...e,
+          hostname: this.d.registryHost().split(':')[0]!,
+          projectName: project.name,
+          rules,
+        }),
       },
     });
   }

@@ -93,6 +93,8 @@ export class Webhooks {
       d.events.onTransaction(name, (tx, e) => n.scanEnded(tx, type, e));
       d.events.on(name, () => n.afterCommit());
     }
+    d.events.onTransaction('RetentionTaskFinished', (tx, e) => n.retentionFinished(tx, e));
+    d.events.on('RetentionTaskFinished', () => n.afterCommit());
     n.start();
     return w;
   }

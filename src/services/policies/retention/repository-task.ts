@@ -1,7 +1,8 @@
 import type { CandidateRow } from '../../../db/repos/retention.js';
-import type { MetaStore } from '../../../db/store.js';
+import type { MetaStore, Repos } from '../../../db/store.js';
 import type { JobContext } from '../../../jobs/kind.js';
 import type { Clock } from '../../../lib/clock.js';
+import type { DomainEvents } from '../../events.js';
 import type { TagProtection } from '../immutability/immutability-service.js';
 import { describeRule, type Rule } from './policy.js';
 import { ruleTemplates } from './rules/index.js';
@@ -24,8 +25,14 @@ export interface RepositoryTask {
 }
 
 export interface RepositoryTaskDeps {
-  store: Pick<MetaStore, 'retention'>;
+  store: Pick<MetaStore, 'retention' | 'transaction'>;
   clock: Clock;
+  /**
+   * Publishes the task's outcome in the transaction that records its counts (webhooks' TAG_RETENTION),
+   * then tells its after-commit subscribers.
+   */
+  finished(tx: Repos, e: DomainEvents['RetentionTaskFinished']): Promise<void>;
+  afterFinished(e: DomainEvents['RetentionTaskFinished']): void;
   immutable: ImmutableTags;
   /** The normal artifact delete path (immutability, quota release, events, replication of deletes). */
   deleteArtifact(repository: string, digest: string): Promise<void>;
@@ -102,6 +109,7 @@ export async function runRepositoryTask(
 
   let retained = 0;
   let removed = 0;
+  const deleted: { digest: string; tags: string[] }[] = [];
   for (let after = 0; maxId > 0;) {
     if (ctx.signal.aborted) return stopped(ctx);
     const page = await d.store.retention.candidatesPage(task.repositoryId, after, pageSize);
@@ -144,15 +152,32 @@ export async function runRepositoryTask(
           });
         }
       }
-      if (mark === 'DEL') removed++;
-      else retained++;
+      if (mark === 'DEL') {
+        removed++;
+        deleted.push({ digest: c.digest, tags: c.tags });
+      } else retained++;
       lines.push(rowText(row, mark, why));
     }
     if (lines.length > 0) await ctx.log(lines.join('\n'));
     if (page.length < pageSize || page.at(-1)!.id >= maxId) break;
     after = page.at(-1)!.id;
   }
-  await d.store.retention.recordTask(ctx.jobId, total, retained);
+  const outcome: DomainEvents['RetentionTaskFinished'] = {
+    executionId: task.executionId,
+    policyId: task.policyId,
+    projectId: task.projectId,
+    repository: task.repository,
+    dryRun: task.dryRun,
+    operator: task.operator,
+    total,
+    retained,
+    deleted,
+  };
+  await d.store.transaction(async (tx) => {
+    await tx.retention.recordTask(ctx.jobId, total, retained);
+    await d.finished(tx, outcome);
+  });
+  d.afterFinished(outcome);
   await ctx.log(
     task.dryRun
       ? `Dry run: ${removed} of ${total} artifact(s) would be removed, ${retained} retained`
