@@ -6,6 +6,7 @@ import { Layout } from './layout';
 import { SignInPage } from './pages/sign-in/sign-in-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ConfigTab } from './pages/project/config-tab';
+import { WebhooksTab } from './pages/project/webhooks-tab';
 import { ImmutabilityTab } from './pages/project/immutability-tab';
 import { RetentionTab } from './pages/project/retention-tab';
 import { MembersTab } from './pages/project/members-tab';
@@ -75,6 +76,7 @@ export function App() {
             <Route path="labels" element={<LabelsTab />} />
             <Route path="tag-strategy/tag-retention" element={<RetentionTab />} />
             <Route path="tag-strategy/immutable-tag" element={<ImmutabilityTab />} />
+            <Route path="webhook" element={<WebhooksTab />} />
             <Route path="logs" element={<LogsTab />} />
             <Route path="configs" element={<ConfigTab />} />
           </Route>

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, type UseQueryResult } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useAction, usePagedList } from '../../api/hooks';
 import {
@@ -12,7 +12,7 @@ import type { ReplicationExecution, ReplicationPolicy, ReplicationTask } from '.
 import { ListPage } from '../../components/list-page';
 import { Dialog, ErrorNote, formatTime, QueryState } from '../../components/ui';
 
-const RUNNING = /^(pending|running|inprogress|in_progress|scheduled)$/i;
+export const RUNNING = /^(pending|running|inprogress|in_progress|scheduled)$/i;
 
 export function StatusBadge({ status }: { status: string }) {
   const cls = /succeed|success/i.test(status)
@@ -153,14 +153,19 @@ function TasksDialog({ execution, onClose }: { execution: ReplicationExecution; 
           </div>
         )}
       </QueryState>
-      {log ? (
-        <>
-          <h3>Log of task {log.id}</h3>
-          <QueryState query={logText}>
-            {(text) => <pre data-testid="task-log">{String(text || '(empty)')}</pre>}
-          </QueryState>
-        </>
-      ) : null}
+      {log ? <TaskLog taskId={log.id} query={logText} /> : null}
     </Dialog>
+  );
+}
+
+/** A task's log under its tasks table (replication and webhook executions). */
+export function TaskLog({ taskId, query }: { taskId: number; query: UseQueryResult<string> }) {
+  return (
+    <>
+      <h3>Log of task {taskId}</h3>
+      <QueryState query={query}>
+        {(text) => <pre data-testid="task-log">{String(text || '(empty)')}</pre>}
+      </QueryState>
+    </>
   );
 }

@@ -27,6 +27,7 @@ const TABS = [
   ['labels', 'Labels', 'label:list'],
   ['tag-strategy/tag-retention', 'Policy', 'tag-retention:list'],
   ['tag-strategy/immutable-tag', 'Tag Immutability', 'immutable-tag:list'],
+  ['webhook', 'Webhooks', 'notification-policy:list'],
   ['logs', 'Logs', 'log:list'],
   ['configs', 'Configuration', 'configuration:read'],
 ] as const;
