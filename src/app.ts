@@ -195,6 +195,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     secrets: keys.box,
     local: { manifests, blobs, uploads },
     externalUrl: config.server.externalUrl,
+    events,
   });
   // Event-based replication: a push, an API tag or a delete enqueues its execution in the change's
   // transaction, so the work commits with the change or not at all.
@@ -271,6 +272,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     events,
     config: config.webhooks,
     registryHost: () => registryHost,
+    registryEndpoint: () => config.server.externalUrl ?? `http://${registryHost}`,
     wake: () => jobs.worker?.wake(),
   });
   jobs.start();

@@ -98,6 +98,22 @@ export interface DomainEvents {
     retained: number;
     deleted: { digest: string; tags: string[] }[];
   };
+  /**
+   * A replication task (one artifact copied or deleted) ended for good: Success, or Error after its last
+   * try. Published by `replication.copy` in a transaction of its own as the task ends.
+   */
+  ReplicationTaskFinished: {
+    executionId: number;
+    taskId: number;
+    policyId: number;
+    status: 'Success' | 'Error';
+    operation: 'copy' | 'deletion';
+    resourceType: string;
+    srcRepository: string;
+    dstRepository: string;
+    /** Tags, or the digest when untagged (Harbor's task `references`). */
+    references: string[];
+  };
 }
 
 export interface ScanEnded {

@@ -14,6 +14,7 @@ import { systemClock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import type { RemoteArtifact, RemoteRegistry } from '../../remotes/adapter.js';
+import { EventBus } from '../events.js';
 import { ReplicationExecutions } from './executions.js';
 import { ReplicationPolicies, type PolicyInput } from './policies.js';
 import { RegistryEndpoints } from './registry-endpoints.js';
@@ -90,6 +91,7 @@ for (const dialect of testDialects()) {
         registries,
         policies,
         local: () => local,
+        events: new EventBus(() => {}),
       });
       queue.register(replicationPlanJob(executions));
       queue.register(replicationCopyJob(executions));

@@ -8,7 +8,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import type { RemoteRegistry } from '../../remotes/adapter.js';
 import { copyArtifact, type CopyEvent } from '../../remotes/copy.js';
-import type { DomainEvents } from '../events.js';
+import type { DomainEvents, EventBus } from '../events.js';
 import { compileFilters, destinationRepository } from './filters.js';
 import { policyOf, type Policy, type ReplicationPolicies } from './policies.js';
 import type { RegistryEndpoints } from './registry-endpoints.js';
@@ -29,6 +29,7 @@ export interface ExecutionDeps {
   policies: ReplicationPolicies;
   /** This Berth as a replication side. */
   local: () => RemoteRegistry;
+  events: Pick<EventBus, 'publish' | 'emit'>;
 }
 
 /**
@@ -105,8 +106,43 @@ export class ReplicationExecutions {
     }
   }
 
-  /** The `replication.copy` handler: one artifact, all its tags. */
+  /**
+   * The `replication.copy` handler: one artifact, all its tags. Its outcome (Success, or Error after the
+   * last try) is published as ReplicationTaskFinished; a stopped task publishes nothing.
+   */
   async copy(task: TaskPayload, ctx: JobContext): Promise<void> {
+    try {
+      await this.copyOnce(task, ctx);
+    } catch (err) {
+      const last = err instanceof PermanentJobError || ctx.attempt >= ctx.maxAttempts;
+      if (last && !ctx.signal.aborted) await this.finished(task, ctx, 'Error');
+      throw err;
+    }
+    await this.finished(task, ctx, 'Success');
+  }
+
+  private async finished(task: TaskPayload, ctx: JobContext, status: 'Success' | 'Error'): Promise<void> {
+    if (ctx.executionId === null) return;
+    const e: DomainEvents['ReplicationTaskFinished'] = {
+      executionId: ctx.executionId,
+      taskId: ctx.jobId,
+      policyId: task.policyId,
+      status,
+      operation: task.operation,
+      resourceType: task.resourceType,
+      srcRepository: task.srcRepository,
+      dstRepository: task.dstRepository,
+      references: task.tags.length > 0 ? task.tags : [task.reference],
+    };
+    try {
+      await this.d.store.transaction((tx) => this.d.events.publish(tx, 'ReplicationTaskFinished', e));
+      this.d.events.emit('ReplicationTaskFinished', e);
+    } catch (err) {
+      this.d.log.warn({ err, task: ctx.jobId }, 'could not publish the replication task outcome');
+    }
+  }
+
+  private async copyOnce(task: TaskPayload, ctx: JobContext): Promise<void> {
     const policy = await this.d.policies.get(task.policyId).catch(() => {
       throw new PermanentJobError(`replication policy ${task.policyId} no longer exists`);
     });

@@ -1,3 +1,4 @@
+import type { EventBus } from '../events.js';
 import type { MetaStore } from '../../db/store.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
@@ -29,6 +30,8 @@ export interface ReplicationDeps {
   local: Omit<LocalRegistryDeps, 'store' | 'clock' | 'log'>;
   /** The URL this Berth is reached at, shown for the local side of a policy. */
   externalUrl?: string;
+  /** Where a task's outcome is published (webhooks' REPLICATION). */
+  events: Pick<EventBus, 'publish' | 'emit'>;
 }
 
 /** Replication's services, wired together (app.ts subscribes its event-based policies to pushes and deletes). */
@@ -57,6 +60,7 @@ export class Replication {
       registries: this.registries,
       policies: this.policies,
       local: () => local,
+      events: d.events,
     });
     this.views = new ExecutionViews({ store });
   }

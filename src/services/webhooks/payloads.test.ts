@@ -5,6 +5,7 @@ import {
   defaultPayload,
   formatFor,
   goJson,
+  replicationData,
   retentionData,
   slackPayload,
   type WebhookEvent,
@@ -158,4 +159,43 @@ test("TAG_RETENTION's event data is Harbor's Retention struct as Go marshals it,
   const slack = slackPayload(event).body;
   assert.ok(slack.includes('"text": "*event_type:* TAG_RETENTION"'));
   assert.ok(slack.includes('```{\n\t\\"retention\\": {\n\t\t\\"total\\": 3,\n'));
+});
+
+test("REPLICATION's event data is Harbor's Replication struct: a failed pull task, empty members left out", () => {
+  const data = replicationData({
+    hostname: 'harbor.dev',
+    status: 'Error',
+    description: '',
+    artifactType: 'image',
+    authenticationType: 'basic',
+    override: false,
+    trigger: 'SCHEDULE',
+    executionTimestamp: 1700000000,
+    src: {
+      registry_name: 'hub',
+      registry_type: 'docker-hub',
+      endpoint: 'https://hub.docker.com',
+      namespace: 'library',
+    },
+    dest: { registry_type: 'harbor', endpoint: 'https://harbor.dev', namespace: 'mirror' },
+    nameAndTag: 'app [2 item(s) in total]',
+    references: ['v1', 'v2'],
+    executionId: 4,
+    taskId: 9,
+  });
+  assert.equal(
+    defaultPayload({
+      type: 'REPLICATION',
+      occurAt: 1700000001,
+      operator: '',
+      eventData: { replication: data },
+    }).body,
+    '{"type":"REPLICATION","occur_at":1700000001,"operator":"","event_data":{"replication":{"harbor_hostname":"harbor.dev",' +
+      '"job_status":"Error","artifact_type":"image","authentication_type":"basic","trigger_type":"SCHEDULE",' +
+      '"execution_timestamp":1700000000,' +
+      '"src_resource":{"registry_name":"hub","registry_type":"docker-hub","endpoint":"https://hub.docker.com","namespace":"library"},' +
+      '"dest_resource":{"registry_type":"harbor","endpoint":"https://harbor.dev","namespace":"mirror"},' +
+      '"failed_artifact":[{"type":"image","status":"Error","name_tag":"app [2 item(s) in total]","references":["v1","v2"]}],' +
+      '"execution_id":4,"task_id":9}}}',
+  );
 });

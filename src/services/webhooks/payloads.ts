@@ -274,3 +274,59 @@ export function retentionData(o: RetentionOutcome): Record<string, unknown> {
       : {}),
   };
 }
+
+/** One side of a replication, as Harbor's ReplicationResource encodes (empty optional members left out). */
+export interface ReplicationSide {
+  registry_name?: string;
+  registry_type: string;
+  endpoint: string;
+  provider?: string;
+  namespace?: string;
+}
+
+/** What REPLICATION reports of one task (Harbor's `event_data.replication`). */
+export interface ReplicationOutcome {
+  hostname: string;
+  status: 'Success' | 'Error';
+  description: string;
+  artifactType: string;
+  authenticationType: string;
+  override: boolean;
+  trigger: string;
+  executionTimestamp: number;
+  src: ReplicationSide;
+  dest: ReplicationSide;
+  nameAndTag: string;
+  references: string[];
+  executionId: number;
+  taskId: number;
+}
+
+/** Harbor's `Replication` in its field order, empty members left out (omitempty), as Go encodes it. */
+export function replicationData(o: ReplicationOutcome): Record<string, unknown> {
+  const side = (r: ReplicationSide) => ({
+    ...(r.registry_name ? { registry_name: r.registry_name } : {}),
+    registry_type: r.registry_type,
+    endpoint: r.endpoint,
+    ...(r.provider ? { provider: r.provider } : {}),
+    ...(r.namespace ? { namespace: r.namespace } : {}),
+  });
+  const artifact = [
+    { type: o.artifactType, status: o.status, name_tag: o.nameAndTag, references: o.references },
+  ];
+  return {
+    ...(o.hostname ? { harbor_hostname: o.hostname } : {}),
+    job_status: o.status,
+    ...(o.description ? { description: o.description } : {}),
+    ...(o.artifactType ? { artifact_type: o.artifactType } : {}),
+    ...(o.authenticationType ? { authentication_type: o.authenticationType } : {}),
+    ...(o.override ? { override_mode: true } : {}),
+    ...(o.trigger ? { trigger_type: o.trigger } : {}),
+    ...(o.executionTimestamp ? { execution_timestamp: o.executionTimestamp } : {}),
+    src_resource: side(o.src),
+    dest_resource: side(o.dest),
+    ...(o.status === 'Success' ? { successful_artifact: artifact } : { failed_artifact: artifact }),
+    ...(o.executionId ? { execution_id: o.executionId } : {}),
+    ...(o.taskId ? { task_id: o.taskId } : {}),
+  };
+}

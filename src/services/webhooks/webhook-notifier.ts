@@ -8,6 +8,7 @@ import { formatBytes, quotaExceededMessage } from '../policies/quota/storage-lim
 import type { Rule } from '../policies/retention/policy.js';
 import {
   formatFor,
+  replicationData,
   retentionData,
   type WebhookEvent,
   type WebhookEventData,
@@ -28,6 +29,8 @@ export interface WebhookNotifierDeps {
   ): Promise<number>;
   /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
   registryHost(): string;
+  /** The registry's URL (`scheme://host[:port]`): the local side of a replication. */
+  registryEndpoint(): string;
   /** Tells this node's worker that deliveries were committed (after the change's commit). */
   wake(): void;
   /** How long pull events wait in memory before their deliveries are written together. */
@@ -143,6 +146,59 @@ export class WebhookNotifier {
           hostname: this.d.registryHost().split(':')[0]!,
           projectName: project.name,
           rules,
+        }),
+      },
+    });
+  }
+
+  /**
+   * REPLICATION, as Harbor sends it: once per task that ended Success or Error, to the project of the
+   * local side (the source of a push-based policy, the destination of a pull-based one). The resources
+   * and namespaces are filled as Harbor's handler fills them, its crossed namespaces included.
+   */
+  async replicationFinished(tx: Repos, e: DomainEvents['ReplicationTaskFinished']): Promise<void> {
+    const policy = await tx.replication.findPolicy(e.policyId);
+    const execution = await tx.replication.findExecution(e.executionId);
+    if (!policy || !execution) return;
+    const remoteId = policy.dest_registry_id ?? policy.src_registry_id;
+    const remote = remoteId === null ? undefined : await tx.registries.find(remoteId);
+    if (!remote) return;
+    const pushMode = policy.src_registry_id === null;
+    const [srcNamespace, srcName] = splitResource(e.srcRepository, e.references.length);
+    const [destNamespace, destName] = splitResource(e.dstRepository, e.references.length);
+    const project = await tx.projects.findByName(pushMode ? srcNamespace : destNamespace);
+    if (!project) return;
+    const remoteRes = {
+      registry_name: remote.name,
+      registry_type: remote.type,
+      endpoint: remote.url,
+      namespace: srcNamespace,
+    };
+    const localRes = {
+      registry_type: 'harbor',
+      endpoint: this.d.registryEndpoint(),
+      namespace: destNamespace,
+    };
+    await this.notify(tx, project.id, {
+      type: 'REPLICATION',
+      occurAt: unix(this.d.clock.now()),
+      operator: '',
+      eventData: {
+        replication: replicationData({
+          hostname: this.d.registryHost().split(':')[0]!,
+          status: e.status,
+          description: policy.description,
+          artifactType: e.resourceType,
+          authenticationType: remote.credential_type,
+          override: policy.override === 1,
+          trigger: execution.trigger,
+          executionTimestamp: unix(new Date(execution.start_time)),
+          src: pushMode ? localRes : remoteRes,
+          dest: pushMode ? remoteRes : localRes,
+          nameAndTag: pushMode ? srcName : destName,
+          references: e.references,
+          executionId: e.executionId,
+          taskId: e.taskId,
         }),
       },
     });
@@ -336,4 +392,11 @@ function repositoryOf(project: ProjectRow, repository: string) {
     repo_full_name: repository,
     repo_type: project.public === 1 ? ('public' as const) : ('private' as const),
   };
+}
+
+/** Harbor's task resource (`<repository> [<n> item(s) in total]`) split at its first `/`. */
+function splitResource(repository: string, items: number): [string, string] {
+  const resource = `${repository} [${items} item(s) in total]`;
+  const slash = resource.indexOf('/');
+  return slash < 0 ? ['', resource] : [resource.slice(0, slash), resource.slice(slash + 1)];
 }

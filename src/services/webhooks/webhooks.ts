@@ -34,6 +34,8 @@ export interface WebhooksDeps {
   events: EventBus;
   config: WebhooksConfig;
   registryHost(): string;
+  /** The registry's URL (`scheme://host[:port]`). */
+  registryEndpoint(): string;
   /** Wakes this node's job worker (deliveries were just committed). */
   wake(): void;
 }
@@ -56,6 +58,7 @@ export class Webhooks {
       log: d.log,
       enqueue: (tx, kind, payload, o) => d.queue.enqueue(tx, kind, payload, o),
       registryHost: d.registryHost,
+      registryEndpoint: d.registryEndpoint,
       wake: d.wake,
       pullBatchMs: d.config.pullBatchMs,
     });
@@ -95,6 +98,8 @@ export class Webhooks {
     }
     d.events.onTransaction('RetentionTaskFinished', (tx, e) => n.retentionFinished(tx, e));
     d.events.on('RetentionTaskFinished', () => n.afterCommit());
+    d.events.onTransaction('ReplicationTaskFinished', (tx, e) => n.replicationFinished(tx, e));
+    d.events.on('ReplicationTaskFinished', () => n.afterCommit());
     n.start();
     return w;
   }

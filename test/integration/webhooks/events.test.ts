@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import { clientFor, closeNow, makeImage, type RegistryClient } from '../../helpers/registry-client.js';
+import { startDockerRegistry, type RunningDockerRegistry } from '../../helpers/docker-registry.js';
 import { createRetention, runRetention } from '../../helpers/retention.js';
 import { waitFor } from '../../helpers/wait.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -14,9 +15,11 @@ for (const backend of backends()) {
     let api: HarborApi;
     let client: RegistryClient;
     let rx: Receiver;
+    let registry: RunningDockerRegistry;
 
     before(async () => {
       rx = await startReceiver();
+      registry = await startDockerRegistry({ htpasswd: { bob: 'pw' } });
       berth = await startBerth({
         backend,
         overrides: { webhooks: { retryDelayMs: 100, pullBatchMs: 100 }, jobs: { pollIntervalMs: 50 } },
@@ -27,6 +30,7 @@ for (const backend of backends()) {
     after(async () => {
       await closeNow(berth);
       await rx.close();
+      await registry.stop();
     });
 
     test('a retention run that removes artifacts delivers TAG_RETENTION per repository; a dry run delivers none', async () => {
@@ -72,6 +76,64 @@ for (const backend of backends()) {
       );
       assert.equal(executions.body.length, 1);
       assert.equal(rx.on('/retention').length, 1);
+    });
+
+    test("a push replication to distribution delivers REPLICATION to the source project, as Harbor's handler builds it", async () => {
+      await berth.createProject('rep');
+      await api.expect(201, 'POST', '/projects/rep/webhook/policies', {
+        name: 'replication',
+        enabled: true,
+        event_types: ['REPLICATION'],
+        targets: [{ type: 'http', address: `${rx.url}/replication` }],
+      });
+      await client.pushImage('rep/app', makeImage({ layerSize: 32 }), 'v1');
+      const reg = await api.expect(201, 'POST', '/registries', {
+        name: 'dist',
+        type: 'docker-registry',
+        url: registry.url,
+        credential: { type: 'basic', access_key: 'bob', access_secret: 'pw' },
+        insecure: false,
+      });
+      const registryId = Number(reg.headers.get('location')!.split('/').pop());
+      const created = await api.expect(201, 'POST', '/replication/policies', {
+        name: 'to-dist',
+        description: 'mirror <rep>',
+        dest_registry: { id: registryId },
+        dest_namespace: 'mirror',
+        trigger: { type: 'manual', trigger_settings: { cron: '' } },
+        filters: [{ type: 'name', value: 'rep/**' }],
+        override: true,
+        enabled: true,
+      });
+      const policyId = Number(created.headers.get('location')!.split('/').pop());
+      const started = await api.expect(201, 'POST', '/replication/executions', { policy_id: policyId });
+      const executionId = Number(started.headers.get('location')!.split('/').pop());
+      await waitFor('the REPLICATION delivery', () => rx.on('/replication').length >= 1, 30_000);
+      const execution = await api.expect<{ status: string; start_time: string }>(
+        200,
+        'GET',
+        `/replication/executions/${executionId}`,
+      );
+      const tasks = await api.expect<{ id: number }[]>(
+        200,
+        'GET',
+        `/replication/executions/${executionId}/tasks`,
+      );
+      const [got] = rx.on('/replication');
+      const occurAt = (JSON.parse(got!.body) as { occur_at: number }).occur_at;
+      const started_ = Math.floor(Date.parse(execution.body.start_time) / 1000);
+      assert.equal(
+        got!.body,
+        `{"type":"REPLICATION","occur_at":${occurAt},"operator":"","event_data":{"replication":` +
+          `{"harbor_hostname":"127.0.0.1","job_status":"Success","description":"mirror \\u003crep\\u003e",` +
+          `"artifact_type":"image","authentication_type":"basic","override_mode":true,"trigger_type":"MANUAL",` +
+          `"execution_timestamp":${started_},` +
+          `"src_resource":{"registry_type":"harbor","endpoint":"${berth.url}","namespace":"mirror"},` +
+          `"dest_resource":{"registry_name":"dist","registry_type":"docker-registry","endpoint":"${registry.url}","namespace":"rep"},` +
+          `"successful_artifact":[{"type":"image","status":"Success","name_tag":"app [1 item(s) in total]","references":["v1"]}],` +
+          `"execution_id":${executionId},"task_id":${tasks.body[0]!.id}}}}`,
+      );
+      assert.equal(rx.on('/replication').length, 1);
     });
 
     const policyIdOf = async (project: string) =>
