@@ -61,7 +61,9 @@ export async function startCluster(options: {
   }
   const nodes: BerthProcess[] = [];
   let n = 0;
-  const addNode = async (env: Record<string, string> = {}) => {
+  // `slot` keeps the start order: nodes started at once finish starting in any order, and nodes[i] must be the
+  // node that got nodeEnv[i].
+  const addNode = async (env: Record<string, string> = {}, slot = nodes.length) => {
     const node = await spawnBerth({
       dataDir: join(root, `node-${n++}`),
       databaseUrl,
@@ -73,12 +75,12 @@ export async function startCluster(options: {
         ...env,
       },
     });
-    nodes.push(node);
+    nodes[slot] = node;
     return node;
   };
   const handle = connect({ url: databaseUrl, poolMax: 4, acquireTimeoutMs: 5000 });
   try {
-    await Promise.all(Array.from({ length: options.nodes }, (_, i) => addNode(options.nodeEnv?.[i])));
+    await Promise.all(Array.from({ length: options.nodes }, (_, i) => addNode(options.nodeEnv?.[i], i)));
   } catch (err) {
     await Promise.all(nodes.map((p) => p.stop(0)));
     await handle.close();

@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 import { hasTool } from '../../helpers/tools.js';
+import { waitFor } from '../../helpers/wait.js';
 import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs } from './portal-fixtures.js';
 import { chromiumStep, signedInChromium } from './portal-pages-fixtures.js';
@@ -108,10 +109,11 @@ for (const backend of backends()) {
       await page.goto(rulesTab());
       await table().getByRole('button', { name: 'Disable' }).click();
       await table().getByText('Disabled').waitFor();
-      assert.equal((await rules())[0]!.disabled, true);
+      // The row can show the new state before the PUT has committed: wait for the API to hold it.
+      await waitFor('the rule disabled in the API', async () => (await rules())[0]!.disabled === true);
       await table().getByRole('button', { name: 'Enable' }).click();
       await table().getByText('Enabled').waitFor();
-      assert.equal((await rules())[0]!.disabled, false);
+      await waitFor('the rule enabled in the API', async () => (await rules())[0]!.disabled === false);
       await table().getByRole('button', { name: 'Delete' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
       await page.getByText('No tag immutability rules').waitFor();

@@ -297,8 +297,11 @@ for (const backend of backends()) {
       assert.deepEqual(deleted.event_data.resources, [
         { digest: image.digest, tag: 'v1', resource_url: `${berth.host}/hooks/app:v1` },
       ]);
-      await waitFor('all nine deliveries at their targets', () =>
-        ['/default', '/ce', '/slack'].every((p) => rx.on(p).length === 3),
+      // Delivery is eventual (the latency target lives in the bench): a loaded CI machine gets more than 10 s.
+      await waitFor(
+        'all nine deliveries at their targets',
+        () => ['/default', '/ce', '/slack'].every((p) => rx.on(p).length === 3),
+        30_000,
       );
 
       // Executions, tasks, logs, last trigger and the deprecated jobs list show the nine deliveries.
