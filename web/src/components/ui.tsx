@@ -248,3 +248,34 @@ export function formatTime(iso: string | undefined | null): string {
 export function shortDigest(digest: string): string {
   return digest.slice(0, 19);
 }
+
+/** A policy row's Edit / Enable-or-Disable / Delete buttons, each shown only with its permission. */
+export function RowPolicyActions(props: {
+  enabled: boolean;
+  canUpdate: boolean;
+  canDelete: boolean;
+  toggling: boolean;
+  onEdit: () => void;
+  onToggle: () => void;
+  onDelete: () => void;
+}) {
+  return (
+    <>
+      {props.canUpdate ? (
+        <>
+          <button type="button" className="btn btn-small" onClick={props.onEdit}>
+            Edit
+          </button>
+          <button type="button" className="btn btn-small" disabled={props.toggling} onClick={props.onToggle}>
+            {props.enabled ? 'Disable' : 'Enable'}
+          </button>
+        </>
+      ) : null}
+      {props.canDelete ? (
+        <button type="button" className="btn btn-small" onClick={props.onDelete}>
+          Delete
+        </button>
+      ) : null}
+    </>
+  );
+}

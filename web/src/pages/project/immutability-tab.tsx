@@ -10,7 +10,7 @@ import {
   type ImmutableRuleFields,
 } from '../../api/immutable-rules';
 import { ListPage } from '../../components/list-page';
-import { ConfirmDialog, Dialog, ErrorNote, Field } from '../../components/ui';
+import { ConfirmDialog, Dialog, ErrorNote, Field, RowPolicyActions } from '../../components/ui';
 import { useProjectContext } from './project-page';
 
 /** A rule in words, as Harbor's portal says it. */
@@ -78,26 +78,15 @@ export function ImmutabilityTab() {
               </td>
               {canUpdate || canDelete ? (
                 <td className="row">
-                  {canUpdate ? (
-                    <>
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(r)}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        disabled={toggle.isPending}
-                        onClick={() => toggle.mutate(r)}
-                      >
-                        {r.disabled ? 'Enable' : 'Disable'}
-                      </button>
-                    </>
-                  ) : null}
-                  {canDelete ? (
-                    <button type="button" className="btn btn-small" onClick={() => setDeleting(r)}>
-                      Delete
-                    </button>
-                  ) : null}
+                  <RowPolicyActions
+                    enabled={!r.disabled}
+                    canUpdate={canUpdate}
+                    canDelete={canDelete}
+                    toggling={toggle.isPending}
+                    onEdit={() => setEditing(r)}
+                    onToggle={() => toggle.mutate(r)}
+                    onDelete={() => setDeleting(r)}
+                  />
                 </td>
               ) : null}
             </tr>

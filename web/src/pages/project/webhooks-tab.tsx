@@ -10,7 +10,7 @@ import {
   type WebhookPolicy,
 } from '../../api/webhooks';
 import { ListPage } from '../../components/list-page';
-import { ConfirmDialog, ErrorNote, formatTime, QueryState } from '../../components/ui';
+import { ConfirmDialog, ErrorNote, formatTime, QueryState, RowPolicyActions } from '../../components/ui';
 import { useProjectContext } from './project-page';
 import { WebhookExecutions } from './webhook-executions';
 import { WebhookPolicyDialog } from './webhook-policy-dialog';
@@ -79,26 +79,15 @@ export function WebhooksTab() {
               <button type="button" className="btn btn-small" onClick={() => setSelected(p.id)}>
                 Executions
               </button>
-              {canUpdate ? (
-                <>
-                  <button type="button" className="btn btn-small" onClick={() => setEditing(p)}>
-                    Edit
-                  </button>
-                  <button
-                    type="button"
-                    className="btn btn-small"
-                    disabled={toggle.isPending}
-                    onClick={() => toggle.mutate(p)}
-                  >
-                    {p.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                </>
-              ) : null}
-              {canDelete ? (
-                <button type="button" className="btn btn-small" onClick={() => setDeleting(p)}>
-                  Delete
-                </button>
-              ) : null}
+              <RowPolicyActions
+                enabled={p.enabled}
+                canUpdate={canUpdate}
+                canDelete={canDelete}
+                toggling={toggle.isPending}
+                onEdit={() => setEditing(p)}
+                onToggle={() => toggle.mutate(p)}
+                onDelete={() => setDeleting(p)}
+              />
             </td>
           </tr>
         )}
