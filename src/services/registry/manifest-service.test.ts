@@ -93,11 +93,12 @@ for (const dialect of testDialects()) {
       await linkBlobs(blobs);
       const digest = digestOf(body);
       const pushed = await manifests.put(ctx, 'proj/app', 'v1', body, mediaTypes.ociManifest);
-      assert.deepEqual(pushed, { digest, subject: null });
       assert.deepEqual(await storage.getContent(layout.blob(digest)), body);
       const repo = await store.repositories.findByName('proj/app');
       assert.ok(repo);
       const artifact = await store.artifacts.findByDigest(repo.id, digest);
+      assert.ok(artifact);
+      assert.deepEqual(pushed, { digest, subject: null, artifactId: artifact.id, repositoryId: repo.id });
       assert.equal(artifact?.media_type, mediaTypes.ociManifest);
       assert.equal(artifact?.size, body.length + blobs[0][1] + blobs[1][1]);
       const tagged = await manifests.get(ctx, 'proj/app', 'v1');
