@@ -1,0 +1,54 @@
+import type { VulnerabilityReport } from './builtin/report.js';
+
+/**
+ * The contract between scanning's job and API (which decide what to scan, keep the reports and enforce
+ * the policy) and the scanners that do the reading: the built-in offline scanner, or an external adapter
+ * spoken to through Harbor's Pluggable Scanner API v1.1. Neither side knows the other's tables.
+ */
+
+/** The registration uuid of the built-in scanner: fixed, so reports and project settings can name it. */
+export const BUILTIN_SCANNER_UUID = '00000000-0000-4000-8000-00000000be47';
+
+export type ScanType = 'vulnerability' | 'sbom';
+
+/** One manifest to scan (an image; the caller scans an index child by child). */
+export interface ScanTarget {
+  projectId: number;
+  /** Full repository name, `project/repo`. */
+  repository: string;
+  digest: string;
+  mediaType: string;
+  tag: string | null;
+}
+
+/** What a finished scan gives: Harbor's vulnerability report, or an SBOM document. */
+export type ScanResult =
+  | { type: 'vulnerability'; report: VulnerabilityReport }
+  | { type: 'sbom'; mediaType: string; document: Uint8Array };
+
+/** Harbor's `ScannerAdapterMetadata` (GET /api/v1/metadata of the Pluggable Scanner API). */
+export interface ScannerMetadata {
+  scanner: { name: string; vendor: string; version: string };
+  capabilities: { type?: ScanType; consumes_mime_types: string[]; produces_mime_types: string[] }[];
+  properties: Record<string, string>;
+}
+
+export interface Scanner {
+  metadata(signal?: AbortSignal): Promise<ScannerMetadata>;
+  /**
+   * Scans `target` and resolves with the result; rejects with an Error whose message says why (it becomes
+   * the report's log and Harbor's `Error` status). `log` receives progress lines for the scan's log;
+   * `signal` aborts a scan that is stopped.
+   */
+  scan(
+    target: ScanTarget,
+    type: ScanType,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<ScanResult>;
+}
+
+/** The scanner a project uses: its own registration when set, else the system default; none when disabled. */
+export interface ScannerResolver {
+  forProject(projectId: number): Promise<{ uuid: string; name: string; scanner: Scanner } | undefined>;
+}
