@@ -8,6 +8,7 @@ import { RobotRepo } from './repos/robots.js';
 import { UserGroupRepo } from './repos/user-groups.js';
 import { UserRepo } from './repos/users.js';
 import { BlobRepo } from './repos/blobs.js';
+import { CveAllowlistRepo } from './repos/cve-allowlists.js';
 import { ImmutableRuleRepo } from './repos/immutable-rules.js';
 import { InsightRepo } from './repos/insights.js';
 import { ExecutionRepo } from './repos/executions.js';
@@ -24,6 +25,7 @@ import { RegistryRepo } from './repos/registries.js';
 import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { RetentionRepo } from './repos/retention.js';
+import { ScanReportRepo } from './repos/scan-reports.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
@@ -63,6 +65,8 @@ export class Repos {
   readonly notificationPolicies: NotificationPolicyRepo;
   readonly vulnDb: VulnDbRepo;
   readonly proxyCache: ProxyCacheRepo;
+  readonly scanReports: ScanReportRepo;
+  readonly cveAllowlists: CveAllowlistRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -95,6 +99,8 @@ export class Repos {
     this.notificationPolicies = new NotificationPolicyRepo(db);
     this.vulnDb = new VulnDbRepo(db);
     this.proxyCache = new ProxyCacheRepo(db);
+    this.scanReports = new ScanReportRepo(db);
+    this.cveAllowlists = new CveAllowlistRepo(db);
   }
 }
 

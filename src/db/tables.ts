@@ -313,6 +313,64 @@ export interface VulnAffectedTable {
   cvss: string;
 }
 
+/** A scan report (0023): one per (digest, scanner registration, report MIME type). */
+export interface ScanReportTable {
+  id: Generated<number>;
+  uuid: string;
+  digest: string;
+  registration_uuid: string;
+  mime_type: string;
+  /** Harbor's job statuses: Pending, Running, Success, Error, Stopped. */
+  status: string;
+  job_id: number | null;
+  /** The highest severity found ('' until the scan succeeded). */
+  severity: string;
+  critical_cnt: number;
+  high_cnt: number;
+  medium_cnt: number;
+  low_cnt: number;
+  none_cnt: number;
+  unknown_cnt: number;
+  fixable_cnt: number;
+  total_cnt: number;
+  /** JSON `{name, vendor, version}` of the scanner that wrote the report; '' before. */
+  scanner: string;
+  /** The report document (JSON text); null until the scan succeeded. */
+  report: string | null;
+  log: string;
+  start_time: string;
+  end_time: string | null;
+}
+
+/** One vulnerability of a report, for queries across reports (security hub, CVE export). */
+export interface ScanVulnerabilityTable {
+  report_id: number;
+  cve_id: string;
+  package: string;
+  version: string;
+  fix_version: string;
+  severity: string;
+  /** Harbor's severity code: None 0, Unknown 1, Low 2, Medium 3, High 4, Critical 5. */
+  severity_code: number;
+  cvss_score_v3: number | null;
+  cvss_score_v2: number | null;
+  description: string;
+  /** JSON array of URLs. */
+  links: string;
+}
+
+/** A CVE allowlist: project_id 0 is the system's. */
+export interface CveAllowlistTable {
+  id: Generated<number>;
+  project_id: number;
+  /** Unix seconds; null = never expires. */
+  expires_at: number | null;
+  /** JSON `[{"cve_id": "..."}]`. */
+  items: string;
+  creation_time: string;
+  update_time: string;
+}
+
 export interface QuotaTable {
   project_id: number;
   /** Storage limit in bytes; -1 for none. */
@@ -562,6 +620,9 @@ export interface Database {
   proxy_manifest: ProxyManifestTable;
   proxy_index_child: ProxyIndexChildTable;
   proxy_fetch: ProxyFetchTable;
+  scan_report: ScanReportTable;
+  scan_vulnerability: ScanVulnerabilityTable;
+  cve_allowlist: CveAllowlistTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -588,5 +649,8 @@ export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
 export type ProxyManifestRow = Selectable<ProxyManifestTable>;
 export type ProxyTagRow = Selectable<ProxyTagTable>;
+export type ScanReportRow = Selectable<ScanReportTable>;
+export type ScanVulnerabilityRow = Selectable<ScanVulnerabilityTable>;
+export type CveAllowlistRow = Selectable<CveAllowlistTable>;
 export type ReplicationPolicyRow = Selectable<ReplicationPolicyTable>;
 export type RetentionPolicyRow = Selectable<RetentionPolicyTable>;

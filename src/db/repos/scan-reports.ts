@@ -1,0 +1,199 @@
+import type { Kysely } from 'kysely';
+import type { Database, ScanReportRow, ScanVulnerabilityTable } from '../tables.js';
+
+/** What a finished scan writes on its report. */
+export interface ScanOutcome {
+  status: 'Success' | 'Error' | 'Stopped';
+  severity?: string;
+  counts?: SeverityCounts;
+  scanner?: string;
+  report?: string | null;
+  log: string;
+  endTime: string;
+}
+
+export interface SeverityCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  none: number;
+  unknown: number;
+  fixable: number;
+  total: number;
+}
+
+export type NewScanVulnerability = Omit<ScanVulnerabilityTable, 'report_id'>;
+
+const ZERO_COUNTS = {
+  critical_cnt: 0,
+  high_cnt: 0,
+  medium_cnt: 0,
+  low_cnt: 0,
+  none_cnt: 0,
+  unknown_cnt: 0,
+  fixable_cnt: 0,
+  total_cnt: 0,
+};
+
+/** Statuses after which a report changes no more (a new scan replaces it). */
+export const FINAL_SCAN_STATUSES = ['Success', 'Error', 'Stopped'];
+
+/**
+ * Scan reports, keyed like Harbor's by (artifact digest, scanner registration uuid, report MIME type), and
+ * their vulnerabilities as rows.
+ */
+export class ScanReportRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  find(digest: string, registrationUuid: string, mimeType: string): Promise<ScanReportRow | undefined> {
+    return this.db
+      .selectFrom('scan_report')
+      .selectAll()
+      .where('digest', '=', digest)
+      .where('registration_uuid', '=', registrationUuid)
+      .where('mime_type', '=', mimeType)
+      .executeTakeFirst();
+  }
+
+  /** The reports of these digests by one scanner (all MIME types unless one is given). */
+  async ofDigests(digests: string[], registrationUuid: string, mimeType?: string): Promise<ScanReportRow[]> {
+    if (digests.length === 0) return [];
+    let q = this.db
+      .selectFrom('scan_report')
+      .selectAll()
+      .where('digest', 'in', digests)
+      .where('registration_uuid', '=', registrationUuid);
+    if (mimeType) q = q.where('mime_type', '=', mimeType);
+    return q.execute();
+  }
+
+  byUuid(uuid: string): Promise<ScanReportRow | undefined> {
+    return this.db.selectFrom('scan_report').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+  }
+
+  /** A new report in state Pending (any earlier one of the same key must be deleted first). */
+  async create(
+    r: { uuid: string; digest: string; registrationUuid: string; mimeType: string },
+    now: string,
+  ): Promise<ScanReportRow> {
+    return this.db
+      .insertInto('scan_report')
+      .values({
+        uuid: r.uuid,
+        digest: r.digest,
+        registration_uuid: r.registrationUuid,
+        mime_type: r.mimeType,
+        status: 'Pending',
+        job_id: null,
+        severity: '',
+        ...ZERO_COUNTS,
+        scanner: '',
+        report: null,
+        log: '',
+        start_time: now,
+        end_time: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute();
+    await this.db.deleteFrom('scan_report').where('id', '=', id).execute();
+  }
+
+  async setJob(id: number, jobId: number): Promise<void> {
+    await this.db.updateTable('scan_report').set({ job_id: jobId }).where('id', '=', id).execute();
+  }
+
+  /** Pending → Running; false when the report is no longer pending (stopped, or replaced). */
+  async start(id: number, now: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('scan_report')
+      .set({ status: 'Running', start_time: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['Pending', 'Running'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Records a scan's end, with its vulnerabilities when it succeeded; false when it had already ended. */
+  async finish(id: number, o: ScanOutcome, vulnerabilities: NewScanVulnerability[] = []): Promise<boolean> {
+    const c = o.counts;
+    const r = await this.db
+      .updateTable('scan_report')
+      .set({
+        status: o.status,
+        severity: o.severity ?? '',
+        critical_cnt: c?.critical ?? 0,
+        high_cnt: c?.high ?? 0,
+        medium_cnt: c?.medium ?? 0,
+        low_cnt: c?.low ?? 0,
+        none_cnt: c?.none ?? 0,
+        unknown_cnt: c?.unknown ?? 0,
+        fixable_cnt: c?.fixable ?? 0,
+        total_cnt: c?.total ?? 0,
+        ...(o.scanner !== undefined ? { scanner: o.scanner } : {}),
+        report: o.report ?? null,
+        log: o.log,
+        end_time: o.endTime,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['Pending', 'Running'])
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    // Batches keep each INSERT under SQLite's bound-parameter limit.
+    for (let i = 0; i < vulnerabilities.length; i += 500) {
+      await this.db
+        .insertInto('scan_vulnerability')
+        .values(vulnerabilities.slice(i, i + 500).map((v) => ({ ...v, report_id: id })))
+        .execute();
+    }
+    return true;
+  }
+
+  /**
+   * A project's open vulnerabilities by severity: the sum over the succeeded reports (of one scanner and
+   * MIME type) of the distinct digests its artifacts have.
+   */
+  async projectCounts(
+    projectId: number,
+    registrationUuid: string,
+    mimeType: string,
+  ): Promise<SeverityCounts> {
+    const row = await this.db
+      .selectFrom('scan_report')
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>('critical_cnt'), eb.lit(0)).as('critical'),
+        eb.fn.coalesce(eb.fn.sum<number>('high_cnt'), eb.lit(0)).as('high'),
+        eb.fn.coalesce(eb.fn.sum<number>('medium_cnt'), eb.lit(0)).as('medium'),
+        eb.fn.coalesce(eb.fn.sum<number>('low_cnt'), eb.lit(0)).as('low'),
+        eb.fn.coalesce(eb.fn.sum<number>('none_cnt'), eb.lit(0)).as('none'),
+        eb.fn.coalesce(eb.fn.sum<number>('unknown_cnt'), eb.lit(0)).as('unknown'),
+        eb.fn.coalesce(eb.fn.sum<number>('fixable_cnt'), eb.lit(0)).as('fixable'),
+        eb.fn.coalesce(eb.fn.sum<number>('total_cnt'), eb.lit(0)).as('total'),
+      ])
+      .where('status', '=', 'Success')
+      .where('registration_uuid', '=', registrationUuid)
+      .where('mime_type', '=', mimeType)
+      .where('digest', 'in', (eb) =>
+        eb
+          .selectFrom('artifact')
+          .innerJoin('repository', 'repository.id', 'artifact.repository_id')
+          .select('artifact.digest')
+          .where('repository.project_id', '=', projectId),
+      )
+      .executeTakeFirstOrThrow();
+    return {
+      critical: Number(row.critical),
+      high: Number(row.high),
+      medium: Number(row.medium),
+      low: Number(row.low),
+      none: Number(row.none),
+      unknown: Number(row.unknown),
+      fixable: Number(row.fixable),
+      total: Number(row.total),
+    };
+  }
+}
