@@ -236,11 +236,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     scheduler: jobs.scheduler,
     task: {
       immutable: immutability,
-      deleteArtifact: async (repository, digest) => {
-        const repo = await store.repositoryCatalog.byName(repository);
-        if (!repo) return;
-        await artifacts.delete({ log: logger }, repo, await artifacts.find(repo, digest));
-      },
+      deleteArtifact: (repository, digest) => artifacts.deleteByName({ log: logger }, repository, digest),
       audited: (e) =>
         audit.record({
           project: { id: e.projectId },

@@ -1,13 +1,15 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { artifactFields, tagFields } from '../../db/repos/artifact-catalog.js';
-import { AppError } from '../../lib/errors.js';
+import type { ProjectRow } from '../../db/tables.js';
+import type { ArtifactRef } from '../../services/artifacts/artifact-service.js';
 import { contextOf } from '../context.js';
 import { renderAccessory, renderArtifact, renderTag, repoPath } from './artifact-render.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
 import { accessoryModel, artifactModel, tagModel } from './models.js';
-import { authorizeInProject } from './project.js';
-import { repoParams, repositoryFor } from './repository.js';
+import { projectFor } from './project.js';
+import { repoParams } from './repository.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const artifactParams = repoParams.extend({ reference: z.string().min(1).max(255) });
@@ -30,6 +32,32 @@ function options(f: Flags) {
   };
 }
 
+type RepoPath = { project_name: string; repository_name: string };
+
+/** The project a repository path names, after checking `resource:action` in it. */
+function projectOf(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  params: RepoPath,
+  resource: string,
+  action: string,
+) {
+  return projectFor(deps, request, params.project_name, action, resource, true);
+}
+
+function refOf(project: ProjectRow, params: RepoPath & { reference: string }): ArtifactRef {
+  return { project, repository: params.repository_name, reference: params.reference };
+}
+
+/** Where rendered artifacts live: Harbor names the repository in full. */
+function placeOf(project: ProjectRow, params: RepoPath) {
+  return {
+    projectId: project.id,
+    projectName: project.name,
+    repositoryName: `${project.name}/${params.repository_name}`,
+  };
+}
+
 export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'artifact';
   api.add({
@@ -45,12 +73,12 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
       const list = parseListQuery(query, artifactFields);
-      const { project, repo } = await repositoryFor(deps, request, params, 'artifact', 'list');
+      const project = await projectOf(deps, request, params, 'artifact', 'list');
       const opts = options(query);
-      const page = await deps.artifacts.list(contextOf(request), { repository: repo }, list, opts);
+      const where = { project, repository: params.repository_name };
+      const page = await deps.artifacts.list(contextOf(request), where, list, opts);
       setPageHeaders(request, reply, page.total, list);
-      const where = { projectId: project.id, projectName: project.name, repositoryName: repo.name };
-      return page.items.map((v) => renderArtifact(v, where, opts));
+      return page.items.map((v) => renderArtifact(v, placeOf(project, params), opts));
     },
   });
 
@@ -65,14 +93,15 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 201,
     headers: ['Location'],
     handler: async ({ params, query }, request, reply) => {
-      const project = await deps.projects.find(params.project_name, true);
-      await authorizeInProject(deps, request, project, 'create', 'artifact');
-      const source = await deps.copier.source(query.from);
-      const srcProject = await deps.projects.find(source.projectName, true);
-      await authorizeInProject(deps, request, srcProject, 'read', 'artifact');
-      const target = `${project.name}/${params.repository_name}`;
-      const digest = await deps.copier.copy(contextOf(request), source, project, target);
-      reply.header('Location', `${repoPath(project.name, target)}/artifacts/${digest}`);
+      const project = await projectOf(deps, request, params, 'artifact', 'create');
+      const digest = await deps.copier.copyArtifact(
+        contextOf(request),
+        query.from,
+        { project, repository: params.repository_name },
+        (source) => projectFor(deps, request, source, 'read', 'artifact', true).then(() => undefined),
+      );
+      const { projectName, repositoryName } = placeOf(project, params);
+      reply.header('Location', `${repoPath(projectName, repositoryName)}/artifacts/${digest}`);
       return undefined;
     },
   });
@@ -88,15 +117,10 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     response: artifactModel,
     handler: async ({ params, query }, request) => {
-      const { project, repo } = await repositoryFor(deps, request, params, 'artifact', 'read');
-      const row = await deps.artifacts.find(repo, params.reference);
+      const project = await projectOf(deps, request, params, 'artifact', 'read');
       const opts = options(query);
-      const [view] = await deps.artifacts.views([row], opts, repo);
-      return renderArtifact(
-        view!,
-        { projectId: project.id, projectName: project.name, repositoryName: repo.name },
-        opts,
-      );
+      const view = await deps.artifacts.getArtifact(contextOf(request), refOf(project, params), opts);
+      return renderArtifact(view, placeOf(project, params), opts);
     },
   });
 
@@ -109,9 +133,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: artifactParams,
     status: 200,
     handler: async ({ params }, request) => {
-      const { repo } = await repositoryFor(deps, request, params, 'artifact', 'delete');
-      const row = await deps.artifacts.find(repo, params.reference);
-      await deps.artifacts.delete(contextOf(request), repo, row);
+      const project = await projectOf(deps, request, params, 'artifact', 'delete');
+      await deps.artifacts.deleteArtifact(contextOf(request), refOf(project, params));
       return undefined;
     },
   });
@@ -130,12 +153,12 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 201,
     headers: ['Location'],
     handler: async ({ params, body }, request, reply) => {
-      const { project, repo } = await repositoryFor(deps, request, params, 'tag', 'create');
-      const row = await deps.artifacts.find(repo, params.reference);
-      await deps.artifacts.createTag(contextOf(request), repo, row, body.name);
+      const project = await projectOf(deps, request, params, 'tag', 'create');
+      const digest = await deps.artifacts.createTag(contextOf(request), refOf(project, params), body.name);
+      const { projectName, repositoryName } = placeOf(project, params);
       reply.header(
         'Location',
-        `${repoPath(project.name, repo.name)}/artifacts/${row.digest}/tags/${body.name}`,
+        `${repoPath(projectName, repositoryName)}/artifacts/${digest}/tags/${body.name}`,
       );
       return undefined;
     },
@@ -158,9 +181,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
       const list = parseListQuery(query, tagFields);
-      const { repo } = await repositoryFor(deps, request, params, 'tag', 'list');
-      const row = await deps.artifacts.find(repo, params.reference);
-      const page = await deps.artifacts.tags(repo, row, list);
+      const project = await projectOf(deps, request, params, 'tag', 'list');
+      const page = await deps.artifacts.listTags(contextOf(request), refOf(project, params), list);
       setPageHeaders(request, reply, page.total, list);
       return page.items.map(renderTag);
     },
@@ -175,9 +197,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: artifactParams.extend({ tag_name: z.string().min(1).max(255) }),
     status: 200,
     handler: async ({ params }, request) => {
-      const { repo } = await repositoryFor(deps, request, params, 'tag', 'delete');
-      const row = await deps.artifacts.find(repo, params.reference);
-      await deps.artifacts.deleteTag(contextOf(request), repo, row, params.tag_name);
+      const project = await projectOf(deps, request, params, 'tag', 'delete');
+      await deps.artifacts.deleteTag(contextOf(request), refOf(project, params), params.tag_name);
       return undefined;
     },
   });
@@ -195,12 +216,11 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     headers: ['X-Total-Count', 'Link'],
     handler: async ({ params, query }, request, reply) => {
       const list = parseListQuery(query, {});
-      const { repo } = await repositoryFor(deps, request, params, 'accessory', 'list');
-      const row = await deps.artifacts.find(repo, params.reference);
-      const all = await deps.artifacts.accessories(repo, row);
-      const start = (list.page - 1) * list.pageSize;
-      setPageHeaders(request, reply, all.length, list);
-      return all.slice(start, start + list.pageSize).map((a) => renderAccessory(a, row, repo.name));
+      const project = await projectOf(deps, request, params, 'accessory', 'list');
+      const page = await deps.artifacts.listAccessories(contextOf(request), refOf(project, params), list);
+      setPageHeaders(request, reply, page.total, list);
+      const { repositoryName } = placeOf(project, params);
+      return page.items.map((a) => renderAccessory(a, page.subject, repositoryName));
     },
   });
 
@@ -213,10 +233,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: artifactParams,
     status: 200,
     handler: async ({ params }, request) => {
-      const { repo } = await repositoryFor(deps, request, params, 'artifact-addition', 'read');
-      await deps.artifacts.find(repo, params.reference);
-      // No scanner is configured: Harbor answers an empty report map.
-      return {};
+      const project = await projectOf(deps, request, params, 'artifact-addition', 'read');
+      return deps.artifacts.getVulnerabilitiesAddition(contextOf(request), refOf(project, params));
     },
   });
 
@@ -231,9 +249,9 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     }),
     status: 200,
     handler: async ({ params }, request, reply) => {
-      const { repo } = await repositoryFor(deps, request, params, 'artifact-addition', 'read');
-      const row = await deps.artifacts.find(repo, params.reference);
-      const addition = await deps.artifacts.addition(row, params.addition);
+      const project = await projectOf(deps, request, params, 'artifact-addition', 'read');
+      const ref = refOf(project, params);
+      const addition = await deps.artifacts.getAddition(contextOf(request), ref, params.addition);
       reply.code(200).type(addition.contentType);
       return reply.send(addition.body);
     },
@@ -260,9 +278,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
       .strict(),
     status: 200,
     handler: async ({ params, body }, request) => {
-      const { project, repo } = await repositoryFor(deps, request, params, 'artifact-label', 'create');
-      const row = await deps.artifacts.find(repo, params.reference);
-      await deps.artifacts.addLabel(contextOf(request), project.id, row, body.id);
+      const project = await projectOf(deps, request, params, 'artifact-label', 'create');
+      await deps.artifacts.addLabel(contextOf(request), refOf(project, params), body.id);
       return undefined;
     },
   });
@@ -276,10 +293,8 @@ export function artifactRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: artifactParams.extend({ label_id: q.id }),
     status: 200,
     handler: async ({ params }, request) => {
-      const { repo } = await repositoryFor(deps, request, params, 'artifact-label', 'delete');
-      const row = await deps.artifacts.find(repo, params.reference);
-      if (!row) throw new AppError('NOT_FOUND', 'artifact not found');
-      await deps.artifacts.removeLabel(contextOf(request), row, params.label_id);
+      const project = await projectOf(deps, request, params, 'artifact-label', 'delete');
+      await deps.artifacts.removeLabel(contextOf(request), refOf(project, params), params.label_id);
       return undefined;
     },
   });

@@ -64,6 +64,21 @@ export class ArtifactCopier {
     return { projectName: splitRepositoryName(name).project, repository, artifact };
   }
 
+  /**
+   * Harbor's CopyArtifact: finds the source `from` names, lets `mayRead` refuse the caller its project,
+   * then copies into `repository` (without the project) of `project`; returns the digest.
+   */
+  async copyArtifact(
+    ctx: RequestContext,
+    from: string,
+    into: { project: ProjectRow; repository: string },
+    mayRead: (sourceProject: string) => Promise<void>,
+  ): Promise<string> {
+    const source = await this.source(from);
+    await mayRead(source.projectName);
+    return this.copy(ctx, source, into.project, `${into.project.name}/${into.repository}`);
+  }
+
   /** Copies into `target` (full repository name) of `project`; returns the digest. */
   async copy(ctx: RequestContext, source: CopySource, project: ProjectRow, target: string): Promise<string> {
     if (source.repository.name === target)

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ReferenceRow } from '../../db/repos/artifact-catalog.js';
 import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
 import type { MetaStore } from '../../db/store.js';
-import type { ArtifactRow, LabelRow, TagRow } from '../../db/tables.js';
+import type { ArtifactRow, LabelRow, ProjectRow, TagRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { tryParseJsonObject } from '../../lib/bounded-json.js';
 import { readChartFiles } from './additions.js';
@@ -34,6 +34,15 @@ export interface ArtifactView {
   extraAttrs: Record<string, unknown>;
 }
 
+/** An artifact as an API path names it: its project (authorized by the caller), repository and reference. */
+export interface ArtifactRef {
+  project: ProjectRow;
+  /** The repository name without the project, as in Harbor's paths. */
+  repository: string;
+  /** A tag or a digest. */
+  reference: string;
+}
+
 export interface ViewOptions {
   withTag?: boolean;
   withLabel?: boolean;
@@ -44,7 +53,10 @@ export interface ViewOptions {
 const maxConfigBytes = 4 * 1024 * 1024;
 
 type Deps = {
-  store: Pick<MetaStore, 'artifactCatalog' | 'artifacts' | 'labels' | 'tags' | 'transaction'>;
+  store: Pick<
+    MetaStore,
+    'artifactCatalog' | 'artifacts' | 'labels' | 'repositoryCatalog' | 'tags' | 'transaction'
+  >;
   storage: StorageDriver;
   clock: Clock;
   events: EventBus;
@@ -96,20 +108,39 @@ export class ArtifactService {
     return pending;
   }
 
+  /** The artifacts of one repository of a project (NOT_FOUND when it has none such), or of a project. */
   async list(
     _ctx: RequestContext,
-    where: { repository: RepositoryListRow } | { projectId: number },
+    where: { project: ProjectRow; repository: string } | { projectId: number },
     query: ListQuery,
     opts: ViewOptions,
   ): Promise<Page<ArtifactView>> {
+    const repo = 'project' in where ? await this.repository(where.project, where.repository) : undefined;
     const page = await this.deps.store.artifactCatalog.list(
       query,
-      'repository' in where ? { repositoryId: where.repository.id } : { projectId: where.projectId },
+      repo ? { repositoryId: repo.id } : { projectId: (where as { projectId: number }).projectId },
     );
-    return {
-      total: page.total,
-      items: await this.views(page.items, opts, 'repository' in where ? where.repository : undefined),
-    };
+    return { total: page.total, items: await this.views(page.items, opts, repo) };
+  }
+
+  /** `name` is the repository name without the project; NOT_FOUND when there is none such. */
+  async repository(project: ProjectRow, name: string): Promise<RepositoryListRow> {
+    const full = `${project.name}/${name}`;
+    const row = await this.deps.store.repositoryCatalog.byName(full);
+    if (!row) throw new AppError('NOT_FOUND', `repository ${full} not found`);
+    return row;
+  }
+
+  /** The repository and artifact a reference names; NOT_FOUND for either. */
+  async resolve(ref: ArtifactRef): Promise<{ repo: RepositoryListRow; row: ArtifactRow }> {
+    const repo = await this.repository(ref.project, ref.repository);
+    return { repo, row: await this.find(repo, ref.reference) };
+  }
+
+  async getArtifact(_ctx: RequestContext, ref: ArtifactRef, opts: ViewOptions): Promise<ArtifactView> {
+    const { repo, row } = await this.resolve(ref);
+    const [view] = await this.views([row], opts, repo);
+    return view!;
   }
 
   /** By digest or tag; NOT_FOUND otherwise. */
@@ -192,8 +223,26 @@ export class ArtifactService {
   }
 
   /** One of Harbor's additions of the artifact (build history, chart readme, values, dependencies). */
-  async addition(row: ArtifactRow, name: string): Promise<Addition> {
+  async getAddition(_ctx: RequestContext, ref: ArtifactRef, name: string): Promise<Addition> {
+    const { row } = await this.resolve(ref);
     return readAddition(row, { config: () => this.config(row), chart: () => this.chartFiles(row) }, name);
+  }
+
+  /** The artifact's vulnerability reports by MIME type: none while no scanner has reported. */
+  async getVulnerabilitiesAddition(_ctx: RequestContext, ref: ArtifactRef): Promise<Record<string, never>> {
+    await this.resolve(ref);
+    return {};
+  }
+
+  async deleteArtifact(ctx: RequestContext, ref: ArtifactRef): Promise<void> {
+    const { repo, row } = await this.resolve(ref);
+    await this.delete(ctx, repo, row);
+  }
+
+  /** Deletes `digest` from the repository of that full name, if both still exist (retention's delete). */
+  async deleteByName(ctx: RequestContext, repository: string, digest: string): Promise<void> {
+    const repo = await this.deps.store.repositoryCatalog.byName(repository);
+    if (repo) await this.delete(ctx, repo, await this.find(repo, digest));
   }
 
   /** Deletes the artifact, its tags, labels and accessories (refused while an index lists it). */
@@ -210,17 +259,15 @@ export class ArtifactService {
     await this.deps.manifests.delete(ctx, repo.name, row.digest);
   }
 
-  async tags(repo: RepositoryListRow, row: ArtifactRow, query: ListQuery): Promise<Page<TagView>> {
+  async listTags(_ctx: RequestContext, ref: ArtifactRef, query: ListQuery): Promise<Page<TagView>> {
+    const { repo, row } = await this.resolve(ref);
     const page = await this.deps.store.artifactCatalog.tagPage(row.id, query);
     return { total: page.total, items: page.items.map(await this.tagMarker(repo, page.items.length > 0)) };
   }
 
-  async createTag(
-    ctx: RequestContext,
-    repo: RepositoryListRow,
-    row: ArtifactRow,
-    name: string,
-  ): Promise<void> {
+  /** Tags the artifact; returns its digest. */
+  async createTag(ctx: RequestContext, ref: ArtifactRef, name: string): Promise<string> {
+    const { repo, row } = await this.resolve(ref);
     try {
       assertTag(name);
     } catch {
@@ -241,14 +288,11 @@ export class ArtifactService {
       await this.deps.events.publish(tx, 'TagCreated', event);
     });
     this.deps.events.emit('TagCreated', event);
+    return row.digest;
   }
 
-  async deleteTag(
-    ctx: RequestContext,
-    repo: RepositoryListRow,
-    row: ArtifactRow,
-    name: string,
-  ): Promise<void> {
+  async deleteTag(ctx: RequestContext, ref: ArtifactRef, name: string): Promise<void> {
+    const { repo, row } = await this.resolve(ref);
     const tagged = await this.deps.store.artifacts.findByTag(repo.id, name);
     if (!tagged || tagged.id !== row.id)
       throw new AppError('NOT_FOUND', `tag ${name} not found on ${row.digest}`);
@@ -258,7 +302,9 @@ export class ArtifactService {
   }
 
   /** Attaches a global label or one of the artifact's project; CONFLICT when already attached. */
-  async addLabel(_ctx: RequestContext, projectId: number, row: ArtifactRow, labelId: number): Promise<void> {
+  async addLabel(_ctx: RequestContext, ref: ArtifactRef, labelId: number): Promise<void> {
+    const { row } = await this.resolve(ref);
+    const projectId = ref.project.id;
     const label = await this.deps.store.labels.byId(labelId);
     if (!label) throw new AppError('NOT_FOUND', `label ${labelId} not found`);
     if (label.scope === 'p' && label.project_id !== projectId)
@@ -267,12 +313,22 @@ export class ArtifactService {
       throw new AppError('CONFLICT', `label ${labelId} is already added to the artifact`);
   }
 
-  async removeLabel(_ctx: RequestContext, row: ArtifactRow, labelId: number): Promise<void> {
+  async removeLabel(_ctx: RequestContext, ref: ArtifactRef, labelId: number): Promise<void> {
+    const { row } = await this.resolve(ref);
     if (!(await this.deps.store.labels.detach(row.id, labelId)))
       throw new AppError('NOT_FOUND', `label ${labelId} is not added to the artifact`);
   }
 
-  async accessories(repo: RepositoryListRow, row: ArtifactRow): Promise<ArtifactRow[]> {
-    return (await this.deps.store.artifactCatalog.accessoriesOf(repo.id, [row.digest])).get(row.digest) ?? [];
+  /** A page of the artifact's accessories (signatures, SBOMs, ...), with the artifact they belong to. */
+  async listAccessories(
+    _ctx: RequestContext,
+    ref: ArtifactRef,
+    query: ListQuery,
+  ): Promise<Page<ArtifactRow> & { subject: ArtifactRow }> {
+    const { repo, row } = await this.resolve(ref);
+    const all =
+      (await this.deps.store.artifactCatalog.accessoriesOf(repo.id, [row.digest])).get(row.digest) ?? [];
+    const start = (query.page - 1) * query.pageSize;
+    return { total: all.length, items: all.slice(start, start + query.pageSize), subject: row };
   }
 }
