@@ -7,8 +7,11 @@ import { readTarFiles } from '../../lib/tar-reader.js';
 import { maxManifestBytes } from '../../oci/manifest.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
+import { SBOM_ARTIFACT_TYPE } from '../scanning/sbom/sbom-accessory.js';
 import { artifactTypeOf } from './artifact-type.js';
 
+/** The largest SBOM document the addition returns (a large image's SPDX document is a few MiB). */
+const maxSbomBytes = 64 * 1024 * 1024;
 const chartLayer = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 /** Helm's own loader allows 100 MiB decompressed and 5 MiB per file; real charts are well under 1 MiB. */
 const chartBounds = {
@@ -29,6 +32,8 @@ export interface AdditionSources {
   config(): Promise<Record<string, unknown> | undefined>;
   /** The chart's top-level files; undefined when the chart cannot be read. */
   chart(): Promise<Map<string, string> | undefined>;
+  /** An SBOM accessory's document (its one layer); undefined when it has not exactly one layer. */
+  sbom(): Promise<string | undefined>;
 }
 
 /** The additions Harbor links for an artifact of this type. */
@@ -36,12 +41,14 @@ export function additionNames(row: ArtifactRow): string[] {
   const type = artifactTypeOf(row.media_type, row.artifact_type);
   if (type === 'CHART') return ['values.yaml', 'readme.md', 'dependencies'];
   if (type === 'IMAGE' && row.config_digest) return ['build_history', 'vulnerabilities'];
+  if (row.artifact_type === SBOM_ARTIFACT_TYPE) return ['sbom'];
   return [];
 }
 
 /**
  * Harbor's artifact additions: `build_history` from the image config's history, and for Helm charts the
- * chart's `readme.md`, `values.yaml` and `dependencies` (from Chart.yaml or requirements.yaml).
+ * chart's `readme.md`, `values.yaml` and `dependencies` (from Chart.yaml or requirements.yaml), and for an
+ * SBOM accessory its `sbom` document.
  */
 export async function readAddition(
   row: ArtifactRow,
@@ -69,7 +76,32 @@ export async function readAddition(
     }
     return { contentType: 'application/json', body: JSON.stringify(dependencies(files)) };
   }
+  if (name === 'sbom' && row.artifact_type === SBOM_ARTIFACT_TYPE) {
+    const document = await sources.sbom();
+    // Harbor's words when the accessory is not the one-layer form it pushes.
+    if (document === undefined) throw new AppError('NOT_FOUND', 'The sbom is not found');
+    return { contentType: SBOM_ARTIFACT_TYPE, body: document };
+  }
   throw notFound(name);
+}
+
+/** The SBOM accessory's one layer, read whole (bounded): Harbor's SBOM addition returns it as it is. */
+export async function readSbomDocument(
+  storage: StorageDriver,
+  row: ArtifactRow,
+): Promise<string | undefined> {
+  const layers = await manifestLayers(storage, row);
+  const layer = layers[0] as { digest?: unknown; size?: unknown } | undefined;
+  if (layers.length !== 1 || typeof layer?.digest !== 'string') return undefined;
+  if (typeof layer.size !== 'number' || layer.size > maxSbomBytes) return undefined;
+  return (await storage.getContent(layout.blob(layer.digest))).toString('utf8');
+}
+
+async function manifestLayers(storage: StorageDriver, row: ArtifactRow): Promise<unknown[]> {
+  const manifest = tryParseJsonObject(await storage.getContent(layout.blob(row.digest)), {
+    maxBytes: maxManifestBytes,
+  });
+  return Array.isArray(manifest?.layers) ? (manifest.layers as unknown[]) : [];
 }
 
 function notFound(name: string): AppError {
@@ -99,10 +131,7 @@ export async function readChartFiles(
   storage: StorageDriver,
   row: ArtifactRow,
 ): Promise<Map<string, string> | undefined> {
-  const manifest = tryParseJsonObject(await storage.getContent(layout.blob(row.digest)), {
-    maxBytes: maxManifestBytes,
-  });
-  const layers = Array.isArray(manifest?.layers) ? (manifest.layers as unknown[]) : [];
+  const layers = await manifestLayers(storage, row);
   const layer = layers.find(
     (l): l is { digest: string; size?: unknown } =>
       typeof l === 'object' &&

@@ -5,7 +5,7 @@ import type { MetaStore } from '../../db/store.js';
 import type { ArtifactRow, LabelRow, ProjectRow, TagRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { tryParseJsonObject } from '../../lib/bounded-json.js';
-import { readChartFiles } from './additions.js';
+import { readChartFiles, readSbomDocument } from './additions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { isDigestString } from '../../oci/digest.js';
@@ -222,10 +222,18 @@ export class ArtifactService {
     return Object.fromEntries(pick.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   }
 
-  /** One of Harbor's additions of the artifact (build history, chart readme, values, dependencies). */
+  /** One of Harbor's additions of the artifact (build history, chart readme, values, dependencies, sbom). */
   async getAddition(_ctx: RequestContext, ref: ArtifactRef, name: string): Promise<Addition> {
     const { row } = await this.resolve(ref);
-    return readAddition(row, { config: () => this.config(row), chart: () => this.chartFiles(row) }, name);
+    return readAddition(
+      row,
+      {
+        config: () => this.config(row),
+        chart: () => this.chartFiles(row),
+        sbom: () => readSbomDocument(this.deps.storage, row),
+      },
+      name,
+    );
   }
 
   /** The artifact's vulnerability reports by MIME type: none while no scanner has reported. */

@@ -21,6 +21,6 @@ export function accessoryTypeOf(artifactType: string | null): string {
   const t = artifactType ?? '';
   if (t.startsWith('application/vnd.dev.cosign.')) return 'signature.cosign';
   if (t.startsWith('application/vnd.cncf.notary.')) return 'signature.notation';
-  if (t === 'application/vnd.goharbor.harbor.sbom.v1') return 'harbor.sbom';
+  if (t === 'application/vnd.goharbor.harbor.sbom.v1') return 'sbom.harbor';
   return 'subject.accessory';
 }
