@@ -45,7 +45,7 @@ const root = resolve(import.meta.dirname, '..');
  * to a file. `env` adds to its environment. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
  */
 export async function startBerthProcess(
-  options: { cpuProfDir?: string; env?: Record<string, string> } = {},
+  options: { cpuProfDir?: string; env?: Record<string, string>; benchProject?: boolean } = {},
 ): Promise<BerthProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const port = await freePort();
@@ -113,6 +113,7 @@ export async function startBerthProcess(
     await new Promise((r) => setTimeout(r, 50));
   }
   // Pushes never create projects: the bench pushes into `bench/…`.
+  if (options.benchProject === false) return { url, pid: child.pid!, dir, log, stop };
   const created = await fetch(`${url}/api/v2.0/projects`, {
     method: 'POST',
     headers: { authorization: benchAuthorization, 'content-type': 'application/json' },

@@ -1,5 +1,6 @@
 import type { ApiBenchResult } from './api.js';
 import type { GcBenchResult } from './gc.js';
+import { idleRssTargetBytes, type IdleRssResult } from './idle-rss.js';
 import type { RetentionBenchResult } from './retention.js';
 import { higherIsBetter, type Metrics } from './workloads.js';
 import { MB, median } from './measure.js';
@@ -32,6 +33,8 @@ export interface RunResult {
     samples: number;
   };
   berthPeakRssWholeRun: number;
+  /** A fresh Berth serving nothing (bench/idle-rss.ts), when run. */
+  idleRss?: IdleRssResult;
   /** Harbor API list timings (bench/api.ts), when run. */
   api?: ApiBenchResult;
   /** Tag retention dry run timing (bench/retention.ts), when run. */
@@ -183,6 +186,15 @@ export function markdown(r: RunResult, rows: Row[]): string {
     `- Peak RSS (VmHWM) of the Berth that served all workloads above: ${mbFmt(r.berthPeakRssWholeRun)}.`,
     '',
   );
+  if (r.idleRss) {
+    const i = r.idleRss;
+    out.push(
+      '## Memory: a fresh Berth serving nothing',
+      '',
+      `\`node dist/src/main.js serve\` on an empty data folder (bench/idle-rss.ts): **${mbFmt(i.settledBytes)}** once settled (lowest VmRSS over ${i.settleSeconds} s; target < ${mbFmt(idleRssTargetBytes)}: ${i.settledBytes < idleRssTargetBytes ? 'met' : '**not met**'}), ${mbFmt(i.afterStartBytes)} 5 s after start.`,
+      '',
+    );
+  }
   if (r.replication) out.push(...replicationSection(r.replication));
   if (r.api) out.push(...apiSection(r.api));
   if (r.retention) {

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -20,6 +20,7 @@ import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-proces
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { curlBinary, requireCurl } from './curl.js';
 import { gcBench, type GcBenchResult } from './gc.js';
+import { idleRss, type IdleRssResult } from './idle-rss.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
 import { proxyCacheBench } from './proxy-cache.js';
@@ -235,6 +236,14 @@ async function main() {
       `  peak RSS ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (baseline ${(rss.baselineBytes / 2 ** 20).toFixed(0)} MiB)`,
     );
   }
+  let idle: IdleRssResult | undefined;
+  if (wanted('idle-rss')) {
+    log('idle RSS: a fresh Berth serving nothing, read 5 s after start and settled over 30 s …');
+    idle = await idleRss();
+    log(
+      `  ${(idle.afterStartBytes / 2 ** 20).toFixed(1)} MiB, settled ${(idle.settledBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+  }
   let gc: GcBenchResult | undefined;
   if (wanted('gc')) {
     log('garbage collection: Berth online under pushes vs docker-registry garbage-collect offline …');
@@ -264,6 +273,7 @@ async function main() {
     load: load,
     rss,
     berthPeakRssWholeRun,
+    ...(idle ? { idleRss: idle } : {}),
     ...(api ? { api } : {}),
     ...(replication ? { replication } : {}),
     ...(retention ? { retention } : {}),

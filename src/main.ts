@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from './config/load.js';
 import type { BerthConfigInput } from './config/schema.js';
-import { connect } from './db/connect.js';
-import { migrateToLatest, SchemaVersionError } from './db/migrate.js';
+import { holdYoungGeneration } from './lib/young-generation.js';
 import { berthVersion } from './version.js';
+
+// Before anything heavy loads: the modules below are imported in the commands, after this.
+const youngGeneration = holdYoungGeneration();
 
 interface CommonFlags {
   config?: string;
@@ -26,6 +27,12 @@ function overridesOf(flags: CommonFlags): BerthConfigInput {
   }
   if (flags.migrate === false) o.database = { migrate: false };
   return o;
+}
+
+/** The config of a command; its module (and zod) loads here, after holdYoungGeneration. */
+async function configOf(flags: CommonFlags) {
+  const { loadConfig } = await import('./config/load.js');
+  return loadConfig({ file: flags.config, overrides: overridesOf(flags) });
 }
 
 function portArg(value: string): number {
@@ -60,11 +67,12 @@ program
   .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
   .option('--no-migrate', 'do not apply pending migrations; refuse to start unless the schema is current')
   .action(async (flags: CommonFlags) => {
-    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const config = await configOf(flags);
     // Loaded here so `--help` and `migrate` don't load the whole server.
     const { buildApp } = await import('./app.js');
     const app = await buildApp(config);
     const url = await app.listen();
+    youngGeneration.release();
     app.logger.info(
       { url, database: config.database.url.split(':')[0], storage: config.storage.driver },
       'Berth is serving',
@@ -79,9 +87,11 @@ program
   .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
   .option('--no-migrate', 'do not apply pending migrations; refuse to start unless the schema is current')
   .action(async (flags: CommonFlags) => {
-    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const config = await configOf(flags);
     if (config.jobs.workers === 0)
-      throw new ConfigError('jobs.workers is 0: a worker with no job slots does nothing');
+      throw new (await import('./config/load.js')).ConfigError(
+        'jobs.workers is 0: a worker with no job slots does nothing',
+      );
     const { buildApp } = await import('./app.js');
     const app = await buildApp(config);
     app.logger.info(
@@ -97,7 +107,9 @@ program
   .option('-c, --config <file>', 'YAML config file')
   .option('-d, --data <dir>', 'data folder')
   .action(async (flags: CommonFlags) => {
-    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const config = await configOf(flags);
+    const { connect } = await import('./db/connect.js');
+    const { migrateToLatest } = await import('./db/migrate.js');
     const handle = connect({
       url: config.database.url,
       poolMax: 2,
@@ -119,13 +131,14 @@ vulndb
   .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
   .option('-d, --data <dir>', 'data folder for the embedded SQLite database (default: ./data)')
   .action(async (source: string, flags: CommonFlags) => {
-    const config = loadConfig({ file: flags.config, overrides: overridesOf(flags) });
+    const config = await configOf(flags);
     const { runVulnDbImport } = await import('./vulndb-cli.js');
     process.exitCode = await runVulnDbImport(config, source);
   });
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof SchemaVersionError) {
+  // By name: their modules load lazily, and may not have loaded at all.
+  if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'SchemaVersionError')) {
     console.error(`berth: ${err.message}`);
     process.exit(2);
   }

@@ -1,5 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+// jose's subpaths: the package root would load its JWE and JWKS modules too, which Berth never uses.
+import type { CryptoKey, JWK } from 'jose';
+import { exportJWK } from 'jose/key/export';
+import { generateKeyPair } from 'jose/key/generate/keypair';
+import { importJWK } from 'jose/key/import';
 import type { AuthStateRepo } from '../db/repos/auth-state.js';
 
 /** Keys generated on first start and kept in the database, so every node signs and decrypts alike. */

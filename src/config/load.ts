@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../lib/yaml.js';
 import { configSchema, envKeys, type BerthConfig, type BerthConfigInput } from './schema.js';
 
 export class ConfigError extends Error {

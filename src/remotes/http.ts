@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { RemoteError, type RemoteErrorReason, type RemoteOptions } from './adapter.js';
 
 /**
@@ -27,18 +27,23 @@ export interface HttpResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+let undiciModule: Promise<typeof import('undici')> | undefined;
+/** undici loads with the first remote call, not at start: a node that never replicates or proxies needs none. */
+const undici = () => (undiciModule ??= import('undici'));
+
 export const defaultTimeoutMs = 30_000;
 export const defaultIdleTimeoutMs = 60_000;
 
 export class RemoteHttp {
   readonly registry: string;
   readonly timeoutMs: number;
-  private readonly agent: Agent;
+  private readonly agentOptions: Agent.Options;
+  private agent?: Agent;
 
   constructor(registry: string, tls: { insecure?: boolean; ca?: string }, options: RemoteOptions = {}) {
     this.registry = registry;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    this.agent = new Agent({
+    this.agentOptions = {
       headersTimeout: this.timeoutMs,
       bodyTimeout: options.idleTimeoutMs ?? defaultIdleTimeoutMs,
       connect: {
@@ -46,7 +51,7 @@ export class RemoteHttp {
         rejectUnauthorized: !tls.insecure,
         ...(tls.ca ? { ca: tls.ca } : {}),
       },
-    });
+    };
   }
 
   /** Sends one request; any status is returned (callers decide what is success). */
@@ -55,6 +60,8 @@ export class RemoteHttp {
     const signals = [req.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
+      const { Agent, request } = await undici();
+      this.agent ??= new Agent(this.agentOptions);
       const res = await request(req.url, {
         method: req.method,
         headers: req.headers,
@@ -169,7 +176,7 @@ export class RemoteHttp {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent?.close();
   }
 }
 

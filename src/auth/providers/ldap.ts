@@ -1,4 +1,4 @@
-import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import {
@@ -28,6 +28,10 @@ interface FoundUser {
  * the entry's membership attribute (memberOf) and, when a group base DN is set, from a search for groups
  * that name the user (member / uniqueMember by DN, memberUid by uid).
  */
+let ldaptsModule: Promise<typeof import('ldapts')> | undefined;
+/** ldapts loads with the first directory call, not at start: most nodes never talk LDAP. */
+const ldapts = () => (ldaptsModule ??= import('ldapts'));
+
 export class LdapProvider implements IdentityProvider {
   readonly mode = 'ldap_auth' as const;
   private readonly options: LdapOptions;
@@ -43,7 +47,8 @@ export class LdapProvider implements IdentityProvider {
     if (!username || !password) return null;
     const found = await this.findUser(username);
     if (!found) return null;
-    const client = this.client();
+    const { InvalidCredentialsError } = await ldapts();
+    const client = await this.client();
     try {
       await client.bind(found.dn, password);
     } catch (err) {
@@ -190,7 +195,8 @@ export class LdapProvider implements IdentityProvider {
     return [...byKey.values()];
   }
 
-  private client(): Client {
+  private async client(): Promise<Client> {
+    const { Client } = await ldapts();
     const ms = this.options.timeoutSeconds * 1000;
     return new Client({
       url: this.options.url,
@@ -204,7 +210,9 @@ export class LdapProvider implements IdentityProvider {
   }
 
   private async withSearchClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    const client = this.client();
+    const client = await this.client().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
     try {
       if (this.options.searchDn) await client.bind(this.options.searchDn, this.options.searchPassword ?? '');
       return await fn(client);

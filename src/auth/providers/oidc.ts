@@ -1,5 +1,4 @@
-import * as oidc from 'openid-client';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type * as oidc from 'openid-client';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import type { OidcOptions } from './options.js';
@@ -23,6 +22,10 @@ export interface OidcProviderDeps {
  * nonce and PKCE (S256), the code exchange with ID token verification, and claims → identity. OIDC users
  * have no password at Berth: `authenticate` never accepts one; they use their CLI secret instead.
  */
+let openidClientModule: Promise<typeof import('openid-client')> | undefined;
+/** openid-client (and undici) load on the first OIDC login, not at start: most nodes never use them. */
+const openidClient = () => (openidClientModule ??= import('openid-client'));
+
 export class OidcProvider implements IdentityProvider {
   readonly mode = 'oidc_auth' as const;
   private readonly options: OidcOptions;
@@ -43,6 +46,7 @@ export class OidcProvider implements IdentityProvider {
 
   async beginLogin(redirectUri: string): Promise<{ url: string; pending: PendingOidcLogin }> {
     const config = await this.config();
+    const oidc = await openidClient();
     const pending: PendingOidcLogin = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
@@ -68,6 +72,7 @@ export class OidcProvider implements IdentityProvider {
    */
   async finishLogin(callbackUrl: URL, pending: PendingOidcLogin): Promise<ExternalIdentity> {
     const config = await this.config();
+    const oidc = await openidClient();
     const error = callbackUrl.searchParams.get('error');
     if (error) {
       const description = callbackUrl.searchParams.get('error_description');
@@ -149,9 +154,11 @@ export class OidcProvider implements IdentityProvider {
 
   private async discover(): Promise<oidc.Configuration> {
     const o = this.options;
+    const oidc = await openidClient();
     const execute = o.allowInsecureHttp ? [oidc.allowInsecureRequests] : [];
     const options: oidc.DiscoveryRequestOptions = { execute, timeout: o.timeoutSeconds };
     if (!o.verifyCert) {
+      const { Agent, fetch: undiciFetch } = await import('undici');
       const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
       options[oidc.customFetch] = (url, init) =>
         undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;

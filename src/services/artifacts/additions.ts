@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../lib/yaml.js';
 import type { ArtifactRow } from '../../db/tables.js';
 import { ContentBoundError, tryParseJsonObject } from '../../lib/bounded-json.js';
 import { gunzipBounded } from '../../lib/bounded-gunzip.js';
