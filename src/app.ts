@@ -1,66 +1,34 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BerthConfig } from './config/schema.js';
 import { connect, pingDatabase, type DbHandle } from './db/connect.js';
 import { assertSchemaCurrent, migrateToLatest } from './db/migrate.js';
 import { MetaStore } from './db/store.js';
+import { registerGcMetrics, registerProxyMetrics, registerQuotaMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { bundledUiDir } from './http/ui.js';
-import { systemClock, type Clock } from './lib/clock.js';
-import { createLogger, type Logger } from './lib/logger.js';
-import { uploadPurgeJob } from './jobs/kinds/upload-purge.js';
-import { auditPurgeJob } from './jobs/kinds/audit-purge.js';
 import { JobMonitor } from './jobs/monitor.js';
 import { JobRuntime } from './jobs/runtime.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { tokenServiceName, wireIdentity } from './services/access/wire-identity.js';
 import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
 import { ArtifactService } from './services/artifacts/artifact-service.js';
-import { BearerTokens } from './auth/bearer-token.js';
-import { loadKeys } from './auth/keys.js';
-import { DbProvider } from './auth/providers/db.js';
-import { LdapProvider } from './auth/providers/ldap.js';
-import { OidcProvider } from './auth/providers/oidc.js';
-import { AccessControl } from './services/access/access-control.js';
-import { Authenticator } from './services/access/authenticator.js';
-import { bootstrapIdentity } from './services/access/bootstrap.js';
-import { OidcLogin } from './services/access/oidc-login.js';
-import { Onboarding } from './services/access/onboarding.js';
-import { SessionService } from './services/access/sessions.js';
-import { TokenService } from './services/access/token-service.js';
-import { MemberService } from './services/access/members.js';
-import { RobotService } from './services/access/robots.js';
-import { UserGroupService } from './services/access/user-groups.js';
-import { UserService } from './services/access/users.js';
-import { auditDomainEvents } from './services/audit/audit-domain-events.js';
-import { AuditLog } from './services/audit/audit-log.js';
-import { AuditPurge } from './services/audit/audit-purge.js';
-import { replicationCopyJob, replicationPlanJob, replicationStartJob } from './jobs/kinds/replication.js';
-import { retentionPlanJob } from './jobs/kinds/retention.plan.js';
-import { retentionProcessJob } from './jobs/kinds/retention.process.js';
-import { retentionStartJob } from './jobs/kinds/retention.start.js';
-import { Retention } from './services/policies/retention/retention.js';
-import { Replication } from './services/replication/replication.js';
+import { wireAudit } from './services/audit/wire-audit.js';
 import { EventBus } from './services/events.js';
+import { wireGc } from './services/gc/wire-gc.js';
+import { startInsights } from './services/insights/insights.js';
 import { LabelService } from './services/labels/label-service.js';
-import { ImmutabilityService } from './services/policies/immutability/immutability-service.js';
-import { QuotaService } from './services/policies/quota/quota-service.js';
+import { wireRetention } from './services/policies/retention/wire-retention.js';
 import { ProjectMetadataService } from './services/projects/project-metadata-service.js';
 import { ProjectService } from './services/projects/project-service.js';
+import { buildProxyCache } from './services/proxy/proxy-wiring.js';
+import { wireRegistry } from './services/registry/wire-registry.js';
+import { Replication } from './services/replication/replication.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
-import { SystemService } from './services/system/system-service.js';
 import { fixedSettings } from './services/settings/fixed-settings.js';
 import { SettingsService } from './services/settings/settings.js';
-import { BlobWriteGuard } from './services/gc/blob-write-guard.js';
-import { GarbageCollector } from './services/gc/garbage-collector.js';
-import { gcRunPayload, GcService } from './services/gc/gc-service.js';
-import { gcRunJob } from './jobs/kinds/gc.js';
-import { startInsights } from './services/insights/insights.js';
-import { registerGcMetrics, registerProxyMetrics } from './http/metrics.js';
-import { buildProxyCache } from './services/proxy/proxy-wiring.js';
-import { BlobService } from './services/registry/blob-service.js';
-import { ManifestService } from './services/registry/manifest-service.js';
-import { Namespaces } from './services/registry/namespaces.js';
-import { PullRecorder } from './services/registry/pull-recorder.js';
-import { UploadSessions } from './services/registry/upload-sessions.js';
+import { SystemService } from './services/system/system-service.js';
 import { Webhooks } from './services/webhooks/webhooks.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
@@ -111,162 +79,43 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
 
   const storage = await createStorage(config, metrics);
   const store = new MetaStore(handle.db);
-  let keys;
-  try {
-    const boot = await bootstrapIdentity({ store, clock, adminPassword: config.admin.password });
-    if (boot.generatedPassword)
-      // Straight to stdout, once: never through the logger, so it is in no log file or log shipper.
-      process.stdout.write(
-        `\n  Berth created the user "admin" with the password: ${boot.generatedPassword}\n  It is shown only this once; change it after logging in.\n\n`,
-      );
-    keys = await loadKeys(store.authState, clock.now().toISOString());
-  } catch (err) {
+  const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
+  const identity = await wireIdentity({ config, store, clock, log: logger, settings }).catch(async (err) => {
     await handle.close();
     throw err;
-  }
-  const service = 'berth';
-  const tokens = new BearerTokens({
-    keys,
-    service,
-    expirySeconds: config.auth.token.expiryMinutes * 60,
-    now: () => clock.now(),
   });
-  const access = new AccessControl({ store });
-  const ldap =
-    config.auth.mode === 'ldap_auth' && config.auth.ldap
-      ? new LdapProvider({ options: config.auth.ldap, log: logger })
-      : undefined;
-  const onboarding = new Onboarding({ store, clock, box: keys.box });
-  const authenticator = new Authenticator({
-    store,
-    clock,
-    keys,
-    local: new DbProvider(store.users),
-    ...(ldap ? { external: ldap } : {}),
-    onboarding,
-    cliSecretLifetimeHours: config.auth.oidc?.cliSecretLifetimeHours ?? 0,
-    mode: config.auth.mode,
-    robotPrefix: config.auth.robotPrefix,
-    throttle: config.auth.throttle,
-  });
-  const oidc =
-    config.auth.mode === 'oidc_auth' && config.auth.oidc
-      ? new OidcLogin({
-          provider: new OidcProvider({ options: config.auth.oidc, log: logger }),
-          box: keys.box,
-          clock,
-          onboard: (identity) => onboarding.onboard(identity, 'oidc'),
-        })
-      : undefined;
+  const { access, authenticator, sessions, users, members, groups, robots } = identity;
   const events = new EventBus((name, err) => logger.error({ err, event: name }, 'event handler failed'));
-  const namespaces = new Namespaces({ store, clock });
-  const pulls = new PullRecorder({ store, clock, log: logger, intervalMs: 2000 });
-  pulls.start();
-  const quota = new QuotaService({ store, events, clock });
-  const writes = new BlobWriteGuard({ store, storage, clock });
-  const uploads = new UploadSessions({ store, storage, namespaces, events, clock, quota, writes });
   const jobs = new JobRuntime({ store, clock, log: logger, config: config.jobs });
-  jobs.queue.register(uploadPurgeJob(uploads, config.registry.uploadMaxIdleHours * 3600_000));
-  await jobs.scheduler.upsert({
-    name: 'upload.purge',
-    cron: '0 0 * * * *',
-    kind: 'upload.purge',
-    payload: {},
+  const core = await wireRegistry({ config, store, storage, clock, log: logger, events, jobs });
+  const { pulls, quota, writes, uploads, blobs, immutability, manifests } = core;
+  const replication = Replication.wire({
+    ...{ store, clock, log: logger, queue: jobs.queue, scheduler: jobs.scheduler, events },
+    secrets: identity.keys.box,
+    local: { manifests, blobs, uploads },
+    externalUrl: config.server.externalUrl,
   });
-  const blobs = new BlobService({ store, storage, namespaces });
-  const immutability = new ImmutabilityService({ store, clock });
-  const manifests = new ManifestService({
-    store,
-    storage,
-    namespaces,
-    events,
-    pulls,
-    clock,
-    immutability,
-    quota,
-    writes,
-  });
-  const replication = new Replication({
+  const { audit, auditPurge } = wireAudit({ store, clock, log: logger, events, jobs, access });
+  const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });
+  const gc = wireGc({ config, store, storage, clock, log: logger, jobs, artifacts, uploads });
+  registerGcMetrics(metrics, () => gc.lastResult());
+  const retention = wireRetention({
     store,
     clock,
     log: logger,
-    queue: jobs.queue,
-    scheduler: jobs.scheduler,
-    secrets: keys.box,
-    local: { manifests, blobs, uploads },
-    externalUrl: config.server.externalUrl,
+    jobs,
     events,
+    immutability,
+    artifacts,
+    audit,
   });
-  // Event-based replication: a push, an API tag or a delete enqueues its execution in the change's
-  // transaction, so the work commits with the change or not at all.
-  events.onTransaction('ArtifactPushed', (tx, e) => replication.executions.onPushed(tx, e));
-  // Harbor replicates a tag added through the API like a push of the artifact with that tag.
-  events.onTransaction('TagCreated', (tx, e) => replication.executions.onPushed(tx, e));
-  events.onTransaction('ArtifactDeleted', (tx, e) => replication.executions.onDeleted(tx, e));
-  jobs.queue.register(replicationStartJob(replication.executions));
-  jobs.queue.register(replicationPlanJob(replication.executions));
-  jobs.queue.register(replicationCopyJob(replication.executions));
-  const auditPurge = new AuditPurge({ store, queue: jobs.queue, scheduler: jobs.scheduler, clock });
-  jobs.queue.register(auditPurgeJob(auditPurge));
-  const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });
-  const gc = new GcService({
-    store,
-    clock,
-    queue: jobs.queue,
-    scheduler: jobs.scheduler,
-    collector: new GarbageCollector({
-      store,
-      storage,
-      clock,
-      log: logger,
-      artifacts,
-      uploads,
-      graceMs: config.registry.gcGraceMinutes * 60_000,
-      uploadMaxIdleMs: config.registry.uploadMaxIdleHours * 3600_000,
-    }),
-  });
-  jobs.queue.register(gcRunJob(gcRunPayload, gc));
-  registerGcMetrics(metrics, () => gc.lastResult());
-  const audit = new AuditLog({ store, access, clock, log: logger, intervalMs: 1000 });
-  audit.start();
-  const retention = new Retention({
-    store,
-    clock,
-    queue: jobs.queue,
-    scheduler: jobs.scheduler,
-    task: {
-      immutable: immutability,
-      deleteArtifact: (repository, digest) => artifacts.deleteByName({ log: logger }, repository, digest),
-      audited: (e) =>
-        audit.record({
-          project: { id: e.projectId },
-          operation: 'delete',
-          resourceType: 'artifact',
-          resource: e.resource,
-          username: e.operator,
-          clientIp: '',
-          userAgent: 'tag retention',
-          success: e.success,
-        }),
-      finished: (tx, e) => events.publish(tx, 'RetentionTaskFinished', e),
-      afterFinished: (e) => events.emit('RetentionTaskFinished', e),
-    },
-  });
-  jobs.queue.register(retentionStartJob(retention.executions));
-  jobs.queue.register(retentionPlanJob(retention.executions));
-  jobs.queue.register(retentionProcessJob(retention.executions));
   const insights = await startInsights({ store, clock, log: logger, events, jobs, intervalMs: 2000, access });
   // resource_url names the registry as clients do: the external URL's host, else the address listened on.
   let registryHost = config.server.externalUrl
     ? new URL(config.server.externalUrl).host
     : `${config.server.host}:${config.server.port}`;
   const webhooks = Webhooks.wire({
-    store,
-    clock,
-    log: logger,
-    queue: jobs.queue,
-    events,
-    config: config.webhooks,
+    ...{ store, clock, log: logger, queue: jobs.queue, events, config: config.webhooks },
     registryHost: () => registryHost,
     registryEndpoint: () => config.server.externalUrl ?? `http://${registryHost}`,
     wake: () => jobs.worker?.wake(),
@@ -277,75 +126,37 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     { name: 'database', check: () => pingDatabase(handle.db) },
     { name: 'storage', check: async () => void (await storage.list('blobs')) },
   ];
-  const quotaRefusals = new Counter({
-    name: 'berth_quota_exceeded_total',
-    help: 'Pushes (blob uploads, mounts, manifests, copies) refused by a project storage quota',
-    registers: [metrics],
-  });
-  events.on('QuotaExceeded', () => quotaRefusals.inc());
-  auditDomainEvents(events, audit);
+  registerQuotaMetrics(metrics, events);
   const proxyCache = buildProxyCache({
     ...{ store, storage, clock, log: logger, events, quota, writes, manifests, blobs, pulls },
     registries: replication.registries,
     metrics: registerProxyMetrics(metrics),
   });
-  const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
-  const sessions = new SessionService({ store, clock, lifetimeHours: config.auth.session.hours });
   const server = buildServer({
     logger,
     trustProxy: config.server.trustProxy,
     registry: {
-      blobs,
-      uploads,
-      manifests,
-      proxy: proxyCache.proxy,
+      ...{ blobs, uploads, manifests, proxy: proxyCache.proxy },
       auth: {
         access,
         authenticator,
-        findProject: (name) => store.projects.findByName(name),
-        service,
+        service: tokenServiceName,
         ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
       },
     },
-    auth: {
-      authenticator,
-      tokens,
-      session: async (cookie) => {
-        const session = await sessions.resolve(cookie);
-        const subject = session && (await authenticator.userById(session.userId));
-        return subject && { subject, csrfToken: session!.csrfToken };
-      },
-    },
+    auth: { authenticator, tokens: identity.tokens, session: (cookie) => sessions.subjectOf(cookie) },
     session: {
       authenticator,
       sessions,
       secureCookies: (config.server.externalUrl ?? '').startsWith('https:'),
     },
-    token: { tokens: new TokenService({ store, access, tokens }), service },
+    token: { tokens: identity.tokenService, service: tokenServiceName },
     api: {
       version: berthVersion,
       can: (subject, action, target) => access.can(subject, action, target),
       projectAccess: (...args) => access.projectAccess(...args),
-      identity: {
-        access,
-        users: new UserService({ store, clock, keys, robotPrefix: config.auth.robotPrefix }),
-        members: new MemberService({ store, clock }),
-        groups: new UserGroupService({ store, clock }),
-        robots: new RobotService({
-          store,
-          clock,
-          prefix: config.auth.robotPrefix,
-          defaultDays: async () => (await settings.values()).robotTokenDuration,
-        }),
-        audit,
-      },
-      projects: new ProjectService({
-        store,
-        clock,
-        access,
-        defaultStorageLimit: async () => (await settings.values()).storagePerProject,
-        assertProxyUpstream: (id) => replication.registries.assertProxyUpstream(id),
-      }),
+      identity: { access, users, members, groups, robots, audit },
+      projects: new ProjectService({ store, clock, access, settings, registries: replication.registries }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events, immutability, access }),
       artifacts,
@@ -363,18 +174,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
           ? { oidcProviderName: config.auth.oidc.name }
           : {}),
       }),
-      ldap: {
-        log: logger,
-        ...(ldap && config.auth.ldap
-          ? {
-              ldap: {
-                provider: ldap,
-                options: config.auth.ldap,
-                onboard: (identity) => onboarding.onboard(identity, 'ldap'),
-              },
-            }
-          : {}),
-      },
+      ldap: { log: logger, ...(identity.ldap ? { ldap: identity.ldap } : {}) },
       replication,
       retention,
       settings,
@@ -385,10 +185,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       webhooks,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
-    ...(oidc
+    ...(identity.oidc
       ? {
           oidc: {
-            login: oidc,
+            login: identity.oidc,
             sessions,
             ...(config.server.externalUrl ? { externalUrl: config.server.externalUrl } : {}),
           },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import type { EventBus } from '../services/events.js';
 import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
 
 /** GET /metrics in Prometheus text format, and a request-duration histogram filled by an onResponse hook. */
@@ -17,6 +18,16 @@ export function surfaceOf(url: string): string {
   if (url.startsWith('/api/')) return 'api';
   if (url.startsWith('/service/')) return 'token';
   return 'other';
+}
+
+/** Pushes a project's storage quota refused, counted from QuotaExceeded. */
+export function registerQuotaMetrics(registry: Registry, events: Pick<EventBus, 'on'>): void {
+  const refusals = new Counter({
+    name: 'berth_quota_exceeded_total',
+    help: 'Pushes (blob uploads, mounts, manifests, copies) refused by a project storage quota',
+    registers: [registry],
+  });
+  events.on('QuotaExceeded', () => refusals.inc());
 }
 
 /** The figures of the last finished garbage collection, read from the database at each scrape (any node ran it). */

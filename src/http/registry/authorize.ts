@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accessCovers } from '../../auth/bearer-token.js';
 import { AppError } from '../../lib/errors.js';
 import { assertRepositoryName } from '../../oci/names.js';
-import type { ProjectAccess } from '../../services/access/access-control.js';
 import type { Subject } from '../../services/access/subject.js';
 import type { RegistryDeps } from './deps.js';
 import type { RegistryRoute } from './paths.js';
@@ -64,7 +63,7 @@ export async function authorize(
   for (const name of names) {
     if (await allowed(deps, req, name, action)) continue;
     const subject = await realSubject(deps, req);
-    const verdict = subject && (await projectAccess(deps, subject, name, action));
+    const verdict = subject && (await deps.auth.access.repositoryAccess(subject, name, action));
     if (req.token && verdict === 'allowed')
       unauthorized(deps, req, reply, `repository:${name}:${scopeActions[action]}`);
     if (!subject || subject.kind === 'anonymous')
@@ -94,21 +93,7 @@ async function allowed(
   action: Action,
 ): Promise<boolean> {
   if (req.token) return accessCovers(req.token.access, 'repository', name, [action]);
-  return (await projectAccess(deps, req.subject, name, action)) === 'allowed';
-}
-
-/** AccessControl's project rule on /v2: a project the caller may not pull from is hidden. */
-async function projectAccess(
-  deps: RegistryDeps,
-  subject: Subject,
-  name: string,
-  action: Action,
-): Promise<ProjectAccess> {
-  const row = await deps.auth.findProject(name.split('/', 1)[0]!);
-  return deps.auth.access.projectAccess(subject, row, action, 'repository', {
-    action: 'pull',
-    resource: 'repository',
-  });
+  return (await deps.auth.access.repositoryAccess(req.subject, name, action)) === 'allowed';
 }
 
 /** The caller with its real permissions (a token's subject is re-read), or undefined when gone. */

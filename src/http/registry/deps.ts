@@ -1,4 +1,3 @@
-import type { ProjectRow } from '../../db/tables.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Authenticator } from '../../services/access/authenticator.js';
 import type { BlobService } from '../../services/registry/blob-service.js';
@@ -15,7 +14,6 @@ export interface RegistryDeps {
   auth: {
     access: AccessControl;
     authenticator: Authenticator;
-    findProject(name: string): Promise<ProjectRow | undefined>;
     /** Token service name (`service=` in the challenge, `aud` of tokens). */
     service: string;
     externalUrl?: string;

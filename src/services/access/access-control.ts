@@ -50,6 +50,15 @@ export class AccessControl {
     return may(resource, action) ? 'allowed' : 'denied';
   }
 
+  /**
+   * `projectAccess` as /v2 asks it: `action` on a repository (`<project>/...`) of the project its name
+   * starts with, hidden unless the subject may pull from that project.
+   */
+  async repositoryAccess(subject: Subject, repository: string, action: string): Promise<ProjectAccess> {
+    const row = await this.deps.store.projects.findByName(repository.split('/', 1)[0]!);
+    return this.projectAccess(subject, row, action, 'repository', { action: 'pull', resource: 'repository' });
+  }
+
   /** What the subject may do inside one project, its roles read once. */
   private async policyIn(
     subject: Subject,

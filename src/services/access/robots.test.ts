@@ -5,11 +5,16 @@ import { verifySecret } from '../../auth/passwords.js';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { allQuery } from '../../lib/query.js';
+import type { SettingsService } from '../settings/settings.js';
 import { RobotService } from './robots.js';
 import type { RobotSubject, UserSubject } from './subject.js';
 
 const admin: UserSubject = { kind: 'user', userId: 1, username: 'admin', sysadmin: true, groupIds: [] };
 const now = new Date('2026-01-01T00:00:00Z');
+/** robot_token_duration: 30 days. */
+const thirtyDays = {
+  values: async () => ({ robotTokenDuration: 30 }),
+} as unknown as Pick<SettingsService, 'values'>;
 const clock: Clock = { now: () => now };
 const pull = { resource: 'repository', action: 'pull' };
 const push = { resource: 'repository', action: 'push' };
@@ -23,7 +28,7 @@ for (const dialect of testDialects()) {
     before(async () => {
       ({ store, database } = await createTestStore(dialect));
       await store.projects.ensure('proj', now.toISOString());
-      robots = new RobotService({ store, clock, prefix: 'robot$', defaultDays: async () => 30 });
+      robots = new RobotService({ store, clock, prefix: 'robot$', settings: thirtyDays });
     });
     after(() => database.close());
 

@@ -3,6 +3,7 @@ import type { NewPermission } from '../../db/repos/robots.js';
 import type { MetaStore } from '../../db/store.js';
 import type { RobotPermissionRow, RobotRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
+import type { SettingsService } from '../settings/settings.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { robotHolds } from './access-control.js';
@@ -61,8 +62,8 @@ export class RobotService {
       store: Pick<MetaStore, 'projects' | 'robots' | 'transaction'>;
       clock: Clock;
       prefix: string;
-      /** Days a robot lives when created (or updated) with duration 0 or none: `robot_token_duration`. */
-      defaultDays: () => Promise<number>;
+      /** `robot_token_duration`: the days a robot created (or updated) with duration 0 or none lives. */
+      settings: Pick<SettingsService, 'values'>;
     },
   ) {}
 
@@ -90,7 +91,7 @@ export class RobotService {
     const stored = project ? `${project.name}+${input.name}` : input.name;
     if (stored.length > 255) throw new AppError('BAD_REQUEST', 'robot name is too long');
     const secret = this.checkSecret(input.secret);
-    const duration = checkDuration(input.duration) ?? (await this.deps.defaultDays());
+    const duration = checkDuration(input.duration) ?? (await this.deps.settings.values()).robotTokenDuration;
     const secretHash = await hashSecret(secret);
     const now = this.deps.clock.now();
     const id = await this.deps.store.transaction((tx) =>
@@ -158,7 +159,7 @@ export class RobotService {
     const duration =
       input.duration === undefined || input.duration === null
         ? row.duration
-        : (checkDuration(input.duration) ?? (await this.deps.defaultDays()));
+        : (checkDuration(input.duration) ?? (await this.deps.settings.values()).robotTokenDuration);
     await this.deps.store.transaction(async (tx) => {
       if (perms) await tx.robots.setPermissions(id, perms);
       await tx.robots.update(id, {

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
+import type { Authenticator } from './authenticator.js';
+import type { UserSubject } from './subject.js';
 
 export interface Session {
   userId: number;
@@ -15,7 +17,13 @@ export interface Session {
  */
 export class SessionService {
   constructor(
-    private readonly deps: { store: Pick<MetaStore, 'authState'>; clock: Clock; lifetimeHours: number },
+    private readonly deps: {
+      store: Pick<MetaStore, 'authState'>;
+      clock: Clock;
+      lifetimeHours: number;
+      /** Who a live session's user is now (disabled or deleted users have no subject). */
+      users: Pick<Authenticator, 'userById'>;
+    },
   ) {}
 
   async create(userId: number): Promise<{ cookie: string } & Session> {
@@ -40,6 +48,13 @@ export class SessionService {
     const row = await this.deps.store.authState.findSession(idOf(cookie));
     if (!row || row.expires_at <= this.deps.clock.now().toISOString()) return undefined;
     return { userId: row.user_id, csrfToken: row.csrf_token, expiresAt: new Date(row.expires_at) };
+  }
+
+  /** The subject and CSRF token of a cookie's live session, or undefined. */
+  async subjectOf(cookie: string): Promise<{ subject: UserSubject; csrfToken: string } | undefined> {
+    const session = await this.resolve(cookie);
+    const subject = session && (await this.deps.users.userById(session.userId));
+    return subject && { subject, csrfToken: session.csrfToken };
   }
 
   async destroy(cookie: string): Promise<void> {

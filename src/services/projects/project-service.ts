@@ -9,6 +9,8 @@ import type { ProjectRole } from '../access/rbac.js';
 import type { Subject } from '../access/subject.js';
 import type { RequestContext } from '../context.js';
 import { assertStorageLimit } from '../policies/quota/storage-limit.js';
+import type { RegistryEndpoints } from '../replication/registry-endpoints.js';
+import type { SettingsService } from '../settings/settings.js';
 import { checkMetadata } from './project-metadata.js';
 
 export type { ProjectScope };
@@ -67,10 +69,10 @@ export class ProjectService {
       store: Pick<MetaStore, 'projectCatalog' | 'transaction' | 'users'>;
       clock: Clock;
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
-      defaultStorageLimit: () => Promise<number>;
+      settings: Pick<SettingsService, 'values'>;
       access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
       /** Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy). */
-      assertProxyUpstream?: (registryId: number) => Promise<void>;
+      registries?: Pick<RegistryEndpoints, 'assertProxyUpstream'>;
     },
   ) {}
 
@@ -146,9 +148,8 @@ export class ProjectService {
           'BAD_REQUEST',
           `${input.registryId} is invalid value of registry_id, it should be geater than 0`,
         );
-      if (!this.deps.assertProxyUpstream)
-        throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
-      await this.deps.assertProxyUpstream(input.registryId);
+      if (!this.deps.registries) throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
+      await this.deps.registries.assertProxyUpstream(input.registryId);
     } else {
       // As Harbor: the proxy settings mean nothing to a normal project.
       for (const k of [
@@ -162,7 +163,7 @@ export class ProjectService {
     // As Harbor: no limit given (or 0) takes the system default, `storage_per_project`.
     const storageLimit =
       input.storageLimit === undefined || input.storageLimit === null || input.storageLimit === 0
-        ? await this.deps.defaultStorageLimit()
+        ? (await this.deps.settings.values()).storagePerProject
         : assertStorageLimit('storage_limit', input.storageLimit);
     const isPublic = metadata.public !== undefined ? metadata.public === 'true' : (input.public ?? false);
     const now = this.deps.clock.now().toISOString();

@@ -1,3 +1,4 @@
+import { replicationCopyJob, replicationPlanJob, replicationStartJob } from '../../jobs/kinds/replication.js';
 import type { EventBus } from '../events.js';
 import type { MetaStore } from '../../db/store.js';
 import type { JobQueue } from '../../jobs/queue.js';
@@ -34,12 +35,30 @@ export interface ReplicationDeps {
   events: Pick<EventBus, 'publish' | 'emit'>;
 }
 
-/** Replication's services, wired together (app.ts subscribes its event-based policies to pushes and deletes). */
+/** Replication's services, wired together. */
 export class Replication {
   readonly registries: RegistryEndpoints;
   readonly policies: ReplicationPolicies;
   readonly executions: ReplicationExecutions;
   readonly views: ExecutionViews;
+
+  /**
+   * Replication with its event-based policies subscribed and its job kinds registered: a push, a tag
+   * added through the API or a delete enqueues its execution in the change's transaction, so the work
+   * commits with the change or not at all.
+   */
+  static wire(d: ReplicationDeps & { events: EventBus }): Replication {
+    const replication = new Replication(d);
+    const { executions } = replication;
+    d.events.onTransaction('ArtifactPushed', (tx, e) => executions.onPushed(tx, e));
+    // Harbor replicates a tag added through the API like a push of the artifact with that tag.
+    d.events.onTransaction('TagCreated', (tx, e) => executions.onPushed(tx, e));
+    d.events.onTransaction('ArtifactDeleted', (tx, e) => executions.onDeleted(tx, e));
+    d.queue.register(replicationStartJob(executions));
+    d.queue.register(replicationPlanJob(executions));
+    d.queue.register(replicationCopyJob(executions));
+    return replication;
+  }
 
   constructor(d: ReplicationDeps) {
     const { store, clock, log } = d;
