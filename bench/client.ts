@@ -129,6 +129,7 @@ export interface PushedImage {
   tag: string;
   manifestDigest: string;
   configDigest: string;
+  configSize: number;
   layers: BlobSpec[];
   bytes: number;
 }
@@ -170,7 +171,15 @@ export async function pushImage(
   await expectStatus('PUT manifest', res, 201);
   await res.body.dump();
   const bytes = manifest.length + config.length + layers.reduce((s, l) => s + l.size, 0);
-  return { repo, tag, manifestDigest: sha256(manifest), configDigest, layers, bytes };
+  return {
+    repo,
+    tag,
+    manifestDigest: sha256(manifest),
+    configDigest,
+    configSize: config.length,
+    layers,
+    bytes,
+  };
 }
 
 /** What a client does to pull an image: manifest by tag, then config and layers. Returns bytes read. */

@@ -227,6 +227,62 @@ function manifestWorkload(method: 'GET' | 'HEAD', concurrency: number, seconds: 
   };
 }
 
+/**
+ * Manifest PUTs as a push's last step: each one a new OCI image manifest (an annotation numbers it) over
+ * the manifest image's config and layers, which the repository already holds, under a new tag.
+ */
+function manifestPutWorkload(concurrency: number, seconds: number): Workload {
+  return {
+    id: `manifest-put-c${concurrency}`,
+    title: `manifest PUT (new manifest and tag, blobs present), concurrency ${concurrency}`,
+    main: 'req/s',
+    async measure(t, f) {
+      const d = agent(concurrency);
+      const img = f.manifestImage;
+      const round = freshSeed();
+      const body = (i: number) =>
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: {
+            mediaType: 'application/vnd.oci.image.config.v1+json',
+            digest: img.configDigest,
+            size: img.configSize,
+          },
+          layers: img.layers.map((l) => ({
+            mediaType: 'application/vnd.oci.image.layer.v1.tar',
+            digest: l.digest,
+            size: l.size,
+          })),
+          annotations: { 'bench.put': `${round}-${i}` },
+        });
+      let next = 0;
+      try {
+        const r = await closedLoop(
+          concurrency,
+          seconds,
+          async () => {
+            const i = next++;
+            const res = await request(`${t.url}/v2/${img.repo}/manifests/put-${round}-${i}`, {
+              method: 'PUT',
+              headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+              body: body(i),
+              dispatcher: d,
+            });
+            await res.body.dump();
+            if (res.statusCode !== 201) throw new Error(`HTTP ${res.statusCode}`);
+          },
+          { warmupSeconds: Math.min(0.5, seconds / 5) },
+        );
+        if (r.errors > 0) throw new Error(`${r.errors} errors`);
+        return { 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99 };
+      } finally {
+        await d.close();
+      }
+    },
+  };
+}
+
 function imagePullWorkload(clients: number, rounds: number): Workload {
   return {
     id: `image-pull-${clients}`,
@@ -287,6 +343,7 @@ export function workloads(p: Profile): Workload[] {
   ];
   for (const method of ['GET', 'HEAD'] as const)
     for (const c of [1, 16, 64]) list.push(manifestWorkload(method, c, p.manifestSeconds));
+  for (const c of [1, 16]) list.push(manifestPutWorkload(c, p.manifestSeconds));
   list.push(imagePullWorkload(p.imageClients, p.rounds * 3));
   return list;
 }

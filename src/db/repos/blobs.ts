@@ -121,8 +121,16 @@ export class BlobRepo {
       .set((eb) => ({ ref_time: now, version: eb('version', '+', 1) }))
       .where('digest', 'in', unique)
       .where('gc_mark', 'is', null)
-      .where('id', 'in', (eb) =>
-        eb.selectFrom('project_blob').select('blob_id').where('project_id', '=', projectId),
+      // EXISTS, not `id IN (select … where project_id = ?)`: SQLite built that list of every blob in the
+      // project on each PUT (2.8 ms per PUT at 3 000 artifacts, growing with the project); this is one
+      // primary-key probe per digest.
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('project_blob')
+            .select('project_blob.blob_id')
+            .whereRef('project_blob.blob_id', '=', 'blob.id')
+            .where('project_blob.project_id', '=', projectId),
+        ),
       )
       .returning('digest')
       .execute();
