@@ -29,6 +29,18 @@ export function authedAgent(options: Agent.Options): Dispatcher {
   );
 }
 
+/** A Harbor API call as the bench admin; any status of 300 or more throws with the answer. */
+export async function benchApi(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(`${url}/api/v2.0${path}`, {
+    method,
+    headers: { authorization: benchAuthorization, 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
 export interface BerthProcess {
   url: string;
   pid: number;

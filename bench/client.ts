@@ -134,6 +134,50 @@ export interface PushedImage {
   bytes: number;
 }
 
+/** An OCI image manifest over a config and layers; `annotations` make otherwise equal manifests differ. */
+export function imageManifest(
+  configDigest: string,
+  configSize: number,
+  layers: BlobSpec[],
+  annotations?: Record<string, string>,
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: configSize,
+      },
+      layers: layers.map((l) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        digest: l.digest,
+        size: l.size,
+      })),
+      ...(annotations ? { annotations } : {}),
+    }),
+  );
+}
+
+/** PUTs an OCI image manifest under `reference`; anything but 201 throws. */
+export async function putManifest(
+  t: Target,
+  repo: string,
+  reference: string,
+  manifest: Buffer,
+  d: Dispatcher,
+): Promise<void> {
+  const res = await request(`${t.url}/v2/${repo}/manifests/${reference}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: manifest,
+    dispatcher: d,
+  });
+  await expectStatus(`PUT manifest ${repo}:${reference}`, res, 201);
+  await res.body.dump();
+}
+
 /** Pushes config + layers + an OCI image manifest under `tag`. */
 export async function pushImage(
   t: Target,
@@ -146,30 +190,8 @@ export async function pushImage(
   const config = configJson(seed);
   const configDigest = await pushBytes(t, repo, config, d);
   for (const l of layers) await pushMonolithic(t, repo, l, d);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: layers.map((l) => ({
-        mediaType: 'application/vnd.oci.image.layer.v1.tar',
-        digest: l.digest,
-        size: l.size,
-      })),
-    }),
-  );
-  const res = await request(`${t.url}/v2/${repo}/manifests/${tag}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
-    body: manifest,
-    dispatcher: d,
-  });
-  await expectStatus('PUT manifest', res, 201);
-  await res.body.dump();
+  const manifest = imageManifest(configDigest, config.length, layers);
+  await putManifest(t, repo, tag, manifest, d);
   const bytes = manifest.length + config.length + layers.reduce((s, l) => s + l.size, 0);
   return {
     repo,

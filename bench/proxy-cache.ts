@@ -9,22 +9,11 @@
  * project pull.
  */
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { authedAgent, benchAuthorization } from './berth-process.js';
+import { authedAgent, benchApi } from './berth-process.js';
 import { pullImage, pushImage, type Target } from './client.js';
 import { blob } from './data.js';
 import { MB, MiB, timed } from './measure.js';
 import type { WorkloadResult } from './report.js';
-
-async function api(berthUrl: string, method: string, path: string, body: unknown): Promise<Response> {
-  const res = await fetch(`${berthUrl}/api/v2.0${path}`, {
-    method,
-    headers: { authorization: benchAuthorization, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res;
-}
 
 export async function proxyCacheBench(
   berthUrl: string,
@@ -47,14 +36,14 @@ export async function proxyCacheBench(
   const cold = row('proxy-cache-cold', 'first pull (vs direct from upstream)');
   const cached = row('proxy-cache-cached', 'cached pull (vs a normal project)');
   try {
-    const registry = await api(berthUrl, 'POST', '/registries', {
+    const registry = await benchApi(berthUrl, 'POST', '/registries', {
       name: 'bench-upstream',
       type: 'docker-registry',
       url: upstream.url,
     });
     const registryId = Number(registry.headers.get('location')!.split('/').pop());
-    await api(berthUrl, 'POST', '/projects', { project_name: 'bench-proxy', registry_id: registryId });
-    await api(berthUrl, 'POST', '/projects', { project_name: 'bench-normal' });
+    await benchApi(berthUrl, 'POST', '/projects', { project_name: 'bench-proxy', registry_id: registryId });
+    await benchApi(berthUrl, 'POST', '/projects', { project_name: 'bench-normal' });
     for (let round = 0; round < rounds; round++) {
       const specs = Array.from({ length: layers }, (_, i) => blob(9000 + round * 10 + i, layerMiB * MiB));
       const repo = `proxied/img${round}`;

@@ -7,6 +7,7 @@ import { MB, median } from './measure.js';
 import type { ScanBenchResult } from './scanning.js';
 import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
+import type { WebhookBenchResult } from './webhooks.js';
 
 export interface WorkloadResult {
   id: string;
@@ -47,6 +48,8 @@ export interface RunResult {
   soak?: SoakResult;
   /** Garbage collection against distribution's garbage-collect (bench/gc.ts), when run. */
   gc?: GcBenchResult;
+  /** Webhook deliveries beside distribution's notifications (bench/webhooks.ts), when run. */
+  webhooks?: WebhookBenchResult;
 }
 
 export interface Row {
@@ -219,6 +222,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
   }
   if (r.soak) out.push(...soakSection(r.soak));
   if (r.gc) out.push(...gcSection(r.gc));
+  if (r.webhooks) out.push(...webhookSection(r.webhooks));
   return out.join('\n');
 }
 
@@ -244,6 +248,24 @@ function gcSection(g: GcBenchResult): string[] {
     `- distribution: \`docker-registry garbage-collect\` over the same content with no registry serving it (it needs the`,
     `  registry offline or read-only): **${fmt(g.distribution.seconds)} s**, ${n(g.distribution.blobsLeft)} blobs left. Ratio (distribution / Berth) **${fmt(g.distribution.seconds / g.berth.seconds)}**.`,
     `- Seeding took ${fmt(g.seedSeconds.berth)} s for Berth (rows and files) and ${fmt(g.seedSeconds.distribution)} s for distribution's layout.`,
+    '',
+  ];
+}
+
+function webhookSection(w: WebhookBenchResult): string[] {
+  const ms = (l: WebhookBenchResult['berthLatency']) =>
+    `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms, max ${fmt(l.max)} ms`;
+  return [
+    '## Webhooks: every push delivered to two targets',
+    '',
+    `${w.pushes} image pushes (a fresh manifest each, over one config and one layer) from ${w.concurrency} clients into a project with`,
+    'two webhook policies on PUSH_ARTIFACT (Default payload, each to its own receiver in the bench process), beside the',
+    'same pushes into a project with no webhook on the same Berth, and into distribution configured with two notification',
+    `endpoints. Latency runs from the push's 201 to the receiver reading the event. ${w.rounds} round(s), medians.`,
+    '',
+    `- Berth with webhooks **${fmt(w.berthWithWebhooks)} pushes/s**, without **${fmt(w.berthWithoutWebhooks)} pushes/s**: ${fmt(w.throughputLossPercent)} % slower with webhooks (target: under 5 %).`,
+    `- Berth delivery latency ${ms(w.berthLatency)} (target: p99 under 1 s); delivered ${w.delivered.join(' and ')} of ${w.pushes}.`,
+    `- distribution's notifications: ${ms(w.distributionLatency)}; delivered ${w.distributionDelivered.join(' and ')} of ${w.pushes}.`,
     '',
   ];
 }

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache, webhooks); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -28,6 +28,7 @@ import { replicationBench, type ReplicationBenchResult } from './replication.js'
 import { retentionBench, type RetentionBenchResult } from './retention.js';
 import { scanBench, type ScanBenchResult } from './scanning.js';
 import { soak, type SoakResult } from './soak.js';
+import { webhookBench, type WebhookBenchResult } from './webhooks.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
@@ -252,6 +253,21 @@ async function main() {
     results.push(r.workload);
     log(consoleTable(rowsOf([r.workload])));
   }
+  let webhooks: WebhookBenchResult | undefined;
+  if (wanted('webhooks')) {
+    log(
+      'webhooks: pushes into a project with two webhook targets vs distribution with two notification endpoints …',
+    );
+    const r = await webhookBench({
+      quick,
+      log,
+      ...(profDir ? { cpuProfDir: join(profDir, 'webhooks') } : {}),
+    });
+    webhooks = r.details;
+    results.push(r.workload);
+    log(consoleTable(rowsOf([r.workload])));
+    log(`  ${JSON.stringify(webhooks)}`);
+  }
   let soakResult: SoakResult | undefined;
   if (wanted('soak')) {
     const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? (quick ? 20 : 300));
@@ -280,6 +296,7 @@ async function main() {
     ...(scanning ? { scanning } : {}),
     ...(soakResult ? { soak: soakResult } : {}),
     ...(gc ? { gc } : {}),
+    ...(webhooks ? { webhooks } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { MetaStore } from '../db/store.js';
+import type { MetaStore, Repos } from '../db/store.js';
 import type { JobRow } from '../db/tables.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -8,7 +8,7 @@ import { backoffMs, PermanentJobError, type JobContext, type JobKind } from './k
 import type { JobQueue } from './queue.js';
 
 export interface JobWorkerOptions {
-  store: Pick<MetaStore, 'jobMonitor' | 'jobs'>;
+  store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'transaction'>;
   queue: JobQueue;
   clock: Clock;
   log: Logger;
@@ -26,6 +26,9 @@ export interface JobWorkerOptions {
 
 /** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
 export const poolBeatMs = 5_000;
+
+/** How long a running job's log lines wait in memory before they are written together. */
+export const logFlushMs = 250;
 
 type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
 
@@ -182,12 +185,15 @@ export class JobWorker {
   private async execute(row: JobRow, abort: AbortController): Promise<void> {
     const { store, clock } = this.o;
     const iso = () => clock.now().toISOString();
-    const log = async (line: string) => {
-      try {
-        await store.jobs.appendLog(row.id, iso(), line);
-      } catch (err) {
-        this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
-      }
+    // Log lines are written in batches: every `logFlushMs` while the job runs, and the rest in the
+    // transaction that records its outcome, so a short job (a webhook delivery) costs two writes in all:
+    // its claim and its outcome.
+    const logs = new LogBuffer(row.id, store, logFlushMs, (err) =>
+      this.o.log.warn({ err, job: row.id }, 'could not write job log lines'),
+    );
+    const log = (line: string): Promise<void> => {
+      logs.add(iso(), line);
+      return Promise.resolve();
     };
     const kind = this.o.queue.kind(row.kind) as JobKind;
     let outcome = 'done' as Outcome;
@@ -237,27 +243,87 @@ export class JobWorker {
     const now = iso();
     if (outcome === 'lost') {
       this.o.log.warn({ job: row.id }, 'lost the lease of a running job; another worker owns it now');
-    } else if (outcome === 'shutdown') {
-      await log('interrupted by a worker shutdown; the job goes back to the queue');
-      await store.jobs.release(row.id, this.owner, now);
+      await logs.flush();
+      return;
+    }
+    let settle: (jobs: Repos['jobs']) => Promise<unknown>;
+    if (outcome === 'shutdown') {
+      logs.add(now, 'interrupted by a worker shutdown; the job goes back to the queue');
+      settle = (jobs) => jobs.release(row.id, this.owner, now);
     } else if (outcome === 'stop') {
-      await log('stopped');
-      await store.jobs.finish(row.id, this.owner, 'stopped', now);
+      logs.add(now, 'stopped');
+      settle = (jobs) => jobs.finish(row.id, this.owner, 'stopped', now);
     } else if (error === undefined) {
-      await log('succeeded');
-      await store.jobs.finish(row.id, this.owner, 'succeeded', now);
+      logs.add(now, 'succeeded');
+      settle = (jobs) => jobs.finish(row.id, this.owner, 'succeeded', now);
     } else {
       const message = messageOf(error);
       if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
-        await log(`failed: ${message}`);
-        await store.jobs.finish(row.id, this.owner, 'failed', now, message);
+        logs.add(now, `failed: ${message}`);
+        settle = (jobs) => jobs.finish(row.id, this.owner, 'failed', now, message);
       } else {
         const delay = backoffMs(kind.retry, row.attempts);
-        await log(`failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        logs.add(now, `failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
         const at = new Date(clock.now().getTime() + delay).toISOString();
-        await store.jobs.retry(row.id, this.owner, at, now, message);
+        settle = (jobs) => jobs.retry(row.id, this.owner, at, now, message);
       }
     }
+    await logs.settle(settle);
+  }
+}
+
+/**
+ * A running job's log lines, held in memory and written together: by a timer while the job runs, and
+ * finally in the transaction that records the job's outcome.
+ */
+class LogBuffer {
+  private lines: { time: string; line: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly jobId: number,
+    private readonly store: Pick<MetaStore, 'jobs' | 'transaction'>,
+    private readonly flushMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  add(time: string, line: string): void {
+    this.lines.push({ time, line });
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  /** Writes the lines held so far (after any write already under way, so lines stay in order). */
+  flush(): Promise<void> {
+    this.clearTimer();
+    const lines = this.take();
+    if (lines.length > 0)
+      this.writing = this.writing.then(() =>
+        this.store.jobs.appendLogs(this.jobId, lines).catch(this.onError),
+      );
+    return this.writing;
+  }
+
+  /** Writes the remaining lines and the job's outcome in one transaction. */
+  async settle(outcome: (jobs: Repos['jobs']) => Promise<unknown>): Promise<void> {
+    this.clearTimer();
+    await this.writing;
+    const lines = this.take();
+    await this.store.transaction(async (tx) => {
+      await tx.jobs.appendLogs(this.jobId, lines);
+      await outcome(tx.jobs);
+    });
+  }
+
+  private take(): { time: string; line: string }[] {
+    const lines = this.lines;
+    this.lines = [];
+    return lines;
+  }
+
+  private clearTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 

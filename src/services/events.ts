@@ -50,7 +50,8 @@ export interface DomainEvents {
     actor?: Actor | undefined;
   };
   TagDeleted: { repository: string; tag: string; actor?: Actor | undefined };
-  RepositoryDeleted: { repository: string; actor?: Actor | undefined };
+  /** `artifacts`: how many artifacts went with it (each also published as ArtifactDeleted in the transaction). */
+  RepositoryDeleted: { repository: string; artifacts: number; actor?: Actor | undefined };
   BlobUploaded: { repository: string; digest: string; size: number };
   /** A push refused by the project's storage quota (nothing of it was kept). */
   QuotaExceeded: {

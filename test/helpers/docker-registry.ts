@@ -15,6 +15,8 @@ export interface DockerRegistryOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** Milliseconds to wait for `GET /v2/` to answer (default 15 s). */
   startTimeoutMs?: number;
+  /** Lines appended to the config as they are (e.g. a `notifications:` section). */
+  extraConfig?: string[];
 }
 
 export interface RunningDockerRegistry {
@@ -68,6 +70,7 @@ export async function startDockerRegistry(
     writeFileSync(file, entries.join('\n') + '\n', { mode: 0o600 });
     lines.push('auth:', '  htpasswd:', '    realm: basic-realm', `    path: ${file}`);
   }
+  if (options.extraConfig) lines.push(...options.extraConfig);
   const configFile = join(dir, 'config.yml');
   writeFileSync(configFile, lines.join('\n') + '\n');
 

@@ -87,7 +87,7 @@ for (const dialect of testDialects()) {
       events.emit('TagCreated', { repository: 'ev/app', digest, tag: 'v2', mediaType: 'x', actor });
       events.emit('TagDeleted', { repository: 'ev/app', tag: 'v2', actor });
       events.emit('ArtifactDeleted', { repository: 'ev/app', digest, actor });
-      events.emit('RepositoryDeleted', { repository: 'ev/app', actor });
+      events.emit('RepositoryDeleted', { repository: 'ev/app', artifacts: 1, actor });
       // Replication, retention and GC change things without a client: nothing is recorded for them.
       events.emit('ArtifactPushed', { repository: 'ev/app', digest, tag: 'job', mediaType: 'x' });
       events.emit('ArtifactDeleted', { repository: 'ev/app', digest });

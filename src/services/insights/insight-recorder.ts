@@ -57,8 +57,9 @@ export class InsightRecorder {
     this.count(e, 'pulls', e.size ?? 0);
   }
 
-  recordDelete(e: ActivityEvent): void {
-    this.count(e, 'deletes', 0);
+  /** `artifacts` deleted at once (a whole repository's), one by default. */
+  recordDelete(e: ActivityEvent, artifacts = 1): void {
+    this.count(e, 'deletes', 0, artifacts);
     this.touched.add(projectOf(e.repository));
   }
 
@@ -103,11 +104,11 @@ export class InsightRecorder {
     await this.flush();
   }
 
-  private count(e: ActivityEvent, what: 'pushes' | 'pulls' | 'deletes', bytes: number): void {
+  private count(e: ActivityEvent, what: 'pushes' | 'pulls' | 'deletes', bytes: number, n = 1): void {
     const day = dayOf(this.deps.clock.now());
     const key = `${day}\n${e.repository}`;
     const c = this.repositories.get(key) ?? { pushes: 0, pulls: 0, deletes: 0, pushBytes: 0, pullBytes: 0 };
-    c[what] += 1;
+    c[what] += n;
     if (what === 'pushes') c.pushBytes += bytes;
     if (what === 'pulls') c.pullBytes += bytes;
     this.repositories.set(key, c);

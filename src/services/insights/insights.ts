@@ -37,7 +37,7 @@ export async function startInsights(deps: {
   );
   events.on('ArtifactDeleted', (e) => recorder.recordDelete({ repository: e.repository }));
   events.on('TagDeleted', (e) => recorder.recordStorageChange(e.repository));
-  events.on('RepositoryDeleted', (e) => recorder.recordStorageChange(e.repository));
+  events.on('RepositoryDeleted', (e) => recorder.recordDelete({ repository: e.repository }, e.artifacts));
   events.on('VulnerabilitiesCounted', ({ projectId, ...counts }) =>
     recorder.recordVulnerabilities(projectId, counts),
   );

@@ -59,7 +59,7 @@ export class RepositoryService {
         'PRECONDITION',
         `an artifact of ${repo.name} is referenced by ${outside}; delete that first`,
       );
-    await this.deps.store.transaction(async (tx) => {
+    const artifacts = await this.deps.store.transaction(async (tx) => {
       const blobIds = await tx.blobs.idsReferencedBy({ repositoryId: repo.id });
       const digests = await tx.repositoryCatalog.delete(repo.id);
       await tx.blobs.releaseUnreferenced(repo.project_id, blobIds);
@@ -71,8 +71,9 @@ export class RepositoryService {
           operator: ctx.operator,
         });
       }
+      return digests.length;
     });
-    this.deps.events.emit('RepositoryDeleted', { repository: repo.name, actor: ctx.actor });
+    this.deps.events.emit('RepositoryDeleted', { repository: repo.name, artifacts, actor: ctx.actor });
   }
 
   /** Deleting a repository deletes its tags: PRECONDITION (as Harbor) when a rule protects one. */

@@ -171,6 +171,14 @@ for (const backend of backends()) {
         [one.top_repositories.length, one.top_users.length, one.storage_by_project.length],
         [1, 1, 1],
       );
+      // Day 3: deleting a whole repository counts each of its artifacts as a delete.
+      now = new Date(day1.getTime() + 2 * dayMs);
+      await admin().expect(200, 'DELETE', '/projects/ops/repositories/db');
+      const after = await overview(admin(), `/insights?${range}`, (x) => x.totals.deletes === 2);
+      assert.deepEqual(
+        after.activity.map((d) => d.deletes),
+        [0, 1, 1],
+      );
     });
 
     test('a user sees only their projects; a project page needs read access to it', async () => {

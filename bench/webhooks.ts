@@ -1,0 +1,250 @@
+/**
+ * Webhooks (issue 18), one row of `npm run bench` (BENCH_ONLY=webhooks runs it alone): 1,000 image pushes
+ * into a project with two webhook targets (two policies on PUSH_ARTIFACT, Default payloads), each push
+ * a fresh manifest over one config and one layer. Reports the pushes' throughput, beside the same pushes
+ * into a project with no webhook on the same Berth, and each delivery's latency: from the push's 201 to
+ * the receiver reading the event. Distribution runs the same pushes with two notification endpoints
+ * (its own `notifications:` config), so the "distribution" column is the same work on the reference
+ * registry. Every event must arrive at both targets (a missing one fails the row).
+ */
+import { createServer, type Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { authedAgent, benchApi, startBerthProcess } from './berth-process.js';
+import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
+import { blob, configJson, sha256 } from './data.js';
+import { Latencies, median } from './measure.js';
+import type { WorkloadResult } from './report.js';
+
+export interface WebhookBenchResult {
+  pushes: number;
+  concurrency: number;
+  rounds: number;
+  /** Berth's pushes per second into the project with webhooks, and into the one without (medians). */
+  berthWithWebhooks: number;
+  berthWithoutWebhooks: number;
+  /** Berth with webhooks / without, as a percentage loss (target: under 5 %). */
+  throughputLossPercent: number;
+  /** Delivery latency over both targets and every round, ms. */
+  berthLatency: { p50: number; p99: number; max: number };
+  distributionLatency: { p50: number; p99: number; max: number };
+  /** Events received per target in the last round (must equal `pushes`). */
+  delivered: number[];
+  distributionDelivered: number[];
+}
+
+/** An HTTP receiver that notes when each manifest digest first arrived. */
+interface Receiver {
+  url: string;
+  arrivals: Map<string, number>;
+  close(): Promise<void>;
+}
+
+async function startReceiver(digestsOf: (body: unknown) => string[]): Promise<Receiver> {
+  const arrivals = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      try {
+        for (const d of digestsOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
+          if (!arrivals.has(d)) arrivals.set(d, at);
+      } catch {
+        // not JSON: ignored
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('receiver did not listen');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    arrivals,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Harbor's Default payload: `event_data.resources[].digest`. */
+function harborDigests(body: unknown): string[] {
+  const resources = (body as { event_data?: { resources?: { digest?: string }[] } }).event_data?.resources;
+  return (resources ?? []).flatMap((r) => (r.digest ? [r.digest] : []));
+}
+
+/** distribution's envelope: `events[]` of action push whose target is a manifest. */
+function distributionDigests(body: unknown): string[] {
+  const events = (
+    body as { events?: { action?: string; target?: { mediaType?: string; digest?: string } }[] }
+  ).events;
+  return (events ?? []).flatMap((e) =>
+    e.action === 'push' && e.target?.digest && /manifest/.test(e.target.mediaType ?? '')
+      ? [e.target.digest]
+      : [],
+  );
+}
+
+/**
+ * Pushes `count` images into `repo` from `concurrency` loops: the config and layer once, then a fresh
+ * manifest per push (an annotation makes each digest unique). Returns pushes/s and each digest's 201 time.
+ */
+async function pushMany(
+  t: Target,
+  repo: string,
+  count: number,
+  concurrency: number,
+  seed: number,
+  d: Dispatcher,
+): Promise<{ perSecond: number; done: Map<string, number> }> {
+  const config = configJson(seed);
+  const layer = blob(seed, 4096);
+  const configDigest = await pushBytes(t, repo, config, d);
+  await pushMonolithic(t, repo, layer, d);
+  const done = new Map<string, number>();
+  let next = 0;
+  const start = performance.now();
+  const loop = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const manifest = imageManifest(configDigest, config.length, [layer], { 'bench.push': `${seed}-${i}` });
+      await putManifest(t, repo, `t${i}`, manifest, d);
+      done.set(sha256(manifest), performance.now());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { perSecond: count / ((performance.now() - start) / 1000), done };
+}
+
+/** Waits until every pushed digest reached every receiver (or `timeoutMs`); each delivery's latency in ms. */
+async function collect(
+  done: Map<string, number>,
+  receivers: Receiver[],
+  timeoutMs: number,
+): Promise<{ delivered: number[]; latencies: number[] }> {
+  const deadline = performance.now() + timeoutMs;
+  const complete = () => receivers.every((r) => [...done.keys()].every((d) => r.arrivals.has(d)));
+  while (!complete() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const latencies: number[] = [];
+  for (const r of receivers)
+    for (const [digest, pushedAt] of done) {
+      const at = r.arrivals.get(digest);
+      if (at !== undefined) latencies.push(Math.max(0, at - pushedAt));
+    }
+  return {
+    delivered: receivers.map((r) => [...done.keys()].filter((d) => r.arrivals.has(d)).length),
+    latencies,
+  };
+}
+
+/** One round's figures, and its latencies added to the run's. */
+function figures(perSecond: number, latencies: number[], all: Latencies): Record<string, number> {
+  const round = new Latencies(latencies.length);
+  for (const ms of latencies) {
+    round.add(ms);
+    all.add(ms);
+  }
+  return { 'req/s': perSecond, 'p50 ms': round.percentile(50), 'p99 ms': round.percentile(99) };
+}
+
+const summary = (l: Latencies) => ({ p50: l.percentile(50), p99: l.percentile(99), max: l.percentile(100) });
+
+export async function webhookBench(options: {
+  quick: boolean;
+  log: (s: string) => void;
+  cpuProfDir?: string;
+}): Promise<{ workload: WorkloadResult; details: WebhookBenchResult }> {
+  const pushes = options.quick ? 200 : 1_000;
+  const rounds = options.quick ? 1 : 3;
+  const concurrency = 8;
+  const berthRx = [await startReceiver(harborDigests), await startReceiver(harborDigests)];
+  const distRx = [await startReceiver(distributionDigests), await startReceiver(distributionDigests)];
+  const berthProc = await startBerthProcess(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {});
+  const dist = await startDockerRegistry({
+    logLevel: 'error',
+    extraConfig: [
+      'notifications:',
+      '  endpoints:',
+      ...distRx.flatMap((r, i) => [
+        `    - name: bench${i}`,
+        `      url: ${r.url}/events`,
+        '      timeout: 5s',
+        '      threshold: 5',
+        '      backoff: 1s',
+      ]),
+    ],
+  });
+  const d = authedAgent({ connections: concurrency, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const berth: Target = { name: 'berth', url: berthProc.url, pid: berthProc.pid };
+  const distribution: Target = { name: 'distribution', url: dist.url, pid: dist.pid };
+  const workload: WorkloadResult = {
+    id: 'webhooks',
+    title: `webhooks: ${pushes} pushes, 2 targets, concurrency ${concurrency}`,
+    main: 'req/s',
+    berth: [],
+    distribution: [],
+  };
+  const berthLat = new Latencies(2 * pushes * rounds);
+  const distLat = new Latencies(2 * pushes * rounds);
+  const without: number[] = [];
+  let delivered: number[] = [];
+  let distributionDelivered: number[] = [];
+  try {
+    await benchApi(berth.url, 'POST', '/projects', { project_name: 'hooked' });
+    await benchApi(berth.url, 'POST', '/projects', { project_name: 'plain' });
+    for (const [i, r] of berthRx.entries())
+      await benchApi(berth.url, 'POST', '/projects/hooked/webhook/policies', {
+        name: `bench${i}`,
+        enabled: true,
+        event_types: ['PUSH_ARTIFACT'],
+        targets: [{ type: 'http', address: `${r.url}/hook`, payload_format: 'Default' }],
+      });
+    for (let round = 0; round < rounds; round++) {
+      const seed = 7000 + round;
+      // Alternate which goes first so neither side always meets a warm or a busy machine.
+      const order = round % 2 === 0 ? ['plain', 'hooked', 'dist'] : ['dist', 'hooked', 'plain'];
+      for (const which of order) {
+        if (which === 'plain') {
+          const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
+          without.push(r.perSecond);
+        } else if (which === 'hooked') {
+          const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
+          const c = await collect(r.done, berthRx, 60_000);
+          delivered = c.delivered;
+          workload.berth.push(figures(r.perSecond, c.latencies, berthLat));
+        } else {
+          const r = await pushMany(distribution, `bench/r${round}`, pushes, concurrency, seed, d);
+          const c = await collect(r.done, distRx, 60_000);
+          distributionDelivered = c.delivered;
+          workload.distribution.push(figures(r.perSecond, c.latencies, distLat));
+        }
+      }
+      options.log(
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; delivered ${delivered.join('+')} of ${pushes} each`,
+      );
+      if (delivered.some((n) => n !== pushes))
+        throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
+    }
+  } finally {
+    await d.close();
+    await berthProc.stop();
+    await dist.stop();
+    for (const r of [...berthRx, ...distRx]) await r.close();
+  }
+  const withHooks = median(workload.berth.map((m) => m['req/s']!));
+  const withoutHooks = median(without);
+  return {
+    workload,
+    details: {
+      pushes,
+      concurrency,
+      rounds,
+      berthWithWebhooks: withHooks,
+      berthWithoutWebhooks: withoutHooks,
+      throughputLossPercent: 100 * (1 - withHooks / withoutHooks),
+      berthLatency: summary(berthLat),
+      distributionLatency: summary(distLat),
+      delivered,
+      distributionDelivered,
+    },
+  };
+}
