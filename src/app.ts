@@ -30,6 +30,7 @@ import { fixedSettings } from './services/settings/fixed-settings.js';
 import { SettingsService } from './services/settings/settings.js';
 import { SystemService } from './services/system/system-service.js';
 import { Webhooks } from './services/webhooks/webhooks.js';
+import { wireScanning } from './services/scanning/scanning.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
@@ -96,7 +97,16 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     externalUrl: config.server.externalUrl,
   });
   const { audit, auditPurge } = wireAudit({ store, clock, log: logger, events, jobs, access });
-  const artifacts = new ArtifactService({ store, storage, clock, events, manifests, immutability });
+  const scanning = wireScanning({ store, storage, clock, events, jobs });
+  const artifacts = new ArtifactService({
+    store,
+    storage,
+    clock,
+    events,
+    manifests,
+    immutability,
+    scans: scanning.scans,
+  });
   const gc = wireGc({ config, store, storage, clock, log: logger, jobs, artifacts, uploads });
   registerGcMetrics(metrics, () => gc.lastResult());
   const retention = wireRetention({
@@ -183,6 +193,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       gc,
       insights: insights.service,
       webhooks,
+      scans: scanning.scans,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(identity.oidc

@@ -98,6 +98,6 @@ export function renderArtifact(
     ...(opts.withAccessory
       ? { accessories: v.accessories.map((a) => renderAccessory(a, row, where.repositoryName)) }
       : {}),
-    ...(opts.withScanOverview ? { scan_overview: {} } : {}),
+    ...(opts.withScanOverview ? { scan_overview: v.scanOverview ?? {} } : {}),
   };
 }

@@ -15,6 +15,7 @@ import type { AuditPurge } from '../../services/audit/audit-purge.js';
 import type { GcService } from '../../services/gc/gc-service.js';
 import type { InsightService } from '../../services/insights/insight-service.js';
 import type { Webhooks } from '../../services/webhooks/webhooks.js';
+import type { ScanService } from '../../services/scanning/scan-service.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
@@ -67,4 +68,6 @@ export interface ApiDeps {
   insights: InsightService;
   /** Project webhook policies and their deliveries (webhook and webhookjob tags). */
   webhooks: Webhooks;
+  /** Vulnerability scans: reports, overviews, logs (scan tag). */
+  scans: ScanService;
 }

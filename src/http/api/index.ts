@@ -32,6 +32,7 @@ import { retentionRoutes } from './retention.js';
 import { gcRoutes } from './gc.js';
 import { insightsRoutes } from './insights.js';
 import { webhookRoutes } from './webhook.js';
+import { scanRoutes } from './scan.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -92,6 +93,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   projectMetadataRoutes(api, deps);
   repositoryRoutes(api, deps);
   artifactRoutes(api, deps);
+  scanRoutes(api, deps);
   labelRoutes(api, deps);
   immutableRoutes(api, deps);
   quotaRoutes(api, deps);

@@ -32,6 +32,19 @@ export interface ArtifactView {
   accessories: ArtifactRow[];
   /** From the image config: architecture, os, author, created, config. */
   extraAttrs: Record<string, unknown>;
+  /** Harbor's `scan_overview` by report MIME type, when asked for. */
+  scanOverview?: Record<string, unknown>;
+}
+
+/** What artifact views read of scanning: overviews of a page, and an artifact's reports. */
+export interface ScanReads {
+  overviews(projectId: number, rows: ArtifactRow[]): Promise<Map<number, Record<string, unknown>>>;
+  vulnerabilities(subject: {
+    projectId: number;
+    repository: string;
+    repositoryId: number;
+    row: ArtifactRow;
+  }): Promise<Record<string, unknown>>;
 }
 
 /** An artifact as an API path names it: its project (authorized by the caller), repository and reference. */
@@ -47,6 +60,7 @@ export interface ViewOptions {
   withTag?: boolean;
   withLabel?: boolean;
   withAccessory?: boolean;
+  withScanOverview?: boolean;
 }
 
 /** Image configs are a few KiB; one over this is not shown (Harbor reads them whole too). */
@@ -62,6 +76,7 @@ type Deps = {
   events: EventBus;
   manifests: ManifestService;
   immutability: TagProtection;
+  scans?: ScanReads;
 };
 
 /** Artifacts as Harbor's API shows them; a page costs a fixed number of queries whatever its size. */
@@ -120,7 +135,8 @@ export class ArtifactService {
       query,
       repo ? { repositoryId: repo.id } : { projectId: (where as { projectId: number }).projectId },
     );
-    return { total: page.total, items: await this.views(page.items, opts, repo) };
+    const projectId = repo ? repo.project_id : (where as { projectId: number }).projectId;
+    return { total: page.total, items: await this.views(page.items, opts, repo, projectId) };
   }
 
   /** `name` is the repository name without the project; NOT_FOUND when there is none such. */
@@ -157,13 +173,19 @@ export class ArtifactService {
   }
 
   /** `repo` (when all rows are of one repository) marks the tags immutability rules protect. */
-  async views(rows: ArtifactRow[], opts: ViewOptions, repo?: RepositoryRef): Promise<ArtifactView[]> {
+  async views(
+    rows: ArtifactRow[],
+    opts: ViewOptions,
+    repo?: RepositoryRef,
+    projectId = repo?.project_id,
+  ): Promise<ArtifactView[]> {
     const ids = rows.map((r) => r.id);
     const byRepo = new Map<number, string[]>();
     for (const r of rows)
       (byRepo.get(r.repository_id) ?? byRepo.set(r.repository_id, []).get(r.repository_id)!).push(r.digest);
     const catalog = this.deps.store.artifactCatalog;
-    const [tags, labels, refs, accessories, attrs] = await Promise.all([
+    const scans = this.deps.scans;
+    const [tags, labels, refs, accessories, attrs, overviews] = await Promise.all([
       opts.withTag === false ? new Map<number, TagRow[]>() : catalog.tagsOf(ids),
       opts.withLabel ? this.deps.store.labels.ofArtifacts(ids) : new Map<number, LabelRow[]>(),
       catalog.referencesOf(ids),
@@ -173,6 +195,9 @@ export class ArtifactService {
           )
         : new Map<string, ArtifactRow[]>(),
       Promise.all(rows.map((r) => this.extraAttrs(r))),
+      opts.withScanOverview && scans && projectId !== undefined
+        ? scans.overviews(projectId, rows)
+        : new Map<number, Record<string, unknown>>(),
     ]);
     const mark = await this.tagMarker(repo, tags.size > 0);
     return rows.map((row, i) => ({
@@ -182,6 +207,7 @@ export class ArtifactService {
       references: refs.get(row.id) ?? [],
       accessories: accessories.get(row.digest) ?? [],
       extraAttrs: attrs[i]!,
+      ...(opts.withScanOverview ? { scanOverview: overviews.get(row.id) ?? {} } : {}),
     }));
   }
 
@@ -237,9 +263,15 @@ export class ArtifactService {
   }
 
   /** The artifact's vulnerability reports by MIME type: none while no scanner has reported. */
-  async getVulnerabilitiesAddition(_ctx: RequestContext, ref: ArtifactRef): Promise<Record<string, never>> {
-    await this.resolve(ref);
-    return {};
+  async getVulnerabilitiesAddition(_ctx: RequestContext, ref: ArtifactRef): Promise<Record<string, unknown>> {
+    const { repo, row } = await this.resolve(ref);
+    if (!this.deps.scans) return {};
+    return this.deps.scans.vulnerabilities({
+      projectId: repo.project_id,
+      repository: repo.name,
+      repositoryId: repo.id,
+      row,
+    });
   }
 
   async deleteArtifact(ctx: RequestContext, ref: ArtifactRef): Promise<void> {

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import type { ScanJobPayload } from '../../services/scanning/scan-service.js';
+import { defineJob, type JobContext } from '../kind.js';
+
+const scanJobPayload = z
+  .object({
+    reportIds: z.array(z.number().int()).min(1),
+    projectId: z.number().int(),
+    repository: z.string(),
+    digest: z.string(),
+    mediaType: z.string(),
+    tag: z.string().nullable(),
+    registrationUuid: z.string(),
+    type: z.enum(['vulnerability', 'sbom']),
+    operator: z.string(),
+  })
+  .strict() satisfies z.ZodType<ScanJobPayload>;
+
+/**
+ * `scan.artifact`: one manifest scanned by the project's scanner, its reports filled. The outcome is the
+ * report's status (a failed scan is an Error report, not a retried job); a second run only takes over
+ * from a worker that died. `jobs.concurrency["scan.artifact"]` caps the scans a worker runs at once.
+ */
+export function scanArtifactJob(runner: { run(p: ScanJobPayload, ctx: JobContext): Promise<void> }) {
+  return defineJob({
+    kind: 'scan.artifact',
+    payload: scanJobPayload,
+    retry: { maxAttempts: 2, baseDelayMs: 5_000, maxDelayMs: 60_000 },
+    run: (p, ctx) => runner.run(p, ctx),
+  });
+}

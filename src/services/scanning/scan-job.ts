@@ -1,0 +1,137 @@
+import type { MetaStore } from '../../db/store.js';
+import type { JobContext } from '../../jobs/kind.js';
+import type { Clock } from '../../lib/clock.js';
+import type { EventBus } from '../events.js';
+import { parseReport, type ScanJobPayload } from './scan-service.js';
+import type { ScannerResolver } from './scanner.js';
+import { countsOf, overviewOf, vulnerabilityRows } from './summary.js';
+import { REPORT_MIME_TYPE } from './builtin/report.js';
+
+type Ended = 'ScanCompleted' | 'ScanFailed' | 'ScanStopped';
+
+/**
+ * Runs one `scan.artifact` job: marks its reports Running, asks the project's scanner, and records the
+ * outcome with its event in one transaction (Success with the report and its vulnerability rows, Error
+ * with the reason, Stopped when the job was stopped), then counts the project's vulnerabilities for
+ * insights. A report replaced or stopped meanwhile is left alone.
+ */
+export class ScanJob {
+  constructor(
+    private readonly deps: {
+      store: Pick<MetaStore, 'transaction' | 'scanReports'>;
+      clock: Clock;
+      events: EventBus;
+      scanners: ScannerResolver;
+    },
+  ) {}
+
+  async run(p: ScanJobPayload, ctx: JobContext): Promise<void> {
+    const { store, clock } = this.deps;
+    const started: number[] = [];
+    for (const id of p.reportIds)
+      if (await store.scanReports.start(id, clock.now().toISOString())) started.push(id);
+    if (started.length === 0) return;
+    const lines: string[] = [];
+    const log = (line: string) => {
+      lines.push(`${clock.now().toISOString()} ${line}`);
+      void ctx.log(line);
+    };
+    const event = {
+      repository: p.repository,
+      digest: p.digest,
+      tag: p.tag,
+      scanType: p.type,
+      operator: p.operator,
+    };
+    let outcome: {
+      name: Ended;
+      write: (id: number, end: string) => Parameters<typeof store.scanReports.finish>;
+    };
+    let counted = false;
+    try {
+      const found = await this.deps.scanners.forProject(p.projectId);
+      if (!found) throw new Error(`no available scanner for project: ${p.projectId}`);
+      if (found.uuid !== p.registrationUuid)
+        throw new Error(`the project's scanner changed to ${found.name}`);
+      log(`scanning ${p.repository}@${p.digest} with ${found.name}`);
+      const result = await found.scanner.scan(
+        {
+          projectId: p.projectId,
+          repository: p.repository,
+          digest: p.digest,
+          mediaType: p.mediaType,
+          tag: p.tag,
+        },
+        p.type,
+        log,
+        ctx.signal,
+      );
+      ctx.signal.throwIfAborted();
+      log('scan completed');
+      if (result.type === 'vulnerability') {
+        const report = result.report;
+        counted = true;
+        outcome = {
+          name: 'ScanCompleted',
+          write: (id, end) => [
+            id,
+            {
+              status: 'Success',
+              severity: report.severity,
+              counts: countsOf(report),
+              scanner: JSON.stringify(report.scanner),
+              report: JSON.stringify(report),
+              log: lines.join('\n') + '\n',
+              endTime: end,
+            },
+            vulnerabilityRows(report),
+          ],
+        };
+      } else {
+        const document = Buffer.from(result.document).toString('utf8');
+        outcome = {
+          name: 'ScanCompleted',
+          write: (id, end) => [
+            id,
+            { status: 'Success', report: document, log: lines.join('\n') + '\n', endTime: end },
+          ],
+        };
+      }
+    } catch (err) {
+      const stopped = ctx.signal.aborted;
+      log(stopped ? 'scan stopped' : `scan failed: ${err instanceof Error ? err.message : String(err)}`);
+      outcome = {
+        name: stopped ? 'ScanStopped' : 'ScanFailed',
+        write: (id, end) => [
+          id,
+          { status: stopped ? 'Stopped' : 'Error', log: lines.join('\n') + '\n', endTime: end },
+        ],
+      };
+    }
+    const end = clock.now().toISOString();
+    const ended = await store.transaction(async (tx) => {
+      let any = false;
+      for (const id of started) any = (await tx.scanReports.finish(...outcome.write(id, end))) || any;
+      if (!any) return undefined;
+      const rows = await tx.scanReports.ofDigests([p.digest], p.registrationUuid);
+      const overview: Record<string, unknown> = {};
+      for (const r of rows) overview[r.mime_type] = overviewOf([r], parseReport);
+      const full = { ...event, overview };
+      await this.deps.events.publish(tx, outcome.name, full);
+      return full;
+    });
+    if (!ended) return;
+    this.deps.events.emit(outcome.name, ended);
+    if (counted) {
+      const c = await store.scanReports.projectCounts(p.projectId, p.registrationUuid, REPORT_MIME_TYPE);
+      this.deps.events.emit('VulnerabilitiesCounted', {
+        projectId: p.projectId,
+        critical: c.critical,
+        high: c.high,
+        medium: c.medium,
+        low: c.low,
+        unknown: c.unknown,
+      });
+    }
+  }
+}

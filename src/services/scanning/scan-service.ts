@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import { FINAL_SCAN_STATUSES } from '../../db/repos/scan-reports.js';
+import type { MetaStore } from '../../db/store.js';
+import type { ArtifactRow, ScanReportRow } from '../../db/tables.js';
+import { jobLogText, type JobQueue } from '../../jobs/queue.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { manifestKind } from '../../oci/media-types.js';
+import type { RequestContext } from '../context.js';
+import type { EventBus } from '../events.js';
+import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
+import { maxSeverity } from './builtin/severity.js';
+import type { ScanType, ScannerMetadata, ScannerResolver } from './scanner.js';
+import { overviewOf, parseReportIds, type ScanOverview } from './summary.js';
+
+/** An artifact as scanning sees it: where it is and its row. */
+export interface ScanSubject {
+  projectId: number;
+  /** Full repository name, `project/repo`. */
+  repository: string;
+  repositoryId: number;
+  row: ArtifactRow;
+}
+
+export interface ScanOptions {
+  type: ScanType;
+  /** The tag the scan was asked for (the scanner is told it). */
+  tag?: string | null;
+  /** A scan on push or by scan all: an artifact the scanner cannot read is skipped, not an error. */
+  fromEvent?: boolean;
+  /** Scan all's execution, whose tasks the scan jobs become. */
+  executionId?: number;
+  operator: string;
+}
+
+/** The `scan.artifact` job's payload: one manifest's reports to fill. */
+export interface ScanJobPayload {
+  reportIds: number[];
+  projectId: number;
+  repository: string;
+  digest: string;
+  mediaType: string;
+  tag: string | null;
+  registrationUuid: string;
+  type: ScanType;
+  operator: string;
+}
+
+type Store = Pick<MetaStore, 'transaction' | 'scanReports' | 'artifacts' | 'artifactCatalog' | 'jobs'>;
+
+export interface ScanServiceDeps {
+  store: Store;
+  clock: Clock;
+  queue: Pick<JobQueue, 'enqueue' | 'stop'>;
+  events: EventBus;
+  scanners: ScannerResolver;
+}
+
+/**
+ * Scans as Harbor's scan controller runs them: a scan makes one Pending report per manifest the project's
+ * scanner can read (an index is walked to its children) and report MIME type, replacing an earlier ended
+ * one, and queues one `scan.artifact` job per manifest; reports are keyed by digest and scanner, so every
+ * tag, repository and project holding the digest shares them.
+ */
+export class ScanService {
+  constructor(private readonly deps: ScanServiceDeps) {}
+
+  private async scannerOf(projectId: number) {
+    const found = await this.deps.scanners.forProject(projectId);
+    if (!found) throw new AppError('PRECONDITION', `no available scanner for project: ${projectId}`);
+    return { ...found, metadata: await found.scanner.metadata() };
+  }
+
+  /** The MIME types `metadata` produces for a manifest of this media type and scan type; none = unreadable. */
+  private produces(metadata: ScannerMetadata, mediaType: string, type: ScanType): string[] {
+    for (const c of metadata.capabilities) {
+      if ((c.type ?? 'vulnerability') === type && c.consumes_mime_types.includes(mediaType))
+        return c.produces_mime_types;
+    }
+    return [];
+  }
+
+  /**
+   * The manifests a scan of `row` covers: itself when the scanner reads it, else (an index) its children
+   * the scanner reads. Accessories (signatures, SBOMs) are never scanned.
+   */
+  async collect(
+    repositoryId: number,
+    row: ArtifactRow,
+    metadata: ScannerMetadata,
+    type: ScanType,
+  ): Promise<{ row: ArtifactRow; mimeTypes: string[] }[]> {
+    const out: { row: ArtifactRow; mimeTypes: string[] }[] = [];
+    const walk = async (a: ArtifactRow, depth: number): Promise<void> => {
+      if (a.subject_digest) return;
+      const mimeTypes = this.produces(metadata, a.media_type, type);
+      if (mimeTypes.length > 0) {
+        out.push({ row: a, mimeTypes });
+        return;
+      }
+      if (manifestKind(a.media_type) !== 'index' || depth > 2) return;
+      const refs = (await this.deps.store.artifactCatalog.referencesOf([a.id])).get(a.id) ?? [];
+      for (const ref of refs) {
+        const child = await this.deps.store.artifacts.findByDigest(repositoryId, ref.child_digest);
+        if (child) await walk(child, depth + 1);
+      }
+    };
+    await walk(row, 0);
+    return out;
+  }
+
+  /** Starts a scan (Harbor's POST .../scan); resolves once its jobs are queued. */
+  async scan(_ctx: RequestContext, subject: ScanSubject, opts: ScanOptions): Promise<void> {
+    const { uuid, name, metadata } = await this.scannerOf(subject.projectId);
+    const targets = await this.collect(subject.repositoryId, subject.row, metadata, opts.type);
+    if (targets.length === 0) {
+      if (opts.fromEvent) return;
+      throw new AppError(
+        'BAD_REQUEST',
+        `the configured scanner ${name} does not support scanning artifact with mime type ${subject.row.media_type}`,
+      );
+    }
+    const now = this.deps.clock.now().toISOString();
+    await this.deps.store.transaction(async (tx) => {
+      let conflict: string | undefined;
+      let queued = 0;
+      for (const t of targets) {
+        const reports: ScanReportRow[] = [];
+        for (const mimeType of t.mimeTypes) {
+          const old = await tx.scanReports.find(t.row.digest, uuid, mimeType);
+          if (old && !FINAL_SCAN_STATUSES.includes(old.status)) {
+            conflict = `a previous scan process is ${old.status}`;
+            continue;
+          }
+          if (old) await tx.scanReports.delete(old.id);
+          reports.push(
+            await tx.scanReports.create(
+              { uuid: randomUUID(), digest: t.row.digest, registrationUuid: uuid, mimeType },
+              now,
+            ),
+          );
+        }
+        if (reports.length === 0) continue;
+        const payload: ScanJobPayload = {
+          reportIds: reports.map((r) => r.id),
+          projectId: subject.projectId,
+          repository: subject.repository,
+          digest: t.row.digest,
+          mediaType: t.row.media_type,
+          tag: t.row.id === subject.row.id ? (opts.tag ?? null) : null,
+          registrationUuid: uuid,
+          type: opts.type,
+          operator: opts.operator,
+        };
+        const jobId = await this.deps.queue.enqueue(
+          tx,
+          'scan.artifact',
+          payload,
+          opts.executionId ? { executionId: opts.executionId } : {},
+        );
+        for (const r of reports) await tx.scanReports.setJob(r.id, jobId);
+        queued++;
+      }
+      if (queued === 0 && conflict) throw new AppError('CONFLICT', conflict);
+    });
+  }
+
+  /**
+   * Stops the artifact's unfinished scans (Harbor's POST .../scan/stop). A queued scan stops at once; a
+   * running one when its job sees the stop (the job then records it).
+   */
+  async stop(_ctx: RequestContext, subject: ScanSubject, type: ScanType, operator: string): Promise<void> {
+    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const targets = await this.collect(subject.repositoryId, subject.row, metadata, type);
+    const reports = await this.deps.store.scanReports.ofDigests(
+      targets.map((t) => t.row.digest),
+      uuid,
+    );
+    if (reports.length === 0)
+      throw new AppError('BAD_REQUEST', `no scan job for artifact digest=${subject.row.digest}`);
+    for (const r of reports) {
+      if (FINAL_SCAN_STATUSES.includes(r.status) || r.job_id === null) continue;
+      const status = await this.deps.queue.stop(r.job_id);
+      if (status === 'stopped') await this.recordStopped(r, subject, type, operator);
+    }
+  }
+
+  /** A report whose job never ran (stopped while queued) ends Stopped here. */
+  private async recordStopped(r: ScanReportRow, s: ScanSubject, type: ScanType, operator: string) {
+    const now = this.deps.clock.now().toISOString();
+    const event = { repository: s.repository, digest: r.digest, tag: null, scanType: type, operator };
+    const ended = await this.deps.store.transaction(async (tx) => {
+      const ok = await tx.scanReports.finish(r.id, {
+        status: 'Stopped',
+        log: 'stopped before it started\n',
+        endTime: now,
+      });
+      if (ok) await this.deps.events.publish(tx, 'ScanStopped', event);
+      return ok;
+    });
+    if (ended) this.deps.events.emit('ScanStopped', event);
+  }
+
+  /**
+   * Harbor's `scan_overview` of each artifact (by id), keyed by report MIME type; artifacts of other
+   * repositories' rows are fine. A fixed number of queries per page, plus one per index.
+   */
+  async overviews(projectId: number, rows: ArtifactRow[], type: ScanType = 'vulnerability') {
+    const out = new Map<number, Record<string, ScanOverview>>();
+    if (rows.length === 0) return out;
+    const found = await this.deps.scanners.forProject(projectId);
+    if (!found) return out;
+    const metadata = await found.scanner.metadata();
+    const covers = new Map<number, string[]>();
+    for (const row of rows) {
+      const targets = await this.collect(row.repository_id, row, metadata, type);
+      covers.set(
+        row.id,
+        targets.map((t) => t.row.digest),
+      );
+    }
+    const all = [...new Set([...covers.values()].flat())];
+    const reports = await this.deps.store.scanReports.ofDigests(all, found.uuid);
+    for (const row of rows) {
+      const digests = covers.get(row.id)!;
+      const byMime = new Map<string, ScanReportRow[]>();
+      for (const r of reports)
+        if (digests.includes(r.digest)) byMime.set(r.mime_type, [...(byMime.get(r.mime_type) ?? []), r]);
+      const overview: Record<string, ScanOverview> = {};
+      for (const [mime, list] of byMime) {
+        // An index shows an overview once each of its scanned children has a report (Harbor).
+        if (list.length < digests.length) continue;
+        const o = overviewOf(list, parseReport);
+        if (o) overview[mime] = o;
+      }
+      out.set(row.id, overview);
+    }
+    return out;
+  }
+
+  /** `.../additions/vulnerabilities`: the report per MIME type (an index's children's merged). */
+  async vulnerabilities(subject: ScanSubject): Promise<Record<string, VulnerabilityReport>> {
+    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
+    if (targets.length === 0)
+      throw new AppError('NOT_FOUND', `report not found for ${subject.repository}@${subject.row.digest}`);
+    const reports = await this.deps.store.scanReports.ofDigests(
+      targets.map((t) => t.row.digest),
+      uuid,
+    );
+    const out: Record<string, VulnerabilityReport> = {};
+    for (const mime of new Set(reports.map((r) => r.mime_type))) {
+      const docs = reports
+        .filter((r) => r.mime_type === mime && r.status === 'Success')
+        .map(parseReport)
+        .filter((d): d is VulnerabilityReport => !!d);
+      if (docs.length > 0) out[mime] = mergeReports(docs);
+    }
+    return out;
+  }
+
+  /** A report's log (Harbor's GET .../scan/{report_id}/log); an index's ids give their logs one after another. */
+  async log(subject: ScanSubject, reportId: string): Promise<string | undefined> {
+    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
+    const digests = new Set(targets.map((t) => t.row.digest));
+    const ids = parseReportIds(reportId);
+    const logs: [string, string][] = [];
+    for (const id of ids) {
+      const r = await this.deps.store.scanReports.byUuid(id);
+      if (!r) continue;
+      if (!digests.has(r.digest) || r.registration_uuid !== uuid)
+        throw new AppError('NOT_FOUND', `scan log with uuid: ${reportId} not found`);
+      logs.push([id, await this.logText(r)]);
+    }
+    if (logs.length === 0) return undefined;
+    if (ids.length === 1) return logs[0]![1];
+    return logs
+      .filter(([, text]) => text)
+      .map(([id, text]) => `---------- Logs of report ${id} ----------\n${text}`)
+      .join('\n\n\n\n');
+  }
+
+  private async logText(r: ScanReportRow): Promise<string> {
+    if (r.log || r.job_id === null) return r.log;
+    const job = await this.deps.store.jobs.find(r.job_id);
+    return job ? jobLogText(this.deps.store, job) : '';
+  }
+}
+
+export function parseReport(r: ScanReportRow): VulnerabilityReport | undefined {
+  return r.report ? (JSON.parse(r.report) as VulnerabilityReport) : undefined;
+}
+
+/** Reports of an index's children as one: each vulnerability once, the highest severity. */
+function mergeReports(docs: VulnerabilityReport[]): VulnerabilityReport {
+  if (docs.length === 1) return docs[0]!;
+  const seen = new Map<string, VulnerabilityItem>();
+  for (const d of docs)
+    for (const v of d.vulnerabilities) {
+      const key = `${v.id}\u0000${v.package}\u0000${v.version}`;
+      if (!seen.has(key)) seen.set(key, v);
+    }
+  const newest = docs.reduce((a, b) => (a.generated_at > b.generated_at ? a : b));
+  return {
+    generated_at: newest.generated_at,
+    scanner: newest.scanner,
+    severity: docs.map((d) => d.severity).reduce(maxSeverity),
+    vulnerabilities: [...seen.values()],
+  };
+}

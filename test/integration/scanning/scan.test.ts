@@ -1,0 +1,180 @@
+// Vulnerability scanning (issue 17) through the API with the built-in scanner: a real image (a dpkg status
+// file) scanned against the committed Debian 12 OSV fixture; Harbor's scan_overview, the report addition,
+// the log; an index scanned child by child; a result reused across projects; stopping a queued scan.
+import assert from 'node:assert/strict';
+import { describe, test, before } from 'node:test';
+import { importVulnDb } from '../../../src/services/scanning/builtin/vulndb-import.js';
+import { backends } from '../../helpers/berth.js';
+import { HarborApi } from '../../helpers/harbor-api.js';
+import { makeIndex, useBerth } from '../../helpers/registry-client.js';
+import { CLEAN_PACKAGES, VULNERABLE_PACKAGES, debianImage } from '../../helpers/scan-images.js';
+import { DEBIAN12_FIXTURE_DIR } from '../../helpers/vulndb.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const MIME = 'application/vnd.security.vulnerability.report; version=1.1';
+
+interface Overview {
+  report_id: string;
+  scan_status: string;
+  severity: string;
+  duration: number;
+  summary: { total: number; fixable: number; summary: Record<string, number> } | null;
+  start_time: string;
+  end_time: string;
+  complete_percent: number;
+  scanner?: { name: string; vendor: string; version: string };
+}
+type Artifact = { digest: string; scan_overview?: Record<string, Overview> };
+
+const artifactPath = (project: string, repo: string, ref: string) =>
+  `/projects/${project}/repositories/${encodeURIComponent(repo)}/artifacts/${ref}`;
+
+async function overview(api: HarborApi, project: string, repo: string, ref: string) {
+  const res = await api.expect<Artifact>(
+    200,
+    'GET',
+    `${artifactPath(project, repo, ref)}?with_scan_overview=true`,
+  );
+  return res.body.scan_overview?.[MIME];
+}
+
+async function scanned(api: HarborApi, project: string, repo: string, ref: string) {
+  return waitFor(
+    `scan of ${project}/${repo}:${ref}`,
+    async () => {
+      const o = await overview(api, project, repo, ref);
+      return o && ['Success', 'Error'].includes(o.scan_status) && o.complete_percent === 100 ? o : undefined;
+    },
+    60_000,
+    100,
+  );
+}
+
+for (const backend of backends()) {
+  describe(`scanning through the API (${backend})`, () => {
+    const f = useBerth(backend);
+    let api: HarborApi;
+    before(async () => {
+      api = new HarborApi(f.berth.url);
+      await importVulnDb({ store: f.berth.app.store }, DEBIAN12_FIXTURE_DIR);
+    });
+
+    test('a scan answers 202 and fills Harbor scan_overview, the vulnerabilities addition and the log', async () => {
+      const image = debianImage(VULNERABLE_PACKAGES, 'one');
+      await f.client.pushImage('scan1/app', image, 'v1');
+      await api.expect(202, 'POST', `${artifactPath('scan1', 'app', 'v1')}/scan`);
+      const o = await scanned(api, 'scan1', 'app', 'v1');
+      assert.equal(o.scan_status, 'Success');
+      assert.equal(o.severity, 'Critical');
+      assert.deepEqual(o.summary, { total: 2, fixable: 2, summary: { Critical: 1, High: 1 } });
+      assert.deepEqual(o.scanner, { name: 'Berth', vendor: 'Berth', version: '1.0' });
+      assert.match(o.report_id, /^[0-9a-f-]{36}$/);
+      assert.ok(Date.parse(o.end_time) >= Date.parse(o.start_time));
+
+      const add = await api.expect<
+        Record<
+          string,
+          { severity: string; vulnerabilities: { id: string; package: string; fix_version: string }[] }
+        >
+      >(200, 'GET', `${artifactPath('scan1', 'app', 'v1')}/additions/vulnerabilities`);
+      const report = add.body[MIME]!;
+      assert.equal(report.severity, 'Critical');
+      assert.deepEqual(
+        report.vulnerabilities.map((v) => `${v.id} ${v.package} ${v.fix_version}`),
+        ['CVE-2025-6965 libsqlite3-0 3.40.1-2+deb12u3', 'CVE-2022-3715 bash 5.2.15-3'],
+      );
+
+      const log = await api.expect(
+        200,
+        'GET',
+        `${artifactPath('scan1', 'app', 'v1')}/scan/${o.report_id}/log`,
+      );
+      assert.match(log.text, /scan completed/);
+      await api.expect(
+        404,
+        'GET',
+        `${artifactPath('scan1', 'app', 'v1')}/scan/00000000-0000-4000-8000-000000000000/log`,
+      );
+
+      // The listing shows the same overview.
+      const list = await api.expect<Artifact[]>(
+        200,
+        'GET',
+        `/projects/scan1/repositories/app/artifacts?with_scan_overview=true`,
+      );
+      assert.equal(list.body[0]!.scan_overview?.[MIME]?.report_id, o.report_id);
+    });
+
+    test('the result is reused by the same digest in another project, without a scan', async () => {
+      const image = debianImage(VULNERABLE_PACKAGES, 'shared');
+      await f.client.pushImage('scan2/app', image, 'v1');
+      await api.expect(202, 'POST', `${artifactPath('scan2', 'app', 'v1')}/scan`);
+      const first = await scanned(api, 'scan2', 'app', 'v1');
+      await f.client.pushImage('scan3/elsewhere', image, 'latest');
+      const again = await overview(api, 'scan3', 'elsewhere', 'latest');
+      assert.equal(again?.report_id, first.report_id);
+      assert.equal(again?.scan_status, 'Success');
+    });
+
+    test('an index is scanned child by child; its overview merges them as Harbor does', async () => {
+      const a = debianImage(VULNERABLE_PACKAGES, 'child-a');
+      const b = debianImage(CLEAN_PACKAGES, 'child-b');
+      await f.client.pushImage('scan4/multi', a);
+      await f.client.pushImage('scan4/multi', b);
+      const index = makeIndex([a, b]);
+      await f.client.putManifest('scan4/multi', index, 'v1');
+      await api.expect(202, 'POST', `${artifactPath('scan4', 'multi', 'v1')}/scan`);
+      const o = await scanned(api, 'scan4', 'multi', 'v1');
+      assert.equal(o.scan_status, 'Success');
+      assert.equal(o.severity, 'Critical');
+      assert.equal(o.summary?.total, 2);
+      const ids = Buffer.from(o.report_id, 'base64').toString().split('|');
+      assert.equal(ids.length, 2);
+      const childB = await overview(api, 'scan4', 'multi', b.digest);
+      assert.equal(childB?.severity, 'None');
+      assert.deepEqual(childB?.summary, { total: 0, fixable: 0, summary: {} });
+      const log = await api.expect(
+        200,
+        'GET',
+        `${artifactPath('scan4', 'multi', 'v1')}/scan/${encodeURIComponent(o.report_id)}/log`,
+      );
+      assert.equal(log.text.match(/---------- Logs of report/g)?.length, 2);
+    });
+
+    test('an artifact the scanner cannot read is refused with 400; a missing one 404', async () => {
+      const index = makeIndex([]);
+      await f.client.putManifest('scan5/empty', index, 'v1');
+      const res = await api.expect<{ errors: { code: string; message: string }[] }>(
+        400,
+        'POST',
+        `${artifactPath('scan5', 'empty', 'v1')}/scan`,
+      );
+      assert.match(res.body.errors[0]!.message, /does not support scanning artifact with mime type/);
+      await api.expect(404, 'POST', `${artifactPath('scan5', 'empty', 'nope')}/scan`);
+    });
+  });
+
+  describe(`stopping a queued scan (${backend}, no workers)`, () => {
+    const f = useBerth(backend, { overrides: { jobs: { workers: 0 } } });
+
+    test('a queued scan is Pending, a second scan conflicts, stop makes it Stopped, a new scan may start', async () => {
+      const api = new HarborApi(f.berth.url);
+      await f.client.pushImage('stop1/app', debianImage(VULNERABLE_PACKAGES, 'stop'), 'v1');
+      const path = artifactPath('stop1', 'app', 'v1');
+      await api.expect(400, 'POST', `${path}/scan/stop`);
+      await api.expect(202, 'POST', `${path}/scan`);
+      assert.equal((await overview(api, 'stop1', 'app', 'v1'))?.scan_status, 'Pending');
+      const conflict = await api.expect<{ errors: { code: string; message: string }[] }>(
+        409,
+        'POST',
+        `${path}/scan`,
+      );
+      assert.equal(conflict.body.errors[0]!.message, 'a previous scan process is Pending');
+      await api.expect(202, 'POST', `${path}/scan/stop`);
+      const o = await overview(api, 'stop1', 'app', 'v1');
+      assert.equal(o?.scan_status, 'Stopped');
+      assert.equal(o?.summary, null);
+      await api.expect(202, 'POST', `${path}/scan`);
+    });
+  });
+}
