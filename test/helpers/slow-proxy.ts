@@ -13,6 +13,27 @@ export interface SlowProxy {
  * so an upload through it takes predictably long (a slow link at the network edge).
  */
 export async function startSlowProxy(target: string, bytesPerSecond: number): Promise<SlowProxy> {
+  return startProxy(target, (client, upstream) => {
+    client.pipe(throttle(bytesPerSecond)).pipe(upstream);
+    upstream.pipe(client);
+  });
+}
+
+/**
+ * A TCP proxy to `target` that holds every target→client chunk for `delayMs` (order kept), so each answer
+ * starts at least that late and long ones trickle: a slow server (an overloaded object store).
+ */
+export async function startDelayProxy(target: string, delayMs: number): Promise<SlowProxy> {
+  return startProxy(target, (client, upstream) => {
+    client.pipe(upstream);
+    upstream.pipe(delay(delayMs)).pipe(client);
+  });
+}
+
+async function startProxy(
+  target: string,
+  wire: (client: Socket, upstream: Socket) => void,
+): Promise<SlowProxy> {
   const [targetHost, targetPort] = target.split(':') as [string, string];
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -25,8 +46,7 @@ export async function startSlowProxy(target: string, bytesPerSecond: number): Pr
         upstream.destroy();
       });
     }
-    client.pipe(throttle(bytesPerSecond)).pipe(upstream);
-    upstream.pipe(client);
+    wire(client, upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -54,6 +74,14 @@ function throttle(bytesPerSecond: number): Transform {
         setTimeout(next, (part.length / bytesPerSecond) * 1000);
       };
       next();
+    },
+  });
+}
+
+function delay(ms: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      setTimeout(() => done(null, chunk), ms);
     },
   });
 }

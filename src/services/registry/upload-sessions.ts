@@ -43,6 +43,9 @@ const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * is kept in memory as an optimisation; when it is missing (restart, another node, failed chunk) the digest
  * is recomputed from the sealed file.
  */
+/** A claim on a session not refreshed for this long is taken over: the node that held it has died. */
+const claimStaleMs = 30_000;
+
 export class UploadSessions {
   private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
   private readonly busy = new Set<string>();
@@ -90,7 +93,11 @@ export class UploadSessions {
     contentLength?: number,
   ): Promise<UploadState> {
     await this.session(repository, id);
-    return this.exclusive(id, () => this.appendLocked(ctx, id, body, range, contentLength));
+    return this.exclusive(
+      id,
+      () => this.appendLocked(ctx, id, body, range, contentLength),
+      (state) => state.size,
+    );
   }
 
   /** Completes the upload: optional last chunk, digest check, then the blob becomes visible atomically. */
@@ -104,40 +111,45 @@ export class UploadSessions {
   ): Promise<{ digest: string; size: number }> {
     const expected = parseDigest(digest);
     const row = await this.session(repository, id);
-    return this.exclusive(id, async () => {
-      if (body) await this.appendLocked(ctx, id, body, undefined, contentLength);
-      const size = await this.storedSize(id);
-      await this.deps.storage.seal(layout.upload(id));
-      const actual = await this.computeDigest(id, size, expected.algorithm);
-      if (actual !== expected.value) {
+    return this.exclusive(
+      id,
+      async () => {
+        if (body) await this.appendLocked(ctx, id, body, undefined, contentLength);
+        const size = await this.storedSize(id);
+        await this.deps.storage.seal(layout.upload(id));
+        const actual = await this.computeDigest(id, size, expected.algorithm);
+        if (actual !== expected.value) {
+          await this.discard(id);
+          throw new AppError(
+            'DIGEST_INVALID',
+            `provided digest ${digest} does not match uploaded content (${actual})`,
+            {
+              expected: digest,
+              actual,
+            },
+          );
+        }
+        const project = { id: row.project_id, name: splitRepositoryName(repository).project };
+        const blob = [{ digest, size }];
+        // A refused upload is forgotten with its bytes: the client starts again once there is room.
+        await this.deps.quota.precheck(ctx, project, repository, blob).catch(this.discardThen(id));
+        // Reserved, so no garbage collector deletes the bytes written next (docs/gc.md).
+        await this.deps.writes.reserve(digest, size);
+        await this.deps.storage.move(layout.upload(id), layout.blob(digest));
+        // Refused here (a concurrent push took the room), the moved bytes have no row: garbage collection's.
+        await this.deps.store
+          .transaction(async (tx) => {
+            await this.deps.quota.link(ctx, tx, project, repository, blob);
+            await tx.uploads.delete(id);
+          })
+          .catch(this.discardThen(id));
         await this.discard(id);
-        throw new AppError(
-          'DIGEST_INVALID',
-          `provided digest ${digest} does not match uploaded content (${actual})`,
-          {
-            expected: digest,
-            actual,
-          },
-        );
-      }
-      const project = { id: row.project_id, name: splitRepositoryName(repository).project };
-      const blob = [{ digest, size }];
-      // A refused upload is forgotten with its bytes: the client starts again once there is room.
-      await this.deps.quota.precheck(ctx, project, repository, blob).catch(this.discardThen(id));
-      // Reserved, so no garbage collector deletes the bytes written next (docs/gc.md).
-      await this.deps.writes.reserve(digest, size);
-      await this.deps.storage.move(layout.upload(id), layout.blob(digest));
-      // Refused here (a concurrent push took the room), the moved bytes have no row: garbage collection's.
-      await this.deps.store
-        .transaction(async (tx) => {
-          await this.deps.quota.link(ctx, tx, project, repository, blob);
-          await tx.uploads.delete(id);
-        })
-        .catch(this.discardThen(id));
-      await this.discard(id);
-      this.deps.events.emit('BlobUploaded', { repository, digest, size });
-      return { digest, size };
-    });
+        this.deps.events.emit('BlobUploaded', { repository, digest, size });
+        return { digest, size };
+      },
+      // Done, the session row is gone: no size to record (and no need to ask storage for one).
+      () => 0,
+    );
   }
 
   /** A whole blob in one request (POST ?digest=). */
@@ -311,7 +323,6 @@ export class UploadSessions {
       throw new AppError('SIZE_INVALID', `received ${written} bytes, Content-Length said ${contentLength}`);
     }
     if (hashing) hashing.size = newSize;
-    await this.deps.store.uploads.setSize(id, newSize, this.now());
     return { id, size: newSize };
   }
 
@@ -355,12 +366,34 @@ export class UploadSessions {
     };
   }
 
-  /** One request at a time per session in this process; a concurrent one is told to retry from the new offset. */
-  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(id)) throw new AppError('RANGE_INVALID', 'another request is writing to this upload');
+  /**
+   * One writing request at a time per session, in this process and across nodes (the session row is
+   * claimed in the database): a concurrent one, here or on another node, is told RANGE_INVALID and retries
+   * from the new offset, so two writers never interleave bytes. `sizeOf` gives the size to record from the
+   * result; without it (or on failure) storage is asked.
+   */
+  private async exclusive<T>(id: string, fn: () => Promise<T>, sizeOf?: (result: T) => number): Promise<T> {
+    const busy = () => new AppError('RANGE_INVALID', 'another request is writing to this upload');
+    if (this.busy.has(id)) throw busy();
     this.busy.add(id);
     try {
-      return await fn();
+      const now = this.deps.clock.now().getTime();
+      const staleBefore = new Date(now - claimStaleMs).toISOString();
+      if (!(await this.deps.store.uploads.claim(id, new Date(now).toISOString(), staleBefore))) throw busy();
+      const refresh = setInterval(() => {
+        this.deps.store.uploads.refreshClaim(id, this.now()).catch(() => undefined);
+      }, claimStaleMs / 3);
+      refresh.unref();
+      let size: number | undefined;
+      try {
+        const result = await fn();
+        size = sizeOf?.(result);
+        return result;
+      } finally {
+        clearInterval(refresh);
+        size ??= await this.storedSize(id).catch(() => 0);
+        await this.deps.store.uploads.release(id, size, this.now());
+      }
     } finally {
       this.busy.delete(id);
     }
