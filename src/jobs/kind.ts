@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Repos } from '../db/store.js';
 
 /** How often and how soon a failed job runs again. */
 export interface RetryPolicy {
@@ -20,7 +21,15 @@ export interface JobContext {
   signal: AbortSignal;
   /** Appends a line to the job's log (readable through the API). */
   log(line: string): Promise<void>;
+  /**
+   * Runs `fn` in the transaction that records the job's final outcome: `succeeded`, or `failed` after its
+   * last try (a retried, stopped or interrupted run calls nothing). What `fn` writes (an event's
+   * deliveries) commits with the outcome or not at all; the function it may return runs after the commit.
+   */
+  onOutcome(fn: OutcomeHook): void;
 }
+
+export type OutcomeHook = (tx: Repos, outcome: 'succeeded' | 'failed') => Promise<void | (() => void)>;
 
 /** One kind of job: its name (`noun.verb`), payload schema, retry policy and handler. */
 export interface JobKind<P = unknown> {

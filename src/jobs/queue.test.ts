@@ -161,6 +161,61 @@ for (const dialect of testDialects()) {
       await worker.close();
     });
 
+    test('outcome hooks run once, in the transaction that records the final outcome, never for a retried run', async () => {
+      const seen: string[] = [];
+      const followUp = testKind('test.follow', async () => {});
+      let runs = 0;
+      const kind = testKind(
+        'test.hooked',
+        async (p, ctx) => {
+          runs++;
+          ctx.onOutcome(async (tx, outcome) => {
+            // Written with the outcome: a follow-up job enqueued in the same transaction.
+            await queue.enqueue(tx, 'test.follow', { n: p.n });
+            seen.push(`${p.n} ${outcome} in tx`);
+            return () => seen.push(`${p.n} ${outcome} after commit`);
+          });
+          if (p.n === 2 && ctx.attempt < 3) throw new Error('try again');
+          if (p.n === 3) throw new PermanentJobError('gone');
+        },
+        { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      );
+      const { queue, worker } = testWorker({
+        store,
+        kinds: [kind, followUp],
+        concurrency: { 'test.follow': 0 },
+      });
+      const ok = await queue.add('test.hooked', { n: 1 });
+      await worker.tick();
+      await waitFor('the first job to succeed', async () => (await statusOf(ok)) === 'succeeded');
+      const retried = await queue.add('test.hooked', { n: 2 });
+      await waitFor('the retried job to succeed', async () => {
+        await worker.tick();
+        return (await statusOf(retried)) === 'succeeded';
+      });
+      const failed = await queue.add('test.hooked', { n: 3 });
+      await worker.tick();
+      await waitFor('the third job to fail', async () => (await statusOf(failed)) === 'failed');
+      await waitFor('the after-commit calls', () => seen.length === 6);
+      assert.deepEqual(seen, [
+        '1 succeeded in tx',
+        '1 succeeded after commit',
+        '2 succeeded in tx',
+        '2 succeeded after commit',
+        '3 failed in tx',
+        '3 failed after commit',
+      ]);
+      assert.equal(runs, 1 + 3 + 1, 'the second job ran three times but its hook ran once');
+      const follows = await store.jobs.claim({
+        owner: 't',
+        kinds: ['test.follow'],
+        now: '9999',
+        leaseUntil: '9999',
+      });
+      assert.ok(follows, 'the hook enqueued a follow-up job with the outcome');
+      await worker.close();
+    });
+
     test('stop: a pending job never runs; a running handler sees its signal abort and ends stopped', async () => {
       let started = 0;
       let aborted: unknown;

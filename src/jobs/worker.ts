@@ -4,7 +4,7 @@ import type { MetaStore, Repos } from '../db/store.js';
 import type { JobRow } from '../db/tables.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { backoffMs, PermanentJobError, type JobContext, type JobKind } from './kind.js';
+import { backoffMs, PermanentJobError, type JobContext, type JobKind, type OutcomeHook } from './kind.js';
 import type { JobQueue } from './queue.js';
 
 export interface JobWorkerOptions {
@@ -220,6 +220,7 @@ export class JobWorker {
       if (abort.signal.reason === 'shutdown') outcome = 'shutdown';
     });
 
+    const hooks: OutcomeHook[] = [];
     let error: unknown;
     try {
       await log(`attempt ${row.attempts} of ${row.max_attempts} started on ${this.owner}`);
@@ -232,6 +233,7 @@ export class JobWorker {
         executionId: row.execution_id,
         signal: abort.signal,
         log,
+        onOutcome: (fn) => hooks.push(fn),
       };
       await kind.run(parsed.data, ctx);
     } catch (err) {
@@ -246,29 +248,50 @@ export class JobWorker {
       await logs.flush();
       return;
     }
-    let settle: (jobs: Repos['jobs']) => Promise<unknown>;
+    let settle: (tx: Repos) => Promise<unknown>;
     if (outcome === 'shutdown') {
       logs.add(now, 'interrupted by a worker shutdown; the job goes back to the queue');
-      settle = (jobs) => jobs.release(row.id, this.owner, now);
+      settle = (tx) => tx.jobs.release(row.id, this.owner, now);
     } else if (outcome === 'stop') {
       logs.add(now, 'stopped');
-      settle = (jobs) => jobs.finish(row.id, this.owner, 'stopped', now);
+      settle = (tx) => tx.jobs.finish(row.id, this.owner, 'stopped', now);
     } else if (error === undefined) {
       logs.add(now, 'succeeded');
-      settle = (jobs) => jobs.finish(row.id, this.owner, 'succeeded', now);
+      settle = (tx) => this.final(tx, row, 'succeeded', now, hooks);
     } else {
       const message = messageOf(error);
       if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
         logs.add(now, `failed: ${message}`);
-        settle = (jobs) => jobs.finish(row.id, this.owner, 'failed', now, message);
+        settle = (tx) => this.final(tx, row, 'failed', now, hooks, message);
       } else {
         const delay = backoffMs(kind.retry, row.attempts);
         logs.add(now, `failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
         const at = new Date(clock.now().getTime() + delay).toISOString();
-        settle = (jobs) => jobs.retry(row.id, this.owner, at, now, message);
+        settle = (tx) => tx.jobs.retry(row.id, this.owner, at, now, message);
       }
     }
-    await logs.settle(settle);
+    const after = await logs.settle(settle);
+    if (typeof after === 'function') after();
+  }
+
+  /** Records a final outcome and runs the job's outcome hooks with it, in `tx`, while the lease holds. */
+  private async final(
+    tx: Repos,
+    row: JobRow,
+    outcome: 'succeeded' | 'failed',
+    now: string,
+    hooks: OutcomeHook[],
+    message?: string,
+  ): Promise<(() => void) | undefined> {
+    if (!(await tx.jobs.finish(row.id, this.owner, outcome, now, message ?? null))) return undefined;
+    const after: (() => void)[] = [];
+    for (const hook of hooks) {
+      const then = await hook(tx, outcome);
+      if (then) after.push(then);
+    }
+    return () => {
+      for (const then of after) then();
+    };
   }
 }
 
@@ -304,14 +327,14 @@ class LogBuffer {
     return this.writing;
   }
 
-  /** Writes the remaining lines and the job's outcome in one transaction. */
-  async settle(outcome: (jobs: Repos['jobs']) => Promise<unknown>): Promise<void> {
+  /** Writes the remaining lines and the job's outcome in one transaction; returns what `outcome` did. */
+  async settle<T>(outcome: (tx: Repos) => Promise<T>): Promise<T> {
     this.clearTimer();
     await this.writing;
     const lines = this.take();
-    await this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx) => {
       await tx.jobs.appendLogs(this.jobId, lines);
-      await outcome(tx.jobs);
+      return outcome(tx);
     });
   }
 

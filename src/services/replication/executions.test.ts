@@ -54,6 +54,7 @@ function jobContext(attempt = 1): JobContext & { lines: string[] } {
     async log(line) {
       lines.push(line);
     },
+    onOutcome() {},
   };
 }
 

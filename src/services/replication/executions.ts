@@ -107,39 +107,29 @@ export class ReplicationExecutions {
   }
 
   /**
-   * The `replication.copy` handler: one artifact, all its tags. Its outcome (Success, or Error after the
-   * last try) is published as ReplicationTaskFinished; a stopped task publishes nothing.
+   * The `replication.copy` handler: one artifact, all its tags. Its final outcome (Success, or Error after
+   * the last try) is published as ReplicationTaskFinished in the transaction that records it, so its
+   * webhook deliveries commit with the task's end; a stopped task publishes nothing.
    */
   async copy(task: TaskPayload, ctx: JobContext): Promise<void> {
-    try {
-      await this.copyOnce(task, ctx);
-    } catch (err) {
-      const last = err instanceof PermanentJobError || ctx.attempt >= ctx.maxAttempts;
-      if (last && !ctx.signal.aborted) await this.finished(task, ctx, 'Error');
-      throw err;
-    }
-    await this.finished(task, ctx, 'Success');
-  }
-
-  private async finished(task: TaskPayload, ctx: JobContext, status: 'Success' | 'Error'): Promise<void> {
-    if (ctx.executionId === null) return;
-    const e: DomainEvents['ReplicationTaskFinished'] = {
-      executionId: ctx.executionId,
-      taskId: ctx.jobId,
-      policyId: task.policyId,
-      status,
-      operation: task.operation,
-      resourceType: task.resourceType,
-      srcRepository: task.srcRepository,
-      dstRepository: task.dstRepository,
-      references: task.tags.length > 0 ? task.tags : [task.reference],
-    };
-    try {
-      await this.d.store.transaction((tx) => this.d.events.publish(tx, 'ReplicationTaskFinished', e));
-      this.d.events.emit('ReplicationTaskFinished', e);
-    } catch (err) {
-      this.d.log.warn({ err, task: ctx.jobId }, 'could not publish the replication task outcome');
-    }
+    const executionId = ctx.executionId;
+    if (executionId !== null)
+      ctx.onOutcome(async (tx, outcome) => {
+        const e: DomainEvents['ReplicationTaskFinished'] = {
+          executionId,
+          taskId: ctx.jobId,
+          policyId: task.policyId,
+          status: outcome === 'succeeded' ? 'Success' : 'Error',
+          operation: task.operation,
+          resourceType: task.resourceType,
+          srcRepository: task.srcRepository,
+          dstRepository: task.dstRepository,
+          references: task.tags.length > 0 ? task.tags : [task.reference],
+        };
+        await this.d.events.publish(tx, 'ReplicationTaskFinished', e);
+        return () => this.d.events.emit('ReplicationTaskFinished', e);
+      });
+    await this.copyOnce(task, ctx);
   }
 
   private async copyOnce(task: TaskPayload, ctx: JobContext): Promise<void> {
