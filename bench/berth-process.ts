@@ -54,10 +54,15 @@ const root = resolve(import.meta.dirname, '..');
 /**
  * Starts the built Berth (`node dist/src/main.js serve`) as its own process on 127.0.0.1 and a free
  * port, with a temp data dir (SQLite + filesystem blobs) and the default log level (info), logging
- * to a file. `env` adds to its environment. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
+ * to a file. `workers` is `--workers` (default 1). `env` adds to its environment. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
  */
 export async function startBerthProcess(
-  options: { cpuProfDir?: string; env?: Record<string, string>; benchProject?: boolean } = {},
+  options: {
+    cpuProfDir?: string;
+    env?: Record<string, string>;
+    benchProject?: boolean;
+    workers?: number;
+  } = {},
 ): Promise<BerthProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const port = await freePort();
@@ -65,6 +70,8 @@ export async function startBerthProcess(
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('BERTH_') && k !== 'NODE_OPTIONS') env[k] = v;
   env.BERTH_ADMIN_PASSWORD = benchAdmin.password;
+  // One process unless a row asks for more: the rows compare one event loop with distribution.
+  env.BERTH_SERVER_WORKERS = String(options.workers ?? 1);
   Object.assign(env, options.env);
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const logFile = join(dir, 'berth.log');
@@ -145,6 +152,19 @@ export function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** The pids of a process's children (the workers of `serve --workers N`), from /proc. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 

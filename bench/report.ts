@@ -8,6 +8,7 @@ import type { ScanBenchResult } from './scanning.js';
 import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
 import type { WebhookBenchResult } from './webhooks.js';
+import type { WorkersBenchResult } from './workers.js';
 
 export interface WorkloadResult {
   id: string;
@@ -50,6 +51,8 @@ export interface RunResult {
   gc?: GcBenchResult;
   /** Webhook deliveries beside distribution's notifications (bench/webhooks.ts), when run. */
   webhooks?: WebhookBenchResult;
+  /** `serve --workers 2` vs `--workers 1` vs distribution (bench/workers.ts), when run. */
+  workers?: WorkersBenchResult;
 }
 
 export interface Row {
@@ -223,7 +226,32 @@ export function markdown(r: RunResult, rows: Row[]): string {
   if (r.soak) out.push(...soakSection(r.soak));
   if (r.gc) out.push(...gcSection(r.gc));
   if (r.webhooks) out.push(...webhookSection(r.webhooks));
+  if (r.workers) out.push(...workersSection(r.workers));
   return out.join('\n');
+}
+
+function workersSection(w: WorkersBenchResult): string[] {
+  const pull = (side: keyof WorkersBenchResult['imagePull']) => median(w.imagePull[side]);
+  const [p1, p2, pd] = [pull('w1'), pull('w2'), pull('distribution')];
+  const rps = (side: keyof WorkersBenchResult['load']) => w.load[side]['req/s']!;
+  const p99 = (side: keyof WorkersBenchResult['load']) => w.load[side]['p99 ms']!;
+  return [
+    '## Every core: `serve --workers 2` vs `--workers 1` vs distribution',
+    '',
+    'Three servers started side by side (bench/workers.ts): Berth with one process, Berth with a primary and two',
+    'HTTP workers on one port (the same embedded SQLite database and blob folder), and distribution. Ratios > 1.0',
+    'mean `--workers 2` is better.',
+    '',
+    '| Workload | --workers 1 | --workers 2 | distribution | 2 vs 1 | 2 vs distribution |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| ${w.clients} clients pulling a 5-layer image, s (median of ${w.rounds}) | ${fmt(p1)} | ${fmt(p2)} | ${fmt(pd)} | **${fmt(p1 / p2)}** | **${fmt(pd / p2)}** |`,
+    `| load run, ${w.loadClients} clients × ${w.loadSeconds} s, req/s | ${fmt(rps('w1'))} | ${fmt(rps('w2'))} | ${fmt(rps('distribution'))} | **${fmt(rps('w2') / rps('w1'))}** | **${fmt(rps('w2') / rps('distribution'))}** |`,
+    `| load run, p99 ms | ${fmt(p99('w1'))} | ${fmt(p99('w2'))} | ${fmt(p99('distribution'))} | ${fmt(p99('w1') / p99('w2'))} | ${fmt(p99('distribution') / p99('w2'))} |`,
+    `| load run, errors | ${w.load.w1.errors} | ${w.load.w2.errors} | ${w.load.distribution.errors} | | |`,
+    '',
+    `- Peak RSS (VmHWM): --workers 1 ${mbFmt(w.rss.w1)}; --workers 2: primary ${mbFmt(w.rss.primary)}, workers ${w.rss.workers.map(mbFmt).join(' and ')}.`,
+    '',
+  ];
 }
 
 function gcSection(g: GcBenchResult): string[] {

@@ -4,7 +4,7 @@
  * (or BENCH_WRITE_DOCS=1), docs/benchmarks.md.
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
- *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache, webhooks); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
+ *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache, webhooks, workers); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
@@ -29,6 +29,7 @@ import { retentionBench, type RetentionBenchResult } from './retention.js';
 import { scanBench, type ScanBenchResult } from './scanning.js';
 import { soak, type SoakResult } from './soak.js';
 import { webhookBench, type WebhookBenchResult } from './webhooks.js';
+import { workersBench, type WorkersBenchResult } from './workers.js';
 import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
@@ -268,6 +269,14 @@ async function main() {
     log(consoleTable(rowsOf([r.workload])));
     log(`  ${JSON.stringify(webhooks)}`);
   }
+  let workers: WorkersBenchResult | undefined;
+  if (wanted('workers')) {
+    log('workers: the 32-client image pull and the load run, --workers 2 vs --workers 1 vs distribution …');
+    const r = await workersBench(profile, log);
+    workers = r.details;
+    results.push(...r.workloads);
+    log(consoleTable(rowsOf(r.workloads)));
+  }
   let soakResult: SoakResult | undefined;
   if (wanted('soak')) {
     const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? (quick ? 20 : 300));
@@ -297,6 +306,7 @@ async function main() {
     ...(soakResult ? { soak: soakResult } : {}),
     ...(gc ? { gc } : {}),
     ...(webhooks ? { webhooks } : {}),
+    ...(workers ? { workers } : {}),
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');

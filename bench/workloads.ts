@@ -283,7 +283,7 @@ function manifestPutWorkload(concurrency: number, seconds: number): Workload {
   };
 }
 
-function imagePullWorkload(clients: number, rounds: number): Workload {
+export function imagePullWorkload(clients: number, rounds: number): Workload {
   return {
     id: `image-pull-${clients}`,
     title: `${clients} clients pulling a 5-layer image at once (${rounds} rounds)`,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BerthConfig } from './config/schema.js';
 import { connect, pingDatabase, type DbHandle } from './db/connect.js';
-import { assertSchemaCurrent, migrateToLatest } from './db/migrate.js';
+import { prepareSchema } from './db/migrate.js';
 import { MetaStore } from './db/store.js';
 import { registerGcMetrics, registerProxyMetrics, registerQuotaMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
@@ -35,6 +35,7 @@ import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
 import { berthVersion } from './version.js';
+import type { WorkerRole } from './workers/role.js';
 
 export interface BerthApp {
   config: BerthConfig;
@@ -46,6 +47,8 @@ export interface BerthApp {
   replication: Replication;
   /** Domain events; subscribers in the change's transaction enqueue the jobs that follow it. */
   events: EventBus;
+  /** This process's metrics (a worker sends them to the primary, which merges every worker's). */
+  metrics: Registry;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -54,6 +57,8 @@ export interface BerthApp {
 export interface BuildOptions {
   logger?: Logger;
   clock?: Clock;
+  /** Set in each process of `berth serve --workers N` (src/workers/). */
+  worker?: WorkerRole;
 }
 
 /** The composition root: config → drivers → repositories → services → HTTP. The only wiring in Berth. */
@@ -69,10 +74,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
   });
   try {
-    if (config.database.migrate) {
-      const { applied } = await migrateToLatest(handle.db as never, handle.dialect);
-      if (applied.length > 0) logger.info({ applied }, 'database migrated');
-    } else await assertSchemaCurrent(handle.db as never, handle.dialect);
+    await prepareSchema(handle.db as never, handle.dialect, config.database.migrate, logger);
   } catch (err) {
     await handle.close();
     throw err;
@@ -87,7 +89,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   const { access, authenticator, sessions, users, members, groups, robots } = identity;
   const events = new EventBus((name, err) => logger.error({ err, event: name }, 'event handler failed'));
-  const jobs = new JobRuntime({ store, clock, log: logger, config: config.jobs });
+  const jobs = new JobRuntime({
+    ...{ store, clock, log: logger, config: config.jobs },
+    schedules: options.worker?.runsJobs,
+  });
   const core = await wireRegistry({ config, store, storage, clock, log: logger, events, jobs });
   const { pulls, quota, writes, uploads, blobs, immutability, manifests } = core;
   const replication = Replication.wire({
@@ -207,8 +212,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       : {}),
     health,
     audit,
+    ...(options.worker ? { workerPid: options.worker.pid } : {}),
     metrics: {
       registry: metrics,
+      ...(options.worker ? { gather: options.worker.gatherMetrics } : {}),
       requests: new Histogram({
         name: 'berth_http_request_duration_seconds',
         help: 'HTTP request duration by surface, method and status',
@@ -226,6 +233,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     jobs,
     replication,
     events,
+    metrics,
     async listen() {
       const url = await server.listen({ host: config.server.host, port: config.server.port });
       if (!config.server.externalUrl) registryHost = new URL(url).host;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BerthConfigInput } from './config/schema.js';
 import { holdYoungGeneration } from './lib/young-generation.js';
@@ -14,15 +15,17 @@ interface CommonFlags {
   host?: string;
   /** commander's `--no-migrate` sets this false. */
   migrate?: boolean;
+  workers?: number | 'auto';
 }
 
 function overridesOf(flags: CommonFlags): BerthConfigInput {
   const o: BerthConfigInput = {};
   if (flags.data) o.data = { dir: flags.data };
-  if (flags.port !== undefined || flags.host) {
+  if (flags.port !== undefined || flags.host || flags.workers !== undefined) {
     o.server = {
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags.host ? { host: flags.host } : {}),
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
     };
   }
   if (flags.migrate === false) o.database = { migrate: false };
@@ -39,6 +42,15 @@ function portArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+/** `--workers`: the same rule as server.workers in config/schema.ts, without loading zod this early. */
+function workersArg(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError('must be "auto" or a whole number of processes from 1 to 256');
   return n;
 }
 
@@ -66,9 +78,18 @@ program
   .option('-p, --port <port>', 'port to listen on (default: 5000)', portArg)
   .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
   .option('--no-migrate', 'do not apply pending migrations; refuse to start unless the schema is current')
+  .option(
+    '-w, --workers <n>',
+    'HTTP processes sharing the port: a number, or auto = one per core',
+    workersArg,
+  )
   .action(async (flags: CommonFlags) => {
     const config = await configOf(flags);
     // Loaded here so `--help` and `migrate` don't load the whole server.
+    if (cluster.isWorker) return (await import('./workers/worker.js')).runWorker(config, youngGeneration);
+    const { workerCount } = await import('./workers/count.js');
+    const workers = workerCount(config.server.workers);
+    if (workers > 1) return (await import('./workers/primary.js')).runPrimary(config, workers);
     const { buildApp } = await import('./app.js');
     const app = await buildApp(config);
     const url = await app.listen();

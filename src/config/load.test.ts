@@ -43,6 +43,17 @@ describe('loadConfig', () => {
     assert.equal(c.log.level, 'info');
   });
 
+  test('server.workers: auto unless set; a number from BERTH_SERVER_WORKERS; 0 or a word named as wrong', () => {
+    assert.equal(loadConfig({ env: {}, file: empty }).server.workers, 'auto');
+    assert.equal(loadConfig({ env: { BERTH_SERVER_WORKERS: '3' }, file: empty }).server.workers, 3);
+    assert.equal(loadConfig({ env: { BERTH_SERVER_WORKERS: 'auto' }, file: empty }).server.workers, 'auto');
+    for (const bad of ['0', 'lots', '1.5', '257'])
+      assert.throws(
+        () => loadConfig({ env: { BERTH_SERVER_WORKERS: bad }, file: empty }),
+        /server\.workers: must be "auto" or a whole number of processes from 1 to 256/,
+      );
+  });
+
   test('the database URL and blob root follow data.dir', () => {
     const c = loadConfig({ env: {}, file: empty, overrides: { data: { dir: '/srv/berth' } } });
     assert.equal(c.database.url, 'sqlite:/srv/berth/berth.db');
@@ -259,6 +270,13 @@ describe('berth CLI', { concurrency: true }, () => {
     assert.notEqual(code, 0);
     assert.match(out, /--port/);
     assert.match(out, /notaport/);
+  });
+
+  test('serve --workers 0 exits non-zero naming the option', async () => {
+    const { code, out } = await berth(['serve', '--workers', '0']);
+    assert.notEqual(code, 0);
+    assert.match(out, /--workers/);
+    assert.match(out, /"auto" or a whole number/);
   });
 
   test('a bad BERTH_STORAGE_DRIVER stops start-up with a message naming storage.driver', async () => {

@@ -11,6 +11,13 @@ import { s3Options } from '../storage/s3-options.js';
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
+/** `auto` or a whole number of processes: shared by the config key and `serve --workers`. */
+const workersMessage = 'must be "auto" or a whole number of processes from 1 to 256';
+export const workersSchema = z.union(
+  [z.literal('auto'), z.coerce.number().int(workersMessage).min(1, workersMessage).max(256, workersMessage)],
+  { error: workersMessage },
+);
+
 export const configSchema = z
   .object({
     server: z
@@ -22,6 +29,8 @@ export const configSchema = z
         trustProxy: bool.default(false),
         /** On shutdown, requests still running after this long are cut off. */
         shutdownTimeoutSeconds: z.coerce.number().min(0).max(3600).default(5),
+        /** HTTP processes sharing the port (`serve --workers`): `auto` = one per core, see docs/scale-out.md. */
+        workers: workersSchema.default('auto'),
       })
       .strict()
       .prefault({}),
@@ -174,6 +183,7 @@ export const envKeys = [
   'server.externalUrl',
   'server.trustProxy',
   'server.shutdownTimeoutSeconds',
+  'server.workers',
   'data.dir',
   'database.url',
   'database.migrate',

@@ -2,7 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { AppError } from '../lib/errors.js';
@@ -47,6 +59,46 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/**
+ * SQLite shared by several processes (`serve --workers`, or `berth worker` beside `serve`). A deferred
+ * `begin` that reads and then writes fails at once with SQLITE_BUSY when another process wrote in
+ * between (the busy timeout does not apply to that upgrade), so transactions take the write lock first
+ * (`begin immediate`, waiting up to the busy timeout). Within one process nothing changes: Kysely runs
+ * one transaction at a time on its single connection. A lock still held by another process when the
+ * timeout ends is answered 503 with Retry-After, as a full PostgreSQL pool is.
+ */
+class SharedSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    return {
+      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+        try {
+          return await connection.executeQuery<R>(query);
+        } catch (err) {
+          throw (err as { code?: unknown }).code === 'SQLITE_BUSY'
+            ? new AppError('UNAVAILABLE', 'the database is busy; retry shortly')
+            : err;
+        }
+      },
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+  }
+}
+
+class SharedSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+    super(sqliteConfig);
+  }
+
+  override createDriver(): Driver {
+    return new SharedSqliteDriver(this.sqliteConfig);
+  }
+}
+
 /** The dialect comes from the URL scheme: sqlite:<file> or postgres://. */
 export function connect(options: ConnectOptions): DbHandle {
   if (options.url.startsWith('sqlite:')) {
@@ -56,7 +108,9 @@ export function connect(options: ConnectOptions): DbHandle {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({
+      dialect: new SharedSqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   // pg loads only for a postgres:// URL: an SQLite node never holds its ~10 MiB of modules.

@@ -61,6 +61,21 @@ export async function migrateToLatest(
 }
 
 /**
+ * What a starting process does with the schema: migrate it (`database.migrate`, the default), logging
+ * what was applied, or refuse to go on unless it is current.
+ */
+export async function prepareSchema(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  migrate: boolean,
+  log: { info(o: object, m: string): void },
+): Promise<void> {
+  if (!migrate) return assertSchemaCurrent(db, dialect);
+  const { applied } = await migrateToLatest(db, dialect);
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
+}
+
+/**
  * For a node told not to migrate (`database.migrate: false`): throws SchemaVersionError unless the
  * database holds exactly the migrations this Berth knows.
  */

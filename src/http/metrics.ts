@@ -6,10 +6,15 @@ import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
 /** GET /metrics in Prometheus text format, and a request-duration histogram filled by an onResponse hook. */
 export async function metricsPlugin(
   app: FastifyInstance,
-  opts: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> },
+  opts: {
+    registry: Registry;
+    requests: Histogram<'method' | 'surface' | 'status'>;
+    gather?: () => Promise<string>;
+  },
 ): Promise<void> {
   app.get('/metrics', async (_req, reply) => {
-    return reply.type(opts.registry.contentType).send(await opts.registry.metrics());
+    const text = opts.gather ? await opts.gather() : await opts.registry.metrics();
+    return reply.type(opts.registry.contentType).send(text);
   });
 }
 
@@ -51,6 +56,8 @@ export function registerGcMetrics(
     help: 'Figures of the last finished garbage collection (dry runs included), by figure',
     labelNames: ['figure'],
     registers: [registry],
+    // Every worker of `serve --workers` reads the same row: merged, one copy, not their sum.
+    aggregator: 'max',
     async collect() {
       const attrs = await last().catch(() => undefined);
       this.reset();

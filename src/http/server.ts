@@ -33,7 +33,14 @@ export interface HttpDeps {
   session: SessionDeps;
   token: TokenDeps;
   health: HealthCheck[];
-  metrics: { registry: Registry; requests: Histogram<'method' | 'surface' | 'status'> };
+  metrics: {
+    registry: Registry;
+    requests: Histogram<'method' | 'surface' | 'status'>;
+    /** Every worker's metrics merged (serve --workers); this process's registry alone when unset. */
+    gather?: () => Promise<string>;
+  };
+  /** Under `serve --workers N`: this worker's pid, answered as X-Berth-Worker. */
+  workerPid?: number;
   ui: UiDeps;
   /** Browser login through the OpenID provider (auth.mode oidc_auth). */
   oidc?: OidcHttpDeps;
@@ -66,8 +73,10 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     // loaded; a route that did declare one would fail loudly at start.
     schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
   }) as unknown as FastifyInstance;
+  const worker = deps.workerPid === undefined ? undefined : String(deps.workerPid);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (worker) reply.header('x-berth-worker', worker);
   });
   // Once closing, every answer still to be sent ends its connection, so a keep-alive connection whose
   // request was in flight when close() began does not hold the close open until its idle timeout.

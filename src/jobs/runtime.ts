@@ -20,14 +20,18 @@ export class JobRuntime {
   readonly queue: JobQueue;
   readonly scheduler: CronScheduler;
   readonly worker: JobWorker | undefined;
+  private readonly schedules: boolean;
 
   constructor(deps: {
     store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'schedules' | 'transaction'>;
     clock: Clock;
     log: Logger;
     config: JobsConfig;
+    /** Fire cron schedules here (default true); false in the workers of `serve --workers` but one. */
+    schedules?: boolean | undefined;
   }) {
     const { store, clock, log, config } = deps;
+    this.schedules = deps.schedules ?? true;
     this.queue = new JobQueue({ store, clock });
     this.scheduler = new CronScheduler({ store, queue: this.queue, clock, log });
     this.worker =
@@ -46,7 +50,7 @@ export class JobRuntime {
   }
 
   start(): void {
-    this.scheduler.start();
+    if (this.schedules) this.scheduler.start();
     this.worker?.start();
   }
 

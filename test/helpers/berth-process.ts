@@ -19,6 +19,8 @@ export interface SpawnOptions {
   /** Milliseconds to wait for `GET /health` = 200 (default 30 s). */
   startTimeoutMs?: number;
   logLevel?: string;
+  /** HTTP processes (`--workers`); default 1, so a test gets one process whatever the machine's cores. */
+  workers?: number;
   /** Extra BERTH_* settings, e.g. { BERTH_JOBS_LEASE_SECONDS: '2' }. */
   env?: Record<string, string>;
 }
@@ -70,6 +72,7 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
   );
   env.BERTH_LOG_LEVEL = options.logLevel ?? 'warn';
   env.BERTH_ADMIN_PASSWORD = testAdmin.password;
+  env.BERTH_SERVER_WORKERS = String(options.workers ?? 1);
   Object.assign(env, options.env);
   if (options.databaseUrl) env.BERTH_DATABASE_URL = options.databaseUrl;
   const child = spawn(

@@ -7,6 +7,11 @@ export interface BootstrapResult {
   generatedPassword?: string;
 }
 
+/** What the process that created the admin prints to stdout (never to the log), once. */
+export function adminPasswordNotice(password: string): string {
+  return `\n  Berth created the user "admin" with the password: ${password}\n  It is shown only this once; change it after logging in.\n\n`;
+}
+
 /**
  * First start: the `admin` sysadmin (password from config, else random) and the public project `library`.
  * Idempotent and safe when several nodes start at once: only the node whose insert wins reports a password.

@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { SettingsService } from '../settings/settings.js';
 import { AccessControl } from './access-control.js';
 import { Authenticator } from './authenticator.js';
-import { bootstrapIdentity } from './bootstrap.js';
+import { adminPasswordNotice, bootstrapIdentity } from './bootstrap.js';
 import { MemberService } from './members.js';
 import { OidcLogin } from './oidc-login.js';
 import { Onboarding } from './onboarding.js';
@@ -39,9 +39,7 @@ export async function wireIdentity(d: {
   const boot = await bootstrapIdentity({ store, clock, adminPassword: config.admin.password });
   if (boot.generatedPassword)
     // Straight to stdout, once: never through the logger, so it is in no log file or log shipper.
-    process.stdout.write(
-      `\n  Berth created the user "admin" with the password: ${boot.generatedPassword}\n  It is shown only this once; change it after logging in.\n\n`,
-    );
+    process.stdout.write(adminPasswordNotice(boot.generatedPassword));
   const keys = await loadKeys(store.authState, clock.now().toISOString());
   const { auth } = config;
   const tokens = new BearerTokens({
