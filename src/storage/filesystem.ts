@@ -25,6 +25,15 @@ const maxRead = 1024 * 1024;
  * left (issue 13: after a 200-client load an idle Berth kept ~130 MiB more RSS, as nothing triggered a GC).
  */
 const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
+/**
+ * With many reads in flight, new ones read in 128 KiB chunks: each read holds a chunk or two, so 200
+ * concurrent pulls at 1 MiB held 200-400 MiB (the bench's peak RSS, issue 15), where 128 KiB holds 25-50.
+ * A lone pull keeps 1 MiB reads, which is what its throughput needs.
+ */
+const smallRead = 128 * 1024;
+const manyReads = 16;
+const smallSpares = new SparePool(smallRead, 64, 5000);
+let openReads = 0;
 
 export const filesystemOptions = z.object({ root: z.string().min(1) }).strict();
 export type FilesystemOptions = z.infer<typeof filesystemOptions>;
@@ -74,9 +83,12 @@ export class FilesystemDriver implements StorageDriver {
     const end = Math.min(range?.end ?? size - 1, size - 1);
     // Reads of up to 1 MiB (a small file gets one buffer of its own size) on a plain descriptor, into
     // memory the consumer may hand back (see lib/recycling.ts).
-    const chunkSize = Math.max(1, Math.min(maxRead, end - start + 1));
-    const spares = chunkSize === maxRead ? sharedSpares : undefined;
-    return new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize, spares);
+    const chunkSize = Math.max(1, Math.min(openReads >= manyReads ? smallRead : maxRead, end - start + 1));
+    const spares = chunkSize === maxRead ? sharedSpares : chunkSize === smallRead ? smallSpares : undefined;
+    const stream = new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize, spares);
+    openReads++;
+    stream.once('close', () => openReads--);
+    return stream;
   }
 
   async write(path: string, source: Readable): Promise<number> {
