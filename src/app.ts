@@ -31,6 +31,7 @@ import { SettingsService } from './services/settings/settings.js';
 import { SystemService } from './services/system/system-service.js';
 import { Webhooks } from './services/webhooks/webhooks.js';
 import { wireScanning } from './services/scanning/scanning.js';
+import { wireScanHub } from './services/securityhub/scan-hub.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
@@ -135,6 +136,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     registryEndpoint: () => config.server.externalUrl ?? `http://${registryHost}`,
     wake: () => jobs.worker?.wake(),
   });
+  const scanHub = wireScanHub({ store, storage, clock, queue: jobs.queue });
   jobs.start();
 
   const health = [
@@ -199,6 +201,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       insights: insights.service,
       webhooks,
       scans: scanning.scans,
+      ...scanHub,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(identity.oidc

@@ -26,6 +26,7 @@ import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { RetentionRepo } from './repos/retention.js';
 import { ScanReportRepo } from './repos/scan-reports.js';
+import { SecurityHubRepo } from './repos/security-hub.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
@@ -66,6 +67,7 @@ export class Repos {
   readonly vulnDb: VulnDbRepo;
   readonly proxyCache: ProxyCacheRepo;
   readonly scanReports: ScanReportRepo;
+  readonly securityHub: SecurityHubRepo;
   readonly cveAllowlists: CveAllowlistRepo;
 
   constructor(db: Kysely<Database>) {
@@ -100,6 +102,7 @@ export class Repos {
     this.vulnDb = new VulnDbRepo(db);
     this.proxyCache = new ProxyCacheRepo(db);
     this.scanReports = new ScanReportRepo(db);
+    this.securityHub = new SecurityHubRepo(db);
     this.cveAllowlists = new CveAllowlistRepo(db);
   }
 }

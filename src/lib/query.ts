@@ -16,7 +16,7 @@ export type Keyword =
   | { kind: 'and'; values: string[] };
 
 /** How a list field's `q` values are read. */
-export type FieldType = 'string' | 'int' | 'bool' | 'time';
+export type FieldType = 'string' | 'int' | 'number' | 'bool' | 'time';
 
 /** One key of a list: how its `q` values read, and whether `q` may filter by it and `sort` order by it. */
 export interface ListField {

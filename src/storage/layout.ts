@@ -5,6 +5,7 @@ import { parseDigest } from '../oci/digest.js';
  *
  *   blobs/<algorithm>/<first two hex>/<hex>/data    content-addressed bytes: layers, configs, manifests
  *   uploads/<uuid>/data                             an upload session's bytes so far
+ *   exports/scandata_export_<execution id>.csv      a CVE export's CSV, until its owner downloads it
  *
  * Blobs are written once (atomically) and never modified; only garbage collection deletes them.
  */
@@ -27,5 +28,9 @@ export const layout = {
   },
   upload(id: string): string {
     return `uploads/${id}/data`;
+  },
+  /** A scan data export's CSV (deleted once downloaded, as Harbor does). */
+  scanExport(executionId: number): string {
+    return `exports/scandata_export_${executionId}.csv`;
   },
 };

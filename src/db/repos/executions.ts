@@ -13,6 +13,15 @@ export interface ExecutionWithJob extends ExecutionRow {
  * Harbor's execution records for system jobs (audit purge, GC): one row per run of a vendor type, its
  * parameters and results in `extra_attrs`; the run's status is its job's.
  */
+/** Harbor's execution status words for the status of an execution's one job. */
+export const executionStatusOfJob: Record<JobStatus, string> = {
+  pending: 'Pending',
+  running: 'Running',
+  succeeded: 'Success',
+  failed: 'Error',
+  stopped: 'Stopped',
+};
+
 export class ExecutionRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -36,6 +45,15 @@ export class ExecutionRepo {
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** Removes an execution (and, by cascade, its jobs). */
+  async delete(vendorType: string, id: number): Promise<void> {
+    await this.db
+      .deleteFrom('execution')
+      .where('vendor_type', '=', vendorType)
+      .where('id', '=', id)
+      .execute();
   }
 
   async setExtraAttrs(id: number, extraAttrs: string, now: string): Promise<void> {

@@ -9,7 +9,7 @@ export type FieldMap = Record<string, ListField & { column?: string }>;
 
 /** The SQL value of one `q` value for a column of the given type (booleans are 0/1, times ISO strings). */
 export function sqlValue(value: string, type: FieldType): string | number {
-  if (type === 'int') return Number(value);
+  if (type === 'int' || type === 'number') return Number(value);
   if (type === 'bool') return value === 'true' || value === '1' ? 1 : 0;
   if (type === 'time') {
     // Harbor's form has no zone (2006-01-02T15:04:05 or with a space): read it as UTC.

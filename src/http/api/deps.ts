@@ -16,6 +16,8 @@ import type { GcService } from '../../services/gc/gc-service.js';
 import type { InsightService } from '../../services/insights/insight-service.js';
 import type { Webhooks } from '../../services/webhooks/webhooks.js';
 import type { ScanService } from '../../services/scanning/scan-service.js';
+import type { ScanExports } from '../../services/scan-export/scan-exports.js';
+import type { SecurityHub } from '../../services/securityhub/security-hub.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
@@ -70,4 +72,8 @@ export interface ApiDeps {
   webhooks: Webhooks;
   /** Vulnerability scans: reports, overviews, logs (scan tag). */
   scans: ScanService;
+  /** Every artifact's vulnerabilities at once (securityhub tag). */
+  securityHub: SecurityHub;
+  /** CSV exports of a project's vulnerabilities (scan data export tag). */
+  scanExports: ScanExports;
 }

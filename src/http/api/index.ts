@@ -33,6 +33,8 @@ import { gcRoutes } from './gc.js';
 import { insightsRoutes } from './insights.js';
 import { webhookRoutes } from './webhook.js';
 import { scanRoutes } from './scan.js';
+import { securityhubRoutes } from './securityhub.js';
+import { scanDataExportRoutes } from './scan-data-export.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -108,6 +110,8 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   gcRoutes(api, deps);
   insightsRoutes(api, deps);
   webhookRoutes(api, deps);
+  securityhubRoutes(api, deps);
+  scanDataExportRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -149,6 +149,8 @@ function checkTypes(key: string, kw: Keyword, type: FieldType): void {
     throw bad(`"${key}" does not support range match`);
   for (const v of values) {
     if (type === 'int' && !/^-?\d{1,15}$/.test(v)) throw bad(`"${key}" expects an integer, got "${clip(v)}"`);
+    if (type === 'number' && !/^-?\d{1,15}(\.\d{1,15})?$/.test(v))
+      throw bad(`"${key}" expects a number, got "${clip(v)}"`);
     if (type === 'bool' && !['true', 'false', '1', '0'].includes(v))
       throw bad(`"${key}" expects true or false, got "${clip(v)}"`);
     if (type === 'time' && Number.isNaN(Date.parse(v)))

@@ -1,7 +1,7 @@
 import type { AuditPurgeFilter } from '../../db/repos/audit.js';
-import type { ExecutionWithJob } from '../../db/repos/executions.js';
+import { executionStatusOfJob, type ExecutionWithJob } from '../../db/repos/executions.js';
 import type { MetaStore } from '../../db/store.js';
-import type { JobStatus, ScheduleRow } from '../../db/tables.js';
+import type { ScheduleRow } from '../../db/tables.js';
 import { cronOf, nextFire, type CronScheduler, type ScheduleType } from '../../jobs/cron.js';
 import type { JobContext } from '../../jobs/kind.js';
 import { auditPurgeKind, type AuditPurgePayload } from '../../jobs/kinds/audit-purge.js';
@@ -19,15 +19,6 @@ export const purgeBatchSize = 1000;
 
 /** Harbor's `other`: every event type but these three. */
 const notOther = ['create_artifact', 'delete_artifact', 'pull_artifact'];
-
-/** Harbor's execution status words for job statuses. */
-const executionStatus: Record<JobStatus, string> = {
-  pending: 'Pending',
-  running: 'Running',
-  succeeded: 'Success',
-  failed: 'Error',
-  stopped: 'Stopped',
-};
 
 export interface PurgeParameters {
   audit_retention_hour: number;
@@ -209,7 +200,7 @@ function runOf(e: ExecutionWithJob): PurgeRun {
   return {
     id: e.id,
     trigger: e.trigger,
-    status: e.job_status ? executionStatus[e.job_status] : e.status,
+    status: e.job_status ? executionStatusOfJob[e.job_status] : e.status,
     parameters: JSON.parse(e.extra_attrs) as PurgeParameters,
     creationTime: e.start_time,
     updateTime: e.job_update_time ?? e.update_time,
