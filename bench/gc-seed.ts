@@ -13,6 +13,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { connect } from '../src/db/connect.js';
 import { layout } from '../src/storage/layout.js';
@@ -103,10 +104,20 @@ function uniqueBlobs(artifacts: SeedArtifact[]): SeedBlob[] {
   return [...seen.values()];
 }
 
-async function put(file: string, body: Buffer | string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, body);
+/** Bounded concurrency for file writes: enough to keep the thread pool busy, few enough to stay polite. */
+const fileWriters = 32;
+
+/** Writes `files` with `fileWriters` at once; each file's folder is created first (mkdir -p: one call when its parent exists). */
+async function writeFiles(files: [string, Buffer | string][]): Promise<void> {
+  await pool(fileWriters, files.length, async (i) => {
+    const [file, body] = files[i]!;
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, body);
+  });
 }
+
+/** Runs one phase of the seeding (the bench times and prints each). */
+export type Phase = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
 /**
  * Seeds Berth's database (SQLite file `dbFile`, migrated, with the projects already created through the
@@ -118,9 +129,8 @@ export async function seedGcDataSet(
   set: GcDataSet,
   projectIds: Map<string, number>,
   target: { dbFile: string; blobRoot: string; distRoot: string },
+  phase: Phase = (_name, fn) => fn(),
 ): Promise<{ counts: GcSeedCounts; berthSeconds: number; distributionSeconds: number }> {
-  const old = new Date(Date.now() - 2 * 86_400_000).toISOString();
-  const referenced = new Date(Date.now() - 2 * 86_400_000 + 1000).toISOString();
   const counts: GcSeedCounts = {
     artifacts: 0,
     deletedArtifacts: 0,
@@ -131,11 +141,8 @@ export async function seedGcDataSet(
     garbageBytes: 0,
     totalBytes: 0,
   };
-  const db = connect({ url: `sqlite:${target.dbFile}`, poolMax: 1, acquireTimeoutMs: 30_000 });
-  const v2 = join(target.distRoot, 'docker/registry/v2');
-  let berthMs = 0;
-  let distMs = 0;
-  try {
+  const repos: SeedRepo[] = [];
+  await phase('generate the data set', async () => {
     let r = 0;
     for (const [project, projectId] of projectIds) {
       for (let k = 0; k < set.reposPerProject; k++, r++) {
@@ -151,142 +158,174 @@ export async function seedGcDataSet(
           counts[b.manifest ? 'garbageManifests' : 'garbageBlobs']++;
           counts.garbageBytes += b.body.length;
         }
-
-        let t0 = performance.now();
-        await seedBerthRepo(db.db, projectId, artifacts, blobs, old, referenced);
-        await pool(16, blobs.length, async (i) => {
-          const b = blobs[i]!;
-          await put(join(target.blobRoot, layout.blob(b.digest)), b.body);
-        });
-        berthMs += performance.now() - t0;
-
-        t0 = performance.now();
-        await seedDistributionRepo(v2, artifacts, blobs);
-        distMs += performance.now() - t0;
+        repos.push({ projectId, name: artifacts[0]!.repo, artifacts, blobs });
       }
     }
-  } finally {
-    await db.close();
-  }
-  return { counts, berthSeconds: berthMs / 1000, distributionSeconds: distMs / 1000 };
+  });
+
+  const t0 = performance.now();
+  await phase('seed Berth: rows', () => seedBerthRows(target.dbFile, repos));
+  await phase('seed Berth: files', () =>
+    writeFiles(
+      repos.flatMap((r) =>
+        r.blobs.map((b): [string, Buffer] => [join(target.blobRoot, layout.blob(b.digest)), b.body]),
+      ),
+    ),
+  );
+  const berthSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await phase("seed distribution's layout", () =>
+    writeFiles(repos.flatMap((r) => distributionFiles(join(target.distRoot, 'docker/registry/v2'), r))),
+  );
+  return { counts, berthSeconds, distributionSeconds: (performance.now() - t1) / 1000 };
 }
 
-type Db = ReturnType<typeof connect>['db'];
+interface SeedRepo {
+  projectId: number;
+  name: string;
+  artifacts: SeedArtifact[];
+  blobs: SeedBlob[];
+}
 
-/** One repository's rows: every artifact pushed (blobs, links, artifacts, tags), then the deleted ones gone. */
-async function seedBerthRepo(
-  db: Db,
-  projectId: number,
-  artifacts: SeedArtifact[],
-  blobs: SeedBlob[],
-  old: string,
-  referenced: string,
-): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const repo = await tx
-      .insertInto('repository')
-      .values({
-        project_id: projectId,
-        name: artifacts[0]!.repo,
-        description: '',
-        creation_time: old,
-        update_time: old,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const ids = new Map<string, number>();
-    for (let i = 0; i < blobs.length; i += 200) {
-      const rows = await tx
-        .insertInto('blob')
+/** Rows per insert statement (SQLite allows 32,766 parameters; the widest row here has 11 columns). */
+const rowsPerInsert = 1000;
+
+async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += rowsPerInsert) await insert(rows.slice(i, i + rowsPerInsert));
+}
+
+/**
+ * Every repository's rows in one transaction, many rows per statement: every artifact pushed (blobs,
+ * project links, artifacts, references, tags), then the deleted ones gone as Berth's delete leaves them.
+ */
+async function seedBerthRows(dbFile: string, repos: SeedRepo[]): Promise<void> {
+  const old = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  const referenced = new Date(Date.now() - 2 * 86_400_000 + 1000).toISOString();
+  const { db, close } = connect({ url: `sqlite:${dbFile}`, poolMax: 1, acquireTimeoutMs: 30_000 });
+  try {
+    await db.transaction().execute(async (tx) => {
+      const repoIds = new Map<string, number>();
+      for (const row of await tx
+        .insertInto('repository')
         .values(
-          blobs.slice(i, i + 200).map((b) => ({
-            digest: b.digest,
-            size: b.body.length,
+          repos.map((r) => ({
+            project_id: r.projectId,
+            name: r.name,
+            description: '',
             creation_time: old,
-            touch_time: old,
-            ref_time: referenced,
-            version: 2,
-            manifest: b.manifest ? 1 : 0,
+            update_time: old,
           })),
         )
-        .returning(['id', 'digest'])
-        .execute();
-      for (const row of rows) ids.set(row.digest, row.id);
-      await tx
-        .insertInto('project_blob')
-        .values(rows.map((row) => ({ project_id: projectId, blob_id: row.id, creation_time: old })))
-        .execute();
-    }
-    const deleted: number[] = [];
-    for (const a of artifacts) {
-      const refs = [a.manifest, ...a.refs];
-      const row = await tx
-        .insertInto('artifact')
-        .values({
-          repository_id: repo.id,
-          digest: a.manifest.digest,
-          media_type: ociManifest,
-          artifact_type: ociConfig,
-          manifest_size: a.manifest.body.length,
-          size: refs.reduce((n, b) => n + b.body.length, 0),
-          subject_digest: null,
-          config_digest: a.configDigest,
-          annotations: null,
-          push_time: old,
-          pull_time: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await tx
-        .insertInto('artifact_blob')
-        .values(refs.map((b) => ({ artifact_id: row.id, blob_digest: b.digest })))
-        .execute();
-      await tx
-        .insertInto('tag')
-        .values({ repository_id: repo.id, artifact_id: row.id, name: a.tag, push_time: old, pull_time: null })
-        .execute();
-      if (a.deleted) deleted.push(row.id);
-    }
-    // The delete: artifact rows (tags and references cascade) and the project links of blobs no artifact
-    // of the project references any more; blob rows and bytes are GC's.
-    await tx.deleteFrom('artifact').where('id', 'in', deleted).execute();
-    await sql`delete from project_blob where project_id = ${projectId} and not exists (
-      select 1 from artifact_blob ab join blob b on b.digest = ab.blob_digest where b.id = project_blob.blob_id)`.execute(
-      tx,
-    );
-    if (ids.size !== blobs.length) throw new Error('a seeded blob has no row');
-    const kept = await tx
-      .selectFrom('project_blob')
-      .innerJoin('blob', 'blob.id', 'project_blob.blob_id')
-      .select((eb) => eb.fn.sum<number>('blob.size').as('n'))
-      .where('project_blob.project_id', '=', projectId)
-      .executeTakeFirstOrThrow();
-    await tx
-      .updateTable('quota')
-      .set({ used_storage: Number(kept.n ?? 0) })
-      .where('project_id', '=', projectId)
-      .execute();
-  });
+        .returning(['id', 'name'])
+        .execute())
+        repoIds.set(row.name, row.id);
+
+      const blobs = repos.flatMap((r) => r.blobs.map((b) => ({ b, projectId: r.projectId })));
+      await insertChunked(blobs, async (chunk) => {
+        const rows = await tx
+          .insertInto('blob')
+          .values(
+            chunk.map(({ b }) => ({
+              digest: b.digest,
+              size: b.body.length,
+              creation_time: old,
+              touch_time: old,
+              ref_time: referenced,
+              version: 2,
+              manifest: b.manifest ? 1 : 0,
+            })),
+          )
+          .returning(['id', 'digest'])
+          .execute();
+        // RETURNING's row order is unspecified: match rows by digest.
+        const ids = new Map(rows.map((row) => [row.digest, row.id]));
+        if (ids.size !== chunk.length) throw new Error('a seeded blob has no row');
+        await tx
+          .insertInto('project_blob')
+          .values(
+            chunk.map(({ b, projectId }) => ({
+              project_id: projectId,
+              blob_id: ids.get(b.digest)!,
+              creation_time: old,
+            })),
+          )
+          .execute();
+      });
+
+      const artifacts = repos.flatMap((r) => r.artifacts.map((a) => ({ a, repoId: repoIds.get(r.name)! })));
+      const deleted: number[] = [];
+      await insertChunked(artifacts, async (chunk) => {
+        const rows = await tx
+          .insertInto('artifact')
+          .values(
+            chunk.map(({ a, repoId }) => ({
+              repository_id: repoId,
+              digest: a.manifest.digest,
+              media_type: ociManifest,
+              artifact_type: ociConfig,
+              manifest_size: a.manifest.body.length,
+              size: [a.manifest, ...a.refs].reduce((n, b) => n + b.body.length, 0),
+              subject_digest: null,
+              config_digest: a.configDigest,
+              annotations: null,
+              push_time: old,
+              pull_time: null,
+            })),
+          )
+          .returning(['id', 'digest'])
+          .execute();
+        // Every seeded manifest is unique, so its digest names its row.
+        const ids = new Map(rows.map((row) => [row.digest, row.id]));
+        const idOf = (a: SeedArtifact) => ids.get(a.manifest.digest)!;
+        const refs = chunk.flatMap(({ a }) =>
+          [a.manifest, ...a.refs].map((b) => ({ artifact_id: idOf(a), blob_digest: b.digest })),
+        );
+        await insertChunked(refs, (c) => tx.insertInto('artifact_blob').values(c).execute());
+        await tx
+          .insertInto('tag')
+          .values(
+            chunk.map(({ a, repoId }) => ({
+              repository_id: repoId,
+              artifact_id: idOf(a),
+              name: a.tag,
+              push_time: old,
+              pull_time: null,
+            })),
+          )
+          .execute();
+        for (const { a } of chunk) if (a.deleted) deleted.push(idOf(a));
+      });
+
+      // The delete: artifact rows (tags and references cascade) and the project links of blobs no artifact
+      // of the project references any more; blob rows and bytes are GC's.
+      await insertChunked(deleted, (ids) => tx.deleteFrom('artifact').where('id', 'in', ids).execute());
+      await sql`delete from project_blob where not exists (
+        select 1 from artifact_blob ab join blob b on b.digest = ab.blob_digest where b.id = project_blob.blob_id)`.execute(
+        tx,
+      );
+      await sql`update quota set used_storage = coalesce((select sum(b.size) from project_blob pb
+        join blob b on b.id = pb.blob_id where pb.project_id = quota.project_id), 0)`.execute(tx);
+    });
+  } finally {
+    await close();
+  }
 }
 
 /** One repository in distribution's layout: every blob and layer link; revisions and tags of the live artifacts. */
-async function seedDistributionRepo(v2: string, artifacts: SeedArtifact[], blobs: SeedBlob[]): Promise<void> {
-  const repoDir = join(v2, 'repositories', artifacts[0]!.repo);
+function distributionFiles(v2: string, r: SeedRepo): [string, Buffer | string][] {
+  const repoDir = join(v2, 'repositories', r.name);
   const hex = (d: string) => d.slice('sha256:'.length);
   const files: [string, Buffer | string][] = [];
-  for (const b of blobs) {
+  for (const b of r.blobs) {
     files.push([join(v2, 'blobs/sha256', hex(b.digest).slice(0, 2), hex(b.digest), 'data'), b.body]);
     if (!b.manifest) files.push([join(repoDir, '_layers/sha256', hex(b.digest), 'link'), b.digest]);
   }
-  for (const a of artifacts) {
+  for (const a of r.artifacts) {
     if (a.deleted) continue;
     const d = a.manifest.digest;
     files.push([join(repoDir, '_manifests/revisions/sha256', hex(d), 'link'), d]);
     files.push([join(repoDir, '_manifests/tags', a.tag, 'current/link'), d]);
     files.push([join(repoDir, '_manifests/tags', a.tag, 'index/sha256', hex(d), 'link'), d]);
   }
-  await pool(16, files.length, async (i) => {
-    const [file, body] = files[i]!;
-    await put(file, body);
-  });
+  return files;
 }

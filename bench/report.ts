@@ -276,6 +276,8 @@ function gcSection(g: GcBenchResult): string[] {
     `- distribution: \`docker-registry garbage-collect\` over the same content with no registry serving it (it needs the`,
     `  registry offline or read-only): **${fmt(g.distribution.seconds)} s**, ${n(g.distribution.blobsLeft)} blobs left. Ratio (distribution / Berth) **${fmt(g.distribution.seconds / g.berth.seconds)}**.`,
     `- Seeding took ${fmt(g.seedSeconds.berth)} s for Berth (rows and files) and ${fmt(g.seedSeconds.distribution)} s for distribution's layout.`,
+    `- Berth's log: ${g.berth.summary.replace(/^\S+ /, '')}`,
+    `- Phases (seconds, 1-minute load average at the end of each): ${g.phases.map((p) => `${p.phase} ${fmt(p.seconds)} (${fmt(p.load)})`).join('; ')}.`,
     '',
   ];
 }

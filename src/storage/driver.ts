@@ -33,7 +33,10 @@ export interface StorageDriver {
   move(from: string, to: string): Promise<void>;
   /** Deletes a file or a whole folder; throws PathNotFoundError when nothing is there. */
   delete(path: string): Promise<void>;
-  /** Deletes files and folders in as few calls as the technology allows; missing ones are skipped. */
+  /**
+   * Deletes files and folders in as few calls as the technology allows; missing ones are skipped. A
+   * folder a deleted file leaves empty goes too (as on S3, where folders are only key prefixes).
+   */
   deleteMany(paths: string[]): Promise<void>;
   /** Names of the direct children of a folder (empty when it does not exist). */
   list(path: string): Promise<string[]>;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { MetaStore } from '../../db/store.js';
 import type { GcBlob, GcRule } from '../../db/repos/gc.js';
 import type { RepositoryListRow } from '../../db/repos/repository-catalog.js';
@@ -87,6 +88,7 @@ export class GarbageCollector {
     const now = this.d.clock.now();
     const rule: GcRule = { cutoff: new Date(now.getTime() - this.d.graceMs).toISOString() };
     const workers = Math.min(10, Math.max(1, params.workers));
+    const t = new PhaseTimes();
     const r: GcResult = {
       dryRun: params.dryRun,
       blobsExamined: 0,
@@ -111,7 +113,7 @@ export class GarbageCollector {
     if (!params.dryRun) {
       // Marks left by a run that died: their bytes may be half gone, so they are finished first.
       for (let batch = await this.d.store.gc.marked(batchSize); batch.length > 0;) {
-        await this.deleteMarked(batch, workers, r);
+        await this.deleteMarked(batch, workers, r, t);
         batch = await this.d.store.gc.marked(batchSize);
       }
       if (r.blobsDeleted > 0) await run.log(`finished ${r.blobsDeleted} deletion(s) left by an earlier run`);
@@ -127,12 +129,18 @@ export class GarbageCollector {
     r.bytesExamined = totals.bytes;
     await run.log(`examining ${totals.blobs} blob(s), ${totals.bytes} bytes`);
 
+    // Pipelined: while one batch's bytes are deleted, the next is read and marked. At most one batch is
+    // marked ahead, and every marked batch is deleted, so a stop leaves no mark behind.
+    let deleting: Promise<void> = Promise.resolve();
+    let failed: unknown;
     for (let afterId = 0; ;) {
       if (run.signal.aborted) {
         r.stopped = true;
         break;
       }
-      const batch = await this.d.store.gc.unreferenced(rule, 'garbage', afterId, batchSize);
+      const batch = await t.time('select', () =>
+        this.d.store.gc.unreferenced(rule, 'garbage', afterId, batchSize),
+      );
       if (batch.length === 0) break;
       afterId = batch[batch.length - 1]!.id;
       garbage += batch.length;
@@ -140,19 +148,31 @@ export class GarbageCollector {
         for (const b of batch) this.count(b, r);
         continue;
       }
-      const marked = await this.d.store.gc.mark(batch, this.d.clock.now().toISOString());
+      if (failed) break;
+      const marked = await t.time('mark', () =>
+        this.d.store.gc.mark(batch, this.d.clock.now().toISOString()),
+      );
       r.keptRaced += batch.length - marked.length;
-      await this.deleteMarked(marked, workers, r);
-      await run.log(
-        `deleted ${r.blobsDeleted} blob(s) (${r.manifestsDeleted} manifest(s)), ${r.bytesFreed} bytes so far`,
+      await deleting;
+      if (failed) break;
+      deleting = this.deleteMarked(marked, workers, r, t).then(
+        () =>
+          run.log(
+            `deleted ${r.blobsDeleted} blob(s) (${r.manifestsDeleted} manifest(s)), ${r.bytesFreed} bytes so far`,
+          ),
+        (err: unknown) => void (failed = err),
       );
     }
-    r.keptRecent = (await this.d.store.gc.unreferenced(rule, 'recent', 0, 1_000_000)).length;
+    await deleting;
+    if (failed) throw failed;
+    r.keptRecent = (
+      await t.time('select', () => this.d.store.gc.unreferenced(rule, 'recent', 0, 1_000_000))
+    ).length;
     r.keptReferenced = Math.max(0, totals.blobs - garbage - r.keptRecent);
 
     if (!params.dryRun && !r.stopped) {
-      r.uploadsPurged = await this.d.uploads.purgeStale(this.d.uploadMaxIdleMs);
-      r.uploadFoldersPurged = await this.d.uploads.purgeOrphans(this.d.graceMs);
+      r.uploadsPurged = await t.time('uploads', () => this.d.uploads.purgeStale(this.d.uploadMaxIdleMs));
+      r.uploadFoldersPurged = await t.time('uploads', () => this.d.uploads.purgeOrphans(this.d.graceMs));
     }
     r.durationMs = Date.now() - started;
     const verb = params.dryRun ? 'would delete' : 'deleted';
@@ -161,7 +181,8 @@ export class GarbageCollector {
         (params.deleteUntagged ? `; ${verb} ${r.untaggedDeleted} untagged artifact(s)` : '') +
         `; kept ${r.keptReferenced} referenced, ${r.keptRecent} within the grace period, ${r.keptRaced} touched by a push during the run` +
         (r.untaggedKept ? `, ${r.untaggedKept} untagged artifact(s) whose delete was refused` : '') +
-        `; ${r.uploadsPurged} abandoned upload session(s) removed, ${r.uploadFoldersPurged} upload folder(s) without a session`,
+        `; ${r.uploadsPurged} abandoned upload session(s) removed, ${r.uploadFoldersPurged} upload folder(s) without a session` +
+        `; time in ${t.toString()}`,
     );
     return r;
   }
@@ -232,14 +253,15 @@ export class GarbageCollector {
   }
 
   /** Bytes first, then rows: a blob's row outlives its bytes only while it is marked. */
-  private async deleteMarked(blobs: GcBlob[], workers: number, r: GcResult): Promise<void> {
+  private async deleteMarked(blobs: GcBlob[], workers: number, r: GcResult, t: PhaseTimes): Promise<void> {
     let next = 0;
     const deleted: number[] = [];
     // Batches, so a driver that deletes many keys per call (S3's DeleteObjects) makes few calls.
     const worker = async () => {
       while (next < blobs.length) {
         const batch = blobs.slice(next, (next += deleteBatch));
-        await this.d.storage.deleteMany(batch.map((b) => layout.blobDir(b.digest)));
+        // The blob's file (its folder goes with it): two calls on a filesystem where the folder took three.
+        await this.d.storage.deleteMany(batch.map((b) => layout.blob(b.digest)));
         for (const b of batch) {
           deleted.push(b.id);
           this.count(b, r);
@@ -247,9 +269,11 @@ export class GarbageCollector {
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(workers, blobs.length) }, worker));
+      await t.time('bytes', () =>
+        Promise.all(Array.from({ length: Math.min(workers, blobs.length) }, worker)),
+      );
     } finally {
-      await this.d.store.gc.remove(deleted);
+      await t.time('rows', () => this.d.store.gc.remove(deleted));
     }
   }
 
@@ -257,5 +281,23 @@ export class GarbageCollector {
     r.blobsDeleted++;
     r.bytesFreed += Number(b.size);
     if (b.manifest) r.manifestsDeleted++;
+  }
+}
+
+/** Wall time per phase of a run, for its log (phases overlap: the sweep deletes one batch while it marks the next). */
+class PhaseTimes {
+  private readonly ms = new Map<string, number>();
+
+  async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.ms.set(phase, (this.ms.get(phase) ?? 0) + performance.now() - t0);
+    }
+  }
+
+  toString(): string {
+    return [...this.ms].map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)} s`).join(', ') || 'nothing';
   }
 }
