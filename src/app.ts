@@ -32,6 +32,8 @@ import { SystemService } from './services/system/system-service.js';
 import { Webhooks } from './services/webhooks/webhooks.js';
 import { wireScanning } from './services/scanning/scanning.js';
 import { wireScanHub } from './services/securityhub/scan-hub.js';
+import { wireScanners } from './services/scanning/registrations/scanners-wiring.js';
+import type { ScannerRegistrations } from './services/scanning/registrations/scanner-registrations.js';
 import type { StorageDriver } from './storage/driver.js';
 import { storageDrivers } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
@@ -50,6 +52,8 @@ export interface BerthApp {
   events: EventBus;
   /** This process's metrics (a worker sends them to the primary, which merges every worker's). */
   metrics: Registry;
+  /** Scanner registrations: which scanner a project uses (ScannerResolver), for the scan jobs and tests. */
+  scanners: ScannerRegistrations;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -103,7 +107,11 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     externalUrl: config.server.externalUrl,
   });
   const { audit, auditPurge } = wireAudit({ store, clock, log: logger, events, jobs, access });
-  const scanning = wireScanning({ store, storage, clock, events, jobs });
+  const scanners = wireScanners({
+    ...{ store, storage, clock, secrets: identity.keys.box, tokens: identity.tokens },
+    registryUrl: (internal) => (!internal && config.server.externalUrl) || server.listeningOrigin,
+  });
+  const scanning = wireScanning({ store, storage, clock, events, jobs, scanners });
   const artifacts = new ArtifactService({
     store,
     storage,
@@ -202,6 +210,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       webhooks,
       scans: scanning.scans,
       ...scanHub,
+      scanners,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(identity.oidc
@@ -237,6 +246,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     replication,
     events,
     metrics,
+    scanners,
     async listen() {
       const url = await server.listen({ host: config.server.host, port: config.server.port });
       if (!config.server.externalUrl) registryHost = new URL(url).host;
@@ -261,6 +271,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       await insights.recorder.stop();
       await webhooks.stop();
       await proxyCache.close();
+      await scanners.close();
       await audit.stop();
       await handle.close();
       storage.close?.();

@@ -27,6 +27,7 @@ import { RepositoryRepo } from './repos/repositories.js';
 import { RetentionRepo } from './repos/retention.js';
 import { ScanReportRepo } from './repos/scan-reports.js';
 import { SecurityHubRepo } from './repos/security-hub.js';
+import { ScannerRegistrationRepo } from './repos/scanner-registrations.js';
 import { ScheduleRepo } from './repos/schedules.js';
 import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
@@ -69,6 +70,7 @@ export class Repos {
   readonly scanReports: ScanReportRepo;
   readonly securityHub: SecurityHubRepo;
   readonly cveAllowlists: CveAllowlistRepo;
+  readonly scanners: ScannerRegistrationRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -104,6 +106,7 @@ export class Repos {
     this.scanReports = new ScanReportRepo(db);
     this.securityHub = new SecurityHubRepo(db);
     this.cveAllowlists = new CveAllowlistRepo(db);
+    this.scanners = new ScannerRegistrationRepo(db);
   }
 }
 

@@ -42,6 +42,32 @@ export interface ProxyIndexChildTable {
 }
 
 /** A node's claim on fetching one blob for one project from its upstream. */
+/** A scanner (the built-in one, or an external Pluggable Scanner API adapter). Booleans are 0/1. */
+export interface ScannerRegistrationTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  description: string;
+  url: string;
+  /** '' (none), 'Basic', 'Bearer' or 'X-ScannerAdapter-API-Key'. */
+  auth: string;
+  /** Sealed (AES-256-GCM); never returned by the API. */
+  access_credential: string;
+  skip_cert_verify: number;
+  use_internal_addr: number;
+  disabled: number;
+  is_default: number;
+  /** The built-in registration: neither updated nor deleted. */
+  immutable: number;
+  create_time: string;
+  update_time: string;
+}
+
+export interface ProjectScannerTable {
+  project_id: number;
+  registration_uuid: string;
+}
+
 export interface ProxyFetchTable {
   fetch_key: string;
   owner: string;
@@ -623,6 +649,8 @@ export interface Database {
   scan_report: ScanReportTable;
   scan_vulnerability: ScanVulnerabilityTable;
   cve_allowlist: CveAllowlistTable;
+  scanner_registration: ScannerRegistrationTable;
+  project_scanner: ProjectScannerTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -647,6 +675,7 @@ export type RobotPermissionRow = Selectable<RobotPermissionTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
+export type ScannerRegistrationRow = Selectable<ScannerRegistrationTable>;
 export type ProxyManifestRow = Selectable<ProxyManifestTable>;
 export type ProxyTagRow = Selectable<ProxyTagTable>;
 export type ScanReportRow = Selectable<ScanReportTable>;

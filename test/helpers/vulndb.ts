@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { ImageLayer } from '../../src/services/scanning/builtin/inventory/index.js';
 import { sha256, tarArchive, type LayerFile } from './images.js';
+import { blobOf, descriptorOf, digestOf, manifestOf, mediaTypes, type Manifest } from './registry-client.js';
 
 /** The committed OSV fixture: Debian:12 records modelled on real DSA/DEBIAN-CVE records. */
 export const DEBIAN12_FIXTURE_DIR = new URL('../fixtures/osv-debian12/', import.meta.url).pathname;
@@ -147,4 +148,32 @@ function rpmHeader(tags: Record<number, string | number>): Buffer {
   head.writeUInt32BE(index.length, 0);
   head.writeUInt32BE(offset, 4);
   return Buffer.concat([head, ...index, ...data]);
+}
+
+/** bookwormImageLayers() as an OCI image ready to push (config naming the layer's diff id). */
+export function bookwormImage(): Manifest {
+  const tar = tarArchive([
+    { path: 'usr/lib/os-release', content: readFileSync('/usr/lib/os-release') },
+    { path: 'var/lib/dpkg/status', content: readFileSync('/var/lib/dpkg/status') },
+  ]);
+  const layer = blobOf(gzipSync(tar), mediaTypes.ociLayer);
+  const config = blobOf(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [digestOf(tar)] },
+      }),
+    ),
+    mediaTypes.ociConfig,
+  );
+  return manifestOf(
+    {
+      schemaVersion: 2,
+      mediaType: mediaTypes.ociManifest,
+      config: descriptorOf(config),
+      layers: [descriptorOf(layer)],
+    },
+    [config, layer],
+  );
 }

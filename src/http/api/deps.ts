@@ -18,6 +18,7 @@ import type { Webhooks } from '../../services/webhooks/webhooks.js';
 import type { ScanService } from '../../services/scanning/scan-service.js';
 import type { ScanExports } from '../../services/scan-export/scan-exports.js';
 import type { SecurityHub } from '../../services/securityhub/security-hub.js';
+import type { ScannerRegistrations } from '../../services/scanning/registrations/scanner-registrations.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
@@ -76,4 +77,6 @@ export interface ApiDeps {
   securityHub: SecurityHub;
   /** CSV exports of a project's vulnerabilities (scan data export tag). */
   scanExports: ScanExports;
+  /** Scanner registrations, the default scanner and each project's (scanner tag, project scanner). */
+  scanners: ScannerRegistrations;
 }

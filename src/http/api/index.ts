@@ -35,6 +35,8 @@ import { webhookRoutes } from './webhook.js';
 import { scanRoutes } from './scan.js';
 import { securityhubRoutes } from './securityhub.js';
 import { scanDataExportRoutes } from './scan-data-export.js';
+import { scannerRoutes } from './scanner.js';
+import { projectScannerRoutes } from './project-scanner.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -112,6 +114,8 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   webhookRoutes(api, deps);
   securityhubRoutes(api, deps);
   scanDataExportRoutes(api, deps);
+  scannerRoutes(api, deps);
+  projectScannerRoutes(api, deps);
 
   let doc: unknown;
   app.get(

@@ -7,8 +7,10 @@ import { makeArtifact, makeImage, makeIndex, RegistryClient } from '../../helper
 import { requireAll } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/wait.js';
 import { gcCalls, type Call } from './contract-gc-calls.js';
+import { jobCalls } from './contract-job-calls.js';
 import { immutableCalls, retentionCalls, retentionRuleSchema } from './contract-policy-calls.js';
 import { webhookContract } from './contract-webhook-calls.js';
+import { projectScannerCalls, scannerContract } from './contract-scanner-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
 function calls(ids: { image: string; amd: string; labelId: number; projectId: number }): Call[] {
@@ -62,6 +64,7 @@ function calls(ids: { image: string; amd: string; labelId: number; projectId: nu
     { op: 'getLogExts', method: 'GET', path: '/projects/c/auditlog-exts', status: 200 },
     { op: 'getProjectDeletable', method: 'GET', path: '/projects/c/_deletable', status: 200 },
     { op: 'getProjectSummary', method: 'GET', path: '/projects/c/summary', status: 200 },
+    ...projectScannerCalls('c'),
     { op: 'deleteProject', method: 'DELETE', path: '/projects/c', status: 412 },
     { op: 'deleteProject', method: 'DELETE', path: '/projects/c2', status: 200 },
     { op: 'deleteProject', method: 'DELETE', path: '/projects/c2', status: 404 },
@@ -316,71 +319,6 @@ function swaggerPresent(t: TestContext): boolean {
   return false;
 }
 
-/** Every operation of issue 16's jobservice, schedule and purge tags; `{purge}` is the run started here. */
-function jobCalls(): Call[] {
-  const parameters = { audit_retention_hour: 24, include_event_types: 'create_artifact', dry_run: true };
-  return [
-    { op: 'getWorkerPools', method: 'GET', path: '/jobservice/pools', status: 200 },
-    { op: 'getWorkers', method: 'GET', path: '/jobservice/pools/all/workers', status: 200 },
-    { op: 'getWorkers', method: 'GET', path: '/jobservice/pools/none/workers', status: 404 },
-    { op: 'listJobQueues', method: 'GET', path: '/jobservice/queues', status: 200 },
-    {
-      op: 'actionPendingJobs',
-      method: 'PUT',
-      path: '/jobservice/queues/upload.purge',
-      body: { action: 'pause' },
-      status: 200,
-    },
-    {
-      op: 'actionPendingJobs',
-      method: 'PUT',
-      path: '/jobservice/queues/UPLOAD.PURGE',
-      body: { action: 'resume' },
-      status: 200,
-    },
-    {
-      op: 'actionPendingJobs',
-      method: 'PUT',
-      path: '/jobservice/queues/none',
-      body: { action: 'stop' },
-      status: 404,
-    },
-    { op: 'stopRunningJob', method: 'PUT', path: '/jobservice/jobs/999999', status: 404 },
-    { op: 'actionGetJobLog', method: 'GET', path: '/jobservice/jobs/999999/log', status: 404 },
-    { op: 'listSchedules', method: 'GET', path: '/schedules?page=1&page_size=10', status: 200 },
-    { op: 'getSchedulePaused', method: 'GET', path: '/schedules/all/paused', status: 200 },
-    { op: 'getSchedulePaused', method: 'GET', path: '/schedules/gc/paused', status: 400 },
-    {
-      op: 'createPurgeSchedule',
-      method: 'POST',
-      path: '/system/purgeaudit/schedule',
-      body: { schedule: { type: 'Manual' }, parameters },
-      status: 201,
-    },
-    {
-      op: 'createPurgeSchedule',
-      method: 'POST',
-      path: '/system/purgeaudit/schedule',
-      body: { schedule: { type: 'Hourly' }, parameters: {} },
-      status: 400,
-    },
-    {
-      op: 'updatePurgeSchedule',
-      method: 'PUT',
-      path: '/system/purgeaudit/schedule',
-      body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' }, parameters },
-      status: 200,
-    },
-    { op: 'getPurgeSchedule', method: 'GET', path: '/system/purgeaudit/schedule', status: 200 },
-    { op: 'getPurgeHistory', method: 'GET', path: '/system/purgeaudit', status: 200 },
-    { op: 'getPurgeJob', method: 'GET', path: '/system/purgeaudit/{purge}', status: 200 },
-    { op: 'getPurgeJob', method: 'GET', path: '/system/purgeaudit/999999', status: 404 },
-    { op: 'getPurgeJobLog', method: 'GET', path: '/system/purgeaudit/{purge}/log', status: 200 },
-    { op: 'stopPurge', method: 'PUT', path: '/system/purgeaudit/{purge}', status: 200 },
-    { op: 'stopPurge', method: 'PUT', path: '/system/purgeaudit/999999', status: 404 },
-  ];
-}
-
 /**
  * Calls each operation in turn and checks it against Harbor's swagger: the expected status, declared by
  * the operation; X-Request-Id; a body valid against the response schema; Harbor's error body; X-Total-Count
@@ -589,6 +527,15 @@ for (const backend of backends()) {
       assert.deepEqual(failures, []);
       const declared = await declaredUnder(api, new Set(['webhook', 'webhookjob']));
       assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [11, []]);
+    });
+    test('every operation of the scanner tag: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      const { failures, exercised } = await scannerContract((plan, ex, fill, seen) =>
+        runCalls(api, plan, ex, fill, seen),
+      );
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['scanner']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [8, []]);
     });
     test('every operation of the jobservice, schedule and purge tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;

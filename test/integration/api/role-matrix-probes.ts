@@ -2,6 +2,7 @@
 // operation Harbor's handler gates with that (resource, action) (shared/harbor-api/endpoints.md), made
 // as a member with a given role. Each probe sets up what it consumes (as the admin) so every role meets
 // the same state. Rows Berth has no endpoint for are listed in the test with the reason.
+import { BUILTIN_SCANNER_UUID } from '../../../src/services/scanning/scanner.js';
 import { basicAuth, type RunningBerth } from '../../helpers/berth.js';
 import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
 import type { HarborRole } from '../../helpers/harbor-rbac.js';
@@ -86,6 +87,13 @@ const get = (path: (f: Fixture) => string, key: string, call = `GET ${path(named
 
 export const probes: Probe[] = [
   get((f) => `/projects/${f.pid}`, 'project:read'),
+  get((f) => `/projects/${f.pid}/scanner`, 'scanner:read'),
+  {
+    key: 'scanner:create',
+    call: 'PUT /projects/{id}/scanner',
+    ok: 200,
+    run: (f, role) => f.as(role).call('PUT', `/projects/${f.pid}/scanner`, { uuid: BUILTIN_SCANNER_UUID }),
+  },
   {
     key: 'project:update',
     call: 'PUT /projects/{id}',
