@@ -6,6 +6,7 @@ import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js'
 import { HarborApi } from '../../helpers/harbor-api.js';
 import { clientFor, makeImage, type Manifest } from '../../helpers/registry-client.js';
 import { startTestAdapter, type TestAdapter } from '../../helpers/scanner-adapter.js';
+import { waitFor } from '../../helpers/wait.js';
 import { BOOKWORM_EXPECTED, bookwormImage, DEBIAN12_FIXTURE_DIR } from '../../helpers/vulndb.js';
 
 interface Registration {
@@ -324,6 +325,48 @@ for (const backend of backends()) {
       } finally {
         await slow.close();
       }
+    });
+
+    test("POST .../scan runs through the project's adapter: the overview names it and the report is the adapter's", async () => {
+      const created = await api.expect(201, 'POST', '/scanners', {
+        name: 'ViaApi',
+        url: adapter.url,
+        auth: 'X-ScannerAdapter-API-Key',
+        access_credential: 'k-123',
+      });
+      const uuid = created.headers.get('location')!.split('/').pop()!;
+      await api.expect(201, 'POST', '/projects', { project_name: 'viaapi' });
+      await api.expect(200, 'PUT', '/projects/viaapi/scanner', { uuid });
+      const image = makeImage({ layers: 1 });
+      await clientFor(berth).pushImage('viaapi/app', image, 'v1');
+      const art = `/projects/viaapi/repositories/app/artifacts/${image.digest}`;
+      await api.expect(202, 'POST', `${art}/scan`);
+      const mime = 'application/vnd.security.vulnerability.report; version=1.1';
+      type Overview = { scan_status: string; scanner?: { name: string } };
+      const overview = await waitFor(
+        'the scan through the adapter',
+        async () => {
+          const res = await api.expect<{ scan_overview?: Record<string, Overview> }>(
+            200,
+            'GET',
+            `${art}?with_scan_overview=true`,
+          );
+          const o = res.body.scan_overview?.[mime];
+          return o && ['Success', 'Error'].includes(o.scan_status) ? o : undefined;
+        },
+        60_000,
+        100,
+      );
+      assert.deepEqual([overview?.scan_status, overview?.scanner?.name], ['Success', 'TestScan']);
+      const report = await api.expect<Record<string, { vulnerabilities: { id: string }[] }>>(
+        200,
+        'GET',
+        `${art}/additions/vulnerabilities`,
+      );
+      assert.deepEqual(
+        report.body[mime]!.vulnerabilities.map((v) => v.id),
+        ['CVE-2099-1000', 'CVE-2099-1001'],
+      );
     });
   });
 }
