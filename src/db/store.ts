@@ -47,7 +47,8 @@ export class Repos {
   readonly jobs: JobRepo;
   readonly schedules: ScheduleRepo;
   readonly jobMonitor: JobMonitorRepo;
-  readonly executions: ExecutionRepo;
+  /** Harbor's executions of one vendor type (system jobs, webhooks) and their tasks. */
+  readonly executions: (vendor: string) => ExecutionRepo;
   readonly projectCatalog: ProjectCatalog;
   readonly repositoryCatalog: RepositoryCatalog;
   readonly artifactCatalog: ArtifactCatalog;
@@ -83,7 +84,7 @@ export class Repos {
     this.jobs = new JobRepo(db);
     this.schedules = new ScheduleRepo(db);
     this.jobMonitor = new JobMonitorRepo(db);
-    this.executions = new ExecutionRepo(db);
+    this.executions = (vendor) => new ExecutionRepo(db, vendor);
     this.projectCatalog = new ProjectCatalog(db);
     this.repositoryCatalog = new RepositoryCatalog(db);
     this.artifactCatalog = new ArtifactCatalog(db);

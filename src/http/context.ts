@@ -5,13 +5,12 @@ import type { Actor, RequestContext } from '../services/context.js';
 /** The service context of a request. `reply` adds a signal that fires if the client goes away. */
 export function contextOf(request: FastifyRequest, reply?: FastifyReply): RequestContext {
   const actor = actorOf(request);
-  const operator = actor.username;
-  if (!reply) return { log: request.log, operator, actor };
+  if (!reply) return { log: request.log, actor };
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
   });
-  return { log: request.log, signal: controller.signal, operator, actor };
+  return { log: request.log, signal: controller.signal, actor };
 }
 
 /** The caller as the audit log names it (nobody is known when a request failed before authentication). */

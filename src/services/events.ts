@@ -10,9 +10,9 @@ import type { Actor } from './context.js';
  */
 export interface DomainEvents {
   /**
-   * `size` is the artifact's (manifest, layers, children); `operator` who pushed, as webhooks and insights
-   * name them. `actor` (here and below) is set when a client's request made the change, not a job: the
-   * audit log records the change from it.
+   * `size` is the artifact's (manifest, layers, children). `actor` (here and below) is set when a client's
+   * request made the change, not a job: the audit log records the change from it, and webhooks and
+   * insights name the operator after it (`operatorName`).
    */
   ArtifactPushed: {
     repository: string;
@@ -20,7 +20,6 @@ export interface DomainEvents {
     tag: string | null;
     mediaType: string;
     size?: number;
-    operator?: string | undefined;
     actor?: Actor | undefined;
   };
   /** `actor` is set when a client's request pulled (not replication reading this Berth). */
@@ -29,7 +28,6 @@ export interface DomainEvents {
     digest: string;
     tag: string | null;
     size?: number;
-    operator?: string | undefined;
     actor?: Actor | undefined;
   };
   /** `tags`: the tags the artifact had, when known (webhooks name the first). */
@@ -37,7 +35,6 @@ export interface DomainEvents {
     repository: string;
     digest: string;
     tags?: string[];
-    operator?: string | undefined;
     actor?: Actor | undefined;
   };
   /** A tag added to an existing artifact through the API (a push by tag is ArtifactPushed). */
@@ -46,7 +43,6 @@ export interface DomainEvents {
     digest: string;
     tag: string;
     mediaType: string;
-    operator?: string | undefined;
     actor?: Actor | undefined;
   };
   TagDeleted: { repository: string; tag: string; actor?: Actor | undefined };
@@ -61,8 +57,8 @@ export interface DomainEvents {
     hard: number;
     used: number;
     adding: number;
-    /** Who pushed, as the audit log names them. */
-    operator: string;
+    /** Who pushed (none when a job's copy was refused). */
+    actor?: Actor | undefined;
   };
   /**
    * A project's open vulnerabilities by severity, over the latest report of each of its artifacts: raised

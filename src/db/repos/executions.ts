@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Database, ExecutionRow, JobStatus } from '../tables.js';
+import type { Database, ExecutionRow, JobRow, JobStatus } from '../tables.js';
+
+export type TaskCounts = Record<JobStatus, number>;
 
 /** An execution with the job that carries it out (one task per execution for system jobs). */
 export interface ExecutionWithJob extends ExecutionRow {
@@ -9,10 +11,6 @@ export interface ExecutionWithJob extends ExecutionRow {
   job_end_time: string | null;
 }
 
-/**
- * Harbor's execution records for system jobs (audit purge, GC): one row per run of a vendor type, its
- * parameters and results in `extra_attrs`; the run's status is its job's.
- */
 /** Harbor's execution status words for the status of an execution's one job. */
 export const executionStatusOfJob: Record<JobStatus, string> = {
   pending: 'Pending',
@@ -22,46 +20,62 @@ export const executionStatusOfJob: Record<JobStatus, string> = {
   stopped: 'Stopped',
 };
 
+/**
+ * Harbor's executions of one vendor (REPLICATION, RETENTION, GARBAGE_COLLECTION, PURGE_AUDIT_LOG,
+ * WEBHOOK, …) and the task jobs under them: one row per run, its parameters and results in `extra_attrs`.
+ * Every query is narrowed to the vendor, so one vendor's API never shows another's execution.
+ */
 export class ExecutionRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly vendor: string,
+  ) {}
 
-  async create(
-    e: { vendorType: string; vendorId: number; trigger: string; extraAttrs: string },
+  /** A run starts InProgress, or Pending for a system job whose status is its job's (`status`). */
+  create(
+    vendorId: number,
+    trigger: string,
     now: string,
-  ): Promise<number> {
-    const row = await this.db
+    extraAttrs: object = {},
+    status: 'InProgress' | 'Pending' = 'InProgress',
+  ): Promise<ExecutionRow> {
+    return this.db
       .insertInto('execution')
       .values({
-        vendor_type: e.vendorType,
-        vendor_id: e.vendorId,
-        trigger: e.trigger,
-        status: 'Pending',
+        vendor_type: this.vendor,
+        vendor_id: vendorId,
+        trigger,
+        status,
         status_message: '',
-        extra_attrs: e.extraAttrs,
+        extra_attrs: JSON.stringify(extraAttrs),
         start_time: now,
-        end_time: null,
         update_time: now,
       })
-      .returning('id')
+      .returningAll()
       .executeTakeFirstOrThrow();
-    return row.id;
   }
 
-  /** Removes an execution (and, by cascade, its jobs). */
-  async delete(vendorType: string, id: number): Promise<void> {
-    await this.db
-      .deleteFrom('execution')
-      .where('vendor_type', '=', vendorType)
+  find(id: number): Promise<ExecutionRow | undefined> {
+    return this.db
+      .selectFrom('execution')
+      .selectAll()
       .where('id', '=', id)
-      .execute();
+      .where('vendor_type', '=', this.vendor)
+      .executeTakeFirst();
   }
 
-  async setExtraAttrs(id: number, extraAttrs: string, now: string): Promise<void> {
-    await this.db
-      .updateTable('execution')
-      .set({ extra_attrs: extraAttrs, update_time: now })
-      .where('id', '=', id)
-      .execute();
+  async list(opts: {
+    vendorId?: number;
+    trigger?: string;
+    offset: number;
+    limit: number;
+  }): Promise<{ rows: ExecutionRow[]; total: number }> {
+    let q = this.db.selectFrom('execution').where('vendor_type', '=', this.vendor);
+    if (opts.vendorId !== undefined) q = q.where('vendor_id', '=', opts.vendorId);
+    if (opts.trigger !== undefined) q = q.where('trigger', '=', opts.trigger);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('id', 'desc').offset(opts.offset).limit(opts.limit).execute();
+    return { rows, total: Number(total.n) };
   }
 
   private withJob() {
@@ -74,33 +88,108 @@ export class ExecutionRepo {
         'job.status as job_status',
         'job.update_time as job_update_time',
         'job.end_time as job_end_time',
-      ]);
+      ])
+      .where('execution.vendor_type', '=', this.vendor);
   }
 
-  find(vendorType: string, id: number): Promise<ExecutionWithJob | undefined> {
-    return this.withJob()
-      .where('execution.vendor_type', '=', vendorType)
-      .where('execution.id', '=', id)
-      .orderBy('job.id', 'desc')
-      .executeTakeFirst();
+  /** A system job's run with its (latest) job. */
+  findWithJob(id: number): Promise<ExecutionWithJob | undefined> {
+    return this.withJob().where('execution.id', '=', id).orderBy('job.id', 'desc').executeTakeFirst();
   }
 
-  /** Newest first. */
-  async list(
-    vendorType: string,
-    page: { offset: number; limit: number },
-  ): Promise<{ rows: ExecutionWithJob[]; total: number }> {
+  /** System jobs' runs with their jobs, newest first. */
+  async listWithJob(page: {
+    offset: number;
+    limit: number;
+  }): Promise<{ rows: ExecutionWithJob[]; total: number }> {
     const total = await this.db
       .selectFrom('execution')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('vendor_type', '=', vendorType)
+      .where('vendor_type', '=', this.vendor)
       .executeTakeFirstOrThrow();
     const rows = await this.withJob()
-      .where('execution.vendor_type', '=', vendorType)
       .orderBy('execution.id', 'desc')
       .offset(page.offset)
       .limit(page.limit)
       .execute();
     return { rows, total: Number(total.n) };
+  }
+
+  async set(
+    id: number,
+    values: { status?: string; status_message?: string; end_time?: string | null },
+    now: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('execution')
+      .set({ ...values, update_time: now })
+      .where('id', '=', id)
+      .where('vendor_type', '=', this.vendor)
+      .execute();
+  }
+
+  /** Removes an execution (and, by cascade, its jobs). */
+  async delete(id: number): Promise<void> {
+    await this.db
+      .deleteFrom('execution')
+      .where('vendor_type', '=', this.vendor)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async deleteByVendorId(vendorId: number): Promise<void> {
+    await this.db
+      .deleteFrom('execution')
+      .where('vendor_type', '=', this.vendor)
+      .where('vendor_id', '=', vendorId)
+      .execute();
+  }
+
+  /** Task counts by job status, per execution. */
+  async taskCounts(executionIds: number[]): Promise<Map<number, TaskCounts>> {
+    const out = new Map<number, TaskCounts>();
+    if (executionIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('job')
+      .select(['execution_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('execution_id', 'in', executionIds)
+      .groupBy(['execution_id', 'status'])
+      .execute();
+    for (const id of executionIds)
+      out.set(id, { pending: 0, running: 0, succeeded: 0, failed: 0, stopped: 0 });
+    for (const r of rows) out.get(r.execution_id!)![r.status] = Number(r.n);
+    return out;
+  }
+
+  /** The latest end time among an execution's tasks. */
+  async lastTaskEnd(executionId: number): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('job')
+      .select((eb) => eb.fn.max('end_time').as('t'))
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
+    return (row?.t as string | null | undefined) ?? null;
+  }
+
+  async listTasks(
+    executionId: number,
+    opts: { offset: number; limit: number; status?: JobStatus },
+  ): Promise<{ rows: JobRow[]; total: number }> {
+    let q = this.db.selectFrom('job').where('execution_id', '=', executionId);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('id').offset(opts.offset).limit(opts.limit).execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  /** Ids of the execution's tasks that have not ended. */
+  async openTasks(executionId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('job')
+      .select('id')
+      .where('execution_id', '=', executionId)
+      .where('status', 'in', ['pending', 'running'])
+      .execute();
+    return rows.map((r) => r.id);
   }
 }

@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { ArtifactRow, Database, ExecutionRow } from '../tables.js';
-import { VendorExecutionRepo } from './vendor-executions.js';
+import { ExecutionRepo } from './executions.js';
 
 export const gcVendor = 'GARBAGE_COLLECTION';
 
@@ -25,10 +25,10 @@ export type UntaggedArtifact = ArtifactRow & { repository_name: string };
  * against concurrent writers, untagged artifacts, and GC executions (Harbor's execution rows).
  */
 export class GcRepo {
-  private readonly executions: VendorExecutionRepo;
+  private readonly executions: ExecutionRepo;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.executions = new VendorExecutionRepo(db, gcVendor);
+    this.executions = new ExecutionRepo(db, gcVendor);
   }
 
   /** Blob rows and their bytes, all of them. */

@@ -1,4 +1,4 @@
-import { VendorExecutionRepo, type TaskCounts } from './vendor-executions.js';
+import { ExecutionRepo, type TaskCounts } from './executions.js';
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type {
@@ -25,10 +25,10 @@ export const policyFields: FieldMap = {
 
 /** Replication policies, and their executions with the task jobs under them. */
 export class ReplicationRepo {
-  private readonly executions: VendorExecutionRepo;
+  private readonly executions: ExecutionRepo;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.executions = new VendorExecutionRepo(db, replicationVendor);
+    this.executions = new ExecutionRepo(db, replicationVendor);
   }
 
   createPolicy(row: Insertable<ReplicationPolicyTable>): Promise<ReplicationPolicyRow> {

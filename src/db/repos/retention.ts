@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { Database, RetentionPolicyRow, RetentionPolicyTable } from '../tables.js';
 import { notIndexChild } from './artifact-catalog.js';
-import { VendorExecutionRepo } from './vendor-executions.js';
+import { ExecutionRepo } from './executions.js';
 
 export const retentionVendor = 'RETENTION';
 
@@ -20,10 +20,10 @@ export interface CandidateRow {
 
 /** Retention policies, their executions, per-task counts, and candidates read one page at a time. */
 export class RetentionRepo {
-  readonly executions: VendorExecutionRepo;
+  readonly executions: ExecutionRepo;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.executions = new VendorExecutionRepo(db, retentionVendor);
+    this.executions = new ExecutionRepo(db, retentionVendor);
   }
 
   createPolicy(row: Insertable<RetentionPolicyTable>): Promise<RetentionPolicyRow> {

@@ -38,6 +38,13 @@ async function authorizeLabel(
   return authorizeInProject(deps, request, project, action, 'label');
 }
 
+/** The label a request names, after checking the caller may `action` it (NOT_FOUND first). */
+async function labelFor(deps: ApiDeps, request: FastifyRequest, id: number, action: string) {
+  const label = await deps.labels.find(id);
+  await authorizeLabel(deps, request, label, action);
+  return label;
+}
+
 export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'label';
   api.add({
@@ -106,9 +113,7 @@ export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     response: labelModel,
     handler: async ({ params }, request) => {
-      const label = await deps.labels.find(params.label_id);
-      await authorizeLabel(deps, request, label, 'read');
-      return renderLabel(label);
+      return renderLabel(await labelFor(deps, request, params.label_id, 'read'));
     },
   });
 
@@ -122,8 +127,7 @@ export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {
     body: labelBody,
     status: 200,
     handler: async ({ params, body }, request) => {
-      const label = await deps.labels.find(params.label_id);
-      await authorizeLabel(deps, request, label, 'update');
+      const label = await labelFor(deps, request, params.label_id, 'update');
       await deps.labels.update(contextOf(request), label, body);
       return undefined;
     },
@@ -138,8 +142,7 @@ export function labelRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: idParams,
     status: 200,
     handler: async ({ params }, request) => {
-      const label = await deps.labels.find(params.label_id);
-      await authorizeLabel(deps, request, label, 'delete');
+      const label = await labelFor(deps, request, params.label_id, 'delete');
       await deps.labels.delete(contextOf(request), label);
       return undefined;
     },

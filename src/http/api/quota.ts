@@ -57,7 +57,7 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: quotaModel,
     handler: async ({ params }, request) => {
       await authorize(request, deps.can, 'read', { scope: 'system', resource: 'quota' });
-      return render(await deps.projects.quota(await deps.projects.find(String(params.id), false)));
+      return render(await deps.projects.getQuota(contextOf(request), params.id));
     },
   });
 
@@ -73,8 +73,7 @@ export function quotaRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     handler: async ({ params, body }, request) => {
       await authorize(request, deps.can, 'update', { scope: 'system', resource: 'quota' });
-      const row = await deps.projects.find(String(params.id), false);
-      await deps.quota.setHard(contextOf(request), row.id, body.hard);
+      await deps.projects.updateQuota(contextOf(request), params.id, body.hard);
       return undefined;
     },
   });

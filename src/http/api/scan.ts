@@ -7,6 +7,7 @@ import { contextOf } from '../context.js';
 import type { ApiDeps } from './deps.js';
 import { repoParams, repositoryFor } from './repository.js';
 import type { ApiRouter } from './router.js';
+import { operatorName } from '../../services/context.js';
 
 const artifactParams = repoParams.extend({ reference: z.string().min(1).max(255) });
 /** Harbor's optional body; an unknown scan_type falls back to vulnerability, as Harbor's validScanType does. */
@@ -31,7 +32,8 @@ async function subjectFor(
 
 export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'scan';
-  const operator = (request: Parameters<typeof contextOf>[0]) => contextOf(request).operator ?? 'anonymous';
+  const operator = (request: Parameters<typeof contextOf>[0]) =>
+    operatorName(contextOf(request).actor) ?? 'anonymous';
 
   api.add({
     operationId: 'scanArtifact',

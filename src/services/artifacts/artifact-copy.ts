@@ -126,7 +126,7 @@ export class ArtifactCopier {
     await this.deps.store.transaction((tx) => this.deps.quota.link(ctx, tx, project, target, blobs));
     const body = await this.deps.storage.getContent(layout.blob(artifact.digest));
     // The copy is audited once, as the API call it is (http/audit-hook.ts), not as the pushes it makes.
-    const { actor: _audited, ...unaudited } = ctx;
+    const unaudited = ctx.actor ? { ...ctx, actor: { ...ctx.actor, audited: false as const } } : ctx;
     await this.deps.manifests.put(unaudited, target, artifact.digest, body, artifact.media_type);
     const dest = await this.deps.store.repositories.findByName(target);
     const copied = dest && (await this.deps.store.artifacts.findByDigest(dest.id, artifact.digest));

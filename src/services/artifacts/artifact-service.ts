@@ -320,7 +320,6 @@ export class ArtifactService {
       digest: row.digest,
       tag: name,
       mediaType: row.media_type,
-      operator: ctx.operator,
       actor: ctx.actor,
     };
     await this.deps.store.transaction(async (tx) => {

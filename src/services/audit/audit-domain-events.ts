@@ -1,4 +1,4 @@
-import type { Actor } from '../context.js';
+import { operatorName, type Actor } from '../context.js';
 import type { EventBus } from '../events.js';
 import { formatBytes } from '../policies/quota/storage-limit.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
@@ -16,8 +16,16 @@ export function auditDomainEvents(events: EventBus, audit: AuditLog): void {
     repository: string,
     entry: Pick<AuditEntry, 'operation' | 'resourceType' | 'resource'>,
   ) => {
-    if (!actor) return;
-    audit.record({ ...actor, ...entry, project: { name: repository.split('/', 1)[0]! }, success: true });
+    if (!actor || actor.audited === false) return;
+    const { username, clientIp, userAgent } = actor;
+    audit.record({
+      username,
+      clientIp,
+      userAgent,
+      ...entry,
+      project: { name: repository.split('/', 1)[0]! },
+      success: true,
+    });
   };
   const artifactOf = (e: { repository: string; digest: string; tag?: string | null }) =>
     e.tag ? `${e.repository}:${e.tag}` : `${e.repository}@${e.digest}`;
@@ -59,7 +67,7 @@ export function auditDomainEvents(events: EventBus, audit: AuditLog): void {
       operation: 'exceed',
       resourceType: 'quota',
       resource: `${e.repository}@${e.digest}: adding ${formatBytes(e.adding)} to ${formatBytes(e.used)} of ${formatBytes(e.hard)}`,
-      username: e.operator,
+      username: operatorName(e.actor) ?? '',
       clientIp: '',
       userAgent: '',
       success: false,

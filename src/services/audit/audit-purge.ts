@@ -85,15 +85,9 @@ export class AuditPurge {
   /** Starts a run now; returns its execution id. */
   start(payload: AuditPurgePayload, trigger: 'MANUAL' | 'SCHEDULE' = 'MANUAL'): Promise<number> {
     return this.d.store.transaction(async (tx) => {
-      const id = await tx.executions.create(
-        {
-          vendorType: purgeVendorType,
-          vendorId: -1,
-          trigger,
-          extraAttrs: JSON.stringify(parametersOf(payload)),
-        },
-        this.now(),
-      );
+      const { id } = await tx
+        .executions(purgeVendorType)
+        .create(-1, trigger, this.now(), parametersOf(payload), 'Pending');
       await this.d.queue.enqueue(tx, auditPurgeKind, payload, { executionId: id });
       return id;
     });
@@ -128,7 +122,7 @@ export class AuditPurge {
   }
 
   async history(page: { offset: number; limit: number }): Promise<{ runs: PurgeRun[]; total: number }> {
-    const { rows, total } = await this.d.store.executions.list(purgeVendorType, page);
+    const { rows, total } = await this.d.store.executions(purgeVendorType).listWithJob(page);
     return { runs: rows.map(runOf), total };
   }
 
@@ -153,15 +147,9 @@ export class AuditPurge {
     const { store } = this.d;
     if (ctx.executionId === null) {
       // Fired by the schedule: the run gets its execution record here.
-      const id = await store.executions.create(
-        {
-          vendorType: purgeVendorType,
-          vendorId: -1,
-          trigger: 'SCHEDULE',
-          extraAttrs: JSON.stringify(parametersOf(p)),
-        },
-        this.now(),
-      );
+      const { id } = await store
+        .executions(purgeVendorType)
+        .create(-1, 'SCHEDULE', this.now(), parametersOf(p), 'Pending');
       await store.jobs.attachExecution(ctx.jobId, id, this.now());
     }
     const before = new Date(this.d.clock.now().getTime() - p.retentionHour * 3600_000).toISOString();
@@ -190,7 +178,7 @@ export class AuditPurge {
   }
 
   private async find(id: number): Promise<ExecutionWithJob> {
-    const e = await this.d.store.executions.find(purgeVendorType, id);
+    const e = await this.d.store.executions(purgeVendorType).findWithJob(id);
     if (!e) throw new AppError('NOT_FOUND', `purge job with id ${id} not found`);
     return e;
   }

@@ -7,10 +7,12 @@ import type { EventBus } from '../events.js';
 import type { AccessControl } from '../access/access-control.js';
 import { InsightRecorder } from './insight-recorder.js';
 import { InsightService } from './insight-service.js';
+import { operatorName, type Actor } from '../context.js';
 
 /** Who did it, for active users: a named user or robot; anonymous pulls and jobs are no one. */
-function who(operator: string | undefined): string | undefined {
-  return operator && operator !== 'anonymous' ? operator : undefined;
+function who(actor: Actor | undefined): string | undefined {
+  const name = operatorName(actor);
+  return name && name !== 'anonymous' ? name : undefined;
 }
 
 /**
@@ -30,10 +32,10 @@ export async function startInsights(deps: {
   const recorder = new InsightRecorder(deps);
   const { events } = deps;
   events.on('ArtifactPushed', (e) =>
-    recorder.recordPush({ repository: e.repository, size: e.size ?? 0, username: who(e.operator) }),
+    recorder.recordPush({ repository: e.repository, size: e.size ?? 0, username: who(e.actor) }),
   );
   events.on('ArtifactPulled', (e) =>
-    recorder.recordPull({ repository: e.repository, size: e.size ?? 0, username: who(e.operator) }),
+    recorder.recordPull({ repository: e.repository, size: e.size ?? 0, username: who(e.actor) }),
   );
   events.on('ArtifactDeleted', (e) => recorder.recordDelete({ repository: e.repository }));
   events.on('TagDeleted', (e) => recorder.recordStorageChange(e.repository));

@@ -11,6 +11,7 @@ import type { RequestContext } from '../context.js';
 import { assertStorageLimit } from '../policies/quota/storage-limit.js';
 import type { RegistryEndpoints } from '../replication/registry-endpoints.js';
 import type { SettingsService } from '../settings/settings.js';
+import type { QuotaService } from '../policies/quota/quota-service.js';
 import { checkMetadata } from './project-metadata.js';
 
 export type { ProjectScope };
@@ -70,6 +71,7 @@ export class ProjectService {
       clock: Clock;
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       settings: Pick<SettingsService, 'values'>;
+      quota: Pick<QuotaService, 'setHard'>;
       access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
       /** Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy). */
       registries?: Pick<RegistryEndpoints, 'assertProxyUpstream'>;
@@ -208,6 +210,21 @@ export class ProjectService {
       await tx.projectCatalog.putMetadata(project.id, metadata, now);
       if (storageLimit !== undefined) await tx.projectCatalog.setQuota(project.id, storageLimit, now);
     });
+  }
+
+  /** The quota of project `id`; NOT_FOUND when there is none such. */
+  async getQuota(_ctx: RequestContext, id: number): Promise<ProjectQuota> {
+    return this.quota(await this.find(String(id), false));
+  }
+
+  /** Sets project `id`'s hard limits (Harbor's updateQuota); NOT_FOUND, then the quota's own checks. */
+  async updateQuota(
+    ctx: RequestContext,
+    id: number,
+    hard: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const row = await this.find(String(id), false);
+    await this.deps.quota.setHard(ctx, row.id, hard);
   }
 
   async quota(row: ProjectRow): Promise<ProjectQuota> {

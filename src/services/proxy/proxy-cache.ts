@@ -9,7 +9,7 @@ import { assertTag } from '../../oci/names.js';
 import { isRemoteError, type FetchedManifest } from '../../remotes/adapter.js';
 import type { ByteRange, StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
-import type { RequestContext } from '../context.js';
+import { operatorName, type RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import type { BlobRead, BlobService } from '../registry/blob-service.js';
@@ -177,7 +177,7 @@ export class ProxyCache {
         repository,
         digest,
         tag: tag ?? pending?.tag ?? null,
-        operator: ctx.operator ?? '',
+        operator: operatorName(ctx.actor) ?? '',
         fetched_at: this.deps.clock.now().toISOString(),
       });
     await this.artifacts.complete(ctx, target, repository, digest);
@@ -188,7 +188,6 @@ export class ProxyCache {
         digest,
         tag,
         size: body.length,
-        operator: ctx.operator,
         actor: ctx.actor,
       });
     return { digest, mediaType: parsed.mediaType, size: body.length, body };

@@ -109,7 +109,6 @@ for (const dialect of testDialects()) {
         tag: 'v1',
         mediaType: mediaTypes.ociManifest,
         size: artifact?.size,
-        operator: undefined,
         actor: undefined,
       };
       assert.deepEqual(published, [event]);

@@ -170,7 +170,6 @@ export class ManifestService {
         tag: byDigest ? null : reference,
         mediaType: row.media_type,
         size: row.size,
-        operator: ctx.operator,
         actor: ctx.actor,
       });
       return { row, repositoryId: repo.id };
@@ -181,7 +180,6 @@ export class ManifestService {
       tag: byDigest ? null : reference,
       mediaType: artifact.row.media_type,
       size: artifact.row.size,
-      operator: ctx.operator,
       actor: ctx.actor,
     });
     return {
@@ -227,7 +225,6 @@ export class ManifestService {
       digest: artifact.digest,
       tag: isDigestString(reference) ? null : reference,
       size: artifact.size,
-      operator: ctx.operator,
       actor: ctx.actor,
     });
     return { digest: artifact.digest, mediaType: artifact.media_type, size: artifact.manifest_size, body };
@@ -260,7 +257,6 @@ export class ManifestService {
       repository,
       digest: reference,
       tags: [] as string[],
-      operator: ctx.operator,
       actor: ctx.actor,
     };
     await this.deps.store.transaction(async (tx) => {

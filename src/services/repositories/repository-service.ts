@@ -68,7 +68,7 @@ export class RepositoryService {
         await this.deps.events.publish(tx, 'ArtifactDeleted', {
           repository: repo.name,
           digest,
-          operator: ctx.operator,
+          actor: ctx.actor,
         });
       }
       return digests.length;

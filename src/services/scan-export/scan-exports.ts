@@ -106,15 +106,9 @@ export class ScanExports {
   async start(user: { id: number; name: string }, projectId: number, c: ExportCriteria): Promise<number> {
     const attrs: ExtraAttrs = { project_ids: [projectId], job_name: c.job_name ?? '', user_name: user.name };
     return this.d.store.transaction(async (tx) => {
-      const id = await tx.executions.create(
-        {
-          vendorType: SCAN_EXPORT_VENDOR,
-          vendorId: user.id,
-          trigger: 'MANUAL',
-          extraAttrs: JSON.stringify(attrs),
-        },
-        this.d.clock.now().toISOString(),
-      );
+      const { id } = await tx
+        .executions(SCAN_EXPORT_VENDOR)
+        .create(user.id, 'MANUAL', this.d.clock.now().toISOString(), attrs, 'Pending');
       const payload: ScanExportPayload = {
         executionId: id,
         projectId,
@@ -130,14 +124,16 @@ export class ScanExports {
 
   /** The caller's own executions, newest first. */
   async list(userId: number): Promise<ExportExecution[]> {
-    const { rows } = await this.d.store.executions.list(SCAN_EXPORT_VENDOR, { offset: 0, limit: 1000 });
+    const { rows } = await this.d.store
+      .executions(SCAN_EXPORT_VENDOR)
+      .listWithJob({ offset: 0, limit: 1000 });
     const mine = rows.filter((r) => r.vendor_id === userId);
     return Promise.all(mine.map((r) => this.view(r)));
   }
 
   /** One execution; NOT_FOUND when there is none (the handler checks that it is the caller's). */
   async get(id: number): Promise<ExportExecution> {
-    const row = await this.d.store.executions.find(SCAN_EXPORT_VENDOR, id);
+    const row = await this.d.store.executions(SCAN_EXPORT_VENDOR).findWithJob(id);
     if (!row) throw new AppError('NOT_FOUND', `execution with id: ${id} not found`);
     return this.view(row);
   }
@@ -155,7 +151,7 @@ export class ScanExports {
       body,
       done: async () => {
         await this.d.storage.delete(path).catch(() => undefined);
-        await this.d.store.executions.delete(SCAN_EXPORT_VENDOR, execution.id);
+        await this.d.store.executions(SCAN_EXPORT_VENDOR).delete(execution.id);
       },
     };
   }

@@ -15,6 +15,7 @@ import {
   type WebhookEventType,
 } from './payloads.js';
 import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
+import { operatorName, type Actor } from '../context.js';
 
 export interface WebhookNotifierDeps {
   store: Pick<MetaStore, 'transaction'>;
@@ -41,7 +42,7 @@ export interface ArtifactChange {
   repository: string;
   digest: string;
   tag: string | null;
-  operator?: string | undefined;
+  actor?: Actor | undefined;
 }
 
 /** Quota percentage at which a successful push fires QUOTA_WARNING (Harbor's default). */
@@ -218,7 +219,7 @@ export class WebhookNotifier {
       await this.deliver(tx, found.project, found.policies, {
         type: 'QUOTA_EXCEED',
         occurAt: unix(at),
-        operator: e.operator,
+        operator: operatorName(e.actor) ?? '',
         eventData: {
           resources: [{ digest: e.digest }],
           repository: repositoryOf(found.project, e.repository),
@@ -297,7 +298,7 @@ export class WebhookNotifier {
     return {
       type,
       occurAt: unix(at),
-      operator: e.operator ?? '',
+      operator: operatorName(e.actor) ?? '',
       eventData: {
         resources: [
           {
@@ -336,7 +337,7 @@ export class WebhookNotifier {
       tx,
       project,
       policies.filter((p) => p.eventTypes.includes('QUOTA_WARNING')),
-      { type: 'QUOTA_WARNING', occurAt: unix(at), operator: e.operator ?? '', eventData: data },
+      { type: 'QUOTA_WARNING', occurAt: unix(at), operator: operatorName(e.actor) ?? '', eventData: data },
     );
   }
 
@@ -352,15 +353,13 @@ export class WebhookNotifier {
       if (!policy.eventTypes.includes(event.type)) continue;
       for (const target of policy.targets) {
         const formatted = formatFor(target, event, { projectId: project.id, policyId: policy.id });
-        const executionId = await tx.executions.create(
-          {
-            vendorType: target.type === 'slack' ? 'SLACK' : 'WEBHOOK',
-            vendorId: policy.id,
-            trigger: 'EVENT',
-            // `event_type` first: the last-trigger lookup matches on this prefix.
-            extraAttrs: JSON.stringify({ event_type: event.type, payload: formatted.body }),
-          },
+        const { id: executionId } = await tx.executions(target.type === 'slack' ? 'SLACK' : 'WEBHOOK').create(
+          policy.id,
+          'EVENT',
           now,
+          // `event_type` first: the last-trigger lookup matches on this prefix.
+          { event_type: event.type, payload: formatted.body },
+          'Pending',
         );
         await this.d.enqueue(
           tx,

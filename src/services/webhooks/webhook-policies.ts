@@ -4,7 +4,7 @@ import type { NotificationPolicyRow, ProjectRow } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ListQuery, Page } from '../../lib/query.js';
-import type { RequestContext } from '../context.js';
+import { operatorName, type RequestContext } from '../context.js';
 import {
   notifyTypes,
   payloadFormats,
@@ -154,7 +154,7 @@ export class WebhookPolicies {
     return this.d.store.notificationPolicies.create(
       project.id,
       this.values(input, eventTypes, targets),
-      input.creator || ctx.operator || '',
+      input.creator || operatorName(ctx.actor) || '',
       this.d.clock.now().toISOString(),
     );
   }

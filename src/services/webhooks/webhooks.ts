@@ -5,7 +5,7 @@ import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { RequestContext } from '../context.js';
+import { operatorName, type RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import { formatFor } from './payloads.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
@@ -115,7 +115,7 @@ export class Webhooks {
     const event = {
       type: 'PUSH_ARTIFACT' as const,
       occurAt: Math.floor(this.d.clock.now().getTime() / 1000),
-      operator: ctx.operator ?? '',
+      operator: operatorName(ctx.actor) ?? '',
       eventData: {
         resources: [{ tag: 'test', resource_url: `${this.d.registryHost()}/${repository}:test` }],
         repository: {

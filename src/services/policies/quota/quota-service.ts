@@ -102,7 +102,7 @@ export class QuotaService {
       hard,
       used,
       adding,
-      operator: ctx.operator ?? '',
+      actor: ctx.actor,
     });
     throw new AppError('DENIED', message);
   }

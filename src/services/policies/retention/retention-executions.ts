@@ -1,4 +1,4 @@
-import type { TaskCounts } from '../../../db/repos/vendor-executions.js';
+import type { TaskCounts } from '../../../db/repos/executions.js';
 import type { MetaStore } from '../../../db/store.js';
 import type { ExecutionRow, JobRow, JobStatus } from '../../../db/tables.js';
 import type { JobContext } from '../../../jobs/kind.js';
