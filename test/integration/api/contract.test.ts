@@ -557,6 +557,57 @@ for (const backend of backends()) {
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
 
+    test('every operation of the securityhub and scan data export tags: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      await api.expect(201, 'POST', '/projects', { project_name: 'csx' });
+      const pid = (await api.expect<{ project_id: number }>(200, 'GET', '/projects/csx')).body.project_id;
+      const type = { 'X-Scan-Data-Type': 'application/vnd.security.vulnerability.report; version=1.1' };
+      let eid = 0;
+      const exercised = new Set<string>();
+      const fill = (call: Call) => ({ ...call, path: call.path.replace('{eid}', String(eid)) });
+      const hub: Call[] = [
+        {
+          op: 'getSecuritySummary',
+          method: 'GET',
+          path: '/security/summary?with_dangerous_cve=true',
+          status: 200,
+        },
+        { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=severity%3DHigh', status: 200 },
+        { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=nope%3D1', status: 400 },
+        { op: 'exportScanData', method: 'POST', path: '/export/cve', body: { projects: [pid] }, status: 400 },
+        {
+          op: 'exportScanData',
+          method: 'POST',
+          path: '/export/cve',
+          body: { projects: [pid] },
+          headers: type,
+          status: 200,
+        },
+        { op: 'getScanDataExportExecutionList', method: 'GET', path: '/export/cve/executions', status: 200 },
+        { op: 'getScanDataExportExecution', method: 'GET', path: '/export/cve/execution/{eid}', status: 200 },
+        {
+          op: 'getScanDataExportExecution',
+          method: 'GET',
+          path: '/export/cve/execution/999999',
+          status: 404,
+        },
+      ];
+      const failures = await runCalls(api, hub, exercised, fill, (call, res) => {
+        if (call.op === 'exportScanData' && res.status === 200) eid = (res.body as { id: number }).id;
+      });
+      await waitFor('the export', async () => {
+        const e = await api.expect<{ status: string }>(200, 'GET', `/export/cve/execution/${eid}`);
+        return e.body.status === 'Success';
+      });
+      const csv = await api.call('GET', `/export/cve/download/${eid}`);
+      assert.equal(csv.status, 200);
+      assert.equal(csv.headers.get('content-type'), 'text/csv');
+      exercised.add('downloadScanData');
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['securityhub', 'scan data export']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [6, []]);
+    });
+
     test('every operation of the gc tag: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
       let id = 0;
