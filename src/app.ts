@@ -111,7 +111,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     ...{ store, storage, clock, secrets: identity.keys.box, tokens: identity.tokens },
     registryUrl: (internal) => (!internal && config.server.externalUrl) || server.listeningOrigin,
   });
-  const scanning = wireScanning({ store, storage, clock, events, jobs, scanners });
+  const scanning = wireScanning({ store, storage, clock, events, jobs, scanners, log: logger });
   const artifacts = new ArtifactService({
     store,
     storage,
@@ -161,7 +161,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     logger,
     trustProxy: config.server.trustProxy,
     registry: {
-      ...{ blobs, uploads, manifests, proxy: proxyCache.proxy },
+      ...{ blobs, uploads, manifests, proxy: proxyCache.proxy, pullPolicy: scanning.pullPolicy },
       auth: {
         access,
         authenticator,
@@ -218,6 +218,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       scans: scanning.scans,
       ...scanHub,
       scanners,
+      allowlists: scanning.allowlists,
     },
     ui: { dir: config.ui.dir ?? bundledUiDir() },
     ...(identity.oidc

@@ -47,7 +47,7 @@ export const auditedResourceTypes = [
 
 /**
  * Records, after the answer is sent, what no domain event describes: every refused manifest push and
- * delete on /v2, and every create, update and delete through /api/v2.0 with its outcome, except the
+ * delete on /v2 (and pull refused by policy), and every create, update and delete through /api/v2.0 with its outcome, except the
  * successful ones an event records (`eventAudited`: services/audit/audit-domain-events.ts writes those
  * rows from ArtifactPushed, ArtifactDeleted, TagCreated, TagDeleted and RepositoryDeleted). Recording only
  * appends to AuditLog's buffer: no request waits on the database.
@@ -124,6 +124,8 @@ function registryOperation(
   method: string,
   status: number,
 ): { operation: string; success: boolean } | undefined {
+  // A pull refused by the vulnerability policy (412 PROJECTPOLICYVIOLATION) is audited as a failed pull.
+  if (method === 'GET' && status === 412) return { operation: 'pull', success: false };
   const operation = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : undefined;
   if (!operation || status === 401) return undefined;
   return { operation, success: status < 400 };

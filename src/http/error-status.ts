@@ -24,6 +24,7 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   FORBIDDEN: 403,
   PRECONDITION: 412,
+  PROJECTPOLICYVIOLATION: 412,
   UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };

@@ -28,6 +28,8 @@ export const errorCodes = [
   'CONFLICT',
   'FORBIDDEN',
   'PRECONDITION',
+  // Harbor's refusal of a pull by a project policy (vulnerability prevention).
+  'PROJECTPOLICYVIOLATION',
   'UNAVAILABLE',
   'INTERNAL_SERVER_ERROR',
 ] as const;

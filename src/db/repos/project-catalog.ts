@@ -135,6 +135,18 @@ export class ProjectCatalog {
     return out;
   }
 
+  /** Names of the projects whose metadata `name` is `value` (the pull policy's projects). */
+  async namesWithMetadata(name: string, value: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('project_metadata')
+      .innerJoin('project', 'project.id', 'project_metadata.project_id')
+      .select('project.name')
+      .where('project_metadata.name', '=', name)
+      .where('project_metadata.value', '=', value)
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
   async putMetadata(projectId: number, values: Record<string, string>, now: string): Promise<void> {
     for (const [name, value] of Object.entries(values)) {
       await this.db

@@ -196,4 +196,14 @@ export class ScanReportRepo {
       total: Number(row.total),
     };
   }
+
+  /** The vulnerability ids and severity codes of these reports. */
+  vulnerabilityIds(reportIds: number[]): Promise<{ cve_id: string; severity_code: number }[]> {
+    if (reportIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('scan_vulnerability')
+      .select(['cve_id', 'severity_code'])
+      .where('report_id', 'in', reportIds)
+      .execute();
+  }
 }

@@ -19,6 +19,7 @@ import type { ScanService } from '../../services/scanning/scan-service.js';
 import type { ScanExports } from '../../services/scan-export/scan-exports.js';
 import type { SecurityHub } from '../../services/securityhub/security-hub.js';
 import type { ScannerRegistrations } from '../../services/scanning/registrations/scanner-registrations.js';
+import type { CveAllowlists } from '../../services/scanning/cve-allowlists.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
@@ -79,4 +80,6 @@ export interface ApiDeps {
   scanExports: ScanExports;
   /** Scanner registrations, the default scanner and each project's (scanner tag, project scanner). */
   scanners: ScannerRegistrations;
+  /** The system's and projects' CVE allowlists. */
+  allowlists: CveAllowlists;
 }

@@ -37,6 +37,7 @@ import { securityhubRoutes } from './securityhub.js';
 import { scanDataExportRoutes } from './scan-data-export.js';
 import { scannerRoutes } from './scanner.js';
 import { projectScannerRoutes } from './project-scanner.js';
+import { systemCveAllowlistRoutes } from './system-cve-allowlist.js';
 import { ApiRouter } from './router.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
@@ -98,6 +99,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   repositoryRoutes(api, deps);
   artifactRoutes(api, deps);
   scanRoutes(api, deps);
+  systemCveAllowlistRoutes(api, deps);
   labelRoutes(api, deps);
   immutableRoutes(api, deps);
   quotaRoutes(api, deps);

@@ -36,6 +36,7 @@ export async function getManifest(
     const info = await deps.manifests.head(ctx, name, ref, accept);
     return reply.code(200).headers(manifestHeaders(info)).send();
   }
+  await deps.pullPolicy?.check(ctx, name, ref);
   const manifest = await deps.manifests.get(ctx, name, ref, accept);
   return reply.code(200).headers(manifestHeaders(manifest)).send(manifest.body);
 }

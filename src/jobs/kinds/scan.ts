@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScanJobPayload } from '../../services/scanning/scan-service.js';
+import type { ScanJobPayload, ScanRequestPayload } from '../../services/scanning/scan-service.js';
 import { defineJob, type JobContext } from '../kind.js';
 
 const scanJobPayload = z
@@ -27,5 +27,30 @@ export function scanArtifactJob(runner: { run(p: ScanJobPayload, ctx: JobContext
     payload: scanJobPayload,
     retry: { maxAttempts: 2, baseDelayMs: 5_000, maxDelayMs: 60_000 },
     run: (p, ctx) => runner.run(p, ctx),
+  });
+}
+
+const scanRequestPayload = z
+  .object({
+    projectId: z.number().int(),
+    repository: z.string(),
+    digest: z.string(),
+    tag: z.string().nullable(),
+    operator: z.string(),
+  })
+  .strict() satisfies z.ZodType<ScanRequestPayload>;
+
+/**
+ * `scan.request`: a scan asked for by a push into an auto-scan project (queued in the push's transaction)
+ * or by scan all (a task of its execution): starts the artifact's scan as a POST .../scan would.
+ */
+export function scanRequestJob(scans: {
+  request(p: ScanRequestPayload, executionId?: number): Promise<void>;
+}) {
+  return defineJob({
+    kind: 'scan.request',
+    payload: scanRequestPayload,
+    retry: { maxAttempts: 3, baseDelayMs: 5_000, maxDelayMs: 60_000 },
+    run: (p, ctx) => scans.request(p, ctx.executionId ?? undefined),
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FINAL_SCAN_STATUSES } from '../../db/repos/scan-reports.js';
-import type { MetaStore } from '../../db/store.js';
+import type { MetaStore, Repos } from '../../db/store.js';
+import type { Log } from '../../lib/logger.js';
 import type { ArtifactRow, ScanReportRow } from '../../db/tables.js';
 import { jobLogText, type JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
@@ -33,6 +34,15 @@ export interface ScanOptions {
   operator: string;
 }
 
+/** A scan asked for by an event or by scan all: `scan.request` jobs resolve it when they run. */
+export interface ScanRequestPayload {
+  projectId: number;
+  repository: string;
+  digest: string;
+  tag: string | null;
+  operator: string;
+}
+
 /** The `scan.artifact` job's payload: one manifest's reports to fill. */
 export interface ScanJobPayload {
   reportIds: number[];
@@ -46,7 +56,16 @@ export interface ScanJobPayload {
   operator: string;
 }
 
-type Store = Pick<MetaStore, 'transaction' | 'scanReports' | 'artifacts' | 'artifactCatalog' | 'jobs'>;
+type Store = Pick<
+  MetaStore,
+  | 'transaction'
+  | 'scanReports'
+  | 'artifacts'
+  | 'artifactCatalog'
+  | 'jobs'
+  | 'projectCatalog'
+  | 'repositoryCatalog'
+>;
 
 export interface ScanServiceDeps {
   store: Store;
@@ -54,6 +73,7 @@ export interface ScanServiceDeps {
   queue: Pick<JobQueue, 'enqueue' | 'stop'>;
   events: EventBus;
   scanners: ScannerResolver;
+  log: Log;
 }
 
 /**
@@ -166,6 +186,47 @@ export class ScanService {
   }
 
   /**
+   * Scan on push: a push into a project with `auto_scan` queues a `scan.request` in the push's own
+   * transaction, so the scan is not lost if the process stops right after.
+   */
+  async onPushed(
+    tx: Repos,
+    e: { repository: string; digest: string; tag: string | null; operator?: string | undefined },
+  ) {
+    const project = await tx.projectCatalog.byName(e.repository.split('/', 1)[0]!);
+    if (!project) return;
+    const meta = (await tx.projectCatalog.metadata([project.id])).get(project.id);
+    if (meta?.auto_scan !== 'true') return;
+    const request: ScanRequestPayload = {
+      projectId: project.id,
+      repository: e.repository,
+      digest: e.digest,
+      tag: e.tag,
+      operator: e.operator ?? 'auto-scan',
+    };
+    await this.deps.queue.enqueue(tx, 'scan.request', request);
+  }
+
+  /** Runs a queued scan request (scan on push, scan all): an artifact gone or already scanning is skipped. */
+  async request(p: ScanRequestPayload, executionId?: number): Promise<void> {
+    const repo = await this.deps.store.repositoryCatalog.byName(p.repository);
+    const row = repo && (await this.deps.store.artifacts.findByDigest(repo.id, p.digest));
+    if (!repo || !row) return;
+    const subject = { projectId: p.projectId, repository: p.repository, repositoryId: repo.id, row };
+    try {
+      await this.scan({ log: this.deps.log }, subject, {
+        type: 'vulnerability',
+        tag: p.tag,
+        fromEvent: true,
+        operator: p.operator,
+        ...(executionId ? { executionId } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+    }
+  }
+
+  /**
    * Stops the artifact's unfinished scans (Harbor's POST .../scan/stop). A queued scan stops at once; a
    * running one when its job sees the stop (the job then records it).
    */
@@ -236,6 +297,23 @@ export class ScanService {
       out.set(row.id, overview);
     }
     return out;
+  }
+
+  /** The manifests a scan of the artifact covers and their reports by the project's scanner; none without one. */
+  async reportsOf(
+    subject: ScanSubject,
+  ): Promise<{ targets: string[]; reports: ScanReportRow[] } | undefined> {
+    const found = await this.deps.scanners.forProject(subject.projectId);
+    if (!found) return undefined;
+    const metadata = await found.scanner.metadata();
+    const targets = (await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability')).map(
+      (t) => t.row.digest,
+    );
+    return { targets, reports: await this.deps.store.scanReports.ofDigests(targets, found.uuid) };
+  }
+
+  vulnerabilityIds(reportIds: number[]) {
+    return this.deps.store.scanReports.vulnerabilityIds(reportIds);
   }
 
   /** `.../additions/vulnerabilities`: the report per MIME type (an index's children's merged). */

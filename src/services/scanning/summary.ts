@@ -126,7 +126,9 @@ export function overviewOf(
 
 /** Harbor's report ids of an index overview: base64 of `id|id|…`, or one plain id. */
 export function parseReportIds(reportId: string): string[] {
-  const decoded = Buffer.from(reportId, 'base64').toString('utf8');
-  const ids = decoded.includes('|') ? decoded.split('|') : [reportId];
+  // Strict base64 only, as Go's decoder: a plain uuid (with its dashes) is one id.
+  const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(reportId);
+  const decoded = base64 ? Buffer.from(reportId, 'base64').toString('utf8') : reportId;
+  const ids = decoded.split('|');
   return ids.filter(Boolean);
 }

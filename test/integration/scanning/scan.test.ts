@@ -141,6 +141,71 @@ for (const backend of backends()) {
       assert.equal(log.text.match(/---------- Logs of report/g)?.length, 2);
     });
 
+    test('auto_scan scans a pushed artifact without being asked', async () => {
+      await f.berth.createProject('auto1');
+      await api.expect(200, 'POST', '/projects/auto1/metadatas', { auto_scan: 'true' });
+      await f.client.pushImage('auto1/app', debianImage(VULNERABLE_PACKAGES, 'auto'), 'v1');
+      const o = await scanned(api, 'auto1', 'app', 'v1');
+      assert.equal(o.severity, 'Critical');
+    });
+
+    test('prevent_vul refuses pulls (412 PROJECTPOLICYVIOLATION) until the CVE allowlist exempts them', async () => {
+      await f.berth.createProject('block1');
+      await api.expect(200, 'POST', '/projects/block1/metadatas', { prevent_vul: 'true', severity: 'high' });
+      await f.client.pushImage('block1/app', debianImage(VULNERABLE_PACKAGES, 'block'), 'v1');
+      const pull = () =>
+        f.client.fetch('/v2/block1/app/manifests/v1', {
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        });
+      const refusal = async (res: Response) => {
+        const body = (await res.json()) as { errors: { code: string; message: string }[] };
+        return `${res.status} ${body.errors[0]!.code} ${body.errors[0]!.message}`;
+      };
+      const policy = `due to configured policy in 'Prevent images with vulnerability severity of "High" or higher from running.' `;
+      // The policy's project list is refreshed every few seconds.
+      const unscanned = await waitFor('the policy to apply', async () => {
+        const res = await pull();
+        if (res.status === 200) return void (await res.body?.cancel());
+        return refusal(res);
+      });
+      assert.equal(
+        unscanned,
+        `412 PROJECTPOLICYVIOLATION current image without vulnerability scanning cannot be pulled ${policy}To continue with pull, please contact your project administrator for help.`,
+      );
+      await api.expect(202, 'POST', `${artifactPath('block1', 'app', 'v1')}/scan`);
+      await scanned(api, 'block1', 'app', 'v1');
+      assert.equal(
+        await refusal(await pull()),
+        `412 PROJECTPOLICYVIOLATION current image with 2 vulnerabilities cannot be pulled ${policy}To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.`,
+      );
+      // Exempting the Critical one leaves the High one, still at the threshold.
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', { items: [{ cve_id: 'CVE-2025-6965' }] });
+      assert.match(await refusal(await pull()), /current image with 1 vulnerability cannot be pulled/);
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', {
+        expires_at: null,
+        items: [{ cve_id: 'CVE-2025-6965' }, { cve_id: 'CVE-2022-3715' }],
+      });
+      const allowed = await pull();
+      await allowed.body?.cancel();
+      assert.equal(allowed.status, 200);
+      const list = await api.expect<{ items: { cve_id: string }[]; expires_at: number | null }>(
+        200,
+        'GET',
+        '/system/CVEAllowlist',
+      );
+      assert.deepEqual(
+        list.body.items.map((i) => i.cve_id),
+        ['CVE-2025-6965', 'CVE-2022-3715'],
+      );
+      // An expired allowlist exempts nothing.
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', { ...list.body, expires_at: 1_000_000 });
+      assert.equal((await pull()).status, 412);
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', { items: [] });
+      // HEAD is not judged (Harbor's middleware guards GET).
+      const head = await f.client.fetch('/v2/block1/app/manifests/v1', { method: 'HEAD' });
+      assert.equal(head.status, 200);
+    });
+
     test('an artifact the scanner cannot read is refused with 400; a missing one 404', async () => {
       const index = makeIndex([]);
       await f.client.putManifest('scan5/empty', index, 'v1');
