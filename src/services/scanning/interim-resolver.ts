@@ -4,8 +4,6 @@ import { mediaTypes } from '../../oci/media-types.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
-import { BUILTIN_SCANNER, scanImage } from './builtin/scan-image.js';
-import { openVulnDb } from './builtin/stored-vuln-db.js';
 import { BUILTIN_SCANNER_UUID, type Scanner, type ScannerResolver } from './scanner.js';
 
 /**
@@ -13,26 +11,30 @@ import { BUILTIN_SCANNER_UUID, type Scanner, type ScannerResolver } from './scan
  * until scanner registrations (issue 17, h17-scanners) give each project its registered scanner. It reads
  * the image's layers from storage and matches them against the active vulnerability database import.
  */
+/** The scanner engine (version schemes, CVSS, layer readers) loads with the first scan, not at start. */
+const engine = () => import('./builtin/scan-image.js');
+
 export function builtinOnlyResolver(deps: { store: Pick<MetaStore, 'vulnDb'>; storage: StorageDriver }) {
   const scanner: Scanner = {
-    metadata: () =>
-      Promise.resolve({
-        scanner: BUILTIN_SCANNER,
-        capabilities: [
-          {
-            type: 'vulnerability',
-            consumes_mime_types: [mediaTypes.ociManifest, mediaTypes.dockerManifest],
-            produces_mime_types: [REPORT_MIME_TYPE],
-          },
-        ],
-        properties: {},
-      }),
+    metadata: async () => ({
+      scanner: (await engine()).BUILTIN_SCANNER,
+      capabilities: [
+        {
+          type: 'vulnerability',
+          consumes_mime_types: [mediaTypes.ociManifest, mediaTypes.dockerManifest],
+          produces_mime_types: [REPORT_MIME_TYPE],
+        },
+      ],
+      properties: {},
+    }),
     async scan(target, type, log, signal) {
       if (type !== 'vulnerability') throw new Error(`the built-in scanner does not generate ${type} reports`);
       const manifest = parseManifest(
         await deps.storage.getContent(layout.blob(target.digest)),
         target.mediaType,
       );
+      const { scanImage } = await engine();
+      const { openVulnDb } = await import('./builtin/stored-vuln-db.js');
       const db = await openVulnDb(deps.store);
       if (!db) throw new Error('no vulnerability database is imported: run `berth vulndb import`');
       log(`vulnerability database ${(await db.info())?.version ?? '?'}`);
@@ -61,7 +63,11 @@ export function builtinOnlyResolver(deps: { store: Pick<MetaStore, 'vulnDb'>; st
     },
   };
   const resolver: ScannerResolver = {
-    forProject: () => Promise.resolve({ uuid: BUILTIN_SCANNER_UUID, name: BUILTIN_SCANNER.name, scanner }),
+    forProject: async () => ({
+      uuid: BUILTIN_SCANNER_UUID,
+      name: (await engine()).BUILTIN_SCANNER.name,
+      scanner,
+    }),
   };
   return resolver;
 }
