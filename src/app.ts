@@ -154,6 +154,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   registerQuotaMetrics(metrics, events);
   const proxyCache = buildProxyCache({
     ...{ store, storage, clock, log: logger, events, quota, writes, manifests, blobs, pulls },
+    queue: jobs.queue,
+    completeAfterSeconds: config.registry.proxyCompleteAfterSeconds,
     registries: replication.registries,
     metrics: registerProxyMetrics(metrics),
   });
@@ -182,12 +184,8 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       projectAccess: (...args) => access.projectAccess(...args),
       identity: { access, users, members, groups, robots, audit },
       projects: new ProjectService({
-        store,
-        clock,
-        access,
-        settings,
-        quota,
-        registries: replication.registries,
+        ...{ store, clock, access, settings, quota },
+        ...{ registries: replication.registries, retention: retention.policies },
       }),
       projectMetadata: new ProjectMetadataService({ store, clock }),
       repositories: new RepositoryService({ store, clock, events, immutability, access }),

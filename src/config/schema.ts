@@ -76,6 +76,11 @@ export const configSchema = z
          * be on its way to the manifest PUT). Blobs of deleted artifacts are not held back by it.
          */
         gcGraceMinutes: z.coerce.number().min(0).default(60),
+        /**
+         * A manifest fetched through a proxy-cache project whose blobs no client pulled within this long is
+         * made whole by the `proxy.complete` job (Harbor waits up to 200 s).
+         */
+        proxyCompleteAfterSeconds: z.coerce.number().min(0).default(120),
       })
       .strict()
       .prefault({}),

@@ -145,4 +145,32 @@ export class ProxyCacheRepo {
         .where('id', '=', parentId)
         .execute();
   }
+
+  /** An artifact was deleted: its tag checks and the children its index still waited for go with it. */
+  async forgetArtifact(repository: string, digest: string): Promise<void> {
+    await this.db
+      .deleteFrom('proxy_tag')
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .execute();
+    await this.db
+      .deleteFrom('proxy_index_child')
+      .where('repository', '=', repository)
+      .where('parent_digest', '=', digest)
+      .execute();
+  }
+
+  async forgetTag(repository: string, tag: string): Promise<void> {
+    await this.db
+      .deleteFrom('proxy_tag')
+      .where('repository', '=', repository)
+      .where('tag', '=', tag)
+      .execute();
+  }
+
+  /** A repository was deleted: nothing of its bookkeeping stays (fetched manifests included). */
+  async forgetRepository(repository: string): Promise<void> {
+    for (const table of ['proxy_tag', 'proxy_manifest', 'proxy_index_child'] as const)
+      await this.db.deleteFrom(table).where('repository', '=', repository).execute();
+  }
 }

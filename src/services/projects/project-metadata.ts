@@ -21,6 +21,8 @@ const integers = [
   'max_upstream_conn',
   // Berth's own: how long a cached tag may be served while its upstream cannot be asked (docs/proxy-cache.md).
   'proxy_cache_stale_minutes',
+  // Berth's own: how long an upstream check of a cached tag stands before the next pull asks again.
+  'proxy_cache_check_seconds',
 ] as const;
 const severities = ['none', 'unknown', 'negligible', 'low', 'medium', 'high', 'critical'];
 

@@ -1,5 +1,5 @@
 import type { ProjectListRow, ProjectScope } from '../../db/repos/project-catalog.js';
-import type { MetaStore } from '../../db/store.js';
+import type { MetaStore, Repos } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
@@ -9,6 +9,7 @@ import type { ProjectRole } from '../access/rbac.js';
 import type { Subject } from '../access/subject.js';
 import type { RequestContext } from '../context.js';
 import { assertStorageLimit } from '../policies/quota/storage-limit.js';
+import type { RetentionPolicies } from '../policies/retention/retention-policies.js';
 import type { RegistryEndpoints } from '../replication/registry-endpoints.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
@@ -75,6 +76,8 @@ export class ProjectService {
       access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
       /** Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy). */
       registries?: Pick<RegistryEndpoints, 'assertProxyUpstream'>;
+      /** Gives a new proxy-cache project Harbor's default retention policy, in its creating transaction. */
+      retention?: Pick<RetentionPolicies, 'createForProxyProject'>;
     },
   ) {}
 
@@ -183,6 +186,7 @@ export class ProjectService {
       await tx.projectCatalog.setQuota(row.id, storageLimit, now);
       // As in Harbor, the creator administers the project it made.
       if (ownerId !== null) await tx.members.create(row.id, 'u', ownerId, 1, now);
+      if (input.registryId !== undefined) await this.deps.retention?.createForProxyProject(tx, row.id);
       return row;
     });
   }

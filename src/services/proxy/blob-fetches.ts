@@ -14,6 +14,8 @@ import type { RequestContext } from '../context.js';
 import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
 
+const storageLagBytes = 8 << 20;
+
 export interface BlobTarget {
   project: { id: number; name: string };
   repository: string;
@@ -24,6 +26,14 @@ export interface UpstreamBlob {
   /** -1 when the upstream did not say. */
   size: number;
   stream: Readable;
+}
+
+interface StreamOptions {
+  bucket?: TokenBucket;
+  /** Runs once the blob is visible, before its last byte goes to clients that must wait for it. */
+  cached?: () => Promise<void>;
+  /** Whether the blob completes an artifact: then clients get its last byte only once it is recorded. */
+  completes?: () => Promise<boolean>;
 }
 
 export interface LiveBlob {
@@ -51,8 +61,9 @@ interface Fetch {
  *
  * Bytes are written under `uploads/<id>/` (with an upload row, so the hourly purge removes what a crash
  * leaves), hashed on the way, and moved to the blob's path only after the digest matched; the blob is
- * linked to the project (quota) in the same step. The last chunk reaches clients only after that, so a
- * client never receives a whole blob that failed verification.
+ * linked to the project (quota) in the same step. The last chunk reaches clients only once the digest
+ * matched, so a client never receives a whole blob that failed verification; when the blob completes a
+ * fetched manifest, only once that artifact is recorded (listed before the pull completes).
  */
 export class BlobFetches {
   private readonly inflight = new Map<string, Fetch>();
@@ -82,7 +93,7 @@ export class BlobFetches {
     ctx: RequestContext,
     target: BlobTarget,
     open: () => Promise<UpstreamBlob>,
-    options: { bucket?: TokenBucket; cached?: () => Promise<void>; live: boolean },
+    options: StreamOptions & { live: boolean },
   ): Promise<LiveBlob | undefined> {
     const key = `${target.project.id}:${target.digest}`;
     let fetch = this.inflight.get(key);
@@ -110,7 +121,7 @@ export class BlobFetches {
     key: string,
     target: BlobTarget,
     open: () => Promise<UpstreamBlob>,
-    options: { bucket?: TokenBucket; cached?: () => Promise<void> },
+    options: StreamOptions,
   ): Fetch {
     let opened!: (size: number | undefined) => void;
     let failed!: (err: unknown) => void;
@@ -173,7 +184,7 @@ export class BlobFetches {
     fetch: Fetch,
     target: BlobTarget,
     upstream: UpstreamBlob,
-    options: { bucket?: TokenBucket; cached?: () => Promise<void> },
+    options: StreamOptions,
   ): Promise<void> {
     const { store, storage } = this.deps;
     const expected = parseDigest(target.digest);
@@ -190,12 +201,15 @@ export class BlobFetches {
     const source = options.bucket
       ? pipeline(upstream.stream, options.bucket.throttle(), () => undefined)
       : upstream.stream;
-    const sink = new PassThrough({ highWaterMark: 1 << 20 });
+    // Storage may fall behind the clients by this much before it slows them down: a moment of slow disk
+    // (writeback of other work) should not stall every client of the blob.
+    const sink = new PassThrough({ highWaterMark: storageLagBytes });
     const writing = storage.write(layout.upload(id), sink);
     writing.catch(() => undefined);
     const hash = createDigester(expected.algorithm);
     let size = 0;
     let held: Buffer | undefined;
+    let early = false;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
         hash.update(chunk);
@@ -204,15 +218,19 @@ export class BlobFetches {
         if (held) await this.forward(fetch, sink, held);
         held = chunk;
       }
-      if (held && !sink.write(held)) await once(sink, 'drain');
-      sink.end();
-      await writing;
       const actual = `${expected.algorithm}:${hash.digest('hex')}`;
       if (actual !== target.digest || (upstream.size >= 0 && size !== upstream.size))
         throw new AppError(
           'DIGEST_INVALID',
           `the upstream sent ${size} bytes hashing to ${actual} for blob ${target.digest}; nothing was cached`,
         );
+      if (held && !sink.write(held)) await once(sink, 'drain');
+      sink.end();
+      // Verified: the clients may have the last chunk before the disk has it all, unless this blob
+      // completes a fetched manifest, whose artifact is listed before its pull completes.
+      early = !(await (options.completes?.() ?? Promise.resolve(true)).catch(() => true));
+      if (early) for (const s of fetch.subscribers) s.end(held);
+      await writing;
       const blob = [{ digest: target.digest, size }];
       await this.deps.writes.reserve(target.digest, size);
       await storage.move(layout.upload(id), layout.blob(target.digest));
@@ -232,7 +250,7 @@ export class BlobFetches {
       .catch((err: unknown) =>
         this.deps.log.warn({ err, digest: target.digest }, 'proxy cache: recording after a blob failed'),
       );
-    for (const s of fetch.subscribers) s.end(held);
+    if (!early) for (const s of fetch.subscribers) s.end(held);
   }
 
   /** Writes a chunk to storage and to every client; waits for whichever of them is full. */

@@ -1,12 +1,13 @@
 import type { MetaStore } from '../../db/store.js';
 import type { ArtifactRow } from '../../db/tables.js';
+import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/logger.js';
 import { digestOf, isDigestString, parseDigest } from '../../oci/digest.js';
 import { parseManifest } from '../../oci/manifest.js';
 import { assertTag } from '../../oci/names.js';
-import { isRemoteError, type FetchedManifest } from '../../remotes/adapter.js';
+import { isRemoteError, type FetchedManifest, type RemoteRegistry } from '../../remotes/adapter.js';
 import type { ByteRange, StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { operatorName, type RequestContext } from '../context.js';
@@ -40,6 +41,7 @@ type ServedManifest = ManifestInfo & { body: Buffer };
 export class ProxyCache {
   readonly artifacts: CachedArtifacts;
   private readonly inflightManifests = new Map<string, Promise<FetchedManifest>>();
+  private readonly inflightChecks = new Map<string, ReturnType<RemoteRegistry['headManifest']>>();
 
   constructor(
     private readonly deps: {
@@ -55,6 +57,9 @@ export class ProxyCache {
       clock: Clock;
       log: Log;
       metrics: ProxyMetrics;
+      queue: Pick<JobQueue, 'add'>;
+      /** How long a fetched manifest waits for clients to pull its blobs before `proxy.complete` does. */
+      completeAfterMs: number;
     },
   ) {
     this.artifacts = deps.artifacts;
@@ -91,11 +96,13 @@ export class ProxyCache {
     }
     assertTag(reference);
     const cached = repo ? await store.artifacts.findByTag(repo.id, reference) : undefined;
+    if (cached && (await this.recentlyChecked(target, repository, reference, cached.digest)))
+      return local(reference);
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
     let desc;
     try {
-      desc = await up.remote.headManifest(remoteRepo, reference);
+      desc = await this.checkTag(target, up, remoteRepo, reference);
     } catch (err) {
       if (!cached || !staleable(err)) throw upstreamError(up, err, `${remoteRepo}:${reference}`, !cached);
       await this.assertFreshEnough(target, up, repository, reference, cached, err);
@@ -122,6 +129,35 @@ export class ProxyCache {
       return local(reference);
     }
     return this.fetched(ctx, target, repository, desc.digest, reference, head);
+  }
+
+  /** Asks the upstream which digest a tag names; clients asking at once share one request. */
+  private checkTag(target: ProxyTarget, up: Upstream, remoteRepo: string, tag: string) {
+    const key = `${target.project.id}:${remoteRepo}:${tag}`;
+    let check = this.inflightChecks.get(key);
+    if (!check) {
+      check = up.remote.headManifest(remoteRepo, tag).finally(() => this.inflightChecks.delete(key));
+      this.inflightChecks.set(key, check);
+    }
+    return check;
+  }
+
+  /**
+   * True when the upstream named this digest for the tag within the project's `proxy_cache_check_seconds`:
+   * the pull is served from the cache without asking again (Harbor asks on every pull, and its users meet
+   * the upstream's rate limits for it: goharbor/harbor#18752, #21859).
+   */
+  private async recentlyChecked(
+    target: ProxyTarget,
+    repository: string,
+    tag: string,
+    digest: string,
+  ): Promise<boolean> {
+    if (target.checkSeconds <= 0) return false;
+    const check = await this.deps.store.proxyCache.tagCheck(repository, tag);
+    if (!check || check.digest !== digest) return false;
+    const age = this.deps.clock.now().getTime() - Date.parse(check.checked_at);
+    return age >= 0 && age < target.checkSeconds * 1000;
   }
 
   /** Refuses a stale tag older than the project allows, naming the upstream's answer. */
@@ -171,6 +207,7 @@ export class ProxyCache {
       body = (await fetching).bytes;
     }
     const parsed = parseManifest(body, undefined);
+    const now = this.deps.clock.now();
     if (!pending || (tag && pending.tag !== tag))
       await this.deps.store.proxyCache.addPending({
         project_id: target.project.id,
@@ -178,9 +215,16 @@ export class ProxyCache {
         digest,
         tag: tag ?? pending?.tag ?? null,
         operator: operatorName(ctx.actor) ?? '',
-        fetched_at: this.deps.clock.now().toISOString(),
+        fetched_at: now.toISOString(),
       });
-    await this.artifacts.complete(ctx, target, repository, digest);
+    const recorded = await this.artifacts.complete(ctx, target, repository, digest);
+    // Blobs no client asks for (it had them, or wanted only the manifest) are fetched later by a job.
+    if (!recorded && !pending)
+      await this.deps.queue.add(
+        'proxy.complete',
+        { repository, digest },
+        { runAfter: new Date(now.getTime() + this.deps.completeAfterMs) },
+      );
     // A pull like any other (audit, insights), though the artifact may not be recorded yet.
     if (!head)
       this.deps.events.emit('ArtifactPulled', {
@@ -244,9 +288,47 @@ export class ProxyCache {
     parseDigest(digest);
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
       return this.deps.blobs.open(ctx, repository, digest, range);
+    const live = await this.fetchBlob(ctx, target, repository, digest, range === undefined);
+    if (!live) return this.deps.blobs.open(ctx, repository, digest, range);
+    return { digest, size: live.size, body: live.body };
+  }
+
+  /**
+   * Makes a fetched manifest whole (the `proxy.complete` job): fetches the blobs no client asked for and
+   * records the artifact, as if the client that fetched the manifest had pulled them.
+   */
+  async fillIn(repository: string, digest: string): Promise<string> {
+    const target = await this.target(repository);
+    if (!target) return `${repository} is not in a proxy-cache project any more; nothing to do`;
+    const row = await this.deps.store.proxyCache.pending(repository, digest);
+    if (!row) return `${repository}@${digest} is recorded already; nothing to do`;
+    // The artifact is recorded as created by the client whose pull fetched the manifest.
+    const ctx: RequestContext = {
+      log: this.deps.log,
+      ...(row.operator ? { actor: { username: row.operator, clientIp: '', userAgent: 'proxy cache' } } : {}),
+    };
+    const manifest = parseManifest(await this.deps.storage.getContent(layout.blob(digest)), undefined);
+    const missing = await this.deps.store.blobs.missingInProject(
+      target.project.id,
+      manifest.blobs.map((b) => b.digest),
+    );
+    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false);
+    await this.artifacts.complete(ctx, target, repository, digest);
+    const left = await this.deps.store.proxyCache.pending(repository, digest);
+    return `fetched ${missing.length} blob(s) no client asked for; ${repository}@${digest} ${left ? 'is still not whole' : 'is recorded'}`;
+  }
+
+  /** Joins or starts the upstream fetch of a blob; its live bytes when `live` and in time, else undefined. */
+  private async fetchBlob(
+    ctx: RequestContext,
+    target: ProxyTarget,
+    repository: string,
+    digest: string,
+    live: boolean,
+  ) {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
-    const live = await this.deps.fetches.join(
+    return this.deps.fetches.join(
       ctx,
       { project: target.project, repository, digest },
       async () => {
@@ -261,10 +343,9 @@ export class ProxyCache {
       {
         ...(up.bucket ? { bucket: up.bucket } : {}),
         cached: () => this.artifacts.blobCached(ctx, target, repository),
-        live: range === undefined,
+        completes: () => this.artifacts.completedBy(target, repository, digest),
+        live,
       },
     );
-    if (!live) return this.deps.blobs.open(ctx, repository, digest, range);
-    return { digest, size: live.size, body: live.body };
   }
 }

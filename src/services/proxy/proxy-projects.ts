@@ -16,7 +16,15 @@ export interface ProxyTarget {
   staleMinutes: number | undefined;
   /** Harbor's `proxy_cache_local_on_not_found`: serve the cached tag when the upstream no longer has it. */
   localOnNotFound: boolean;
+  /**
+   * Berth's `proxy_cache_check_seconds`: a cached tag checked at the upstream this recently is served
+   * without asking again (0 = ask on every pull, as Harbor does).
+   */
+  checkSeconds: number;
 }
+
+/** How long a tag's upstream check stands when the project does not say (docs/proxy-cache.md). */
+export const defaultCheckSeconds = 60;
 
 export interface Upstream {
   registry: RegistryRow;
@@ -61,12 +69,15 @@ export class ProxyProjects {
   private async targetOf(project: ProjectRow, registryId: number): Promise<ProxyTarget> {
     const meta = (await this.deps.store.projectCatalog.metadata([project.id])).get(project.id) ?? {};
     const stale = meta.proxy_cache_stale_minutes;
+    const check = meta.proxy_cache_check_seconds;
     return {
       project,
       registryId,
       speedKBps: Math.max(0, Number(meta.proxy_speed_kb ?? 0) || 0),
       staleMinutes: stale !== undefined && stale !== '' && Number(stale) >= 0 ? Number(stale) : undefined,
       localOnNotFound: meta.proxy_cache_local_on_not_found === 'true',
+      checkSeconds:
+        check !== undefined && check !== '' && Number(check) >= 0 ? Number(check) : defaultCheckSeconds,
     };
   }
 

@@ -1,4 +1,6 @@
 import type { MetaStore } from '../../db/store.js';
+import { proxyCompleteJob } from '../../jobs/kinds/proxy-complete.js';
+import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
 import type { StorageDriver } from '../../storage/driver.js';
@@ -17,7 +19,8 @@ import { ProxyProjects } from './proxy-projects.js';
 /**
  * Builds the proxy cache from the registry's services and the replication's registry endpoints. Called
  * once by the composition root. The first fetch of an artifact is audited as its creation by the client
- * whose pull completed it (the ArtifactPushed its recording raises names that client).
+ * whose pull completed it (the ArtifactPushed its recording raises names that client). Registers the
+ * `proxy.complete` job, and forgets the cache's bookkeeping of what is deleted (API, retention, GC).
  */
 export function buildProxyCache(d: {
   store: MetaStore;
@@ -32,6 +35,9 @@ export function buildProxyCache(d: {
   pulls: PullRecorder;
   registries: RegistryEndpoints;
   metrics: ProxyMetrics;
+  queue: JobQueue;
+  /** registry.proxyCompleteAfterSeconds */
+  completeAfterSeconds: number;
 }): { proxy: ProxyCache; close(): Promise<void> } {
   const projects = new ProxyProjects({
     store: d.store,
@@ -64,6 +70,12 @@ export function buildProxyCache(d: {
     clock: d.clock,
     log: d.log,
     metrics: d.metrics,
+    queue: d.queue,
+    completeAfterMs: d.completeAfterSeconds * 1000,
   });
+  d.queue.register(proxyCompleteJob(proxy));
+  d.events.onTransaction('ArtifactDeleted', (tx, e) => tx.proxyCache.forgetArtifact(e.repository, e.digest));
+  d.events.on('TagDeleted', (e) => d.store.proxyCache.forgetTag(e.repository, e.tag));
+  d.events.on('RepositoryDeleted', (e) => d.store.proxyCache.forgetRepository(e.repository));
   return { proxy, close: () => projects.close() };
 }

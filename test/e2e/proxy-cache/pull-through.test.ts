@@ -5,56 +5,29 @@
 // pushes refused, registry_id shown).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RemoteRegistry } from '../../../src/remotes/adapter.js';
-import { createRemote } from '../../../src/remotes/remotes.js';
 import { backends } from '../../helpers/berth.js';
-import {
-  dockerRegistryBinary,
-  startDockerRegistry,
-  type RunningDockerRegistry,
-} from '../../helpers/docker-registry.js';
+import { dockerRegistryBinary } from '../../helpers/docker-registry.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import {
-  digestOf,
-  makeImage,
-  makeIndex,
-  useBerth,
-  type RegistryClient,
-} from '../../helpers/registry-client.js';
+  addUpstreamEndpoint,
+  createProxyProject,
+  manifestAccept as accept,
+  pullThrough as pull,
+  startUpstream,
+  type Upstream,
+} from '../../helpers/proxy-cache.js';
+import { makeImage, makeIndex, useBerth } from '../../helpers/registry-client.js';
 import { seedImage } from '../../helpers/replication.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
-import { startUpstreamGate, type UpstreamGate } from '../../helpers/upstream-gate.js';
+import type { UpstreamGate } from '../../helpers/upstream-gate.js';
 import { waitFor } from '../../helpers/wait.js';
-
-const accept = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-/** Pulls an image as a client does: the manifest, then every blob; returns the manifest's digest. */
-async function pull(client: RegistryClient, repo: string, ref: string): Promise<string> {
-  const res = await client.fetch(`/v2/${repo}/manifests/${ref}`, { headers: { accept } });
-  const text = await res.text();
-  assert.equal(res.status, 200, `pull ${repo}:${ref}: ${res.status} ${text}`);
-  const bytes = Buffer.from(text);
-  const doc = JSON.parse(text) as { config?: { digest: string }; layers?: { digest: string }[] };
-  for (const d of [doc.config, ...(doc.layers ?? [])].filter((x) => x !== undefined)) {
-    const blob = await client.fetch(`/v2/${repo}/blobs/${d.digest}`);
-    const got = Buffer.from(await blob.arrayBuffer());
-    assert.equal(blob.status, 200, `blob ${d.digest}`);
-    assert.equal(digestOf(got), d.digest, 'the blob received hashes to its digest');
-  }
-  assert.equal(res.headers.get('docker-content-digest'), digestOf(bytes));
-  return digestOf(bytes);
-}
 
 for (const backend of backends()) {
   describe(`proxy cache through docker-registry (${backend})`, () => {
     const fixture = useBerth(backend);
-    let upstream: RunningDockerRegistry | undefined;
+    let up: Upstream | undefined;
     let gate: UpstreamGate;
-    let seed: RemoteRegistry;
+    let seed: Upstream['seed'];
     let api: HarborApi;
     let registryId: number;
     const project = 'hub';
@@ -66,35 +39,19 @@ for (const backend of backends()) {
 
     before(async () => {
       if (!hasTool(dockerRegistryBinary)) return;
-      upstream = await startDockerRegistry({ htpasswd: { puller: 'pa55word' } });
-      gate = await startUpstreamGate(upstream.url);
-      seed = createRemote({
-        type: 'docker-registry',
-        url: upstream.url,
-        credential: { type: 'basic', accessKey: 'puller', accessSecret: 'pa55word' },
-      });
+      up = await startUpstream();
+      ({ gate, seed } = up);
       await seedImage(seed, 'team/app', v1, 'v1');
       await seedImage(seed, 'team/app', v1, 'moving');
       for (const child of [amd, arm]) await seedImage(seed, 'team/multi', child, child.digest);
       await seed.putManifest('team/multi', 'latest', multi.mediaType, multi.bytes);
       api = new HarborApi(fixture.berth.url);
-      const created = await api.expect(201, 'POST', '/registries', {
-        name: 'upstream',
-        type: 'docker-registry',
-        url: gate.url,
-        credential: { type: 'basic', access_key: 'puller', access_secret: 'pa55word' },
-      });
-      registryId = Number(created.headers.get('location')!.split('/').pop());
-      await api.expect(201, 'POST', '/projects', {
-        project_name: project,
-        registry_id: registryId,
-        metadata: { public: 'false' },
-      });
+      registryId = await addUpstreamEndpoint(api, up);
+      // Harbor's rule: every tag pull asks the upstream (the check window is cache-rules.test.ts's).
+      await createProxyProject(api, project, registryId, { proxy_cache_check_seconds: '0' });
     });
     after(async () => {
-      await seed?.close();
-      await gate?.close();
-      await upstream?.stop();
+      await up?.close();
     });
 
     it('shows registry_id, refuses non-admins and unhealthy upstreams, and refuses pushes', async (t) => {
@@ -215,7 +172,7 @@ for (const backend of backends()) {
       await api.expect(201, 'POST', '/projects', {
         project_name: 'strict',
         registry_id: registryId,
-        metadata: { proxy_cache_stale_minutes: '0' },
+        metadata: { proxy_cache_stale_minutes: '0', proxy_cache_check_seconds: '0' },
       });
       await pull(client, 'strict/team/app', 'v1');
       await berth.app.store.proxyCache.recordTagCheck(

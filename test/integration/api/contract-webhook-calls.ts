@@ -1,17 +1,10 @@
 // The calls of the contract test for the `webhook` and `webhookjob` tags (kept apart: contract.test.ts is
 // long). `{id}` is the policy the create call made, `{eid}` and `{tid}` a delivery of it and its task.
-import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
+import type { HarborApi } from '../../helpers/harbor-api.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 import { waitFor } from '../../helpers/wait.js';
 import { startReceiver } from '../webhooks/receiver.js';
-import type { Call } from './contract-gc-calls.js';
-
-type RunCalls = (
-  plan: Call[],
-  exercised: Set<string>,
-  fill: (call: Call) => Call,
-  seen: (call: Call, res: ApiResponse) => void,
-) => Promise<string[]>;
+import type { Call, RunCalls } from './contract-gc-calls.js';
 
 /**
  * Runs the webhook calls with `run` (the contract test's runCalls) around one real delivery: a receiver

@@ -10,7 +10,7 @@
 // operation Berth does not route fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { backends, basicAuth, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import {
   harborRoleIds,
@@ -192,6 +192,62 @@ for (const backend of backends()) {
         covered.api.push(row.key);
       });
     }
+
+    it("in a proxy-cache project: pulls as the matrix's repository:pull says, no role pushes, only a system administrator creates one", async (t) => {
+      if (!needMatrix(t)) return;
+      // The upstream is this Berth itself (its own /v2, with the admin's credential).
+      const endpoint = await f.admin.expect(201, 'POST', '/registries', {
+        name: 'matrix-self',
+        type: 'docker-registry',
+        url: f.berth.url,
+        credential: {
+          type: 'basic',
+          access_key: f.berth.admin.username,
+          access_secret: f.berth.admin.password,
+        },
+      });
+      const registryId = Number(endpoint.headers.get('location')!.split('/').pop());
+      const created = await f.admin.expect(201, 'POST', '/projects', {
+        project_name: 'mirror',
+        registry_id: registryId,
+        metadata: { public: 'false' },
+      });
+      const mirror = Number(created.headers.get('location')!.split('/').pop());
+      for (const role of harborRoles)
+        await f.admin.expect(201, 'POST', `/projects/${mirror}/members`, {
+          role_id: harborRoleIds[role],
+          member_user: { username: userOf(role) },
+        });
+      const pullRow = matrix!.find((r) => r.key === 'repository:pull')!;
+      const v2 = async (who: Who, method: string, path: string) => {
+        const res = await fetch(`${f.berth.url}/v2/mirror/matrix/app/${path}`, {
+          method,
+          headers: {
+            authorization: basicAuth(f.creds(who)),
+            accept: 'application/vnd.oci.image.manifest.v1+json',
+          },
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      const wrong: string[] = [];
+      for (const role of harborRoles) {
+        const pull = await v2(role, 'GET', 'manifests/v1');
+        if (pull.status !== (pullRow.roles[role] ? 200 : 403))
+          wrong.push(`${role} pull → ${pull.status}: ${pull.text.slice(0, 200)}`);
+        const push = await v2(role, 'POST', 'blobs/uploads/');
+        if (push.status !== 403 || !push.text.includes('can not push artifact to a proxy project: mirror'))
+          wrong.push(`${role} push → ${push.status}: ${push.text.slice(0, 200)}`);
+        const own = await f.as(role).call('POST', '/projects', {
+          project_name: `mirror-${role.toLowerCase()}`,
+          registry_id: registryId,
+        });
+        if (own.status !== 403 || !own.text.includes('Only system admin can create proxy cache project'))
+          wrong.push(`${role} creates a proxy project → ${own.status}: ${own.text.slice(0, 200)}`);
+      }
+      const outsider = await v2('outsider', 'GET', 'manifests/v1');
+      if (![401, 403, 404].includes(outsider.status)) wrong.push(`non-member pull → ${outsider.status}`);
+      assert.deepEqual(wrong, []);
+    });
 
     it("the robots API accepts exactly the matrix's project-robot grantable permissions", async (t) => {
       if (!needMatrix(t)) return;

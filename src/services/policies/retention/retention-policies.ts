@@ -12,6 +12,9 @@ import {
 } from './policy.js';
 import { ruleTemplates } from './rules/index.js';
 
+/** Harbor's default for proxy-cache projects (defaultDaysToRetentionForProxyCacheProject). */
+export const proxyProjectRetentionDays = 7;
+
 export const retentionScheduleName = (policyId: number) => `retention.policy.${policyId}`;
 
 export function policyOf(row: RetentionPolicyRow): RetentionPolicy {
@@ -72,23 +75,51 @@ export class RetentionPolicies {
   async create(input: RetentionPolicyInput): Promise<number> {
     const p = checkPolicy(input);
     await this.projectOf(input);
+    return this.d.store.transaction((tx) => this.insert(tx, p));
+  }
+
+  /**
+   * The policy Harbor gives a new proxy-cache project, in the project's creating transaction: retain what
+   * was pulled within the last 7 days (every repository, every tag), run daily at midnight.
+   */
+  createForProxyProject(tx: Repos, projectId: number): Promise<number> {
+    const everything = (decoration: string) => [{ kind: 'doublestar', decoration, pattern: '**' }];
+    return this.insert(
+      tx,
+      checkPolicy({
+        algorithm: 'or',
+        rules: [
+          {
+            priority: 1,
+            action: 'retain',
+            template: 'nDaysSinceLastPull',
+            params: { nDaysSinceLastPull: proxyProjectRetentionDays },
+            tag_selectors: everything('matches'),
+            scope_selectors: { repository: everything('repoMatches') },
+          },
+        ],
+        trigger: { kind: 'Schedule', settings: { cron: '0 0 0 * * *' } },
+        scope: { level: 'project', ref: projectId },
+      }),
+    );
+  }
+
+  private async insert(tx: Repos, p: Omit<RetentionPolicy, 'id'>): Promise<number> {
     const now = this.d.clock.now().toISOString();
-    return this.d.store.transaction(async (tx) => {
-      const old = await tx.retention.findPolicyOfProject(p.scope.ref);
-      if (old)
-        throw new AppError('BAD_REQUEST', `project ${p.scope.ref} already has retention policy ${old.id}`);
-      const row = await tx.retention.createPolicy({
-        project_id: p.scope.ref,
-        algorithm: p.algorithm,
-        rules: JSON.stringify(p.rules),
-        trigger: JSON.stringify(p.trigger),
-        creation_time: now,
-        update_time: now,
-      });
-      await tx.projectCatalog.putMetadata(p.scope.ref, { retention_id: String(row.id) }, now);
-      await this.syncSchedule(tx, row.id, p.trigger);
-      return row.id;
+    const old = await tx.retention.findPolicyOfProject(p.scope.ref);
+    if (old)
+      throw new AppError('BAD_REQUEST', `project ${p.scope.ref} already has retention policy ${old.id}`);
+    const row = await tx.retention.createPolicy({
+      project_id: p.scope.ref,
+      algorithm: p.algorithm,
+      rules: JSON.stringify(p.rules),
+      trigger: JSON.stringify(p.trigger),
+      creation_time: now,
+      update_time: now,
     });
+    await tx.projectCatalog.putMetadata(p.scope.ref, { retention_id: String(row.id) }, now);
+    await this.syncSchedule(tx, row.id, p.trigger);
+    return row.id;
   }
 
   /** Replaces the rules and trigger; the scope cannot move the policy to another project. */

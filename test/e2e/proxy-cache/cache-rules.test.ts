@@ -1,0 +1,203 @@
+// Proxy-cache rules beyond the pull itself, against Debian's docker-registry (basic auth), on every
+// backend: a tag checked upstream recently is served without asking again (proxy_cache_check_seconds)
+// and a digest never asks; a new proxy project gets Harbor's default retention policy; a manifest whose
+// blobs no client pulled is made whole by `proxy.complete` and listed; and deletes (API, retention, GC)
+// leave no proxy bookkeeping behind.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { backends } from '../../helpers/berth.js';
+import { dockerRegistryBinary } from '../../helpers/docker-registry.js';
+import { runGc } from '../../helpers/gc.js';
+import { HarborApi } from '../../helpers/harbor-api.js';
+import {
+  addUpstreamEndpoint,
+  createProxyProject,
+  manifestAccept,
+  pullThrough,
+  startUpstream,
+  type Upstream,
+} from '../../helpers/proxy-cache.js';
+import { makeImage, makeIndex, useBerth } from '../../helpers/registry-client.js';
+import { seedImage } from '../../helpers/replication.js';
+import { retentionPolicy, runRetention } from '../../helpers/retention.js';
+import { hasTool, needTools } from '../../helpers/tools.js';
+import { waitFor } from '../../helpers/wait.js';
+
+interface ArtifactView {
+  digest: string;
+  size: number;
+  tags: { name: string }[] | null;
+}
+
+for (const backend of backends()) {
+  describe(`proxy cache rules (${backend})`, () => {
+    const fixture = useBerth(backend, {
+      overrides: {
+        // GC's grace period would keep the artifacts this test just made.
+        registry: { proxyCompleteAfterSeconds: 1, gcGraceMinutes: 0 },
+        jobs: { pollIntervalMs: 100 },
+      },
+    });
+    let up: Upstream | undefined;
+    let api: HarborApi;
+    let registryId: number;
+    const app = makeImage({ layers: 2, layerSize: 100_000 });
+    const lonely = makeImage({ layers: 3, layerSize: 80_000 });
+    const other = makeImage({ layers: 1, layerSize: 50_000 });
+    const amd = makeImage({ layers: 1, layerSize: 40_000 });
+    const arm = makeImage({ layers: 1, layerSize: 40_000 });
+    const multi = makeIndex([amd, arm]);
+    /** The repository's artifacts; none while the repository does not exist. */
+    const artifacts = async (project: string, repo: string): Promise<ArtifactView[]> => {
+      const path = `/projects/${project}/repositories/${encodeURIComponent(encodeURIComponent(repo))}`;
+      const res = await api.call<ArtifactView[]>('GET', `${path}/artifacts?with_tag=true`);
+      if (res.status === 404) return [];
+      assert.equal(res.status, 200, res.text);
+      return res.body;
+    };
+
+    before(async () => {
+      if (!hasTool(dockerRegistryBinary)) return;
+      up = await startUpstream();
+      await seedImage(up.seed, 'team/app', app, 'v1');
+      await seedImage(up.seed, 'team/lonely', lonely, 'v1');
+      await seedImage(up.seed, 'team/other', other, 'v1');
+      for (const child of [amd, arm]) await seedImage(up.seed, 'team/multi', child, child.digest);
+      await up.seed.putManifest('team/multi', 'latest', multi.mediaType, multi.bytes);
+      api = new HarborApi(fixture.berth.url);
+      registryId = await addUpstreamEndpoint(api, up);
+      await createProxyProject(api, 'rules', registryId);
+      await createProxyProject(api, 'clean', registryId, { proxy_cache_check_seconds: '0' });
+    });
+    after(async () => up?.close());
+
+    it('serves a tag checked within proxy_cache_check_seconds without asking the upstream; a digest never asks', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client, berth } = fixture;
+      const { gate } = up!;
+      assert.equal(await pullThrough(client, 'rules/team/app', 'v1'), app.digest);
+      let before = gate.seen.length;
+      assert.equal(await pullThrough(client, 'rules/team/app', 'v1'), app.digest);
+      assert.equal(await pullThrough(client, 'rules/team/app', app.digest), app.digest);
+      assert.deepEqual(gate.seen.slice(before), [], 'the default 60 s window: no upstream request');
+      // Once the window has passed, the next pull asks again (a HEAD, nothing else).
+      await berth.app.store.proxyCache.recordTagCheck(
+        'rules/team/app',
+        'v1',
+        app.digest,
+        new Date(Date.now() - 61_000).toISOString(),
+      );
+      before = gate.seen.length;
+      assert.equal(await pullThrough(client, 'rules/team/app', 'v1'), app.digest);
+      assert.deepEqual(
+        gate.seen.slice(before).map((s) => s.split(' ')[0]),
+        ['HEAD'],
+      );
+    });
+
+    it("gives a new proxy project Harbor's default retention policy: keep what was pulled within 7 days, daily", async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const project = await api.expect<{ metadata: Record<string, string> }>(200, 'GET', '/projects/rules');
+      const id = Number(project.body.metadata.retention_id);
+      assert.ok(id > 0, `retention_id: ${JSON.stringify(project.body.metadata)}`);
+      const policy = await api.expect<{
+        rules: { template: string; params: Record<string, number>; tag_selectors: { pattern: string }[] }[];
+        trigger: { kind: string; settings: { cron: string } };
+      }>(200, 'GET', `/retentions/${id}`);
+      assert.deepEqual(
+        policy.body.rules.map((r) => [r.template, r.params, r.tag_selectors.map((s) => s.pattern)]),
+        [['nDaysSinceLastPull', { nDaysSinceLastPull: 7 }, ['**']]],
+      );
+      assert.deepEqual(policy.body.trigger, {
+        kind: 'Schedule',
+        settings: { cron: '0 0 0 * * *' },
+        references: {},
+      });
+      const normal = await api.expect(201, 'POST', '/projects', { project_name: 'plain' });
+      assert.equal(normal.status, 201);
+      const plain = await api.expect<{ metadata: Record<string, string> }>(200, 'GET', '/projects/plain');
+      assert.equal(plain.body.metadata.retention_id, undefined, 'a normal project gets none');
+    });
+
+    it('makes a manifest whole when no client pulls its blobs, and lists it', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const { gate } = up!;
+      const res = await client.fetch('/v2/rules/team/lonely/manifests/v1', {
+        headers: { accept: manifestAccept },
+      });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      const listed = await waitFor(
+        'proxy.complete to record the artifact',
+        async () => (await artifacts('rules', 'team/lonely')).find((a) => a.digest === lonely.digest),
+        60_000,
+      );
+      assert.deepEqual(
+        listed.tags?.map((x) => x.name),
+        ['v1'],
+      );
+      const bytes = lonely.blobs.reduce((n, b) => n + b.bytes.length, 0) + lonely.bytes.length;
+      assert.equal(listed.size, bytes);
+      for (const blob of lonely.blobs)
+        assert.equal(gate.count(new RegExp(`^GET /v2/team/lonely/blobs/${blob.digest}$`)), 1);
+      // The blobs are in the cache now: a full pull fetches none of them again.
+      assert.equal(await pullThrough(client, 'rules/team/lonely', lonely.digest), lonely.digest);
+      for (const blob of lonely.blobs)
+        assert.equal(gate.count(new RegExp(`^GET /v2/team/lonely/blobs/${blob.digest}$`)), 1);
+    });
+
+    it('leaves no proxy bookkeeping behind when tags, artifacts and repositories are deleted (API, retention, GC)', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client, berth } = fixture;
+      const checks = berth.app.store.proxyCache;
+      const repo = 'clean/team/other';
+      const api404 = `/projects/clean/repositories/team%252Fother`;
+      const cached = async () => (await checks.tagCheck(repo, 'v1'))?.digest;
+
+      await pullThrough(client, repo, 'v1');
+      assert.equal(await cached(), other.digest);
+      await api.expect(200, 'DELETE', `${api404}/artifacts/${other.digest}/tags/v1`);
+      assert.equal(await waitFor('the tag check to go', async () => !(await cached())), true);
+
+      await pullThrough(client, repo, 'v1');
+      await api.expect(200, 'DELETE', `${api404}/artifacts/${other.digest}`);
+      assert.equal(await cached(), undefined, 'deleting the artifact forgets its tag checks');
+
+      await pullThrough(client, repo, 'v1');
+      await api.expect(200, 'DELETE', api404);
+      assert.equal(await cached(), undefined, 'deleting the repository forgets its tag checks');
+
+      // Retention: a policy that keeps nothing of team/other deletes the artifact, and its tag check.
+      await pullThrough(client, repo, 'v1');
+      const pid = (
+        await api.expect<{ project_id: number; metadata: Record<string, string> }>(
+          200,
+          'GET',
+          '/projects/clean',
+        )
+      ).body;
+      const policyId = Number(pid.metadata.retention_id);
+      await api.expect(
+        200,
+        'PUT',
+        `/retentions/${policyId}`,
+        retentionPolicy(pid.project_id, [{ template: 'always', tags: 'none-such' }]),
+      );
+      const run = await runRetention(api, policyId, false);
+      assert.equal(run.execution.status, 'Success', JSON.stringify(run.execution));
+      assert.deepEqual(await artifacts('clean', 'team/other'), []);
+      assert.equal(await cached(), undefined, 'retention forgets the tag checks of what it deletes');
+
+      // GC: an index whose tag moved upstream is untagged here; deleting it forgets the children it waited for.
+      assert.equal(await pullThrough(client, 'clean/team/multi', 'latest'), multi.digest);
+      assert.equal(await pullThrough(client, 'clean/team/multi', amd.digest), amd.digest);
+      await up!.seed.putManifest('team/multi', 'latest', amd.mediaType, amd.bytes);
+      assert.equal(await pullThrough(client, 'clean/team/multi', 'latest'), amd.digest);
+      await runGc(api, { delete_untagged: true });
+      const left = await artifacts('clean', 'team/multi');
+      assert.ok(!left.some((a) => a.digest === multi.digest), 'GC deleted the untagged index');
+      assert.deepEqual(await checks.takeParents('clean/team/multi', arm.digest), []);
+    });
+  });
+}
