@@ -102,17 +102,22 @@ export function renderRegistryInfo(info: RegistryInfo): Record<string, unknown> 
 export function renderAdapterInfos(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [type, p] of Object.entries(adapterInfos())) {
+    // Harbor omits a pattern an adapter has none of (its generated model's omitempty), never null.
     out[type] = {
-      endpoint_pattern: p.endpointPattern && {
-        endpoint_type: p.endpointPattern.endpointType,
-        endpoints: p.endpointPattern.endpoints ?? null,
-      },
-      credential_pattern: p.credentialPattern && {
-        access_key_type: p.credentialPattern.accessKeyType,
-        access_key_data: p.credentialPattern.accessKeyData,
-        access_secret_type: p.credentialPattern.accessSecretType,
-        access_secret_data: p.credentialPattern.accessSecretData,
-      },
+      ...(p.endpointPattern && {
+        endpoint_pattern: {
+          endpoint_type: p.endpointPattern.endpointType,
+          endpoints: p.endpointPattern.endpoints ?? null,
+        },
+      }),
+      ...(p.credentialPattern && {
+        credential_pattern: {
+          access_key_type: p.credentialPattern.accessKeyType,
+          access_key_data: p.credentialPattern.accessKeyData,
+          access_secret_type: p.credentialPattern.accessSecretType,
+          access_secret_data: p.credentialPattern.accessSecretData,
+        },
+      }),
     };
   }
   return out;

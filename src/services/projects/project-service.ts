@@ -1,5 +1,5 @@
 import type { ProjectListRow, ProjectScope } from '../../db/repos/project-catalog.js';
-import type { MetaStore, Repos } from '../../db/store.js';
+import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';

@@ -72,3 +72,6 @@ export const undeclaredButHarbor = new Set([
   ...['getRetention 404', 'updateRetention 400', 'triggerRetentionExecution 404', 'deleteRetention 404'],
   ...['listRetentionTasks 404', 'getRetentionTaskLog 404', 'operateRetentionExecution 400'],
 ]);
+
+/** Lists Harbor answers whole, without paging (and so without X-Total-Count). */
+export const unpagedLists = new Set(['listRegistryProviderTypes', 'listRegistryProviderInfos']);

@@ -219,6 +219,7 @@ for (const backend of backends()) {
           member_user: { username: userOf(role) },
         });
       const pullRow = matrix!.find((r) => r.key === 'repository:pull')!;
+      const pushRow = matrix!.find((r) => r.key === 'repository:push')!;
       const v2 = async (who: Who, method: string, path: string) => {
         const res = await fetch(`${f.berth.url}/v2/mirror/matrix/app/${path}`, {
           method,
@@ -235,7 +236,10 @@ for (const backend of backends()) {
         if (pull.status !== (pullRow.roles[role] ? 200 : 403))
           wrong.push(`${role} pull → ${pull.status}: ${pull.text.slice(0, 200)}`);
         const push = await v2(role, 'POST', 'blobs/uploads/');
-        if (push.status !== 403 || !push.text.includes('can not push artifact to a proxy project: mirror'))
+        // A role without repository:push is refused before the proxy's own refusal is reached.
+        const proxyRefusal =
+          !pushRow.roles[role] || push.text.includes('can not push artifact to a proxy project');
+        if (push.status !== 403 || !proxyRefusal)
           wrong.push(`${role} push → ${push.status}: ${push.text.slice(0, 200)}`);
         const own = await f.as(role).call('POST', '/projects', {
           project_name: `mirror-${role.toLowerCase()}`,
