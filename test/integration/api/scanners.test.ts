@@ -327,7 +327,7 @@ for (const backend of backends()) {
       }
     });
 
-    test("POST .../scan runs through the project's adapter: the overview names it and the report is the adapter's", async () => {
+    test("POST .../scan runs through the project's adapter, which pulls past the project's vulnerability policy (Harbor's scanner-pull): the overview names it and the report is the adapter's", async () => {
       const created = await api.expect(201, 'POST', '/scanners', {
         name: 'ViaApi',
         url: adapter.url,
@@ -335,10 +335,19 @@ for (const backend of backends()) {
         access_credential: 'k-123',
       });
       const uuid = created.headers.get('location')!.split('/').pop()!;
-      await api.expect(201, 'POST', '/projects', { project_name: 'viaapi' });
+      await api.expect(201, 'POST', '/projects', {
+        project_name: 'viaapi',
+        metadata: { prevent_vul: 'true', severity: 'low' },
+      });
       await api.expect(200, 'PUT', '/projects/viaapi/scanner', { uuid });
       const image = makeImage({ layers: 1 });
       await clientFor(berth).pushImage('viaapi/app', image, 'v1');
+      // The policy holds for a client: the artifact is not scanned yet.
+      await waitFor('the policy to refuse an unscanned pull', async () => {
+        const res = await clientFor(berth).fetch(`/v2/viaapi/app/manifests/${image.digest}`);
+        await res.body?.cancel();
+        return res.status === 412;
+      });
       const art = `/projects/viaapi/repositories/app/artifacts/${image.digest}`;
       await api.expect(202, 'POST', `${art}/scan`);
       const mime = 'application/vnd.security.vulnerability.report; version=1.1';
