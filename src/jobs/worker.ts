@@ -27,9 +27,6 @@ export interface JobWorkerOptions {
 /** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
 export const poolBeatMs = 5_000;
 
-/** How long a running job's log lines wait in memory before they are written together. */
-export const logFlushMs = 250;
-
 type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
 
 /** Claims jobs with a lease, runs their handlers, heartbeats, and records the outcome. */
@@ -185,16 +182,12 @@ export class JobWorker {
   private async execute(row: JobRow, abort: AbortController): Promise<void> {
     const { store, clock } = this.o;
     const iso = () => clock.now().toISOString();
-    // Log lines are written in batches: every `logFlushMs` while the job runs, and the rest in the
-    // transaction that records its outcome, so a short job (a webhook delivery) costs two writes in all:
-    // its claim and its outcome.
-    const logs = new LogBuffer(row.id, store, logFlushMs, (err) =>
+    // Lines logged while the job runs are written at once (after a crash the log still says how far it
+    // got); the closing line is written in the transaction that records the job's outcome.
+    const logs = new LogBuffer(row.id, store, (err) =>
       this.o.log.warn({ err, job: row.id }, 'could not write job log lines'),
     );
-    const log = (line: string): Promise<void> => {
-      logs.add(iso(), line);
-      return Promise.resolve();
-    };
+    const log = (line: string): Promise<void> => logs.writeNow(iso(), line);
     const kind = this.o.queue.kind(row.kind) as JobKind;
     let outcome = 'done' as Outcome;
     const heartbeat = setInterval(
@@ -296,29 +289,30 @@ export class JobWorker {
 }
 
 /**
- * A running job's log lines, held in memory and written together: by a timer while the job runs, and
- * finally in the transaction that records the job's outcome.
+ * A running job's log: lines are written in order as they come (`writeNow`), and the closing line
+ * (`add`) in the transaction that records the job's outcome (`settle`).
  */
 class LogBuffer {
   private lines: { time: string; line: string }[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly jobId: number,
     private readonly store: Pick<MetaStore, 'jobs' | 'transaction'>,
-    private readonly flushMs: number,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   add(time: string, line: string): void {
     this.lines.push({ time, line });
-    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Writes the lines held so far (after any write already under way, so lines stay in order). */
+  /** Writes `line` (and any held before it) after any write already under way, so lines stay in order. */
+  writeNow(time: string, line: string): Promise<void> {
+    this.lines.push({ time, line });
+    return this.flush();
+  }
+
   flush(): Promise<void> {
-    this.clearTimer();
     const lines = this.take();
     if (lines.length > 0)
       this.writing = this.writing.then(() =>
@@ -329,7 +323,6 @@ class LogBuffer {
 
   /** Writes the remaining lines and the job's outcome in one transaction; returns what `outcome` did. */
   async settle<T>(outcome: (tx: Repos) => Promise<T>): Promise<T> {
-    this.clearTimer();
     await this.writing;
     const lines = this.take();
     return this.store.transaction(async (tx) => {
@@ -342,11 +335,6 @@ class LogBuffer {
     const lines = this.lines;
     this.lines = [];
     return lines;
-  }
-
-  private clearTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
   }
 }
 

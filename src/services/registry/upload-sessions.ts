@@ -44,7 +44,7 @@ const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * is recomputed from the sealed file.
  */
 /** A claim on a session not refreshed for this long is taken over: the node that held it has died. */
-const claimStaleMs = 30_000;
+const claimStaleMs = 5_000;
 
 export class UploadSessions {
   private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
@@ -382,7 +382,7 @@ export class UploadSessions {
       if (!(await this.deps.store.uploads.claim(id, new Date(now).toISOString(), staleBefore))) throw busy();
       const refresh = setInterval(() => {
         this.deps.store.uploads.refreshClaim(id, this.now()).catch(() => undefined);
-      }, claimStaleMs / 3);
+      }, claimStaleMs / 5);
       refresh.unref();
       let size: number | undefined;
       try {
