@@ -184,10 +184,13 @@ export class JobWorker {
     const iso = () => clock.now().toISOString();
     // Lines logged while the job runs are written at once (after a crash the log still says how far it
     // got); the closing line is written in the transaction that records the job's outcome.
-    const logs = new LogBuffer(row.id, store, (err) =>
-      this.o.log.warn({ err, job: row.id }, 'could not write job log lines'),
-    );
-    const log = (line: string): Promise<void> => logs.writeNow(iso(), line);
+    const log = async (line: string) => {
+      try {
+        await store.jobs.appendLog(row.id, iso(), line);
+      } catch (err) {
+        this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
+      }
+    };
     const kind = this.o.queue.kind(row.kind) as JobKind;
     let outcome = 'done' as Outcome;
     const heartbeat = setInterval(
@@ -238,32 +241,35 @@ export class JobWorker {
     const now = iso();
     if (outcome === 'lost') {
       this.o.log.warn({ job: row.id }, 'lost the lease of a running job; another worker owns it now');
-      await logs.flush();
       return;
     }
+    let closing: string;
     let settle: (tx: Repos) => Promise<unknown>;
     if (outcome === 'shutdown') {
-      logs.add(now, 'interrupted by a worker shutdown; the job goes back to the queue');
+      closing = 'interrupted by a worker shutdown; the job goes back to the queue';
       settle = (tx) => tx.jobs.release(row.id, this.owner, now);
     } else if (outcome === 'stop') {
-      logs.add(now, 'stopped');
+      closing = 'stopped';
       settle = (tx) => tx.jobs.finish(row.id, this.owner, 'stopped', now);
     } else if (error === undefined) {
-      logs.add(now, 'succeeded');
+      closing = 'succeeded';
       settle = (tx) => this.final(tx, row, 'succeeded', now, hooks);
     } else {
       const message = messageOf(error);
       if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
-        logs.add(now, `failed: ${message}`);
+        closing = `failed: ${message}`;
         settle = (tx) => this.final(tx, row, 'failed', now, hooks, message);
       } else {
         const delay = backoffMs(kind.retry, row.attempts);
-        logs.add(now, `failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        closing = `failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`;
         const at = new Date(clock.now().getTime() + delay).toISOString();
         settle = (tx) => tx.jobs.retry(row.id, this.owner, at, now, message);
       }
     }
-    const after = await logs.settle(settle);
+    const after = await store.transaction(async (tx) => {
+      await tx.jobs.appendLog(row.id, now, closing);
+      return settle(tx);
+    });
     if (typeof after === 'function') after();
   }
 
@@ -285,56 +291,6 @@ export class JobWorker {
     return () => {
       for (const then of after) then();
     };
-  }
-}
-
-/**
- * A running job's log: lines are written in order as they come (`writeNow`), and the closing line
- * (`add`) in the transaction that records the job's outcome (`settle`).
- */
-class LogBuffer {
-  private lines: { time: string; line: string }[] = [];
-  private writing: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly jobId: number,
-    private readonly store: Pick<MetaStore, 'jobs' | 'transaction'>,
-    private readonly onError: (err: unknown) => void,
-  ) {}
-
-  add(time: string, line: string): void {
-    this.lines.push({ time, line });
-  }
-
-  /** Writes `line` (and any held before it) after any write already under way, so lines stay in order. */
-  writeNow(time: string, line: string): Promise<void> {
-    this.lines.push({ time, line });
-    return this.flush();
-  }
-
-  flush(): Promise<void> {
-    const lines = this.take();
-    if (lines.length > 0)
-      this.writing = this.writing.then(() =>
-        this.store.jobs.appendLogs(this.jobId, lines).catch(this.onError),
-      );
-    return this.writing;
-  }
-
-  /** Writes the remaining lines and the job's outcome in one transaction; returns what `outcome` did. */
-  async settle<T>(outcome: (tx: Repos) => Promise<T>): Promise<T> {
-    await this.writing;
-    const lines = this.take();
-    return this.store.transaction(async (tx) => {
-      await tx.jobs.appendLogs(this.jobId, lines);
-      return outcome(tx);
-    });
-  }
-
-  private take(): { time: string; line: string }[] {
-    const lines = this.lines;
-    this.lines = [];
-    return lines;
   }
 }
 

@@ -238,15 +238,6 @@ export class JobRepo {
     await this.db.insertInto('job_log').values({ job_id: jobId, time, line }).execute();
   }
 
-  /** Several log lines of one job in one statement per 500 lines, in order. */
-  async appendLogs(jobId: number, lines: { time: string; line: string }[]): Promise<void> {
-    for (let i = 0; i < lines.length; i += 500)
-      await this.db
-        .insertInto('job_log')
-        .values(lines.slice(i, i + 500).map((l) => ({ job_id: jobId, time: l.time, line: l.line })))
-        .execute();
-  }
-
   /** Log lines in order, paged by line id (`after` = the last id seen). */
   logs(jobId: number, after = 0, limit = 1000): Promise<JobLogRow[]> {
     return this.db
