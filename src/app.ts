@@ -28,7 +28,7 @@ import { Replication } from './services/replication/replication.js';
 import { RepositoryService } from './services/repositories/repository-service.js';
 import { fixedSettings } from './services/settings/fixed-settings.js';
 import { SettingsService } from './services/settings/settings.js';
-import { SystemService } from './services/system/system-service.js';
+import { instanceFacts, SystemService } from './services/system/system-service.js';
 import { Webhooks } from './services/webhooks/webhooks.js';
 import { wireScanning } from './services/scanning/scanning.js';
 import { wireScanHub } from './services/securityhub/scan-hub.js';
@@ -194,17 +194,15 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       immutability,
       quota,
       labels: new LabelService({ store, clock }),
-      system: new SystemService({ store, access, dataDir: config.data.dir }),
-      health,
-      info: () => ({
-        authMode: config.auth.mode,
-        externalUrl: config.server.externalUrl,
-        storageDriver: config.storage.driver,
-        ...(config.auth.mode === 'oidc_auth' && config.auth.oidc
-          ? { oidcProviderName: config.auth.oidc.name }
-          : {}),
+      system: new SystemService({
+        store,
+        access,
+        settings,
+        instance: instanceFacts(config),
+        dataDir: config.data.dir,
       }),
-      ldap: { log: logger, ...(identity.ldap ? { ldap: identity.ldap } : {}) },
+      health,
+      ldap: identity.ldap,
       replication,
       retention,
       settings,

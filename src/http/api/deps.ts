@@ -24,7 +24,7 @@ import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
 import type { HealthCheck } from '../health.js';
-import type { LdapApiDeps } from './ldap.js';
+import type { LdapDirectory } from '../../services/access/ldap-directory.js';
 
 /** What the /api/v2.0 surface needs: the services it calls and the one permission question. */
 export interface ApiDeps {
@@ -47,16 +47,8 @@ export interface ApiDeps {
   immutability: ImmutabilityService;
   system: SystemService;
   health: HealthCheck[];
-  /** Instance facts for systeminfo. */
-  info(): {
-    authMode: string;
-    externalUrl: string | undefined;
-    storageDriver: string;
-    /** The OIDC provider's display name under oidc_auth. */
-    oidcProviderName?: string;
-  };
   /** Harbor's Ldap operations: the configured directory (if any) and onboarding. */
-  ldap: LdapApiDeps;
+  ldap: LdapDirectory;
   replication: Replication;
   /** Tag retention policies and their executions. */
   retention: Retention;

@@ -1,29 +1,7 @@
 import { z } from 'zod';
-import { LdapProvider } from '../../auth/providers/ldap.js';
-import { ldapOptions, type LdapOptions } from '../../auth/providers/options.js';
-import { AppError } from '../../lib/errors.js';
-import type { ExternalIdentity } from '../../auth/providers/provider.js';
-import type { Log } from '../../lib/logger.js';
+import type { LdapDirectory } from '../../services/access/ldap-directory.js';
 import { authorize, type Can } from './access.js';
 import type { ApiRouter } from './router.js';
-
-export interface LdapApiDeps {
-  /** The configured directory (auth.ldap), when auth.mode is ldap_auth. */
-  ldap?: {
-    provider: LdapProvider;
-    /** Its options, so /ldap/ping can try a changed configuration on top of them. */
-    options: LdapOptions;
-    /** Creates (or refreshes) the local user for a directory entry, as a first login would. */
-    onboard: (identity: ExternalIdentity) => Promise<unknown>;
-  };
-  log: Log;
-}
-
-const notConfigured = () =>
-  new AppError(
-    'PRECONDITION',
-    'LDAP is not configured: set auth.mode to ldap_auth and the auth.ldap settings',
-  );
 
 const system = (resource: string) => ({ scope: 'system', resource }) as const;
 const scopes = ['base', 'one', 'sub'] as const;
@@ -44,11 +22,7 @@ const ldapConf = z
   .optional();
 
 /** Harbor's Ldap tag: ping, user search and import, group search (sysadmin only). */
-export function ldapRoutes(api: ApiRouter, can: Can, deps: LdapApiDeps): void {
-  const directory = () => {
-    if (!deps.ldap) throw notConfigured();
-    return deps.ldap;
-  };
+export function ldapRoutes(api: ApiRouter, can: Can, directory: LdapDirectory): void {
   api.add({
     operationId: 'pingLdap',
     tag: 'Ldap',
@@ -60,28 +34,17 @@ export function ldapRoutes(api: ApiRouter, can: Can, deps: LdapApiDeps): void {
     response: z.object({ success: z.boolean(), message: z.string() }),
     handler: async ({ body }, req) => {
       await authorize(req, can, 'read', system('configuration'));
-      const o: Partial<LdapOptions> = deps.ldap?.options ?? {};
-      // An empty password in the body means "the one configured", as Harbor's UI never shows it.
-      const parsed = ldapOptions.safeParse({
-        ...o,
-        url: body?.ldap_url ?? o.url,
-        searchDn: body?.ldap_search_dn ?? o.searchDn,
-        searchPassword: body?.ldap_search_password || o.searchPassword,
-        baseDn: body?.ldap_base_dn ?? o.baseDn,
-        filter: body?.ldap_filter ?? o.filter,
-        uid: body?.ldap_uid ?? o.uid,
-        scope: body?.ldap_scope === undefined ? o.scope : scopes[body.ldap_scope]!,
-        timeoutSeconds: body?.ldap_connection_timeout ?? o.timeoutSeconds,
-        verifyCert: body?.ldap_verify_cert ?? o.verifyCert,
+      return directory.ping({
+        url: body?.ldap_url,
+        searchDn: body?.ldap_search_dn,
+        searchPassword: body?.ldap_search_password,
+        baseDn: body?.ldap_base_dn,
+        filter: body?.ldap_filter,
+        uid: body?.ldap_uid,
+        scope: body?.ldap_scope === undefined ? undefined : scopes[body.ldap_scope],
+        timeoutSeconds: body?.ldap_connection_timeout,
+        verifyCert: body?.ldap_verify_cert,
       });
-      if (!parsed.success) throw deps.ldap ? parsed.error : notConfigured();
-      const options = parsed.data;
-      try {
-        await new LdapProvider({ options, log: deps.log }).ping();
-        return { success: true, message: 'ldap ping succeeded' };
-      } catch (err) {
-        return { success: false, message: (err as Error).message };
-      }
     },
   });
 
@@ -95,7 +58,7 @@ export function ldapRoutes(api: ApiRouter, can: Can, deps: LdapApiDeps): void {
     status: 200,
     handler: async ({ query }, req) => {
       await authorize(req, can, 'list', system('ldap-user'));
-      const users = await directory().provider.searchUsers(query.username || undefined);
+      const users = await directory.searchUsers(query.username);
       return users.map((u) => ({ username: u.username, realname: u.realname ?? '', email: u.email ?? '' }));
     },
   });
@@ -110,19 +73,7 @@ export function ldapRoutes(api: ApiRouter, can: Can, deps: LdapApiDeps): void {
     status: 200,
     handler: async ({ body }, req, reply) => {
       await authorize(req, can, 'create', system('ldap-user'));
-      const failed: { uid: string; error: string }[] = [];
-      for (const uid of body.ldap_uid_list) {
-        const identity = await directory().provider.lookupUser(uid);
-        if (!identity) {
-          failed.push({ uid, error: 'not found in the directory' });
-          continue;
-        }
-        try {
-          await directory().onboard(identity);
-        } catch (err) {
-          failed.push({ uid, error: (err as Error).message });
-        }
-      }
+      const failed = await directory.importUsers(body.ldap_uid_list);
       // Harbor answers 404 with the uids it could not import.
       if (failed.length > 0) return reply.code(404).send(failed);
       return undefined;
@@ -139,7 +90,7 @@ export function ldapRoutes(api: ApiRouter, can: Can, deps: LdapApiDeps): void {
     status: 200,
     handler: async ({ query }, req) => {
       await authorize(req, can, 'list', system('ldap-user'));
-      const groups = await directory().provider.searchGroups({
+      const groups = await directory.searchGroups({
         ...(query.groupname ? { name: query.groupname } : {}),
         ...(query.groupdn ? { dn: query.groupdn } : {}),
       });

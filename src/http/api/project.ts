@@ -149,24 +149,13 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     handler: async ({ body }, request, reply) => {
       const subject = await requireAuthenticated(request, deps.can);
       await authorize(request, deps.can, 'create', { scope: 'system', resource: 'project' });
-      const sysadmin = subject.kind === 'user' && subject.sysadmin;
-      if (!sysadmin && (await deps.settings.values()).projectCreationRestriction === 'adminonly')
-        throw new AppError('FORBIDDEN', 'only system administrators may create projects');
-      if (body.project_name === undefined) throw new AppError('BAD_REQUEST', 'project_name is required');
-      if (body.registry_id != null && !sysadmin)
-        throw new AppError('FORBIDDEN', 'Only system admin can create proxy cache project');
-      const row = await deps.projects.create(
-        contextOf(request),
-        {
-          name: body.project_name,
-          public: body.public,
-          metadata: body.metadata,
-          // As Harbor: only a system administrator chooses the limit; others get storage_per_project.
-          storageLimit: sysadmin ? body.storage_limit : undefined,
-          registryId: body.registry_id ?? undefined,
-        },
-        subject.kind === 'user' ? subject.userId : null,
-      );
+      const row = await deps.projects.create(contextOf(request), subject, {
+        name: body.project_name,
+        public: body.public,
+        metadata: body.metadata,
+        storageLimit: body.storage_limit,
+        registryId: body.registry_id ?? undefined,
+      });
       reply.header('Location', `/api/v2.0/projects/${row.id}`);
       return undefined;
     },
@@ -198,16 +187,11 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     handler: async ({ params, body }, request) => {
       const row = await projectFor(deps, request, params.project_name_or_id, 'update');
-      if (body.project_name !== undefined && body.project_name !== row.name)
-        throw new AppError('BAD_REQUEST', 'a project cannot be renamed');
-      // The limit changes only for whoever may update quotas (Harbor ignores it here altogether).
-      const mayLimit =
-        body.storage_limit != null &&
-        (await deps.can(subjectOf(request), 'update', { scope: 'system', resource: 'quota' }));
-      await deps.projects.update(contextOf(request), row, {
+      await deps.projects.update(contextOf(request), subjectOf(request), row, {
+        name: body.project_name,
         public: body.public,
         metadata: body.metadata,
-        storageLimit: mayLimit ? body.storage_limit : undefined,
+        storageLimit: body.storage_limit,
       });
       return undefined;
     },
@@ -256,15 +240,8 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
       const row = await projectFor(deps, request, params.project_name_or_id, 'read');
       const s = await deps.projects.summary(row);
       const members = s.members;
-      // As Harbor: a proxy-cache project's summary names its upstream (without the credential).
-      const upstream = row.registry_id
-        ? await deps.replication.registries.get(row.registry_id).catch(() => undefined)
-        : undefined;
-      const { credential: _secret, ...registry } = upstream
-        ? deps.replication.registries.view(upstream)
-        : { credential: undefined };
       return {
-        ...(upstream ? { registry } : {}),
+        ...(s.upstream ? { registry: s.upstream } : {}),
         repo_count: s.repoCount,
         project_admin_count: members.projectAdmin,
         maintainer_count: members.maintainer,

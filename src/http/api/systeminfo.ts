@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { subjectOf } from './access.js';
-import { authorize } from './access.js';
+import { authorize, subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import type { ApiRouter } from './router.js';
 
@@ -31,29 +30,27 @@ export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
       oidc_provider_name: z.string().optional(),
     }),
     handler: async (_input, request) => {
-      const info = deps.info();
+      const info = await deps.system.info(subjectOf(request), `${request.protocol}://${request.host}`);
       const open = {
         auth_mode: info.authMode,
         primary_auth_mode: false,
         self_registration: false,
-        harbor_version: `v${deps.version}-berth`,
+        harbor_version: `v${info.version}-berth`,
         current_time: new Date().toISOString(),
         banner_message: '',
         // The sign-in page names the provider on its button, before anyone has signed in.
         ...(info.oidcProviderName ? { oidc_provider_name: info.oidcProviderName } : {}),
       };
-      // Harbor shows the rest to signed-in callers only.
-      if (subjectOf(request).kind === 'anonymous') return open;
-      const external = info.externalUrl ?? `${request.protocol}://${request.host}`;
+      if (!info.signedIn) return open;
       return {
         ...open,
-        registry_url: new URL(external).host,
-        external_url: external,
-        project_creation_restriction: (await deps.settings.values()).projectCreationRestriction,
+        registry_url: info.signedIn.registryHost,
+        external_url: info.signedIn.externalUrl,
+        project_creation_restriction: info.signedIn.projectCreationRestriction,
         has_ca_root: false,
         read_only: false,
         notification_enable: false,
-        registry_storage_provider_name: info.storageDriver,
+        registry_storage_provider_name: info.signedIn.storageDriver,
       };
     },
   });

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { userFields } from '../../db/repos/users.js';
 import type { UserRow } from '../../db/tables.js';
 import { AppError } from '../../lib/errors.js';
-import { projectPolicies, publicProjectPolicies, type ProjectRole } from '../../services/access/rbac.js';
 import type { UserSubject } from '../../services/access/subject.js';
 import { subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
@@ -136,26 +135,16 @@ export function userRoutes(api: ApiRouter, deps: ApiDeps): void {
     query: z.object({ scope: z.string().optional(), relative: q.bool.optional() }),
     status: 200,
     handler: async ({ query }, request) => {
-      const subject = subjectOf(request);
       const m = /^\/project\/(\d+)$/.exec(query.scope ?? '');
-      if (!m) return [];
-      const project = await deps.projects.find(m[1]!, false).catch(() => undefined);
-      if (!project) return [];
-      const target = { id: project.id, name: project.name, public: project.public === 1 };
-      const all = new Set<string>([...publicProjectPolicies]);
-      for (const role of Object.keys(projectPolicies) as ProjectRole[])
-        for (const p of projectPolicies[role]) all.add(p);
-      const out: { resource: string; action: string }[] = [];
-      for (const key of all) {
-        const [resource, action] = key.split(':') as [string, string];
-        if (!(await id.access.can(subject, action, { scope: 'project', project: target, resource })))
-          continue;
-        // Harbor's resources are paths: the project itself is `/project/<id>`, `.` relative to the scope.
+      const found = m ? await deps.projects.permissionsIn(subjectOf(request), Number(m[1])) : undefined;
+      if (!found) return [];
+      const { project, grants } = found;
+      // Harbor's resources are paths: the project itself is `/project/<id>`, `.` relative to the scope.
+      return grants.map(({ resource, action }) => {
         const self = resource === 'project';
         const path = self ? `/project/${project.id}` : `/project/${project.id}/${resource}`;
-        out.push({ resource: query.relative ? (self ? '.' : resource) : path, action });
-      }
-      return out;
+        return { resource: query.relative ? (self ? '.' : resource) : path, action };
+      });
     },
   });
 

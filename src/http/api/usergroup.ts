@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { UserGroupRow } from '../../db/tables.js';
 import { offsetOf } from '../../lib/query.js';
-import { groupTypes } from '../../services/access/user-groups.js';
 import { authorize } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
@@ -50,11 +49,9 @@ export function usergroupRoutes(api: ApiRouter, deps: ApiDeps): void {
     handler: async ({ query }, request, reply) => {
       await authorize(request, deps.can, 'list', system);
       const page = parseListQuery(query, {});
-      const ldapMode = deps.info().authMode === 'ldap_auth';
       const { rows, total } = await groups.list({
-        ...(query.group_name ? { groupName: query.group_name } : {}),
-        ...(ldapMode ? { groupType: groupTypes.ldap } : {}),
-        ...(ldapMode && query.ldap_group_dn ? { ldapGroupDn: query.ldap_group_dn } : {}),
+        groupName: query.group_name,
+        ldapGroupDn: query.ldap_group_dn,
         offset: offsetOf(page),
         limit: page.pageSize,
       });

@@ -18,7 +18,12 @@ export interface UserGroupInput {
  */
 export class UserGroupService {
   constructor(
-    private readonly deps: { store: Pick<MetaStore, 'transaction' | 'userGroups'>; clock: Clock },
+    private readonly deps: {
+      store: Pick<MetaStore, 'transaction' | 'userGroups'>;
+      clock: Clock;
+      /** The instance's auth mode: under ldap_auth, lists show LDAP groups only (as Harbor). */
+      authMode?: string;
+    },
   ) {}
 
   async get(id: number): Promise<UserGroupRow> {
@@ -27,8 +32,21 @@ export class UserGroupService {
     return row;
   }
 
-  list(q: { groupName?: string; groupType?: number; ldapGroupDn?: string; offset: number; limit: number }) {
-    return this.deps.store.userGroups.list(q);
+  /** Groups by name; under ldap_auth only LDAP groups, which `ldapGroupDn` may narrow (as Harbor). */
+  list(q: {
+    groupName?: string | undefined;
+    ldapGroupDn?: string | undefined;
+    offset: number;
+    limit: number;
+  }) {
+    const ldapMode = this.deps.authMode === 'ldap_auth';
+    return this.deps.store.userGroups.list({
+      ...(q.groupName ? { groupName: q.groupName } : {}),
+      ...(ldapMode ? { groupType: groupTypes.ldap } : {}),
+      ...(ldapMode && q.ldapGroupDn ? { ldapGroupDn: q.ldapGroupDn } : {}),
+      offset: q.offset,
+      limit: q.limit,
+    });
   }
 
   /** A name is always needed (as Harbor); an LDAP group also needs its DN, which identifies it. */

@@ -11,6 +11,7 @@ import type { SettingsService } from '../settings/settings.js';
 import { AccessControl } from './access-control.js';
 import { Authenticator } from './authenticator.js';
 import { adminPasswordNotice, bootstrapIdentity } from './bootstrap.js';
+import { LdapDirectory } from './ldap-directory.js';
 import { MemberService } from './members.js';
 import { OidcLogin } from './oidc-login.js';
 import { Onboarding } from './onboarding.js';
@@ -79,16 +80,20 @@ export async function wireIdentity(d: {
     tokenService: new TokenService({ store, access, tokens }),
     users: new UserService({ store, clock, keys, robotPrefix: auth.robotPrefix }),
     members: new MemberService({ store, clock }),
-    groups: new UserGroupService({ store, clock }),
+    groups: new UserGroupService({ store, clock, authMode: auth.mode }),
     robots: new RobotService({ store, clock, prefix: auth.robotPrefix, settings: d.settings }),
-    /** The configured directory under ldap_auth, for Harbor's Ldap operations. */
-    ldap:
-      ldap && auth.ldap
-        ? {
-            provider: ldap,
-            options: auth.ldap,
-            onboard: (identity: Parameters<Onboarding['onboard']>[0]) => onboarding.onboard(identity, 'ldap'),
-          }
-        : undefined,
+    /** Harbor's Ldap operations, on the directory configured under ldap_auth (if any). */
+    ldap: new LdapDirectory({
+      log,
+      configured:
+        ldap && auth.ldap
+          ? {
+              provider: ldap,
+              options: auth.ldap,
+              onboard: (identity: Parameters<Onboarding['onboard']>[0]) =>
+                onboarding.onboard(identity, 'ldap'),
+            }
+          : undefined,
+    }),
   };
 }

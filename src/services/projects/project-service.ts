@@ -5,12 +5,12 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import type { AccessControl } from '../access/access-control.js';
-import type { ProjectRole } from '../access/rbac.js';
+import { projectPolicies, publicProjectPolicies, type ProjectRole } from '../access/rbac.js';
 import type { Subject } from '../access/subject.js';
 import type { RequestContext } from '../context.js';
 import { assertStorageLimit } from '../policies/quota/storage-limit.js';
 import type { RetentionPolicies } from '../policies/retention/retention-policies.js';
-import type { RegistryEndpoints } from '../replication/registry-endpoints.js';
+import type { RegistryEndpoints, RegistryView } from '../replication/registry-endpoints.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
 import { checkMetadata } from './project-metadata.js';
@@ -30,7 +30,8 @@ export interface ProjectView {
 }
 
 export interface NewProject {
-  name: string;
+  /** Required; optional here so that its absence gets Harbor's answer. */
+  name?: string | undefined;
   public?: boolean | null | undefined;
   metadata?: Record<string, string | null | undefined> | undefined;
   storageLimit?: number | null | undefined;
@@ -39,6 +40,8 @@ export interface NewProject {
 }
 
 export interface ProjectSummary {
+  /** A proxy-cache project's upstream endpoint, without its credential (as Harbor). */
+  upstream?: Omit<RegistryView, 'credential'> | undefined;
   repoCount: number;
   hardStorage: number;
   usedStorage: number;
@@ -73,9 +76,12 @@ export class ProjectService {
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       settings: Pick<SettingsService, 'values'>;
       quota: Pick<QuotaService, 'setHard'>;
-      access: Pick<AccessControl, 'visibleProjects' | 'memberCounts'>;
-      /** Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy). */
-      registries?: Pick<RegistryEndpoints, 'assertProxyUpstream'>;
+      access: Pick<AccessControl, 'visibleProjects' | 'memberCounts' | 'can'>;
+      /**
+       * Refuses a registry endpoint a proxy-cache project cannot pull through (missing, unhealthy), and names
+       * a proxy-cache project's upstream in its summary.
+       */
+      registries?: Pick<RegistryEndpoints, 'assertProxyUpstream' | 'get' | 'view'>;
       /** Gives a new proxy-cache project Harbor's default retention policy, in its creating transaction. */
       retention?: Pick<RetentionPolicies, 'createForProxyProject'>;
     },
@@ -144,8 +150,21 @@ export class ProjectService {
     return (await this.deps.store.projectCatalog.byName(name)) !== undefined;
   }
 
-  async create(_ctx: RequestContext, input: NewProject, ownerId: number | null): Promise<ProjectRow> {
-    assertProjectName(input.name);
+  /**
+   * A new project owned by `creator`, with Harbor's rules: `project_creation_restriction` may keep it to system
+   * administrators, who alone make proxy-cache projects and choose a storage limit (others get
+   * `storage_per_project`).
+   */
+  async create(_ctx: RequestContext, creator: Subject, input: NewProject): Promise<ProjectRow> {
+    const sysadmin = creator.kind === 'user' && creator.sysadmin;
+    if (!sysadmin && (await this.deps.settings.values()).projectCreationRestriction === 'adminonly')
+      throw new AppError('FORBIDDEN', 'only system administrators may create projects');
+    if (input.name === undefined) throw new AppError('BAD_REQUEST', 'project_name is required');
+    if (input.registryId !== undefined && !sysadmin)
+      throw new AppError('FORBIDDEN', 'Only system admin can create proxy cache project');
+    const name = input.name;
+    assertProjectName(name);
+    const ownerId = creator.kind === 'user' ? creator.userId : null;
     const metadata = checkMetadata(input.metadata ?? {});
     if (input.registryId !== undefined) {
       if (input.registryId <= 0)
@@ -167,20 +186,20 @@ export class ProjectService {
     }
     // As Harbor: no limit given (or 0) takes the system default, `storage_per_project`.
     const storageLimit =
-      input.storageLimit === undefined || input.storageLimit === null || input.storageLimit === 0
+      !sysadmin || input.storageLimit === undefined || input.storageLimit === null || input.storageLimit === 0
         ? (await this.deps.settings.values()).storagePerProject
         : assertStorageLimit('storage_limit', input.storageLimit);
     const isPublic = metadata.public !== undefined ? metadata.public === 'true' : (input.public ?? false);
     const now = this.deps.clock.now().toISOString();
     return this.deps.store.transaction(async (tx) => {
       const row = await tx.projectCatalog.create({
-        name: input.name,
+        name,
         public: isPublic,
         ownerId,
         now,
         registryId: input.registryId ?? null,
       });
-      if (!row) throw new AppError('CONFLICT', `project ${input.name} already exists`);
+      if (!row) throw new AppError('CONFLICT', `project ${name} already exists`);
       delete metadata.public;
       await tx.projectCatalog.putMetadata(row.id, metadata, now);
       await tx.projectCatalog.setQuota(row.id, storageLimit, now);
@@ -191,18 +210,29 @@ export class ProjectService {
     });
   }
 
+  /**
+   * Updates a project's visibility, metadata and (for whoever may update quotas; Harbor ignores it here
+   * altogether) its storage limit. A project is never renamed.
+   */
   async update(
     _ctx: RequestContext,
+    subject: Subject,
     project: ProjectRow,
     input: {
+      name?: string | undefined;
       public?: boolean | null | undefined;
       metadata?: Record<string, string | null | undefined> | undefined;
       storageLimit?: number | null | undefined;
     },
   ): Promise<void> {
+    if (input.name !== undefined && input.name !== project.name)
+      throw new AppError('BAD_REQUEST', 'a project cannot be renamed');
     const metadata = checkMetadata(input.metadata ?? {});
+    const mayLimit =
+      input.storageLimit != null &&
+      (await this.deps.access.can(subject, 'update', { scope: 'system', resource: 'quota' }));
     const storageLimit =
-      input.storageLimit === undefined || input.storageLimit === null
+      !mayLimit || input.storageLimit === undefined || input.storageLimit === null
         ? undefined
         : assertStorageLimit('storage_limit', input.storageLimit);
     const now = this.deps.clock.now().toISOString();
@@ -236,6 +266,29 @@ export class ProjectService {
     return { view, ...quotas.get(row.id)! };
   }
 
+  /**
+   * Every project permission (`resource:action` of Harbor's role matrix) `subject` holds in project `id`;
+   * undefined when there is no such project (Harbor's /users/current/permissions then lists nothing).
+   */
+  async permissionsIn(
+    subject: Subject,
+    id: number,
+  ): Promise<{ project: ProjectRow; grants: { resource: string; action: string }[] } | undefined> {
+    const project = await this.deps.store.projectCatalog.byId(id);
+    if (!project) return undefined;
+    const target = { id: project.id, name: project.name, public: project.public === 1 };
+    const all = new Set<string>(publicProjectPolicies);
+    for (const role of Object.keys(projectPolicies) as ProjectRole[])
+      for (const p of projectPolicies[role]) all.add(p);
+    const grants: { resource: string; action: string }[] = [];
+    for (const key of all) {
+      const [resource, action] = key.split(':') as [string, string];
+      if (await this.deps.access.can(subject, action, { scope: 'project', project: target, resource }))
+        grants.push({ resource, action });
+    }
+    return { project, grants };
+  }
+
   /** Whether the project may be deleted now, and why not. */
   async deletable(project: ProjectRow): Promise<{ deletable: boolean; message: string }> {
     const repos = await this.deps.store.projectCatalog.repositoryCount(project.id);
@@ -251,13 +304,24 @@ export class ProjectService {
   }
 
   async summary(project: ProjectRow): Promise<ProjectSummary> {
-    const [repoCount, quota, members] = await Promise.all([
+    const [repoCount, quota, members, upstream] = await Promise.all([
       this.deps.store.projectCatalog.repositoryCount(project.id),
       this.quotas([project.id]),
       this.deps.access.memberCounts(project.id),
+      this.upstream(project),
     ]);
     const q = quota.get(project.id)!;
-    return { repoCount, hardStorage: q.hard, usedStorage: q.used, members };
+    return { upstream, repoCount, hardStorage: q.hard, usedStorage: q.used, members };
+  }
+
+  /** A proxy-cache project's registry endpoint without its credential; none when it is gone. */
+  private async upstream(project: ProjectRow): Promise<Omit<RegistryView, 'credential'> | undefined> {
+    const registries = this.deps.registries;
+    if (!project.registry_id || !registries) return undefined;
+    const row = await registries.get(project.registry_id).catch(() => undefined);
+    if (!row) return undefined;
+    const { credential: _secret, ...view } = registries.view(row);
+    return view;
   }
 
   /** Storage limit and use of each project (no quota row: no limit, nothing used). */

@@ -5,6 +5,46 @@ import { allQuery } from '../../lib/query.js';
 import type { AccessControl } from '../access/access-control.js';
 import type { Subject } from '../access/subject.js';
 import type { ProjectView } from '../projects/project-service.js';
+import type { SettingsService } from '../settings/settings.js';
+import { berthVersion } from '../../version.js';
+
+/** What this instance is, from its configuration (systeminfo). */
+export interface InstanceFacts {
+  authMode: string;
+  externalUrl: string | undefined;
+  storageDriver: string;
+  /** The OIDC provider's display name under oidc_auth. */
+  oidcProviderName?: string | undefined;
+}
+
+/** The facts systeminfo reports, from Berth's configuration. */
+export function instanceFacts(config: {
+  auth: { mode: string; oidc?: { name: string } | undefined };
+  server: { externalUrl?: string | undefined };
+  storage: { driver: string };
+}): InstanceFacts {
+  return {
+    authMode: config.auth.mode,
+    externalUrl: config.server.externalUrl,
+    storageDriver: config.storage.driver,
+    ...(config.auth.mode === 'oidc_auth' && config.auth.oidc
+      ? { oidcProviderName: config.auth.oidc.name }
+      : {}),
+  };
+}
+
+/** Harbor's systeminfo: what anyone sees, and what only signed-in callers see. */
+export interface SystemInfo {
+  version: string;
+  authMode: string;
+  oidcProviderName?: string | undefined;
+  signedIn?: {
+    externalUrl: string;
+    registryHost: string;
+    projectCreationRestriction: string;
+    storageDriver: string;
+  };
+}
 
 export interface Statistics {
   privateProjects: number;
@@ -28,9 +68,35 @@ export class SystemService {
     private readonly deps: {
       store: Pick<MetaStore, 'projectCatalog' | 'repositoryCatalog' | 'users'>;
       access: Pick<AccessControl, 'visibleProjects'>;
+      settings: Pick<SettingsService, 'values'>;
+      instance: InstanceFacts;
       dataDir: string;
     },
   ) {}
+
+  /**
+   * Harbor's systeminfo for `subject`; `origin` (the request's scheme and host) stands in for the external
+   * URL when none is configured. Harbor shows the instance's URLs and settings to signed-in callers only.
+   */
+  async info(subject: Subject, origin: string): Promise<SystemInfo> {
+    const { instance } = this.deps;
+    const open = {
+      version: berthVersion,
+      authMode: instance.authMode,
+      oidcProviderName: instance.oidcProviderName,
+    };
+    if (subject.kind === 'anonymous') return open;
+    const externalUrl = instance.externalUrl ?? origin;
+    return {
+      ...open,
+      signedIn: {
+        externalUrl,
+        registryHost: new URL(externalUrl).host,
+        projectCreationRestriction: (await this.deps.settings.values()).projectCreationRestriction,
+        storageDriver: instance.storageDriver,
+      },
+    };
+  }
 
   /** Counts of the projects and repositories the subject may see. */
   async statistics(subject: Subject): Promise<Statistics> {
