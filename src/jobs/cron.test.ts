@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { testKind } from '../../test/helpers/jobs.js';
+import { sql } from 'kysely';
 import { MetaStore } from '../db/store.js';
 import type { Clock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
@@ -110,8 +111,16 @@ for (const dialect of testDialects()) {
     test('two schedulers on separate connections ticking together fire each due time exactly once', async () => {
       let now = Date.parse('2030-03-01T00:00:00.500Z');
       const clock = { now: () => new Date(now) };
+      const mine = database.open(4);
       const other = database.open(4);
-      const a = scheduler(store, clock);
+      if (dialect === 'sqlite') {
+        // Both connections live in this one process, and better-sqlite3 waits for a lock synchronously:
+        // the waiting connection blocks the event loop, so the holder cannot commit until the wait gives up
+        // (5 s per tick). Across processes (the real case: `--workers`) the holder goes on. A short wait
+        // keeps the race and lets the loser give up at once; its tick fails and fires nothing.
+        for (const h of [mine, other]) await sql`pragma busy_timeout = 50`.execute(h.db);
+      }
+      const a = scheduler(new MetaStore(mine.db), clock);
       const b = scheduler(new MetaStore(other.db), clock);
       await a.upsert({ name: 'race', cron: '* * * * * *', kind: 'test.tick', payload: { n: 0 } });
       const fired: number[] = [];
