@@ -109,6 +109,7 @@ export class ProjectCatalog {
 
   async delete(id: number): Promise<void> {
     await this.db.deleteFrom('label').where('project_id', '=', id).where('scope', '=', 'p').execute();
+    await this.db.deleteFrom('cve_allowlist').where('project_id', '=', id).execute();
     await this.db.deleteFrom('project').where('id', '=', id).execute();
   }
 

@@ -21,6 +21,7 @@ export const projectModel = z.object({
   cve_allowlist: z.object({
     id: z.number().int(),
     project_id: z.number().int(),
+    expires_at: z.number().int().optional(),
     items: z.array(z.object({ cve_id: z.string() })),
     creation_time: time,
     update_time: time,

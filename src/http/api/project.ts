@@ -12,6 +12,7 @@ import type { ApiDeps } from './deps.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
 import { projectModel, projectSummaryModel } from './models.js';
 import { listParams, q, type ApiRouter } from './router.js';
+import { cveAllowlistBody } from './system-cve-allowlist.js';
 
 const projectRef = z.object({ project_name_or_id: z.string().min(1).max(maxProjectNameLength) });
 const metadataInput = z.record(z.string(), z.string().nullable());
@@ -20,7 +21,8 @@ const projectReq = z
     project_name: z.string().max(maxProjectNameLength).optional(),
     public: z.boolean().nullable().optional(),
     metadata: metadataInput.optional(),
-    cve_allowlist: z.record(z.string(), z.unknown()).optional(),
+    // Harbor's CVEAllowlist; fields it does not know are ignored, as Harbor's UI sends back what it read.
+    cve_allowlist: z.object(cveAllowlistBody.shape).optional(),
     storage_limit: z.number().nullable().optional(),
     registry_id: z.number().int().nullable().optional(),
   })
@@ -66,7 +68,7 @@ export async function authorizeInProject(
   throw new AppError('FORBIDDEN', `not allowed to ${action} ${resource}`);
 }
 
-export function renderProject({ row, repoCount, metadata, ownerName }: ProjectView) {
+export function renderProject({ row, repoCount, metadata, ownerName, cveAllowlist }: ProjectView) {
   return {
     project_id: row.id,
     owner_id: row.owner_id ?? 0,
@@ -83,10 +85,11 @@ export function renderProject({ row, repoCount, metadata, ownerName }: ProjectVi
     metadata,
     cve_allowlist: {
       id: 0,
-      project_id: row.id,
-      items: [] as { cve_id: string }[],
       creation_time: row.creation_time,
       update_time: row.update_time,
+      ...cveAllowlist,
+      // Harbor omits expires_at when the list never expires.
+      expires_at: cveAllowlist.expires_at ?? undefined,
     },
   };
 }
@@ -192,6 +195,7 @@ export function projectRoutes(api: ApiRouter, deps: ApiDeps): void {
         public: body.public,
         metadata: body.metadata,
         storageLimit: body.storage_limit,
+        cveAllowlist: body.cve_allowlist,
       });
       return undefined;
     },

@@ -13,6 +13,12 @@ import type { RetentionPolicies } from '../policies/retention/retention-policies
 import type { RegistryEndpoints, RegistryView } from '../replication/registry-endpoints.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
+import {
+  cveAllowlistValues,
+  renderCveAllowlist,
+  type CveAllowlist,
+  type CveAllowlistInput,
+} from '../scanning/cve-allowlists.js';
 import { checkMetadata } from './project-metadata.js';
 
 export type { ProjectScope };
@@ -27,6 +33,8 @@ export interface ProjectView {
   metadata: Record<string, string>;
   /** The owner's username; empty when the owner is gone. */
   ownerName: string;
+  /** The project's own CVE allowlist (used by pulls when `reuse_sys_cve_allowlist` is "false"). */
+  cveAllowlist: CveAllowlist;
 }
 
 export interface NewProject {
@@ -71,7 +79,7 @@ export function assertProjectName(name: string): void {
 export class ProjectService {
   constructor(
     private readonly deps: {
-      store: Pick<MetaStore, 'projectCatalog' | 'transaction' | 'users'>;
+      store: Pick<MetaStore, 'projectCatalog' | 'transaction' | 'users' | 'cveAllowlists'>;
       clock: Clock;
       /** Harbor's `storage_per_project`: the limit of a project created without one. */
       settings: Pick<SettingsService, 'values'>;
@@ -117,15 +125,18 @@ export class ProjectService {
   }
 
   private async views(rows: ProjectListRow[]): Promise<ProjectView[]> {
-    const [meta, owners] = await Promise.all([
-      this.deps.store.projectCatalog.metadata(rows.map((r) => r.id)),
+    const ids = rows.map((r) => r.id);
+    const [meta, owners, allowlists] = await Promise.all([
+      this.deps.store.projectCatalog.metadata(ids),
       this.ownerNames(rows),
+      this.deps.store.cveAllowlists.getMany(ids),
     ]);
     return rows.map(({ repo_count, ...row }) => ({
       row,
       repoCount: repo_count,
       metadata: { ...meta.get(row.id), public: row.public ? 'true' : 'false' },
       ownerName: (row.owner_id !== null && owners.get(row.owner_id)) || '',
+      cveAllowlist: renderCveAllowlist(row.id, allowlists.get(row.id)),
     }));
   }
 
@@ -223,6 +234,8 @@ export class ProjectService {
       public?: boolean | null | undefined;
       metadata?: Record<string, string | null | undefined> | undefined;
       storageLimit?: number | null | undefined;
+      /** Harbor's `cve_allowlist`: replaces the project's own; its `project_id`, when not 0, must be this one. */
+      cveAllowlist?: (CveAllowlistInput & { project_id?: number | undefined }) | undefined;
     },
   ): Promise<void> {
     if (input.name !== undefined && input.name !== project.name)
@@ -231,6 +244,13 @@ export class ProjectService {
     const mayLimit =
       input.storageLimit != null &&
       (await this.deps.access.can(subject, 'update', { scope: 'system', resource: 'quota' }));
+    const allowlistOwner = input.cveAllowlist?.project_id ?? 0;
+    if (allowlistOwner !== 0 && allowlistOwner !== project.id)
+      throw new AppError(
+        'BAD_REQUEST',
+        `project_id in cve_allowlist must be ${project.id} but it's ${allowlistOwner}`,
+      );
+    const allowlist = input.cveAllowlist ? cveAllowlistValues(input.cveAllowlist) : undefined;
     const storageLimit =
       !mayLimit || input.storageLimit === undefined || input.storageLimit === null
         ? undefined
@@ -243,6 +263,7 @@ export class ProjectService {
       delete metadata.public;
       await tx.projectCatalog.putMetadata(project.id, metadata, now);
       if (storageLimit !== undefined) await tx.projectCatalog.setQuota(project.id, storageLimit, now);
+      if (allowlist) await tx.cveAllowlists.put(project.id, allowlist, now);
     });
   }
 

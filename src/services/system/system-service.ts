@@ -5,6 +5,7 @@ import { allQuery } from '../../lib/query.js';
 import type { AccessControl } from '../access/access-control.js';
 import type { Subject } from '../access/subject.js';
 import type { ProjectView } from '../projects/project-service.js';
+import { renderCveAllowlist } from '../scanning/cve-allowlists.js';
 import type { SettingsService } from '../settings/settings.js';
 import { berthVersion } from '../../version.js';
 
@@ -158,6 +159,8 @@ export class SystemService {
         repoCount: repo_count,
         metadata: { public: row.public ? 'true' : 'false' },
         ownerName: (row.owner_id !== null && ownerNames.get(row.owner_id)) || '',
+        // Search shows names only, as its metadata does: the allowlist is not read here.
+        cveAllowlist: renderCveAllowlist(row.id, undefined),
       })),
       repositories: repos.items
         .filter((r) => owners.has(r.project_id))

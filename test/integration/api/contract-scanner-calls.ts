@@ -96,3 +96,27 @@ export function projectScannerCalls(p: string): Call[] {
     },
   ];
 }
+
+/** updateProject's metadata and the project's own CVE allowlist, which getProject shows (Harbor's CVEAllowlist). */
+export function projectUpdateCalls(p: string): Call[] {
+  const path = `/projects/${p}`;
+  return [
+    { op: 'updateProject', method: 'PUT', path, body: { metadata: { auto_scan: 'true' } }, status: 200 },
+    { op: 'updateProject', method: 'PUT', path, body: { metadata: { auto_scan: 'maybe' } }, status: 400 },
+    {
+      op: 'updateProject',
+      method: 'PUT',
+      path,
+      body: { cve_allowlist: { expires_at: 4102444800, items: [{ cve_id: 'CVE-2024-0001' }] } },
+      status: 200,
+    },
+    { op: 'getProject', method: 'GET', path, status: 200 },
+    {
+      op: 'updateProject',
+      method: 'PUT',
+      path,
+      body: { cve_allowlist: { project_id: 999999, items: [] } },
+      status: 400,
+    },
+  ];
+}

@@ -11,7 +11,7 @@ import { jobCalls } from './contract-job-calls.js';
 import { immutableCalls, retentionCalls, retentionRuleSchema } from './contract-policy-calls.js';
 import { proxyContract } from './contract-proxy-calls.js';
 import { webhookContract } from './contract-webhook-calls.js';
-import { projectScannerCalls, scannerContract } from './contract-scanner-calls.js';
+import { projectScannerCalls, projectUpdateCalls, scannerContract } from './contract-scanner-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
 function calls(ids: { image: string; amd: string; labelId: number; projectId: number }): Call[] {
@@ -46,20 +46,7 @@ function calls(ids: { image: string; amd: string; labelId: number; projectId: nu
     { op: 'getProject', method: 'GET', path: '/projects/c', status: 200 },
     { op: 'getProject', method: 'GET', path: `/projects/${ids.projectId}`, status: 200 },
     { op: 'getProject', method: 'GET', path: '/projects/nope', status: 404 },
-    {
-      op: 'updateProject',
-      method: 'PUT',
-      path: '/projects/c2',
-      body: { metadata: { auto_scan: 'true' } },
-      status: 200,
-    },
-    {
-      op: 'updateProject',
-      method: 'PUT',
-      path: '/projects/c2',
-      body: { metadata: { auto_scan: 'maybe' } },
-      status: 400,
-    },
+    ...projectUpdateCalls('c2'),
     { op: 'getLogs', method: 'GET', path: '/projects/c/logs?page=1&page_size=10', status: 200 },
     { op: 'getLogs', method: 'GET', path: '/projects/c/logs?q=op_time%3D%5Bx~%5D', status: 400 },
     { op: 'getLogExts', method: 'GET', path: '/projects/c/auditlog-exts', status: 200 },

@@ -206,6 +206,77 @@ for (const backend of backends()) {
       assert.equal(head.status, 200);
     });
 
+    test('a project CVE allowlist set by PUT /projects/{id} is shown by GET and list, and exempts its pulls', async () => {
+      const id = await f.berth.createProject('allow1');
+      await api.expect(200, 'PUT', '/projects/allow1', {
+        metadata: { prevent_vul: 'true', severity: 'high' },
+      });
+      await f.client.pushImage('allow1/app', debianImage(VULNERABLE_PACKAGES, 'allow'), 'v1');
+      await api.expect(202, 'POST', `${artifactPath('allow1', 'app', 'v1')}/scan`);
+      await scanned(api, 'allow1', 'app', 'v1');
+      const pull = async () => {
+        const res = await f.client.fetch('/v2/allow1/app/manifests/v1', {
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        });
+        await res.body?.cancel();
+        return res.status;
+      };
+      await waitFor('the policy to apply', async () => ((await pull()) === 412 ? true : undefined));
+      type Project = {
+        project_id: number;
+        name: string;
+        cve_allowlist: { id: number; project_id: number; expires_at?: number; items: { cve_id: string }[] };
+      };
+      // A project never given one has an empty list that never expires.
+      const before = await api.expect<Project>(200, 'GET', `/projects/${id}`);
+      assert.deepEqual(before.body.cve_allowlist.items, []);
+      assert.equal(before.body.cve_allowlist.project_id, id);
+      assert.equal(before.body.cve_allowlist.expires_at, undefined);
+
+      const both = [{ cve_id: 'CVE-2025-6965' }, { cve_id: ' CVE-2022-3715 ' }];
+      const refused = await api.expect<{ errors: { code: string; message: string }[] }>(
+        400,
+        'PUT',
+        `/projects/${id}`,
+        { cve_allowlist: { project_id: id + 1000, items: both } },
+      );
+      assert.equal(
+        refused.body.errors[0]!.message,
+        `project_id in cve_allowlist must be ${id} but it's ${id + 1000}`,
+      );
+      // The project's own list is stored, but pulls use the system's until reuse_sys_cve_allowlist is "false".
+      await api.expect(200, 'PUT', `/projects/${id}`, { cve_allowlist: { project_id: 0, items: both } });
+      assert.equal(await pull(), 412);
+      await api.expect(200, 'PUT', `/projects/${id}`, {
+        metadata: { reuse_sys_cve_allowlist: 'false' },
+      });
+      assert.equal(await pull(), 200);
+      const got = await api.expect<Project>(200, 'GET', '/projects/allow1');
+      assert.deepEqual(got.body.cve_allowlist.items, [
+        { cve_id: 'CVE-2025-6965' },
+        { cve_id: 'CVE-2022-3715' },
+      ]);
+      assert.ok(got.body.cve_allowlist.id > 0);
+      const listed = await api.expect<Project[]>(200, 'GET', '/projects?name=allow1');
+      assert.deepEqual(listed.body[0]!.cve_allowlist.items, got.body.cve_allowlist.items);
+      // An expired project list exempts nothing; the system list is not consulted meanwhile.
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', { items: both });
+      await api.expect(200, 'PUT', `/projects/${id}`, {
+        cve_allowlist: { ...got.body.cve_allowlist, expires_at: 1_000_000 },
+      });
+      assert.equal(
+        (await api.expect<Project>(200, 'GET', `/projects/${id}`)).body.cve_allowlist.expires_at,
+        1_000_000,
+      );
+      assert.equal(await pull(), 412);
+      await api.expect(200, 'PUT', '/system/CVEAllowlist', { items: [] });
+      await api.expect(400, 'PUT', `/projects/${id}`, { cve_allowlist: { items: [{ cve_id: ' ' }] } });
+      // Deleting the project takes its allowlist along.
+      await api.expect(200, 'DELETE', '/projects/allow1/repositories/app');
+      await api.expect(200, 'DELETE', `/projects/${id}`);
+      assert.equal(await f.berth.app.store.cveAllowlists.get(id), undefined);
+    });
+
     test('an artifact the scanner cannot read is refused with 400; a missing one 404', async () => {
       const index = makeIndex([]);
       await f.client.putManifest('scan5/empty', index, 'v1');
