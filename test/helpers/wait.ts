@@ -1,8 +1,12 @@
-/** Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs` naming `what`. */
+/**
+ * Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs` naming `what`.
+ * The default is generous (30 s) because CI runs two files at once on two cores: a passing wait returns at
+ * once, and only a failing one waits it out.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
   intervalMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
