@@ -54,7 +54,7 @@ export class ArtifactCatalog {
 
   async list(
     query: ListQuery,
-    where: { repositoryId?: number; projectId?: number },
+    where: { repositoryId?: number; projectId?: number; latestInRepository?: 'media_type' | 'artifact_type' },
   ): Promise<Page<ArtifactRow>> {
     const kw = query.keywords;
     let base = applyKeywords(this.db.selectFrom('artifact'), artifactFields, kw);
@@ -71,6 +71,30 @@ export class ArtifactCatalog {
     if (!(baseKw?.kind === 'exact' && baseKw.value === '*')) {
       base = base.where('artifact.subject_digest', 'is', null).where(notIndexChild);
     }
+    const latest = where.latestInRepository;
+    // Harbor's latest_in_repository: no artifact of the same repository and type was pushed after it.
+    if (latest)
+      base = base.where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('artifact as newer')
+              .select('newer.id')
+              .whereRef('newer.repository_id', '=', 'artifact.repository_id')
+              .whereRef(`newer.${latest}`, '=', `artifact.${latest}`)
+              .where('newer.subject_digest', 'is', null)
+              .where((n) =>
+                n.or([
+                  n('newer.push_time', '>', n.ref('artifact.push_time')),
+                  n.and([
+                    n('newer.push_time', '=', n.ref('artifact.push_time')),
+                    n('newer.id', '>', n.ref('artifact.id')),
+                  ]),
+                ]),
+              ),
+          ),
+        ),
+      );
     if (kw.tags) base = base.where((eb) => tagCondition(eb, kw.tags!));
     if (kw.labels) {
       const ids = labelIds(kw.labels);

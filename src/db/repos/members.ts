@@ -1,5 +1,17 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, ProjectMemberRow } from '../tables.js';
+
+/** The member rows of the user itself or of one of its groups. */
+function memberIs(
+  eb: ExpressionBuilder<Database, 'project_member'>,
+  userId: number,
+  groupIds: readonly number[],
+) {
+  return eb.or([
+    eb.and([eb('entity_type', '=', 'u'), eb('entity_id', '=', userId)]),
+    ...(groupIds.length > 0 ? [eb.and([eb('entity_type', '=', 'g'), eb('entity_id', 'in', groupIds)])] : []),
+  ]);
+}
 
 /** A member row with the user's or group's name. */
 export type MemberView = ProjectMemberRow & { entity_name: string };
@@ -13,14 +25,7 @@ export class ProjectMemberRepo {
       .selectFrom('project_member')
       .select('role_id')
       .where('project_id', '=', projectId)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('entity_type', '=', 'u'), eb('entity_id', '=', userId)]),
-          ...(groupIds.length > 0
-            ? [eb.and([eb('entity_type', '=', 'g'), eb('entity_id', 'in', groupIds)])]
-            : []),
-        ]),
-      )
+      .where((eb) => memberIs(eb, userId, groupIds))
       .execute();
     return rows.map((r) => r.role_id);
   }
@@ -42,16 +47,21 @@ export class ProjectMemberRepo {
       .selectFrom('project_member')
       .select('project_id')
       .distinct()
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('entity_type', '=', 'u'), eb('entity_id', '=', userId)]),
-          ...(groupIds.length > 0
-            ? [eb.and([eb('entity_type', '=', 'g'), eb('entity_id', 'in', groupIds)])]
-            : []),
-        ]),
-      )
+      .where((eb) => memberIs(eb, userId, groupIds))
       .execute();
     return rows.map((r) => r.project_id);
+  }
+
+  /** Whether the user (or one of its groups) holds the role in at least one project. */
+  async holdsRoleAnywhere(userId: number, groupIds: readonly number[], roleId: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('project_member')
+      .select('id')
+      .where('role_id', '=', roleId)
+      .where((eb) => memberIs(eb, userId, groupIds))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   private view() {

@@ -74,6 +74,17 @@ export class RepositoryCatalog {
     return row && { ...row, artifact_count: Number(row.artifact_count ?? 0) };
   }
 
+  /** Full names of the repositories, by id. */
+  async namesOf(ids: readonly number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('repository')
+      .select(['id', 'name'])
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   async setDescription(id: number, description: string, now: string): Promise<void> {
     await this.db
       .updateTable('repository')

@@ -1,5 +1,6 @@
 import type { ArtifactRow, LabelRow } from '../../db/tables.js';
 import { additionNames } from '../../services/artifacts/additions.js';
+import { iconDigestOf } from '../../services/artifacts/artifact-icons.js';
 import { accessoryTypeOf, artifactTypeOf } from '../../services/artifacts/artifact-type.js';
 import type { ArtifactView, TagView } from '../../services/artifacts/artifact-service.js';
 import { mediaTypes } from '../../oci/media-types.js';
@@ -70,9 +71,10 @@ export function renderArtifact(
       { href: `${base}/artifacts/${row.digest}/additions/${name}`, absolute: false },
     ]),
   );
+  const type = artifactTypeOf(row.media_type, row.artifact_type);
   return {
     id: row.id,
-    type: artifactTypeOf(row.media_type, row.artifact_type),
+    type,
     media_type: isIndex(row) ? row.media_type : (row.artifact_type ?? row.media_type),
     manifest_media_type: row.media_type,
     artifact_type: row.artifact_type ?? row.media_type,
@@ -81,7 +83,7 @@ export function renderArtifact(
     repository_name: where.repositoryName,
     digest: row.digest,
     size: Number(row.size),
-    icon: '',
+    icon: iconDigestOf(type),
     push_time: row.push_time,
     pull_time: row.pull_time ?? zeroTime,
     extra_attrs: v.extraAttrs,

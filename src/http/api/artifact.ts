@@ -13,7 +13,7 @@ import { repoParams } from './repository.js';
 import { listParams, q, type ApiRouter } from './router.js';
 
 const artifactParams = repoParams.extend({ reference: z.string().min(1).max(255) });
-const withFlags = {
+export const withFlags = {
   with_tag: q.bool.optional(),
   with_label: q.bool.optional(),
   with_scan_overview: q.bool.optional(),
@@ -23,7 +23,7 @@ const withFlags = {
   with_accessory: q.bool.optional(),
 };
 type Flags = { [K in keyof typeof withFlags]?: boolean | undefined };
-function options(f: Flags) {
+export function options(f: Flags) {
   return {
     withTag: f.with_tag ?? true,
     withLabel: f.with_label ?? false,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
 import type { SettingsService } from '../../services/settings/settings.js';
 import { authorize, type Can } from './access.js';
 import type { ApiRouter } from './router.js';
@@ -19,6 +20,20 @@ export function configureRoutes(api: ApiRouter, deps: { can: Can; settings: Sett
     handler: async (_input, request) => {
       await authorize(request, deps.can, 'read', configuration);
       return deps.settings.all();
+    },
+  });
+
+  api.add({
+    operationId: 'getInternalconfig',
+    tag,
+    method: 'GET',
+    path: '/internalconfig',
+    summary: 'Get internal configurations.',
+    status: 200,
+    handler: async () => {
+      // Harbor answers this to its own components only (the "solution user" holding the core secret);
+      // Berth runs no separate components, so no caller qualifies.
+      throw new AppError('UNAUTHORIZED', 'only internal service is allowed to call this API');
     },
   });
 

@@ -39,6 +39,11 @@ import { scannerRoutes } from './scanner.js';
 import { projectScannerRoutes } from './project-scanner.js';
 import { systemCveAllowlistRoutes } from './system-cve-allowlist.js';
 import { ApiRouter } from './router.js';
+import { permissionsRoutes } from './permissions.js';
+import { systeminfoCertRoutes } from './systeminfo-cert.js';
+import { projectArtifactRoutes } from './project-artifacts.js';
+import { iconRoutes } from './icon.js';
+import { oidcRoutes } from './oidc.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
 export const apiBodyLimit = 1024 * 1024;
@@ -89,15 +94,19 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
     robotRoutes(api, deps);
     usergroupRoutes(api, deps);
     auditlogRoutes(api, deps);
+    permissionsRoutes(api, deps.identity);
   }
   healthRoutes(api, deps);
   systeminfoRoutes(api, deps);
+  systeminfoCertRoutes(api, deps);
   statisticRoutes(api, deps);
   searchRoutes(api, deps);
   projectRoutes(api, deps);
+  projectArtifactRoutes(api, deps);
   projectMetadataRoutes(api, deps);
   repositoryRoutes(api, deps);
   artifactRoutes(api, deps);
+  iconRoutes(api);
   scanRoutes(api, deps);
   systemCveAllowlistRoutes(api, deps);
   labelRoutes(api, deps);
@@ -108,6 +117,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   replicationRoutes(api, deps);
   retentionRoutes(api, deps);
   configureRoutes(api, deps);
+  oidcRoutes(api, deps);
   jobserviceRoutes(api, deps);
   scheduleRoutes(api, deps);
   purgeRoutes(api, deps);

@@ -1,7 +1,8 @@
 import type { ProjectScope } from '../../db/repos/project-catalog.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
-import { roleById, rolesAllow, type ProjectRole } from './rbac.js';
+import { permissionCatalogue } from './permission-catalogue.js';
+import { roleById, roleIds, rolesAllow, type ProjectRole } from './rbac.js';
 import type { RobotSubject, Subject, Target, UserSubject } from './subject.js';
 
 /**
@@ -77,6 +78,13 @@ export class AccessControl {
   async roles(subject: UserSubject, projectId: number): Promise<ProjectRole[]> {
     const ids = await this.deps.store.members.roleIds(projectId, subject.userId, subject.groupIds);
     return ids.map(roleById).filter((r): r is ProjectRole => r !== undefined);
+  }
+
+  /** The permissions a robot may be given, as the caller may see them (Harbor's getPermissions). */
+  permissionCatalogue(subject: Subject): ReturnType<typeof permissionCatalogue> {
+    return permissionCatalogue(subject, (userId, groupIds) =>
+      this.deps.store.members.holdsRoleAnywhere(userId, groupIds, roleIds.projectAdmin),
+    );
   }
 
   /** Members of a project by role (project summary). */

@@ -123,20 +123,50 @@ export class ArtifactService {
     return pending;
   }
 
-  /** The artifacts of one repository of a project (NOT_FOUND when it has none such), or of a project. */
+  /** The artifacts of one repository of a project; NOT_FOUND when it has none such. */
   async list(
     _ctx: RequestContext,
-    where: { project: ProjectRow; repository: string } | { projectId: number },
+    where: { project: ProjectRow; repository: string },
     query: ListQuery,
     opts: ViewOptions,
   ): Promise<Page<ArtifactView>> {
-    const repo = 'project' in where ? await this.repository(where.project, where.repository) : undefined;
-    const page = await this.deps.store.artifactCatalog.list(
-      query,
-      repo ? { repositoryId: repo.id } : { projectId: (where as { projectId: number }).projectId },
-    );
-    const projectId = repo ? repo.project_id : (where as { projectId: number }).projectId;
-    return { total: page.total, items: await this.views(page.items, opts, repo, projectId) };
+    const repo = await this.repository(where.project, where.repository);
+    const page = await this.deps.store.artifactCatalog.list(query, { repositoryId: repo.id });
+    return { total: page.total, items: await this.views(page.items, opts, repo) };
+  }
+
+  /**
+   * Harbor's listArtifactsOfProject: the artifacts of every repository of the project, each with its
+   * repository's full name. `latestInRepository` keeps the newest of each repository, and then the query
+   * must filter on exactly one of media_type and artifact_type (the type "latest" is among).
+   */
+  async listInProject(
+    _ctx: RequestContext,
+    project: ProjectRow,
+    query: ListQuery,
+    opts: ViewOptions & { latestInRepository?: boolean },
+  ): Promise<Page<ArtifactView & { repositoryName: string }>> {
+    let latest: 'media_type' | 'artifact_type' | undefined;
+    if (opts.latestInRepository) {
+      const media = 'media_type' in query.keywords;
+      if (media === 'artifact_type' in query.keywords)
+        throw new AppError(
+          'BAD_REQUEST',
+          "either 'media_type' or 'artifact_type' must be specified, but not both, when querying with latest_in_repository",
+        );
+      latest = media ? 'media_type' : 'artifact_type';
+    }
+    const catalog = this.deps.store.artifactCatalog;
+    const page = await catalog.list(query, {
+      projectId: project.id,
+      ...(latest ? { latestInRepository: latest } : {}),
+    });
+    const [views, names] = await Promise.all([
+      this.views(page.items, opts, undefined, project.id),
+      this.deps.store.repositoryCatalog.namesOf(page.items.map((r) => r.repository_id)),
+    ]);
+    const items = views.map((v) => ({ ...v, repositoryName: names.get(v.row.repository_id) ?? '' }));
+    return { total: page.total, items };
   }
 
   /** `name` is the repository name without the project; NOT_FOUND when there is none such. */

@@ -1,4 +1,8 @@
-import { statfs } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '../../lib/errors.js';
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow, RepositoryRow } from '../../db/tables.js';
 import { allQuery } from '../../lib/query.js';
@@ -172,5 +176,19 @@ export class SystemService {
   async volumes(): Promise<{ total: number; free: number }> {
     const s = await statfs(this.deps.dataDir);
     return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+  }
+
+  /**
+   * The registry's root CA certificate for clients to trust (Harbor's getCert), read from
+   * `<data.dir>/ca/ca.crt` where the operator puts it (Harbor: /etc/core/ca/ca.crt); NOT_FOUND without one.
+   */
+  async caCertificate(): Promise<Readable> {
+    const path = join(this.deps.dataDir, 'ca', 'ca.crt');
+    try {
+      await access(path);
+    } catch {
+      throw new AppError('NOT_FOUND', 'cert not found: no root CA certificate is configured');
+    }
+    return createReadStream(path);
   }
 }

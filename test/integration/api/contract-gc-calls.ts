@@ -1,6 +1,6 @@
 // The calls of the contract test for Harbor's `gc` tag (kept apart: contract.test.ts is long).
 
-import type { ApiResponse } from '../../helpers/harbor-api.js';
+import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
 
 /** One call of the contract test (as contract.test.ts plans them). */
 export interface Call {
@@ -75,3 +75,19 @@ export const undeclaredButHarbor = new Set([
 
 /** Lists Harbor answers whole, without paging (and so without X-Total-Count). */
 export const unpagedLists = new Set(['listRegistryProviderTypes', 'listRegistryProviderInfos']);
+
+/** Operation ids Berth declares (in its swagger.json) under the given tags. */
+export async function declaredUnder(api: HarborApi, tags: Set<string>): Promise<string[]> {
+  const ours = (
+    await api.expect<{ paths: Record<string, Record<string, { operationId: string; tags?: string[] }>> }>(
+      200,
+      'GET',
+      '/swagger.json',
+    )
+  ).body;
+  return Object.values(ours.paths).flatMap((p) =>
+    Object.values(p)
+      .filter((o) => (o.tags ?? []).some((t) => tags.has(t)))
+      .map((o) => o.operationId),
+  );
+}

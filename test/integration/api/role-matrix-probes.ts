@@ -275,7 +275,20 @@ export const probes: Probe[] = [
     },
   },
   get((f) => `${app(f)}/artifacts/v1`, 'artifact:read'),
-  get((f) => `${app(f)}/artifacts`, 'artifact:list'),
+  {
+    // Harbor gates two lists with artifact:list: a repository's and a whole project's (listArtifactsOfProject).
+    key: 'artifact:list',
+    call: 'GET /projects/{p}/repositories/app/artifacts and GET /projects/{p}/artifacts',
+    ok: 200,
+    async run(f, role) {
+      const [repo, project] = await Promise.all([
+        f.as(role).call('GET', `${app(f)}/artifacts`),
+        f.as(role).call('GET', `/projects/${f.project}/artifacts`),
+      ]);
+      if (repo.status === project.status) return repo;
+      return { status: -1, text: `the two lists disagree: ${repo.status} and ${project.status}` };
+    },
+  },
   {
     key: 'artifact:create',
     call: 'POST /projects/{p}/repositories/{r}/artifacts?from=',

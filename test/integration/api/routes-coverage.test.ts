@@ -23,13 +23,6 @@ const harborOnly: Record<string, string> = {};
 
 /** Operations not routed yet, with who is building them. Remove an entry when its operation lands. */
 const notYetBuilt: Record<string, string> = {
-  // The remaining operations: engineer h20-ops, issue 20.
-  getInternalconfig: 'issue 20 (h20-ops)',
-  listArtifactsOfProject: 'issue 20 (h20-ops)',
-  getIcon: 'issue 20 (h20-ops)',
-  getCert: 'issue 20 (h20-ops)',
-  pingOIDC: 'issue 20 (h20-ops)',
-  getPermissions: 'issue 20 (h20-ops)',
   // P2P preheat (swagger tag `preheat`): engineer h20-ops, issue 20.
   ListProviders: 'issue 20 (h20-ops): P2P preheat',
   PingInstances: 'issue 20 (h20-ops): P2P preheat',

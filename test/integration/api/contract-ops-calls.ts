@@ -1,0 +1,40 @@
+// The contract test's calls for issue 20's remaining operations (kept apart: contract.test.ts is long).
+
+import { iconDigestOf } from '../../../src/services/artifacts/artifact-icons.js';
+import type { Call } from './contract-gc-calls.js';
+
+/** Operations under the issue 4 tags (project, systeminfo) that landed with issue 20. */
+export function projectOpsCalls(project: string): Call[] {
+  const arts = `/projects/${project}/artifacts`;
+  return [
+    { op: 'listArtifactsOfProject', method: 'GET', path: `${arts}?with_label=true&page_size=5`, status: 200 },
+    {
+      op: 'listArtifactsOfProject',
+      method: 'GET',
+      path: `${arts}?latest_in_repository=true&q=${encodeURIComponent('artifact_type=x')}`,
+      status: 200,
+    },
+    { op: 'listArtifactsOfProject', method: 'GET', path: `${arts}?latest_in_repository=true`, status: 400 },
+    { op: 'listArtifactsOfProject', method: 'GET', path: '/projects/nope/artifacts', status: 404 },
+    { op: 'getCert', method: 'GET', path: '/systeminfo/getcert', status: 404 },
+  ];
+}
+
+/** Every operation of the icon, permissions, oidc and configure tags. */
+export function opsCalls(): Call[] {
+  return [
+    { op: 'getIcon', method: 'GET', path: `/icons/${iconDigestOf('IMAGE')}`, status: 200 },
+    { op: 'getIcon', method: 'GET', path: `/icons/sha256:${'0'.repeat(64)}`, status: 404 },
+    { op: 'getPermissions', method: 'GET', path: '/permissions', status: 200 },
+    {
+      op: 'pingOIDC',
+      method: 'POST',
+      path: '/system/oidc/ping',
+      body: { url: 'http://127.0.0.1:1', verify_cert: true },
+      status: 400,
+    },
+    { op: 'getInternalconfig', method: 'GET', path: '/internalconfig', status: 401 },
+    { op: 'getConfigurations', method: 'GET', path: '/configurations', status: 200 },
+    { op: 'updateConfigurations', method: 'PUT', path: '/configurations', body: {}, status: 200 },
+  ];
+}
