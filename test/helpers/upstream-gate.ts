@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -12,6 +12,8 @@ export interface UpstreamGate {
   seen: string[];
   /** Answer every request with this status (and an OCI error body) instead of forwarding; null forwards. */
   failWith: number | null;
+  /** While set, blob GETs are held (not forwarded) until it settles: a slow download, on demand. */
+  holdBlobs: Promise<void> | null;
   count(pattern: RegExp): number;
   close(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export async function startUpstreamGate(upstream: string): Promise<UpstreamGate>
     url: '',
     seen: [],
     failWith: null,
+    holdBlobs: null,
     count: (pattern) => gate.seen.filter((s) => pattern.test(s)).length,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -33,6 +36,11 @@ export async function startUpstreamGate(upstream: string): Promise<UpstreamGate>
       res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
       return;
     }
+    const hold = req.method === 'GET' && req.url?.includes('/blobs/') ? gate.holdBlobs : null;
+    if (hold) void hold.then(() => forward(req, res));
+    else forward(req, res);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
     const out = request(
       {
         host: target.hostname,
@@ -48,7 +56,7 @@ export async function startUpstreamGate(upstream: string): Promise<UpstreamGate>
     );
     out.on('error', () => res.destroy());
     req.pipe(out);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gate.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   server.keepAliveTimeout = 1000;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
@@ -14,7 +13,19 @@ import type { RequestContext } from '../context.js';
 import type { BlobWriteGuard } from '../gc/blob-write-guard.js';
 import type { QuotaService } from '../policies/quota/quota-service.js';
 
-const storageLagBytes = 8 << 20;
+/**
+ * How far storage may fall behind the clients, in bytes held in memory, summed over this process's fetches.
+ * Clients get the upstream's bytes as they come; storage writes them at the disk's pace (on a disk slower
+ * than the network, a 5 × 64 MiB image lands seconds after the client has it all). Past this, the fetches
+ * wait for the disk: the memory a burst of cold pulls may take is bounded.
+ */
+export const defaultBacklogBytes = 512 << 20;
+/**
+ * The blob completing an artifact holds its last byte until the artifact is recorded when storage is at
+ * most this far behind (always, for small blobs); further behind, the client is not kept waiting for the
+ * disk, and the artifact is listed as soon as the disk has the blob.
+ */
+const recordWaitBytes = 8 << 20;
 
 export interface BlobTarget {
   project: { id: number; name: string };
@@ -30,9 +41,12 @@ export interface UpstreamBlob {
 
 interface StreamOptions {
   bucket?: TokenBucket;
-  /** Runs once the blob is visible, before its last byte goes to clients that must wait for it. */
+  /** Runs once the blob is stored and visible in the project (records the artifacts it completed). */
   cached?: () => Promise<void>;
-  /** Whether the blob completes an artifact: then clients get its last byte only once it is recorded. */
+  /**
+   * Whether the blob completes an artifact: then, when storage is at most `recordWaitBytes` behind, its
+   * last byte waits until the artifact is recorded (listed before the pull completes).
+   */
   completes?: () => Promise<boolean>;
 }
 
@@ -60,15 +74,20 @@ interface Fetch {
  * claim over once it expires: its owner died).
  *
  * Bytes are written under `uploads/<id>/` (with an upload row, so the hourly purge removes what a crash
- * leaves), hashed on the way, and moved to the blob's path only after the digest matched; the blob is
- * linked to the project (quota) in the same step. The last chunk reaches clients only once the digest
- * matched, so a client never receives a whole blob that failed verification; when the blob completes a
- * fetched manifest, only once that artifact is recorded (listed before the pull completes).
+ * leaves), hashed on the way, and moved to the blob's path only after the digest matched and the write
+ * is done; the blob is linked to the project (quota) in the same step. Clients do not wait for the disk
+ * (within `backlogBytes`), and the last chunk reaches them only once the digest matched, so a client
+ * never receives a whole blob that failed verification; when the blob completes a fetched manifest and
+ * storage is nearly done, only once that artifact is recorded (listed before the pull completes).
  */
 export class BlobFetches {
   private readonly inflight = new Map<string, Fetch>();
   private readonly owner = randomUUID();
   private readonly claimMs: number;
+  private readonly backlogBytes: number;
+  /** Bytes handed to storage writes and not yet taken by them, over all fetches. */
+  private backlog = 0;
+  private readonly backlogWaiters = new Set<() => void>();
 
   constructor(
     private readonly deps: {
@@ -79,9 +98,11 @@ export class BlobFetches {
       quota: Pick<QuotaService, 'precheck' | 'link'>;
       writes: Pick<BlobWriteGuard, 'reserve'>;
       claimMs?: number;
+      backlogBytes?: number;
     },
   ) {
     this.claimMs = deps.claimMs ?? 60_000;
+    this.backlogBytes = deps.backlogBytes ?? defaultBacklogBytes;
   }
 
   /**
@@ -141,8 +162,9 @@ export class BlobFetches {
         () => void this.deps.store.proxyCache.extend(key, this.owner, this.expiry()).catch(() => undefined),
         this.claimMs / 3,
       );
+      let upstream: UpstreamBlob | undefined;
       try {
-        const upstream = await open();
+        upstream = await open();
         if (upstream.size >= 0)
           await this.deps.quota.precheck(ctx, target.project, target.repository, [
             { digest: target.digest, size: upstream.size },
@@ -150,6 +172,8 @@ export class BlobFetches {
         opened(upstream.size);
         await this.stream(ctx, fetch, target, upstream, options);
       } catch (err) {
+        // A refused quota leaves the upstream's answer unread: close it (and free its connection).
+        upstream?.stream.destroy();
         failed(err);
         for (const s of fetch.subscribers) s.destroy(err as Error);
         throw err;
@@ -201,21 +225,44 @@ export class BlobFetches {
     const source = options.bucket
       ? pipeline(upstream.stream, options.bucket.throttle(), () => undefined)
       : upstream.stream;
-    // Storage may fall behind the clients by this much before it slows them down: a moment of slow disk
-    // (writeback of other work) should not stall every client of the blob.
-    const sink = new PassThrough({ highWaterMark: storageLagBytes });
-    const writing = storage.write(layout.upload(id), sink);
-    writing.catch(() => undefined);
+    // The sink never says "full": the backlog (bytes written to it that storage has not taken yet) is
+    // counted here instead, over all fetches, and bounds the wait in `forward`.
+    let mine = 0;
+    let counting = true;
+    const sink = new PassThrough({ highWaterMark: Number.MAX_SAFE_INTEGER });
+    const taken = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        if (counting) {
+          mine -= chunk.length;
+          this.drained(chunk.length);
+        }
+        done(null, chunk);
+      },
+    });
+    const writing = storage.write(
+      layout.upload(id),
+      pipeline(sink, taken, () => undefined),
+    );
+    // A failed write ends the fetch: the clients' stream is cut rather than storage left behind forever.
+    writing.catch((err: unknown) => upstream.stream.destroy(err as Error));
     const hash = createDigester(expected.algorithm);
     let size = 0;
     let held: Buffer | undefined;
     let early = false;
+    const toStorage = (chunk: Buffer) => {
+      mine += chunk.length;
+      this.backlog += chunk.length;
+      if (!sink.destroyed) sink.write(chunk);
+    };
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
         hash.update(chunk);
         size += chunk.length;
         fetch.started = true;
-        if (held) await this.forward(fetch, sink, held);
+        if (held) {
+          toStorage(held);
+          await this.forward(fetch, held);
+        }
         held = chunk;
       }
       const actual = `${expected.algorithm}:${hash.digest('hex')}`;
@@ -224,11 +271,12 @@ export class BlobFetches {
           'DIGEST_INVALID',
           `the upstream sent ${size} bytes hashing to ${actual} for blob ${target.digest}; nothing was cached`,
         );
-      if (held && !sink.write(held)) await once(sink, 'drain');
+      if (held) toStorage(held);
       sink.end();
-      // Verified: the clients may have the last chunk before the disk has it all, unless this blob
-      // completes a fetched manifest, whose artifact is listed before its pull completes.
-      early = !(await (options.completes?.() ?? Promise.resolve(true)).catch(() => true));
+      // Verified: the clients may have the last chunk while storage is still writing, unless this blob
+      // completes a fetched manifest and storage is nearly done: then its artifact is listed first.
+      early =
+        mine > recordWaitBytes || !(await (options.completes?.() ?? Promise.resolve(true)).catch(() => true));
       if (early) for (const s of fetch.subscribers) s.end(held);
       await writing;
       const blob = [{ digest: target.digest, size }];
@@ -243,6 +291,10 @@ export class BlobFetches {
       upstream.stream.destroy();
       await this.discard(id);
       throw err;
+    } finally {
+      // What storage never took (a failed write) leaves the backlog too.
+      counting = false;
+      this.drained(mine);
     }
     await this.discard(id);
     await options
@@ -253,10 +305,23 @@ export class BlobFetches {
     if (!early) for (const s of fetch.subscribers) s.end(held);
   }
 
-  /** Writes a chunk to storage and to every client; waits for whichever of them is full. */
-  private async forward(fetch: Fetch, sink: PassThrough, chunk: Buffer): Promise<void> {
+  /** Storage took (or will never take) `bytes` of the backlog: wakes the fetches waiting for room. */
+  private drained(bytes: number): void {
+    if (bytes <= 0) return;
+    this.backlog -= bytes;
+    if (this.backlog > this.backlogBytes) return;
+    for (const wake of this.backlogWaiters) wake();
+    this.backlogWaiters.clear();
+  }
+
+  /**
+   * Writes a chunk to every client; waits for whichever of them is full, and for storage when the
+   * backlog is over its bound.
+   */
+  private async forward(fetch: Fetch, chunk: Buffer): Promise<void> {
     const waits: Promise<unknown>[] = [];
-    if (!sink.write(chunk)) waits.push(once(sink, 'drain'));
+    if (this.backlog > this.backlogBytes)
+      waits.push(new Promise<void>((resolve) => this.backlogWaiters.add(resolve)));
     for (const s of fetch.subscribers) {
       if (s.destroyed) continue;
       if (!s.write(chunk))

@@ -19,6 +19,7 @@ import type { BlobFetches } from './blob-fetches.js';
 import { CachedArtifacts } from './cached-artifacts.js';
 import { ProxyProjects, type ProxyTarget, type Upstream } from './proxy-projects.js';
 import { staleable, upstreamError } from './upstream-errors.js';
+import type { UpstreamSlots } from './upstream-slots.js';
 
 /** What the proxy cache counts for /metrics. */
 export interface ProxyMetrics {
@@ -49,6 +50,8 @@ export class ProxyCache {
       storage: StorageDriver;
       projects: ProxyProjects;
       fetches: BlobFetches;
+      /** Downloads open at each project's upstream, for `max_upstream_conn`. */
+      slots: UpstreamSlots;
       manifests: Pick<ManifestService, 'get' | 'head'>;
       blobs: Pick<BlobService, 'open' | 'stat'>;
       writes: Pick<BlobWriteGuard, 'reserve'>;
@@ -241,10 +244,13 @@ export class ProxyCache {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
     let fetched: FetchedManifest;
+    const release = await this.deps.slots.take(target.project.id, target.maxUpstreamConn);
     try {
       fetched = await up.remote.getManifest(remoteRepo, digest);
     } catch (err) {
       throw upstreamError(up, err, `${remoteRepo}@${digest}`, true);
+    } finally {
+      release();
     }
     if (digestOf(fetched.bytes, parseDigest(digest).algorithm) !== digest)
       throw new AppError(
@@ -312,19 +318,24 @@ export class ProxyCache {
       target.project.id,
       manifest.blobs.map((b) => b.digest),
     );
-    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false);
+    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false, true);
     await this.artifacts.complete(ctx, target, repository, digest);
     const left = await this.deps.store.proxyCache.pending(repository, digest);
     return `fetched ${missing.length} blob(s) no client asked for; ${repository}@${digest} ${left ? 'is still not whole' : 'is recorded'}`;
   }
 
-  /** Joins or starts the upstream fetch of a blob; its live bytes when `live` and in time, else undefined. */
+  /**
+   * Joins or starts the upstream fetch of a blob; its live bytes when `live` and in time, else undefined.
+   * Starting one takes a `max_upstream_conn` slot until the upstream's stream closes: a client is refused
+   * (429) when none is free, a job (`wait`) waits for one.
+   */
   private async fetchBlob(
     ctx: RequestContext,
     target: ProxyTarget,
     repository: string,
     digest: string,
     live: boolean,
+    wait = false,
   ) {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
@@ -332,11 +343,14 @@ export class ProxyCache {
       ctx,
       { project: target.project, repository, digest },
       async () => {
+        const release = await this.deps.slots.take(target.project.id, target.maxUpstreamConn, wait);
         try {
           const blob = await up.remote.getBlob(remoteRepo, digest);
+          blob.stream.once('close', release);
           this.deps.metrics.fetched(target.project.name, 'blob');
           return blob;
         } catch (err) {
+          release();
           throw upstreamError(up, err, `${remoteRepo}@${digest}`, true, 'BLOB_UNKNOWN');
         }
       },

@@ -21,6 +21,8 @@ export interface ProxyTarget {
    * without asking again (0 = ask on every pull, as Harbor does).
    */
   checkSeconds: number;
+  /** Harbor's `max_upstream_conn`: downloads the project may have open at its upstream at once; 0 = no limit. */
+  maxUpstreamConn: number;
 }
 
 /** How long a tag's upstream check stands when the project does not say (docs/proxy-cache.md). */
@@ -78,6 +80,8 @@ export class ProxyProjects {
       localOnNotFound: meta.proxy_cache_local_on_not_found === 'true',
       checkSeconds:
         check !== undefined && check !== '' && Number(check) >= 0 ? Number(check) : defaultCheckSeconds,
+      // As Harbor: only a positive number limits (-1, the UI's "no limit", or absent: none).
+      maxUpstreamConn: Math.max(0, Number(meta.max_upstream_conn ?? 0) || 0),
     };
   }
 

@@ -15,6 +15,7 @@ import { BlobFetches } from './blob-fetches.js';
 import { CachedArtifacts } from './cached-artifacts.js';
 import { ProxyCache, type ProxyMetrics } from './proxy-cache.js';
 import { ProxyProjects } from './proxy-projects.js';
+import { UpstreamSlots } from './upstream-slots.js';
 
 /**
  * Builds the proxy cache from the registry's services and the replication's registry endpoints. Called
@@ -62,6 +63,7 @@ export function buildProxyCache(d: {
       quota: d.quota,
       writes: d.writes,
     }),
+    slots: new UpstreamSlots(),
     manifests: d.manifests,
     blobs: d.blobs,
     writes: d.writes,

@@ -2,7 +2,7 @@
 // backend: a tag checked upstream recently is served without asking again (proxy_cache_check_seconds)
 // and a digest never asks; a new proxy project gets Harbor's default retention policy; a manifest whose
 // blobs no client pulled is made whole by `proxy.complete` and listed; and deletes (API, retention, GC)
-// leave no proxy bookkeeping behind.
+// leave no proxy bookkeeping behind; and Harbor's max_upstream_conn refuses downloads beyond it (429).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backends } from '../../helpers/berth.js';
@@ -17,7 +17,7 @@ import {
   startUpstream,
   type Upstream,
 } from '../../helpers/proxy-cache.js';
-import { makeImage, makeIndex, useBerth } from '../../helpers/registry-client.js';
+import { digestOf, makeImage, makeIndex, useBerth } from '../../helpers/registry-client.js';
 import { seedImage } from '../../helpers/replication.js';
 import { retentionPolicy, runRetention } from '../../helpers/retention.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
@@ -47,6 +47,7 @@ for (const backend of backends()) {
     const amd = makeImage({ layers: 1, layerSize: 40_000 });
     const arm = makeImage({ layers: 1, layerSize: 40_000 });
     const multi = makeIndex([amd, arm]);
+    const limited = makeImage({ layers: 2, layerSize: 60_000 });
     /** The repository's artifacts; none while the repository does not exist. */
     const artifacts = async (project: string, repo: string): Promise<ArtifactView[]> => {
       const path = `/projects/${project}/repositories/${encodeURIComponent(encodeURIComponent(repo))}`;
@@ -62,12 +63,14 @@ for (const backend of backends()) {
       await seedImage(up.seed, 'team/app', app, 'v1');
       await seedImage(up.seed, 'team/lonely', lonely, 'v1');
       await seedImage(up.seed, 'team/other', other, 'v1');
+      await seedImage(up.seed, 'team/limited', limited, 'v1');
       for (const child of [amd, arm]) await seedImage(up.seed, 'team/multi', child, child.digest);
       await up.seed.putManifest('team/multi', 'latest', multi.mediaType, multi.bytes);
       api = new HarborApi(fixture.berth.url);
       registryId = await addUpstreamEndpoint(api, up);
       await createProxyProject(api, 'rules', registryId);
       await createProxyProject(api, 'clean', registryId, { proxy_cache_check_seconds: '0' });
+      await createProxyProject(api, 'narrow', registryId, { max_upstream_conn: '1' });
     });
     after(async () => up?.close());
 
@@ -145,6 +148,50 @@ for (const backend of backends()) {
       assert.equal(await pullThrough(client, 'rules/team/lonely', lonely.digest), lonely.digest);
       for (const blob of lonely.blobs)
         assert.equal(gate.count(new RegExp(`^GET /v2/team/lonely/blobs/${blob.digest}$`)), 1);
+    });
+
+    it("refuses a download beyond max_upstream_conn with Harbor's 429; clients of a download under way take no slot", async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const { gate } = up!;
+      const repo = 'narrow/team/limited';
+      const [first, second] = limited.blobs.slice(1).map((b) => b.digest);
+      let release!: () => void;
+      gate.holdBlobs = new Promise((resolve) => (release = resolve));
+      try {
+        const slow = client.fetch(`/v2/${repo}/blobs/${first}`);
+        await waitFor('the first download to reach the upstream', () =>
+          gate.seen.includes(`GET /v2/team/limited/blobs/${first}`),
+        );
+        const joined = client.fetch(`/v2/${repo}/blobs/${first}`);
+        const refused = await client.fetch(`/v2/${repo}/blobs/${second}`);
+        assert.equal(refused.status, 429);
+        assert.deepEqual(await refused.json(), {
+          errors: [{ code: 'TOOMANYREQUESTS', message: 'too many requests to upstream registry' }],
+        });
+        assert.equal(gate.count(new RegExp(`^GET /v2/team/limited/blobs/${second}$`)), 0);
+        const manifest = await client.fetch(`/v2/${repo}/manifests/v1`, {
+          headers: { accept: manifestAccept },
+        });
+        assert.equal(manifest.status, 429, 'a manifest download needs a slot too');
+        await manifest.arrayBuffer();
+        release();
+        for (const pending of [slow, joined]) {
+          const blob = await pending;
+          assert.equal(blob.status, 200);
+          assert.equal(digestOf(Buffer.from(await blob.arrayBuffer())), first);
+        }
+      } finally {
+        release();
+        gate.holdBlobs = null;
+      }
+      assert.equal(
+        gate.count(new RegExp(`^GET /v2/team/limited/blobs/${first}$`)),
+        1,
+        'one download, shared',
+      );
+      // The slot is free again once the download is done (the manifest's download gives its own back).
+      assert.equal(await pullThrough(client, repo, 'v1'), limited.digest);
     });
 
     it('leaves no proxy bookkeeping behind when tags, artifacts and repositories are deleted (API, retention, GC)', async (t) => {
