@@ -1,6 +1,7 @@
 // Proxy-cache projects in Debian's Chromium, with docker-registry (no auth) as the upstream: the New
 // Project dialog's Proxy Cache switch and endpoint picker (administrators only), the project list's and
-// project page's marks naming the upstream, and an image pulled through listed in the project.
+// project page's marks naming the upstream, an image pulled through listed in the project, and the
+// proxy settings on the project's configuration.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -96,6 +97,48 @@ for (const backend of backends()) {
         .getByRole('cell', { name: 'Project' })
         .waitFor();
       await screenshot(page, `${backend}-proxy-cache-list`);
+    });
+
+    chromiumStep("the project's configuration shows and edits its proxy settings", async () => {
+      const project = await apiAs<{ project_id: number }>(berth.url, admin, '/projects/mirror');
+      await page.goto(`${berth.url}/harbor/projects/${project.project_id}/configs`);
+      const proxy = page.getByRole('group', { name: 'Proxy Cache' });
+      const check = proxy.getByLabel('Tag check window (seconds)');
+      await check.waitFor();
+      assert.equal(await check.inputValue(), '', 'the default window shows empty');
+      await check.fill('0');
+      await proxy.getByLabel('Serve stale for at most (minutes)').fill('1440');
+      await proxy.getByLabel('Bandwidth from the upstream (KB/s)').fill('x');
+      await page
+        .getByRole('alert')
+        .getByText(/Bandwidth from the upstream.*whole number/)
+        .waitFor();
+      await proxy.getByLabel('Bandwidth from the upstream (KB/s)').fill('2048');
+      await proxy.getByLabel('Max upstream connections').fill('4');
+      await proxy.getByLabel('Serve the cached copy when the upstream no longer has the tag').check();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').getByText('Saved.').waitFor();
+      const saved = await apiAs<{ metadata: Record<string, string> }>(berth.url, admin, '/projects/mirror');
+      assert.deepEqual(
+        [
+          'proxy_cache_check_seconds',
+          'proxy_cache_stale_minutes',
+          'proxy_speed_kb',
+          'max_upstream_conn',
+          'proxy_cache_local_on_not_found',
+        ].map((k) => saved.metadata[k]),
+        ['0', '1440', '2048', '4', 'true'],
+      );
+      await page.reload();
+      await proxy.getByLabel('Max upstream connections').waitFor();
+      assert.equal(await proxy.getByLabel('Tag check window (seconds)').inputValue(), '0');
+      // Emptied, a limit is saved as Harbor's -1 (none) and shows empty again.
+      await proxy.getByLabel('Max upstream connections').fill('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').getByText('Saved.').waitFor();
+      const cleared = await apiAs<{ metadata: Record<string, string> }>(berth.url, admin, '/projects/mirror');
+      assert.equal(cleared.metadata.max_upstream_conn, '-1');
+      await screenshot(page, `${backend}-proxy-cache-config`);
     });
 
     chromiumStep('a user who is no administrator gets no Proxy Cache switch', async () => {

@@ -46,6 +46,12 @@ export interface ProjectMetadata {
   reuse_sys_cve_allowlist?: string;
   /** The id of the project's tag retention policy, once it has one. */
   retention_id?: string;
+  /** Proxy-cache projects (docs/proxy-cache.md): Harbor's keys and Berth's own check and stale windows. */
+  proxy_speed_kb?: string;
+  max_upstream_conn?: string;
+  proxy_cache_local_on_not_found?: string;
+  proxy_cache_check_seconds?: string;
+  proxy_cache_stale_minutes?: string;
 }
 
 export interface Project {

@@ -3,10 +3,14 @@ import { useAction } from '../../api/hooks';
 import { projectKeys, updateProjectMetadata } from '../../api/projects';
 import { ErrorNote, Field } from '../../components/ui';
 import { useProjectContext } from './project-page';
+import { ProxyCacheFields, proxyError, proxyMetadata, proxyValues } from './proxy-cache-fields';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
 
-/** Project metadata: public, auto-scan, prevent vulnerable images from running, and its severity. */
+/**
+ * Project metadata: public, auto-scan, prevent vulnerable images from running, and its severity; for a
+ * proxy-cache project, its proxy settings too.
+ */
 export function ConfigTab() {
   const { project, can } = useProjectContext();
   const m = project.metadata ?? {};
@@ -14,7 +18,10 @@ export function ConfigTab() {
   const [autoScan, setAutoScan] = useState(m.auto_scan === 'true');
   const [prevent, setPrevent] = useState(m.prevent_vul === 'true');
   const [severity, setSeverity] = useState(m.severity || 'low');
+  const isProxy = !!project.registry_id;
+  const [proxy, setProxy] = useState(() => proxyValues(m));
   const [saved, setSaved] = useState(false);
+  const invalid = isProxy ? proxyError(proxy) : null;
   const save = useAction(
     () =>
       updateProjectMetadata(project.project_id, {
@@ -22,6 +29,7 @@ export function ConfigTab() {
         auto_scan: String(autoScan),
         prevent_vul: String(prevent),
         severity,
+        ...(isProxy ? proxyMetadata(proxy) : {}),
       }),
     [projectKeys.detail(project.project_id), projectKeys.lists()],
   );
@@ -29,6 +37,7 @@ export function ConfigTab() {
   async function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);
+    if (invalid) return;
     try {
       await save.mutateAsync(undefined);
       setSaved(true);
@@ -72,6 +81,12 @@ export function ConfigTab() {
             </select>
           )}
         </Field>
+        {isProxy ? <ProxyCacheFields values={proxy} onChange={setProxy} /> : null}
+        {invalid ? (
+          <div className="note note-error" role="alert">
+            {invalid}
+          </div>
+        ) : null}
         <ErrorNote error={save.error} />
         {saved ? (
           <div className="note note-ok" role="status">
@@ -79,7 +94,7 @@ export function ConfigTab() {
           </div>
         ) : null}
         {editable ? (
-          <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+          <button type="submit" className="btn btn-primary" disabled={save.isPending || !!invalid}>
             Save
           </button>
         ) : null}
