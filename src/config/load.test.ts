@@ -148,6 +148,7 @@ describe('loadConfig', () => {
         BERTH_STORAGE_S3_SECRET_ACCESS_KEY: 'SK',
         BERTH_STORAGE_S3_PREFIX: 'reg/one',
         BERTH_STORAGE_S3_REDIRECT: 'true',
+        BERTH_STORAGE_S3_IDLE_TIMEOUT_MS: '2500',
       },
     });
     assert.deepEqual(c.storage, {
@@ -161,6 +162,9 @@ describe('loadConfig', () => {
         secretAccessKey: 'SK',
         prefix: 'reg/one',
         redirect: true,
+        connectTimeoutMs: 3000,
+        idleTimeoutMs: 2500,
+        maxAttempts: 3,
       },
     });
   });

@@ -24,6 +24,16 @@ export const s3Options = z
       .default(''),
     /** Blob GETs on /v2 answer 307 to a presigned URL of the object, as distribution's `redirect` option. */
     redirect: bool.default(false),
+    /** A connection to the store not made within this long fails (and is retried, see maxAttempts). */
+    connectTimeoutMs: z.coerce.number().int().min(1).default(3000),
+    /**
+     * A call whose connection carries no byte either way for this long fails: a store that stops answering
+     * holds a request this long (per attempt) before the client is answered 503 with Retry-After. Calls that
+     * keep moving bytes (a large part being sent, a blob being read) are never cut.
+     */
+    idleTimeoutMs: z.coerce.number().int().min(1).default(15_000),
+    /** Tries of one S3 call in all, the first included (the SDK retries 5xx, throttling and timeouts; 3 is its default). */
+    maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
   })
   .strict()
   .refine((o) => (o.accessKeyId === undefined) === (o.secretAccessKey === undefined), {

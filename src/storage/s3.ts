@@ -77,6 +77,9 @@ export class S3Driver implements StorageDriver {
         options.accessKeyId && options.secretAccessKey
           ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
           : undefined,
+      // Without these a store that accepts connections but stops answering holds requests forever.
+      requestHandler: { connectionTimeout: options.connectTimeoutMs, socketTimeout: options.idleTimeoutMs },
+      maxAttempts: options.maxAttempts,
       // S3-compatible servers do not all know the newer checksum headers; S3 itself does not require them.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

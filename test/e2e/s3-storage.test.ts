@@ -13,7 +13,7 @@ import { spawnBerth } from '../helpers/berth-process.js';
 import { containerTools, type ContainerTools } from '../helpers/containers.js';
 import { OciLayout, sha256, tempDir } from '../helpers/images.js';
 import { createDatabase } from '../helpers/postgres.js';
-import { clientFor, digestOf } from '../helpers/registry-client.js';
+import { assertOciError, clientFor, digestOf, randomBlob } from '../helpers/registry-client.js';
 import { s3ServerAvailable, startS3Server, type RunningS3Server } from '../helpers/s3-server.js';
 import { needTools } from '../helpers/tools.js';
 
@@ -230,6 +230,53 @@ if (s3ServerAvailable('Berth on S3')) {
             assert.equal(sha256(readFileSync(join(back, 'manifest.json'))), built.manifest.digest);
           } finally {
             await redirecting.close();
+          }
+        });
+
+        it('a store that stops answering is answered 503 with Retry-After after the timeouts, then serves again', async (t) => {
+          const timeouts = { connectTimeoutMs: 500, idleTimeoutMs: 1000, maxAttempts: 2 };
+          const stalling = await startBerth({
+            backend,
+            overrides: { storage: { driver: 's3', s3: { ...s3.storageOptions(bucket), ...timeouts } } },
+          });
+          try {
+            const client = clientFor(stalling);
+            await stalling.createProject('stall');
+            const blob = randomBlob(64 * 1024);
+            await client.pushBlob('stall/app', blob);
+            s3.pause();
+            try {
+              for (const [what, send] of [
+                ['blob GET', () => client.fetch(`/v2/stall/app/blobs/${blob.digest}`)],
+                [
+                  'monolithic upload',
+                  () => {
+                    const other = randomBlob(1024);
+                    return client.fetch(`/v2/stall/app/blobs/uploads/?digest=${other.digest}`, {
+                      method: 'POST',
+                      headers: { 'content-type': 'application/octet-stream' },
+                      body: new Uint8Array(other.bytes),
+                    });
+                  },
+                ],
+              ] as const) {
+                const started = Date.now();
+                const res = await send();
+                const ms = Date.now() - started;
+                assert.equal(res.headers.get('retry-after'), '1', `${what}: ${res.status}`);
+                await assertOciError(res, 503, 'UNAVAILABLE');
+                // Two tries of 1 s each plus the SDK's backoff; without timeouts it never answered.
+                assert.ok(ms < 15_000, `${what} answered after ${ms} ms`);
+                t.diagnostic(`${what}: 503 after ${ms} ms`);
+              }
+            } finally {
+              s3.resume();
+            }
+            const back = await client.fetch(`/v2/stall/app/blobs/${blob.digest}`);
+            assert.equal(back.status, 200);
+            assert.equal(digestOf(Buffer.from(await back.arrayBuffer())), blob.digest);
+          } finally {
+            await stalling.close();
           }
         });
       }

@@ -51,6 +51,10 @@ export interface RunningS3Server {
   /** A client with the server's credentials, for a test to look into a bucket directly. */
   client(): S3Client;
   log(): string;
+  /** SIGSTOPs the gateway: connections are still accepted (by the kernel) but nothing is answered. */
+  pause(): void;
+  /** SIGCONTs the gateway after `pause()`. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -147,13 +151,14 @@ export async function startS3Server(options: { startTimeoutMs?: number } = {}): 
   };
   const ceph = (cmd: string, args: string[], timeout = 30_000) =>
     run(cmd, ['-c', conf, ...args], { timeout, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  const daemon = (cmd: string, args: string[]) => {
+  const daemon = (cmd: string, args: string[]): ChildProcess => {
     const fd = openSync(join(dir, 'log', 'daemons.log'), 'a');
     try {
       // -f keeps each daemon in the foreground, so this process owns it and can kill it.
       const child = spawn(cmd, ['-c', conf, '-f', ...args], { stdio: ['ignore', fd, fd] });
       child.once('error', () => undefined);
       children.push(child);
+      return child;
     } finally {
       closeSync(fd);
     }
@@ -174,7 +179,7 @@ export async function startS3Server(options: { startTimeoutMs?: number } = {}): 
     await ceph('ceph', ['--connect-timeout', '20', 'osd', 'create']);
     await ceph('ceph-osd', ['--mkfs', '-i', '0']);
     daemon('ceph-osd', ['-i', '0']);
-    daemon('radosgw', ['-n', 'client.rgw']);
+    const gateway = daemon('radosgw', ['-n', 'client.rgw']);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
@@ -226,7 +231,10 @@ export async function startS3Server(options: { startTimeoutMs?: number } = {}): 
         return { bucket, region, endpoint, forcePathStyle: true, accessKeyId, secretAccessKey };
       },
       log: logText,
+      pause: () => gateway.kill('SIGSTOP'),
+      resume: () => gateway.kill('SIGCONT'),
       async stop() {
+        gateway.kill('SIGCONT');
         client?.destroy();
         await stop();
       },
