@@ -52,7 +52,8 @@ export interface BerthProcess {
 const root = resolve(import.meta.dirname, '..');
 
 /**
- * Starts the built Berth (`node dist/src/main.js serve`) as its own process on 127.0.0.1 and a free
+ * Starts the built Berth (`node dist/server/main.js serve`, the bundle; `dist/src/main.js`, tsc's
+ * output, with BENCH_UNBUNDLED=1, e.g. for a CPU profile whose frames name our source files) as its own process on 127.0.0.1 and a free
  * port, with a temp data dir (SQLite + filesystem blobs) and the default log level (info), logging
  * to a file. `workers` is `--workers` (default 1). `env` adds to its environment. `cpuProfDir` adds `--cpu-prof` (the profile is written when Berth exits on SIGTERM).
  */
@@ -80,7 +81,7 @@ export async function startBerthProcess(
     process.execPath,
     [
       ...nodeArgs,
-      join(root, 'dist/src/main.js'),
+      join(root, process.env.BENCH_UNBUNDLED === '1' ? 'dist/src/main.js' : 'dist/server/main.js'),
       'serve',
       '--host',
       '127.0.0.1',

@@ -1,10 +1,10 @@
 /**
- * Idle RSS: a fresh `node dist/src/main.js serve` (empty data folder, SQLite + filesystem, default config)
+ * Idle RSS: a fresh `node dist/server/main.js serve` (empty data folder, SQLite + filesystem, default config)
  * serving nothing. Its VmRSS is read 5 s after it first answers, then once a second until `settleSeconds`:
  * the settled figure is what the node holds while it stays idle (V8's memory reducer runs on an idle
  * heap 10-20 s after start). Target: under 90 MiB (issue 15).
  *
- * Standalone: `node --import tsx bench/idle-rss.ts` (after `npx tsc -p tsconfig.build.json`); also the
+ * Standalone: `node --import tsx bench/idle-rss.ts` (after `npx tsc -p tsconfig.build.json && node scripts/bundle.mjs`); also the
  * bench's `idle-rss` row.
  */
 import { pathToFileURL } from 'node:url';

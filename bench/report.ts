@@ -134,7 +134,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
     `  so every figure includes the client's own CPU use; the ratios are what this bench is for.`,
     `- Noise: load average ${env.loadBefore} before and ${env.loadAfter} after the run (a load near the core count or`,
     '  above means other work shared the machine, and single figures can be off by tens of per cent).',
-    `- Berth: \`node dist/src/main.js serve --host 127.0.0.1 --port P --data <tmp>\` (built JS, ${env.node}, NODE_ENV=production),`,
+    `- Berth: \`node dist/server/main.js serve --host 127.0.0.1 --port P --data <tmp>\` (built JS, ${env.node}, NODE_ENV=production),`,
     '  embedded default: SQLite metadata + filesystem storage in a temp dir, log level `info` (one access-log line per',
     '  request, written to a file).',
     `- distribution: Debian's \`/usr/bin/docker-registry\` (${env.distribution}), generated config: filesystem storage in a temp`,
@@ -197,7 +197,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
     out.push(
       '## Memory: a fresh Berth serving nothing',
       '',
-      `\`node dist/src/main.js serve\` on an empty data folder (bench/idle-rss.ts): **${mbFmt(i.settledBytes)}** once settled (lowest VmRSS over ${i.settleSeconds} s; target < ${mbFmt(idleRssTargetBytes)}: ${i.settledBytes < idleRssTargetBytes ? 'met' : '**not met**'}), ${mbFmt(i.afterStartBytes)} 5 s after start.`,
+      `\`node dist/server/main.js serve\` on an empty data folder (bench/idle-rss.ts): **${mbFmt(i.settledBytes)}** once settled (lowest VmRSS over ${i.settleSeconds} s; target < ${mbFmt(idleRssTargetBytes)}: ${i.settledBytes < idleRssTargetBytes ? 'met' : '**not met**'}), ${mbFmt(i.afterStartBytes)} 5 s after start.`,
       '',
     );
   }

@@ -5,7 +5,8 @@
  *
  * BENCH_ONLY=<regex>   only the workloads whose id matches (ids: push-*, pull-*, manifest-*, image-pull-*,
  *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache, webhooks, workers); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
- *                      BENCH_SKIP_BUILD=1 uses dist/ as it is.
+ *                      BENCH_SKIP_BUILD=1 uses dist/ as it is; BENCH_UNBUNDLED=1 runs tsc's dist/src/main.js
+ *                      instead of the esbuild bundle dist/server/main.js (profiles then name our source files).
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
  */
@@ -125,7 +126,7 @@ async function main() {
     );
   }
   if (process.env.BENCH_SKIP_BUILD !== '1') {
-    log('building Berth (tsc -p tsconfig.build.json) …');
+    log('building Berth (tsc -p tsconfig.build.json, then scripts/bundle.mjs) …');
     const b = spawnSync(
       process.execPath,
       [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -135,6 +136,11 @@ async function main() {
       },
     );
     if (b.status !== 0) throw new Error('build failed');
+    const bundle = spawnSync(process.execPath, [join(root, 'scripts/bundle.mjs')], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (bundle.status !== 0) throw new Error('bundle failed');
   }
   mkdirSync(resultsDir, { recursive: true });
   const env = environment();

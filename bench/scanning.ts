@@ -46,7 +46,7 @@ export async function scanBench(opts: {
     const t0 = performance.now();
     execFileSync(
       process.execPath,
-      [join(root, 'dist/src/main.js'), 'vulndb', 'import', zip, '--data', join(dir, 'data')],
+      [join(root, 'dist/server/main.js'), 'vulndb', 'import', zip, '--data', join(dir, 'data')],
       {
         stdio: ['ignore', 'inherit', 'inherit'],
       },

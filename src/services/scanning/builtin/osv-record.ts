@@ -1,5 +1,5 @@
 import type { OsvRecord } from './osv.js';
-import { rateSeverity } from './severity.js';
+import { rateSeverity } from './severity-rating.js';
 import type { AffectedEntry, Advisory } from './vuln-db.js';
 
 export interface NormalizedRecord {

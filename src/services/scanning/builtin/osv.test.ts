@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { affects, type OsvAffected } from './osv.js';
-import { rateSeverity } from './severity.js';
+import { rateSeverity } from './severity-rating.js';
 import { compareDpkg } from './versions/dpkg.js';
 import { compareSemver } from './versions/index.js';
 

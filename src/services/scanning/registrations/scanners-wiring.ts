@@ -3,9 +3,9 @@ import type { MetaStore } from '../../../db/store.js';
 import type { Clock } from '../../../lib/clock.js';
 import type { StorageDriver } from '../../../storage/driver.js';
 import type { SecretSealer } from '../../replication/registry-endpoints.js';
-import { BuiltinScanner, type SbomGenerator } from '../builtin/builtin-scanner.js';
-import type { ScanTarget } from '../scanner.js';
-import { AdapterClient, type AdapterSettings } from './adapter-client.js';
+import type { SbomGenerator } from '../builtin/builtin-scanner.js';
+import type { Scanner, ScanTarget } from '../scanner.js';
+import type { AdapterSettings } from './adapter-client.js';
 import { ScannerRegistrations } from './scanner-registrations.js';
 
 /** The adapter's metadata property naming how it wants to be given registry access (Harbor's). */
@@ -28,7 +28,10 @@ export interface ScannersDeps {
  * that give an adapter a pull token scoped to the one repository it scans.
  */
 export function wireScanners(d: ScannersDeps): ScannerRegistrations {
-  const builtin = new BuiltinScanner({ store: d.store, storage: d.storage, clock: d.clock, sbom: d.sbom });
+  const builtin = lazyScanner(async () => {
+    const { BuiltinScanner } = await import('../builtin/builtin-scanner.js');
+    return new BuiltinScanner({ store: d.store, storage: d.storage, clock: d.clock, sbom: d.sbom });
+  });
   return new ScannerRegistrations({
     store: d.store,
     clock: d.clock,
@@ -36,14 +39,36 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
     scanners: {
       builtin,
       adapter: (settings: AdapterSettings) =>
-        new AdapterClient(settings, {
-          registryAccess: async (target, properties) => ({
-            url: d.registryUrl(settings.useInternalAddr ?? false),
-            authorization: await pullAuthorization(d.tokens, target, properties[authorizationTypeProperty]),
-          }),
+        lazyScanner(async () => {
+          const { AdapterClient } = await import('./adapter-client.js');
+          return new AdapterClient(settings, {
+            registryAccess: async (target, properties) => ({
+              url: d.registryUrl(settings.useInternalAddr ?? false),
+              authorization: await pullAuthorization(d.tokens, target, properties[authorizationTypeProperty]),
+            }),
+          });
         }),
     },
   });
+}
+
+/**
+ * A scanner whose module loads with its first call: the built-in engine (inventory readers, version
+ * schemes, zip reader) and the adapter client (undici) weigh several MiB that a node which never scans
+ * should not hold (issue 15's idle memory).
+ */
+function lazyScanner<T extends Scanner & { close?(): Promise<void> }>(
+  make: () => Promise<T>,
+): Scanner & { close(): Promise<void> } {
+  let made: Promise<T> | undefined;
+  const get = () => (made ??= make());
+  return {
+    metadata: async (signal) => (await get()).metadata(signal),
+    scan: async (target, type, log, signal) => (await get()).scan(target, type, log, signal),
+    close: async () => {
+      if (made) await (await made).close?.();
+    },
+  };
 }
 
 /**
