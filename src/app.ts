@@ -35,7 +35,7 @@ import { wireScanHub } from './services/securityhub/scan-hub.js';
 import { wireScanners } from './services/scanning/registrations/scanners-wiring.js';
 import type { ScannerRegistrations } from './services/scanning/registrations/scanner-registrations.js';
 import type { StorageDriver } from './storage/driver.js';
-import { storageDrivers } from './storage/drivers.js';
+import { createConfiguredDriver } from './storage/drivers.js';
 import { InstrumentedDriver } from './storage/instrument.js';
 import { berthVersion } from './version.js';
 import type { WorkerRole } from './workers/role.js';
@@ -290,12 +290,5 @@ async function createStorage(config: BerthConfig, metrics: Registry): Promise<St
     labelNames: ['driver', 'operation'],
     registers: [metrics],
   });
-  const s = config.storage;
-  const inner =
-    s.driver === 'filesystem'
-      ? await storageDrivers.filesystem.create(storageDrivers.filesystem.optionsSchema.parse(s.filesystem))
-      : s.driver === 's3'
-        ? await storageDrivers.s3.create(s.s3)
-        : await storageDrivers.memory.create(storageDrivers.memory.optionsSchema.parse(s.memory));
-  return new InstrumentedDriver(inner, histogram);
+  return new InstrumentedDriver(await createConfiguredDriver(config.storage), histogram);
 }

@@ -157,6 +157,39 @@ vulndb
     process.exitCode = await runVulnDbImport(config, source);
   });
 
+program
+  .command('export <project>')
+  .description(
+    'write a project (artifacts, members, robots, policies) to a folder or a .tar; resumes an interrupted export',
+  )
+  .requiredOption('--to <dir|file.tar>', 'where to write: a folder, or a tar file when the name ends in .tar')
+  .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
+  .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
+  .action(async (project: string, flags: CommonFlags & { to: string }) => {
+    const config = await configOf(flags);
+    process.exitCode = await (await import('./transfer-cli.js')).runExport(config, project, flags.to);
+  });
+
+program
+  .command('verify <file>')
+  .description(
+    'check a project export: every blob against its digest, and the export manifest against the layouts',
+  )
+  .action(async (file: string) => {
+    process.exitCode = await (await import('./transfer-cli.js')).runVerify(file);
+  });
+
+program
+  .command('import <file>')
+  .description('create a project from an export (folder or .tar), after verifying every digest in it')
+  .option('--as <project>', "the name of the new project (default: the exported project's name)")
+  .option('-c, --config <file>', 'YAML config file (default: ./berth.yaml if present)')
+  .option('-d, --data <dir>', 'data folder for the embedded SQLite database and blobs (default: ./data)')
+  .action(async (file: string, flags: CommonFlags & { as?: string }) => {
+    const config = await configOf(flags);
+    process.exitCode = await (await import('./transfer-cli.js')).runImport(config, file, flags.as);
+  });
+
 program.parseAsync().catch((err: unknown) => {
   // By name: their modules load lazily, and may not have loaded at all.
   if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'SchemaVersionError')) {

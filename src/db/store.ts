@@ -19,6 +19,7 @@ import { LabelRepo } from './repos/labels.js';
 import { NotificationPolicyRepo } from './repos/notification-policies.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
+import { ProjectTransferRepo } from './repos/project-transfer.js';
 import { ProxyCacheRepo } from './repos/proxy-cache.js';
 import { RepositoryCatalog } from './repos/repository-catalog.js';
 import { RegistryRepo } from './repos/registries.js';
@@ -72,6 +73,7 @@ export class Repos {
   readonly securityHub: SecurityHubRepo;
   readonly cveAllowlists: CveAllowlistRepo;
   readonly scanners: ScannerRegistrationRepo;
+  readonly projectTransfer: ProjectTransferRepo;
 
   constructor(db: Kysely<Database>) {
     this.projects = new ProjectRepo(db);
@@ -108,6 +110,7 @@ export class Repos {
     this.securityHub = new SecurityHubRepo(db);
     this.cveAllowlists = new CveAllowlistRepo(db);
     this.scanners = new ScannerRegistrationRepo(db);
+    this.projectTransfer = new ProjectTransferRepo(db);
   }
 }
 

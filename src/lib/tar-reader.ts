@@ -104,7 +104,8 @@ export async function readTarFiles(
   return kept;
 }
 
-function parseHeader(h: Buffer): { name: string; size: number; type: string; mode: number } {
+/** One ustar header block: checksum checked, ustar prefix joined to the name. */
+export function parseHeader(h: Buffer): { name: string; size: number; type: string; mode: number } {
   const stored = parseOctal(h.subarray(148, 156));
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
@@ -128,7 +129,7 @@ function parseOctal(field: Buffer): number | undefined {
   return parseInt(text, 8);
 }
 
-function cString(b: Buffer): string {
+export function cString(b: Buffer): string {
   const end = b.indexOf(0);
   return b.subarray(0, end < 0 ? b.length : end).toString('utf8');
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { BerthConfig } from '../config/schema.js';
 import type { StorageDriver } from './driver.js';
 import { FilesystemDriver, filesystemOptions } from './filesystem.js';
 import { MemoryDriver, memoryOptions } from './memory.js';
@@ -27,3 +28,12 @@ export const storageDrivers = {
 };
 
 export type StorageDriverName = keyof typeof storageDrivers;
+
+/** The driver `storage.driver` names, with its options from the config. */
+export async function createConfiguredDriver(s: BerthConfig['storage']): Promise<StorageDriver> {
+  return s.driver === 'filesystem'
+    ? storageDrivers.filesystem.create(storageDrivers.filesystem.optionsSchema.parse(s.filesystem))
+    : s.driver === 's3'
+      ? storageDrivers.s3.create(s.s3)
+      : storageDrivers.memory.create(storageDrivers.memory.optionsSchema.parse(s.memory));
+}

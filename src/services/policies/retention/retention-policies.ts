@@ -104,6 +104,11 @@ export class RetentionPolicies {
     );
   }
 
+  /** A policy created in the caller's transaction (a project import creates the project with it). */
+  createIn(tx: Repos, input: RetentionPolicyInput): Promise<number> {
+    return this.insert(tx, checkPolicy(input));
+  }
+
   private async insert(tx: Repos, p: Omit<RetentionPolicy, 'id'>): Promise<number> {
     const now = this.d.clock.now().toISOString();
     const old = await tx.retention.findPolicyOfProject(p.scope.ref);
