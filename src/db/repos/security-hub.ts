@@ -139,13 +139,54 @@ export class SecurityHubRepo {
     }));
   }
 
-  /** The five vulnerabilities (CVE, package, version) with the highest CVSS v3 score, then severity. */
+  /**
+   * The five vulnerabilities (CVE, package, version) with the highest CVSS v3 score, then severity.
+   *
+   * Rows repeat per report, so the ranking is over groups; grouping every row read the whole table (2.5 s
+   * at 100 000 rows on SQLite). Instead the rows are first read from the top of the score index
+   * (scan_vulnerability_cvss) until five groups have shown up: the score T where the fifth appears is the
+   * fifth highest group score, so no group scoring below T can make the five. The groups are then ranked
+   * over every row of the CVEs that reach T, which are few, with the same aggregates as before.
+   */
   async dangerousCves(registrationUuid: string): Promise<DangerousCveRow[]> {
-    const rows = await this.db
+    const want = 5;
+    let floor: number | undefined;
+    for (let rows = 200; floor === undefined; rows *= 4) {
+      const top = await this.db
+        .selectFrom('scan_vulnerability as v')
+        .innerJoin('scan_report as s', 's.id', 'v.report_id')
+        .where('s.registration_uuid', '=', registrationUuid)
+        .where('v.cvss_score_v3', 'is not', null)
+        .select(['v.cve_id', 'v.package', 'v.version', 'v.cvss_score_v3'])
+        .orderBy('v.cvss_score_v3', (ob) => ob.desc().nullsLast())
+        .limit(rows)
+        .execute();
+      const groups = new Set<string>();
+      for (const r of top) {
+        groups.add(`${r.cve_id}\0${r.package}\0${r.version}`);
+        if (groups.size === want) {
+          floor = Number(r.cvss_score_v3);
+          break;
+        }
+      }
+      // Fewer groups than five in all: every row counts.
+      if (floor === undefined && top.length < rows) floor = -Infinity;
+    }
+    let q = this.db
       .selectFrom('scan_vulnerability as v')
       .innerJoin('scan_report as s', 's.id', 'v.report_id')
       .where('s.registration_uuid', '=', registrationUuid)
-      .where('v.cvss_score_v3', 'is not', null)
+      .where('v.cvss_score_v3', 'is not', null);
+    if (floor !== -Infinity)
+      q = q.where('v.cve_id', 'in', (eb) =>
+        eb
+          .selectFrom('scan_vulnerability as t')
+          .innerJoin('scan_report as ts', 'ts.id', 't.report_id')
+          .where('ts.registration_uuid', '=', registrationUuid)
+          .where('t.cvss_score_v3', '>=', floor)
+          .select('t.cve_id'),
+      );
+    const rows = await q
       .select([
         'v.cve_id',
         'v.package',
@@ -160,7 +201,7 @@ export class SecurityHubRepo {
       .orderBy(sql`max(v.severity_code)`, 'desc')
       .orderBy('v.cve_id')
       .orderBy('v.package')
-      .limit(5)
+      .limit(want)
       .execute();
     return rows.map((r) => ({
       cveId: r.cve_id,
@@ -208,8 +249,8 @@ export class SecurityHubRepo {
         'v.description',
         'v.links',
       ])
-      .orderBy(sql`case when v.cvss_score_v3 is null then 1 else 0 end`)
-      .orderBy('v.cvss_score_v3', 'desc')
+      // As the index scan_vulnerability_cvss is ordered (0028b), so it serves the sort.
+      .orderBy('v.cvss_score_v3', (ob) => ob.desc().nullsLast())
       .orderBy('v.severity_code', 'desc')
       .orderBy('v.cve_id')
       .orderBy('a.id')

@@ -33,6 +33,11 @@ export interface AffectedRow {
 
 /** Rows per INSERT: under SQLite's 32766 and PostgreSQL's 65535 bound parameters at 8 columns. */
 const BATCH = 500;
+/**
+ * Keys per lookup (`in (…)`), under both bounds too: a scan's packages, or its findings' advisories,
+ * in one statement each (an image with 8 000 findings read its advisories in 17 statements at 500).
+ */
+const READ_BATCH = 10_000;
 
 /** The vulnerability database's generations (0018): load, activate, read, drop. */
 export class VulnDbRepo {
@@ -159,13 +164,13 @@ export class VulnDbRepo {
 
   async affected(importId: number, ecosystem: string, names: string[]): Promise<AffectedRow[]> {
     const out: AffectedRow[] = [];
-    for (let i = 0; i < names.length; i += BATCH) {
+    for (let i = 0; i < names.length; i += READ_BATCH) {
       const rows = await this.db
         .selectFrom('vuln_affected')
         .select(['vuln_id', 'ecosystem', 'name', 'ranges', 'versions', 'severity', 'cvss'])
         .where('import_id', '=', importId)
         .where('ecosystem', '=', ecosystem)
-        .where('name', 'in', names.slice(i, i + BATCH))
+        .where('name', 'in', names.slice(i, i + READ_BATCH))
         .execute();
       for (const r of rows)
         out.push({
@@ -183,12 +188,12 @@ export class VulnDbRepo {
 
   async advisories(importId: number, ids: string[]): Promise<AdvisoryRow[]> {
     const out: AdvisoryRow[] = [];
-    for (let i = 0; i < ids.length; i += BATCH) {
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
       const rows = await this.db
         .selectFrom('vuln_advisory')
         .selectAll()
         .where('import_id', '=', importId)
-        .where('id', 'in', ids.slice(i, i + BATCH))
+        .where('id', 'in', ids.slice(i, i + READ_BATCH))
         .execute();
       for (const r of rows)
         out.push({

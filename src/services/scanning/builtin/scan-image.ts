@@ -68,8 +68,7 @@ export async function matchInventory(
     const compare = versionOrder(ecosystem);
     if (!compare) continue;
     const entries = await vulnDb.affected(ecosystem, [...new Set(pkgs.map((p) => matchName(p)))]);
-    const byName = new Map<string, AffectedEntry[]>();
-    for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+    const byName = groupBy(entries, (e) => e.name);
     for (const pkg of pkgs) {
       const version = matchVersion(pkg);
       for (const entry of byName.get(matchName(pkg)) ?? []) {
@@ -97,8 +96,8 @@ export async function matchInventory(
   const vulnerabilities = [...items.values()].sort(
     (a, b) =>
       severityCode(b.severity) - severityCode(a.severity) ||
-      a.id.localeCompare(b.id) ||
-      a.package.localeCompare(b.package),
+      collator.compare(a.id, b.id) ||
+      collator.compare(a.package, b.package),
   );
   return {
     generated_at: (options.now?.() ?? new Date()).toISOString(),
@@ -109,12 +108,21 @@ export async function matchInventory(
   };
 }
 
+/** localeCompare's order without its per-call setup (a report can hold thousands of items). */
+const collator = new Intl.Collator();
+
 function groupByEcosystem(inventory: Inventory): Map<string, FoundPackage[]> {
-  const out = new Map<string, FoundPackage[]>();
-  for (const pkg of inventory.packages) {
-    const ecosystem = pkg.kind === 'os' ? inventory.os?.ecosystem : pkg.kind;
-    if (!ecosystem) continue;
-    out.set(ecosystem, [...(out.get(ecosystem) ?? []), pkg]);
+  return groupBy(inventory.packages, (pkg) => (pkg.kind === 'os' ? inventory.os?.ecosystem : pkg.kind));
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    if (!k) continue;
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
   }
   return out;
 }
