@@ -64,6 +64,9 @@ export interface Row {
   headline: boolean;
 }
 
+/** Each row's and the load run's peak VmRSS per server process, sampled every 100 ms (lower is better). */
+export const peakRssMetric = 'peak RSS MiB';
+
 /** Ratio > 1 means Berth is better: berth/dist for throughput, dist/berth for latency and time. */
 export function ratioOf(metric: string, berth: number, dist: number): number {
   return higherIsBetter[metric] ? berth / dist : dist / berth;
@@ -168,11 +171,14 @@ export function markdown(r: RunResult, rows: Row[]): string {
     'alternately. Errors are failed requests or non-200 answers (target: 0).',
     '',
   );
-  out.push('| Server | errors | req/s | p50 ms | p99 ms | MB/s |', '|---|---:|---:|---:|---:|---:|');
+  out.push(
+    '| Server | errors | req/s | p50 ms | p99 ms | MB/s | peak RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
   const loadRow = (name: string, m: Metrics | undefined) =>
     m &&
     out.push(
-      `| ${name} | ${m.errors} | ${fmt(m['req/s'])} | ${fmt(m['p50 ms'])} | ${fmt(m['p99 ms'])} | ${fmt(m['MB/s'])} |`,
+      `| ${name} | ${m.errors} | ${fmt(m['req/s'])} | ${fmt(m['p50 ms'])} | ${fmt(m['p99 ms'])} | ${fmt(m['MB/s'])} | ${fmt(m[peakRssMetric])} |`,
     );
   loadRow('Berth', r.load.berth);
   loadRow('distribution', r.load.distribution);

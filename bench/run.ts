@@ -31,7 +31,14 @@ import { scanBench, type ScanBenchResult } from './scanning.js';
 import { soak, type SoakResult } from './soak.js';
 import { webhookBench, type WebhookBenchResult } from './webhooks.js';
 import { workersBench, type WorkersBenchResult } from './workers.js';
-import { consoleTable, markdown, rowsOf, type RunResult, type WorkloadResult } from './report.js';
+import {
+  consoleTable,
+  markdown,
+  peakRssMetric,
+  rowsOf,
+  type RunResult,
+  type WorkloadResult,
+} from './report.js';
 import { loadRun, prepare, profileOf, workloads, type Fixtures, type Metrics } from './workloads.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -176,9 +183,13 @@ async function main() {
         // Alternate who goes first, so warm caches and background noise do not favour one side.
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         for (const t of order) {
+          // Each server's peak VmRSS while it served this row (issue 15: < 200 MiB per process).
+          const sampler = sampleRss(t.pid, 100);
           const m: Metrics = await w.measure(t, fixtures.get(t.name)!).catch((e: unknown) => {
+            sampler.stop();
             throw new Error(`${w.id} against ${t.name} (round ${round + 1}) failed`, { cause: e });
           });
+          m[peakRssMetric] = sampler.stop().peak / 2 ** 20;
           res[t.name].push(m);
         }
       }
@@ -189,7 +200,9 @@ async function main() {
     if (wanted('load')) {
       for (const t of targets) {
         log(`load run: ${profile.loadClients} clients for ${profile.loadSeconds} s against ${t.name} …`);
+        const sampler = sampleRss(t.pid, 100);
         load[t.name] = await loadRun(t, fixtures.get(t.name)!, profile.loadClients, profile.loadSeconds);
+        load[t.name]![peakRssMetric] = sampler.stop().peak / 2 ** 20;
         log(`  ${JSON.stringify(load[t.name])}`);
       }
     }
