@@ -173,6 +173,22 @@ export function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   }
 }
 
+/**
+ * CPU time a process and its children (the workers of `serve --workers N`) have used so far, in ms, from
+ * /proc/<pid>/stat (utime + stime, in clock ticks of 10 ms); 0 when gone.
+ */
+export function cpuMsOf(pid: number): number {
+  const one = (p: number) => {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
+  };
+  return [pid, ...childrenOf(pid)].reduce((n, p) => n + one(p), 0);
+}
+
 /** The pids of a process's children (the workers of `serve --workers N`), from /proc. */
 export function childrenOf(pid: number): number[] {
   try {

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { authedAgent, benchApi, startBerthProcess } from './berth-process.js';
+import { authedAgent, benchApi, cpuMsOf, startBerthProcess } from './berth-process.js';
 import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
@@ -26,6 +26,12 @@ export interface WebhookBenchResult {
   berthWithoutWebhooks: number;
   /** Berth with webhooks / without, as a percentage loss (target: under 5 %). */
   throughputLossPercent: number;
+  /**
+   * Berth's CPU time per push (medians over rounds, ms), into the project with webhooks (its deliveries
+   * included: from the first push to the last event received) and into the one without: the work the
+   * webhooks add, which wall-clock throughput shows only through the noise of a loaded machine.
+   */
+  berthCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
   /** Delivery latency over both targets and every round, ms. */
   berthLatency: { p50: number; p99: number; max: number };
   distributionLatency: { p50: number; p99: number; max: number };
@@ -186,6 +192,8 @@ export async function webhookBench(options: {
   const berthLat = new Latencies(2 * pushes * rounds);
   const distLat = new Latencies(2 * pushes * rounds);
   const without: number[] = [];
+  const cpuWith: number[] = [];
+  const cpuWithout: number[] = [];
   let delivered: number[] = [];
   let distributionDelivered: number[] = [];
   try {
@@ -203,12 +211,15 @@ export async function webhookBench(options: {
       // Alternate which goes first so neither side always meets a warm or a busy machine.
       const order = round % 2 === 0 ? ['plain', 'hooked', 'dist'] : ['dist', 'hooked', 'plain'];
       for (const which of order) {
+        const cpu0 = cpuMsOf(berthProc.pid);
         if (which === 'plain') {
           const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
           without.push(r.perSecond);
+          cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
           const c = await collect(r.done, berthRx, 60_000);
+          cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
           delivered = c.delivered;
           workload.berth.push(figures(r.perSecond, c.latencies, berthLat));
         } else {
@@ -219,7 +230,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; delivered ${delivered.join('+')} of ${pushes} each`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push; delivered ${delivered.join('+')} of ${pushes} each`,
       );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
@@ -241,6 +252,11 @@ export async function webhookBench(options: {
       berthWithWebhooks: withHooks,
       berthWithoutWebhooks: withoutHooks,
       throughputLossPercent: 100 * (1 - withHooks / withoutHooks),
+      berthCpuMsPerPush: {
+        withWebhooks: median(cpuWith),
+        withoutWebhooks: median(cpuWithout),
+        addedPercent: 100 * (median(cpuWith) / median(cpuWithout) - 1),
+      },
       berthLatency: summary(berthLat),
       distributionLatency: summary(distLat),
       delivered,

@@ -95,7 +95,10 @@ export const configSchema = z
       .object({
         /** Jobs this process runs at once; 0 = serve HTTP only (run `berth worker` elsewhere). */
         workers: z.coerce.number().int().min(0).max(256).default(4),
-        /** Per job kind caps within `workers`, e.g. { "replication.copy": 2 }. */
+        /**
+         * Per job kind caps within `workers`, e.g. { "replication.copy": 2 }; for a kind with slots of its own
+         * beside `workers` (webhook.deliver: 32), their number.
+         */
         concurrency: z.record(z.string(), z.coerce.number().int().min(1)).default({}),
         /** A job whose worker stops heartbeating is picked up by another worker after this long. */
         leaseSeconds: z.coerce.number().positive().default(30),
@@ -113,7 +116,7 @@ export const configSchema = z
         /** Delay before the second run; doubles for each further run (up to 5 minutes). */
         retryDelayMs: z.coerce.number().int().min(10).default(2000),
         /** Requests in flight at once to one target, per worker: a slow receiver holds no more slots. */
-        concurrencyPerTarget: z.coerce.number().int().min(1).max(64).default(2),
+        concurrencyPerTarget: z.coerce.number().int().min(1).max(64).default(8),
         /** Pull events are held this long in memory and their deliveries written together. */
         pullBatchMs: z.coerce.number().int().min(10).default(1000),
       })

@@ -41,6 +41,18 @@ export interface JobKind<P = unknown> {
    * in the queue and never hold a slot, so one slow group cannot delay the others.
    */
   group?: { of(payload: P): string; cap: number };
+  /**
+   * Jobs that wait on the network rather than the CPU (webhook deliveries) run in a pool of their own of
+   * `slots` per worker (`jobs.concurrency[kind]` overrides it), beside the `jobs.workers` that other kinds
+   * share: they neither wait for a slot of a long CPU-bound job nor hold one.
+   */
+  pool?: { slots: number };
+  /**
+   * A short job's log lines are written with its outcome, in the transaction that settles it, rather than
+   * one statement each as they come; a run cut short by a crash leaves no line (the next attempt writes
+   * its own).
+   */
+  logWithOutcome?: boolean;
   run(payload: P, ctx: JobContext): Promise<void>;
 }
 

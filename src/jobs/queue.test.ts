@@ -271,6 +271,94 @@ for (const dialect of testDialects()) {
       assert.equal(peak, 2);
     });
 
+    test('a batch claim takes the oldest runnable jobs, keeping each pool, kind and group to its room', async () => {
+      const grouped = {
+        ...testKind('test.batch-a', async () => {}),
+        group: { of: (p: { n: number }) => String(p.n % 2), cap: 9 },
+      };
+      const { queue } = testWorker({ store, kinds: [grouped, testKind('test.batch-b', async () => {})] });
+      const a = [];
+      for (let n = 0; n < 8; n++) a.push(await queue.add('test.batch-a', { n }));
+      const b = [];
+      for (let n = 0; n < 3; n++) b.push(await queue.add('test.batch-b', { n }));
+      const now = new Date().toISOString();
+      const req = { owner: 'batcher', now, leaseUntil: now };
+      // Group 1 runs here with room for one more, group 0 is new (its kind's cap: 2); b is capped at 1.
+      const first = await store.jobs.claimBatch({
+        ...req,
+        kinds: ['test.batch-a', 'test.batch-b'],
+        limit: 10,
+        poolRoom: { '': 10 },
+        kindRoom: { 'test.batch-b': 1 },
+        groupRoom: { 'test.batch-a:1': 1 },
+        groupCap: { 'test.batch-a': 2 },
+      });
+      assert.deepEqual(
+        first.map((r) => r.id),
+        [a[0], a[1], a[2], b[0]],
+        'oldest first: two of group 0, one of group 1, one b',
+      );
+      assert.ok(
+        first.every((r) => r.status === 'running' && r.lease_owner === 'batcher' && r.attempts === 1),
+      );
+      // A kind with a pool of its own is counted apart from the shared pool, which is full here.
+      const second = await store.jobs.claimBatch({
+        ...req,
+        kinds: ['test.batch-a', 'test.batch-b'],
+        limit: 3,
+        poolRoom: { '': 0, 'test.batch-a': 3 },
+        poolOf: { 'test.batch-a': 'test.batch-a' },
+        fullGroups: ['test.batch-a:0'],
+      });
+      assert.deepEqual(
+        second.map((r) => r.id),
+        [a[3], a[5], a[7]],
+        'only a, only group 1',
+      );
+      assert.deepEqual(
+        await store.jobs
+          .claimBatch({ ...req, kinds: ['test.batch-b'], limit: 5, poolRoom: { '': 5 } })
+          .then((r) => r.map((x) => x.id)),
+        [b[1], b[2]],
+      );
+    });
+
+    test('a kind with a pool of its own runs beside a full shared pool, and writes its log with its outcome', async () => {
+      let active = 0;
+      let peak = 0;
+      const release: (() => void)[] = [];
+      const linesWhileRunning: number[] = [];
+      const pooled = {
+        ...testKind('test.pooled', async (p, ctx) => {
+          active++;
+          peak = Math.max(peak, active);
+          await ctx.log(`sending ${p.n}`);
+          linesWhileRunning.push((await store.jobs.logs(ctx.jobId)).length);
+          await new Promise<void>((r) => release.push(r));
+          active--;
+        }),
+        pool: { slots: 3 },
+        logWithOutcome: true,
+      };
+      const hog = testKind('test.hog', (_p, ctx) => untilAborted(ctx.signal));
+      const { queue, worker } = testWorker({ store, kinds: [pooled, hog], workers: 1 });
+      const hogId = await queue.add('test.hog', { n: 0 });
+      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.add('test.pooled', { n })));
+      worker.start();
+      const done = async () => (await Promise.all(ids.map(statusOf))).every((s) => s === 'succeeded');
+      while (!(await done())) {
+        await new Promise((r) => setTimeout(r, 30));
+        release.splice(0).forEach((r) => r());
+      }
+      assert.equal(await statusOf(hogId), 'running', 'the shared slot stayed with its job');
+      await worker.close();
+      assert.equal(peak, 3);
+      assert.deepEqual(linesWhileRunning, [0, 0, 0, 0, 0], 'nothing written while running');
+      const lines = (await queue.logs(ids[0]!)).map((l) => l.line);
+      assert.match(lines[0]!, /^attempt 1 of 3 started/);
+      assert.deepEqual(lines.slice(1), ['sending 1', 'succeeded']);
+    });
+
     test('closing a worker hands its running job back without spending an attempt', async () => {
       const kind = testKind('test.shutdown', (_p, ctx) => untilAborted(ctx.signal));
       const { queue, worker } = testWorker({ store, kinds: [kind] });

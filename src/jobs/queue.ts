@@ -1,3 +1,4 @@
+import type { NewJob } from '../db/repos/jobs.js';
 import type { MetaStore, Repos } from '../db/store.js';
 import type { JobLogRow, JobRow, JobStatus } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
@@ -40,22 +41,37 @@ export class JobQueue {
 
   /** Adds a job inside the caller's transaction (`store.transaction(tx => queue.enqueue(tx, …))`). */
   async enqueue(tx: Repos, kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<number> {
+    const now = this.deps.clock.now();
+    return tx.jobs.insert(this.row(kind, payload, options, now), now.toISOString());
+  }
+
+  /** A job's row, its payload checked against its kind. */
+  private row(kind: string, payload: unknown, options: EnqueueOptions, now: Date): NewJob {
     const def = this.kinds.get(kind);
     if (!def) throw new AppError('BAD_REQUEST', `unknown job kind ${kind}`);
     const parsed = def.payload.safeParse(payload);
     if (!parsed.success) {
       throw new AppError('BAD_REQUEST', `invalid payload for job kind ${kind}: ${parsed.error.message}`);
     }
+    return {
+      kind,
+      payload: JSON.stringify(parsed.data),
+      maxAttempts: def.retry.maxAttempts,
+      runAfter: (options.runAfter ?? now).toISOString(),
+      executionId: options.executionId ?? null,
+      groupKey: def.group ? `${kind}:${def.group.of(parsed.data)}` : null,
+    };
+  }
+
+  /** Adds several jobs of one kind inside the caller's transaction, in one statement. */
+  async enqueueMany(
+    tx: Repos,
+    kind: string,
+    jobs: { payload: unknown; options?: EnqueueOptions }[],
+  ): Promise<void> {
     const now = this.deps.clock.now();
-    return tx.jobs.insert(
-      {
-        kind,
-        payload: JSON.stringify(parsed.data),
-        maxAttempts: def.retry.maxAttempts,
-        runAfter: (options.runAfter ?? now).toISOString(),
-        executionId: options.executionId ?? null,
-        groupKey: def.group ? `${kind}:${def.group.of(parsed.data)}` : null,
-      },
+    await tx.jobs.insertMany(
+      jobs.map((j) => this.row(kind, j.payload, j.options ?? {}, now)),
       now.toISOString(),
     );
   }

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { backoffMs, PermanentJobError, type JobContext, type JobKind, type OutcomeHook } from './kind.js';
 import type { JobQueue } from './queue.js';
+import { Settlements, type LogLine } from './settlements.js';
 
 export interface JobWorkerOptions {
   store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'transaction'>;
@@ -43,9 +44,11 @@ export class JobWorker {
   private started = false;
   private lastReap = 0;
   private lastBeat = 0;
+  private readonly settlements: Settlements;
 
   constructor(private readonly o: JobWorkerOptions) {
     this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.settlements = new Settlements({ store: o.store, clock: o.clock, owner: this.owner });
   }
 
   start(): void {
@@ -95,21 +98,20 @@ export class JobWorker {
     }
   }
 
+  /** Claims batches of jobs until the free slots are filled or the queue has nothing more for them. */
   private async fill(): Promise<void> {
-    {
-      while (!this.closed && this.running.size < this.o.workers) {
-        const kinds = this.freeKinds();
-        const now = this.o.clock.now();
-        const row = await this.o.store.jobs.claim({
-          owner: this.owner,
-          kinds,
-          fullGroups: this.fullGroups(),
-          now: now.toISOString(),
-          leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
-        });
-        if (!row) break;
-        this.launch(row);
-      }
+    while (!this.closed) {
+      const room = this.room();
+      if (room.limit === 0) return;
+      const now = this.o.clock.now();
+      const rows = await this.o.store.jobs.claimBatch({
+        ...room,
+        owner: this.owner,
+        now: now.toISOString(),
+        leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
+      });
+      for (const row of rows) this.launch(row);
+      if (rows.length < room.limit) return;
     }
   }
 
@@ -121,24 +123,50 @@ export class JobWorker {
     }, delayMs);
   }
 
-  private freeKinds(): string[] {
-    const counts = new Map<string, number>();
-    for (const r of this.running.values()) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
-    return this.o.queue
-      .kindNames()
-      .filter((k) => (counts.get(k) ?? 0) < (this.o.concurrency?.[k] ?? this.o.workers));
-  }
-
-  /** Groups with as many jobs running here as their kind allows. */
-  private fullGroups(): string[] {
-    const counts = new Map<string, { n: number; cap: number }>();
+  /**
+   * What this worker may claim now: the kinds with a free slot, the room of each slot pool (the shared
+   * `workers`, and each kind that has a pool of its own), each capped kind and each group.
+   */
+  private room() {
+    const byKind = new Map<string, number>();
+    const byGroup = new Map<string, { n: number; kind: string }>();
     for (const r of this.running.values()) {
-      if (!r.group) continue;
-      const c = counts.get(r.group) ?? { n: 0, cap: this.o.queue.kind(r.kind)?.group?.cap ?? Infinity };
-      c.n += 1;
-      counts.set(r.group, c);
+      byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
+      if (r.group) byGroup.set(r.group, { n: (byGroup.get(r.group)?.n ?? 0) + 1, kind: r.kind });
     }
-    return [...counts].filter(([, c]) => c.n >= c.cap).map(([g]) => g);
+    let shared = this.o.workers;
+    for (const [k, n] of byKind) if (!this.o.queue.kind(k)?.pool) shared -= n;
+    const poolRoom: Record<string, number> = { '': Math.max(0, shared) };
+    const poolOf: Record<string, string> = {};
+    const kindRoom: Record<string, number> = {};
+    const groupCap: Record<string, number> = {};
+    const kinds: string[] = [];
+    for (const name of this.o.queue.kindNames()) {
+      const kind = this.o.queue.kind(name)!;
+      const running = byKind.get(name) ?? 0;
+      const cap = this.o.concurrency?.[name];
+      if (kind.group) groupCap[name] = kind.group.cap;
+      if (kind.pool) {
+        poolOf[name] = name;
+        poolRoom[name] = Math.max(0, (cap ?? kind.pool.slots) - running);
+        if (poolRoom[name] > 0) kinds.push(name);
+      } else if (cap === undefined) {
+        if (shared > 0) kinds.push(name);
+      } else if (Math.min(shared, cap - running) > 0) {
+        kinds.push(name);
+        kindRoom[name] = cap - running;
+      }
+    }
+    const fullGroups: string[] = [];
+    const groupRoom: Record<string, number> = {};
+    for (const [g, { n, kind }] of byGroup) {
+      const left = (this.o.queue.kind(kind)?.group?.cap ?? Infinity) - n;
+      if (left <= 0) fullGroups.push(g);
+      else groupRoom[g] = left;
+    }
+    const pools = new Set(kinds.map((k) => poolOf[k] ?? ''));
+    const limit = [...pools].reduce((n, p) => n + poolRoom[p]!, 0);
+    return { kinds, limit, poolRoom, poolOf, kindRoom, groupRoom, groupCap, fullGroups };
   }
 
   /** Keeps this worker's pool row (the dashboard's list of workers across nodes) fresh. */
@@ -182,16 +210,22 @@ export class JobWorker {
   private async execute(row: JobRow, abort: AbortController): Promise<void> {
     const { store, clock } = this.o;
     const iso = () => clock.now().toISOString();
+    const kind = this.o.queue.kind(row.kind) as JobKind;
     // Lines logged while the job runs are written at once (after a crash the log still says how far it
-    // got); the closing line is written in the transaction that records the job's outcome.
+    // got), unless the kind writes its log with its outcome; the closing line is written in the
+    // transaction that records the outcome.
+    const held: LogLine[] = [];
     const log = async (line: string) => {
+      if (kind.logWithOutcome) {
+        held.push({ time: iso(), line });
+        return;
+      }
       try {
         await store.jobs.appendLog(row.id, iso(), line);
       } catch (err) {
         this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
       }
     };
-    const kind = this.o.queue.kind(row.kind) as JobKind;
     let outcome = 'done' as Outcome;
     const heartbeat = setInterval(
       () => {
@@ -244,7 +278,7 @@ export class JobWorker {
       return;
     }
     let closing: string;
-    let settle: (tx: Repos) => Promise<unknown>;
+    let settle: ((tx: Repos) => Promise<unknown>) | undefined;
     if (outcome === 'shutdown') {
       closing = 'interrupted by a worker shutdown; the job goes back to the queue';
       settle = (tx) => tx.jobs.release(row.id, this.owner, now);
@@ -253,7 +287,7 @@ export class JobWorker {
       settle = (tx) => tx.jobs.finish(row.id, this.owner, 'stopped', now);
     } else if (error === undefined) {
       closing = 'succeeded';
-      settle = (tx) => this.final(tx, row, 'succeeded', now, hooks);
+      if (hooks.length > 0) settle = (tx) => this.final(tx, row, 'succeeded', now, hooks);
     } else {
       const message = messageOf(error);
       if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
@@ -266,11 +300,12 @@ export class JobWorker {
         settle = (tx) => tx.jobs.retry(row.id, this.owner, at, now, message);
       }
     }
-    const after = await store.transaction(async (tx) => {
-      await tx.jobs.appendLog(row.id, now, closing);
-      return settle(tx);
+    const after = await this.settlements.add({
+      jobId: row.id,
+      lines: [...held, { time: now, line: closing }],
+      ...(settle ? { settle } : { plainSuccess: true }),
     });
-    if (typeof after === 'function') after();
+    if (typeof after === 'function') (after as () => void)();
   }
 
   /** Records a final outcome and runs the job's outcome hooks with it, in `tx`, while the lease holds. */

@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, JobLogRow, JobRow, JobStatus } from '../tables.js';
 
 export interface NewJob {
@@ -20,6 +20,23 @@ export interface ClaimRequest {
   fullGroups?: string[];
 }
 
+/** A claim of several jobs at once, within the worker's free slots. */
+export interface BatchClaimRequest extends ClaimRequest {
+  /** Jobs claimed at most. */
+  limit: number;
+  /**
+   * Slot pools (a kind that runs in a pool of its own, or '' for the shared one): how many jobs of each
+   * pool's kinds may be claimed. A kind missing from `poolOf` is in the shared pool.
+   */
+  poolRoom: Record<string, number>;
+  poolOf?: Record<string, string>;
+  /** Jobs of a kind claimed at most (its own cap minus what runs here); absent: no cap beyond the pool's. */
+  kindRoom?: Record<string, number>;
+  /** Jobs of a group claimed at most: for groups running here, their room; for the others, their kind's cap. */
+  groupRoom?: Record<string, number>;
+  groupCap?: Record<string, number>;
+}
+
 /**
  * Job rows. Every state change after the claim is guarded on the lease owner and `running`, so a worker
  * that lost its lease (it stalled, another node reclaimed the job) cannot overwrite the new owner's work.
@@ -30,37 +47,98 @@ export class JobRepo {
   async insert(job: NewJob, now: string): Promise<number> {
     const row = await this.db
       .insertInto('job')
-      .values({
-        kind: job.kind,
-        payload: job.payload,
-        status: 'pending',
-        attempts: 0,
-        stop_requested: 0,
-        max_attempts: job.maxAttempts,
-        run_after: job.runAfter,
-        execution_id: job.executionId ?? null,
-        group_key: job.groupKey ?? null,
-        creation_time: now,
-        update_time: now,
-      })
+      .values(jobValues(job, now))
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** Several jobs in one statement. */
+  async insertMany(jobs: NewJob[], now: string): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db
+      .insertInto('job')
+      .values(jobs.map((job) => jobValues(job, now)))
+      .execute();
   }
 
   find(id: number): Promise<JobRow | undefined> {
     return this.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /**
-   * Takes the oldest runnable job of the given kinds: a pending job whose time has come, or a running job
-   * whose lease expired (its worker died). One statement, so two claimers never get the same row; on
-   * PostgreSQL `for update skip locked` lets concurrent claimers pass each other instead of queueing.
-   */
+  /** Takes the oldest runnable job of the given kinds (`claimBatch` of one). */
   async claim(req: ClaimRequest): Promise<JobRow | undefined> {
-    if (req.kinds.length === 0) return undefined;
+    const [row] = await this.claimBatch({ ...req, limit: 1, poolRoom: { '': 1 } });
+    return row;
+  }
+
+  /**
+   * Takes the oldest runnable jobs, as many as the worker's free slots allow: pending jobs whose time has
+   * come, or running jobs whose lease expired (their worker died). One statement, so two claimers never
+   * get the same row; on PostgreSQL `for update skip locked` lets concurrent claimers pass each other
+   * instead of queueing. Within the batch, window functions keep each pool, kind and group to its room
+   * (the candidates are locked one level down: PostgreSQL refuses `for update` beside a window function).
+   * The rows come back oldest first.
+   */
+  async claimBatch(req: BatchClaimRequest): Promise<JobRow[]> {
+    if (req.kinds.length === 0 || req.limit <= 0) return [];
     const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    return this.db
+    const candidates = this.db
+      .selectFrom('job')
+      .select(['id', 'kind', 'group_key', 'run_after'])
+      .where('kind', 'in', req.kinds)
+      // A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
+      .where('kind', 'not in', (s) =>
+        s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
+      )
+      .where('stop_requested', '=', 0)
+      .$if((req.fullGroups?.length ?? 0) > 0, (s) =>
+        s.where((w) => w.or([w('group_key', 'is', null), w('group_key', 'not in', req.fullGroups!)])),
+      )
+      .where((w) =>
+        w.or([
+          w.and([w('status', '=', 'pending'), w('run_after', '<=', req.now)]),
+          w.and([
+            w('status', '=', 'running'),
+            w('lease_until', '<', req.now),
+            w('attempts', '<', w.ref('max_attempts')),
+          ]),
+        ]),
+      )
+      .orderBy('run_after')
+      .orderBy('id')
+      // Enough rows for the room to be filled though some groups or kinds have little of it.
+      .limit(Math.min(500, req.limit * 4))
+      .$if(postgres, (q) => q.forUpdate().skipLocked());
+    const pool = caseOf(sql.ref('kind'), req.poolOf ?? {}, sql.lit(''));
+    const ranked = this.db
+      .selectFrom(candidates.as('candidate'))
+      .select([
+        'id',
+        'kind',
+        'group_key',
+        'run_after',
+        sql<number>`row_number() over (partition by ${pool} order by run_after, id)`.as('pool_rank'),
+        sql<number>`row_number() over (partition by kind order by run_after, id)`.as('kind_rank'),
+        sql<number>`row_number() over (partition by group_key order by run_after, id)`.as('group_rank'),
+      ]);
+    const poolCap = caseOf(pool, req.poolRoom, sql.lit(0));
+    const kindCap = caseOf(sql.ref('kind'), req.kindRoom ?? {}, sql.lit(req.limit));
+    const groupCap = caseOf(
+      sql.ref('group_key'),
+      req.groupRoom ?? {},
+      caseOf(sql.ref('kind'), req.groupCap ?? {}, sql.lit(req.limit)),
+    );
+    const chosen = this.db
+      .selectFrom(ranked.as('ranked'))
+      .select('id')
+      .where(sql<boolean>`pool_rank <= ${poolCap}`)
+      .where(sql<boolean>`kind_rank <= ${kindCap}`)
+      .where((w) => w.or([w('group_key', 'is', null), sql<boolean>`group_rank <= ${groupCap}`]))
+      .orderBy('run_after')
+      .orderBy('id')
+      .limit(req.limit);
+    const rows = await this.db
       .updateTable('job')
       .set((eb) => ({
         status: 'running',
@@ -71,36 +149,12 @@ export class JobRepo {
         start_time: eb.fn.coalesce('start_time', eb.val(req.now)),
         update_time: req.now,
       }))
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('job')
-          .select('id')
-          .where('kind', 'in', req.kinds)
-          // A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
-          .where('kind', 'not in', (s) =>
-            s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
-          )
-          .where('stop_requested', '=', 0)
-          .$if((req.fullGroups?.length ?? 0) > 0, (s) =>
-            s.where((w) => w.or([w('group_key', 'is', null), w('group_key', 'not in', req.fullGroups!)])),
-          )
-          .where((w) =>
-            w.or([
-              w.and([w('status', '=', 'pending'), w('run_after', '<=', req.now)]),
-              w.and([
-                w('status', '=', 'running'),
-                w('lease_until', '<', req.now),
-                w('attempts', '<', w.ref('max_attempts')),
-              ]),
-            ]),
-          )
-          .orderBy('run_after')
-          .orderBy('id')
-          .limit(1)
-          .$if(postgres, (q) => q.forUpdate().skipLocked()),
-      )
+      .where('id', 'in', chosen)
       .returningAll()
-      .executeTakeFirst();
+      .execute();
+    return rows.sort((a, b) =>
+      a.run_after < b.run_after ? -1 : a.run_after > b.run_after ? 1 : a.id - b.id,
+    );
   }
 
   /** Makes a job a task of an execution created by its own handler (a run fired by a schedule). */
@@ -238,6 +292,29 @@ export class JobRepo {
     await this.db.insertInto('job_log').values({ job_id: jobId, time, line }).execute();
   }
 
+  /** Log lines of several jobs in one statement per 500 (in order: ids follow the list). */
+  async appendLogs(lines: { jobId: number; time: string; line: string }[]): Promise<void> {
+    for (let i = 0; i < lines.length; i += 500)
+      await this.db
+        .insertInto('job_log')
+        .values(lines.slice(i, i + 500).map((l) => ({ job_id: l.jobId, time: l.time, line: l.line })))
+        .execute();
+  }
+
+  /** Ends several runs as succeeded in one statement; the ids whose lease was still ours. */
+  async finishSucceeded(ids: number[], owner: string, now: string): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .updateTable('job')
+      .set({ status: 'succeeded', end_time: now, update_time: now, lease_until: null, last_error: null })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Log lines in order, paged by line id (`after` = the last id seen). */
   logs(jobId: number, after = 0, limit = 1000): Promise<JobLogRow[]> {
     return this.db
@@ -249,4 +326,32 @@ export class JobRepo {
       .limit(limit)
       .execute();
   }
+}
+
+/** `case <of> when k1 then v1 … else <otherwise> end`; just `otherwise` for an empty map. */
+function caseOf(
+  of: RawBuilder<unknown> | ReturnType<typeof sql.ref>,
+  values: Record<string, string | number>,
+  otherwise: RawBuilder<unknown> | ReturnType<typeof sql.lit>,
+): RawBuilder<unknown> {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return sql`${otherwise}`;
+  const whens = entries.map(([k, v]) => sql`when ${k} then ${v}`);
+  return sql`(case ${of} ${sql.join(whens, sql` `)} else ${otherwise} end)`;
+}
+
+function jobValues(job: NewJob, now: string) {
+  return {
+    kind: job.kind,
+    payload: job.payload,
+    status: 'pending' as const,
+    attempts: 0,
+    stop_requested: 0,
+    max_attempts: job.maxAttempts,
+    run_after: job.runAfter,
+    execution_id: job.executionId ?? null,
+    group_key: job.groupKey ?? null,
+    creation_time: now,
+    update_time: now,
+  };
 }

@@ -23,10 +23,15 @@ export interface WebhookRetry {
   perTarget: number;
 }
 
+/** Deliveries in flight at once per worker over all targets (`jobs.concurrency['webhook.deliver']`). */
+export const webhookSlots = 32;
+
 /**
  * `webhook.deliver`: one POST to one target; `send` throws unless the target answered 2xx, and the queue
  * retries with backoff. Jobs are grouped by target address, so a slow or failing receiver holds at most
- * `perTarget` slots of a worker and the other targets' deliveries go on.
+ * `perTarget` slots of a worker and the other targets' deliveries go on. A delivery waits on the network,
+ * so deliveries have a pool of slots of their own beside `jobs.workers`, and being short, each writes its
+ * log with its outcome.
  */
 export function webhookDeliverJob(
   o: WebhookRetry,
@@ -37,6 +42,8 @@ export function webhookDeliverJob(
     payload: deliveryPayload,
     retry: { maxAttempts: o.maxAttempts, baseDelayMs: o.retryDelayMs, maxDelayMs: 5 * 60_000 },
     group: { of: (p) => p.address, cap: o.perTarget },
+    pool: { slots: webhookSlots },
+    logWithOutcome: true,
     run: send,
   });
 }

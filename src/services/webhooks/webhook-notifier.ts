@@ -21,13 +21,12 @@ export interface WebhookNotifierDeps {
   store: Pick<MetaStore, 'transaction'>;
   clock: Clock;
   log: Logger;
-  /** Adds the delivery job in the caller's transaction (JobQueue.enqueue). */
+  /** Adds the delivery jobs in the caller's transaction (JobQueue.enqueueMany). */
   enqueue(
     tx: Repos,
     kind: 'webhook.deliver',
-    payload: DeliveryPayload,
-    o: { executionId: number },
-  ): Promise<number>;
+    jobs: { payload: DeliveryPayload; options: { executionId: number } }[],
+  ): Promise<void>;
   /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
   registryHost(): string;
   /** The registry's URL (`scheme://host[:port]`): the local side of a replication. */
@@ -112,6 +111,8 @@ export class WebhookNotifier {
     const overview = e.overview ?? {};
     await this.deliver(tx, found.project, found.policies, {
       ...base,
+      // Who asked for the scan (Harbor's task attribute), not an actor: the scan job raised the event.
+      operator: e.operator,
       eventData: {
         resources: [
           {
@@ -341,7 +342,10 @@ export class WebhookNotifier {
     );
   }
 
-  /** One execution and one delivery job per target of each policy subscribed to the event. */
+  /**
+   * One execution and one delivery job per target of each policy subscribed to the event: the executions
+   * of each vendor in one statement, the jobs in another.
+   */
   private async deliver(
     tx: Repos,
     project: ProjectRow,
@@ -349,22 +353,31 @@ export class WebhookNotifier {
     event: WebhookEvent,
   ): Promise<void> {
     const now = this.d.clock.now().toISOString();
-    for (const policy of policies) {
-      if (!policy.eventTypes.includes(event.type)) continue;
-      for (const target of policy.targets) {
-        const formatted = formatFor(target, event, { projectId: project.id, policyId: policy.id });
-        const { id: executionId } = await tx.executions(target.type === 'slack' ? 'SLACK' : 'WEBHOOK').create(
-          policy.id,
-          'EVENT',
-          now,
+    const deliveries = policies
+      .filter((policy) => policy.eventTypes.includes(event.type))
+      .flatMap((policy) =>
+        policy.targets.map((target) => ({
+          policy,
+          target,
+          formatted: formatFor(target, event, { projectId: project.id, policyId: policy.id }),
+        })),
+      );
+    const jobs: { payload: DeliveryPayload; options: { executionId: number } }[] = [];
+    for (const vendor of ['WEBHOOK', 'SLACK'] as const) {
+      const mine = deliveries.filter((x) => (x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK') === vendor);
+      const ids = await tx.executions(vendor).createMany(
+        mine.map((x) => ({
+          vendorId: x.policy.id,
+          trigger: 'EVENT',
           // `event_type` first: the last-trigger lookup matches on this prefix.
-          { event_type: event.type, payload: formatted.body },
-          'Pending',
-        );
-        await this.d.enqueue(
-          tx,
-          'webhook.deliver',
-          {
+          extraAttrs: { event_type: event.type, payload: x.formatted.body },
+          status: 'Pending' as const,
+        })),
+        now,
+      );
+      mine.forEach(({ policy, target, formatted }, i) =>
+        jobs.push({
+          payload: {
             policyId: policy.id,
             notifyType: target.type,
             address: target.address,
@@ -372,11 +385,12 @@ export class WebhookNotifier {
             body: formatted.body,
             skipCertVerify: target.skip_cert_verify,
           },
-          { executionId },
-        );
-        this.committed++;
-      }
+          options: { executionId: ids[i]! },
+        }),
+      );
     }
+    await this.d.enqueue(tx, 'webhook.deliver', jobs);
+    this.committed += jobs.length;
   }
 }
 

@@ -11,7 +11,7 @@ import { formatFor } from './payloads.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { validatePolicy, WebhookPolicies, type WebhookPolicyInput } from './webhook-policies.js';
-import { postWebhook, webhookSender } from './webhook-sender.js';
+import { WebhookSender } from './webhook-sender.js';
 
 export interface WebhooksConfig {
   /** Time limit of one request to a target. */
@@ -48,15 +48,17 @@ export class Webhooks {
   readonly policies: WebhookPolicies;
   readonly deliveries: WebhookDeliveries;
   readonly notifier: WebhookNotifier;
+  private readonly sender: WebhookSender;
 
   private constructor(private readonly d: WebhooksDeps) {
+    this.sender = new WebhookSender(d.config.timeoutSeconds * 1000);
     this.policies = new WebhookPolicies({ store: d.store, clock: d.clock });
     this.deliveries = new WebhookDeliveries({ store: d.store });
     this.notifier = new WebhookNotifier({
       store: d.store,
       clock: d.clock,
       log: d.log,
-      enqueue: (tx, kind, payload, o) => d.queue.enqueue(tx, kind, payload, o),
+      enqueue: (tx, kind, jobs) => d.queue.enqueueMany(tx, kind, jobs),
       registryHost: d.registryHost,
       registryEndpoint: d.registryEndpoint,
       wake: d.wake,
@@ -75,7 +77,7 @@ export class Webhooks {
     d.queue.register(
       webhookDeliverJob(
         { maxAttempts: c.maxAttempts, retryDelayMs: c.retryDelayMs, perTarget: c.concurrencyPerTarget },
-        webhookSender(c.timeoutSeconds * 1000),
+        w.sender.send,
       ),
     );
     const n = w.notifier;
@@ -104,8 +106,9 @@ export class Webhooks {
     return w;
   }
 
-  stop(): Promise<void> {
-    return this.notifier.stop();
+  async stop(): Promise<void> {
+    await this.notifier.stop();
+    this.sender.close();
   }
 
   /** Sends a test event to each target of `input` at once; a target's failure is a BAD_REQUEST. */
@@ -128,15 +131,16 @@ export class Webhooks {
     };
     for (const target of targets) {
       const f = formatFor(target, event, { projectId: project.id, policyId: 0 });
-      const res = await postWebhook(target.address, f.headers, f.body, {
-        timeoutMs: this.d.config.timeoutSeconds * 1000,
-        skipCertVerify: target.skip_cert_verify,
-      }).catch((err: unknown) => {
-        throw new AppError(
-          'BAD_REQUEST',
-          `failed to send the test event to ${target.address}: ${String(err)}`,
-        );
-      });
+      const res = await this.sender
+        .post(target.address, f.headers, f.body, {
+          skipCertVerify: target.skip_cert_verify,
+        })
+        .catch((err: unknown) => {
+          throw new AppError(
+            'BAD_REQUEST',
+            `failed to send the test event to ${target.address}: ${String(err)}`,
+          );
+        });
       if (res.status < 200 || res.status >= 300)
         throw new AppError(
           'BAD_REQUEST',

@@ -6,9 +6,14 @@ import { clientFor, closeNow, makeImage, type RegistryClient } from '../../helpe
 import { startDockerRegistry, type RunningDockerRegistry } from '../../helpers/docker-registry.js';
 import { createRetention, runRetention } from '../../helpers/retention.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startReceiver, type Receiver } from './receiver.js';
+import { importVulnDb } from '../../../src/services/scanning/builtin/vulndb-import.js';
+import { debianImage, VULNERABLE_PACKAGES } from '../../helpers/scan-images.js';
+import { DEBIAN12_FIXTURE_DIR } from '../../helpers/vulndb.js';
+import { cloudEventsKeys, startReceiver, type Receiver } from './receiver.js';
 
-/** REPLICATION and TAG_RETENTION: the webhook events that the jobs of those features raise. */
+const scanMime = 'application/vnd.security.vulnerability.report; version=1.1';
+
+/** REPLICATION, TAG_RETENTION and SCANNING_*: the webhook events that the jobs of those features raise. */
 for (const backend of backends()) {
   describe(`job webhook events on ${backend}`, () => {
     let berth: RunningBerth;
@@ -134,6 +139,112 @@ for (const backend of backends()) {
           `"execution_id":${executionId},"task_id":${tasks.body[0]!.id}}}}`,
       );
       assert.equal(rx.on('/replication').length, 1);
+    });
+
+    test("a scan delivers SCANNING_COMPLETED, a failed one SCANNING_FAILED, in Harbor's Default and CloudEvents shapes", async () => {
+      await importVulnDb({ store: berth.app.store }, DEBIAN12_FIXTURE_DIR);
+      const projectId = await berth.createProject('scanned');
+      const created = await api.expect(201, 'POST', '/projects/scanned/webhook/policies', {
+        name: 'scans',
+        enabled: true,
+        event_types: ['SCANNING_COMPLETED', 'SCANNING_FAILED'],
+        targets: [
+          { type: 'http', address: `${rx.url}/scan-default`, payload_format: 'Default' },
+          { type: 'http', address: `${rx.url}/scan-ce`, payload_format: 'CloudEvents' },
+        ],
+      });
+      const policyId = Number(created.headers.get('location')!.split('/').pop());
+      const vulnerable = debianImage(VULNERABLE_PACKAGES, 'webhook');
+      const junk = makeImage({ layerSize: 64 }); // no tar: the built-in scanner fails on it
+      await client.pushImage('scanned/app', vulnerable, 'v1');
+      await client.pushImage('scanned/junk', junk, 'v1');
+
+      /** Scans `repo:v1`, waits for both targets' delivery of `type`, and checks them against the API's overview. */
+      const scan = async (repo: string, type: string, cloudType: string, digest: string) => {
+        const path = `/projects/scanned/repositories/${repo}/artifacts/v1`;
+        const before = Math.floor(Date.now() / 1000);
+        await api.expect(202, 'POST', `${path}/scan`);
+        const byType = (p: string) =>
+          rx.on(p).filter((r) => r.body.includes(`"${type}"`) || r.body.includes(`"${cloudType}"`));
+        await waitFor(
+          `${type} at both targets`,
+          () => byType('/scan-default').length === 1 && byType('/scan-ce').length === 1,
+          30_000,
+        );
+        const art = await api.expect<{ scan_overview: Record<string, Record<string, unknown>> }>(
+          200,
+          'GET',
+          `${path}?with_scan_overview=true`,
+        );
+        const overview = art.body.scan_overview[scanMime]!;
+        const eventData = {
+          resources: [
+            {
+              digest,
+              tag: 'v1',
+              resource_url: `${berth.host}/scanned/${repo}:v1`,
+              scan_overview: { [scanMime]: overview },
+            },
+          ],
+          repository: {
+            name: repo,
+            namespace: 'scanned',
+            repo_full_name: `scanned/${repo}`,
+            repo_type: 'private',
+          },
+          scan: { scan_type: 'vulnerability' },
+        };
+        const [dflt] = byType('/scan-default');
+        assert.equal(dflt!.headers['content-type'], 'application/json');
+        const body = JSON.parse(dflt!.body) as Record<string, unknown> & { occur_at: number };
+        assert.deepEqual(Object.keys(body), ['type', 'occur_at', 'operator', 'event_data']);
+        assert.deepEqual(body, { type, occur_at: body.occur_at, operator: 'admin', event_data: eventData });
+        assert.ok(body.occur_at >= before && body.occur_at <= Math.floor(Date.now() / 1000));
+        // Harbor's field order, down to the report summary (its NativeReportSummary).
+        assert.deepEqual(Object.keys((body.event_data as typeof eventData).resources[0]!), [
+          'digest',
+          'tag',
+          'resource_url',
+          'scan_overview',
+        ]);
+        assert.deepEqual(Object.keys(body.event_data as object), ['resources', 'repository', 'scan']);
+        const [ce] = byType('/scan-ce');
+        assert.equal(ce!.headers['content-type'], 'application/cloudevents+json');
+        const cloud = JSON.parse(ce!.body) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(cloud), cloudEventsKeys);
+        assert.match(cloud.id as string, /^[0-9a-f-]{36}$/);
+        assert.deepEqual(cloud, {
+          specversion: '1.0',
+          id: cloud.id,
+          source: `/projects/${projectId}/webhook/policies/${policyId}`,
+          type: cloudType,
+          datacontenttype: 'application/json',
+          time: new Date(body.occur_at * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          operator: 'admin',
+          requestid: cloud.requestid,
+          data: eventData,
+        });
+        return overview;
+      };
+
+      const completed = await scan('app', 'SCANNING_COMPLETED', 'harbor.scan.completed', vulnerable.digest);
+      assert.equal(completed.scan_status, 'Success');
+      assert.equal(completed.severity, 'Critical');
+      assert.deepEqual(completed.summary, { total: 2, fixable: 2, summary: { Critical: 1, High: 1 } });
+      const failed = await scan('junk', 'SCANNING_FAILED', 'harbor.scan.failed', junk.digest);
+      assert.equal(failed.scan_status, 'Error');
+
+      const executions = await api.expect<{ status: string; extra_attrs: { event_type: string } }[]>(
+        200,
+        'GET',
+        `/projects/scanned/webhook/policies/${policyId}/executions`,
+      );
+      assert.deepEqual(executions.body.map((e) => `${e.extra_attrs.event_type} ${e.status}`).sort(), [
+        'SCANNING_COMPLETED Success',
+        'SCANNING_COMPLETED Success',
+        'SCANNING_FAILED Success',
+        'SCANNING_FAILED Success',
+      ]);
     });
 
     const policyIdOf = async (project: string) =>

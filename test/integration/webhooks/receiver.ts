@@ -73,3 +73,16 @@ export async function startReceiver(): Promise<Receiver> {
     },
   };
 }
+
+/** The members of Harbor's CloudEvents body, in its order. */
+export const cloudEventsKeys = [
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'datacontenttype',
+  'time',
+  'operator',
+  'requestid',
+  'data',
+];
