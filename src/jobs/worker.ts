@@ -104,12 +104,27 @@ export class JobWorker {
       const room = this.room();
       if (room.limit === 0) return;
       const now = this.o.clock.now();
-      const rows = await this.o.store.jobs.claimBatch({
-        ...room,
-        owner: this.owner,
-        now: now.toISOString(),
-        leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
-      });
+      const claim = (jobs: Pick<Repos, 'jobs'>['jobs']) =>
+        jobs.claimBatch({
+          ...room,
+          owner: this.owner,
+          now: now.toISOString(),
+          leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
+        });
+      // A job is never seen running without its start line: the line is written in the claim's
+      // transaction, unless the kind writes its log with its outcome (then no transaction is needed).
+      const writesAtOnce = (kind: string) => !this.o.queue.kind(kind)?.logWithOutcome;
+      const rows = room.kinds.some(writesAtOnce)
+        ? await this.o.store.transaction(async (tx) => {
+            const claimed = await claim(tx.jobs);
+            await tx.jobs.appendLogs(
+              claimed
+                .filter((r) => writesAtOnce(r.kind))
+                .map((r) => ({ jobId: r.id, time: now.toISOString(), line: this.startLine(r) })),
+            );
+            return claimed;
+          })
+        : await claim(this.o.store.jobs);
       for (const row of rows) this.launch(row);
       if (rows.length < room.limit) return;
     }
@@ -253,7 +268,7 @@ export class JobWorker {
     const hooks: OutcomeHook[] = [];
     let error: unknown;
     try {
-      await log(`attempt ${row.attempts} of ${row.max_attempts} started on ${this.owner}`);
+      if (kind.logWithOutcome) await log(this.startLine(row));
       const parsed = kind.payload.safeParse(JSON.parse(row.payload));
       if (!parsed.success) throw new PermanentJobError(`invalid payload: ${parsed.error.message}`);
       const ctx: JobContext = {
@@ -306,6 +321,10 @@ export class JobWorker {
       ...(settle ? { settle } : { plainSuccess: true }),
     });
     if (typeof after === 'function') (after as () => void)();
+  }
+
+  private startLine(row: JobRow): string {
+    return `attempt ${row.attempts} of ${row.max_attempts} started on ${this.owner}`;
   }
 
   /** Records a final outcome and runs the job's outcome hooks with it, in `tx`, while the lease holds. */
