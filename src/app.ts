@@ -111,7 +111,17 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     ...{ store, storage, clock, secrets: identity.keys.box, tokens: identity.tokens },
     registryUrl: (internal) => (!internal && config.server.externalUrl) || server.listeningOrigin,
   });
-  const scanning = wireScanning({ store, storage, clock, events, jobs, scanners, log: logger });
+  const scanning = wireScanning({
+    store,
+    storage,
+    clock,
+    events,
+    jobs,
+    scanners,
+    manifests,
+    uploads,
+    log: logger,
+  });
   const artifacts = new ArtifactService({
     store,
     storage,
@@ -212,6 +222,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       insights: insights.service,
       webhooks,
       scans: scanning.scans,
+      scanAll: scanning.scanAll,
       ...scanHub,
       scanners,
       allowlists: scanning.allowlists,

@@ -49,6 +49,12 @@ export function cronOf(type: ScheduleType, cron: string | undefined): string {
   return expression;
 }
 
+/** The type Harbor's UI shows for a stored cron: a preset's name when it is one, else Custom. */
+export function scheduleTypeOf(cron: string): 'Hourly' | 'Daily' | 'Weekly' | 'Custom' {
+  for (const type of ['Hourly', 'Daily', 'Weekly'] as const) if (presetCrons[type] === cron) return type;
+  return 'Custom';
+}
+
 /** Parses a 6-field cron expression; throws BAD_REQUEST naming the problem. */
 export function parseCron(expression: string): Cron {
   const fields = expression.trim().split(/\s+/);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 export const REPORT_MIME = 'application/vnd.security.vulnerability.report; version=1.1';
+export const SBOM_REPORT_MIME = 'application/vnd.security.sbom.report+json; version=1.0';
 
 /** What the adapter saw of one scan request, and what pulling the artifact with its token gave. */
 export interface AdapterScan {
@@ -10,8 +11,14 @@ export interface AdapterScan {
   request: {
     registry: { url: string; authorization: string };
     artifact: { repository: string; digest: string; tag: string; mime_type: string };
-    enabled_capabilities: { type: string; produces_mime_types: string[] }[];
+    enabled_capabilities: {
+      type: string;
+      produces_mime_types: string[];
+      parameters?: Record<string, unknown>;
+    }[];
   };
+  /** The query of the report polls (Harbor adds `sbom_media_type` for an SBOM). */
+  reportQuery?: string;
   /** Manifest and blob pulls: path → status, and whether each body matched its digest. */
   pulls: { path: string; status: number; verified: boolean }[];
   /** Status of pulling the same manifest from `otherRepository` with the same token. */
@@ -35,6 +42,12 @@ export interface TestAdapterOptions {
   otherRepository?: string;
   /** 302s answered on the report before it is ready. */
   notReadyPolls?: number;
+  /** Keep answering 302 (Refresh-After: 1) until this long after the scan was submitted: a slow scanner. */
+  reportDelayMs?: number;
+  /** The registry authorization the adapter asks for in its metadata (Bearer when absent). */
+  authorizationType?: string;
+  /** Offer the sbom capability too, answering Harbor's raw SBOM report with an SPDX document. */
+  sbom?: boolean;
 }
 
 /**
@@ -46,7 +59,7 @@ export interface TestAdapterOptions {
 export async function startTestAdapter(options: TestAdapterOptions = {}): Promise<TestAdapter> {
   const requests: TestAdapter['requests'] = [];
   const scans: AdapterScan[] = [];
-  const pending = new Map<string, { scan: AdapterScan; done: Promise<void>; polls: number }>();
+  const pending = new Map<string, { scan: AdapterScan; done: Promise<void>; polls: number; at: number }>();
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err: Error) => send(res, 500, { error: { message: err.message } }));
@@ -69,8 +82,22 @@ export async function startTestAdapter(options: TestAdapterOptions = {}): Promis
             ],
             produces_mime_types: [REPORT_MIME],
           },
+          ...(options.sbom
+            ? [
+                {
+                  type: 'sbom',
+                  consumes_mime_types: [
+                    'application/vnd.oci.image.manifest.v1+json',
+                    'application/vnd.docker.distribution.manifest.v2+json',
+                  ],
+                  produces_mime_types: [SBOM_REPORT_MIME],
+                },
+              ]
+            : []),
         ],
-        properties: { 'harbor.scanner-adapter/registry-authorization-type': 'Bearer' },
+        properties: {
+          'harbor.scanner-adapter/registry-authorization-type': options.authorizationType ?? 'Bearer',
+        },
       });
     if (req.method === 'POST' && path === '/api/v1/scan') {
       const request = JSON.parse(await readBody(req)) as AdapterScan['request'];
@@ -80,21 +107,41 @@ export async function startTestAdapter(options: TestAdapterOptions = {}): Promis
       const done = pullArtifact(scan, options.otherRepository).catch((err: Error) => {
         scan.pulls.push({ path: `error: ${err.message}`, status: 0, verified: false });
       });
-      pending.set(scan.id, { scan, done, polls: 0 });
+      pending.set(scan.id, { scan, done, polls: 0, at: Date.now() });
       return send(res, 202, { id: scan.id });
     }
     const m = /^\/api\/v1\/scan\/([^/]+)\/report$/.exec(path);
     if (req.method === 'GET' && m) {
       const job = pending.get(m[1]!);
       if (!job) return send(res, 404, { error: { message: 'no such scan' } });
-      if (req.headers.accept !== REPORT_MIME)
+      const sbom = job.scan.request.enabled_capabilities[0]?.type === 'sbom';
+      if (req.headers.accept !== (sbom ? SBOM_REPORT_MIME : REPORT_MIME))
         return send(res, 400, { error: { message: `unsupported accept ${String(req.headers.accept)}` } });
+      job.scan.reportQuery = (req.url ?? '').split('?')[1] ?? '';
+      if (Date.now() - job.at < (options.reportDelayMs ?? 0)) {
+        res.writeHead(302, { 'Refresh-After': '1' });
+        return res.end();
+      }
       if (job.polls++ < (options.notReadyPolls ?? 1)) {
         res.writeHead(302, { 'Refresh-After': '0' });
         return res.end();
       }
       await job.done;
       const { artifact } = job.scan.request;
+      if (sbom)
+        return send(res, 200, {
+          generated_at: new Date().toISOString(),
+          scanner: { name: 'TestScan', vendor: 'Berth tests', version: '0.1' },
+          media_type: 'application/spdx+json',
+          sbom: {
+            spdxVersion: 'SPDX-2.3',
+            SPDXID: 'SPDXRef-DOCUMENT',
+            name: `${artifact.repository}@${artifact.digest}`,
+            packages: job.scan.pulls
+              .filter((p) => p.path.includes('/blobs/'))
+              .map((p, i) => ({ SPDXID: `SPDXRef-pkg${i}`, name: `pkg${i}`, versionInfo: '1.0' })),
+          },
+        });
       return send(res, 200, {
         generated_at: new Date().toISOString(),
         artifact: { repository: artifact.repository, digest: artifact.digest, mime_type: artifact.mime_type },

@@ -203,6 +203,27 @@ export class ArtifactCatalog {
     return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
   }
 
+  /**
+   * The next `limit` artifacts after id `afterId` that scan all walks: neither an accessory nor an index's
+   * child (an index's scan covers its children), with their repository's name and project.
+   */
+  scanBatch(
+    afterId: number,
+    limit: number,
+  ): Promise<(ArtifactRow & { repository_name: string; project_id: number })[]> {
+    return this.db
+      .selectFrom('artifact')
+      .innerJoin('repository', 'repository.id', 'artifact.repository_id')
+      .selectAll('artifact')
+      .select(['repository.name as repository_name', 'repository.project_id'])
+      .where('artifact.id', '>', afterId)
+      .where('artifact.subject_digest', 'is', null)
+      .where(notIndexChild)
+      .orderBy('artifact.id')
+      .limit(limit)
+      .execute();
+  }
+
   async countAll(): Promise<number> {
     const row = await this.db
       .selectFrom('artifact')

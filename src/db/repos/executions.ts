@@ -143,7 +143,7 @@ export class ExecutionRepo {
 
   async set(
     id: number,
-    values: { status?: string; status_message?: string; end_time?: string | null },
+    values: { status?: string; status_message?: string; end_time?: string | null; extra_attrs?: string },
     now: string,
   ): Promise<void> {
     await this.db

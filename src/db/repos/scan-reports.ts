@@ -68,6 +68,11 @@ export class ScanReportRepo {
     return q.execute();
   }
 
+  /** The reports a `scan.artifact` job fills. */
+  ofJob(jobId: number): Promise<ScanReportRow[]> {
+    return this.db.selectFrom('scan_report').selectAll().where('job_id', '=', jobId).execute();
+  }
+
   byUuid(uuid: string): Promise<ScanReportRow | undefined> {
     return this.db.selectFrom('scan_report').selectAll().where('uuid', '=', uuid).executeTakeFirst();
   }

@@ -61,17 +61,27 @@ function isIndex(row: ArtifactRow): boolean {
 export function renderArtifact(
   v: ArtifactView,
   where: { projectId: number; projectName: string; repositoryName: string },
-  opts: { withTag: boolean; withLabel: boolean; withAccessory: boolean; withScanOverview: boolean },
+  opts: {
+    withTag: boolean;
+    withLabel: boolean;
+    withAccessory: boolean;
+    withScanOverview: boolean;
+    withSbomOverview: boolean;
+  },
 ) {
   const { row } = v;
   const base = repoPath(where.projectName, where.repositoryName);
-  const links = Object.fromEntries(
+  const links: Record<string, { href: string; absolute: boolean }> = Object.fromEntries(
     additionNames(row).map((name) => [
       name,
       { href: `${base}/artifacts/${row.digest}/additions/${name}`, absolute: false },
     ]),
   );
   const type = artifactTypeOf(row.media_type, row.artifact_type);
+  // Harbor links an image to its SBOM accessory's document (additions/sbom of the accessory's digest).
+  const sbomDigest = v.sbomOverview?.['sbom_digest'];
+  if (typeof sbomDigest === 'string')
+    links['sboms'] = { href: `${base}/artifacts/${sbomDigest}/additions/sbom`, absolute: false };
   return {
     id: row.id,
     type,
@@ -101,5 +111,6 @@ export function renderArtifact(
       ? { accessories: v.accessories.map((a) => renderAccessory(a, row, where.repositoryName)) }
       : {}),
     ...(opts.withScanOverview ? { scan_overview: v.scanOverview ?? {} } : {}),
+    ...(opts.withSbomOverview && v.sbomOverview ? { sbom_overview: v.sbomOverview } : {}),
   };
 }

@@ -29,6 +29,7 @@ export function options(f: Flags) {
     withLabel: f.with_label ?? false,
     withAccessory: f.with_accessory ?? false,
     withScanOverview: f.with_scan_overview ?? false,
+    withSbomOverview: f.with_sbom_overview ?? false,
   };
 }
 

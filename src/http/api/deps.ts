@@ -19,6 +19,7 @@ import type { ScanService } from '../../services/scanning/scan-service.js';
 import type { ScanExports } from '../../services/scan-export/scan-exports.js';
 import type { SecurityHub } from '../../services/securityhub/security-hub.js';
 import type { ScannerRegistrations } from '../../services/scanning/registrations/scanner-registrations.js';
+import type { ScanAll } from '../../services/scanning/scan-all.js';
 import type { CveAllowlists } from '../../services/scanning/cve-allowlists.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
@@ -66,6 +67,8 @@ export interface ApiDeps {
   webhooks: Webhooks;
   /** Vulnerability scans: reports, overviews, logs (scan tag). */
   scans: ScanService;
+  /** Scan all: runs, schedule, metrics, stop (scanAll tag). */
+  scanAll: ScanAll;
   /** Every artifact's vulnerabilities at once (securityhub tag). */
   securityHub: SecurityHub;
   /** CSV exports of a project's vulnerabilities (scan data export tag). */

@@ -33,6 +33,7 @@ import { gcRoutes } from './gc.js';
 import { insightsRoutes } from './insights.js';
 import { webhookRoutes } from './webhook.js';
 import { scanRoutes } from './scan.js';
+import { scanAllRoutes } from './scan-all.js';
 import { securityhubRoutes } from './securityhub.js';
 import { scanDataExportRoutes } from './scan-data-export.js';
 import { scannerRoutes } from './scanner.js';
@@ -108,6 +109,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   artifactRoutes(api, deps);
   iconRoutes(api);
   scanRoutes(api, deps);
+  scanAllRoutes(api, deps);
   systemCveAllowlistRoutes(api, deps);
   labelRoutes(api, deps);
   immutableRoutes(api, deps);

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import type { ScanSubject } from '../../services/scanning/scan-service.js';
 import { isDigestString } from '../../oci/digest.js';
 import { AppError } from '../../lib/errors.js';
-import { contextOf } from '../context.js';
+import { actorOf, contextOf } from '../context.js';
 import type { ApiDeps } from './deps.js';
 import { repoParams, repositoryFor } from './repository.js';
 import type { ApiRouter } from './router.js';
-import { operatorName } from '../../services/context.js';
 
 const artifactParams = repoParams.extend({ reference: z.string().min(1).max(255) });
 /** Harbor's optional body; an unknown scan_type falls back to vulnerability, as Harbor's validScanType does. */
@@ -32,8 +31,6 @@ async function subjectFor(
 
 export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'scan';
-  const operator = (request: Parameters<typeof contextOf>[0]) =>
-    operatorName(contextOf(request).actor) ?? 'anonymous';
 
   api.add({
     operationId: 'scanArtifact',
@@ -49,7 +46,7 @@ export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
       await deps.scans.scan(contextOf(request), subject, {
         type: body,
         tag: isDigestString(params.reference) ? null : params.reference,
-        operator: operator(request),
+        operator: actorOf(request).username,
       });
       return undefined;
     },
@@ -66,7 +63,7 @@ export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 202,
     handler: async ({ params, body }, request) => {
       const subject = await subjectFor(deps, request, params, body === 'sbom' ? 'sbom' : 'scan', 'stop');
-      await deps.scans.stop(contextOf(request), subject, body, operator(request));
+      await deps.scans.stop(contextOf(request), subject, body, actorOf(request).username);
       return undefined;
     },
   });

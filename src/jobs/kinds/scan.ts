@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScanJobPayload, ScanRequestPayload } from '../../services/scanning/scan-service.js';
+import { scanAllPayload, type ScanAllPayload } from '../../services/scanning/scan-all.js';
 import { defineJob, type JobContext } from '../kind.js';
 
 const scanJobPayload = z
@@ -32,6 +33,7 @@ export function scanArtifactJob(runner: { run(p: ScanJobPayload, ctx: JobContext
 
 const scanRequestPayload = z
   .object({
+    type: z.enum(['vulnerability', 'sbom']).optional(),
     projectId: z.number().int(),
     repository: z.string(),
     digest: z.string(),
@@ -52,5 +54,19 @@ export function scanRequestJob(scans: {
     payload: scanRequestPayload,
     retry: { maxAttempts: 3, baseDelayMs: 5_000, maxDelayMs: 60_000 },
     run: (p, ctx) => scans.request(p, ctx.executionId ?? undefined),
+  });
+}
+
+/**
+ * `scan.all`: one run of scan all (started by hand with its execution, or by the schedule without one):
+ * walks the registry and queues each artifact's scan as a task of the execution. Not retried: a run cut
+ * short leaves the scans it queued, and the next run skips what they made fresh.
+ */
+export function scanAllJob(runner: { runJob(p: ScanAllPayload, ctx: JobContext): Promise<void> }) {
+  return defineJob({
+    kind: 'scan.all',
+    payload: scanAllPayload,
+    retry: { maxAttempts: 1, baseDelayMs: 5_000, maxDelayMs: 5_000 },
+    run: (p, ctx) => runner.runJob(p, ctx),
   });
 }

@@ -34,11 +34,14 @@ export interface ArtifactView {
   extraAttrs: Record<string, unknown>;
   /** Harbor's `scan_overview` by report MIME type, when asked for. */
   scanOverview?: Record<string, unknown>;
+  /** Harbor's `sbom_overview`, when asked for (absent before an SBOM was asked for). */
+  sbomOverview?: Record<string, unknown>;
 }
 
 /** What artifact views read of scanning: overviews of a page, and an artifact's reports. */
 export interface ScanReads {
   overviews(projectId: number, rows: ArtifactRow[]): Promise<Map<number, Record<string, unknown>>>;
+  sbomOverviews(projectId: number, rows: ArtifactRow[]): Promise<Map<number, Record<string, unknown>>>;
   vulnerabilities(subject: {
     projectId: number;
     repository: string;
@@ -61,6 +64,7 @@ export interface ViewOptions {
   withLabel?: boolean;
   withAccessory?: boolean;
   withScanOverview?: boolean;
+  withSbomOverview?: boolean;
 }
 
 /** Image configs are a few KiB; one over this is not shown (Harbor reads them whole too). */
@@ -215,7 +219,7 @@ export class ArtifactService {
       (byRepo.get(r.repository_id) ?? byRepo.set(r.repository_id, []).get(r.repository_id)!).push(r.digest);
     const catalog = this.deps.store.artifactCatalog;
     const scans = this.deps.scans;
-    const [tags, labels, refs, accessories, attrs, overviews] = await Promise.all([
+    const [tags, labels, refs, accessories, attrs, overviews, sboms] = await Promise.all([
       opts.withTag === false ? new Map<number, TagRow[]>() : catalog.tagsOf(ids),
       opts.withLabel ? this.deps.store.labels.ofArtifacts(ids) : new Map<number, LabelRow[]>(),
       catalog.referencesOf(ids),
@@ -228,6 +232,9 @@ export class ArtifactService {
       opts.withScanOverview && scans && projectId !== undefined
         ? scans.overviews(projectId, rows)
         : new Map<number, Record<string, unknown>>(),
+      opts.withSbomOverview && scans && projectId !== undefined
+        ? scans.sbomOverviews(projectId, rows)
+        : new Map<number, Record<string, unknown>>(),
     ]);
     const mark = await this.tagMarker(repo, tags.size > 0);
     return rows.map((row, i) => ({
@@ -238,6 +245,7 @@ export class ArtifactService {
       accessories: accessories.get(row.digest) ?? [],
       extraAttrs: attrs[i]!,
       ...(opts.withScanOverview ? { scanOverview: overviews.get(row.id) ?? {} } : {}),
+      ...(sboms.has(row.id) ? { sbomOverview: sboms.get(row.id)! } : {}),
     }));
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MetaStore } from '../../db/store.js';
 import type { ExecutionRow, JobStatus } from '../../db/tables.js';
-import { cronOf, type CronScheduler } from '../../jobs/cron.js';
+import { cronOf, scheduleTypeOf, type CronScheduler } from '../../jobs/cron.js';
 import { PermanentJobError, type JobContext } from '../../jobs/kind.js';
 import { jobLogText, type JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
@@ -168,7 +168,7 @@ export class GcService {
     const p = gcRunPayload.parse(JSON.parse(row.payload));
     return {
       id: row.id,
-      type: typeOf(row.cron),
+      type: scheduleTypeOf(row.cron),
       cron: row.cron,
       params: { deleteUntagged: p.deleteUntagged, dryRun: p.dryRun, workers: p.workers },
       nextFire: row.next_fire_time,
@@ -246,12 +246,4 @@ function resultAttrs(r: GcResult): Record<string, unknown> {
     upload_folders_purged: r.uploadFoldersPurged,
     duration_ms: r.durationMs,
   };
-}
-
-/** Harbor's preset types are recognised by their cron; anything else is Custom. */
-function typeOf(cron: string): ScheduleType {
-  for (const type of ['Hourly', 'Daily', 'Weekly'] as const) {
-    if (cronOf(type, undefined) === cron) return type;
-  }
-  return 'Custom';
 }

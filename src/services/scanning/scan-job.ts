@@ -2,8 +2,13 @@ import type { MetaStore } from '../../db/store.js';
 import type { JobContext } from '../../jobs/kind.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventBus } from '../events.js';
-import { parseReport, type ScanJobPayload } from './scan-service.js';
-import type { ScannerResolver } from './scanner.js';
+import { parseReport, sbomOverviewOf, type ScanJobPayload } from './scan-service.js';
+import type { ScannerResolver, ScanTarget } from './scanner.js';
+
+/** Where an SBOM goes: pushed as the image's accessory (SbomAccessoryWriter); answers its digest. */
+export interface SbomSink {
+  write(target: ScanTarget, document: Uint8Array): Promise<string>;
+}
 import { countsOf, overviewOf, vulnerabilityRows } from './summary.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
 
@@ -22,6 +27,7 @@ export class ScanJob {
       clock: Clock;
       events: EventBus;
       scanners: ScannerResolver;
+      sboms: SbomSink;
     },
   ) {}
 
@@ -31,6 +37,7 @@ export class ScanJob {
     for (const id of p.reportIds)
       if (await store.scanReports.start(id, clock.now().toISOString())) started.push(id);
     if (started.length === 0) return;
+    const startTime = clock.now();
     const lines: string[] = [];
     const log = (line: string) => {
       lines.push(`${clock.now().toISOString()} ${line}`);
@@ -54,18 +61,14 @@ export class ScanJob {
       if (found.uuid !== p.registrationUuid)
         throw new Error(`the project's scanner changed to ${found.name}`);
       log(`scanning ${p.repository}@${p.digest} with ${found.name}`);
-      const result = await found.scanner.scan(
-        {
-          projectId: p.projectId,
-          repository: p.repository,
-          digest: p.digest,
-          mediaType: p.mediaType,
-          tag: p.tag,
-        },
-        p.type,
-        log,
-        ctx.signal,
-      );
+      const target = {
+        projectId: p.projectId,
+        repository: p.repository,
+        digest: p.digest,
+        mediaType: p.mediaType,
+        tag: p.tag,
+      };
+      const result = await found.scanner.scan(target, p.type, log, ctx.signal);
       ctx.signal.throwIfAborted();
       log('scan completed');
       if (result.type === 'vulnerability') {
@@ -88,12 +91,21 @@ export class ScanJob {
           ],
         };
       } else {
-        const document = Buffer.from(result.document).toString('utf8');
+        const sbomDigest = await this.deps.sboms.write(target, result.document);
+        ctx.signal.throwIfAborted();
+        log(`SBOM (${result.mediaType}, ${result.document.length} bytes) stored as accessory ${sbomDigest}`);
+        const { scanner } = await found.scanner.metadata(ctx.signal);
         outcome = {
           name: 'ScanCompleted',
           write: (id, end) => [
             id,
-            { status: 'Success', report: document, log: lines.join('\n') + '\n', endTime: end },
+            {
+              status: 'Success',
+              scanner: JSON.stringify(scanner),
+              report: JSON.stringify(sbomSummary(startTime, end, p.repository, sbomDigest, scanner)),
+              log: lines.join('\n') + '\n',
+              endTime: end,
+            },
           ],
         };
       }
@@ -113,9 +125,12 @@ export class ScanJob {
       let any = false;
       for (const id of started) any = (await tx.scanReports.finish(...outcome.write(id, end))) || any;
       if (!any) return undefined;
-      const rows = await tx.scanReports.ofDigests([p.digest], p.registrationUuid);
+      const rows = (await tx.scanReports.ofDigests([p.digest], p.registrationUuid)).filter((r) =>
+        started.includes(r.id),
+      );
       const overview: Record<string, unknown> = {};
-      for (const r of rows) overview[r.mime_type] = overviewOf([r], parseReport);
+      for (const r of rows)
+        overview[r.mime_type] = p.type === 'sbom' ? sbomOverviewOf([r]) : overviewOf([r], parseReport);
       const full = { ...event, overview };
       await this.deps.events.publish(tx, outcome.name, full);
       return full;
@@ -134,4 +149,23 @@ export class ScanJob {
       });
     }
   }
+}
+
+/** Harbor's SBOM report summary (pkg/scan/sbom generateReport), kept as the SBOM report's document. */
+export function sbomSummary(
+  start: Date,
+  end: string,
+  repository: string,
+  digest: string,
+  scanner: { name: string; vendor: string; version: string },
+) {
+  return {
+    start_time: start.toISOString(),
+    end_time: end,
+    duration: Math.round((Date.parse(end) - start.getTime()) / 1000),
+    sbom_repository: repository,
+    sbom_digest: digest,
+    scan_status: 'Success',
+    scanner,
+  };
 }

@@ -14,6 +14,9 @@ import { maxSeverity } from './builtin/severity.js';
 import type { ScanType, ScannerMetadata, ScannerResolver } from './scanner.js';
 import { overviewOf, parseReportIds, type ScanOverview } from './summary.js';
 
+/** The metadata property in which a scanner says when its vulnerability database was last updated. */
+const DB_UPDATED_AT = 'harbor.scanner-adapter/vulnerability-database-updated-at';
+
 /** An artifact as scanning sees it: where it is and its row. */
 export interface ScanSubject {
   projectId: number;
@@ -31,11 +34,18 @@ export interface ScanOptions {
   fromEvent?: boolean;
   /** Scan all's execution, whose tasks the scan jobs become. */
   executionId?: number;
+  /**
+   * Scan all: a manifest whose report by this scanner succeeded after the scanner's vulnerability
+   * database was last updated (its metadata's `vulnerability-database-updated-at`) is not scanned again.
+   */
+  skipFresh?: boolean;
   operator: string;
 }
 
 /** A scan asked for by an event or by scan all: `scan.request` jobs resolve it when they run. */
 export interface ScanRequestPayload {
+  /** Vulnerability when absent (requests queued before SBOMs were generated on push). */
+  type?: ScanType;
   projectId: number;
   repository: string;
   digest: string;
@@ -129,27 +139,43 @@ export class ScanService {
     return out;
   }
 
-  /** Starts a scan (Harbor's POST .../scan); resolves once its jobs are queued. */
-  async scan(_ctx: RequestContext, subject: ScanSubject, opts: ScanOptions): Promise<void> {
+  /** Starts a scan (Harbor's POST .../scan); resolves once its jobs are queued, with how many were. */
+  async scan(
+    _ctx: RequestContext,
+    subject: ScanSubject,
+    opts: ScanOptions,
+  ): Promise<{ queued: number; fresh: number }> {
     const { uuid, name, metadata } = await this.scannerOf(subject.projectId);
+    const dbUpdated = Date.parse(metadata.properties[DB_UPDATED_AT] ?? '');
+    const isFresh = (r: ScanReportRow) =>
+      opts.skipFresh === true &&
+      r.status === 'Success' &&
+      r.end_time !== null &&
+      Number.isFinite(dbUpdated) &&
+      Date.parse(r.end_time) >= dbUpdated;
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, opts.type);
     if (targets.length === 0) {
-      if (opts.fromEvent) return;
+      if (opts.fromEvent) return { queued: 0, fresh: 0 };
       throw new AppError(
         'BAD_REQUEST',
         `the configured scanner ${name} does not support scanning artifact with mime type ${subject.row.media_type}`,
       );
     }
     const now = this.deps.clock.now().toISOString();
-    await this.deps.store.transaction(async (tx) => {
+    return this.deps.store.transaction(async (tx) => {
       let conflict: string | undefined;
       let queued = 0;
+      let fresh = 0;
       for (const t of targets) {
         const reports: ScanReportRow[] = [];
         for (const mimeType of t.mimeTypes) {
           const old = await tx.scanReports.find(t.row.digest, uuid, mimeType);
           if (old && !FINAL_SCAN_STATUSES.includes(old.status)) {
             conflict = `a previous scan process is ${old.status}`;
+            continue;
+          }
+          if (old && isFresh(old)) {
+            fresh++;
             continue;
           }
           if (old) await tx.scanReports.delete(old.id);
@@ -181,13 +207,15 @@ export class ScanService {
         for (const r of reports) await tx.scanReports.setJob(r.id, jobId);
         queued++;
       }
-      if (queued === 0 && conflict) throw new AppError('CONFLICT', conflict);
+      if (queued === 0 && fresh === 0 && conflict) throw new AppError('CONFLICT', conflict);
+      return { queued, fresh };
     });
   }
 
   /**
-   * Scan on push: a push into a project with `auto_scan` queues a `scan.request` in the push's own
-   * transaction, so the scan is not lost if the process stops right after.
+   * Scan on push: a push into a project with `auto_scan` (or `auto_sbom_generation`) queues a
+   * `scan.request` for a vulnerability scan (an SBOM) in the push's own transaction, so the scan is not
+   * lost if the process stops right after. An accessory (the SBOM pushed by a scan) is never scanned.
    */
   async onPushed(
     tx: Repos,
@@ -196,15 +224,20 @@ export class ScanService {
     const project = await tx.projectCatalog.byName(e.repository.split('/', 1)[0]!);
     if (!project) return;
     const meta = (await tx.projectCatalog.metadata([project.id])).get(project.id);
-    if (meta?.auto_scan !== 'true') return;
-    const request: ScanRequestPayload = {
-      projectId: project.id,
-      repository: e.repository,
-      digest: e.digest,
-      tag: e.tag,
-      operator: e.operator ?? 'auto-scan',
-    };
-    await this.deps.queue.enqueue(tx, 'scan.request', request);
+    const types: ScanType[] = [];
+    if (meta?.auto_scan === 'true') types.push('vulnerability');
+    if (meta?.auto_sbom_generation === 'true') types.push('sbom');
+    for (const type of types) {
+      const request: ScanRequestPayload = {
+        type,
+        projectId: project.id,
+        repository: e.repository,
+        digest: e.digest,
+        tag: e.tag,
+        operator: e.operator ?? (type === 'sbom' ? 'auto-sbom' : 'auto-scan'),
+      };
+      await this.deps.queue.enqueue(tx, 'scan.request', request);
+    }
   }
 
   /** Runs a queued scan request (scan on push, scan all): an artifact gone or already scanning is skipped. */
@@ -215,7 +248,7 @@ export class ScanService {
     const subject = { projectId: p.projectId, repository: p.repository, repositoryId: repo.id, row };
     try {
       await this.scan({ log: this.deps.log }, subject, {
-        type: 'vulnerability',
+        type: p.type ?? 'vulnerability',
         tag: p.tag,
         fromEvent: true,
         operator: p.operator,
@@ -233,10 +266,7 @@ export class ScanService {
   async stop(_ctx: RequestContext, subject: ScanSubject, type: ScanType, operator: string): Promise<void> {
     const { uuid, metadata } = await this.scannerOf(subject.projectId);
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, type);
-    const reports = await this.deps.store.scanReports.ofDigests(
-      targets.map((t) => t.row.digest),
-      uuid,
-    );
+    const reports = await this.reportsFor(targets, uuid);
     if (reports.length === 0)
       throw new AppError('BAD_REQUEST', `no scan job for artifact digest=${subject.row.digest}`);
     for (const r of reports) {
@@ -246,8 +276,27 @@ export class ScanService {
     }
   }
 
+  /**
+   * Stops one `scan.artifact` job (scan all's stop): a queued one's reports end Stopped here, a running
+   * one's when its job sees the stop.
+   */
+  async stopJob(jobId: number, operator: string): Promise<void> {
+    if ((await this.deps.queue.stop(jobId)) !== 'stopped') return;
+    const job = await this.deps.store.jobs.find(jobId);
+    const p = job ? (JSON.parse(job.payload) as Partial<ScanJobPayload>) : {};
+    for (const r of await this.deps.store.scanReports.ofJob(jobId)) {
+      if (FINAL_SCAN_STATUSES.includes(r.status)) continue;
+      await this.recordStopped(r, { repository: p.repository ?? '' }, p.type ?? 'vulnerability', operator);
+    }
+  }
+
   /** A report whose job never ran (stopped while queued) ends Stopped here. */
-  private async recordStopped(r: ScanReportRow, s: ScanSubject, type: ScanType, operator: string) {
+  private async recordStopped(
+    r: ScanReportRow,
+    s: Pick<ScanSubject, 'repository'>,
+    type: ScanType,
+    operator: string,
+  ) {
     const now = this.deps.clock.now().toISOString();
     const event = { repository: s.repository, digest: r.digest, tag: null, scanType: type, operator };
     const ended = await this.deps.store.transaction(async (tx) => {
@@ -281,7 +330,14 @@ export class ScanService {
       );
     }
     const all = [...new Set([...covers.values()].flat())];
-    const reports = await this.deps.store.scanReports.ofDigests(all, found.uuid);
+    const mimes = new Set(
+      metadata.capabilities
+        .filter((c) => (c.type ?? 'vulnerability') === type)
+        .flatMap((c) => c.produces_mime_types),
+    );
+    const reports = (await this.deps.store.scanReports.ofDigests(all, found.uuid)).filter((r) =>
+      mimes.has(r.mime_type),
+    );
     for (const row of rows) {
       const digests = covers.get(row.id)!;
       const byMime = new Map<string, ScanReportRow[]>();
@@ -299,6 +355,32 @@ export class ScanService {
     return out;
   }
 
+  /**
+   * Harbor's `sbom_overview` of each artifact (by id): status, times, duration, the accessory's digest
+   * and the report id; an index shows its children's reports as one (the earliest start, the latest end).
+   */
+  async sbomOverviews(projectId: number, rows: ArtifactRow[]): Promise<Map<number, Record<string, unknown>>> {
+    const out = new Map<number, Record<string, unknown>>();
+    if (rows.length === 0) return out;
+    const found = await this.deps.scanners.forProject(projectId);
+    if (!found) return out;
+    const metadata = await found.scanner.metadata();
+    const covers = new Map<number, string[]>();
+    for (const row of rows)
+      covers.set(
+        row.id,
+        (await this.collect(row.repository_id, row, metadata, 'sbom')).map((t) => t.row.digest),
+      );
+    const all = [...new Set([...covers.values()].flat())];
+    const reports = await this.deps.store.scanReports.ofDigests(all, found.uuid, SBOM_REPORT_MIME_TYPE);
+    for (const row of rows) {
+      const digests = covers.get(row.id)!;
+      const mine = reports.filter((r) => digests.includes(r.digest));
+      if (mine.length > 0) out.set(row.id, sbomOverviewOf(mine));
+    }
+    return out;
+  }
+
   /** The manifests a scan of the artifact covers and their reports by the project's scanner; none without one. */
   async reportsOf(
     subject: ScanSubject,
@@ -306,10 +388,15 @@ export class ScanService {
     const found = await this.deps.scanners.forProject(subject.projectId);
     if (!found) return undefined;
     const metadata = await found.scanner.metadata();
-    const targets = (await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability')).map(
-      (t) => t.row.digest,
-    );
-    return { targets, reports: await this.deps.store.scanReports.ofDigests(targets, found.uuid) };
+    const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
+    return { targets: targets.map((t) => t.row.digest), reports: await this.reportsFor(targets, found.uuid) };
+  }
+
+  /** The reports by scanner `uuid` of the collected targets, of the MIME types they were collected for. */
+  private async reportsFor(targets: { row: ArtifactRow; mimeTypes: string[] }[], uuid: string) {
+    const mimes = new Set(targets.flatMap((t) => t.mimeTypes));
+    const digests = targets.map((t) => t.row.digest);
+    return (await this.deps.store.scanReports.ofDigests(digests, uuid)).filter((r) => mimes.has(r.mime_type));
   }
 
   vulnerabilityIds(reportIds: number[]) {
@@ -322,10 +409,7 @@ export class ScanService {
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
     if (targets.length === 0)
       throw new AppError('NOT_FOUND', `report not found for ${subject.repository}@${subject.row.digest}`);
-    const reports = await this.deps.store.scanReports.ofDigests(
-      targets.map((t) => t.row.digest),
-      uuid,
-    );
+    const reports = await this.reportsFor(targets, uuid);
     const out: Record<string, VulnerabilityReport> = {};
     for (const mime of new Set(reports.map((r) => r.mime_type))) {
       const docs = reports
@@ -364,6 +448,37 @@ export class ScanService {
     const job = await this.deps.store.jobs.find(r.job_id);
     return job ? jobLogText(this.deps.store, job) : '';
   }
+}
+
+/** Harbor's report MIME type of an SBOM (what a scanner's sbom capability produces). */
+export const SBOM_REPORT_MIME_TYPE = 'application/vnd.security.sbom.report+json; version=1.0';
+
+/** One SBOM report's summary as Harbor shows it; several (an index's children) merged. */
+export function sbomOverviewOf(reports: ScanReportRow[]): Record<string, unknown> {
+  if (reports.length === 1) {
+    const r = reports[0]!;
+    if (r.status === 'Success' && r.report) return { ...(JSON.parse(r.report) as object), report_id: r.uuid };
+    const end = r.end_time ?? undefined;
+    return {
+      report_id: r.uuid,
+      scan_status: r.status,
+      start_time: r.start_time,
+      ...(end
+        ? { end_time: end, duration: Math.round((Date.parse(end) - Date.parse(r.start_time)) / 1000) }
+        : {}),
+    };
+  }
+  const order = ['Running', 'Pending', 'Error', 'Stopped', 'Success'];
+  const status = order.find((s) => reports.some((r) => r.status === s)) ?? 'Success';
+  const start = reports.map((r) => r.start_time).sort()[0]!;
+  const ends = reports.map((r) => r.end_time);
+  const end = ends.every((e) => e) ? (ends as string[]).sort().at(-1)! : undefined;
+  return {
+    report_id: Buffer.from(reports.map((r) => r.uuid).join('|')).toString('base64'),
+    scan_status: status,
+    start_time: start,
+    ...(end ? { end_time: end, duration: Math.round((Date.parse(end) - Date.parse(start)) / 1000) } : {}),
+  };
 }
 
 export function parseReport(r: ScanReportRow): VulnerabilityReport | undefined {

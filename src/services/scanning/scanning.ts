@@ -1,16 +1,19 @@
 import type { MetaStore } from '../../db/store.js';
-import { scanArtifactJob, scanRequestJob } from '../../jobs/kinds/scan.js';
+import { scanAllJob, scanArtifactJob, scanRequestJob } from '../../jobs/kinds/scan.js';
+import { ScanAll } from './scan-all.js';
 import type { JobRuntime } from '../../jobs/runtime.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/logger.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import type { EventBus } from '../events.js';
-import { builtinOnlyResolver } from './interim-resolver.js';
 import { ScanJob } from './scan-job.js';
 import { ScanService } from './scan-service.js';
 import { CveAllowlists } from './cve-allowlists.js';
 import { PullPolicy } from './pull-policy.js';
-import type { ScannerResolver } from './scanner.js';
+import type { ScannerResolver, ScanTarget } from './scanner.js';
+import { SbomAccessoryWriter } from './sbom/sbom-accessory.js';
+import type { ManifestService } from '../registry/manifest-service.js';
+import type { UploadSessions } from '../registry/upload-sessions.js';
 
 export interface ScanningDeps {
   store: MetaStore;
@@ -19,8 +22,11 @@ export interface ScanningDeps {
   events: EventBus;
   jobs: JobRuntime;
   log: Log;
-  /** The scanner each project uses; the built-in one for every project when not given. */
-  scanners?: ScannerResolver;
+  /** The scanner each project uses. */
+  scanners: ScannerResolver;
+  /** The registry's own push and delete, through which an SBOM accessory is stored. */
+  manifests: ManifestService;
+  uploads: UploadSessions;
 }
 
 /** Scanning's wiring: the scan service, its job kinds and its event subscriptions. */
@@ -28,8 +34,9 @@ export function wireScanning(d: ScanningDeps): {
   scans: ScanService;
   allowlists: CveAllowlists;
   pullPolicy: PullPolicy;
+  scanAll: ScanAll;
 } {
-  const scanners = d.scanners ?? builtinOnlyResolver(d);
+  const { scanners } = d;
   const scans = new ScanService({
     store: d.store,
     clock: d.clock,
@@ -38,10 +45,22 @@ export function wireScanning(d: ScanningDeps): {
     events: d.events,
     scanners,
   });
+  const sbomWriter = new SbomAccessoryWriter({
+    ...{ store: d.store, manifests: d.manifests, uploads: d.uploads, clock: d.clock },
+  });
+  const sboms = {
+    write: (t: ScanTarget, document: Uint8Array) =>
+      sbomWriter.writeFor({ log: d.log }, t.repository, t.digest, document),
+  };
   d.jobs.queue.register(
-    scanArtifactJob(new ScanJob({ store: d.store, clock: d.clock, events: d.events, scanners })),
+    scanArtifactJob(new ScanJob({ store: d.store, clock: d.clock, events: d.events, scanners, sboms })),
   );
   d.jobs.queue.register(scanRequestJob(scans));
+  const scanAll = new ScanAll({
+    ...{ store: d.store, clock: d.clock, log: d.log, scans },
+    ...{ queue: d.jobs.queue, scheduler: d.jobs.scheduler },
+  });
+  d.jobs.queue.register(scanAllJob(scanAll));
   d.events.onTransaction('ArtifactPushed', (tx, e) => scans.onPushed(tx, e));
   const allowlists = new CveAllowlists({ store: d.store, clock: d.clock });
   const pullPolicy = new PullPolicy({
@@ -51,5 +70,5 @@ export function wireScanning(d: ScanningDeps): {
     allowlists,
     refreshMs: 3000,
   });
-  return { scans, allowlists, pullPolicy };
+  return { scans, allowlists, pullPolicy, scanAll };
 }

@@ -56,7 +56,7 @@ for (const backend of backends()) {
       assert.equal(list.headers.get('x-total-count'), '1');
       assert.deepEqual(
         list.body.map((r) => [r.uuid, r.name, r.is_default, r.disabled, r.capabilities]),
-        [[BUILTIN_SCANNER_UUID, 'Berth', true, false, { support_vulnerability: true }]],
+        [[BUILTIN_SCANNER_UUID, 'Berth', true, false, { support_vulnerability: true, support_sbom: true }]],
       );
       const one = await api.expect<Registration>(200, 'GET', `/scanners/${BUILTIN_SCANNER_UUID}`);
       assert.equal(one.body.name, 'Berth');

@@ -20,6 +20,8 @@ export const MIME = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
 } as const;
 
+const SPDX_JSON = 'application/spdx+json';
+
 /** How Berth authenticates to the adapter (the registration's auth and credential). */
 export type AdapterAuth = '' | 'Basic' | 'Bearer' | 'X-ScannerAdapter-API-Key';
 
@@ -125,7 +127,14 @@ export class AdapterClient implements Scanner {
         tag: target.tag ?? '',
         mime_type: target.mediaType,
       },
-      enabled_capabilities: [{ type, produces_mime_types: [wanted], parameters: {} }],
+      // Harbor asks for SPDX JSON (sbom_media_types), the one SBOM format its UI and accessory expect.
+      enabled_capabilities: [
+        {
+          type,
+          produces_mime_types: [wanted],
+          parameters: type === 'sbom' ? { sbom_media_types: [SPDX_JSON] } : {},
+        },
+      ],
     };
     const submitted = await this.send(
       'POST',
@@ -137,15 +146,23 @@ export class AdapterClient implements Scanner {
     const { id } = (await expectStatus(submitted, 202)) as { id?: unknown };
     if (typeof id !== 'string' || id === '') throw new Error('the adapter accepted the scan without an id');
     log(`submitted to ${meta.scanner.name} ${meta.scanner.version} (${this.settings.url}) as scan ${id}`);
-    const report = await this.pollReport(id, wanted, log, signal);
+    const query = type === 'sbom' ? `?sbom_media_type=${encodeURIComponent(SPDX_JSON)}` : '';
+    const report = await this.pollReport(id, query, wanted, log, signal);
     if (type === 'sbom') {
-      return { type: 'sbom', mediaType: wanted, document: Buffer.from(JSON.stringify(report)) };
+      // Harbor's raw SBOM report: {generated_at, scanner, media_type, sbom}; the accessory holds `sbom`.
+      const raw = report as { media_type?: unknown; sbom?: unknown } | null;
+      if (!raw?.sbom || typeof raw.sbom !== 'object')
+        throw new Error('the adapter returned an SBOM report without an sbom document');
+      const mediaType = typeof raw.media_type === 'string' && raw.media_type ? raw.media_type : SPDX_JSON;
+      return { type: 'sbom', mediaType, document: Buffer.from(JSON.stringify(raw.sbom)) };
     }
     return { type: 'vulnerability', report: normalizeReport(report, target) };
   }
 
+  /** `query`: the report URL's query (Harbor's `sbom_media_type` for an SBOM). */
   private async pollReport(
     id: string,
+    query: string,
     mime: string,
     log: (line: string) => void,
     signal: AbortSignal,
@@ -156,7 +173,7 @@ export class AdapterClient implements Scanner {
     for (let polls = 1; ; polls++) {
       const res = await this.send(
         'GET',
-        `/scan/${encodeURIComponent(id)}/report`,
+        `/scan/${encodeURIComponent(id)}/report${query}`,
         { accept: mime },
         undefined,
         signal,

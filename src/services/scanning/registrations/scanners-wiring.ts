@@ -30,7 +30,12 @@ export interface ScannersDeps {
 export function wireScanners(d: ScannersDeps): ScannerRegistrations {
   const builtin = lazyScanner(async () => {
     const { BuiltinScanner } = await import('../builtin/builtin-scanner.js');
-    return new BuiltinScanner({ store: d.store, storage: d.storage, clock: d.clock, sbom: d.sbom });
+    return new BuiltinScanner({
+      store: d.store,
+      storage: d.storage,
+      clock: d.clock,
+      sbom: d.sbom ?? spdxGenerator(d.clock),
+    });
   });
   return new ScannerRegistrations({
     store: d.store,
@@ -50,6 +55,16 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
         }),
     },
   });
+}
+
+/** The built-in scanner's SBOM: an SPDX 2.3 JSON document of the image's package inventory. */
+function spdxGenerator(clock: Clock): SbomGenerator {
+  return async (inventory, target) => {
+    const { BUILTIN_SCANNER } = await import('../builtin/scan-image.js');
+    const { spdxBytes, spdxDocument, SPDX_MEDIA_TYPE } = await import('../sbom/spdx.js');
+    const doc = spdxDocument(inventory, target, { created: clock.now(), tool: BUILTIN_SCANNER });
+    return { mediaType: SPDX_MEDIA_TYPE, document: spdxBytes(doc) };
+  };
 }
 
 /**

@@ -108,6 +108,15 @@ export class SbomAccessoryWriter {
     return blobs.manifestDigest;
   }
 
+  /** `write` for the scanned manifest `digest` of `repository` (the scan job's SbomSink). */
+  async writeFor(ctx: RequestContext, repository: string, digest: string, document: Uint8Array) {
+    const repo = await this.deps.store.repositories.findByName(repository);
+    const row = repo && (await this.deps.store.artifacts.findByDigest(repo.id, digest));
+    if (!row) throw new Error(`${repository}@${digest} is gone: no SBOM accessory is stored for it`);
+    const subject = { repository, digest, mediaType: row.media_type, size: Number(row.manifest_size) };
+    return this.write(ctx, subject, document);
+  }
+
   /** The image's SBOM accessories (digests) in its repository. */
   async previous(subject: Pick<SbomSubjectDescriptor, 'repository' | 'digest'>): Promise<string[]> {
     const repo = await this.deps.store.repositories.findByName(subject.repository);
