@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { indexTarFile, tarEnd, tarHeaders, tarPadding, type TarFileEntry } from '../../lib/tar-file.js';
+import { AppError } from '../../lib/errors.js';
 import { createDigester, parseDigest } from '../../oci/digest.js';
 import { blobPath } from './export-format.js';
 
@@ -234,7 +235,8 @@ export interface ArchiveReader {
 }
 
 export async function openArchiveReader(path: string): Promise<ArchiveReader> {
-  const info = await stat(path);
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new AppError('NOT_FOUND', `${path} does not exist`);
   if (info.isDirectory()) return new DirReader(path);
   const { entries } = await indexTarFile(path);
   return new TarReader(path, new Map(entries.map((e) => [e.name.replace(/\/$/, ''), e])));
