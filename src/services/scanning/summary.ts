@@ -1,7 +1,8 @@
 import type { NewScanVulnerability, SeverityCounts } from '../../db/repos/scan-reports.js';
 import type { ScanReportRow } from '../../db/tables.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
-import { severityCode, type Severity } from './builtin/severity.js';
+import { REPORT_MIME_TYPE } from './builtin/report.js';
+import { maxSeverity, severityCode, type Severity } from './builtin/severity.js';
 
 /** Harbor's `NativeReportSummary`: one report MIME type's entry of an artifact's `scan_overview`. */
 export interface ScanOverview {
@@ -106,6 +107,14 @@ export function overviewOf(
       .at(-1) ?? newest.scanner;
   if (scanner) overview.scanner = JSON.parse(scanner) as ScanOverview['scanner'] & object;
   if (status === 'Running' || complete === 0) return overview;
+  if (sorted.length === 1 && newest.mime_type === REPORT_MIME_TYPE) {
+    // One report (an image): its counts were stored beside it, so the document (megabytes for an image
+    // with thousands of findings, read on every listing with_scan_overview) is not parsed.
+    const stored = countsOfRow(newest);
+    overview.severity = stored.severity;
+    overview.summary = { total: newest.total_cnt, fixable: newest.fixable_cnt, summary: stored.bySeverity };
+    return overview;
+  }
   const seen = new Map<string, VulnerabilityItem>();
   for (const r of sorted) {
     if (r.status !== 'Success') continue;
@@ -122,6 +131,26 @@ export function overviewOf(
   overview.severity = severity;
   overview.summary = { total: seen.size, fixable, summary: bySeverity };
   return overview;
+}
+
+/** A report row's stored counts by severity (the non-zero ones) and the highest severity among them. */
+function countsOfRow(r: ScanReportRow): {
+  severity: Severity;
+  bySeverity: Partial<Record<Severity, number>>;
+} {
+  const counts: Array<[Severity, number]> = [
+    ['Critical', r.critical_cnt],
+    ['High', r.high_cnt],
+    ['Medium', r.medium_cnt],
+    ['Low', r.low_cnt],
+    ['Unknown', r.unknown_cnt],
+    ['None', r.none_cnt],
+  ];
+  const present = counts.filter(([, n]) => n > 0);
+  return {
+    severity: present.reduce<Severity>((a, [s]) => maxSeverity(a, s), 'None'),
+    bySeverity: Object.fromEntries(present),
+  };
 }
 
 /** Harbor's report ids of an index overview: base64 of `id|id|…`, or one plain id. */
