@@ -138,8 +138,9 @@ export interface PushedImage {
 export function imageManifest(
   configDigest: string,
   configSize: number,
-  layers: BlobSpec[],
+  layers: Array<Pick<BlobSpec, 'digest' | 'size'>>,
   annotations?: Record<string, string>,
+  layerMediaType = 'application/vnd.oci.image.layer.v1.tar',
 ): Buffer {
   return Buffer.from(
     JSON.stringify({
@@ -151,7 +152,7 @@ export function imageManifest(
         size: configSize,
       },
       layers: layers.map((l) => ({
-        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        mediaType: layerMediaType,
         digest: l.digest,
         size: l.size,
       })),

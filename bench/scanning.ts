@@ -1,92 +1,262 @@
 /**
- * The built-in scanner's rows (issue 17): `berth vulndb import` of a generated database of 100 000 OSV
- * records (a realistic mix of ecosystems and range shapes) on SQLite, then a scan of a Debian bookworm
- * image (this machine's dpkg database, ~800 packages) against it. Berth only. Scanning is not yet wired
- * into the server (no scan API), so its effect on concurrent pulls is not measured here.
+ * The built-in scanner's rows (issue 17), on a fresh Berth process (SQLite + filesystem), Berth only:
+ * - `berth vulndb import` of a generated database of 100 000 OSV records (a realistic mix of ecosystems
+ *   and range shapes) into that Berth's database while it runs;
+ * - scans of a Debian bookworm image (this machine's dpkg database, ~800 packages) against it, in this
+ *   process (read the layer, inventory, match; the first scan after the import apart, then the median of
+ *   5), and through the server (`POST …/scan` until its overview says Success: the job, the report and
+ *   its vulnerability rows written);
+ * - pulls by 8 clients of a 4-layer image with and without a scan running in the server, in alternating
+ *   windows of the same run (target: pull throughput down by less than 10 %).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect } from '../src/db/connect.js';
 import { MetaStore } from '../src/db/store.js';
+import { REPORT_MIME_TYPE } from '../src/services/scanning/builtin/report.js';
 import { inventoryImage } from '../src/services/scanning/builtin/inventory/index.js';
 import { matchInventory, scanImage } from '../src/services/scanning/builtin/scan-image.js';
 import { openVulnDb } from '../src/services/scanning/builtin/stored-vuln-db.js';
-import { bookwormImageLayers, debian12Records } from '../test/helpers/vulndb.js';
+import { bookwormImageLayers, bookwormLayer, debian12Records } from '../test/helpers/vulndb.js';
 import { zipArchive } from '../test/helpers/zip.js';
-import { median } from './measure.js';
+import { authedAgent, benchApi, startBerthProcess, type BerthProcess } from './berth-process.js';
+import { imageManifest, pullImage, pushBytes, pushImage, putManifest, type Target } from './client.js';
+import { blob, configJson, sha256 } from './data.js';
+import { closedLoop, median, MB, MiB } from './measure.js';
 
 export interface ScanBenchResult {
   records: number;
   zipBytes: number;
   importSeconds: number;
+  /** CPU seconds (user + system) the import process used: what the machine's load does not inflate. */
+  importCpuSeconds: number;
   packages: number;
+  /** The first whole scan after the import (nothing of the database cached yet). */
+  firstScanSeconds: number;
   /** Whole scans (read the layer, inventory, match), median of 5. */
   scanSeconds: number;
+  /** CPU seconds of one whole scan in this process, mean of the 5. */
+  scanCpuSeconds: number;
   /** Matching alone (the inventory read once), median of 5. */
   matchSeconds: number;
   findings: number;
+  /** A scan through the server: from `POST …/scan` to an overview saying Success, median. */
+  serverScanSeconds: number;
+  pulls: PullImpact;
+  /** Load average (1 min) when the rows started and ended. */
+  load: [number, number];
+  /** One line for the report (kept for older readers of the JSON). */
   pullImpact: string;
 }
 
+export interface PullImpact {
+  clients: number;
+  imageBytes: number;
+  windowSeconds: number;
+  /** Pull throughput per window, MB/s, in the order measured. */
+  without: number[];
+  with: number[];
+  /** 1 - median(with) / median(without), as a percentage (target < 10). */
+  slowdownPercent: number;
+  /** Scans the server completed during the `with` windows. */
+  scans: number;
+}
+
 const root = resolve(import.meta.dirname, '..');
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 export async function scanBench(opts: {
   records: number;
+  quick?: boolean;
   log: (s: string) => void;
 }): Promise<ScanBenchResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-vulndb-'));
+  const load0 = os.loadavg()[0]!;
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-vulndb-'));
+  const berth = await startBerthProcess();
   try {
     const zip = join(dir, 'all.zip');
     writeFileSync(zip, generatedDatabase(opts.records));
     const zipBytes = statSync(zip).size;
     opts.log(`  generated ${opts.records} records (${(zipBytes / 2 ** 20).toFixed(1)} MiB zip); importing …`);
+    const data = join(berth.dir, 'data');
     const t0 = performance.now();
+    const children0 = childCpuSeconds();
     execFileSync(
       process.execPath,
-      [join(root, 'dist/server/main.js'), 'vulndb', 'import', zip, '--data', join(dir, 'data')],
+      [join(root, 'dist/server/main.js'), 'vulndb', 'import', zip, '--data', data],
       {
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );
     const importSeconds = (performance.now() - t0) / 1000;
-    const handle = connect({
-      url: `sqlite:${join(dir, 'data', 'berth.db')}`,
-      poolMax: 1,
-      acquireTimeoutMs: 5000,
-    });
+    const importCpuSeconds = childCpuSeconds() - children0;
+    const handle = connect({ url: `sqlite:${join(data, 'berth.db')}`, poolMax: 1, acquireTimeoutMs: 5000 });
+    let local: Pick<
+      ScanBenchResult,
+      'packages' | 'firstScanSeconds' | 'scanSeconds' | 'scanCpuSeconds' | 'matchSeconds' | 'findings'
+    >;
     try {
       const store = new MetaStore(handle.db);
       const scans: number[] = [];
       const matches: number[] = [];
       let findings = 0;
+      let t = performance.now();
+      const first = await scanImage({ layers: bookwormImageLayers() }, (await openVulnDb(store))!);
+      const firstScanSeconds = (performance.now() - t) / 1000;
       const inventory = await inventoryImage(bookwormImageLayers());
+      let cpu = 0;
       for (let i = 0; i < 5; i++) {
-        let t = performance.now();
+        const c = process.cpuUsage();
+        t = performance.now();
         const report = await scanImage({ layers: bookwormImageLayers() }, (await openVulnDb(store))!);
         scans.push((performance.now() - t) / 1000);
+        cpu += cpuSeconds(process.cpuUsage(c));
         findings = report.vulnerabilities.length;
         t = performance.now();
         await matchInventory(inventory, (await openVulnDb(store))!);
         matches.push((performance.now() - t) / 1000);
       }
-      return {
-        records: opts.records,
-        zipBytes,
-        importSeconds,
+      if (first.vulnerabilities.length !== findings) throw new Error('two scans of one image disagree');
+      local = {
         packages: inventory.packages.length,
+        firstScanSeconds,
         scanSeconds: median(scans),
+        scanCpuSeconds: cpu / 5,
         matchSeconds: median(matches),
         findings,
-        pullImpact: 'not measured: scanning is not wired into the server yet (no scan API or job)',
       };
     } finally {
       await handle.close();
     }
+    opts.log(`  in process: ${JSON.stringify(local)}; now pulls with and without a scan in the server …`);
+    const { pulls, serverScans } = await pullImpact(berth, { quick: opts.quick ?? false, log: opts.log });
+    const serverScanSeconds = median(serverScans);
+    return {
+      records: opts.records,
+      zipBytes,
+      importSeconds,
+      importCpuSeconds,
+      ...local,
+      serverScanSeconds,
+      pulls,
+      load: [load0, os.loadavg()[0]!],
+      pullImpact:
+        `${pulls.clients} clients pulling a ${(pulls.imageBytes / MiB).toFixed(0)} MiB image: ` +
+        `${median(pulls.without).toFixed(0)} MB/s without a scan, ${median(pulls.with).toFixed(0)} MB/s with one ` +
+        `running (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile)`,
+    };
   } finally {
+    await berth.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU seconds used by this process's children that ended so far (/proc/self/stat's cutime + cstime). */
+function childCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // Fields after the command: state is [0], so cutime (16th overall) is [13] and cstime [14].
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/**
+ * Pull throughput of `clients` clients pulling a 4-layer image over and over, in windows that alternate
+ * between no scan and scans of the bookworm image back to back in the server (one at a time, each
+ * `POST …/scan` then its overview polled every 100 ms). A window with scans waits for its last scan to
+ * end before the next window starts, so none spills over.
+ */
+async function pullImpact(
+  berth: BerthProcess,
+  opts: { quick: boolean; log: (s: string) => void },
+): Promise<{ pulls: PullImpact; serverScans: number[] }> {
+  const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
+  const clients = 8;
+  const windowSeconds = opts.quick ? 3 : 6;
+  const pairs = opts.quick ? 2 : 3;
+  const d = authedAgent({ connections: clients + 2 });
+  try {
+    const image = await pushImage(
+      t,
+      'bench/pulled',
+      'v1',
+      31,
+      [0, 1, 2, 3].map((i) => blob(310 + i, 4 * MiB)),
+      d,
+    );
+    const layer = bookwormLayer();
+    const layerDigest = await pushBytes(t, 'bench/bookworm', layer, d);
+    const config = configJson(32);
+    const configDigest = await pushBytes(t, 'bench/bookworm', config, d);
+    const manifest = imageManifest(
+      configDigest,
+      config.length,
+      [{ digest: layerDigest, size: layer.length }],
+      undefined,
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    );
+    await putManifest(t, 'bench/bookworm', 'bookworm', manifest, d);
+    const artifact = `/projects/bench/repositories/bookworm/artifacts/${sha256(manifest)}`;
+    const scanOnce = async (): Promise<number> => {
+      const t0 = performance.now();
+      await benchApi(berth.url, 'POST', `${artifact}/scan`);
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 100));
+        const a = (await (
+          await benchApi(berth.url, 'GET', `${artifact}?with_scan_overview=true`)
+        ).json()) as {
+          scan_overview?: Record<string, { scan_status: string }>;
+        };
+        const status = a.scan_overview?.[REPORT_MIME_TYPE]?.scan_status;
+        if (status === 'Success') return (performance.now() - t0) / 1000;
+        if (status && !['Pending', 'Running', 'Scheduled'].includes(status))
+          throw new Error(`the scan ended ${status}: ${berth.log().slice(-2000)}`);
+      }
+    };
+    // A first scan warms the server (the job kind, the database's pages) and checks the path works.
+    const serverScans = [await scanOnce()];
+    const pull = () =>
+      closedLoop(clients, windowSeconds, async () => {
+        await pullImage(t, image, d);
+      });
+    const without: number[] = [];
+    const withScan: number[] = [];
+    let scans = 0;
+    for (let i = 0; i < pairs * 2; i++) {
+      // off, on, on, off, off, on: each side goes first as often.
+      const scanning = [1, 2, 5].includes(i);
+      let stop = false;
+      const scanner = scanning
+        ? (async () => {
+            while (!stop) {
+              serverScans.push(await scanOnce());
+              scans++;
+            }
+          })()
+        : Promise.resolve();
+      const r = await pull();
+      stop = true;
+      await scanner;
+      if (r.errors) throw new Error(`${r.errors} pulls failed`);
+      const mbps = (r.ops * image.bytes) / MB / r.seconds;
+      (scanning ? withScan : without).push(mbps);
+      opts.log(`  pulls ${scanning ? 'with a scan running' : 'without a scan'}: ${mbps.toFixed(0)} MB/s`);
+    }
+    return {
+      pulls: {
+        clients,
+        imageBytes: image.bytes,
+        windowSeconds,
+        without,
+        with: withScan,
+        slowdownPercent: (1 - median(withScan) / median(without)) * 100,
+        scans,
+      },
+      serverScans,
+    };
+  } finally {
+    await d.close();
   }
 }
 

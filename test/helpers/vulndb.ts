@@ -20,14 +20,19 @@ export function debian12Records(): Array<{ file: string; record: unknown }> {
     }));
 }
 
-/** A one-layer image made of this machine's dpkg database and os-release (Debian 12 bookworm). */
-export function bookwormImageLayers(): ImageLayer[] {
-  const gz = gzipSync(
+/** The gzipped layer of bookwormImageLayers(): this machine's dpkg database and os-release. */
+export function bookwormLayer(): Buffer {
+  return gzipSync(
     tarArchive([
       { path: 'usr/lib/os-release', content: readFileSync('/usr/lib/os-release') },
       { path: 'var/lib/dpkg/status', content: readFileSync('/var/lib/dpkg/status') },
     ]),
   );
+}
+
+/** A one-layer image made of this machine's dpkg database and os-release (Debian 12 bookworm). */
+export function bookwormImageLayers(): ImageLayer[] {
+  const gz = bookwormLayer();
   return [
     {
       digest: sha256(gz),
