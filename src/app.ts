@@ -11,6 +11,7 @@ import { JobMonitor } from './jobs/monitor.js';
 import { JobRuntime } from './jobs/runtime.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { PreheatInstances } from './services/preheat/preheat-instances.js';
 import { tokenServiceName, wireIdentity } from './services/access/wire-identity.js';
 import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
 import { ArtifactService } from './services/artifacts/artifact-service.js';
@@ -221,6 +222,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       gc,
       insights: insights.service,
       webhooks,
+      preheat: new PreheatInstances({ store, clock, secrets: identity.keys.box }),
       scans: scanning.scans,
       scanAll: scanning.scanAll,
       ...scanHub,

@@ -46,6 +46,7 @@ const registryTables = [
   'job_worker_pool',
   'label',
   'notification_policy',
+  'p2p_preheat_instance',
   'project',
   'project_blob',
   'project_member',

@@ -23,6 +23,7 @@ import { ProjectTransferRepo } from './repos/project-transfer.js';
 import { ProxyCacheRepo } from './repos/proxy-cache.js';
 import { RepositoryCatalog } from './repos/repository-catalog.js';
 import { RegistryRepo } from './repos/registries.js';
+import { PreheatInstanceRepo } from './repos/preheat-instances.js';
 import { ReplicationRepo } from './repos/replication.js';
 import { RepositoryRepo } from './repos/repositories.js';
 import { RetentionRepo } from './repos/retention.js';
@@ -61,6 +62,7 @@ export class Repos {
   readonly audit: AuditRepo;
   readonly authState: AuthStateRepo;
   readonly registries: RegistryRepo;
+  readonly preheatInstances: PreheatInstanceRepo;
   readonly replication: ReplicationRepo;
   readonly settings: SettingRepo;
   readonly immutableRules: ImmutableRuleRepo;
@@ -111,6 +113,7 @@ export class Repos {
     this.cveAllowlists = new CveAllowlistRepo(db);
     this.scanners = new ScannerRegistrationRepo(db);
     this.projectTransfer = new ProjectTransferRepo(db);
+    this.preheatInstances = new PreheatInstanceRepo(db);
   }
 }
 

@@ -63,6 +63,25 @@ export interface ScannerRegistrationTable {
   update_time: string;
 }
 
+/** A P2P preheat provider instance (migration 0024). */
+export interface P2pPreheatInstanceTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  /** 'dragonfly' or 'kraken'. */
+  vendor: string;
+  endpoint: string;
+  /** 'NONE', 'BASIC' or 'OAUTH'. */
+  auth_mode: string;
+  /** Sealed JSON of the auth_info map; '' without one. Never returned by the API. */
+  auth_data: string;
+  enabled: number;
+  is_default: number;
+  insecure: number;
+  /** Seconds since the epoch (bigint: PostgreSQL answers it as a string). */
+  setup_timestamp: number | string;
+}
+
 export interface ProjectScannerTable {
   project_id: number;
   registration_uuid: string;
@@ -651,6 +670,7 @@ export interface Database {
   cve_allowlist: CveAllowlistTable;
   scanner_registration: ScannerRegistrationTable;
   project_scanner: ProjectScannerTable;
+  p2p_preheat_instance: P2pPreheatInstanceTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -676,6 +696,7 @@ export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
 export type ScannerRegistrationRow = Selectable<ScannerRegistrationTable>;
+export type P2pPreheatInstanceRow = Selectable<P2pPreheatInstanceTable>;
 export type ProxyManifestRow = Selectable<ProxyManifestTable>;
 export type ProxyTagRow = Selectable<ProxyTagTable>;
 export type ScanReportRow = Selectable<ScanReportTable>;

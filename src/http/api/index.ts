@@ -45,6 +45,7 @@ import { systeminfoCertRoutes } from './systeminfo-cert.js';
 import { projectArtifactRoutes } from './project-artifacts.js';
 import { iconRoutes } from './icon.js';
 import { oidcRoutes } from './oidc.js';
+import { preheatRoutes } from './preheat.js';
 
 /** JSON bodies on /api/v2.0 are small documents; anything larger is refused before parsing. */
 export const apiBodyLimit = 1024 * 1024;
@@ -130,6 +131,7 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   scanDataExportRoutes(api, deps);
   scannerRoutes(api, deps);
   projectScannerRoutes(api, deps);
+  preheatRoutes(api, deps);
 
   let doc: unknown;
   app.get(

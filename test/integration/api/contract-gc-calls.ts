@@ -74,7 +74,12 @@ export const undeclaredButHarbor = new Set([
 ]);
 
 /** Lists Harbor answers whole, without paging (and so without X-Total-Count). */
-export const unpagedLists = new Set(['listRegistryProviderTypes', 'listRegistryProviderInfos']);
+export const unpagedLists = new Set([
+  'listRegistryProviderTypes',
+  'listRegistryProviderInfos',
+  'ListProviders',
+  'ListProvidersUnderProject',
+]);
 
 /** Operation ids Berth declares (in its swagger.json) under the given tags. */
 export async function declaredUnder(api: HarborApi, tags: Set<string>): Promise<string[]> {

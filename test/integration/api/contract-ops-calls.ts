@@ -20,7 +20,7 @@ export function projectOpsCalls(project: string): Call[] {
   ];
 }
 
-/** Every operation of the icon, permissions, oidc and configure tags. */
+/** Every operation of the icon, permissions, oidc and configure tags, and preheat's instance operations. */
 export function opsCalls(): Call[] {
   return [
     { op: 'getIcon', method: 'GET', path: `/icons/${iconDigestOf('IMAGE')}`, status: 200 },
@@ -35,6 +35,28 @@ export function opsCalls(): Call[] {
     },
     { op: 'getInternalconfig', method: 'GET', path: '/internalconfig', status: 401 },
     { op: 'getConfigurations', method: 'GET', path: '/configurations', status: 200 },
+    ...preheatInstanceCalls(),
     { op: 'updateConfigurations', method: 'PUT', path: '/configurations', body: {}, status: 200 },
+  ];
+}
+
+/** The provider half of the preheat tag (instances need no live provider until they are pinged). */
+function preheatInstanceCalls(): Call[] {
+  const base = '/p2p/preheat/instances';
+  const df = { name: 'cdf', vendor: 'dragonfly', endpoint: 'http://127.0.0.1:1/df', enabled: true };
+  return [
+    { op: 'ListProviders', method: 'GET', path: '/p2p/preheat/providers', status: 200 },
+    { op: 'CreateInstance', method: 'POST', path: base, body: df, status: 201 },
+    { op: 'CreateInstance', method: 'POST', path: base, body: df, status: 409 },
+    { op: 'CreateInstance', method: 'POST', path: base, body: { ...df, name: 'a b' }, status: 400 },
+    { op: 'ListInstances', method: 'GET', path: `${base}?page_size=5`, status: 200 },
+    { op: 'GetInstance', method: 'GET', path: `${base}/cdf`, status: 200 },
+    { op: 'UpdateInstance', method: 'PUT', path: `${base}/cdf`, body: { ...df, default: true }, status: 200 },
+    { op: 'UpdateInstance', method: 'PUT', path: `${base}/none`, body: df, status: 404 },
+    { op: 'PingInstances', method: 'POST', path: `${base}/ping`, body: df, status: 400 },
+    { op: 'PingInstances', method: 'POST', path: `${base}/ping`, body: { id: 999999 }, status: 404 },
+    { op: 'ListProvidersUnderProject', method: 'GET', path: '/projects/c/preheat/providers', status: 200 },
+    { op: 'DeleteInstance', method: 'DELETE', path: `${base}/cdf`, status: 200 },
+    { op: 'GetInstance', method: 'GET', path: `${base}/cdf`, status: 404 },
   ];
 }

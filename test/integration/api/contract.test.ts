@@ -400,7 +400,7 @@ for (const backend of backends()) {
         'quota',
         'search',
         // Landed with issue 20 (contract-ops-calls.ts).
-        ...['icon', 'permissions', 'oidc', 'configure'],
+        ...['icon', 'permissions', 'oidc', 'configure', 'preheat'],
       ]);
       const declared = await declaredUnder(api, issue4Tags);
       assert.ok(declared.includes('listProjects'), 'swagger.json lists issue 4 operations by tag');

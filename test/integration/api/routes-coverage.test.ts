@@ -24,13 +24,6 @@ const harborOnly: Record<string, string> = {};
 /** Operations not routed yet, with who is building them. Remove an entry when its operation lands. */
 const notYetBuilt: Record<string, string> = {
   // P2P preheat (swagger tag `preheat`): engineer h20-ops, issue 20.
-  ListProviders: 'issue 20 (h20-ops): P2P preheat',
-  PingInstances: 'issue 20 (h20-ops): P2P preheat',
-  ListInstances: 'issue 20 (h20-ops): P2P preheat',
-  CreateInstance: 'issue 20 (h20-ops): P2P preheat',
-  GetInstance: 'issue 20 (h20-ops): P2P preheat',
-  DeleteInstance: 'issue 20 (h20-ops): P2P preheat',
-  UpdateInstance: 'issue 20 (h20-ops): P2P preheat',
   CreatePolicy: 'issue 20 (h20-ops): P2P preheat',
   ListPolicies: 'issue 20 (h20-ops): P2P preheat',
   GetPolicy: 'issue 20 (h20-ops): P2P preheat',
@@ -42,7 +35,6 @@ const notYetBuilt: Record<string, string> = {
   StopExecution: 'issue 20 (h20-ops): P2P preheat',
   ListTasks: 'issue 20 (h20-ops): P2P preheat',
   GetPreheatLog: 'issue 20 (h20-ops): P2P preheat',
-  ListProvidersUnderProject: 'issue 20 (h20-ops): P2P preheat',
   // Scan all and its metrics: engineer h17-rest, issue 17.
   getLatestScanAllMetrics: 'issue 17 (h17-rest): scan all',
   getLatestScheduledScanAllMetrics: 'issue 17 (h17-rest): scan all',
