@@ -35,13 +35,6 @@ const notYetBuilt: Record<string, string> = {
   StopExecution: 'issue 20 (h20-ops): P2P preheat',
   ListTasks: 'issue 20 (h20-ops): P2P preheat',
   GetPreheatLog: 'issue 20 (h20-ops): P2P preheat',
-  // Scan all and its metrics: engineer h17-rest, issue 17.
-  getLatestScanAllMetrics: 'issue 17 (h17-rest): scan all',
-  getLatestScheduledScanAllMetrics: 'issue 17 (h17-rest): scan all',
-  getScanAllSchedule: 'issue 17 (h17-rest): scan all',
-  updateScanAllSchedule: 'issue 17 (h17-rest): scan all',
-  createScanAllSchedule: 'issue 17 (h17-rest): scan all',
-  stopScanAll: 'issue 17 (h17-rest): scan all',
 };
 
 /** A stand-in for any service: every property is another stand-in, and calling one returns one. */
