@@ -46,6 +46,19 @@ const LogRotationTab = lazy(() =>
 const InsightsPage = lazy(() =>
   import('./pages/insights/insights-page').then((m) => ({ default: m.InsightsPage })),
 );
+// Interrogation Services (scanners, scan all, the security hub with its recharts chart), loaded on first visit.
+const InterrogationPage = lazy(() =>
+  import('./pages/interrogation/interrogation-page').then((m) => ({ default: m.InterrogationPage })),
+);
+const ScannersTab = lazy(() =>
+  import('./pages/interrogation/scanners-tab').then((m) => ({ default: m.ScannersTab })),
+);
+const VulnerabilityTab = lazy(() =>
+  import('./pages/interrogation/vulnerability-tab').then((m) => ({ default: m.VulnerabilityTab })),
+);
+const SecurityHubTab = lazy(() =>
+  import('./pages/interrogation/security-hub-tab').then((m) => ({ default: m.SecurityHubTab })),
+);
 const UsersPage = lazy(() => import('./pages/admin/users-page').then((m) => ({ default: m.UsersPage })));
 const ProfilePage = lazy(() =>
   import('./pages/account/profile-page').then((m) => ({ default: m.ProfilePage })),
@@ -151,6 +164,19 @@ export function App() {
             <Route index element={<Navigate to="gc" replace />} />
             <Route path="gc" element={<GcTab />} />
             <Route path="audit-log-purge" element={<LogRotationTab />} />
+          </Route>
+          <Route
+            path="interrogation-services"
+            element={
+              <RequireAdmin>
+                <InterrogationPage />
+              </RequireAdmin>
+            }
+          >
+            <Route index element={<Navigate to="scanners" replace />} />
+            <Route path="scanners" element={<ScannersTab />} />
+            <Route path="vulnerability" element={<VulnerabilityTab />} />
+            <Route path="security-hub" element={<SecurityHubTab />} />
           </Route>
           <Route
             path="configs"

@@ -10,6 +10,7 @@ const ADMIN_LINKS = [
   ['registries', 'Registries'],
   ['replications', 'Replications'],
   ['logs', 'Audit Logs'],
+  ['interrogation-services', 'Interrogation Services'],
   ['job-service-dashboard', 'Job Service Dashboard'],
   ['clearing-job', 'Clean Up'],
   ['configs', 'Configuration'],

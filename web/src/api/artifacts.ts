@@ -26,7 +26,7 @@ export const artifactKeys = {
     [...artifactKeys.detail(ref), addition] as const,
 };
 
-/** A repository's artifacts with tags, labels and accessories; `tags` is matched fuzzily. */
+/** A repository's artifacts with tags, labels, accessories and scan overview; `tags` is matched fuzzily. */
 export function artifactList(projectName: string, repo: string, filters: { tags?: string }) {
   return listSource<Artifact>(
     artifactKeys.list(projectName, repo, filters),
@@ -35,6 +35,7 @@ export function artifactList(projectName: string, repo: string, filters: { tags?
       with_tag: true,
       with_label: true,
       with_accessory: true,
+      with_scan_overview: true,
       q: q({ tags: filters.tags ? `~${filters.tags}` : undefined }),
     },
   );
@@ -54,15 +55,6 @@ export function buildHistoryQuery(ref: ArtifactRef) {
   return queryOptions({
     queryKey: artifactKeys.addition(ref, 'build_history'),
     queryFn: () => api<BuildHistoryEntry[]>(`${artifactPath(ref)}/additions/build_history`),
-  });
-}
-
-export type VulnerabilityReport = Record<string, { vulnerabilities?: unknown[]; severity?: string }>;
-
-export function vulnerabilitiesQuery(ref: ArtifactRef) {
-  return queryOptions({
-    queryKey: artifactKeys.addition(ref, 'vulnerabilities'),
-    queryFn: () => api<VulnerabilityReport>(`${artifactPath(ref)}/additions/vulnerabilities`),
   });
 }
 

@@ -1,6 +1,7 @@
 import { queryOptions } from '@tanstack/react-query';
 import { api, ApiError, apiCreate } from './client';
 import { listSource } from './hooks';
+import type { CveAllowlist } from './security';
 import type { Project, ProjectMetadata, ProjectSummary, Quota } from './types';
 
 /** Query keys of projects: everything under `all`, so one invalidation can reach lists and details. */
@@ -73,6 +74,22 @@ export function createProject(body: {
   return apiCreate('/projects', body);
 }
 
-export function updateProjectMetadata(id: number, metadata: Partial<ProjectMetadata>): Promise<unknown> {
-  return api(`/projects/${id}`, { method: 'PUT', body: { metadata } });
+/** Sets metadata and, when given, the project's own CVE allowlist (Harbor's updateProject). */
+export function updateProjectMetadata(
+  id: number,
+  metadata: Partial<ProjectMetadata>,
+  cveAllowlist?: CveAllowlist,
+): Promise<unknown> {
+  return api(`/projects/${id}`, {
+    method: 'PUT',
+    body: { metadata, ...(cveAllowlist ? { cve_allowlist: cveAllowlist } : {}) },
+  });
+}
+
+/** Names and ids of up to 100 projects (the security hub's project filter). */
+export function projectChoicesQuery() {
+  return queryOptions({
+    queryKey: [...projectKeys.lists(), 'choices'] as const,
+    queryFn: () => api<Project[]>('/projects', { query: { page_size: 100 } }),
+  });
 }

@@ -1,3 +1,6 @@
+import type { ScanOverview } from './scans';
+import type { CveAllowlist } from './security';
+
 /** The parts of Harbor's swagger shapes the UI reads (shared/harbor-api/swagger.yaml). */
 
 export interface SystemInfo {
@@ -65,6 +68,7 @@ export interface Project {
   current_user_role_id?: number;
   current_user_role_ids?: number[];
   registry_id?: number | null;
+  cve_allowlist?: CveAllowlist;
 }
 
 export interface QuotaResources {
@@ -170,6 +174,8 @@ export interface Artifact {
   labels?: Label[] | null;
   accessories?: Accessory[] | null;
   addition_links?: Record<string, { href?: string; absolute?: boolean }>;
+  /** By report type (`with_scan_overview=true`). */
+  scan_overview?: Record<string, ScanOverview>;
 }
 
 export interface BuildHistoryEntry {

@@ -1,4 +1,4 @@
-import { NavLink, Outlet } from 'react-router';
+import { RouteTabs } from '../../components/route-tabs';
 
 /** The tabs of Administration → Clean Up, as Harbor's /harbor/clearing-job/…; each is a child route. */
 const TABS = [
@@ -8,17 +8,5 @@ const TABS = [
 
 /** Administration → Clean Up: garbage collection and audit log rotation, as in Harbor. */
 export function CleanUpPage() {
-  return (
-    <>
-      <h1>Clean Up</h1>
-      <nav className="tabs" aria-label="Clean Up">
-        {TABS.map(([path, label]) => (
-          <NavLink key={path} to={`/harbor/clearing-job/${path}`}>
-            {label}
-          </NavLink>
-        ))}
-      </nav>
-      <Outlet />
-    </>
-  );
+  return <RouteTabs title="Clean Up" base="/harbor/clearing-job" tabs={TABS} />;
 }

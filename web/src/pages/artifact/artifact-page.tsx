@@ -7,12 +7,8 @@ import { CopyLine, ErrorNote, formatBytes, formatTime, Spinner } from '../../com
 import { useRegistryHost } from '../project/push-command-menu';
 import { ArtifactIcon, artifactKind } from '../repository/artifact-kind';
 import type { RepoContext } from '../repository/repository-page';
-import {
-  AccessoriesSection,
-  BuildHistorySection,
-  ChildrenSection,
-  VulnerabilitiesSection,
-} from './artifact-sections';
+import { AccessoriesSection, BuildHistorySection, ChildrenSection } from './artifact-sections';
+import { VulnerabilitiesSection } from './vulnerabilities-section';
 import { ArtifactLabelsSection } from './artifact-labels';
 import { TagsSection } from './tags-section';
 
@@ -87,7 +83,7 @@ export function ArtifactPage(props: RepoContext & { reference: string }) {
             {tab === 'Accessories' ? <AccessoriesSection ctx={props} artifact={a} /> : null}
             {tab === 'Children' ? <ChildrenSection ctx={props} artifact={a} /> : null}
             {tab === 'Vulnerabilities' ? (
-              <VulnerabilitiesSection artifactRef={artifactRef} artifact={a} />
+              <VulnerabilitiesSection ctx={props} artifactRef={artifactRef} artifact={a} />
             ) : null}
           </div>
         </>

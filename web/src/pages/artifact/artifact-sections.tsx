@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { buildHistoryQuery, vulnerabilitiesQuery, type ArtifactRef } from '../../api/artifacts';
+import { buildHistoryQuery, type ArtifactRef } from '../../api/artifacts';
 import type { Artifact } from '../../api/types';
 import { CopyButton, Empty, formatBytes, formatTime, QueryState, shortDigest } from '../../components/ui';
 import { artifactUrl } from '../repository/artifacts-table';
@@ -111,39 +111,5 @@ export function ChildrenSection({ ctx, artifact }: { ctx: RepoContext; artifact:
         </tbody>
       </table>
     </div>
-  );
-}
-
-/** The scan report once a scanner has produced one; until then, says that scanning is not configured. */
-export function VulnerabilitiesSection({
-  artifactRef,
-  artifact,
-}: {
-  artifactRef: ArtifactRef;
-  artifact: Artifact;
-}) {
-  const link = artifact.addition_links?.vulnerabilities;
-  const report = useQuery({ ...vulnerabilitiesQuery(artifactRef), enabled: !!link });
-  const none = (
-    <Empty>Scanning is not configured: no scanner is registered with Berth, so there is no report.</Empty>
-  );
-  if (!link) return none;
-  return (
-    <QueryState query={report}>
-      {(r) =>
-        Object.keys(r ?? {}).length === 0 ? (
-          none
-        ) : (
-          <ul>
-            {Object.entries(r).map(([mime, rep]) => (
-              <li key={mime}>
-                {mime}: severity {rep.severity ?? 'unknown'}, {rep.vulnerabilities?.length ?? 0}{' '}
-                vulnerabilities
-              </li>
-            ))}
-          </ul>
-        )
-      }
-    </QueryState>
   );
 }

@@ -1,15 +1,19 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useAction } from '../../api/hooks';
 import { projectKeys, updateProjectMetadata } from '../../api/projects';
+import { systemAllowlistQuery, type CveAllowlist } from '../../api/security';
 import { ErrorNote, Field } from '../../components/ui';
+import { CveAllowlistEditor } from '../shared/cve-allowlist-editor';
 import { useProjectContext } from './project-page';
 import { ProxyCacheFields, proxyError, proxyMetadata, proxyValues } from './proxy-cache-fields';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
 
 /**
- * Project metadata: public, auto-scan, prevent vulnerable images from running, and its severity; for a
- * proxy-cache project, its proxy settings too.
+ * Project metadata: public, auto-scan, prevent vulnerable images from running and its severity, the
+ * CVE allowlist pulls apply (the system's, or the project's own with its expiry); for a proxy-cache
+ * project, its proxy settings too.
  */
 export function ConfigTab() {
   const { project, can } = useProjectContext();
@@ -20,17 +24,33 @@ export function ConfigTab() {
   const [severity, setSeverity] = useState(m.severity || 'low');
   const isProxy = !!project.registry_id;
   const [proxy, setProxy] = useState(() => proxyValues(m));
+  const [reuseSystem, setReuseSystem] = useState(m.reuse_sys_cve_allowlist !== 'false');
+  const [allowlist, setAllowlist] = useState<CveAllowlist>(
+    project.cve_allowlist ?? { items: [], expires_at: null },
+  );
+  const system = useQuery(systemAllowlistQuery());
   const [saved, setSaved] = useState(false);
   const invalid = isProxy ? proxyError(proxy) : null;
   const save = useAction(
     () =>
-      updateProjectMetadata(project.project_id, {
-        public: String(isPublic),
-        auto_scan: String(autoScan),
-        prevent_vul: String(prevent),
-        severity,
-        ...(isProxy ? proxyMetadata(proxy) : {}),
-      }),
+      updateProjectMetadata(
+        project.project_id,
+        {
+          public: String(isPublic),
+          auto_scan: String(autoScan),
+          prevent_vul: String(prevent),
+          severity,
+          reuse_sys_cve_allowlist: String(reuseSystem),
+          ...(isProxy ? proxyMetadata(proxy) : {}),
+        },
+        reuseSystem
+          ? undefined
+          : {
+              items: allowlist.items,
+              expires_at: allowlist.expires_at ?? null,
+              project_id: project.project_id,
+            },
+      ),
     [projectKeys.detail(project.project_id), projectKeys.lists()],
   );
   const editable = can('configuration', 'update');
@@ -81,6 +101,26 @@ export function ConfigTab() {
             </select>
           )}
         </Field>
+        <div role="radiogroup" aria-label="CVE allowlist">
+          <strong>CVE allowlist</strong>
+          <label className="check">
+            <input type="radio" checked={reuseSystem} onChange={() => setReuseSystem(true)} />
+            System allowlist
+            {system.data ? ` (${system.data.items.length} CVEs)` : ''}
+          </label>
+          <label className="check">
+            <input type="radio" checked={!reuseSystem} onChange={() => setReuseSystem(false)} />
+            Project allowlist
+          </label>
+        </div>
+        {!reuseSystem ? (
+          <CveAllowlistEditor
+            label="Project CVE allowlist"
+            value={allowlist}
+            onChange={setAllowlist}
+            copyFrom={system.data}
+          />
+        ) : null}
         {isProxy ? <ProxyCacheFields values={proxy} onChange={setProxy} /> : null}
         {invalid ? (
           <div className="note note-error" role="alert">

@@ -1,12 +1,21 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { artifactKeys, artifactList, deleteArtifact } from '../../api/artifacts';
+import { artifactKeys, artifactList, deleteArtifact, type ArtifactRef } from '../../api/artifacts';
 import { useAction, usePagedList } from '../../api/hooks';
 import { repositoryKeys } from '../../api/repositories';
+import { overviewOf, scanArtifact, scanInProgress, stopScanArtifact } from '../../api/scans';
 import { ListPage } from '../../components/list-page';
-import { ConfirmDialog, CopyButton, formatBytes, formatTime, shortDigest } from '../../components/ui';
+import {
+  ConfirmDialog,
+  CopyButton,
+  ErrorNote,
+  formatBytes,
+  formatTime,
+  shortDigest,
+} from '../../components/ui';
 import { useRegistryHost } from '../project/push-command-menu';
 import { LabelChip } from '../shared/labels-editor';
+import { ScanOverviewCell } from '../shared/severity-bar';
 import { ArtifactIcon } from './artifact-kind';
 import type { RepoContext } from './repository-page';
 
@@ -14,14 +23,24 @@ export function artifactUrl(projectId: number, repo: string, digest: string): st
   return `/harbor/projects/${projectId}/repositories/${repo}/artifacts-tab/artifacts/${digest}`;
 }
 
-/** A page of artifacts at a time; select several to delete; copy a digest or a pull command. */
+/**
+ * A page of artifacts at a time with each one's scan; select several to scan, stop their scans or delete
+ * them; copy a digest or a pull command. The page refreshes itself while a scan on it is queued or running.
+ */
 export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
   const { project, repo } = ctx;
   const host = useRegistryHost();
   const [tagFilter, setTagFilter] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
-  const list = usePagedList(artifactList(project.name, repo, { tags: tagFilter }));
+  const list = usePagedList(artifactList(project.name, repo, { tags: tagFilter }), {
+    poll: (items) => items.some((a) => scanInProgress(overviewOf(a))),
+  });
+  const eachOf = (fn: (ref: ArtifactRef) => Promise<unknown>) => async (digests: string[]) => {
+    for (const d of digests) await fn({ projectName: project.name, repo, reference: d });
+  };
+  const scan = useAction(eachOf(scanArtifact), [artifactKeys.all(project.name, repo)]);
+  const stop = useAction(eachOf(stopScanArtifact), [artifactKeys.all(project.name, repo)]);
   const remove = useAction(
     async (digests: string[]) => {
       for (const d of digests) await deleteArtifact({ projectName: project.name, repo, reference: d });
@@ -29,6 +48,10 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
     [artifactKeys.all(project.name, repo), repositoryKeys.all(project.name)],
   );
   const mayDelete = ctx.can('artifact', 'delete');
+  const mayScan = ctx.can('scan', 'create');
+  const mayStop = ctx.can('scan', 'stop');
+  const selectable = mayDelete || mayScan;
+  const chosen = [...selected];
   const items = list.data?.items ?? [];
   const allChecked = items.length > 0 && items.every((a) => selected.has(a.digest));
   const toggle = (d: string) =>
@@ -43,16 +66,44 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
       <ListPage
         list={list}
         actions={
-          mayDelete ? (
-            <button
-              type="button"
-              className="btn btn-danger"
-              disabled={selected.size === 0}
-              onClick={() => setConfirming(true)}
-            >
-              Delete{selected.size ? ` (${selected.size})` : ''}
-            </button>
-          ) : null
+          <>
+            {mayScan ? (
+              <button
+                type="button"
+                className="btn"
+                disabled={selected.size === 0 || scan.isPending}
+                onClick={() => scan.mutate(chosen)}
+              >
+                Scan
+              </button>
+            ) : null}
+            {mayStop ? (
+              <button
+                type="button"
+                className="btn"
+                disabled={selected.size === 0 || stop.isPending}
+                onClick={() => stop.mutate(chosen)}
+              >
+                Stop Scan
+              </button>
+            ) : null}
+            {mayDelete ? (
+              <button
+                type="button"
+                className="btn btn-danger"
+                disabled={selected.size === 0}
+                onClick={() => setConfirming(true)}
+              >
+                Delete{selected.size ? ` (${selected.size})` : ''}
+              </button>
+            ) : null}
+          </>
+        }
+        notes={
+          <>
+            <ErrorNote error={scan.error} title="Scan" />
+            <ErrorNote error={stop.error} title="Stop scan" />
+          </>
         }
         search={{
           value: tagFilter,
@@ -63,7 +114,7 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
         empty="No artifacts."
         columns={
           <>
-            {mayDelete ? (
+            {selectable ? (
               <th>
                 <input
                   type="checkbox"
@@ -76,6 +127,7 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
             <th>Artifact</th>
             <th>Tags</th>
             <th className="num">Size</th>
+            <th>Vulnerabilities</th>
             <th className="hide-narrow">Labels</th>
             <th className="hide-narrow">Push Time</th>
             <th className="hide-narrow">Pull Time</th>
@@ -87,7 +139,7 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
           const ref = tag ? `:${tag}` : `@${a.digest}`;
           return (
             <tr key={a.digest} data-digest={a.digest}>
-              {mayDelete ? (
+              {selectable ? (
                 <td>
                   <input
                     type="checkbox"
@@ -117,6 +169,9 @@ export function ArtifactsTable({ ctx }: { ctx: RepoContext }) {
                 ))}
               </td>
               <td className="num">{formatBytes(a.size)}</td>
+              <td>
+                <ScanOverviewCell overview={overviewOf(a)} />
+              </td>
               <td className="hide-narrow">
                 {(a.labels ?? []).map((l) => (
                   <LabelChip key={l.id} label={l} />
