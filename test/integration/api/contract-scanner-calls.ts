@@ -120,3 +120,56 @@ export function projectUpdateCalls(p: string): Call[] {
     },
   ];
 }
+
+/** Every operation of the `scanAll` tag, in an order that leaves each call something to act on. */
+export function scanAllCalls(): Call[] {
+  const manual = { schedule: { type: 'Manual' } };
+  return [
+    { op: 'getScanAllSchedule', method: 'GET', path: '/system/scanAll/schedule', status: 200 },
+    { op: 'getLatestScanAllMetrics', method: 'GET', path: '/scans/all/metrics', status: 200 },
+    { op: 'stopScanAll', method: 'POST', path: '/system/scanAll/stop', status: 400 },
+    {
+      op: 'createScanAllSchedule',
+      method: 'POST',
+      path: '/system/scanAll/schedule',
+      body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' } },
+      status: 201,
+    },
+    {
+      op: 'createScanAllSchedule',
+      method: 'POST',
+      path: '/system/scanAll/schedule',
+      body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' } },
+      status: 412,
+    },
+    {
+      op: 'updateScanAllSchedule',
+      method: 'PUT',
+      path: '/system/scanAll/schedule',
+      body: manual,
+      status: 400,
+    },
+    {
+      op: 'updateScanAllSchedule',
+      method: 'PUT',
+      path: '/system/scanAll/schedule',
+      body: { schedule: { type: 'None' } },
+      status: 200,
+    },
+    {
+      op: 'createScanAllSchedule',
+      method: 'POST',
+      path: '/system/scanAll/schedule',
+      body: manual,
+      status: 201,
+    },
+    { op: 'getLatestScanAllMetrics', method: 'GET', path: '/scans/all/metrics', status: 200 },
+    {
+      op: 'getLatestScheduledScanAllMetrics',
+      method: 'GET',
+      path: '/scans/schedule/metrics',
+      status: 200,
+    },
+    { op: 'stopScanAll', method: 'POST', path: '/system/scanAll/stop', status: 202 },
+  ];
+}

@@ -11,7 +11,12 @@ import { jobCalls } from './contract-job-calls.js';
 import { immutableCalls, retentionCalls, retentionRuleSchema } from './contract-policy-calls.js';
 import { proxyContract } from './contract-proxy-calls.js';
 import { webhookContract } from './contract-webhook-calls.js';
-import { projectScannerCalls, projectUpdateCalls, scannerContract } from './contract-scanner-calls.js';
+import {
+  projectScannerCalls,
+  projectUpdateCalls,
+  scanAllCalls,
+  scannerContract,
+} from './contract-scanner-calls.js';
 import { opsCalls, projectOpsCalls } from './contract-ops-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
@@ -491,14 +496,15 @@ for (const backend of backends()) {
       const declared = await declaredUnder(api, new Set(['webhook', 'webhookjob']));
       assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [11, []]);
     });
-    test('every operation of the scanner tag: declared status, body valid against the response schema', async (t) => {
+    test('every operation of the scanner and scanAll tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
       const { failures, exercised } = await scannerContract((plan, ex, fill, seen) =>
         runCalls(api, plan, ex, fill, seen),
       );
+      failures.push(...(await runCalls(api, scanAllCalls(), exercised)));
       assert.deepEqual(failures, []);
-      const declared = await declaredUnder(api, new Set(['scanner']));
-      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [8, []]);
+      const declared = await declaredUnder(api, new Set(['scanner', 'scanAll']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [14, []]);
     });
     test('every operation of the jobservice, schedule and purge tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
