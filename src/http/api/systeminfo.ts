@@ -47,7 +47,7 @@ export function systeminfoRoutes(api: ApiRouter, deps: ApiDeps): void {
         registry_url: info.signedIn.registryHost,
         external_url: info.signedIn.externalUrl,
         project_creation_restriction: info.signedIn.projectCreationRestriction,
-        has_ca_root: false,
+        has_ca_root: info.signedIn.hasCaRoot,
         read_only: false,
         notification_enable: false,
         registry_storage_provider_name: info.signedIn.storageDriver,

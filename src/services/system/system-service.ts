@@ -48,6 +48,8 @@ export interface SystemInfo {
     registryHost: string;
     projectCreationRestriction: string;
     storageDriver: string;
+    /** Whether a root CA certificate is configured (getCert serves it). */
+    hasCaRoot: boolean;
   };
 }
 
@@ -99,6 +101,10 @@ export class SystemService {
         registryHost: new URL(externalUrl).host,
         projectCreationRestriction: (await this.deps.settings.values()).projectCreationRestriction,
         storageDriver: instance.storageDriver,
+        hasCaRoot: await access(this.caPath()).then(
+          () => true,
+          () => false,
+        ),
       },
     };
   }
@@ -183,12 +189,16 @@ export class SystemService {
    * `<data.dir>/ca/ca.crt` where the operator puts it (Harbor: /etc/core/ca/ca.crt); NOT_FOUND without one.
    */
   async caCertificate(): Promise<Readable> {
-    const path = join(this.deps.dataDir, 'ca', 'ca.crt');
+    const path = this.caPath();
     try {
       await access(path);
     } catch {
       throw new AppError('NOT_FOUND', 'cert not found: no root CA certificate is configured');
     }
     return createReadStream(path);
+  }
+
+  private caPath(): string {
+    return join(this.deps.dataDir, 'ca', 'ca.crt');
   }
 }

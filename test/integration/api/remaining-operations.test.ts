@@ -156,6 +156,9 @@ for (const backend of backends()) {
 
     test('getCert is 404 until a root CA is put in the data directory, then downloads it', async () => {
       await admin.anonymous().expectError(404, 'NOT_FOUND', 'GET', '/systeminfo/getcert');
+      const hasCaRoot = async () =>
+        (await admin.expect<{ has_ca_root: boolean }>(200, 'GET', '/systeminfo')).body.has_ca_root;
+      assert.equal(await hasCaRoot(), false);
       const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
       mkdirSync(join(berth.dataDir, 'ca'), { recursive: true });
       writeFileSync(join(berth.dataDir, 'ca', 'ca.crt'), pem);
@@ -164,6 +167,7 @@ for (const backend of backends()) {
       assert.equal(res.headers.get('content-disposition'), 'attachment; filename=ca.crt');
       assert.equal(res.headers.get('content-type'), 'application/octet-stream');
       assert.equal(await res.text(), pem);
+      assert.equal(await hasCaRoot(), true, 'systeminfo says a root CA is there');
     });
 
     test('getInternalconfig is for Harbor internal components only: refused to everyone', async () => {
