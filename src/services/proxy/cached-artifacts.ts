@@ -84,20 +84,6 @@ export class CachedArtifacts {
     return true;
   }
 
-  /** Whether the blob is the last one missing of a fetched manifest of the repository. */
-  async completedBy(target: ProxyTarget, repository: string, digest: string): Promise<boolean> {
-    const { store } = this.deps;
-    for (const row of await store.proxyCache.pendingIn(repository)) {
-      const body = await this.deps.storage.getContent(layout.blob(row.digest)).catch(() => undefined);
-      if (!body) continue;
-      const blobs = parseManifest(body, undefined).blobs.map((b) => b.digest);
-      if (!blobs.includes(digest)) continue;
-      const missing = await store.blobs.missingInProject(target.project.id, blobs);
-      if (missing.every((d) => d === digest)) return true;
-    }
-    return false;
-  }
-
   /** After a blob landed: records the repository's fetched manifests that it completed. */
   async blobCached(ctx: RequestContext, target: ProxyTarget, repository: string): Promise<void> {
     for (const row of await this.deps.store.proxyCache.pendingIn(repository))

@@ -357,7 +357,6 @@ export class ProxyCache {
       {
         ...(up.bucket ? { bucket: up.bucket } : {}),
         cached: () => this.artifacts.blobCached(ctx, target, repository),
-        completes: () => this.artifacts.completedBy(target, repository, digest),
         live,
       },
     );
