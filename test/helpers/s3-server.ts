@@ -66,6 +66,16 @@ export interface RunningS3Server {
  * (and when the test process exits). One server per test file; one bucket per test or per Berth.
  */
 export async function startS3Server(options: { startTimeoutMs?: number } = {}): Promise<RunningS3Server> {
+  try {
+    return await startS3ServerOnce(options);
+  } catch {
+    // Its ports are picked free and bound seconds later, once the monitor and OSD are up: another test may
+    // take one meanwhile (radosgw then exits, or a stranger answers). Once more, on new ports.
+    return startS3ServerOnce(options);
+  }
+}
+
+async function startS3ServerOnce(options: { startTimeoutMs?: number }): Promise<RunningS3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-s3-'));
   for (const sub of ['run', 'log', 'mon/ceph-a', 'osd/ceph-0', 'rgw'])
     mkdirSync(join(dir, sub), { recursive: true });
@@ -186,8 +196,9 @@ export async function startS3Server(options: { startTimeoutMs?: number } = {}): 
       const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
       if (dead)
         throw new Error(`a Ceph daemon (${dead.spawnargs.slice(0, 1).join(' ')}) exited during start-up`);
+      // radosgw answers an anonymous GET / with its bucket list; anything else on the port is a stranger.
       const up = await fetch(endpoint, { signal: AbortSignal.timeout(2000) }).then(
-        (r) => r.ok,
+        async (r) => r.ok && (await r.text()).includes('ListAllMyBucketsResult'),
         () => false,
       );
       if (up) break;
