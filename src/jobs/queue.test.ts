@@ -6,6 +6,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { MetaStore } from '../db/store.js';
 import { AppError } from '../lib/errors.js';
 import { backoffMs, PermanentJobError } from './kind.js';
+import { JobQueue } from './queue.js';
 
 const noop = testKind('test.noop', async () => {});
 
@@ -232,13 +233,34 @@ for (const dialect of testDialects()) {
       await waitFor('job to run', async () => started === 1 && (await statusOf(running)) === 'running');
       const pending = await queue.add('test.long', { n: 2 });
       assert.equal(await queue.stop(pending), 'stopped');
-      assert.equal(await queue.stop(running), 'running');
+      // Asked on another node: this worker sees the flag at its next heartbeat.
+      const otherNode = new JobQueue({ store, clock: { now: () => new Date() } });
+      assert.equal(await otherNode.stop(running), 'running');
       await waitFor('running job to stop', async () => (await statusOf(running)) === 'stopped', 5000);
       await worker.close();
       assert.equal(aborted, 'stop requested');
       assert.equal(started, 1, 'the stopped pending job never ran');
       assert.equal((await queue.logs(running)).at(-1)?.line, 'stopped');
       await assert.rejects(queue.stop(999_999), /job 999999 not found/);
+    });
+
+    test('stop asked of the process running the job aborts its handler at once, not at the next heartbeat', async () => {
+      let signal: AbortSignal | undefined;
+      const kind = testKind('test.long', async (_p, ctx) => {
+        signal = ctx.signal;
+        await untilAborted(ctx.signal);
+      });
+      // A 10-minute lease: the heartbeat (and the stop flag it reads) comes every 2 s.
+      const { queue, worker } = testWorker({ store, kinds: [kind], leaseMs: 600_000, workers: 1 });
+      const id = await queue.add('test.long', { n: 1 });
+      worker.start();
+      await waitFor('job to run', async () => signal !== undefined && (await statusOf(id)) === 'running');
+      assert.equal(await queue.stop(id), 'running');
+      assert.equal(signal!.aborted, true, 'aborted when stop() returns');
+      assert.equal(signal!.reason, 'stop requested');
+      await waitFor('job to end stopped', async () => (await statusOf(id)) === 'stopped', 5000);
+      assert.equal((await queue.logs(id)).at(-1)?.line, 'stopped');
+      await worker.close();
     });
 
     test('per-kind concurrency caps how many jobs of a kind run at once', async () => {

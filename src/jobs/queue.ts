@@ -23,6 +23,7 @@ export interface JobQueueDeps {
  */
 export class JobQueue {
   private readonly kinds = new Map<string, JobKind>();
+  private readonly stopListeners = new Set<(id: number) => void>();
 
   constructor(private readonly deps: JobQueueDeps) {}
 
@@ -85,11 +86,21 @@ export class JobQueue {
     return this.deps.store.jobs.find(id);
   }
 
-  /** Stops a job: at once when pending, cooperatively (its handler's signal aborts) when running. */
+  /**
+   * Stops a job: at once when pending, cooperatively (its handler's signal aborts) when running. A job
+   * running in this process is aborted now; one running on another node sees the flag at its next heartbeat.
+   */
   async stop(id: number): Promise<JobStatus> {
     const status = await this.deps.store.jobs.requestStop(id, this.deps.clock.now().toISOString());
     if (!status) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    if (status === 'running') for (const fn of this.stopListeners) fn(id);
     return status;
+  }
+
+  /** Calls `fn` with the id of each running job stopped through this queue; returns the unsubscribe. */
+  onStop(fn: (id: number) => void): () => void {
+    this.stopListeners.add(fn);
+    return () => this.stopListeners.delete(fn);
   }
 
   logs(id: number, after?: number, limit?: number): Promise<JobLogRow[]> {

@@ -29,6 +29,7 @@ export interface JobWorkerOptions {
 export const poolBeatMs = 5_000;
 
 type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
+const stopRequested = 'stop requested';
 
 /** Claims jobs with a lease, runs their handlers, heartbeats, and records the outcome. */
 export class JobWorker {
@@ -45,10 +46,13 @@ export class JobWorker {
   private lastReap = 0;
   private lastBeat = 0;
   private readonly settlements: Settlements;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly o: JobWorkerOptions) {
     this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.settlements = new Settlements({ store: o.store, clock: o.clock, owner: this.owner });
+    // A stop asked of this process reaches its job now, not at the next heartbeat (up to 2 s later).
+    this.unsubscribe = o.queue.onStop((id) => this.running.get(id)?.abort.abort(stopRequested));
   }
 
   start(): void {
@@ -66,6 +70,7 @@ export class JobWorker {
   /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
+    this.unsubscribe();
     clearTimeout(this.timer);
     for (const r of this.running.values()) r.abort.abort('shutdown');
     const all = Promise.all([...this.running.values()].map((r) => r.done));
@@ -252,10 +257,7 @@ export class JobWorker {
             if (!beat) {
               outcome = 'lost';
               abort.abort('lease lost');
-            } else if (beat.stop) {
-              outcome = 'stop';
-              abort.abort('stop requested');
-            }
+            } else if (beat.stop) abort.abort(stopRequested);
           })
           .catch((err: unknown) => this.o.log.warn({ err, job: row.id }, 'job heartbeat failed'));
       },
@@ -263,6 +265,7 @@ export class JobWorker {
     );
     abort.signal.addEventListener('abort', () => {
       if (abort.signal.reason === 'shutdown') outcome = 'shutdown';
+      else if (abort.signal.reason === stopRequested) outcome = 'stop';
     });
 
     const hooks: OutcomeHook[] = [];
