@@ -5,9 +5,11 @@
  * into a project with no webhook on the same Berth, and each delivery's latency: from the push's 201 to
  * the receiver reading the event. Distribution runs the same pushes with two notification endpoints
  * (its own `notifications:` config), so the "distribution" column is the same work on the reference
- * registry. Every event must arrive at both targets (a missing one fails the row).
+ * registry. Every event must arrive at both targets (a missing one fails the row). The receivers of both
+ * run in a child process (bench/webhook-receivers.ts), not beside the pushing client.
  */
-import { createServer, type Server } from 'node:http';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
@@ -16,6 +18,7 @@ import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } fr
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
 import type { WorkloadResult } from './report.js';
+import type { PayloadShape } from './webhook-receivers.js';
 
 export interface WebhookBenchResult {
   pushes: number;
@@ -40,56 +43,58 @@ export interface WebhookBenchResult {
   distributionDelivered: number[];
 }
 
-/** An HTTP receiver that notes when each manifest digest first arrived. */
-interface Receiver {
-  url: string;
-  arrivals: Map<string, number>;
-  close(): Promise<void>;
-}
+/**
+ * The receivers, in a child process (bench/webhook-receivers.ts): Berth's two targets and distribution's
+ * two endpoints, so receiving does not compete with the pushing client for the bench's CPU.
+ */
+class Receivers {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly urls: string[],
+  ) {}
 
-async function startReceiver(digestsOf: (body: unknown) => string[]): Promise<Receiver> {
-  const arrivals = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = performance.now();
-      try {
-        for (const d of digestsOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
-          if (!arrivals.has(d)) arrivals.set(d, at);
-      } catch {
-        // not JSON: ignored
-      }
-      res.writeHead(200).end();
+  static async start(shapes: PayloadShape[]): Promise<Receivers> {
+    const child = fork(join(import.meta.dirname, 'webhook-receivers.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('receiver did not listen');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    arrivals,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+    const { urls } = await Receivers.ask<{ urls: string[] }>(child, { start: shapes });
+    return new Receivers(child, urls);
+  }
+
+  private static ask<T>(child: ChildProcess, message: object): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onExit = () => reject(new Error('the webhook receivers exited'));
+      child.once('exit', onExit);
+      child.once('message', (m) => {
+        child.off('exit', onExit);
+        resolve(m as T);
+      });
+      child.send(message);
+    });
+  }
+
+  /** Distinct digests each receiver got since the last `take`. */
+  async counts(): Promise<number[]> {
+    return (await Receivers.ask<{ counts: number[] }>(this.child, { count: true })).counts;
+  }
+
+  /** Each receiver's arrivals (digest → epoch ms) since the last `take`, forgotten by the receivers. */
+  async take(): Promise<Map<string, number>[]> {
+    const { arrivals } = await Receivers.ask<{ arrivals: [string, number][][] }>(this.child, { take: true });
+    return arrivals.map((a) => new Map(a));
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.disconnect();
+    await exited;
+  }
 }
 
-/** Harbor's Default payload: `event_data.resources[].digest`. */
-function harborDigests(body: unknown): string[] {
-  const resources = (body as { event_data?: { resources?: { digest?: string }[] } }).event_data?.resources;
-  return (resources ?? []).flatMap((r) => (r.digest ? [r.digest] : []));
-}
-
-/** distribution's envelope: `events[]` of action push whose target is a manifest. */
-function distributionDigests(body: unknown): string[] {
-  const events = (
-    body as { events?: { action?: string; target?: { mediaType?: string; digest?: string } }[] }
-  ).events;
-  return (events ?? []).flatMap((e) =>
-    e.action === 'push' && e.target?.digest && /manifest/.test(e.target.mediaType ?? '')
-      ? [e.target.digest]
-      : [],
-  );
-}
+/** Epoch milliseconds with performance.now()'s resolution: comparable with the receivers' process. */
+const epochMs = () => performance.timeOrigin + performance.now();
 
 /**
  * Pushes `count` images into `repo` from `concurrency` loops: the config and layer once, then a fresh
@@ -114,32 +119,44 @@ async function pushMany(
     for (let i = next++; i < count; i = next++) {
       const manifest = imageManifest(configDigest, config.length, [layer], { 'bench.push': `${seed}-${i}` });
       await putManifest(t, repo, `t${i}`, manifest, d);
-      done.set(sha256(manifest), performance.now());
+      done.set(sha256(manifest), epochMs());
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   return { perSecond: count / ((performance.now() - start) / 1000), done };
 }
 
-/** Waits until every pushed digest reached every receiver (or `timeoutMs`); each delivery's latency in ms. */
+/**
+ * Waits until every pushed digest reached the receivers `which` (or `timeoutMs`); each delivery's latency
+ * in ms. Each round pushes fresh digests, so a count of `done.size` means all of them arrived.
+ */
 async function collect(
   done: Map<string, number>,
-  receivers: Receiver[],
+  rx: Receivers,
+  which: number[],
   timeoutMs: number,
 ): Promise<{ delivered: number[]; latencies: number[] }> {
   const deadline = performance.now() + timeoutMs;
-  const complete = () => receivers.every((r) => [...done.keys()].every((d) => r.arrivals.has(d)));
-  while (!complete() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  const latencies: number[] = [];
-  for (const r of receivers)
-    for (const [digest, pushedAt] of done) {
-      const at = r.arrivals.get(digest);
-      if (at !== undefined) latencies.push(Math.max(0, at - pushedAt));
-    }
-  return {
-    delivered: receivers.map((r) => [...done.keys()].filter((d) => r.arrivals.has(d)).length),
-    latencies,
+  const complete = async () => {
+    const counts = await rx.counts();
+    return which.every((i) => counts[i]! >= done.size);
   };
+  while (!(await complete()) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const all = await rx.take();
+  const latencies: number[] = [];
+  const delivered: number[] = [];
+  for (const i of which) {
+    const arrivals = all[i]!;
+    let n = 0;
+    for (const [digest, pushedAt] of done) {
+      const at = arrivals.get(digest);
+      if (at === undefined) continue;
+      n++;
+      latencies.push(Math.max(0, at - pushedAt));
+    }
+    delivered.push(n);
+  }
+  return { delivered, latencies };
 }
 
 /** One round's figures, and its latencies added to the run's. */
@@ -162,17 +179,18 @@ export async function webhookBench(options: {
   const pushes = options.quick ? 200 : 1_000;
   const rounds = options.quick ? 1 : 3;
   const concurrency = 8;
-  const berthRx = [await startReceiver(harborDigests), await startReceiver(harborDigests)];
-  const distRx = [await startReceiver(distributionDigests), await startReceiver(distributionDigests)];
+  const rx = await Receivers.start(['harbor', 'harbor', 'distribution', 'distribution']);
+  const berthUrls = rx.urls.slice(0, 2);
+  const distUrls = rx.urls.slice(2);
   const berthProc = await startBerthProcess(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {});
   const dist = await startDockerRegistry({
     logLevel: 'error',
     extraConfig: [
       'notifications:',
       '  endpoints:',
-      ...distRx.flatMap((r, i) => [
+      ...distUrls.flatMap((url, i) => [
         `    - name: bench${i}`,
-        `      url: ${r.url}/events`,
+        `      url: ${url}/events`,
         '      timeout: 5s',
         '      threshold: 5',
         '      backoff: 1s',
@@ -199,12 +217,12 @@ export async function webhookBench(options: {
   try {
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'hooked' });
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'plain' });
-    for (const [i, r] of berthRx.entries())
+    for (const [i, url] of berthUrls.entries())
       await benchApi(berth.url, 'POST', '/projects/hooked/webhook/policies', {
         name: `bench${i}`,
         enabled: true,
         event_types: ['PUSH_ARTIFACT'],
-        targets: [{ type: 'http', address: `${r.url}/hook`, payload_format: 'Default' }],
+        targets: [{ type: 'http', address: `${url}/hook`, payload_format: 'Default' }],
       });
     for (let round = 0; round < rounds; round++) {
       const seed = 7000 + round;
@@ -218,13 +236,13 @@ export async function webhookBench(options: {
           cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
-          const c = await collect(r.done, berthRx, 60_000);
+          const c = await collect(r.done, rx, [0, 1], 60_000);
           cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
           delivered = c.delivered;
           workload.berth.push(figures(r.perSecond, c.latencies, berthLat));
         } else {
           const r = await pushMany(distribution, `bench/r${round}`, pushes, concurrency, seed, d);
-          const c = await collect(r.done, distRx, 60_000);
+          const c = await collect(r.done, rx, [2, 3], 60_000);
           distributionDelivered = c.delivered;
           workload.distribution.push(figures(r.perSecond, c.latencies, distLat));
         }
@@ -239,7 +257,7 @@ export async function webhookBench(options: {
     await d.close();
     await berthProc.stop();
     await dist.stop();
-    for (const r of [...berthRx, ...distRx]) await r.close();
+    await rx.close();
   }
   const withHooks = median(workload.berth.map((m) => m['req/s']!));
   const withoutHooks = median(without);
