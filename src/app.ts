@@ -11,7 +11,7 @@ import { JobMonitor } from './jobs/monitor.js';
 import { JobRuntime } from './jobs/runtime.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
-import { PreheatInstances } from './services/preheat/preheat-instances.js';
+import { wirePreheat } from './services/preheat/wire-preheat.js';
 import { tokenServiceName, wireIdentity } from './services/access/wire-identity.js';
 import { ArtifactCopier } from './services/artifacts/artifact-copy.js';
 import { ArtifactService } from './services/artifacts/artifact-service.js';
@@ -155,6 +155,11 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     registryEndpoint: () => config.server.externalUrl ?? `http://${registryHost}`,
     wake: () => jobs.worker?.wake(),
   });
+  const preheat = wirePreheat({
+    ...{ store, clock, jobs, events, secrets: identity.keys.box, tokens: identity.tokens },
+    ...{ scans: scanning.scans, check: config.preheat },
+    registryUrl: () => config.server.externalUrl || server.listeningOrigin,
+  });
   const scanHub = wireScanHub({ store, storage, clock, queue: jobs.queue });
   jobs.start();
 
@@ -222,7 +227,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       gc,
       insights: insights.service,
       webhooks,
-      preheat: new PreheatInstances({ store, clock, secrets: identity.keys.box }),
+      preheat,
       scans: scanning.scans,
       scanAll: scanning.scanAll,
       ...scanHub,

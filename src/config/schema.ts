@@ -122,6 +122,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    preheat: z
+      .object({
+        /** How often a preheat task asks its provider how the preheating goes (Harbor: 10 s). */
+        checkIntervalSeconds: z.coerce.number().positive().default(10),
+        /** A preheat task that has not finished after this long fails (Harbor: 1801 s). */
+        checkTimeoutSeconds: z.coerce.number().positive().default(1801),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         /** The admin password set on first start; when unset a random one is printed once. Ignored later. */
@@ -221,6 +230,8 @@ export const envKeys = [
   'webhooks.retryDelayMs',
   'webhooks.concurrencyPerTarget',
   'webhooks.pullBatchMs',
+  'preheat.checkIntervalSeconds',
+  'preheat.checkTimeoutSeconds',
   'admin.password',
   'auth.mode',
   'auth.token.expiryMinutes',

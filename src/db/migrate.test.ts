@@ -47,6 +47,7 @@ const registryTables = [
   'label',
   'notification_policy',
   'p2p_preheat_instance',
+  'p2p_preheat_policy',
   'project',
   'project_blob',
   'project_member',

@@ -12,6 +12,7 @@ import { CveAllowlistRepo } from './repos/cve-allowlists.js';
 import { ImmutableRuleRepo } from './repos/immutable-rules.js';
 import { InsightRepo } from './repos/insights.js';
 import { ExecutionRepo } from './repos/executions.js';
+import { PreheatPolicyRepo } from './repos/preheat-policies.js';
 import { JobMonitorRepo } from './repos/job-monitor.js';
 import { GcRepo } from './repos/gc.js';
 import { JobRepo } from './repos/jobs.js';
@@ -63,6 +64,7 @@ export class Repos {
   readonly authState: AuthStateRepo;
   readonly registries: RegistryRepo;
   readonly preheatInstances: PreheatInstanceRepo;
+  readonly preheatPolicies: PreheatPolicyRepo;
   readonly replication: ReplicationRepo;
   readonly settings: SettingRepo;
   readonly immutableRules: ImmutableRuleRepo;
@@ -114,6 +116,7 @@ export class Repos {
     this.scanners = new ScannerRegistrationRepo(db);
     this.projectTransfer = new ProjectTransferRepo(db);
     this.preheatInstances = new PreheatInstanceRepo(db);
+    this.preheatPolicies = new PreheatPolicyRepo(db);
   }
 }
 

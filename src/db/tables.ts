@@ -68,11 +68,9 @@ export interface P2pPreheatInstanceTable {
   id: Generated<number>;
   name: string;
   description: string;
-  /** 'dragonfly' or 'kraken'. */
-  vendor: string;
+  vendor: string; // 'dragonfly' or 'kraken'
   endpoint: string;
-  /** 'NONE', 'BASIC' or 'OAUTH'. */
-  auth_mode: string;
+  auth_mode: string; // 'NONE', 'BASIC' or 'OAUTH'
   /** Sealed JSON of the auth_info map; '' without one. Never returned by the API. */
   auth_data: string;
   enabled: number;
@@ -174,6 +172,21 @@ export interface UploadTable {
 }
 
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
+
+/** A project's P2P preheat policy; filters, trigger and extra_attrs as Harbor's JSON text. */
+export interface P2pPreheatPolicyTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  description: string;
+  provider_id: number;
+  filters: string;
+  trigger: string;
+  enabled: number;
+  extra_attrs: string;
+  creation_time: string;
+  update_time: string;
+}
 
 export interface JobTable {
   id: Generated<number>;
@@ -671,6 +684,7 @@ export interface Database {
   scanner_registration: ScannerRegistrationTable;
   project_scanner: ProjectScannerTable;
   p2p_preheat_instance: P2pPreheatInstanceTable;
+  p2p_preheat_policy: P2pPreheatPolicyTable;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;
@@ -697,6 +711,7 @@ export type NewAuditLog = Insertable<AuditLogTable>;
 export type RegistryRow = Selectable<RegistryTable>;
 export type ScannerRegistrationRow = Selectable<ScannerRegistrationTable>;
 export type P2pPreheatInstanceRow = Selectable<P2pPreheatInstanceTable>;
+export type P2pPreheatPolicyRow = Selectable<P2pPreheatPolicyTable>;
 export type ProxyManifestRow = Selectable<ProxyManifestTable>;
 export type ProxyTagRow = Selectable<ProxyTagTable>;
 export type ScanReportRow = Selectable<ScanReportTable>;

@@ -21,7 +21,7 @@ import type { SecurityHub } from '../../services/securityhub/security-hub.js';
 import type { ScannerRegistrations } from '../../services/scanning/registrations/scanner-registrations.js';
 import type { ScanAll } from '../../services/scanning/scan-all.js';
 import type { CveAllowlists } from '../../services/scanning/cve-allowlists.js';
-import type { PreheatInstances } from '../../services/preheat/preheat-instances.js';
+import type { Preheat } from '../../services/preheat/wire-preheat.js';
 import type { AccessControl } from '../../services/access/access-control.js';
 import type { Can } from './access.js';
 import type { IdentityApiDeps } from './identity-deps.js';
@@ -66,8 +66,8 @@ export interface ApiDeps {
   insights: InsightService;
   /** Project webhook policies and their deliveries (webhook and webhookjob tags). */
   webhooks: Webhooks;
-  /** P2P preheat provider instances (preheat tag). */
-  preheat: PreheatInstances;
+  /** P2P preheat: provider instances, policies, runs and executions (preheat tag). */
+  preheat: Preheat;
   /** Vulnerability scans: reports, overviews, logs (scan tag). */
   scans: ScanService;
   /** Scan all: runs, schedule, metrics, stop (scanAll tag). */

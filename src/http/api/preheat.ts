@@ -5,6 +5,7 @@ import type { InstanceInput } from '../../services/preheat/preheat-instances.js'
 import { maxProjectNameLength } from '../../services/projects/project-service.js';
 import { authorize } from './access.js';
 import type { ApiDeps } from './deps.js';
+import { preheatPolicyRoutes } from './preheat-policy.js';
 import { parseListQuery, setPageHeaders } from './list-query.js';
 import { projectFor } from './project.js';
 import { listParams, type ApiRouter } from './router.js';
@@ -59,9 +60,9 @@ function renderInstance(r: P2pPreheatInstanceRow) {
   };
 }
 
-/** Harbor's `preheat` tag, provider half: P2P provider instances (system scope) and the providers. */
+/** Harbor's `preheat` tag: P2P provider instances (system scope) and the providers; policies in preheat-policy.ts. */
 export function preheatRoutes(api: ApiRouter, deps: ApiDeps): void {
-  const { preheat } = deps;
+  const preheat = deps.preheat.instances;
 
   api.add({
     operationId: 'ListProviders',
@@ -189,4 +190,5 @@ export function preheatRoutes(api: ApiRouter, deps: ApiDeps): void {
       }));
     },
   });
+  preheatPolicyRoutes(api, deps);
 }

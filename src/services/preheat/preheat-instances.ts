@@ -24,7 +24,7 @@ export interface InstanceInput {
 const nameRule = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 const authModes = new Set(['NONE', 'BASIC', 'OAUTH']);
 
-type Store = Pick<MetaStore, 'preheatInstances' | 'transaction'>;
+type Store = Pick<MetaStore, 'preheatInstances' | 'preheatPolicies' | 'transaction'>;
 
 /** P2P preheat provider instances (Harbor's preheat controller, instance half). */
 export class PreheatInstances {
@@ -65,6 +65,11 @@ export class PreheatInstances {
     await this.d.store.transaction(async (tx) => {
       const old = await tx.preheatInstances.byName(name);
       if (!old) throw new AppError('NOT_FOUND', `instance ${name} not found`);
+      if (!input.enabled && (await tx.preheatPolicies.namesUsing(old.id)).length > 0)
+        throw new AppError(
+          'PRECONDITION',
+          `Provider [${old.name}] cannot be disabled as some preheat policies are using it`,
+        );
       if (old.vendor !== input.vendor)
         throw new AppError('BAD_REQUEST', `provider [${old.name}] vendor cannot be changed`);
       const keep = (input.authMode ?? 'NONE') !== 'NONE' && Object.keys(input.authInfo ?? {}).length === 0;
@@ -78,6 +83,11 @@ export class PreheatInstances {
 
   async delete(name: string): Promise<void> {
     const row = await this.get(name);
+    if ((await this.d.store.preheatPolicies.namesUsing(row.id)).length > 0)
+      throw new AppError(
+        'PRECONDITION',
+        `Provider [${row.name}] cannot be deleted as some preheat policies are using it`,
+      );
     await this.d.store.preheatInstances.delete(row.id);
   }
 

@@ -1,19 +1,15 @@
+import { executionStatusOfJob } from '../../db/repos/executions.js';
 import type { DeliveryRow } from '../../db/repos/notification-policies.js';
 import type { MetaStore } from '../../db/store.js';
 import type { JobRow, JobStatus } from '../../db/tables.js';
 import { jobLogText } from '../../jobs/queue.js';
+import { rfc3339 } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import type { WebhookPolicy } from './webhook-policies.js';
 
 /** Harbor's task status words for job statuses (a delivery's execution reads Running until it ends). */
-const taskStatus: Record<JobStatus, string> = {
-  pending: 'Pending',
-  running: 'Running',
-  succeeded: 'Success',
-  failed: 'Error',
-  stopped: 'Stopped',
-};
+const taskStatus = executionStatusOfJob;
 
 /** The job statuses a Harbor execution status filter (`status=Success`) stands for. */
 const statusFilter: Record<string, JobStatus[]> = {
@@ -23,11 +19,6 @@ const statusFilter: Record<string, JobStatus[]> = {
   Error: ['failed'],
   Stopped: ['stopped'],
 };
-
-/** Go's RFC 3339 form of a time (whole seconds); its zero time when there is none. */
-function rfc3339(iso: string | null | undefined): string {
-  return iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '0001-01-01T00:00:00Z';
-}
 
 function executionStatus(s: JobStatus | null): string {
   if (s === 'succeeded') return 'Success';

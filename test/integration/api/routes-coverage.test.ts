@@ -22,20 +22,7 @@ import { swaggerPath } from '../../helpers/harbor-swagger.js';
 const harborOnly: Record<string, string> = {};
 
 /** Operations not routed yet, with who is building them. Remove an entry when its operation lands. */
-const notYetBuilt: Record<string, string> = {
-  // P2P preheat (swagger tag `preheat`): engineer h20-ops, issue 20.
-  CreatePolicy: 'issue 20 (h20-ops): P2P preheat',
-  ListPolicies: 'issue 20 (h20-ops): P2P preheat',
-  GetPolicy: 'issue 20 (h20-ops): P2P preheat',
-  UpdatePolicy: 'issue 20 (h20-ops): P2P preheat',
-  ManualPreheat: 'issue 20 (h20-ops): P2P preheat',
-  DeletePolicy: 'issue 20 (h20-ops): P2P preheat',
-  ListExecutions: 'issue 20 (h20-ops): P2P preheat',
-  GetExecution: 'issue 20 (h20-ops): P2P preheat',
-  StopExecution: 'issue 20 (h20-ops): P2P preheat',
-  ListTasks: 'issue 20 (h20-ops): P2P preheat',
-  GetPreheatLog: 'issue 20 (h20-ops): P2P preheat',
-};
+const notYetBuilt: Record<string, string> = {};
 
 /** A stand-in for any service: every property is another stand-in, and calling one returns one. */
 function standIn(): unknown {
