@@ -1,11 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ScanSubject } from '../../services/scanning/scan-service.js';
-import { isDigestString } from '../../oci/digest.js';
-import { AppError } from '../../lib/errors.js';
 import { actorOf, contextOf } from '../context.js';
 import type { ApiDeps } from './deps.js';
-import { repoParams, repositoryFor } from './repository.js';
+import { projectFor } from './project.js';
+import { repoParams } from './repository.js';
 import type { ApiRouter } from './router.js';
 
 const artifactParams = repoParams.extend({ reference: z.string().min(1).max(255) });
@@ -16,21 +13,19 @@ const scanTypeBody = z
   .nullable()
   .transform((b) => (b?.scan_type === 'sbom' ? 'sbom' : 'vulnerability') as 'sbom' | 'vulnerability');
 
-/** The artifact a scan request names, after checking `resource:action` in its project. */
-async function subjectFor(
-  deps: ApiDeps,
-  request: FastifyRequest,
-  params: z.output<typeof artifactParams>,
-  resource: string,
-  action: string,
-): Promise<ScanSubject> {
-  const { project, repo } = await repositoryFor(deps, request, params, resource, action);
-  const row = await deps.artifacts.find(repo, params.reference);
-  return { projectId: project.id, repository: repo.name, repositoryId: repo.id, row };
-}
-
 export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'scan';
+  /** The artifact a path names, after checking `resource:action` in its project (the one lookup). */
+  const refOf = async (
+    request: Parameters<typeof projectFor>[1],
+    params: z.output<typeof artifactParams>,
+    resource: string,
+    action: string,
+  ) => ({
+    project: await projectFor(deps, request, params.project_name, action, resource, true),
+    repository: params.repository_name,
+    reference: params.reference,
+  });
 
   api.add({
     operationId: 'scanArtifact',
@@ -42,10 +37,9 @@ export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
     body: scanTypeBody,
     status: 202,
     handler: async ({ params, body }, request) => {
-      const subject = await subjectFor(deps, request, params, body === 'sbom' ? 'sbom' : 'scan', 'create');
-      await deps.scans.scan(contextOf(request), subject, {
+      const ref = await refOf(request, params, body === 'sbom' ? 'sbom' : 'scan', 'create');
+      await deps.scans.scanArtifact(contextOf(request), ref, {
         type: body,
-        tag: isDigestString(params.reference) ? null : params.reference,
         operator: actorOf(request).username,
       });
       return undefined;
@@ -62,8 +56,8 @@ export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
     body: scanTypeBody,
     status: 202,
     handler: async ({ params, body }, request) => {
-      const subject = await subjectFor(deps, request, params, body === 'sbom' ? 'sbom' : 'scan', 'stop');
-      await deps.scans.stop(contextOf(request), subject, body, actorOf(request).username);
+      const ref = await refOf(request, params, body === 'sbom' ? 'sbom' : 'scan', 'stop');
+      await deps.scans.stopScanArtifact(contextOf(request), ref, body, actorOf(request).username);
       return undefined;
     },
   });
@@ -77,10 +71,8 @@ export function scanRoutes(api: ApiRouter, deps: ApiDeps): void {
     params: artifactParams.extend({ report_id: z.string().min(1).max(4096) }),
     status: 200,
     handler: async ({ params }, request, reply) => {
-      const subject = await subjectFor(deps, request, params, 'scan', 'read');
-      const log = await deps.scans.log(subject, params.report_id);
-      if (log === undefined)
-        throw new AppError('NOT_FOUND', `report with uuid ${params.report_id} does not exist`);
+      const ref = await refOf(request, params, 'scan', 'read');
+      const log = await deps.scans.reportLog(ref, params.report_id);
       return reply.code(200).type('text/plain; charset=utf-8').send(log);
     },
   });

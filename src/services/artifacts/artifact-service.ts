@@ -8,11 +8,11 @@ import { tryParseJsonObject } from '../../lib/bounded-json.js';
 import { readChartFiles, readSbomDocument } from './additions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
-import { isDigestString } from '../../oci/digest.js';
 import { assertTag } from '../../oci/names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { readAddition, type Addition } from './additions.js';
+import { findArtifact, findRepository, resolveArtifact, type ArtifactRef } from './artifact-ref.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { TagProtection } from '../policies/immutability/immutability-service.js';
@@ -50,14 +50,7 @@ export interface ScanReads {
   }): Promise<Record<string, unknown>>;
 }
 
-/** An artifact as an API path names it: its project (authorized by the caller), repository and reference. */
-export interface ArtifactRef {
-  project: ProjectRow;
-  /** The repository name without the project, as in Harbor's paths. */
-  repository: string;
-  /** A tag or a digest. */
-  reference: string;
-}
+export type { ArtifactRef };
 
 export interface ViewOptions {
   withTag?: boolean;
@@ -174,17 +167,13 @@ export class ArtifactService {
   }
 
   /** `name` is the repository name without the project; NOT_FOUND when there is none such. */
-  async repository(project: ProjectRow, name: string): Promise<RepositoryListRow> {
-    const full = `${project.name}/${name}`;
-    const row = await this.deps.store.repositoryCatalog.byName(full);
-    if (!row) throw new AppError('NOT_FOUND', `repository ${full} not found`);
-    return row;
+  repository(project: ProjectRow, name: string): Promise<RepositoryListRow> {
+    return findRepository(this.deps.store, project, name);
   }
 
   /** The repository and artifact a reference names; NOT_FOUND for either. */
-  async resolve(ref: ArtifactRef): Promise<{ repo: RepositoryListRow; row: ArtifactRow }> {
-    const repo = await this.repository(ref.project, ref.repository);
-    return { repo, row: await this.find(repo, ref.reference) };
+  resolve(ref: ArtifactRef): Promise<{ repo: RepositoryListRow; row: ArtifactRow }> {
+    return resolveArtifact(this.deps.store, ref);
   }
 
   async getArtifact(_ctx: RequestContext, ref: ArtifactRef, opts: ViewOptions): Promise<ArtifactView> {
@@ -194,16 +183,8 @@ export class ArtifactService {
   }
 
   /** By digest or tag; NOT_FOUND otherwise. */
-  async find(repo: RepositoryListRow, reference: string): Promise<ArtifactRow> {
-    const row = isDigestString(reference)
-      ? await this.deps.store.artifacts.findByDigest(repo.id, reference)
-      : await this.deps.store.artifacts.findByTag(repo.id, reference);
-    if (!row)
-      throw new AppError(
-        'NOT_FOUND',
-        `artifact ${repo.name}${isDigestString(reference) ? '@' : ':'}${reference} not found`,
-      );
-    return row;
+  find(repo: RepositoryListRow, reference: string): Promise<ArtifactRow> {
+    return findArtifact(this.deps.store, repo, reference);
   }
 
   /** `repo` (when all rows are of one repository) marks the tags immutability rules protect. */

@@ -6,7 +6,9 @@ import type { ArtifactRow, ScanReportRow } from '../../db/tables.js';
 import { jobLogText, type JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { isDigestString } from '../../oci/digest.js';
 import { manifestKind } from '../../oci/media-types.js';
+import { resolveArtifact, type ArtifactRef } from '../artifacts/artifact-ref.js';
 import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
@@ -137,6 +139,30 @@ export class ScanService {
     };
     await walk(row, 0);
     return out;
+  }
+
+  /** The artifact an API path names, as scanning sees it; NOT_FOUND for a missing repository or artifact. */
+  async subject(ref: ArtifactRef): Promise<ScanSubject> {
+    const { repo, row } = await resolveArtifact(this.deps.store, ref);
+    return { projectId: ref.project.id, repository: repo.name, repositoryId: repo.id, row };
+  }
+
+  /** Harbor's scanArtifact: the artifact `ref` names, scanned for `opts.type` (see `scan`). */
+  async scanArtifact(ctx: RequestContext, ref: ArtifactRef, opts: Omit<ScanOptions, 'tag'>) {
+    const tag = isDigestString(ref.reference) ? null : ref.reference;
+    return this.scan(ctx, await this.subject(ref), { ...opts, tag });
+  }
+
+  /** Harbor's stopScanArtifact (see `stop`). */
+  async stopScanArtifact(ctx: RequestContext, ref: ArtifactRef, type: ScanType, operator: string) {
+    await this.stop(ctx, await this.subject(ref), type, operator);
+  }
+
+  /** Harbor's getReportLog: the log of a report of the artifact `ref` names (see `log`); NOT_FOUND without one. */
+  async reportLog(ref: ArtifactRef, reportId: string): Promise<string> {
+    const log = await this.log(await this.subject(ref), reportId);
+    if (log === undefined) throw new AppError('NOT_FOUND', `report with uuid ${reportId} does not exist`);
+    return log;
   }
 
   /** Starts a scan (Harbor's POST .../scan); resolves once its jobs are queued, with how many were. */

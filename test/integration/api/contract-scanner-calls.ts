@@ -1,5 +1,8 @@
 // The calls of the contract test for Harbor's `scanner` tag (kept apart: contract.test.ts is long).
-import type { ApiResponse } from '../../helpers/harbor-api.js';
+import assert from 'node:assert/strict';
+import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
+import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startTestAdapter } from '../../helpers/scanner-adapter.js';
 import type { Call } from './contract-gc-calls.js';
 
@@ -7,7 +10,7 @@ type RunCalls = (
   plan: Call[],
   exercised: Set<string>,
   fill: (call: Call) => Call,
-  seen: (call: Call, res: ApiResponse) => void,
+  seen: (call: Call, res: ApiResponse) => void | Promise<void>,
 ) => Promise<string[]>;
 
 const builtin = '00000000-0000-4000-8000-00000000be47';
@@ -172,4 +175,131 @@ export function scanAllCalls(): Call[] {
     },
     { op: 'stopScanAll', method: 'POST', path: '/system/scanAll/stop', status: 202 },
   ];
+}
+
+/**
+ * Every operation of the `scan` tag on `repo` (a repository path of the API) holding `image` (scanned by the
+ * first call) and `unscanned`; `{report}` is the report the scan made. Errors carry Harbor's codes and messages
+ * (src/server/v2.0/handler/scan.go, src/controller/scan/base_controller.go).
+ */
+export function scanCalls(repo: string, image: string, unscanned: string): Call[] {
+  const art = `${repo}/artifacts/${image}`;
+  const name = repo.replace('/projects/', '').replace('/repositories/', '/');
+  return [
+    { op: 'scanArtifact', method: 'POST', path: `${art}/scan`, status: 202 },
+    {
+      op: 'scanArtifact',
+      method: 'POST',
+      path: `${repo}/artifacts/nope/scan`,
+      status: 404,
+      error: { code: 'NOT_FOUND', message: `artifact ${name}:nope not found` },
+    },
+    {
+      op: 'scanArtifact',
+      method: 'POST',
+      path: `${repo.replace(/repositories\/[^/]+$/, 'repositories/none')}/artifacts/v1/scan`,
+      status: 404,
+      error: { code: 'NOT_FOUND', message: `repository ${name.split('/')[0]}/none not found` },
+    },
+    {
+      op: 'stopScanArtifact',
+      method: 'POST',
+      path: `${repo}/artifacts/${unscanned}/scan/stop`,
+      body: { scan_type: 'vulnerability' },
+      status: 400,
+      error: { code: 'BAD_REQUEST', message: `no scan job for artifact digest=${unscanned}` },
+    },
+    { op: 'stopScanArtifact', method: 'POST', path: `${art}/scan/stop`, status: 202 },
+    { op: 'getReportLog', method: 'GET', path: `${art}/scan/{report}/log`, status: 200 },
+    {
+      op: 'getReportLog',
+      method: 'GET',
+      path: `${art}/scan/0b8c4bd6-5a5e-4a51-9a3b-000000000000/log`,
+      status: 404,
+      error: {
+        code: 'NOT_FOUND',
+        message: 'report with uuid 0b8c4bd6-5a5e-4a51-9a3b-000000000000 does not exist',
+      },
+    },
+  ];
+}
+
+/**
+ * The `SystemCVEAllowlist` tag's operations, and a project allowlist through updateProject (project `p`):
+ * a list naming a CVE twice or a blank id is refused whole with the messages of Harbor's allowlist validator
+ * (src/pkg/allowlist/validator.go).
+ */
+export function systemAllowlistCalls(p: string): Call[] {
+  const path = '/system/CVEAllowlist';
+  const twice = { items: [{ cve_id: 'CVE-2024-0001' }, { cve_id: 'CVE-2024-0001' }] };
+  const duplicate = { code: 'BAD_REQUEST', message: 'duplicate CVE ID in allowlist: CVE-2024-0001' };
+  return [
+    { op: 'getSystemCVEAllowlist', method: 'GET', path, status: 200 },
+    {
+      op: 'putSystemCVEAllowlist',
+      method: 'PUT',
+      path,
+      body: { expires_at: 4102444800, items: [{ cve_id: 'CVE-2024-0001' }, { cve_id: 'CVE-2024-0002' }] },
+      status: 200,
+    },
+    { op: 'putSystemCVEAllowlist', method: 'PUT', path, body: twice, status: 400, error: duplicate },
+    {
+      op: 'putSystemCVEAllowlist',
+      method: 'PUT',
+      path,
+      body: { items: [{ cve_id: '  ' }] },
+      status: 400,
+      error: { code: 'BAD_REQUEST', message: 'empty or whitespace-only CVE ID in allowlist' },
+    },
+    { op: 'getSystemCVEAllowlist', method: 'GET', path, status: 200 },
+    {
+      op: 'updateProject',
+      method: 'PUT',
+      path: `/projects/${p}`,
+      body: { cve_allowlist: twice },
+      status: 400,
+      error: duplicate,
+    },
+  ];
+}
+
+/**
+ * Runs the scan and SystemCVEAllowlist calls with `run` (the contract test's runCalls) in a project of its own:
+ * one image is scanned, another is not; `{report}` is the report of the scan, from its scan_overview.
+ */
+export async function scanContract(api: HarborApi, url: string, run: RunCalls) {
+  await api.expect(201, 'POST', '/projects', { project_name: 'cscan' });
+  const client = new RegistryClient(url);
+  const [image, unscanned] = [makeImage(), makeImage()];
+  await client.pushImage('cscan/app', image, 'v1');
+  await client.pushImage('cscan/app', unscanned, 'v2');
+  const repo = '/projects/cscan/repositories/app';
+  type Listed = { digest: string; scan_overview?: Record<string, { report_id?: string }> };
+  let report = '';
+  const exercised = new Set<string>();
+  const failures = await run(
+    scanCalls(repo, image.digest, unscanned.digest),
+    exercised,
+    (call) => ({ ...call, path: call.path.replace('{report}', report) }),
+    async (call, res) => {
+      if (call.op !== 'scanArtifact' || res.status !== 202) return;
+      report = await waitFor('the report', async () => {
+        const list = await api.expect<Listed[]>(200, 'GET', `${repo}/artifacts?with_scan_overview=true`);
+        const own = list.body.find((a) => a.digest === image.digest);
+        return Object.values(own?.scan_overview ?? {})[0]?.report_id;
+      });
+    },
+  );
+  failures.push(
+    ...(await run(
+      systemAllowlistCalls('cscan'),
+      exercised,
+      (c) => c,
+      () => undefined,
+    )),
+  );
+  // A refused list leaves the stored one as it was.
+  const list = await api.expect<{ items: { cve_id: string }[] }>(200, 'GET', '/system/CVEAllowlist');
+  assert.deepEqual(list.body.items, [{ cve_id: 'CVE-2024-0001' }, { cve_id: 'CVE-2024-0002' }]);
+  return { failures, exercised };
 }

@@ -6,7 +6,14 @@ import { HarborSwagger, swaggerPath } from '../../helpers/harbor-swagger.js';
 import { makeArtifact, makeImage, makeIndex, RegistryClient } from '../../helpers/registry-client.js';
 import { requireAll } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/wait.js';
-import { declaredUnder, gcCalls, undeclaredButHarbor, unpagedLists, type Call } from './contract-gc-calls.js';
+import {
+  declaredUnder,
+  errorMismatch,
+  gcCalls,
+  undeclaredAllowed,
+  unpagedLists,
+  type Call,
+} from './contract-gc-calls.js';
 import { jobCalls } from './contract-job-calls.js';
 import { immutableCalls, retentionCalls, retentionRuleSchema } from './contract-policy-calls.js';
 import { proxyContract } from './contract-proxy-calls.js';
@@ -15,6 +22,7 @@ import {
   projectScannerCalls,
   projectUpdateCalls,
   scanAllCalls,
+  scanContract,
   scannerContract,
 } from './contract-scanner-calls.js';
 import { opsCalls, projectOpsCalls } from './contract-ops-calls.js';
@@ -311,7 +319,7 @@ async function runCalls(
   plan: Call[],
   exercised: Set<string>,
   prepare: (call: Call) => Call = (c) => c,
-  seen: (call: Call, res: ApiResponse) => void = () => undefined,
+  seen: (call: Call, res: ApiResponse) => void | Promise<void> = () => undefined,
 ): Promise<string[]> {
   const failures: string[] = [];
   for (const planned of plan) {
@@ -321,13 +329,13 @@ async function runCalls(
     assert.equal(call.method, op.method, `${call.op} is ${op.method} ${op.path}`);
     assert.match(call.path, op.pattern, `${call.path} does not match ${op.path}`);
     const res = await api.call(call.method, call.path, call.body, call.headers);
-    seen(call, res);
+    await seen(call, res);
     const where = `${call.op} ${call.method} ${call.path}`;
     if (res.status !== call.status) {
       failures.push(`${where}: expected ${call.status}, got ${res.status} ${res.text.slice(0, 200)}`);
       continue;
     }
-    if (!op.responses.has(String(res.status)) && !undeclaredButHarbor.has(`${call.op} ${res.status}`)) {
+    if (!op.responses.has(String(res.status)) && !undeclaredAllowed(`${call.op} ${res.status}`)) {
       failures.push(
         `${where}: status ${res.status} is not declared by Harbor (${[...op.responses.keys()].join(', ')})`,
       );
@@ -341,6 +349,8 @@ async function runCalls(
     const errors = swagger!.validate(schema, body);
     if (errors.length > 0) failures.push(`${where}: ${errors.slice(0, 5).join('; ')}`);
     if (res.status >= 400) assert.match(res.text, /^\{"errors":\[\{"code":"[A-Z_]+","message":/, where);
+    const wrongError = errorMismatch(call, res);
+    if (wrongError) failures.push(`${where}: ${wrongError}`);
     if (res.status === 200 && /^list/i.test(call.op) && !unpagedLists.has(call.op))
       assert.ok(res.headers.get('x-total-count'), `${where}: no X-Total-Count`);
   }
@@ -505,6 +515,13 @@ for (const backend of backends()) {
       assert.deepEqual(failures, []);
       const declared = await declaredUnder(api, new Set(['scanner', 'scanAll']));
       assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [14, []]);
+    });
+    test("every operation of the scan and SystemCVEAllowlist tags: declared status, Harbor's errors, body valid against the response schema", async (t) => {
+      if (!swaggerPresent(t)) return;
+      const { failures, exercised } = await scanContract(api, berth.url, (...a) => runCalls(api, ...a));
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['scan', 'SystemCVEAllowlist']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [5, []]);
     });
     test('every operation of the jobservice, schedule and purge tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
