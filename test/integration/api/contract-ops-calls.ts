@@ -56,7 +56,50 @@ function preheatInstanceCalls(): Call[] {
     { op: 'PingInstances', method: 'POST', path: `${base}/ping`, body: df, status: 400 },
     { op: 'PingInstances', method: 'POST', path: `${base}/ping`, body: { id: 999999 }, status: 404 },
     { op: 'ListProvidersUnderProject', method: 'GET', path: '/projects/c/preheat/providers', status: 200 },
+    ...preheatPolicyCalls(),
     { op: 'DeleteInstance', method: 'DELETE', path: `${base}/cdf`, status: 200 },
     { op: 'GetInstance', method: 'GET', path: `${base}/cdf`, status: 404 },
+  ];
+}
+
+/**
+ * The policy half of the preheat tag, on the instance above (`provider_id: -1` is replaced by its id once
+ * GetInstance has read it). Its endpoint answers nothing, so a manual run is refused as unhealthy and no
+ * execution exists: the execution operations answer their 404s.
+ */
+function preheatPolicyCalls(): Call[] {
+  const base = '/projects/c/preheat/policies';
+  const policy = {
+    name: 'cp',
+    provider_id: -1,
+    filters: JSON.stringify([{ type: 'repository', value: '**' }]),
+    trigger: JSON.stringify({ type: 'manual', trigger_setting: { cron: '' } }),
+    enabled: true,
+  };
+  const run = `${base}/cp/executions`;
+  return [
+    { op: 'CreatePolicy', method: 'POST', path: base, body: policy, status: 201 },
+    { op: 'CreatePolicy', method: 'POST', path: base, body: policy, status: 409 },
+    { op: 'CreatePolicy', method: 'POST', path: base, body: { ...policy, name: 'a b' }, status: 400 },
+    { op: 'ListPolicies', method: 'GET', path: `${base}?page_size=5`, status: 200 },
+    { op: 'GetPolicy', method: 'GET', path: `${base}/cp`, status: 200 },
+    { op: 'GetPolicy', method: 'GET', path: `${base}/none`, status: 404 },
+    {
+      op: 'UpdatePolicy',
+      method: 'PUT',
+      path: `${base}/cp`,
+      body: { ...policy, description: 'd' },
+      status: 200,
+    },
+    { op: 'UpdatePolicy', method: 'PUT', path: `${base}/none`, body: policy, status: 404 },
+    { op: 'ManualPreheat', method: 'POST', path: `${base}/cp`, body: {}, status: 400 },
+    { op: 'ManualPreheat', method: 'POST', path: `${base}/none`, body: {}, status: 404 },
+    { op: 'ListExecutions', method: 'GET', path: run, status: 200 },
+    { op: 'GetExecution', method: 'GET', path: `${run}/999999`, status: 404 },
+    { op: 'StopExecution', method: 'PATCH', path: `${run}/999999`, body: { status: 'Stopped' }, status: 404 },
+    { op: 'ListTasks', method: 'GET', path: `${run}/999999/tasks`, status: 404 },
+    { op: 'GetPreheatLog', method: 'GET', path: `${run}/999999/tasks/1/logs`, status: 404 },
+    { op: 'DeletePolicy', method: 'DELETE', path: `${base}/cp`, status: 200 },
+    { op: 'DeletePolicy', method: 'DELETE', path: `${base}/cp`, status: 404 },
   ];
 }

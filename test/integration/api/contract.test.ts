@@ -383,6 +383,7 @@ for (const backend of backends()) {
       );
       // The label created by the CreateLabel call gets the next id; find it after that call runs.
       let labelId = 0;
+      let providerId = 0;
       const plan = calls({ image: image.digest, amd: amd.digest, labelId: -1, projectId });
       const exercised = new Set<string>();
       const failures = await runCalls(
@@ -394,11 +395,14 @@ for (const backend of backends()) {
             call = { ...call, path: call.path.replace('/labels/-1', `/labels/${labelId}`) };
           if (JSON.stringify(call.body ?? null).includes('"id":-1'))
             call = { ...call, body: { id: labelId } };
+          if (JSON.stringify(call.body ?? null).includes('"provider_id":-1'))
+            call = { ...call, body: { ...(call.body as object), provider_id: providerId } };
           return call;
         },
         (call, res) => {
           if (call.op === 'CreateLabel' && res.status === 201)
             labelId = Number(res.headers.get('location')!.split('/').pop());
+          if (call.op === 'GetInstance' && res.status === 200) providerId = (res.body as { id: number }).id;
         },
       );
       assert.deepEqual(failures, []);

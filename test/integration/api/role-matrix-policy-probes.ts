@@ -187,3 +187,86 @@ export const webhookProbes: Probe[] = [
     },
   },
 ];
+
+const preheatPolicies = (f: Fixture) => `/projects/${f.project}/preheat/policies`;
+
+/** A preheat policy on the matrix's provider instance (made once, never pinged). */
+async function preheatPolicy(f: Fixture, name: string) {
+  let instance = await f.admin.call<{ id: number }>('GET', '/p2p/preheat/instances/matrix-df');
+  if (instance.status === 404) {
+    await f.admin.expect(201, 'POST', '/p2p/preheat/instances', {
+      name: 'matrix-df',
+      vendor: 'dragonfly',
+      endpoint: 'http://127.0.0.1:1/df',
+      enabled: true,
+    });
+    instance = await f.admin.expect<{ id: number }>(200, 'GET', '/p2p/preheat/instances/matrix-df');
+  }
+  return {
+    name,
+    provider_id: instance.body.id,
+    filters: JSON.stringify([{ type: 'repository', value: '**' }]),
+    trigger: JSON.stringify({ type: 'manual', trigger_setting: { cron: '' } }),
+    enabled: true,
+  };
+}
+
+/** A policy the admin makes for a probe to act on; returns its name. */
+async function adminPreheatPolicy(f: Fixture, name: string): Promise<string> {
+  await f.admin.expect(201, 'POST', preheatPolicies(f), await preheatPolicy(f, name));
+  return name;
+}
+
+export const preheatProbes: Probe[] = [
+  {
+    key: 'preheat-policy:list',
+    call: 'GET /projects/{p}/preheat/policies',
+    ok: 200,
+    run: (f, role) => f.as(role).call('GET', preheatPolicies(f)),
+  },
+  {
+    key: 'preheat-policy:read',
+    call: 'GET /projects/{p}/preheat/policies/{name}',
+    ok: 200,
+    async run(f, role) {
+      const name = await adminPreheatPolicy(f, `read-${role}`);
+      const res = await f.as(role).call('GET', `${preheatPolicies(f)}/${name}`);
+      await f.admin.expect(200, 'DELETE', `${preheatPolicies(f)}/${name}`);
+      return res;
+    },
+  },
+  {
+    key: 'preheat-policy:create',
+    call: 'POST /projects/{p}/preheat/policies',
+    ok: 201,
+    async run(f, role) {
+      const res = await f.as(role).call('POST', preheatPolicies(f), await preheatPolicy(f, `new-${role}`));
+      if (res.status === 201) await f.admin.expect(200, 'DELETE', `${preheatPolicies(f)}/new-${role}`);
+      return res;
+    },
+  },
+  {
+    key: 'preheat-policy:update',
+    call: 'PUT /projects/{p}/preheat/policies/{name}',
+    ok: 200,
+    async run(f, role) {
+      const name = await adminPreheatPolicy(f, `update-${role}`);
+      const res = await f
+        .as(role)
+        .call('PUT', `${preheatPolicies(f)}/${name}`, { ...(await preheatPolicy(f, name)), enabled: false });
+      await f.admin.expect(200, 'DELETE', `${preheatPolicies(f)}/${name}`);
+      return res;
+    },
+  },
+  {
+    key: 'preheat-policy:delete',
+    call: 'DELETE /projects/{p}/preheat/policies/{name}',
+    ok: 200,
+    async run(f, role) {
+      const name = await adminPreheatPolicy(f, `delete-${role}`);
+      const res = await f.as(role).call('DELETE', `${preheatPolicies(f)}/${name}`);
+      if (res.status !== 200) await f.admin.expect(200, 'DELETE', `${preheatPolicies(f)}/${name}`);
+      return res;
+    },
+  },
+];

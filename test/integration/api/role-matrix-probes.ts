@@ -7,7 +7,7 @@ import { basicAuth, type RunningBerth } from '../../helpers/berth.js';
 import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
 import type { HarborRole } from '../../helpers/harbor-rbac.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
-import { policyProbes, retentionProbes, webhookProbes } from './role-matrix-policy-probes.js';
+import { policyProbes, preheatProbes, retentionProbes, webhookProbes } from './role-matrix-policy-probes.js';
 
 /** A member with one of Harbor's roles, or a signed-in user who is no member of the project. */
 export type Who = HarborRole | 'outsider';
@@ -351,6 +351,7 @@ export const probes: Probe[] = [
   ...policyProbes,
   ...retentionProbes,
   ...webhookProbes,
+  ...preheatProbes,
 ];
 
 export function robotBody(f: Fixture, name: string) {

@@ -36,7 +36,6 @@ const noEndpoint: Record<string, string> = {
     'Harbor checks tag-retention:update to run or stop retention; no operation checks operate',
   ...feature('scan', ['read', 'create', 'stop'], 'vulnerability scanning'),
   ...feature('sbom', ['read', 'create', 'stop'], 'SBOM generation'),
-  ...feature('preheat-policy', ['read', 'list', 'create', 'update', 'delete'], 'P2P preheat'),
   ...feature('export-cve', ['read', 'list', 'create'], 'CVE export (/export/cve)'),
 };
 
