@@ -3,8 +3,14 @@ import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BerthConfig } from './config/schema.js';
 import { connect, pingDatabase, type DbHandle } from './db/connect.js';
 import { prepareSchema } from './db/migrate.js';
-import { MetaStore } from './db/store.js';
-import { registerGcMetrics, registerProxyMetrics, registerQuotaMetrics } from './http/metrics.js';
+import { openStore } from './db/open-store.js';
+import type { MetaStore } from './db/store.js';
+import {
+  registerGcMetrics,
+  registerProxyMetrics,
+  registerQuotaMetrics,
+  registerStoreMetrics,
+} from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { bundledUiDir } from './http/ui.js';
 import { JobMonitor } from './jobs/monitor.js';
@@ -87,9 +93,11 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   }
 
   const storage = await createStorage(config, metrics);
-  const store = new MetaStore(handle.db);
+  const { store, cache, close: stopListening } = openStore(handle, { url: config.database.url, log: logger });
+  registerStoreMetrics(metrics, { statements: handle.statements, figures: cache.figures });
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const identity = await wireIdentity({ config, store, clock, log: logger, settings }).catch(async (err) => {
+    await stopListening();
     await handle.close();
     throw err;
   });
@@ -172,6 +180,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     ...{ store, storage, clock, log: logger, events, quota, writes, manifests, blobs, pulls },
     queue: jobs.queue,
     completeAfterSeconds: config.registry.proxyCompleteAfterSeconds,
+    backlogBytes: config.registry.proxyBacklogMb * 1024 * 1024,
     registries: replication.registries,
     metrics: registerProxyMetrics(metrics),
   });
@@ -295,6 +304,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
       await proxyCache.close();
       await scanners.close();
       await audit.stop();
+      await stopListening();
       await handle.close();
       storage.close?.();
     },

@@ -81,6 +81,11 @@ export const configSchema = z
          * made whole by the `proxy.complete` job (Harbor waits up to 200 s).
          */
         proxyCompleteAfterSeconds: z.coerce.number().min(0).default(120),
+        /**
+         * Bytes a proxy-cache project's fetches may hold in memory, per process, while storage is behind the
+         * clients, in MiB (2^20 bytes); past it they wait for storage. Every process of `--workers` holds its own.
+         */
+        proxyBacklogMb: z.coerce.number().int().min(1).default(64),
       })
       .strict()
       .prefault({}),
@@ -221,6 +226,8 @@ export const envKeys = [
   'storage.s3.maxAttempts',
   'registry.uploadMaxIdleHours',
   'registry.gcGraceMinutes',
+  'registry.proxyCompleteAfterSeconds',
+  'registry.proxyBacklogMb',
   'ui.dir',
   'jobs.workers',
   'jobs.leaseSeconds',

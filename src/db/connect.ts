@@ -25,6 +25,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DbHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Statements sent to the database so far (transaction begin and commit included). */
+  statements(): number;
+  /**
+   * SQLite only: SQLite's `data_version`, which moves when another connection (another process sharing
+   * the file) commits. Read without a round trip.
+   */
+  dataVersion?: () => number;
   close(): Promise<void>;
 }
 
@@ -101,6 +108,8 @@ class SharedSqliteDialect extends SqliteDialect {
 
 /** The dialect comes from the URL scheme: sqlite:<file> or postgres://. */
 export function connect(options: ConnectOptions): DbHandle {
+  let statements = 0;
+  const log = () => void statements++;
   if (options.url.startsWith('sqlite:')) {
     const file = options.url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
@@ -110,8 +119,16 @@ export function connect(options: ConnectOptions): DbHandle {
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({
       dialect: new SharedSqliteDialect({ database: withStatementCache(sqlite) }),
+      log,
     });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    const dataVersion = sqlite.prepare('pragma data_version').pluck();
+    return {
+      db,
+      dialect: 'sqlite',
+      statements: () => statements,
+      dataVersion: () => dataVersion.get() as number,
+      close: () => db.destroy(),
+    };
   }
   // pg loads only for a postgres:// URL: an SQLite node never holds its ~10 MiB of modules.
   const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
@@ -146,8 +163,8 @@ export function connect(options: ConnectOptions): DbHandle {
     },
     end: () => pool.end(),
   };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }), log });
+  return { db, dialect: 'postgres', statements: () => statements, close: () => db.destroy() };
 }
 
 const guardedClients = new WeakSet<pg.PoolClient>();

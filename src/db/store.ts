@@ -36,6 +36,7 @@ import { SettingRepo } from './repos/settings.js';
 import { TagRepo } from './repos/tags.js';
 import { UploadRepo } from './repos/uploads.js';
 import { VulnDbRepo } from './repos/vuln-db.js';
+import { uncached, type CachedReads, type ReadCache } from './read-cache.js';
 import type { Database } from './tables.js';
 
 /** The repositories over one Kysely handle (the pool, or a transaction). */
@@ -79,8 +80,9 @@ export class Repos {
   readonly scanners: ScannerRegistrationRepo;
   readonly projectTransfer: ProjectTransferRepo;
 
-  constructor(db: Kysely<Database>) {
-    this.projects = new ProjectRepo(db);
+  /** `reads` answers the reads of rarely-changed rows that may come from memory (db/read-cache.ts). */
+  constructor(db: Kysely<Database>, reads: CachedReads = uncached) {
+    this.projects = new ProjectRepo(db, reads);
     this.repositories = new RepositoryRepo(db);
     this.blobs = new BlobRepo(db);
     this.gc = new GcRepo(db);
@@ -91,23 +93,23 @@ export class Repos {
     this.schedules = new ScheduleRepo(db);
     this.jobMonitor = new JobMonitorRepo(db);
     this.executions = (vendor) => new ExecutionRepo(db, vendor);
-    this.projectCatalog = new ProjectCatalog(db);
+    this.projectCatalog = new ProjectCatalog(db, reads);
     this.repositoryCatalog = new RepositoryCatalog(db);
     this.artifactCatalog = new ArtifactCatalog(db);
     this.labels = new LabelRepo(db);
-    this.users = new UserRepo(db);
+    this.users = new UserRepo(db, reads);
     this.userGroups = new UserGroupRepo(db);
     this.members = new ProjectMemberRepo(db);
     this.robots = new RobotRepo(db);
     this.audit = new AuditRepo(db);
     this.authState = new AuthStateRepo(db);
     this.registries = new RegistryRepo(db);
-    this.replication = new ReplicationRepo(db);
+    this.replication = new ReplicationRepo(db, reads);
     this.settings = new SettingRepo(db);
-    this.immutableRules = new ImmutableRuleRepo(db);
+    this.immutableRules = new ImmutableRuleRepo(db, reads);
     this.retention = new RetentionRepo(db);
     this.insights = new InsightRepo(db);
-    this.notificationPolicies = new NotificationPolicyRepo(db);
+    this.notificationPolicies = new NotificationPolicyRepo(db, reads);
     this.vulnDb = new VulnDbRepo(db);
     this.proxyCache = new ProxyCacheRepo(db);
     this.scanReports = new ScanReportRepo(db);
@@ -122,11 +124,23 @@ export class Repos {
 
 /** What services see of the metadata database: repositories, and a unit of work across them. */
 export class MetaStore extends Repos {
-  constructor(private readonly db: Kysely<Database>) {
-    super(db);
+  private readonly db: Kysely<Database>;
+
+  /** `cache`, when given, answers reads of the watched tables from memory and is dropped on writes to them. */
+  constructor(
+    db: Kysely<Database>,
+    private readonly cache?: ReadCache,
+  ) {
+    const watched = cache ? db.withPlugin(cache.writeWatcher()) : db;
+    super(watched, cache);
+    this.db = watched;
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new Repos(trx)));
+    return this.db.transaction().execute((trx) => {
+      if (!this.cache) return fn(new Repos(trx));
+      const { reads, watcher } = this.cache.forTransaction();
+      return fn(new Repos(trx.withPlugin(watcher), reads));
+    });
   }
 }

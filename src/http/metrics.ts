@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import type { ReadCacheFigures } from '../db/read-cache.js';
 import type { EventBus } from '../services/events.js';
 import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
 
@@ -87,4 +88,30 @@ export function registerProxyMetrics(registry: Registry): ProxyMetrics {
     staleServed: (project, reason) => stale.inc({ project, reason }),
     fetched: (project, kind) => fetched.inc({ project, kind }),
   };
+}
+
+/** Statements sent to the database, and the read cache's hits, misses and drops (db/read-cache.ts). */
+export function registerStoreMetrics(
+  registry: Registry,
+  store: { statements(): number; figures: ReadCacheFigures },
+): void {
+  new Counter({
+    name: 'berth_db_statements_total',
+    help: 'SQL statements sent to the database (transaction begin and commit included)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(store.statements());
+    },
+  });
+  new Counter({
+    name: 'berth_read_cache_total',
+    help: 'Reads of projects, policies and users answered from memory (hit) or the database (miss), and cache drops',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [result, n] of Object.entries(store.figures)) this.inc({ result }, n);
+    },
+  });
 }

@@ -44,15 +44,14 @@ export class ArtifactRepo {
 
   /** Inserts the artifact unless the repository already has that digest; returns its row either way. */
   async ensure(values: NewArtifact, blobDigests: string[], children: ChildLink[]): Promise<ArtifactRow> {
-    const existing = await this.findByDigest(values.repository_id, values.digest);
-    if (existing) return existing;
+    // Insert first: a push is nearly always of a new artifact, and a re-push reads the row it met.
     const inserted = await this.db
       .insertInto('artifact')
       .values(values)
       .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
       .returningAll()
       .executeTakeFirst();
-    // Lost a race with an identical push: the other writer's row stands.
+    // Pushed before, or lost a race with an identical push: the other writer's row stands.
     if (!inserted) return (await this.findByDigest(values.repository_id, values.digest))!;
     const unique = [...new Set(blobDigests)];
     if (unique.length > 0) {

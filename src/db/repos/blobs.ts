@@ -89,16 +89,16 @@ export class BlobRepo {
     now: string,
     manifest: boolean,
   ): Promise<{ id: number } | { mark: string }> {
+    // A pushed manifest is nearly always new bytes: inserting first saves the touch that would miss.
+    if (manifest) {
+      const inserted = await this.insert(digest, size, now, manifest);
+      if (inserted !== undefined) return { id: inserted };
+    }
     for (;;) {
       const touched = await this.touch(digest, now, manifest);
       if (touched !== undefined) return { id: touched };
-      const inserted = await this.db
-        .insertInto('blob')
-        .values({ digest, size, creation_time: now, touch_time: now, manifest: manifest ? 1 : 0 })
-        .onConflict((oc) => oc.column('digest').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted) return { id: inserted.id };
+      const inserted = await this.insert(digest, size, now, manifest);
+      if (inserted !== undefined) return { id: inserted };
       const row = await this.db
         .selectFrom('blob')
         .select('gc_mark')
@@ -136,6 +136,22 @@ export class BlobRepo {
       .execute();
     const live = new Set(rows.map((r) => r.digest));
     return unique.filter((d) => !live.has(d));
+  }
+
+  /** Inserts the blob's row; its id, or undefined when a row exists. */
+  private async insert(
+    digest: string,
+    size: number,
+    now: string,
+    manifest: boolean,
+  ): Promise<number | undefined> {
+    const row = await this.db
+      .insertInto('blob')
+      .values({ digest, size, creation_time: now, touch_time: now, manifest: manifest ? 1 : 0 })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
   }
 
   /** Bumps a live blob's version and touch time; its id, or undefined when absent or marked. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { offsetOf } from '../../lib/query.js';
 import type { Database, ImmutableTagRuleRow } from '../tables.js';
@@ -25,7 +26,10 @@ export interface ImmutableRuleValues {
 
 /** Tag immutability rules of projects. */
 export class ImmutableRuleRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   async list(projectId: number, query: ListQuery): Promise<Page<ImmutableTagRuleRow>> {
     const base = applyKeywords(
@@ -49,12 +53,14 @@ export class ImmutableRuleRepo {
 
   /** Every rule of the project, in id order (the order Harbor evaluates them in). */
   ofProject(projectId: number): Promise<ImmutableTagRuleRow[]> {
-    return this.db
-      .selectFrom('immutable_tag_rule')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('id')
-      .execute();
+    return this.reads.get(`immutable:${projectId}`, () =>
+      this.db
+        .selectFrom('immutable_tag_rule')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .orderBy('id')
+        .execute(),
+    );
   }
 
   byId(id: number): Promise<ImmutableTagRuleRow | undefined> {

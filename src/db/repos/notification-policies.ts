@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { offsetOf } from '../../lib/query.js';
 import type { Database, ExecutionRow, JobRow, JobStatus, NotificationPolicyRow } from '../tables.js';
@@ -44,7 +45,10 @@ export interface DeliveryRow extends ExecutionRow {
 
 /** Webhook policies of projects, and their deliveries (executions of vendor WEBHOOK or SLACK). */
 export class NotificationPolicyRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   async list(projectId: number, query: ListQuery): Promise<Page<NotificationPolicyRow>> {
     const base = applyKeywords(
@@ -77,13 +81,15 @@ export class NotificationPolicyRepo {
 
   /** Enabled policies of the project; the caller picks those subscribed to its event type. */
   enabledOf(projectId: number): Promise<NotificationPolicyRow[]> {
-    return this.db
-      .selectFrom('notification_policy')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('enabled', '=', 1)
-      .orderBy('id')
-      .execute();
+    return this.reads.get(`webhook:${projectId}`, () =>
+      this.db
+        .selectFrom('notification_policy')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('enabled', '=', 1)
+        .orderBy('id')
+        .execute(),
+    );
   }
 
   byId(id: number): Promise<NotificationPolicyRow | undefined> {

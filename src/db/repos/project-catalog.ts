@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { offsetOf } from '../../lib/query.js';
 import type { Database, ProjectRow, QuotaTable } from '../tables.js';
@@ -36,7 +37,10 @@ export const projectFields: FieldMap = {
 
 /** The API's side of projects: filtered pages, create/update/delete, metadata, quota limits, counts. */
 export class ProjectCatalog {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   async list(query: ListQuery, scope: ProjectScope): Promise<Page<ProjectListRow>> {
     let base = applyKeywords(this.db.selectFrom('project'), projectFields, query.keywords);
@@ -69,7 +73,9 @@ export class ProjectCatalog {
   }
 
   byName(name: string): Promise<ProjectRow | undefined> {
-    return this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst();
+    return this.reads.get(`project:name:${name}`, () =>
+      this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst(),
+    );
   }
 
   /** Inserts the project; undefined when the name is taken. */
@@ -126,6 +132,20 @@ export class ProjectCatalog {
   async metadata(projectIds: readonly number[]): Promise<Map<number, Record<string, string>>> {
     const out = new Map<number, Record<string, string>>();
     if (projectIds.length === 0) return out;
+    if (projectIds.length === 1) {
+      // One project's metadata is read on every push (scan on push): kept in memory, a project at a time.
+      const id = projectIds[0]!;
+      const one = await this.reads.get(`project:metadata:${id}`, async () => {
+        const rows = await this.db
+          .selectFrom('project_metadata')
+          .select(['name', 'value'])
+          .where('project_id', '=', id)
+          .execute();
+        return Object.fromEntries(rows.map((r) => [r.name, r.value])) as Record<string, string>;
+      });
+      if (Object.keys(one).length > 0) out.set(id, one);
+      return out;
+    }
     const rows = await this.db
       .selectFrom('project_metadata')
       .select(['project_id', 'name', 'value'])

@@ -1,15 +1,23 @@
 import type { Kysely } from 'kysely';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { Database, ProjectRow } from '../tables.js';
 
 export class ProjectRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   findByName(name: string): Promise<ProjectRow | undefined> {
-    return this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst();
+    return this.reads.get(`project:name:${name}`, () =>
+      this.db.selectFrom('project').selectAll().where('name', '=', name).executeTakeFirst(),
+    );
   }
 
   findById(id: number): Promise<ProjectRow | undefined> {
-    return this.db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.reads.get(`project:id:${id}`, () =>
+      this.db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
   }
 
   /** Creates the project unless it exists (first start creates `library`); returns the row either way. */

@@ -1,4 +1,5 @@
 import { ExecutionRepo, type TaskCounts } from './executions.js';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type {
@@ -27,7 +28,10 @@ export const policyFields: FieldMap = {
 export class ReplicationRepo {
   private readonly executions: ExecutionRepo;
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {
     this.executions = new ExecutionRepo(db, replicationVendor);
   }
 
@@ -55,14 +59,16 @@ export class ReplicationRepo {
 
   /** Enabled push policies (local source) with an event-based trigger. */
   eventPolicies(): Promise<ReplicationPolicyRow[]> {
-    return this.db
-      .selectFrom('replication_policy')
-      .selectAll()
-      .where('enabled', '=', 1)
-      .where('src_registry_id', 'is', null)
-      .where('trigger', 'like', '%"event_based"%')
-      .orderBy('id')
-      .execute();
+    return this.reads.get('replication:event-based', () =>
+      this.db
+        .selectFrom('replication_policy')
+        .selectAll()
+        .where('enabled', '=', 1)
+        .where('src_registry_id', 'is', null)
+        .where('trigger', 'like', '%"event_based"%')
+        .orderBy('id')
+        .execute(),
+    );
   }
 
   async updatePolicy(id: number, values: Updateable<ReplicationPolicyTable>): Promise<void> {

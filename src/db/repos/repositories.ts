@@ -8,17 +8,25 @@ export class RepositoryRepo {
     return this.db.selectFrom('repository').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  /**
+   * Marks the repository updated `now` (a push into it), creating it when missing; returns the row. An
+   * existing repository costs one statement, and no id: PostgreSQL takes a sequence value for every
+   * `insert … on conflict`. The row stays locked until the transaction ends, as the push's quota row is.
+   */
   async ensure(projectId: number, name: string, now: string): Promise<RepositoryRow> {
-    await this.db
+    const touched = await this.db
+      .updateTable('repository')
+      .set({ update_time: now })
+      .where('name', '=', name)
+      .returningAll()
+      .executeTakeFirst();
+    if (touched) return touched;
+    return this.db
       .insertInto('repository')
       .values({ project_id: projectId, name, description: '', creation_time: now, update_time: now })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    return (await this.findByName(name))!;
-  }
-
-  async touch(id: number, now: string): Promise<void> {
-    await this.db.updateTable('repository').set({ update_time: now }).where('id', '=', id).execute();
+      .onConflict((oc) => oc.column('name').doUpdateSet({ update_time: now }))
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** Keyset page of repository names after `last`, in name order; uses the unique index on name. */

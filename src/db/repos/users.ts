@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import { uncached, type CachedReads } from '../read-cache.js';
 import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
 import type { Database, UserRow, UserTable } from '../tables.js';
 import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
@@ -13,10 +14,15 @@ export const userFields: FieldMap = {
 };
 
 export class UserRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   findById(id: number): Promise<UserRow | undefined> {
-    return this.db.selectFrom('harbor_user').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.reads.get(`user:${id}`, () =>
+      this.db.selectFrom('harbor_user').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
   }
 
   findByName(username: string): Promise<UserRow | undefined> {
@@ -84,13 +90,15 @@ export class UserRepo {
   }
 
   /** Ids of the user groups the user belongs to. */
-  async groupIds(userId: number): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom('user_group_member')
-      .select('group_id')
-      .where('user_id', '=', userId)
-      .execute();
-    return rows.map((r) => r.group_id);
+  groupIds(userId: number): Promise<number[]> {
+    return this.reads.get(`user:groups:${userId}`, async () => {
+      const rows = await this.db
+        .selectFrom('user_group_member')
+        .select('group_id')
+        .where('user_id', '=', userId)
+        .execute();
+      return rows.map((r) => r.group_id);
+    });
   }
 
   /** Replaces the user's group memberships (at login, from the identity provider). */

@@ -19,7 +19,7 @@ import type { QuotaService } from '../policies/quota/quota-service.js';
  * than the network, a 5 × 64 MiB image lands seconds after the client has it all). Past this, the fetches
  * wait for the disk: the memory a burst of cold pulls may take is bounded.
  */
-export const defaultBacklogBytes = 512 << 20;
+export const defaultBacklogBytes = 64 << 20;
 /**
  * When storage is at most this far behind a fetch at its end (always, for small blobs), the blob's last byte
  * waits until the blob is stored, linked and its artifact recorded if it completed one: a client pulling

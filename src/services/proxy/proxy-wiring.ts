@@ -39,6 +39,8 @@ export function buildProxyCache(d: {
   queue: JobQueue;
   /** registry.proxyCompleteAfterSeconds */
   completeAfterSeconds: number;
+  /** registry.proxyBacklogMb, in bytes */
+  backlogBytes?: number;
 }): { proxy: ProxyCache; close(): Promise<void> } {
   const projects = new ProxyProjects({
     store: d.store,
@@ -62,6 +64,7 @@ export function buildProxyCache(d: {
       log: d.log,
       quota: d.quota,
       writes: d.writes,
+      ...(d.backlogBytes ? { backlogBytes: d.backlogBytes } : {}),
     }),
     slots: new UpstreamSlots(),
     manifests: d.manifests,

@@ -162,7 +162,6 @@ export class ManifestService {
         if ((await tx.tags.claim(repo.id, reference, row.id, now)) !== row.id)
           throw immutableTagError('push', repository, reference);
       } else if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
-      await tx.repositories.touch(repo.id, now);
       // Jobs that follow the push (event-based replication, …) commit with it or not at all.
       await this.deps.events.publish(tx, 'ArtifactPushed', {
         repository,

@@ -13,7 +13,7 @@ import type { RunningS3Server } from '../../helpers/s3-server.js';
 import { containerTools, type ContainerTools } from '../../helpers/containers.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 import { buildWithUmoci, OciLayout, sha256, tempDir } from '../../helpers/images.js';
-import { randomBlob, RegistryClient } from '../../helpers/registry-client.js';
+import { makeImage, manifestOf, randomBlob, RegistryClient } from '../../helpers/registry-client.js';
 import { needTools, requireAll } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -276,6 +276,72 @@ describe(
       assert.ok(ms < 1000, `B still served the tag ${ms} ms after the delete on A`);
       assert.equal(await headOnB('v1'), 200);
       t.diagnostic(`tag gone on B ${ms} ms after its delete on A returned`);
+    });
+
+    it("policies and project settings changed on A are obeyed by B's next push, within 1 s", async (t) => {
+      const onB = new RegistryClient(b.url);
+      const image = makeImage();
+      await onB.pushImage('cluster/policed', image, 'locked'); // B reads (and keeps) the project's policies
+      let n = 0;
+      const pushOnB = async (tag: string) => {
+        const doc = JSON.parse(image.bytes.toString('utf8')) as Record<string, unknown>;
+        const m = manifestOf({ ...doc, annotations: { n: String(n++) } });
+        const res = await onB.fetch(`/v2/cluster/policed/manifests/${tag}`, {
+          method: 'PUT',
+          headers: { 'content-type': m.mediaType },
+          body: new Uint8Array(m.bytes),
+        });
+        await res.body?.cancel();
+        return { status: res.status, digest: m.digest };
+      };
+      const jobsFor = async (kind: string, digest: string) =>
+        (
+          await sql<{ n: number }>`select count(*) as n from job
+            where kind = ${kind} and payload like ${`%${digest}%`}`.execute(cluster.db)
+        ).rows[0]!.n;
+      const obeyed = async (what: string, change: () => Promise<unknown>, probe: () => Promise<boolean>) => {
+        assert.equal(await probe(), false, `${what}: obeyed before the change`);
+        await change();
+        const start = Date.now();
+        const ms = await msUntil(start, `B to obey ${what}`, probe);
+        assert.ok(ms < 1000, `B obeyed ${what} ${ms} ms after A answered`);
+        t.diagnostic(`${what}: obeyed by B ${ms} ms after A answered`);
+      };
+
+      // A webhook policy created on A: B's push writes its delivery.
+      let hook = 0;
+      await obeyed(
+        'a new webhook policy',
+        () =>
+          apiA.expect(201, 'POST', '/projects/cluster/webhook/policies', {
+            name: 'cluster-hook',
+            event_types: ['PUSH_ARTIFACT'],
+            targets: [{ type: 'http', address: 'http://127.0.0.1:9/hook' }],
+            enabled: true,
+          }),
+        async () => (await jobsFor('webhook.deliver', (await pushOnB(`h${hook++}`)).digest)) > 0,
+      );
+      // Project metadata set on A (scan on push): B's push queues the scan.
+      await obeyed(
+        'auto_scan set on the project',
+        () => apiA.expect(200, 'PUT', '/projects/cluster', { metadata: { auto_scan: 'true' } }),
+        async () => (await jobsFor('scan.request', (await pushOnB(`s${hook++}`)).digest)) > 0,
+      );
+      // An immutability rule created on A: B refuses to move the tag it protects.
+      await obeyed(
+        'a new immutability rule',
+        () =>
+          apiA.expect(201, 'POST', '/projects/cluster/immutabletagrules', {
+            disabled: false,
+            action: 'immutable',
+            template: 'immutable_template',
+            tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'locked' }],
+            scope_selectors: {
+              repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }],
+            },
+          }),
+        async () => (await pushOnB('locked')).status !== 201,
+      );
     });
 
     it('a schedule firing every second fires once per second across both nodes', async () => {

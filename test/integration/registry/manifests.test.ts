@@ -434,6 +434,28 @@ for (const backend of backends()) {
       });
     });
 
+    test('a manifest PUT of a new image under a new tag sends at most 13 SQL statements', async () => {
+      // Issue 15 counted 27 (project read four times, user and groups, every policy table); projects,
+      // policies and users now come from the read cache, repository and artifact rows from one upsert.
+      const statements = async () => {
+        const metric = fx.berth.app.metrics.getSingleMetric('berth_db_statements_total')!;
+        return (await metric.get()).values[0]!.value;
+      };
+      const repo = uniqueRepo();
+      const image = makeImage({ layers: 2 });
+      await fx.client.pushImage(repo, image, 'v0');
+      const counts: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const doc = JSON.parse(image.bytes.toString('utf8')) as Record<string, unknown>;
+        const m = manifestOf({ ...doc, annotations: { n: String(i) } });
+        const before = await statements();
+        await fx.client.putManifest(repo, m, `v${i + 1}`);
+        counts.push((await statements()) - before);
+      }
+      // The fewest of five: a background job poll or buffered audit write may fall inside one PUT.
+      assert.ok(Math.min(...counts) <= 13, `statements per PUT: ${counts.join(', ')}`);
+    });
+
     test('GET of an unknown tag, digest or repository answers 404', async () => {
       const repo = uniqueRepo();
       await fx.client.pushImage(repo, makeImage(), 'v1');

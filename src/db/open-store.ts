@@ -1,0 +1,39 @@
+import type { Logger } from '../lib/logger.js';
+import { listenForChanges } from './change-listener.js';
+import type { DbHandle } from './connect.js';
+import { ReadCache } from './read-cache.js';
+import { MetaStore } from './store.js';
+
+export interface OpenStore {
+  store: MetaStore;
+  cache: ReadCache;
+  /** Stops listening for other nodes' changes (before the handle closes). */
+  close(): Promise<void>;
+}
+
+/**
+ * The server's MetaStore, with the push path's reads of rarely-changed rows (db/read-cache.ts) kept in
+ * memory and dropped cluster-wide when they change: on PostgreSQL through a LISTEN connection that
+ * migration 0025's triggers notify; on SQLite through `PRAGMA data_version`, which tells this process
+ * that another one sharing the file (`serve --workers`, `berth worker`) committed something. Its own
+ * writes drop the cache as they are made, on either database.
+ */
+export function openStore(handle: DbHandle, options: { url: string; log: Logger }): OpenStore {
+  if (handle.dataVersion) {
+    const read = handle.dataVersion;
+    let seen = read();
+    const cache = new ReadCache({
+      heard: true,
+      changedElsewhere: () => {
+        const now = read();
+        if (now === seen) return false;
+        seen = now;
+        return true;
+      },
+    });
+    return { store: new MetaStore(handle.db, cache), cache, close: () => Promise.resolve() };
+  }
+  const cache = new ReadCache({ heard: false });
+  const listener = listenForChanges(options.url, cache, options.log);
+  return { store: new MetaStore(handle.db, cache), cache, close: () => listener.close() };
+}
