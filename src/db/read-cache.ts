@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 
 /**
  * Tables the push path reads on every request and that change only by an administrator's hand (or a
- * login): projects and their metadata, webhook, replication and immutability policies, users and their
+ * login): projects and their metadata, webhook, replication, immutability and P2P preheat policies, users and their
  * groups. A write to any of them, anywhere, drops every cached read (migration 0025 makes PostgreSQL
  * announce them; SQLite is watched through `PRAGMA data_version`).
  */
@@ -24,6 +24,7 @@ export const watchedTables: ReadonlySet<string> = new Set([
   'notification_policy',
   'replication_policy',
   'immutable_tag_rule',
+  'p2p_preheat_policy',
   'harbor_user',
   'user_group',
   'user_group_member',

@@ -118,7 +118,7 @@ export class Repos {
     this.scanners = new ScannerRegistrationRepo(db);
     this.projectTransfer = new ProjectTransferRepo(db);
     this.preheatInstances = new PreheatInstanceRepo(db);
-    this.preheatPolicies = new PreheatPolicyRepo(db);
+    this.preheatPolicies = new PreheatPolicyRepo(db, reads);
   }
 }
 

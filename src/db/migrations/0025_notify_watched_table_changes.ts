@@ -25,6 +25,7 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     'notification_policy',
     'replication_policy',
     'immutable_tag_rule',
+    'p2p_preheat_policy',
     'harbor_user',
     'user_group',
     'user_group_member',

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import { offsetOf, type ListQuery, type Page } from '../../lib/query.js';
+import { uncached, type CachedReads } from '../read-cache.js';
 import type { Database, P2pPreheatPolicyRow, P2pPreheatPolicyTable } from '../tables.js';
 import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
 
@@ -27,7 +28,10 @@ export const preheatTaskFields: FieldMap = {
 
 /** Per-project P2P preheat policies. */
 export class PreheatPolicyRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly reads: CachedReads = uncached,
+  ) {}
 
   create(row: Insertable<P2pPreheatPolicyTable>): Promise<P2pPreheatPolicyRow> {
     return this.db.insertInto('p2p_preheat_policy').values(row).returningAll().executeTakeFirstOrThrow();
@@ -61,17 +65,19 @@ export class PreheatPolicyRepo {
     return { items, total: Number(total.n) };
   }
 
-  /** The enabled event-based policies of a project, by the project's name (one query per push). */
+  /** The enabled event-based policies of a project, by the project's name (read on every push, cached). */
   eventBased(projectName: string): Promise<P2pPreheatPolicyRow[]> {
-    return this.db
-      .selectFrom('p2p_preheat_policy as p')
-      .innerJoin('project', 'project.id', 'p.project_id')
-      .selectAll('p')
-      .where('project.name', '=', projectName)
-      .where('p.enabled', '=', 1)
-      .where('p.trigger', 'like', '%"event_based"%')
-      .orderBy('p.id')
-      .execute();
+    return this.reads.get(`preheat:event-based:${projectName}`, () =>
+      this.db
+        .selectFrom('p2p_preheat_policy as p')
+        .innerJoin('project', 'project.id', 'p.project_id')
+        .selectAll('p')
+        .where('project.name', '=', projectName)
+        .where('p.enabled', '=', 1)
+        .where('p.trigger', 'like', '%"event_based"%')
+        .orderBy('p.id')
+        .execute(),
+    );
   }
 
   /** Names of the policies that use a provider instance. */
