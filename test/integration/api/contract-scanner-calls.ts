@@ -303,3 +303,35 @@ export async function scanContract(api: HarborApi, url: string, run: RunCalls) {
   assert.deepEqual(list.body.items, [{ cve_id: 'CVE-2024-0001' }, { cve_id: 'CVE-2024-0002' }]);
   return { failures, exercised };
 }
+
+/** The securityhub and scan data export calls on project `pid`; `{eid}` is the export the call starts. */
+export function securityHubCalls(pid: number): Call[] {
+  const type = { 'X-Scan-Data-Type': 'application/vnd.security.vulnerability.report; version=1.1' };
+  return [
+    {
+      op: 'getSecuritySummary',
+      method: 'GET',
+      path: '/security/summary?with_dangerous_cve=true',
+      status: 200,
+    },
+    { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=severity%3DHigh', status: 200 },
+    { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=nope%3D1', status: 400 },
+    { op: 'exportScanData', method: 'POST', path: '/export/cve', body: { projects: [pid] }, status: 400 },
+    {
+      op: 'exportScanData',
+      method: 'POST',
+      path: '/export/cve',
+      body: { projects: [pid] },
+      headers: type,
+      status: 200,
+    },
+    { op: 'getScanDataExportExecutionList', method: 'GET', path: '/export/cve/executions', status: 200 },
+    { op: 'getScanDataExportExecution', method: 'GET', path: '/export/cve/execution/{eid}', status: 200 },
+    {
+      op: 'getScanDataExportExecution',
+      method: 'GET',
+      path: '/export/cve/execution/999999',
+      status: 404,
+    },
+  ];
+}

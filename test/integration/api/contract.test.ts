@@ -23,6 +23,7 @@ import {
   projectUpdateCalls,
   scanAllCalls,
   scanContract,
+  securityHubCalls,
   scannerContract,
 } from './contract-scanner-calls.js';
 import { opsCalls, projectOpsCalls } from './contract-ops-calls.js';
@@ -551,38 +552,10 @@ for (const backend of backends()) {
       if (!swaggerPresent(t)) return;
       await api.expect(201, 'POST', '/projects', { project_name: 'csx' });
       const pid = (await api.expect<{ project_id: number }>(200, 'GET', '/projects/csx')).body.project_id;
-      const type = { 'X-Scan-Data-Type': 'application/vnd.security.vulnerability.report; version=1.1' };
       let eid = 0;
       const exercised = new Set<string>();
       const fill = (call: Call) => ({ ...call, path: call.path.replace('{eid}', String(eid)) });
-      const hub: Call[] = [
-        {
-          op: 'getSecuritySummary',
-          method: 'GET',
-          path: '/security/summary?with_dangerous_cve=true',
-          status: 200,
-        },
-        { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=severity%3DHigh', status: 200 },
-        { op: 'ListVulnerabilities', method: 'GET', path: '/security/vul?q=nope%3D1', status: 400 },
-        { op: 'exportScanData', method: 'POST', path: '/export/cve', body: { projects: [pid] }, status: 400 },
-        {
-          op: 'exportScanData',
-          method: 'POST',
-          path: '/export/cve',
-          body: { projects: [pid] },
-          headers: type,
-          status: 200,
-        },
-        { op: 'getScanDataExportExecutionList', method: 'GET', path: '/export/cve/executions', status: 200 },
-        { op: 'getScanDataExportExecution', method: 'GET', path: '/export/cve/execution/{eid}', status: 200 },
-        {
-          op: 'getScanDataExportExecution',
-          method: 'GET',
-          path: '/export/cve/execution/999999',
-          status: 404,
-        },
-      ];
-      const failures = await runCalls(api, hub, exercised, fill, (call, res) => {
+      const failures = await runCalls(api, securityHubCalls(pid), exercised, fill, (call, res) => {
         if (call.op === 'exportScanData' && res.status === 200) eid = (res.body as { id: number }).id;
       });
       await waitFor('the export', async () => {

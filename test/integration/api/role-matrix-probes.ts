@@ -8,6 +8,7 @@ import type { ApiResponse, HarborApi } from '../../helpers/harbor-api.js';
 import type { HarborRole } from '../../helpers/harbor-rbac.js';
 import { makeImage, RegistryClient } from '../../helpers/registry-client.js';
 import { policyProbes, preheatProbes, retentionProbes, webhookProbes } from './role-matrix-policy-probes.js';
+import { scanProbes } from './role-matrix-scan-probes.js';
 
 /** A member with one of Harbor's roles, or a signed-in user who is no member of the project. */
 export type Who = HarborRole | 'outsider';
@@ -352,6 +353,7 @@ export const probes: Probe[] = [
   ...retentionProbes,
   ...webhookProbes,
   ...preheatProbes,
+  ...scanProbes,
 ];
 
 export function robotBody(f: Fixture, name: string) {
