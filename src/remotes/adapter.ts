@@ -131,6 +131,13 @@ export interface BlobUploadOptions {
   chunkSize?: number;
 }
 
+/** A page of a remote's referrers: the index's descriptors and the paging headers it came with. */
+export interface RemoteReferrers {
+  manifests: Array<Record<string, unknown>>;
+  /** `link`, `oci-filters-applied`, `x-total-count` when the remote sent them. */
+  headers: Record<string, string>;
+}
+
 export type Health = 'healthy' | 'unhealthy';
 
 export interface RemoteRegistry {
@@ -169,6 +176,16 @@ export interface RemoteRegistry {
   /** Deletes by digest, or a tag's manifest (providers that can delete only tags delete the tag). */
   deleteManifest(repository: string, reference: string, options?: ListOptions): Promise<void>;
 
+  /**
+   * One page of the OCI referrers API for a digest; null when the remote answers 404. (Remotes only: Berth's
+   * own registry as a replication source has none.)
+   */
+  listReferrers?(
+    repository: string,
+    digest: string,
+    query: string,
+    options?: ListOptions,
+  ): Promise<RemoteReferrers | null>;
   /** The blob's size, or null when the repository does not have it. */
   headBlob(repository: string, digest: string, options?: ListOptions): Promise<number | null>;
   getBlob(repository: string, digest: string, options?: ListOptions): Promise<FetchedBlob>;

@@ -7,6 +7,7 @@ import type {
   FetchedManifest,
   ListOptions,
   ManifestDescriptor,
+  RemoteReferrers,
 } from './adapter.js';
 import type { Authorizer } from './auth.js';
 import type { HttpResponse, RemoteHttp } from './http.js';
@@ -225,6 +226,40 @@ export class DistributionClient {
     await res.body.dump();
     if (res.status === 202 || res.status === 200 || res.status === 404) return;
     throw await this.http.failure(operation, res);
+  }
+
+  /**
+   * One page of the OCI referrers API (`query` as the client sent it: artifactType, n, last); null when
+   * the upstream answers 404 (no such manifest, or no referrers API).
+   */
+  async referrers(
+    repository: string,
+    digest: string,
+    query: string,
+    options: ListOptions = {},
+  ): Promise<RemoteReferrers | null> {
+    const operation = `list referrers of ${ref(repository, digest)}`;
+    const res = await this.call({
+      operation,
+      method: 'GET',
+      path: `/v2/${repository}/referrers/${digest}${query ? `?${query}` : ''}`,
+      scopes: [pullScope(repository)],
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+      signal: options.signal,
+    });
+    if (res.status === 404) {
+      await res.body.dump();
+      return null;
+    }
+    if (res.status !== 200) throw await this.http.failure(operation, res);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const index = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown };
+    if (!Array.isArray(index.manifests))
+      throw this.http.error(operation, 'invalid', 'answered something that is not an image index');
+    const headers: Record<string, string> = {};
+    for (const h of ['link', 'oci-filters-applied', 'x-total-count'])
+      if (res.headers[h] !== undefined) headers[h] = res.headers[h];
+    return { manifests: index.manifests as RemoteReferrers['manifests'], headers };
   }
 
   async headBlob(repository: string, digest: string, options: ListOptions = {}): Promise<number | null> {

@@ -9,6 +9,7 @@ import type {
   RegistryInfo,
   RemoteArtifact,
   RemoteOptions,
+  RemoteReferrers,
   RemoteRegistry,
   RemoteRegistryConfig,
   RepositoryListOptions,
@@ -107,6 +108,15 @@ export class DockerRegistryAdapter implements RemoteRegistry {
   async listRepositories(options: RepositoryListOptions = {}): Promise<string[]> {
     const all = await this.client.catalog(options);
     return filterRepositories(all, options);
+  }
+
+  listReferrers(
+    repository: string,
+    digest: string,
+    query: string,
+    options?: ListOptions,
+  ): Promise<RemoteReferrers | null> {
+    return this.client.referrers(repository, digest, query, options);
   }
 
   listTags(repository: string, options: ListOptions = {}): Promise<string[]> {

@@ -14,8 +14,19 @@ export interface UpstreamGate {
   failWith: number | null;
   /** While set, blob GETs are held (not forwarded) until it settles: a slow download, on demand. */
   holdBlobs: Promise<void> | null;
+  /**
+   * Answers a request itself when this returns an answer (e.g. an OCI referrers page, which Debian's
+   * docker-registry has no API for); undefined forwards.
+   */
+  answer: ((method: string, url: string) => GateAnswer | undefined) | null;
   count(pattern: RegExp): number;
   close(): Promise<void>;
+}
+
+export interface GateAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
 }
 
 export async function startUpstreamGate(upstream: string): Promise<UpstreamGate> {
@@ -25,6 +36,7 @@ export async function startUpstreamGate(upstream: string): Promise<UpstreamGate>
     seen: [],
     failWith: null,
     holdBlobs: null,
+    answer: null,
     count: (pattern) => gate.seen.filter((s) => pattern.test(s)).length,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -34,6 +46,13 @@ export async function startUpstreamGate(upstream: string): Promise<UpstreamGate>
       req.resume();
       res.writeHead(gate.failWith, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
+      return;
+    }
+    const own = gate.answer?.(req.method ?? 'GET', req.url ?? '/');
+    if (own) {
+      req.resume();
+      res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
+      res.end(own.body);
       return;
     }
     const hold = req.method === 'GET' && req.url?.includes('/blobs/') ? gate.holdBlobs : null;

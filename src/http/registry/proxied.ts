@@ -29,6 +29,7 @@ export async function proxied(
     (route.kind === 'upload' && m !== 'DELETE' && !pull)
   )
     throw new AppError('DENIED', `can not push artifact to a proxy project: ${target.project.name}`);
+  if (route.kind === 'referrers' && m === 'GET') return proxyReferrers(deps, req, reply, target, route);
   if (!pull || (route.kind !== 'manifest' && route.kind !== 'blob' && route.kind !== 'tags'))
     return undefined;
   const redirect = await dockerHubLibrary(deps, target, route.name);
@@ -51,6 +52,25 @@ async function dockerHubLibrary(
   if (rest.includes('/')) return undefined;
   if ((await deps.proxy!.upstreamType(target)) !== 'docker-hub') return undefined;
   return `${target.project.name}/library/${rest}`;
+}
+
+/** Harbor's `proxy_referrer_api`: the upstream's referrers; undefined when the cache answers. */
+async function proxyReferrers(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: ProxyTarget,
+  route: { name: string; digest: string },
+): Promise<FastifyReply | undefined> {
+  const query = new URLSearchParams(req.url.split('?')[1] ?? '');
+  const page = await deps.proxy!.referrers(contextOf(req), target, route.name, route.digest, query);
+  if (!page) return undefined;
+  // A Buffer, so Fastify does not append `; charset=utf-8`: clients compare the media type exactly.
+  return reply
+    .code(200)
+    .headers(page.headers)
+    .type('application/vnd.oci.image.index.v1+json')
+    .send(page.body);
 }
 
 async function proxyManifest(

@@ -2,6 +2,7 @@ import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { assertFilterKindRemovable, assertFilterMetadata } from '../proxy/repository-filter.js';
 import { checkMetadata } from './project-metadata.js';
 
 /**
@@ -30,6 +31,7 @@ export class ProjectMetadataService {
     const values = checkMetadata(input);
     if (Object.keys(values).length === 0) throw new AppError('BAD_REQUEST', 'no metadata given');
     const current = await this.all(project);
+    assertFilterMetadata(project.registry_id !== null, values, current);
     const taken = Object.keys(values).filter((k) => current[k] !== undefined);
     if (taken.length > 0)
       throw new AppError('CONFLICT', `project ${project.name} already has metadata ${taken.join(', ')}`);
@@ -42,6 +44,7 @@ export class ProjectMetadataService {
       throw new AppError('BAD_REQUEST', `the body must hold exactly the metadata ${name}`);
     const values = checkMetadata(input);
     await this.get(project, name);
+    assertFilterMetadata(project.registry_id !== null, values, await this.all(project));
     await this.write(project, values);
   }
 
@@ -49,6 +52,7 @@ export class ProjectMetadataService {
     if (name === 'public')
       throw new AppError('BAD_REQUEST', 'metadata public cannot be removed; set it to false');
     await this.get(project, name);
+    assertFilterKindRemovable(name, await this.all(project));
     await this.deps.store.projectCatalog.deleteMetadata(project.id, name);
   }
 

@@ -62,8 +62,12 @@ export function checkMetadata(
         throw new AppError('BAD_REQUEST', `metadata severity must be one of ${severities.join(', ')}`);
       out[key] = value.toLowerCase();
     } else if (key === 'proxy_cache_filter_kind') {
-      if (value !== 'doublestar' && value !== 'regex')
-        throw new AppError('BAD_REQUEST', 'metadata proxy_cache_filter_kind must be "doublestar" or "regex"');
+      // Empty is accepted and means doublestar, as in Harbor.
+      if (value !== '' && value !== 'doublestar' && value !== 'regex')
+        throw new AppError(
+          'BAD_REQUEST',
+          `invalid proxy_cache_filter_kind: "${value.slice(0, 40)}", must be "doublestar" or "regex"`,
+        );
       out[key] = value;
     } else {
       if (value.length > 1024)

@@ -19,11 +19,19 @@ import {
   type CveAllowlist,
   type CveAllowlistInput,
 } from '../scanning/cve-allowlists.js';
+import { assertFilterSettings } from '../proxy/repository-filter.js';
 import { checkMetadata } from './project-metadata.js';
 
 export type { ProjectScope };
 
 /** Harbor's project name rule. */
+/** Harbor drops these from a normal project's create and update bodies. */
+const proxyOnlyKeys = [
+  'proxy_speed_kb',
+  'max_upstream_conn',
+  'proxy_cache_filter_pattern',
+  'proxy_cache_filter_kind',
+] as const;
 const nameRule = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const maxProjectNameLength = 255;
 
@@ -184,16 +192,11 @@ export class ProjectService {
           `${input.registryId} is invalid value of registry_id, it should be geater than 0`,
         );
       if (!this.deps.registries) throw new AppError('BAD_REQUEST', 'proxy cache projects are not supported');
+      assertFilterSettings(metadata);
       await this.deps.registries.assertProxyUpstream(input.registryId);
     } else {
       // As Harbor: the proxy settings mean nothing to a normal project.
-      for (const k of [
-        'proxy_speed_kb',
-        'max_upstream_conn',
-        'proxy_cache_filter_pattern',
-        'proxy_cache_filter_kind',
-      ])
-        delete metadata[k];
+      for (const k of proxyOnlyKeys) delete metadata[k];
     }
     // As Harbor: no limit given (or 0) takes the system default, `storage_per_project`.
     const storageLimit =
@@ -241,6 +244,9 @@ export class ProjectService {
     if (input.name !== undefined && input.name !== project.name)
       throw new AppError('BAD_REQUEST', 'a project cannot be renamed');
     const metadata = checkMetadata(input.metadata ?? {});
+    // As Harbor: the proxy settings mean nothing to a normal project; a proxy project's filter is checked.
+    if (project.registry_id === null) for (const k of proxyOnlyKeys) delete metadata[k];
+    else assertFilterSettings(metadata);
     const mayLimit =
       input.storageLimit != null &&
       (await this.deps.access.can(subject, 'update', { scope: 'system', resource: 'quota' }));

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { MetaStore } from '../../db/store.js';
 import type { ArtifactRow } from '../../db/tables.js';
 import type { JobQueue } from '../../jobs/queue.js';
@@ -18,6 +19,7 @@ import type { ManifestInfo, ManifestService } from '../registry/manifest-service
 import type { BlobFetches } from './blob-fetches.js';
 import { CachedArtifacts } from './cached-artifacts.js';
 import { ProxyProjects, type ProxyTarget, type Upstream } from './proxy-projects.js';
+import { filteredOut } from './repository-filter.js';
 import { staleable, upstreamError } from './upstream-errors.js';
 import type { UpstreamSlots } from './upstream-slots.js';
 
@@ -31,6 +33,22 @@ export interface ProxyMetrics {
 
 type ServedManifest = ManifestInfo & { body: Buffer };
 
+/** A referrers page asked of the upstream: the index's bytes and the headers to send with it. */
+export interface ProxiedReferrers {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** The upstream's paging link, made relative and pointing at the proxy project's repository. */
+function localLink(link: string, remoteRepo: string, repository: string): string {
+  return link.replace(/<([^>]*)>/g, (_all, url: string) => {
+    const u = new URL(url, 'http://upstream.invalid');
+    const prefix = `/v2/${remoteRepo}/referrers/`;
+    if (!u.pathname.startsWith(prefix)) return `<${url}>`;
+    return `</v2/${repository}/referrers/${u.pathname.slice(prefix.length)}${u.search}>`;
+  });
+}
+
 /**
  * The pull path of proxy-cache projects (docs/proxy-cache.md). A tag is checked at the upstream (HEAD) on
  * every pull and served at the upstream's digest, fetched when new; a digest is served from the cache when
@@ -43,6 +61,11 @@ export class ProxyCache {
   readonly artifacts: CachedArtifacts;
   private readonly inflightManifests = new Map<string, Promise<FetchedManifest>>();
   private readonly inflightChecks = new Map<string, ReturnType<RemoteRegistry['headManifest']>>();
+  /** The upstream's last referrers answer per request, served when the upstream cannot be asked. */
+  private readonly referrerPages = new LRUCache<string, ProxiedReferrers>({
+    max: 2000,
+    ttl: 7 * 24 * 3600_000,
+  });
 
   constructor(
     private readonly deps: {
@@ -52,7 +75,7 @@ export class ProxyCache {
       fetches: BlobFetches;
       /** Downloads open at each project's upstream, for `max_upstream_conn`. */
       slots: UpstreamSlots;
-      manifests: Pick<ManifestService, 'get' | 'head'>;
+      manifests: Pick<ManifestService, 'get' | 'head' | 'referrers'>;
       blobs: Pick<BlobService, 'open' | 'stat'>;
       writes: Pick<BlobWriteGuard, 'reserve'>;
       artifacts: CachedArtifacts;
@@ -86,6 +109,7 @@ export class ProxyCache {
     accept: string[] | undefined,
     head: boolean,
   ): Promise<ManifestInfo & { body?: Buffer }> {
+    this.assertAllowed(target, repository);
     const { store } = this.deps;
     const repo = await store.repositories.findByName(repository);
     const local = (ref: string) =>
@@ -132,6 +156,84 @@ export class ProxyCache {
       return local(reference);
     }
     return this.fetched(ctx, target, repository, desc.digest, reference, head);
+  }
+
+  /**
+   * Harbor's repository filter (`proxy_cache_filter_pattern`): a repository outside it is 404 for manifests,
+   * blobs and referrers alike, cached or not (a client knowing a digest cannot get round it).
+   */
+  private assertAllowed(target: ProxyTarget, repository: string): void {
+    if (!target.filter) return;
+    const remoteRepo = ProxyProjects.remoteRepository(target, repository);
+    if (!target.filter(remoteRepo)) throw filteredOut(remoteRepo);
+  }
+
+  /**
+   * The referrers API of a proxy project with Harbor's `proxy_referrer_api` on: the upstream's page, with
+   * its paging links pointing here, and on the last page the referrers only the cache holds (Harbor adds
+   * its local accessories there). The upstream's 404 is the answer; when the upstream cannot be asked, the
+   * last page it gave for the same request is served (Harbor keeps it 7 days), else undefined: the cache
+   * answers, as it does when the setting is off.
+   */
+  async referrers(
+    ctx: RequestContext,
+    target: ProxyTarget,
+    repository: string,
+    digest: string,
+    query: URLSearchParams,
+  ): Promise<ProxiedReferrers | undefined> {
+    if (!target.referrerApi) return undefined;
+    this.assertAllowed(target, repository);
+    parseDigest(digest);
+    const up = await this.deps.projects.upstream(target);
+    const remoteRepo = ProxyProjects.remoteRepository(target, repository);
+    const key = `${target.project.id}:${repository}@${digest}?${query.toString()}`;
+    let page;
+    try {
+      if (!up.remote.listReferrers) return undefined;
+      page = await up.remote.listReferrers(remoteRepo, digest, query.toString());
+    } catch (err) {
+      const kept = this.referrerPages.get(key);
+      this.deps.log.warn(
+        { repository, digest, upstream: up.registry.name, err: (err as Error).message, cached: !!kept },
+        'proxy cache: the upstream did not list referrers; answering from the cache',
+      );
+      return kept;
+    }
+    if (!page)
+      throw new AppError(
+        'NOT_FOUND',
+        `referrers of ${remoteRepo}@${digest} are not found at the upstream registry ${up.registry.name}`,
+      );
+    const headers: Record<string, string> = {};
+    if (page.headers['oci-filters-applied'])
+      headers['oci-filters-applied'] = page.headers['oci-filters-applied'];
+    const link = page.headers.link;
+    if (link) headers.link = localLink(link, remoteRepo, repository);
+    const manifests = [...page.manifests];
+    let added = 0;
+    if (!link || !/rel="?next"?/.test(link)) {
+      const seen = new Set(manifests.map((m) => m.digest));
+      const local = await this.deps.manifests
+        .referrers(ctx, repository, digest, query.get('artifactType') || undefined)
+        .catch(() => undefined);
+      for (const m of (local?.index as { manifests?: Array<Record<string, unknown>> } | undefined)
+        ?.manifests ?? [])
+        if (!seen.has(m.digest)) {
+          manifests.push(m);
+          added++;
+        }
+    }
+    const total = Number(page.headers['x-total-count']);
+    headers['x-total-count'] = String((Number.isInteger(total) ? total : manifests.length - added) + added);
+    const answer: ProxiedReferrers = {
+      body: Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+      ),
+      headers,
+    };
+    this.referrerPages.set(key, answer);
+    return answer;
   }
 
   /** Asks the upstream which digest a tag names; clients asking at once share one request. */
@@ -270,6 +372,7 @@ export class ProxyCache {
     digest: string,
   ): Promise<{ digest: string; size: number }> {
     parseDigest(digest);
+    this.assertAllowed(target, repository);
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
       return this.deps.blobs.stat(ctx, repository, digest);
     const up = await this.deps.projects.upstream(target);
@@ -292,6 +395,7 @@ export class ProxyCache {
     range?: ByteRange,
   ): Promise<BlobRead> {
     parseDigest(digest);
+    this.assertAllowed(target, repository);
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
       return this.deps.blobs.open(ctx, repository, digest, range);
     const live = await this.fetchBlob(ctx, target, repository, digest, range === undefined);

@@ -5,13 +5,21 @@ import { AppError } from '../../lib/errors.js';
 import { splitRepositoryName } from '../../oci/names.js';
 import type { RemoteOptions, RemoteRegistry } from '../../remotes/adapter.js';
 import { TokenBucket } from '../../remotes/rate-limit.js';
+import { repositoryFilter } from './repository-filter.js';
 
 /** A proxy-cache project as the pull path needs it. */
 export interface ProxyTarget {
   project: ProjectRow;
   registryId: number;
-  /** Harbor's `proxy_speed_kb`: KB/s for the project's upstream downloads; 0 = unlimited. */
-  speedKBps: number;
+  /**
+   * Harbor's `proxy_speed_kb`: the project's download rate from the upstream in Kbit/s (Harbor's limiter
+   * allows `proxy_speed_kb` × 1024 / 8 bytes a second); 0 = unlimited.
+   */
+  speedKbps: number;
+  /** Harbor's `proxy_cache_filter_pattern`/`_kind`: the upstream repositories the project serves; undefined = all. */
+  filter: ((remoteRepository: string) => boolean) | undefined;
+  /** Harbor's `proxy_referrer_api`: the referrers API asks the upstream (else it answers from the cache). */
+  referrerApi: boolean;
   /** Berth's `proxy_cache_stale_minutes`; undefined = a cached tag is served stale for as long as needed. */
   staleMinutes: number | undefined;
   /** Harbor's `proxy_cache_local_on_not_found`: serve the cached tag when the upstream no longer has it. */
@@ -23,6 +31,14 @@ export interface ProxyTarget {
   checkSeconds: number;
   /** Harbor's `max_upstream_conn`: downloads the project may have open at its upstream at once; 0 = no limit. */
   maxUpstreamConn: number;
+}
+
+/**
+ * The bytes a second `proxy_speed_kb` allows. Harbor's swagger calls it Kbps, and its limiter
+ * (src/lib/iothrottler.go: `KBRATE = 1024 / 8`) allows kb × 128 bytes a second: kibibits.
+ */
+export function bytesPerSecond(speedKbps: number): number {
+  return speedKbps * (1024 / 8);
 }
 
 /** How long a tag's upstream check stands when the project does not say (docs/proxy-cache.md). */
@@ -75,7 +91,9 @@ export class ProxyProjects {
     return {
       project,
       registryId,
-      speedKBps: Math.max(0, Number(meta.proxy_speed_kb ?? 0) || 0),
+      speedKbps: Math.max(0, Number(meta.proxy_speed_kb ?? 0) || 0),
+      filter: repositoryFilter(meta.proxy_cache_filter_pattern, meta.proxy_cache_filter_kind),
+      referrerApi: meta.proxy_referrer_api === 'true',
       staleMinutes: stale !== undefined && stale !== '' && Number(stale) >= 0 ? Number(stale) : undefined,
       localOnNotFound: meta.proxy_cache_local_on_not_found === 'true',
       checkSeconds:
@@ -93,7 +111,7 @@ export class ProxyProjects {
         'UNAVAILABLE',
         `the registry endpoint of proxy project ${target.project.name} is gone`,
       );
-    const key = `${target.project.id}:${registry.id}:${registry.update_time}:${target.speedKBps}`;
+    const key = `${target.project.id}:${registry.id}:${registry.update_time}:${target.speedKbps}`;
     let up = this.upstreams.get(key);
     if (!up) {
       for (const [k, old] of this.upstreams)
@@ -105,7 +123,7 @@ export class ProxyProjects {
       up = {
         registry,
         remote: await this.deps.remote(registry, remoteOptions),
-        bucket: target.speedKBps > 0 ? new TokenBucket(target.speedKBps * 1024) : undefined,
+        bucket: target.speedKbps > 0 ? new TokenBucket(bytesPerSecond(target.speedKbps)) : undefined,
       };
       this.upstreams.set(key, up);
     }

@@ -2,7 +2,9 @@
 // backend: a tag checked upstream recently is served without asking again (proxy_cache_check_seconds)
 // and a digest never asks; a new proxy project gets Harbor's default retention policy; a manifest whose
 // blobs no client pulled is made whole by `proxy.complete` and listed; and deletes (API, retention, GC)
-// leave no proxy bookkeeping behind; and Harbor's max_upstream_conn refuses downloads beyond it (429).
+// leave no proxy bookkeeping behind; Harbor's max_upstream_conn refuses downloads beyond it (429); Harbor's
+// repository filter (proxy_cache_filter_pattern/_kind), referrers API (proxy_referrer_api) and bandwidth
+// limit (proxy_speed_kb, in Kbit/s) behave as Harbor's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backends } from '../../helpers/berth.js';
@@ -48,6 +50,7 @@ for (const backend of backends()) {
     const arm = makeImage({ layers: 1, layerSize: 40_000 });
     const multi = makeIndex([amd, arm]);
     const limited = makeImage({ layers: 2, layerSize: 60_000 });
+    const slow = makeImage({ layers: 1, layerSize: 512 * 1024 });
     /** The repository's artifacts; none while the repository does not exist. */
     const artifacts = async (project: string, repo: string): Promise<ArtifactView[]> => {
       const path = `/projects/${project}/repositories/${encodeURIComponent(encodeURIComponent(repo))}`;
@@ -64,6 +67,7 @@ for (const backend of backends()) {
       await seedImage(up.seed, 'team/lonely', lonely, 'v1');
       await seedImage(up.seed, 'team/other', other, 'v1');
       await seedImage(up.seed, 'team/limited', limited, 'v1');
+      await seedImage(up.seed, 'team/slow', slow, 'v1');
       for (const child of [amd, arm]) await seedImage(up.seed, 'team/multi', child, child.digest);
       await up.seed.putManifest('team/multi', 'latest', multi.mediaType, multi.bytes);
       api = new HarborApi(fixture.berth.url);
@@ -71,6 +75,12 @@ for (const backend of backends()) {
       await createProxyProject(api, 'rules', registryId);
       await createProxyProject(api, 'clean', registryId, { proxy_cache_check_seconds: '0' });
       await createProxyProject(api, 'narrow', registryId, { max_upstream_conn: '1' });
+      await createProxyProject(api, 'picky', registryId, {
+        proxy_cache_filter_pattern: 'team/a*',
+        proxy_cache_filter_kind: 'doublestar',
+      });
+      await createProxyProject(api, 'refs', registryId, { proxy_referrer_api: 'true' });
+      await createProxyProject(api, 'throttled', registryId, { proxy_speed_kb: '2000' });
     });
     after(async () => up?.close());
 
@@ -245,6 +255,187 @@ for (const backend of backends()) {
       const left = await artifacts('clean', 'team/multi');
       assert.ok(!left.some((a) => a.digest === multi.digest), 'GC deleted the untagged index');
       assert.deepEqual(await checks.takeParents('clean/team/multi', arm.digest), []);
+    });
+    it('serves only the repositories proxy_cache_filter_pattern matches, as Harbor: others are 404, cached or not, and the upstream is not asked', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const { gate } = up!;
+      const status = async (path: string) => {
+        const res = await client.fetch(path, { headers: { accept: manifestAccept } });
+        const body = await res.text();
+        return { status: res.status, body };
+      };
+      assert.equal(await pullThrough(client, 'picky/team/app', 'v1'), app.digest);
+      const before = gate.seen.length;
+      const refused = await status('/v2/picky/team/other/manifests/v1');
+      assert.equal(refused.status, 404);
+      assert.deepEqual(JSON.parse(refused.body), {
+        errors: [
+          // Harbor's message; the code is the OCI one Berth's /v2 renders a not-found as (Harbor: NOT_FOUND).
+          {
+            code: 'NAME_UNKNOWN',
+            message: 'repository "team/other" does not match project repository filter',
+          },
+        ],
+      });
+      assert.equal((await status(`/v2/picky/team/other/blobs/${other.blobs[0]!.digest}`)).status, 404);
+      assert.deepEqual(gate.seen.slice(before), [], 'nothing outside the filter reaches the upstream');
+
+      // A regex (whole-name match), set through the project API: team/app, cached, is now outside it.
+      await api.expect(200, 'PUT', '/projects/picky', {
+        metadata: { proxy_cache_filter_pattern: 'team/(other|none)', proxy_cache_filter_kind: 'regex' },
+      });
+      await waitFor(
+        'the new filter to apply',
+        async () => (await status('/v2/picky/team/app/manifests/v1')).status === 404,
+      );
+      assert.equal((await status(`/v2/picky/team/app/blobs/${app.blobs[0]!.digest}`)).status, 404);
+      assert.equal(await pullThrough(client, 'picky/team/other', 'v1'), other.digest);
+
+      // Harbor's checks of the settings.
+      const proxyBody = (metadata: Record<string, string>) => ({
+        project_name: 'badfilter',
+        registry_id: registryId,
+        metadata,
+      });
+      assert.equal(
+        await api.expectError(
+          400,
+          'BAD_REQUEST',
+          'POST',
+          '/projects',
+          proxyBody({ proxy_cache_filter_pattern: 'team/*' }),
+        ),
+        'metadata.proxy_cache_filter_kind should be "doublestar" or "regex", but got: ""',
+      );
+      assert.match(
+        await api.expectError(
+          400,
+          'BAD_REQUEST',
+          'POST',
+          '/projects',
+          proxyBody({ proxy_cache_filter_pattern: 'team/(', proxy_cache_filter_kind: 'regex' }),
+        ),
+        /^metadata\.proxy_cache_filter_pattern is invalid for kind "regex": /,
+      );
+      assert.equal(
+        await api.expectError(
+          400,
+          'BAD_REQUEST',
+          'PUT',
+          '/projects/picky/metadatas/proxy_cache_filter_kind',
+          {
+            proxy_cache_filter_kind: 'glob',
+          },
+        ),
+        'invalid proxy_cache_filter_kind: "glob", must be "doublestar" or "regex"',
+      );
+      assert.equal(
+        await api.expectError(
+          400,
+          'BAD_REQUEST',
+          'DELETE',
+          '/projects/picky/metadatas/proxy_cache_filter_kind',
+        ),
+        'cannot delete proxy_cache_filter_kind when proxy_cache_filter_pattern is not empty, please clear the pattern first',
+      );
+      await api.expect(201, 'POST', '/projects', { project_name: 'nofilter' });
+      assert.equal(
+        await api.expectError(400, 'BAD_REQUEST', 'POST', '/projects/nofilter/metadatas', {
+          proxy_cache_filter_pattern: 'team/*',
+        }),
+        'can not update the normal project with proxy cache filter metadata',
+      );
+      // A normal project's create and update drop the proxy settings, as Harbor's do.
+      await api.expect(200, 'PUT', '/projects/nofilter', {
+        metadata: { proxy_cache_filter_pattern: 'x', proxy_cache_filter_kind: 'regex', proxy_speed_kb: '10' },
+      });
+      const kept = await api.expect<{ metadata: Record<string, string> }>(200, 'GET', '/projects/nofilter');
+      assert.equal(kept.body.metadata.proxy_cache_filter_pattern, undefined);
+      assert.equal(kept.body.metadata.proxy_speed_kb, undefined);
+    });
+
+    it('asks the upstream for referrers when proxy_referrer_api is on (paging links made local, the last answer kept for when it fails); the cache answers when it is off', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const { gate } = up!;
+      const index = 'application/vnd.oci.image.index.v1+json';
+      const signature = {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'a'.repeat(64)}`,
+        size: 321,
+        artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      };
+      gate.answer = (method, url) => {
+        if (method !== 'GET' || !url.startsWith('/v2/team/app/referrers/')) return undefined;
+        if (!url.startsWith(`/v2/team/app/referrers/${app.digest}`))
+          return {
+            status: 404,
+            body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}',
+          };
+        return {
+          status: 200,
+          headers: {
+            'content-type': index,
+            link: `<http://elsewhere.example/v2/team/app/referrers/${app.digest}?n=1&last=x>; rel="next"`,
+            'x-total-count': '2',
+          },
+          body: JSON.stringify({ schemaVersion: 2, mediaType: index, manifests: [signature] }),
+        };
+      };
+      try {
+        const path = `/v2/refs/team/app/referrers/${app.digest}?n=1`;
+        const page = async () => {
+          const res = await client.fetch(path);
+          return { res, body: (await res.json()) as { manifests: unknown[] } };
+        };
+        const first = await page();
+        assert.equal(first.res.status, 200);
+        assert.equal(first.res.headers.get('content-type'), index);
+        assert.equal(
+          first.res.headers.get('link'),
+          `</v2/refs/team/app/referrers/${app.digest}?n=1&last=x>; rel="next"`,
+        );
+        assert.equal(first.res.headers.get('x-total-count'), '2');
+        assert.deepEqual(first.body.manifests, [signature]);
+        assert.equal(gate.count(/^GET \/v2\/team\/app\/referrers\//), 1);
+
+        const unknown = await client.fetch(`/v2/refs/team/app/referrers/sha256:${'b'.repeat(64)}`);
+        assert.equal(unknown.status, 404, "the upstream's 404 is the answer");
+        await unknown.arrayBuffer();
+
+        gate.failWith = 503;
+        try {
+          const kept = await page();
+          assert.equal(kept.res.status, 200);
+          assert.deepEqual(kept.body.manifests, [signature], 'the last answer, while the upstream fails');
+        } finally {
+          gate.failWith = null;
+        }
+
+        const asked = gate.seen.length;
+        const local = await client.fetch(`/v2/rules/team/app/referrers/${app.digest}`);
+        assert.equal(local.status, 200);
+        assert.deepEqual(((await local.json()) as { manifests: unknown[] }).manifests, []);
+        assert.deepEqual(gate.seen.slice(asked), [], 'proxy_referrer_api off: the cache answers');
+      } finally {
+        gate.answer = null;
+      }
+    });
+
+    it("limits upstream downloads to proxy_speed_kb in Kbit/s, as Harbor's limiter does (kb × 1024 / 8 bytes a second)", async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const layer = slow.blobs.reduce((a, b) => (b.bytes.length > a.bytes.length ? b : a));
+      // 512 KiB at 2000 Kbit/s (256,000 bytes a second) takes about 2 s; read as KB/s, as Berth did, it
+      // took a quarter of a second. Only the lower bound is asserted: a loaded machine is only slower.
+      const started = performance.now();
+      const res = await client.fetch(`/v2/throttled/team/slow/blobs/${layer.digest}`);
+      const got = Buffer.from(await res.arrayBuffer());
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(res.status, 200);
+      assert.equal(digestOf(got), layer.digest);
+      assert.ok(seconds >= 1.5, `512 KiB at 2000 Kbit/s took ${seconds.toFixed(2)} s; expected about 2 s`);
     });
   });
 }

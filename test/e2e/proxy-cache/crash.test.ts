@@ -52,8 +52,8 @@ for (const backend of backends()) {
       await seedImage(up.seed, 'team/big', image, 'v1');
       berth = await spawnBerth(site);
       let api = new HarborApi(berth.url);
-      // 256 KB/s: the 4 MiB layer takes about 16 s, time enough to kill Berth in its middle.
-      await createProxyProject(api, 'crash', await addUpstreamEndpoint(api, up), { proxy_speed_kb: '256' });
+      // 2048 Kbit/s (256 KiB/s): the 4 MiB layer takes about 16 s, time enough to kill Berth in its middle.
+      await createProxyProject(api, 'crash', await addUpstreamEndpoint(api, up), { proxy_speed_kb: '2048' });
       let client = new RegistryClient(berth.url);
       const manifest = await client.fetch('/v2/crash/team/big/manifests/v1');
       assert.equal(manifest.status, 200);

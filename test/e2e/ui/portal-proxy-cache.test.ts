@@ -108,14 +108,17 @@ for (const backend of backends()) {
       assert.equal(await check.inputValue(), '', 'the default window shows empty');
       await check.fill('0');
       await proxy.getByLabel('Serve stale for at most (minutes)').fill('1440');
-      await proxy.getByLabel('Bandwidth from the upstream (KB/s)').fill('x');
+      await proxy.getByLabel('Bandwidth from the upstream (Kbps)').fill('x');
       await page
         .getByRole('alert')
         .getByText(/Bandwidth from the upstream.*whole number/)
         .waitFor();
-      await proxy.getByLabel('Bandwidth from the upstream (KB/s)').fill('2048');
+      await proxy.getByLabel('Bandwidth from the upstream (Kbps)').fill('2048');
       await proxy.getByLabel('Max upstream connections').fill('4');
       await proxy.getByLabel('Serve the cached copy when the upstream no longer has the tag').check();
+      await proxy.getByLabel('Repository filter').fill('library/*');
+      await proxy.getByLabel('Filter kind').selectOption('regex');
+      await proxy.getByLabel('Ask the upstream for referrers (signatures, SBOMs)').check();
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('status').getByText('Saved.').waitFor();
       const saved = await apiAs<{ metadata: Record<string, string> }>(berth.url, admin, '/projects/mirror');
@@ -126,12 +129,17 @@ for (const backend of backends()) {
           'proxy_speed_kb',
           'max_upstream_conn',
           'proxy_cache_local_on_not_found',
+          'proxy_cache_filter_pattern',
+          'proxy_cache_filter_kind',
+          'proxy_referrer_api',
         ].map((k) => saved.metadata[k]),
-        ['0', '1440', '2048', '4', 'true'],
+        ['0', '1440', '2048', '4', 'true', 'library/*', 'regex', 'true'],
       );
       await page.reload();
       await proxy.getByLabel('Max upstream connections').waitFor();
       assert.equal(await proxy.getByLabel('Tag check window (seconds)').inputValue(), '0');
+      assert.equal(await proxy.getByLabel('Repository filter').inputValue(), 'library/*');
+      assert.equal(await proxy.getByLabel('Filter kind').inputValue(), 'regex');
       // Emptied, a limit is saved as Harbor's -1 (none) and shows empty again.
       await proxy.getByLabel('Max upstream connections').fill('');
       await page.getByRole('button', { name: 'Save' }).click();

@@ -55,6 +55,9 @@ export interface ProjectMetadata {
   proxy_cache_local_on_not_found?: string;
   proxy_cache_check_seconds?: string;
   proxy_cache_stale_minutes?: string;
+  proxy_cache_filter_pattern?: string;
+  proxy_cache_filter_kind?: string;
+  proxy_referrer_api?: string;
 }
 
 export interface Project {

@@ -9,7 +9,14 @@ export const proxyKeys = [
   'max_upstream_conn',
 ] as const;
 export type ProxyKey = (typeof proxyKeys)[number];
-export type ProxyValues = Record<ProxyKey, string> & { proxy_cache_local_on_not_found: boolean };
+export type ProxyValues = Record<ProxyKey, string> & {
+  proxy_cache_local_on_not_found: boolean;
+  /** Harbor's repository filter: only upstream repositories matching it are served (empty: all). */
+  proxy_cache_filter_pattern: string;
+  proxy_cache_filter_kind: 'doublestar' | 'regex';
+  /** Harbor's `proxy_referrer_api`: the referrers API asks the upstream. */
+  proxy_referrer_api: boolean;
+};
 
 const fields: { key: ProxyKey; label: string; hint: string }[] = [
   {
@@ -24,8 +31,8 @@ const fields: { key: ProxyKey; label: string; hint: string }[] = [
   },
   {
     key: 'proxy_speed_kb',
-    label: 'Bandwidth from the upstream (KB/s)',
-    hint: 'Shared by all downloads of the project. Empty: unlimited.',
+    label: 'Bandwidth from the upstream (Kbps)',
+    hint: 'Kilobits a second (× 128 bytes, as Harbor), shared by all downloads of the project. Empty: unlimited.',
   },
   {
     key: 'max_upstream_conn',
@@ -43,6 +50,9 @@ export function proxyValues(m: ProjectMetadata): ProxyValues {
     proxy_speed_kb: shown(m.proxy_speed_kb),
     max_upstream_conn: shown(m.max_upstream_conn),
     proxy_cache_local_on_not_found: m.proxy_cache_local_on_not_found === 'true',
+    proxy_cache_filter_pattern: m.proxy_cache_filter_pattern ?? '',
+    proxy_cache_filter_kind: m.proxy_cache_filter_kind === 'regex' ? 'regex' : 'doublestar',
+    proxy_referrer_api: m.proxy_referrer_api === 'true',
   };
 }
 
@@ -50,6 +60,9 @@ export function proxyValues(m: ProjectMetadata): ProxyValues {
 export function proxyMetadata(v: ProxyValues): Record<string, string> {
   const out: Record<string, string> = {
     proxy_cache_local_on_not_found: String(v.proxy_cache_local_on_not_found),
+    proxy_cache_filter_pattern: v.proxy_cache_filter_pattern.trim(),
+    proxy_cache_filter_kind: v.proxy_cache_filter_kind,
+    proxy_referrer_api: String(v.proxy_referrer_api),
   };
   for (const key of proxyKeys) out[key] = v[key].trim() === '' ? '-1' : v[key].trim();
   return out;
@@ -88,6 +101,49 @@ export function ProxyCacheFields(props: { values: ProxyValues; onChange: (v: Pro
           onChange={(e) => onChange({ ...values, proxy_cache_local_on_not_found: e.target.checked })}
         />
         Serve the cached copy when the upstream no longer has the tag
+      </label>
+      <Field
+        label="Repository filter"
+        hint="Only upstream repositories matching it are served (e.g. library/** or bitnami/*); others answer 404. Empty: all."
+      >
+        {(id) => (
+          <input
+            id={id}
+            name="proxy_cache_filter_pattern"
+            value={values.proxy_cache_filter_pattern}
+            onChange={(e) => onChange({ ...values, proxy_cache_filter_pattern: e.target.value })}
+          />
+        )}
+      </Field>
+      <Field
+        label="Filter kind"
+        hint="doublestar: * stays within a path segment, ** spans them; regex: the whole name."
+      >
+        {(id) => (
+          <select
+            id={id}
+            name="proxy_cache_filter_kind"
+            value={values.proxy_cache_filter_kind}
+            onChange={(e) =>
+              onChange({
+                ...values,
+                proxy_cache_filter_kind: e.target.value === 'regex' ? 'regex' : 'doublestar',
+              })
+            }
+          >
+            <option value="doublestar">doublestar</option>
+            <option value="regex">regex</option>
+          </select>
+        )}
+      </Field>
+      <label className="check">
+        <input
+          type="checkbox"
+          name="proxy_referrer_api"
+          checked={values.proxy_referrer_api}
+          onChange={(e) => onChange({ ...values, proxy_referrer_api: e.target.checked })}
+        />
+        Ask the upstream for referrers (signatures, SBOMs)
       </label>
     </fieldset>
   );
