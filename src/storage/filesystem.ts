@@ -26,6 +26,13 @@ const maxRead = 1024 * 1024;
  */
 const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
 /**
+ * A file write takes up to this many bytes before its source waits. Node's default (16 KiB) lets one
+ * network chunk (~64 KiB) at a time reach the thread pool, a round trip through the event loop each, so a
+ * busy loop wrote a proxied 64 MiB blob well behind the network; with 1 MiB the chunks queued meanwhile go
+ * down in one writev (docs/proxy-cache.md: storage held 60-290 MiB behind the clients, now 20-30).
+ */
+const writeHighWaterMark = 1024 * 1024;
+/**
  * With many reads in flight, new ones read in 128 KiB chunks: each read holds a chunk or two, so 200
  * concurrent pulls at 1 MiB held 200-400 MiB (the bench's peak RSS, issue 15), where 128 KiB holds 25-50.
  * A lone pull keeps 1 MiB reads, which is what its throughput needs.
@@ -95,7 +102,7 @@ export class FilesystemDriver implements StorageDriver {
     const full = this.full(path);
     await fs.mkdir(dirname(full), { recursive: true });
     const tmp = `${full}.tmp-${randomUUID()}`;
-    const out = createWriteStream(tmp, { flags: 'wx', flush: true });
+    const out = createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: writeHighWaterMark });
     try {
       await pipeline(source, out);
       await fs.rename(tmp, full);
@@ -110,7 +117,7 @@ export class FilesystemDriver implements StorageDriver {
   async append(path: string, source: Readable): Promise<number> {
     const full = this.full(path);
     await fs.mkdir(dirname(full), { recursive: true });
-    const out = createWriteStream(full, { flags: 'a', flush: true });
+    const out = createWriteStream(full, { flags: 'a', flush: true, highWaterMark: writeHighWaterMark });
     await pipeline(source, out);
     return out.bytesWritten;
   }

@@ -257,7 +257,8 @@ export class BlobFetches {
         fetch.started = true;
         if (held) {
           toStorage(held);
-          await this.forward(fetch, held);
+          const full = this.forward(fetch, held);
+          if (full) await full;
         }
         held = chunk;
       }
@@ -312,10 +313,10 @@ export class BlobFetches {
   }
 
   /**
-   * Writes a chunk to every client; waits for whichever of them is full, and for storage when the
-   * backlog is over its bound.
+   * Writes a chunk to every client; what to wait for when one of them is full, or storage when the backlog
+   * is over its bound (undefined, no promise, in the usual case: this runs for every chunk).
    */
-  private async forward(fetch: Fetch, chunk: Buffer): Promise<void> {
+  private forward(fetch: Fetch, chunk: Buffer): Promise<unknown> | undefined {
     const waits: Promise<unknown>[] = [];
     if (this.backlog > this.backlogBytes)
       waits.push(new Promise<void>((resolve) => this.backlogWaiters.add(resolve)));
@@ -334,7 +335,7 @@ export class BlobFetches {
           }),
         );
     }
-    if (waits.length > 0) await Promise.all(waits);
+    return waits.length === 0 ? undefined : Promise.all(waits);
   }
 
   private async discard(id: string): Promise<void> {
