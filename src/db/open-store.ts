@@ -25,7 +25,14 @@ export function openStore(handle: DbHandle, options: { url: string; log: Logger 
     const cache = new ReadCache({
       heard: true,
       changedElsewhere: () => {
-        const now = read();
+        let now: number;
+        try {
+          now = read();
+        } catch {
+          // The connection is iterating a streamed query (better-sqlite3 runs nothing else meanwhile):
+          // unknown, so assume a change.
+          return true;
+        }
         if (now === seen) return false;
         seen = now;
         return true;
