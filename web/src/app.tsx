@@ -7,6 +7,7 @@ import { SignInPage } from './pages/sign-in/sign-in-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ConfigTab } from './pages/project/config-tab';
 import { WebhooksTab } from './pages/project/webhooks-tab';
+import { PreheatTab } from './pages/project/preheat-tab';
 import { ImmutabilityTab } from './pages/project/immutability-tab';
 import { RetentionTab } from './pages/project/retention-tab';
 import { MembersTab } from './pages/project/members-tab';
@@ -29,6 +30,9 @@ const GcTab = lazy(() => import('./pages/admin/gc-tab').then((m) => ({ default: 
 const ConfigPage = lazy(() => import('./pages/admin/config-page').then((m) => ({ default: m.ConfigPage })));
 const GroupsPage = lazy(() => import('./pages/admin/groups-page').then((m) => ({ default: m.GroupsPage })));
 const QuotasPage = lazy(() => import('./pages/admin/quotas-page').then((m) => ({ default: m.QuotasPage })));
+const DistributionsPage = lazy(() =>
+  import('./pages/admin/distributions-page').then((m) => ({ default: m.DistributionsPage })),
+);
 const RegistriesPage = lazy(() =>
   import('./pages/admin/registries-page').then((m) => ({ default: m.RegistriesPage })),
 );
@@ -90,6 +94,7 @@ export function App() {
             <Route path="tag-strategy/tag-retention" element={<RetentionTab />} />
             <Route path="tag-strategy/immutable-tag" element={<ImmutabilityTab />} />
             <Route path="webhook" element={<WebhooksTab />} />
+            <Route path="p2p-provider/policies" element={<PreheatTab />} />
             <Route path="logs" element={<LogsTab />} />
             <Route path="configs" element={<ConfigTab />} />
           </Route>
@@ -125,6 +130,14 @@ export function App() {
             element={
               <RequireAdmin>
                 <RegistriesPage />
+              </RequireAdmin>
+            }
+          />
+          <Route
+            path="distribution/instances"
+            element={
+              <RequireAdmin>
+                <DistributionsPage />
               </RequireAdmin>
             }
           />

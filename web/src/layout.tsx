@@ -9,6 +9,7 @@ const ADMIN_LINKS = [
   ['quotas', 'Project Quotas'],
   ['registries', 'Registries'],
   ['replications', 'Replications'],
+  ['distribution/instances', 'Distributions'],
   ['logs', 'Audit Logs'],
   ['interrogation-services', 'Interrogation Services'],
   ['job-service-dashboard', 'Job Service Dashboard'],

@@ -1,5 +1,5 @@
 import { useQuery, type UseQueryResult } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useAction, usePagedList } from '../../api/hooks';
 import {
   executionList,
@@ -167,5 +167,55 @@ export function TaskLog({ taskId, query }: { taskId: number; query: UseQueryResu
         {(text) => <pre data-testid="task-log">{String(text || '(empty)')}</pre>}
       </QueryState>
     </>
+  );
+}
+
+/**
+ * An execution's tasks in a dialog: the caller's columns and cells (status included), a Log button per
+ * task, and the chosen task's log under the table (webhook and preheat executions).
+ */
+export function TaskListDialog<T extends { id: number }>(props: {
+  title: string;
+  tasks: UseQueryResult<{ items: T[] }>;
+  columns: ReactNode;
+  cells: (task: T) => ReactNode;
+  log: { taskId: number | undefined; text: UseQueryResult<string>; open: (task: T) => void };
+  onClose: () => void;
+}) {
+  const { log } = props;
+  return (
+    <Dialog title={props.title} onClose={props.onClose} wide>
+      <QueryState
+        query={props.tasks}
+        empty={(t) => t.items.length === 0}
+        emptyText="This execution has no tasks."
+      >
+        {(t) => (
+          <div className="table-wrap">
+            <table aria-label="Tasks">
+              <thead>
+                <tr>
+                  {props.columns}
+                  <th aria-label="Log" />
+                </tr>
+              </thead>
+              <tbody>
+                {t.items.map((task) => (
+                  <tr key={task.id} data-task={task.id}>
+                    {props.cells(task)}
+                    <td>
+                      <button type="button" className="btn btn-small" onClick={() => log.open(task)}>
+                        Log
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
+      {log.taskId !== undefined ? <TaskLog taskId={log.taskId} query={log.text} /> : null}
+    </Dialog>
   );
 }

@@ -27,6 +27,7 @@ const TABS = [
   ['labels', 'Labels', 'label:list'],
   ['tag-strategy/tag-retention', 'Policy', 'tag-retention:list'],
   ['tag-strategy/immutable-tag', 'Tag Immutability', 'immutable-tag:list'],
+  ['p2p-provider/policies', 'P2P Preheat', 'preheat-policy:list'],
   ['webhook', 'Webhooks', 'notification-policy:list'],
   ['logs', 'Logs', 'log:list'],
   ['configs', 'Configuration', 'configuration:read'],

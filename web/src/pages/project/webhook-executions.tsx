@@ -10,8 +10,8 @@ import {
   type WebhookTask,
 } from '../../api/webhooks';
 import { ListPage } from '../../components/list-page';
-import { Dialog, formatTime, QueryState } from '../../components/ui';
-import { RUNNING, StatusBadge, TaskLog } from '../admin/replication-executions';
+import { formatTime } from '../../components/ui';
+import { RUNNING, StatusBadge, TaskListDialog } from '../admin/replication-executions';
 
 /** A policy's deliveries (executions): event, status, times; open one for its task and the task's log. */
 export function WebhookExecutions({ projectId, policy }: { projectId: number; policy: WebhookPolicy }) {
@@ -76,49 +76,36 @@ function TasksDialog(props: {
     ...webhookTasksQuery(projectId, policyId, execution.id),
     refetchInterval: (q) => (q.state.data?.items.some((t) => RUNNING.test(t.status)) ? 1500 : false),
   });
-  const logText = useQuery({
+  const text = useQuery({
     ...webhookTaskLogQuery(projectId, policyId, execution.id, log?.id),
     enabled: !!log,
   });
   return (
-    <Dialog title={`Execution ${execution.id}`} onClose={props.onClose} wide>
-      <QueryState query={tasks} empty={(t) => t.items.length === 0} emptyText="This execution has no tasks.">
-        {(t) => (
-          <div className="table-wrap">
-            <table aria-label="Tasks">
-              <thead>
-                <tr>
-                  <th>ID</th>
-                  <th>Status</th>
-                  <th>Attempts</th>
-                  <th>Start Time</th>
-                  <th>End Time</th>
-                  <th aria-label="Log" />
-                </tr>
-              </thead>
-              <tbody>
-                {t.items.map((task) => (
-                  <tr key={task.id}>
-                    <td>{task.id}</td>
-                    <td>
-                      <StatusBadge status={task.status} />
-                    </td>
-                    <td>{task.run_count}</td>
-                    <td>{formatTime(task.start_time)}</td>
-                    <td>{formatTime(task.end_time)}</td>
-                    <td>
-                      <button type="button" className="btn btn-small" onClick={() => setLog(task)}>
-                        Log
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </QueryState>
-      {log ? <TaskLog taskId={log.id} query={logText} /> : null}
-    </Dialog>
+    <TaskListDialog
+      title={`Execution ${execution.id}`}
+      tasks={tasks}
+      log={{ taskId: log?.id, text, open: setLog }}
+      onClose={props.onClose}
+      columns={
+        <>
+          <th>ID</th>
+          <th>Status</th>
+          <th>Attempts</th>
+          <th>Start Time</th>
+          <th>End Time</th>
+        </>
+      }
+      cells={(task) => (
+        <>
+          <td>{task.id}</td>
+          <td>
+            <StatusBadge status={task.status} />
+          </td>
+          <td>{task.run_count}</td>
+          <td>{formatTime(task.start_time)}</td>
+          <td>{formatTime(task.end_time)}</td>
+        </>
+      )}
+    />
   );
 }
