@@ -141,6 +141,81 @@ for (const backend of backends()) {
       assert.equal(log.text.match(/---------- Logs of report/g)?.length, 2);
     });
 
+    test('scan_type sbom stores an SPDX SBOM listing the image packages as its accessory, found by referrers and pulled back', async () => {
+      const image = debianImage(VULNERABLE_PACKAGES, 'sbom');
+      await f.client.pushImage('sbom1/app', image, 'v1');
+      await api.expect(202, 'POST', `${artifactPath('sbom1', 'app', 'v1')}/scan`, { scan_type: 'sbom' });
+      type SbomArtifact = {
+        sbom_overview?: { scan_status: string; sbom_digest?: string; report_id: string; duration: number };
+        scan_overview?: Record<string, unknown>;
+        addition_links?: Record<string, { href: string }>;
+        accessories?: { digest: string; type: string }[] | null;
+      };
+      const o = await waitFor(
+        'the SBOM',
+        async () => {
+          const a = await api.expect<SbomArtifact>(
+            200,
+            'GET',
+            `${artifactPath('sbom1', 'app', 'v1')}?with_sbom_overview=true&with_scan_overview=true`,
+          );
+          const s = a.body.sbom_overview;
+          return s && !['Pending', 'Running'].includes(s.scan_status) ? a.body : undefined;
+        },
+        60_000,
+        100,
+      );
+      assert.equal(o.sbom_overview!.scan_status, 'Success');
+      // An SBOM scan is no vulnerability scan: the image has no vulnerability report.
+      assert.equal(o.scan_overview?.[MIME], undefined);
+      const sbomDigest = o.sbom_overview!.sbom_digest!;
+      assert.match(sbomDigest, /^sha256:[0-9a-f]{64}$/);
+
+      // oras discover's call finds it under Harbor's artifact type.
+      const referrers = (await (await f.client.fetch(`/v2/sbom1/app/referrers/${image.digest}`)).json()) as {
+        manifests: { digest: string; artifactType: string }[];
+      };
+      assert.deepEqual(referrers.manifests, [
+        {
+          ...referrers.manifests[0],
+          digest: sbomDigest,
+          artifactType: 'application/vnd.goharbor.harbor.sbom.v1',
+        },
+      ]);
+
+      // Pulled back like any artifact: the manifest names the image as subject, its one layer is the SPDX document.
+      const res = await f.client.fetch(`/v2/sbom1/app/manifests/${sbomDigest}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      assert.equal(res.status, 200);
+      const manifest = (await res.json()) as { subject: { digest: string }; layers: { digest: string }[] };
+      assert.equal(manifest.subject.digest, image.digest);
+      assert.equal(manifest.layers.length, 1);
+      const blob = await f.client.fetch(`/v2/sbom1/app/blobs/${manifest.layers[0]!.digest}`);
+      type Spdx = {
+        spdxVersion: string;
+        packages: { name: string; versionInfo?: string; externalRefs?: { referenceLocator: string }[] }[];
+      };
+      const spdx = (await blob.json()) as Spdx;
+      assert.equal(spdx.spdxVersion, 'SPDX-2.3');
+      const packages = spdx.packages.map((p) => `${p.name} ${p.versionInfo}`);
+      for (const p of VULNERABLE_PACKAGES)
+        assert.ok(packages.includes(`${p.name} ${p.version}`), packages.join());
+      const bash = spdx.packages.find((p) => p.name === 'bash')!;
+      assert.ok(
+        bash.externalRefs?.some((r) => r.referenceLocator.startsWith('pkg:deb/debian/bash@')),
+        JSON.stringify(bash.externalRefs),
+      );
+
+      // The accessory's sbom addition returns the same document.
+      const addition = await api.expect(
+        200,
+        'GET',
+        `${artifactPath('sbom1', 'app', sbomDigest)}/additions/sbom`,
+      );
+      assert.deepEqual(JSON.parse(addition.text), spdx);
+    });
+
     test('auto_scan scans a pushed artifact without being asked', async () => {
       await f.berth.createProject('auto1');
       await api.expect(200, 'POST', '/projects/auto1/metadatas', { auto_scan: 'true' });
