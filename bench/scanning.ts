@@ -7,7 +7,9 @@
  *   5), and through the server (`POST …/scan` until its overview says Success: the job, the report and
  *   its vulnerability rows written);
  * - pulls by 8 clients of a 4-layer image with and without a scan running in the server, in alternating
- *   windows of the same run (target: pull throughput down by less than 10 %).
+ *   windows of the same run (target: pull throughput down by less than 10 %), first with the scans on
+ *   the server's event loop (`scanning.workers: 0`, as before issue 17's worker threads) and then in its
+ *   scan worker thread (the default), on the same database and blobs: before and after in one run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,8 @@ export interface ScanBenchResult {
   packages: number;
   /** The first whole scan after the import (nothing of the database cached yet). */
   firstScanSeconds: number;
+  /** CPU seconds of that first scan: apart from the machine's load, what it cost more than the others. */
+  firstScanCpuSeconds: number;
   /** Whole scans (read the layer, inventory, match), median of 5. */
   scanSeconds: number;
   /** CPU seconds of one whole scan in this process, mean of the 5. */
@@ -45,7 +49,10 @@ export interface ScanBenchResult {
   findings: number;
   /** A scan through the server: from `POST …/scan` to an overview saying Success, median. */
   serverScanSeconds: number;
+  /** Pulls beside scans in the scan worker thread (the default). */
   pulls: PullImpact;
+  /** The same with `scanning.workers: 0` (scans on the event loop), measured first in the same run. */
+  pullsOnEventLoop: PullImpact;
   /** Load average (1 min) when the rows started and ended. */
   load: [number, number];
   /** One line for the report (kept for older readers of the JSON). */
@@ -75,13 +82,17 @@ export async function scanBench(opts: {
 }): Promise<ScanBenchResult> {
   const load0 = os.loadavg()[0]!;
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-vulndb-'));
-  const berth = await startBerthProcess();
+  const data = join(dir, 'data');
+  // Both servers (scans on the event loop, then in a thread) use one database and one blob store.
+  const shared = {
+    BERTH_DATABASE_URL: `sqlite:${join(data, 'berth.db')}`,
+    BERTH_STORAGE_FILESYSTEM_ROOT: join(dir, 'blobs'),
+  };
   try {
     const zip = join(dir, 'all.zip');
     writeFileSync(zip, generatedDatabase(opts.records));
     const zipBytes = statSync(zip).size;
     opts.log(`  generated ${opts.records} records (${(zipBytes / 2 ** 20).toFixed(1)} MiB zip); importing …`);
-    const data = join(berth.dir, 'data');
     const t0 = performance.now();
     const children0 = childCpuSeconds();
     execFileSync(
@@ -96,7 +107,13 @@ export async function scanBench(opts: {
     const handle = connect({ url: `sqlite:${join(data, 'berth.db')}`, poolMax: 1, acquireTimeoutMs: 5000 });
     let local: Pick<
       ScanBenchResult,
-      'packages' | 'firstScanSeconds' | 'scanSeconds' | 'scanCpuSeconds' | 'matchSeconds' | 'findings'
+      | 'packages'
+      | 'firstScanSeconds'
+      | 'firstScanCpuSeconds'
+      | 'scanSeconds'
+      | 'scanCpuSeconds'
+      | 'matchSeconds'
+      | 'findings'
     >;
     try {
       const store = new MetaStore(handle.db);
@@ -104,8 +121,10 @@ export async function scanBench(opts: {
       const matches: number[] = [];
       let findings = 0;
       let t = performance.now();
+      const c0 = process.cpuUsage();
       const first = await scanImage({ layers: bookwormImageLayers() }, (await openVulnDb(store))!);
       const firstScanSeconds = (performance.now() - t) / 1000;
+      const firstScanCpuSeconds = cpuSeconds(process.cpuUsage(c0));
       const inventory = await inventoryImage(bookwormImageLayers());
       let cpu = 0;
       for (let i = 0; i < 5; i++) {
@@ -123,6 +142,7 @@ export async function scanBench(opts: {
       local = {
         packages: inventory.packages.length,
         firstScanSeconds,
+        firstScanCpuSeconds,
         scanSeconds: median(scans),
         scanCpuSeconds: cpu / 5,
         matchSeconds: median(matches),
@@ -132,7 +152,20 @@ export async function scanBench(opts: {
       await handle.close();
     }
     opts.log(`  in process: ${JSON.stringify(local)}; now pulls with and without a scan in the server …`);
-    const { pulls, serverScans } = await pullImpact(berth, { quick: opts.quick ?? false, log: opts.log });
+    const impact = async (threads: number, first: boolean) => {
+      const berth = await startBerthProcess({
+        env: { ...shared, BERTH_SCANNING_WORKERS: String(threads) },
+        benchProject: first,
+      });
+      try {
+        opts.log(`  scanning.workers: ${threads}`);
+        return await pullImpact(berth, { quick: opts.quick ?? false, log: opts.log });
+      } finally {
+        await berth.stop();
+      }
+    };
+    const onLoop = await impact(0, true);
+    const { pulls, serverScans } = await impact(1, false);
     const serverScanSeconds = median(serverScans);
     return {
       records: opts.records,
@@ -142,14 +175,16 @@ export async function scanBench(opts: {
       ...local,
       serverScanSeconds,
       pulls,
+      pullsOnEventLoop: onLoop.pulls,
       load: [load0, os.loadavg()[0]!],
       pullImpact:
         `${pulls.clients} clients pulling a ${(pulls.imageBytes / MiB).toFixed(0)} MiB image: ` +
         `${median(pulls.without).toFixed(0)} MB/s without a scan, ${median(pulls.with).toFixed(0)} MB/s with one ` +
-        `running (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile)`,
+        `running in the scan thread (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile); ` +
+        `on the event loop (scanning.workers: 0, same run): ${median(onLoop.pulls.without).toFixed(0)} vs ` +
+        `${median(onLoop.pulls.with).toFixed(0)} MB/s (${onLoop.pulls.slowdownPercent.toFixed(1)} % slower; ${onLoop.pulls.scans} scans)`,
     };
   } finally {
-    await berth.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -14,7 +14,8 @@ const bundled = new Set(['kysely', 'zod']);
 const outdir = join(root, 'dist/server');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'dist/src/main.js')],
+  // The built-in scanner's worker thread is an entry of its own (dist/server/scan-worker.js).
+  entryPoints: [join(root, 'dist/src/main.js'), join(root, 'dist/src/scan-worker.js')],
   outdir,
   bundle: true,
   splitting: true,

@@ -117,7 +117,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   const { audit, auditPurge } = wireAudit({ store, clock, log: logger, events, jobs, access });
   const scanners = wireScanners({
-    ...{ store, storage, clock, secrets: identity.keys.box, tokens: identity.tokens },
+    ...{ store, storage, clock, config, secrets: identity.keys.box, tokens: identity.tokens },
     registryUrl: (internal) => (!internal && config.server.externalUrl) || server.listeningOrigin,
   });
   const scanning = wireScanning({

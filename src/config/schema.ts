@@ -112,6 +112,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    scanning: z
+      .object({
+        /**
+         * Worker threads the built-in scanner reads and matches images in, so a scan does not slow the
+         * pulls this process serves; scans beyond it wait. 0 scans on the event loop.
+         */
+        workers: z.coerce.number().int().min(0).max(64).default(1),
+      })
+      .strict()
+      .prefault({}),
     webhooks: z
       .object({
         /** Time limit of one request to a webhook target (Harbor: 3 s). */
@@ -232,6 +242,7 @@ export const envKeys = [
   'jobs.workers',
   'jobs.leaseSeconds',
   'jobs.pollIntervalMs',
+  'scanning.workers',
   'webhooks.timeoutSeconds',
   'webhooks.maxAttempts',
   'webhooks.retryDelayMs',

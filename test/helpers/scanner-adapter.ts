@@ -44,8 +44,11 @@ export interface TestAdapterOptions {
   notReadyPolls?: number;
   /** Keep answering 302 (Refresh-After: 1) until this long after the scan was submitted: a slow scanner. */
   reportDelayMs?: number;
-  /** The registry authorization the adapter asks for in its metadata (Bearer when absent). */
-  authorizationType?: string;
+  /**
+   * The registry authorization the adapter asks for in its metadata (Bearer when absent); null leaves
+   * the property out (Harbor then gives Basic credentials).
+   */
+  authorizationType?: string | null;
   /** Offer the sbom capability too, answering Harbor's raw SBOM report with an SPDX document. */
   sbom?: boolean;
 }
@@ -95,9 +98,10 @@ export async function startTestAdapter(options: TestAdapterOptions = {}): Promis
               ]
             : []),
         ],
-        properties: {
-          'harbor.scanner-adapter/registry-authorization-type': options.authorizationType ?? 'Bearer',
-        },
+        properties:
+          options.authorizationType === null
+            ? {}
+            : { 'harbor.scanner-adapter/registry-authorization-type': options.authorizationType ?? 'Bearer' },
       });
     if (req.method === 'POST' && path === '/api/v1/scan') {
       const request = JSON.parse(await readBody(req)) as AdapterScan['request'];

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accessCovers } from '../../auth/bearer-token.js';
 import { AppError } from '../../lib/errors.js';
+import { robotHolds } from '../../services/access/access-control.js';
 import { maxManifestBytes } from '../../oci/manifest.js';
 import { contextOf } from '../context.js';
 import type { RegistryDeps } from './deps.js';
@@ -37,11 +38,20 @@ export async function getManifest(
     const info = await deps.manifests.head(ctx, name, ref, accept);
     return reply.code(200).headers(manifestHeaders(info)).send();
   }
-  // A scanner's own pull (a token granting Harbor's `scanner-pull`) passes the vulnerability policy.
-  if (!(req.token && accessCovers(req.token.access, 'repository', name, ['scanner-pull'])))
-    await deps.pullPolicy?.check(ctx, name, ref);
+  if (!scannerPull(req, name)) await deps.pullPolicy?.check(ctx, name, ref);
   const manifest = await deps.manifests.get(ctx, name, ref, accept);
   return reply.code(200).headers(manifestHeaders(manifest)).send(manifest.body);
+}
+
+/**
+ * A scanner's own pull passes the vulnerability policy, as Harbor's: a token granting Harbor's
+ * `scanner-pull` on the repository, or the Basic credentials of a robot holding it (the robot account
+ * made for an adapter's scan).
+ */
+function scannerPull(req: FastifyRequest, name: string): boolean {
+  if (req.token) return accessCovers(req.token.access, 'repository', name, ['scanner-pull']);
+  const s = req.subject;
+  return s.kind === 'robot' && robotHolds(s, name.split('/')[0]!, 'repository', 'scanner-pull');
 }
 
 export async function deleteManifest(

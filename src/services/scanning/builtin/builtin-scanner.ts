@@ -5,9 +5,10 @@ import { mediaTypes } from '../../../oci/media-types.js';
 import type { StorageDriver } from '../../../storage/driver.js';
 import { layout } from '../../../storage/layout.js';
 import type { ScanResult, ScanTarget, ScanType, Scanner, ScannerMetadata } from '../scanner.js';
-import { inventoryImage, type ImageLayer, type Inventory, type InventoryLimits } from './inventory/index.js';
+import type { Inventory, InventoryLimits } from './inventory/index.js';
 import { REPORT_MIME_TYPE } from './report.js';
-import { BUILTIN_SCANNER, matchInventory } from './scan-image.js';
+import { BUILTIN_SCANNER } from './scan-image.js';
+import { inProcessEngine, type ScanEngine, type ScanWork } from './scan-work.js';
 import { openVulnDb } from './stored-vuln-db.js';
 
 /** Makes an SBOM document of an inventory (given by the SBOM feature; without it, no sbom capability). */
@@ -33,7 +34,9 @@ const maxDocumentBytes = 4 * 1024 * 1024;
  * The built-in offline scanner: reads the image's manifest, config and layers from the StorageDriver
  * (layers streamed, never unpacked to disk), inventories its packages and matches them against the
  * vulnerability database imported into the metadata database. Each scan opens the active import, so a
- * new `berth vulndb import` is used from the next scan on, on every node.
+ * new `berth vulndb import` is used from the next scan on, on every node. The reading and matching run
+ * in the given engine: a worker thread pool (ScanPool, `scanning.workers`) or, without one, this
+ * event loop.
  */
 export class BuiltinScanner implements Scanner {
   constructor(
@@ -43,8 +46,13 @@ export class BuiltinScanner implements Scanner {
       clock: Clock;
       limits?: InventoryLimits;
       sbom?: SbomGenerator;
+      engine?: ScanEngine;
     },
   ) {}
+
+  async close(): Promise<void> {
+    await this.d.engine?.close?.();
+  }
 
   async metadata(): Promise<ScannerMetadata> {
     const db = await openVulnDb(this.d.store);
@@ -87,37 +95,47 @@ export class BuiltinScanner implements Scanner {
   ): Promise<ScanResult> {
     if (type === 'sbom' && !this.d.sbom) throw new Error('the built-in scanner does not generate SBOMs here');
     const started = Date.now();
-    const layers = await this.imageLayers(target, signal);
-    const inventory = await inventoryImage(layers, this.d.limits);
+    const work: ScanWork = {
+      type,
+      layers: await this.imageLayers(target),
+      artifact: { repository: target.repository, digest: target.digest, mime_type: target.mediaType },
+      now: this.d.clock.now().toISOString(),
+      ...(this.d.limits ? { limits: this.d.limits } : {}),
+    };
+    let open: Readable | undefined;
+    const stop = () => open?.destroy(new Error('the scan was stopped'));
+    signal.addEventListener('abort', stop, { once: true });
+    const engine = this.d.engine ?? inProcessEngine(this.d.store);
+    const done = await engine
+      .run(
+        work,
+        async (digest) => {
+          signal.throwIfAborted();
+          return (open = await this.d.storage.read(layout.blob(digest)));
+        },
+        signal,
+      )
+      .finally(() => signal.removeEventListener('abort', stop));
     if (signal.aborted) throw new Error('the scan was stopped');
+    const { inventory, report, db } = done;
     const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
     log(
-      `read ${layers.length} layers: ${inventory.packages.length} packages (${os}) in ${Date.now() - started} ms`,
+      `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${done.readMs} ms`,
     );
     for (const note of inventory.notes) log(`note: ${note}`);
     if (type === 'sbom') {
       const sbom = await this.d.sbom!(inventory, target);
       return { type: 'sbom', mediaType: sbom.mediaType, document: sbom.document };
     }
-    const db = await openVulnDb(this.d.store);
-    if (!db)
-      throw new Error(
-        'no vulnerability database has been imported: run `berth vulndb import <FILE.zip|DIR>` first',
-      );
-    const info = (await db.info())!;
-    const report = await matchInventory(inventory, db, {
-      artifact: { repository: target.repository, digest: target.digest, mime_type: target.mediaType },
-      now: () => this.d.clock.now(),
-    });
     log(
-      `matched against the vulnerability database ${info.version} (imported ${info.importedAt}, ${info.records} records): ` +
-        `${report.vulnerabilities.length} vulnerabilities, severity ${report.severity}, ${Date.now() - started} ms in all`,
+      `matched against the vulnerability database ${db!.version} (imported ${db!.importedAt}, ${db!.records} records): ` +
+        `${report!.vulnerabilities.length} vulnerabilities, severity ${report!.severity}, ${Date.now() - started} ms in all`,
     );
-    return { type: 'vulnerability', report };
+    return { type: 'vulnerability', report: report! };
   }
 
-  /** The image's layers, lowest first, each streamed from storage when the inventory reaches it. */
-  private async imageLayers(target: ScanTarget, signal: AbortSignal): Promise<ImageLayer[]> {
+  /** The image's layers, lowest first (their bytes are streamed from storage when the engine reads them). */
+  private async imageLayers(target: ScanTarget): Promise<ScanWork['layers']> {
     if (!imageManifests.includes(target.mediaType as never))
       throw new Error(`the built-in scanner reads image manifests only, not ${target.mediaType}`);
     const manifest = await this.document(target.digest, 'manifest');
@@ -129,17 +147,7 @@ export class BuiltinScanner implements Scanner {
     const layers = Array.isArray(manifest.layers)
       ? (manifest.layers as { mediaType?: string; digest?: string }[])
       : [];
-    let open: Readable | undefined;
-    signal.addEventListener('abort', () => open?.destroy(new Error('the scan was stopped')), { once: true });
-    return layers.map((l) => ({
-      digest: l.digest ?? '',
-      mediaType: l.mediaType ?? '',
-      open: async () => {
-        if (signal.aborted) throw new Error('the scan was stopped');
-        open = await this.d.storage.read(layout.blob(l.digest ?? ''));
-        return open;
-      },
-    }));
+    return layers.map((l) => ({ digest: l.digest ?? '', mediaType: l.mediaType ?? '' }));
   }
 
   private async document(digest: string, what: string): Promise<Record<string, unknown>> {

@@ -26,6 +26,8 @@ const SPDX_JSON = 'application/spdx+json';
 export type AdapterAuth = '' | 'Basic' | 'Bearer' | 'X-ScannerAdapter-API-Key';
 
 export interface AdapterSettings {
+  /** The registration's name (the scan robots are named after it). */
+  name?: string;
   url: string;
   auth: string;
   accessCredential: string;
@@ -38,6 +40,8 @@ export interface AdapterSettings {
 export interface RegistryAccess {
   url: string;
   authorization: string;
+  /** Revokes the authorization once the scan has ended (Harbor deletes the scan's robot account). */
+  release?(): Promise<void>;
 }
 
 export interface AdapterOptions {
@@ -119,6 +123,28 @@ export class AdapterClient implements Scanner {
           ? MIME.report
           : MIME.nativeReport;
     const registry = await this.options.registryAccess(target, meta.properties);
+    try {
+      return await this.submit({ target, type, registry, meta, wanted }, log, signal);
+    } finally {
+      await registry
+        .release?.()
+        .catch((err: Error) => log(`could not revoke the scan's registry access: ${err.message}`));
+    }
+  }
+
+  /** Submits the scan request and polls for its report. */
+  private async submit(
+    s: {
+      target: ScanTarget;
+      type: ScanType;
+      registry: RegistryAccess;
+      meta: ScannerMetadata;
+      wanted: string;
+    },
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<ScanResult> {
+    const { target, type, registry, meta, wanted } = s;
     const body = {
       registry: { url: registry.url, authorization: registry.authorization, insecure: false },
       artifact: {

@@ -46,7 +46,7 @@ export interface RegistrationView {
 
 /** A scanner for one registration: the built-in one, or a Pluggable Scanner API client. */
 export interface ScannerFactory {
-  builtin: Scanner;
+  builtin: Scanner & { close(): Promise<void> };
   adapter(settings: AdapterSettings): Scanner & { close(): Promise<void> };
 }
 
@@ -217,9 +217,10 @@ export class ScannerRegistrations implements ScannerResolver {
     return { uuid: row.uuid, name: row.name, scanner: this.scannerOf(row) };
   }
 
-  /** Releases the adapter clients' connections. */
+  /** Releases the adapter clients' connections and the built-in scanner's threads. */
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.scanner.close()));
+    await this.d.scanners.builtin.close();
     this.clients.clear();
   }
 
@@ -237,6 +238,7 @@ export class ScannerRegistrations implements ScannerResolver {
     if (known?.key === key) return known.scanner;
     void known?.scanner.close();
     const scanner = this.d.scanners.adapter({
+      name: row.name,
       url: row.url,
       auth: row.auth,
       accessCredential: this.credentialOf(row),

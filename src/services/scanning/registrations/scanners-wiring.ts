@@ -6,6 +6,7 @@ import type { SecretSealer } from '../../replication/registry-endpoints.js';
 import type { SbomGenerator } from '../builtin/builtin-scanner.js';
 import type { Scanner, ScanTarget } from '../scanner.js';
 import type { AdapterSettings } from './adapter-client.js';
+import { ScanRobots } from './scan-robots.js';
 import { ScannerRegistrations } from './scanner-registrations.js';
 
 /** The adapter's metadata property naming how it wants to be given registry access (Harbor's). */
@@ -20,21 +21,31 @@ export interface ScannersDeps {
   /** The registry's base URL an adapter pulls from: the internal (listen) address, or the external one. */
   registryUrl(internal: boolean): string;
   sbom?: SbomGenerator;
+  /**
+   * `scanning.workers` (the built-in scanner's threads; 0 scans on the event loop), the database each
+   * thread opens, and `auth.robotPrefix` (scan robots log in as `<prefix><project>+<name>`).
+   */
+  config: { scanning: { workers: number }; database: { url: string }; auth: { robotPrefix: string } };
 }
 
 /**
  * Builds the scanners: the registrations (also the ScannerResolver the scan jobs use), the built-in
  * scanner over the storage driver and the vulnerability database, and Pluggable Scanner API clients
- * that give an adapter a pull token scoped to the one repository it scans.
+ * that give an adapter the credentials of a robot account made for the scan (scanRegistryAccess).
  */
 export function wireScanners(d: ScannersDeps): ScannerRegistrations {
+  const robots = new ScanRobots({ store: d.store, clock: d.clock, prefix: d.config.auth.robotPrefix });
   const builtin = lazyScanner(async () => {
     const { BuiltinScanner } = await import('../builtin/builtin-scanner.js');
+    const { ScanPool } = await import('../builtin/scan-pool.js');
     return new BuiltinScanner({
       store: d.store,
       storage: d.storage,
       clock: d.clock,
       sbom: d.sbom ?? spdxGenerator(d.clock),
+      ...(d.config.scanning.workers > 0
+        ? { engine: new ScanPool({ size: d.config.scanning.workers, databaseUrl: d.config.database.url }) }
+        : {}),
     });
   });
   return new ScannerRegistrations({
@@ -49,7 +60,12 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
           return new AdapterClient(settings, {
             registryAccess: async (target, properties) => ({
               url: d.registryUrl(settings.useInternalAddr ?? false),
-              authorization: await pullAuthorization(d.tokens, target, properties[authorizationTypeProperty]),
+              ...(await scanRegistryAccess(
+                { robots, tokens: d.tokens },
+                settings.name ?? 'scanner',
+                target,
+                properties[authorizationTypeProperty],
+              )),
             }),
           });
         }),
@@ -87,18 +103,33 @@ function lazyScanner<T extends Scanner & { close?(): Promise<void> }>(
 }
 
 /**
- * A Bearer token granting pull (and Harbor's `scanner-pull`, which the pull policy lets through) on the
- * scanned repository only, signed by the token service's key, so the adapter pulls without any account.
+ * How an adapter pulls the artifact it scans, as Harbor's scan job gives it: a robot account made for
+ * this scan (ScanRobots: pull and scanner-pull in the artifact's project, deleted when the scan ends),
+ * as `Basic` credentials, or, when the adapter's metadata asks for `Bearer`
+ * (`harbor.scanner-adapter/registry-authorization-type`), as a token of the token service issued to
+ * that robot for the scanned repository only. Basic is Harbor's default when the adapter says nothing.
  */
-export async function pullAuthorization(
-  tokens: BearerTokens,
+export async function scanRegistryAccess(
+  d: { robots: ScanRobots; tokens: BearerTokens },
+  registrationName: string,
   target: ScanTarget,
   type: string | undefined,
-): Promise<string> {
+): Promise<{ authorization: string; release(): Promise<void> }> {
   if (type !== undefined && type !== 'Bearer' && type !== 'Basic')
-    throw new Error(`the adapter asks for registry authorization "${type}"; Berth gives Bearer`);
-  const { token } = await tokens.issue({ kind: 'robot', id: 0, name: 'robot$scanner' }, [
-    { type: 'repository', name: target.repository, actions: ['pull', 'scanner-pull'] },
-  ]);
-  return `Bearer ${token}`;
+    throw new Error(`the adapter asks for registry authorization "${type}"; Berth gives Basic or Bearer`);
+  const robot = await d.robots.create(target, registrationName);
+  const release = () => d.robots.delete(robot);
+  try {
+    if (type === 'Bearer') {
+      const { token } = await d.tokens.issue({ kind: 'robot', id: robot.id, name: robot.name }, [
+        { type: 'repository', name: target.repository, actions: ['pull', 'scanner-pull'] },
+      ]);
+      return { authorization: `Bearer ${token}`, release };
+    }
+    const basic = Buffer.from(`${robot.name}:${robot.secret}`).toString('base64');
+    return { authorization: `Basic ${basic}`, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
 }

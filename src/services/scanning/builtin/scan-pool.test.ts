@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { createTestStore, testDialects, type TestDatabase } from '../../../../test/helpers/databases.js';
+import { bookwormLayer, DEBIAN12_FIXTURE_DIR } from '../../../../test/helpers/vulndb.js';
+import type { MetaStore } from '../../../db/store.js';
+import { ScanPool } from './scan-pool.js';
+import { runScanWork, type ScanWork } from './scan-work.js';
+import { importVulnDb } from './vulndb-import.js';
+
+const work: ScanWork = {
+  type: 'vulnerability',
+  layers: [{ digest: 'sha256:bookworm', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
+  artifact: {
+    repository: 'p/app',
+    digest: 'sha256:image',
+    mime_type: 'application/vnd.oci.image.manifest.v1+json',
+  },
+  now: '2026-01-01T00:00:00.000Z',
+};
+/** The layer's bytes in 64 KiB chunks, as a storage driver streams them. */
+const open = () => {
+  const gz = bookwormLayer();
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < gz.length; i += 65536) chunks.push(gz.subarray(i, i + 65536));
+  return Promise.resolve(Readable.from(chunks));
+};
+/** A layer whose bytes never come: a scan that runs until it is stopped. */
+const hang = () => Promise.resolve(new Readable({ read() {} }));
+
+for (const dialect of testDialects()) {
+  describe(`ScanPool (${dialect})`, () => {
+    let store: MetaStore;
+    let database: TestDatabase;
+    let pool: ScanPool;
+    before(async () => {
+      ({ store, database } = await createTestStore(dialect));
+      await importVulnDb({ store }, DEBIAN12_FIXTURE_DIR);
+      pool = new ScanPool({ size: 1, databaseUrl: database.url });
+    });
+    after(async () => {
+      await pool.close();
+      await database.close();
+    });
+
+    test('a scan in the worker thread reports what the same scan on the event loop reports', async () => {
+      const here = await runScanWork(work, open, store);
+      const there = await pool.run(work, open, new AbortController().signal);
+      assert.ok(here.report!.vulnerabilities.length > 0);
+      assert.deepEqual(there.report, here.report);
+      assert.deepEqual(there.inventory, here.inventory);
+      assert.deepEqual(there.db, here.db);
+    });
+
+    test('a stopped scan ends at once; scans waiting for the thread and after it still run', async () => {
+      const stop = new AbortController();
+      const stopped = pool.run(work, hang, stop.signal);
+      const queued = pool.run({ ...work, type: 'sbom' }, open, new AbortController().signal);
+      stop.abort();
+      await assert.rejects(stopped, /stopped/);
+      const sbom = await queued;
+      assert.equal(sbom.report, undefined);
+      assert.ok(sbom.inventory.packages.some((p) => p.name === 'bash'));
+      const again = await pool.run(work, open, new AbortController().signal);
+      assert.ok(again.report!.vulnerabilities.length > 0);
+    });
+
+    test('a layer that cannot be read fails the scan with its reason', async () => {
+      const broken = () => Promise.resolve(Readable.from([Buffer.from('not gzip at all')]));
+      await assert.rejects(pool.run(work, broken, new AbortController().signal), /header|gzip|incorrect/i);
+    });
+  });
+}

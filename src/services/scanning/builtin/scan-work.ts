@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream';
+import type { MetaStore } from '../../../db/store.js';
+import type { ScanType } from '../scanner.js';
+import { inventoryImage, type Inventory, type InventoryLimits } from './inventory/index.js';
+import type { VulnerabilityReport } from './report.js';
+import { matchInventory } from './scan-image.js';
+import { openVulnDb } from './stored-vuln-db.js';
+import type { VulnDbInfo } from './vuln-db.js';
+
+/**
+ * The CPU-heavy part of a built-in scan, as plain data in and out, so it can run on the event loop or in
+ * a worker thread (scan-pool.ts) alike: decompress and walk the layers, inventory the packages, and for
+ * a vulnerability scan match them against the active vulnerability database.
+ */
+export interface ScanWork {
+  type: ScanType;
+  /** The image's layers, lowest first; their bytes come through the engine's `LayerOpener`. */
+  layers: { digest: string; mediaType: string }[];
+  artifact: NonNullable<VulnerabilityReport['artifact']>;
+  /** The report's `generated_at`. */
+  now: string;
+  limits?: InventoryLimits;
+}
+
+export interface ScanWorkResult {
+  inventory: Inventory;
+  /** For a vulnerability scan: the report, and the database it was matched against. */
+  report?: VulnerabilityReport;
+  db?: VulnDbInfo;
+  /** Milliseconds spent reading the layers (the rest is matching). */
+  readMs: number;
+}
+
+/** Streams a layer's stored (compressed) bytes from the StorageDriver. */
+export type LayerOpener = (digest: string) => Promise<Readable>;
+
+/** Runs scan work somewhere: on this event loop (`inProcessEngine`) or in a worker thread (`ScanPool`). */
+export interface ScanEngine {
+  run(work: ScanWork, open: LayerOpener, signal: AbortSignal): Promise<ScanWorkResult>;
+  close?(): Promise<void>;
+}
+
+export const NO_VULNDB_MESSAGE =
+  'no vulnerability database has been imported: run `berth vulndb import <FILE.zip|DIR>` first';
+
+export async function runScanWork(
+  work: ScanWork,
+  open: LayerOpener,
+  store: Pick<MetaStore, 'vulnDb'>,
+): Promise<ScanWorkResult> {
+  const started = Date.now();
+  const layers = work.layers.map((l) => ({ ...l, open: () => open(l.digest) }));
+  const inventory = await inventoryImage(layers, work.limits);
+  const readMs = Date.now() - started;
+  if (work.type === 'sbom') return { inventory, readMs };
+  const db = await openVulnDb(store);
+  if (!db) throw new Error(NO_VULNDB_MESSAGE);
+  const info = (await db.info())!;
+  const report = await matchInventory(inventory, db, {
+    artifact: work.artifact,
+    now: () => new Date(work.now),
+  });
+  return { inventory, report, db: info, readMs };
+}
+
+/** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */
+export function inProcessEngine(store: Pick<MetaStore, 'vulnDb'>): ScanEngine {
+  return { run: (work, open) => runScanWork(work, open, store) };
+}
