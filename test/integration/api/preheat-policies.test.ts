@@ -276,6 +276,25 @@ for (const backend of backends()) {
       assert.ok(stub.pulls.find((p) => p.url === event.Target.Url)?.ok);
     });
 
+    test("a scheduled policy runs at its cron's times, and no more once it is deleted", async () => {
+      await admin.expect(201, 'POST', base, {
+        name: 'each-second',
+        provider_id: ids.kr,
+        filters: filters({ repository: 'none-such' }),
+        trigger: JSON.stringify({ type: 'scheduled', trigger_setting: { cron: '* * * * * *' } }),
+        enabled: true,
+      });
+      const runs = await waitFor('a scheduled execution', async () => {
+        const list = await admin.expect<Execution[]>(200, 'GET', `${base}/each-second/executions`);
+        return list.body.length > 0 && list.body;
+      });
+      assert.deepEqual(
+        [runs[0]!.trigger, runs[0]!.status, runs[0]!.status_message],
+        ['scheduled', 'Success', 'no artifacts to preheat'],
+      );
+      await admin.expect(200, 'DELETE', `${base}/each-second`);
+    });
+
     test('deleting a policy removes its runs', async () => {
       await admin.expect(200, 'DELETE', `${base}/on-push`);
       await admin.expectError(404, 'NOT_FOUND', 'GET', `${base}/on-push/executions`);
