@@ -293,6 +293,42 @@ for (const dialect of testDialects()) {
       assert.equal(peak, 2);
     });
 
+    test('jobs a finishing job adds, and jobs a cap held back, run without waiting for the poll', async () => {
+      const order: string[] = [];
+      const added: { to?: JobQueue } = {};
+      const first = testKind('test.first', async (p) => {
+        order.push(`first ${p.n}`);
+        await added.to!.add('test.second', { n: p.n });
+      });
+      const second = testKind('test.second', async (p) => {
+        order.push(`second ${p.n}`);
+      });
+      const capped = testKind('test.one', async (p) => {
+        order.push(`one ${p.n}`);
+      });
+      // A poll a minute away: only the worker's own re-claims can run these in time.
+      const { queue, worker } = testWorker({
+        store,
+        kinds: [first, second, capped],
+        concurrency: { 'test.one': 1 },
+        pollMs: 60_000,
+      });
+      added.to = queue;
+      await queue.add('test.first', { n: 1 });
+      for (const n of [1, 2, 3]) await queue.add('test.one', { n });
+      worker.start();
+      try {
+        await waitFor('every job to run', () => order.length === 5, 10_000);
+      } finally {
+        await worker.close();
+      }
+      assert.ok(order.indexOf('first 1') < order.indexOf('second 1'));
+      assert.deepEqual(
+        order.filter((o) => o.startsWith('one')),
+        ['one 1', 'one 2', 'one 3'],
+      );
+    });
+
     test('a batch claim takes the oldest runnable jobs, keeping each pool, kind and group to its room', async () => {
       const grouped = {
         ...testKind('test.batch-a', async () => {}),

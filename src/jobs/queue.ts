@@ -23,6 +23,8 @@ export interface JobQueueDeps {
  */
 export class JobQueue {
   private readonly kinds = new Map<string, JobKind>();
+  /** Jobs this process has added (their transactions may yet roll back): the worker's hint of new work. */
+  private added = 0;
   private readonly stopListeners = new Set<(id: number) => void>();
 
   constructor(private readonly deps: JobQueueDeps) {}
@@ -40,9 +42,15 @@ export class JobQueue {
     return [...this.kinds.keys()];
   }
 
+  /** How many jobs this process has added so far (a count that only grows). */
+  get addedCount(): number {
+    return this.added;
+  }
+
   /** Adds a job inside the caller's transaction (`store.transaction(tx => queue.enqueue(tx, …))`). */
   async enqueue(tx: Repos, kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<number> {
     const now = this.deps.clock.now();
+    this.added++;
     return tx.jobs.insert(this.row(kind, payload, options, now), now.toISOString());
   }
 
@@ -71,6 +79,7 @@ export class JobQueue {
     jobs: { payload: unknown; options?: EnqueueOptions }[],
   ): Promise<void> {
     const now = this.deps.clock.now();
+    this.added += jobs.length;
     await tx.jobs.insertMany(
       jobs.map((j) => this.row(kind, j.payload, j.options ?? {}, now)),
       now.toISOString(),

@@ -28,6 +28,12 @@ export interface JobWorkerOptions {
 /** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
 export const poolBeatMs = 5_000;
 
+/**
+ * How long a wake waits before claiming, so the jobs of changes committed close together (pushes with
+ * webhooks, several a millisecond apart) are claimed by one statement rather than one each.
+ */
+export const wakeLingerMs = 20;
+
 type Outcome = 'done' | 'stop' | 'lost' | 'shutdown';
 const stopRequested = 'stop requested';
 
@@ -39,8 +45,13 @@ export class JobWorker {
     { kind: string; group: string | null; abort: AbortController; done: Promise<void> }
   >();
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (performance.now() ms). */
+  private due = Infinity;
   private ticking = false;
   private again = false;
+  private wokenMidTick = false;
+  /** `queue.addedCount` when the last claim began. */
+  private addedAtClaim = 0;
   private closed = false;
   private started = false;
   private lastReap = 0;
@@ -61,10 +72,13 @@ export class JobWorker {
     this.schedule(0);
   }
 
-  /** Looks for work now rather than at the next poll (a change just enqueued a job this node can run). */
+  /**
+   * Looks for work soon (after `wakeLingerMs`) rather than at the next poll: a change just enqueued a job
+   * this node can run.
+   */
   wake(): void {
-    if (!this.ticking) this.schedule(0);
-    else this.again = true;
+    if (this.ticking) this.wokenMidTick = true;
+    else this.schedule(wakeLingerMs);
   }
 
   /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
@@ -100,6 +114,10 @@ export class JobWorker {
       this.o.log.warn({ err }, 'job worker could not claim work');
     } finally {
       this.ticking = false;
+      if (this.wokenMidTick) {
+        this.wokenMidTick = false;
+        this.schedule(wakeLingerMs);
+      }
     }
   }
 
@@ -109,6 +127,7 @@ export class JobWorker {
       const room = this.room();
       if (room.limit === 0) return;
       const now = this.o.clock.now();
+      this.addedAtClaim = this.o.queue.addedCount;
       const claim = (jobs: Pick<Repos, 'jobs'>['jobs']) =>
         jobs.claimBatch({
           ...room,
@@ -135,10 +154,16 @@ export class JobWorker {
     }
   }
 
+  /** Ticks in `delayMs`, unless a tick is already due sooner. */
   private schedule(delayMs: number): void {
     if (this.closed || !this.started) return;
+    const at = performance.now() + delayMs;
+    if (this.timer && this.due <= at) return;
     clearTimeout(this.timer);
+    this.due = at;
     this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.due = Infinity;
       void this.tick().finally(() => this.schedule(this.o.pollMs));
     }, delayMs);
   }
@@ -220,11 +245,32 @@ export class JobWorker {
     const done = this.execute(row, abort)
       .catch((err: unknown) => this.o.log.error({ err, job: row.id }, 'job bookkeeping failed'))
       .finally(() => {
+        const capped = this.atCap(row.kind, row.group_key);
         this.running.delete(row.id);
-        // A slot is free: look for more work now rather than at the next poll.
-        if (!this.closed) this.schedule(0);
+        // A slot that a cap held is free: what the cap left in the queue may run now, not at the next
+        // poll. Below every cap the last claim took all there was, unless jobs were added since (by this
+        // job, or by changes whose wake lingers): then a claim soon takes them with the others.
+        if (capped) this.schedule(0);
+        else if (this.o.queue.addedCount !== this.addedAtClaim) this.schedule(wakeLingerMs);
       });
     this.running.set(row.id, { kind: row.kind, group: row.group_key, abort, done });
+  }
+
+  /** Whether a running job of `kind` in `group` fills its slot pool, its kind's cap or its group's. */
+  private atCap(kind: string, group: string | null): boolean {
+    const def = this.o.queue.kind(kind);
+    const cap = this.o.concurrency?.[kind];
+    let inPool = 0;
+    let ofKind = 0;
+    let inGroup = 0;
+    for (const r of this.running.values()) {
+      if (r.kind === kind) ofKind++;
+      if (def?.pool ? r.kind === kind : !this.o.queue.kind(r.kind)?.pool) inPool++;
+      if (group !== null && r.group === group) inGroup++;
+    }
+    if (inPool >= (def?.pool ? (cap ?? def.pool.slots) : this.o.workers)) return true;
+    if (!def?.pool && cap !== undefined && ofKind >= cap) return true;
+    return def?.group !== undefined && inGroup >= def.group.cap;
   }
 
   private async execute(row: JobRow, abort: AbortController): Promise<void> {

@@ -21,6 +21,8 @@ export interface DomainEvents {
     mediaType: string;
     size?: number;
     actor?: Actor | undefined;
+    /** The repository's creation time (ISO), when the publisher has its row (webhooks report it). */
+    repositoryCreated?: string;
   };
   /** `actor` is set when a client's request pulled (not replication reading this Berth). */
   ArtifactPulled: {

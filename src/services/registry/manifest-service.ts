@@ -170,6 +170,7 @@ export class ManifestService {
         mediaType: row.media_type,
         size: row.size,
         actor: ctx.actor,
+        repositoryCreated: repo.creation_time,
       });
       return { row, repositoryId: repo.id };
     });

@@ -8,6 +8,8 @@ import { formatBytes, quotaExceededMessage } from '../policies/quota/storage-lim
 import type { Rule } from '../policies/retention/policy.js';
 import {
   formatFor,
+  type FormattedPayload,
+  type WebhookTarget,
   replicationData,
   retentionData,
   type WebhookEvent,
@@ -42,6 +44,8 @@ export interface ArtifactChange {
   digest: string;
   tag: string | null;
   actor?: Actor | undefined;
+  /** The repository's creation time, when the event carries it (else it is read). */
+  repositoryCreated?: string | undefined;
 }
 
 /** Quota percentage at which a successful push fires QUOTA_WARNING (Harbor's default). */
@@ -293,7 +297,7 @@ export class WebhookNotifier {
     e: ArtifactChange,
     at: Date,
   ): Promise<WebhookEvent> {
-    const repo = await tx.repositories.findByName(e.repository);
+    const created = e.repositoryCreated ?? (await tx.repositories.findByName(e.repository))?.creation_time;
     const reference = e.tag ?? e.digest;
     const sep = e.tag ? ':' : '@';
     return {
@@ -309,7 +313,7 @@ export class WebhookNotifier {
           },
         ],
         repository: {
-          ...(repo ? { date_created: unix(new Date(repo.creation_time)) } : {}),
+          ...(created ? { date_created: unix(new Date(created)) } : {}),
           ...repositoryOf(project, e.repository),
         },
       },
@@ -353,14 +357,22 @@ export class WebhookNotifier {
     event: WebhookEvent,
   ): Promise<void> {
     const now = this.d.clock.now().toISOString();
+    // Default and Slack requests depend on the event and the target's auth header alone: each is
+    // rendered once per event, however many targets receive it. CloudEvents name the policy.
+    const rendered = new Map<string, FormattedPayload>();
+    const render = (target: WebhookTarget, policyId: number) => {
+      const where = { projectId: project.id, policyId };
+      if (target.type === 'http' && target.payload_format === 'CloudEvents')
+        return formatFor(target, event, where);
+      const key = `${target.type}\n${target.auth_header ?? ''}`;
+      let out = rendered.get(key);
+      if (!out) rendered.set(key, (out = formatFor(target, event, where)));
+      return out;
+    };
     const deliveries = policies
       .filter((policy) => policy.eventTypes.includes(event.type))
       .flatMap((policy) =>
-        policy.targets.map((target) => ({
-          policy,
-          target,
-          formatted: formatFor(target, event, { projectId: project.id, policyId: policy.id }),
-        })),
+        policy.targets.map((target) => ({ policy, target, formatted: render(target, policy.id) })),
       );
     const jobs: { payload: DeliveryPayload; options: { executionId: number } }[] = [];
     for (const vendor of ['WEBHOOK', 'SLACK'] as const) {
