@@ -17,6 +17,8 @@ export interface PreheatProviderStub {
   url: string;
   /** Dragonfly's jobs by id, Kraken's notifications; the requests themselves are `server.requests`. */
   pulls: StubPull[];
+  /** While set, Dragonfly jobs are accepted but stay PENDING and pull nothing (to stop a run midway). */
+  hold: boolean;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startPreheatProviderStub(krakenAuth: string): Promise<Preh
       return pull;
     }
   };
+  const stub = { pulls, hold: false, close: () => stub.server.close() } as PreheatProviderStub;
   const server = await startFakeHttp([
     ['GET', '/df/healthy', () => ({ status: 200, body: 'OK' })],
     ['GET', '/kr/health', () => ({ status: 200, body: 'OK' })],
@@ -83,9 +86,10 @@ export async function startPreheatProviderStub(krakenAuth: string): Promise<Preh
         const id = jobs.size + 1;
         const job: { result?: StubPull } = {};
         jobs.set(id, job);
-        void run('dragonfly', body.args.url, body.args.headers.Authorization ?? '').then(
-          (r) => (job.result = r),
-        );
+        if (!stub.hold)
+          void run('dragonfly', body.args.url, body.args.headers.Authorization ?? '').then(
+            (r) => (job.result = r),
+          );
         const now = new Date().toISOString();
         return { json: { id, state: 'PENDING', created_at: now, updated_at: now } };
       },
@@ -131,5 +135,7 @@ export async function startPreheatProviderStub(krakenAuth: string): Promise<Preh
       },
     ],
   ]);
-  return { server, url: server.url, pulls, close: () => server.close() };
+  stub.server = server;
+  stub.url = server.url;
+  return stub;
 }

@@ -295,6 +295,42 @@ for (const backend of backends()) {
       await admin.expect(200, 'DELETE', `${base}/each-second`);
     });
 
+    test('a stopped execution stops its tasks; a provider in use cannot be disabled', async () => {
+      await admin.expect(201, 'POST', base, {
+        name: 'held',
+        provider_id: ids.df,
+        filters: filters({ repository: 'app', tag: 'v1' }),
+        trigger: manual,
+        enabled: true,
+      });
+      stub.hold = true;
+      try {
+        const run = await admin.expect(201, 'POST', `${base}/held`, {});
+        const id = Number(run.headers.get('location')!.split('/').at(-1));
+        await waitFor('the task to ask Dragonfly', async () => {
+          const tasks = await admin.expect<Task[]>(200, 'GET', `${base}/held/executions/${id}/tasks`);
+          return tasks.body[0]?.status === 'Running';
+        });
+        await admin.expectError(400, 'BAD_REQUEST', 'PATCH', `${base}/held/executions/${id}`, {
+          status: 'x',
+        });
+        await admin.expect(200, 'PATCH', `${base}/held/executions/${id}`, { status: 'Stopped' });
+        const stopped = await finished('held', id);
+        assert.equal(stopped.status, 'Stopped');
+        const tasks = await admin.expect<Task[]>(200, 'GET', `${base}/held/executions/${id}/tasks`);
+        assert.equal(tasks.body[0]!.status, 'Stopped');
+      } finally {
+        stub.hold = false;
+      }
+      const df = (await admin.expect<Record<string, unknown>>(200, 'GET', '/p2p/preheat/instances/df')).body;
+      const refused = await admin.expectError(412, 'PRECONDITION', 'PUT', '/p2p/preheat/instances/df', {
+        ...df,
+        enabled: false,
+      });
+      assert.equal(refused, 'Provider [df] cannot be disabled as some preheat policies are using it');
+      await admin.expect(200, 'DELETE', `${base}/held`);
+    });
+
     test('deleting a policy removes its runs', async () => {
       await admin.expect(200, 'DELETE', `${base}/on-push`);
       await admin.expectError(404, 'NOT_FOUND', 'GET', `${base}/on-push/executions`);
