@@ -14,6 +14,7 @@ import { MembersTab } from './pages/project/members-tab';
 import { ProjectPage } from './pages/project/project-page';
 import { RepositoriesTab } from './pages/project/repositories-tab';
 import { RobotsTab } from './pages/project/robots-tab';
+import { ScannerTab } from './pages/project/scanner-tab';
 import { LabelsTab, LogsTab } from './pages/project/small-tabs';
 import { SummaryTab } from './pages/project/summary-tab';
 import { ProjectsPage } from './pages/projects/projects-page';
@@ -91,6 +92,7 @@ export function App() {
             <Route path="members" element={<MembersTab />} />
             <Route path="robot-account" element={<RobotsTab />} />
             <Route path="labels" element={<LabelsTab />} />
+            <Route path="scanner" element={<ScannerTab />} />
             <Route path="tag-strategy/tag-retention" element={<RetentionTab />} />
             <Route path="tag-strategy/immutable-tag" element={<ImmutabilityTab />} />
             <Route path="webhook" element={<WebhooksTab />} />

@@ -3,7 +3,8 @@
 // shows its severity bar and, on the artifact's Vulnerabilities tab, the report's rows sorted and linked;
 // the project Configuration's "Prevent vulnerable images" gets pulls refused (412) until a project CVE
 // allowlist made there exempts both CVEs; Interrogation Services registers the test adapter after a passing
-// "Test connection" and shows the vulnerability database; the security hub counts and filters the findings.
+// "Test connection" and shows the vulnerability database; the security hub counts and filters the findings;
+// Scan Now scans all and shows the finished run; the project's Scanner tab selects the adapter.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -152,5 +153,48 @@ for (const backend of backends()) {
         await screenshot(page, `${backend}-security-hub`);
       },
     );
+
+    chromiumStep(
+      'Interrogation Services: Scan Now scans what is not scanned yet and shows the finished run',
+      async () => {
+        await registry.pushImage('sec/other', debianImage(VULNERABLE_PACKAGES, 'scan-all'), 'v1');
+        await page.goto(app('/harbor/interrogation-services/vulnerability'));
+        const card = page.getByRole('region', { name: 'Scan all' });
+        await card.getByText('No scan of all artifacts has run.').waitFor();
+        await card.getByRole('button', { name: 'Scan Now' }).click();
+        // The card polls while the run goes on; the run ends once every task it queued has.
+        await card
+          .getByTestId('scan-all-status')
+          .filter({ hasText: /^Last scan: 1 of 1 artifacts done.*1 Success.*\(Manual\)$/ })
+          .waitFor({ timeout: 60_000 });
+        await card.getByRole('button', { name: 'Scan Now', disabled: false }).waitFor();
+        const metrics = await apiAs<{ ongoing: boolean; total: number; metrics: Record<string, number> }>(
+          berth.url,
+          berth.admin,
+          '/scans/all/metrics',
+        );
+        assert.deepEqual([metrics.ongoing, metrics.total, metrics.metrics.Success], [false, 1, 1]);
+        await screenshot(page, `${backend}-scan-all`);
+      },
+    );
+
+    chromiumStep("a project's Scanner tab shows its scanner; Select Scanner sets another", async () => {
+      await page.goto(app(`/harbor/projects/${projectId}/scanner`));
+      const current = page.getByTestId('project-scanner');
+      const name = current.getByTestId('project-scanner-name');
+      await name.filter({ hasText: /^Berth$/ }).waitFor();
+      await page.getByRole('button', { name: 'Select Scanner' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Select Scanner' });
+      const candidates = dialog.getByRole('table', { name: 'Scanner candidates' });
+      assert.equal(await candidates.getByRole('radio', { name: 'Berth' }).isChecked(), true);
+      await candidates.getByRole('radio', { name: 'Adapter' }).check();
+      await dialog.getByRole('button', { name: 'OK' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await name.filter({ hasText: /^Adapter$/ }).waitFor();
+      await current.getByText(adapter.url).waitFor();
+      const chosen = await apiAs<{ name: string }>(berth.url, berth.admin, `/projects/${projectId}/scanner`);
+      assert.equal(chosen.name, 'Adapter');
+      await screenshot(page, `${backend}-project-scanner`);
+    });
   });
 }

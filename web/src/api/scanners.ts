@@ -42,6 +42,9 @@ export const scannerKeys = {
   all: ['scanners'] as const,
   list: () => [...scannerKeys.all, 'list'] as const,
   metadata: (uuid: string) => [...scannerKeys.all, 'metadata', uuid] as const,
+  /** A project's scanner and the registrations it may choose from. */
+  project: (projectId: number) => [...scannerKeys.all, 'project', projectId] as const,
+  candidates: (projectId: number) => [...scannerKeys.project(projectId), 'candidates'] as const,
 };
 
 export function scannerList() {
@@ -91,4 +94,21 @@ export function setDefaultScanner(uuid: string): Promise<unknown> {
 /** "Test connection": asks the adapter for its metadata without registering it. */
 export function pingScanner(fields: ScannerFields): Promise<unknown> {
   return api('/scanners/ping', { method: 'POST', body: fields });
+}
+
+/** The project's scanner (Harbor's getScannerOfProject): its own choice, else the default; null without one. */
+export function projectScannerQuery(projectId: number) {
+  return queryOptions({
+    queryKey: scannerKeys.project(projectId),
+    queryFn: () => api<Scanner | null>(`/projects/${projectId}/scanner`),
+  });
+}
+
+/** The registrations a project may choose from (listScannerCandidatesOfProject). */
+export function projectScannerCandidates(projectId: number) {
+  return listSource<Scanner>(scannerKeys.candidates(projectId), `/projects/${projectId}/scanner/candidates`);
+}
+
+export function setProjectScanner(projectId: number, uuid: string): Promise<unknown> {
+  return api(`/projects/${projectId}/scanner`, { method: 'PUT', body: { uuid } });
 }

@@ -25,6 +25,7 @@ const TABS = [
   ['members', 'Members', 'member:list'],
   ['robot-account', 'Robot Accounts', 'robot:list'],
   ['labels', 'Labels', 'label:list'],
+  ['scanner', 'Scanner', 'scanner:read'],
   ['tag-strategy/tag-retention', 'Policy', 'tag-retention:list'],
   ['tag-strategy/immutable-tag', 'Tag Immutability', 'immutable-tag:list'],
   ['p2p-provider/policies', 'P2P Preheat', 'preheat-policy:list'],
