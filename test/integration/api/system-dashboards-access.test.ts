@@ -1,19 +1,22 @@
-// Who may use the system dashboards (job service, schedules, audit log purge, garbage collection): Harbor
-// checks the system resources `jobservice-monitor`, `purge-audit` and `garbage-collection` (endpoints.md,
-// every operation of their tags), which only system administrators and
+// Who may use the system dashboards (job service, schedules, audit log purge, garbage collection) and
+// scanning's system pages (scanners, scan all, security hub): Harbor checks the system resources
+// `jobservice-monitor`, `purge-audit`, `garbage-collection`, `scanner`, `scan-all` and `security-hub`
+// (endpoints.md, every operation of their tags), which only system administrators and
 // system robots granted them hold. A plain user, even a project admin, gets 403; anonymous gets 401; a
 // system robot gets exactly the actions it was granted (rbac.md §5).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
 import { finishedGc, startGc } from '../../helpers/gc.js';
+import { BUILTIN_SCANNER_UUID } from '../../../src/services/scanning/scanner.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
 
 interface Probe {
   method: string;
   path: string;
   body?: unknown;
-  resource: 'jobservice-monitor' | 'purge-audit' | 'garbage-collection';
+  resource:
+    'jobservice-monitor' | 'purge-audit' | 'garbage-collection' | 'scanner' | 'scan-all' | 'security-hub';
   action: string;
 }
 
@@ -60,6 +63,29 @@ const probes: Probe[] = [
     action: 'update',
   },
   { method: 'PUT', path: '/system/gc/GC_ID', resource: 'garbage-collection', action: 'stop' },
+  // Scanning's system resources (endpoints.md: the scanner, scanAll and securityhub tags).
+  { method: 'GET', path: '/scanners', resource: 'scanner', action: 'list' },
+  { method: 'GET', path: `/scanners/${BUILTIN_SCANNER_UUID}`, resource: 'scanner', action: 'read' },
+  { method: 'GET', path: `/scanners/${BUILTIN_SCANNER_UUID}/metadata`, resource: 'scanner', action: 'read' },
+  {
+    method: 'PATCH',
+    path: `/scanners/${BUILTIN_SCANNER_UUID}`,
+    body: { is_default: true },
+    resource: 'scanner',
+    action: 'update',
+  },
+  { method: 'GET', path: '/system/scanAll/schedule', resource: 'scan-all', action: 'read' },
+  { method: 'GET', path: '/scans/all/metrics', resource: 'scan-all', action: 'read' },
+  { method: 'GET', path: '/scans/schedule/metrics', resource: 'scan-all', action: 'read' },
+  {
+    method: 'PUT',
+    path: '/system/scanAll/schedule',
+    body: { schedule: { type: 'None' } },
+    resource: 'scan-all',
+    action: 'update',
+  },
+  { method: 'GET', path: '/security/summary', resource: 'security-hub', action: 'read' },
+  { method: 'GET', path: '/security/vul', resource: 'security-hub', action: 'list' },
 ];
 
 const allowed = (status: number) => status >= 200 && status < 300;
@@ -114,6 +140,10 @@ for (const backend of backends()) {
       const purgeRead = (await grant('purge-audit', ['read', 'list'])).body;
       const gcRead = (await grant('garbage-collection', ['read', 'list'])).body;
       const gcRun = (await grant('garbage-collection', ['create', 'update', 'stop'])).body;
+      const scannerRead = (await grant('scanner', ['read', 'list'])).body;
+      const scanAllRead = (await grant('scan-all', ['read'])).body;
+      const scanAllUpdate = (await grant('scan-all', ['update'])).body;
+      const hub = (await grant('security-hub', ['read', 'list'])).body;
       const cases = [
         {
           robot: monitorList,
@@ -128,6 +158,13 @@ for (const backend of backends()) {
           robot: gcRun,
           holds: (p: Probe) => p.resource === 'garbage-collection' && !['read', 'list'].includes(p.action),
         },
+        {
+          robot: scannerRead,
+          holds: (p: Probe) => p.resource === 'scanner' && ['read', 'list'].includes(p.action),
+        },
+        { robot: scanAllRead, holds: (p: Probe) => p.resource === 'scan-all' && p.action === 'read' },
+        { robot: scanAllUpdate, holds: (p: Probe) => p.resource === 'scan-all' && p.action === 'update' },
+        { robot: hub, holds: (p: Probe) => p.resource === 'security-hub' },
       ];
       for (const { robot, holds } of cases) {
         const api = admin.as(robot.name, robot.secret);
