@@ -224,7 +224,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
       '## Built-in scanner',
       '',
       `- \`berth vulndb import\` of ${v.records} generated OSV records (${mbFmt(v.zipBytes)} zip) into SQLite: ${fmt(v.importSeconds)} s (${fmt(v.importCpuSeconds)} CPU s) (target < 60 s).`,
-      `- Scan of a Debian bookworm image (${v.packages} packages from this machine's dpkg database) against it: ${fmt(v.scanSeconds)} s whole (${fmt(v.scanCpuSeconds)} CPU s; the first after the import ${fmt(v.firstScanSeconds)} s, ${fmt(v.firstScanCpuSeconds)} CPU s), ${fmt(v.matchSeconds)} s matching alone (median of 5; target < 2 s); ${v.findings} findings. Through the server (\`POST …/scan\` until the overview says Success, report and rows written): ${fmt(v.serverScanSeconds)} s.`,
+      `- Scan of a Debian bookworm image (${v.packages} packages from this machine's dpkg database) against it: ${fmt(v.scanSeconds)} s whole (${fmt(v.scanCpuSeconds)} CPU s; the first after the import ${fmt(v.firstScanSeconds)} s, ${fmt(v.firstScanCpuSeconds)} CPU s), ${fmt(v.matchSeconds)} s matching alone (median of 5; target < 2 s); ${v.findings} findings. Through the server (\`POST …/scan\` until the overview says Success, report and rows written): ${fmt(v.serverScanSeconds)} s (each server's first: ${v.firstServerScanSeconds.map(fmt).join(' s on the event loop, ')} s in the scan thread).`,
       `- Effect of scanning on concurrent pulls: ${v.pullImpact} (target < 10 %; alternating windows of ${v.pulls.windowSeconds} s).`,
       `- Load average (1 min) at the start and end of these rows: ${fmt(v.load[0])}, ${fmt(v.load[1])}.`,
       '',

@@ -4,12 +4,21 @@
  * the vulnerability database over a connection of its own (SQLite's WAL lets it read beside the server's
  * connection; PostgreSQL gives it one more session).
  */
+import { constants, setPriority } from 'node:os';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { connect, type DbHandle } from './db/connect.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
 import { runScanWork } from './services/scanning/builtin/scan-work.js';
+
+// Scans are background work: on Linux this lowers this thread's priority only (the event loop that
+// serves pulls keeps its own), so on a busy machine the scan yields the CPU to the requests.
+try {
+  setPriority(0, constants.priority.PRIORITY_LOW);
+} catch {
+  // not permitted here: the scan runs at the process's priority
+}
 
 const port = parentPort!;
 let db: { url: string; handle: DbHandle; store: { vulnDb: VulnDbRepo } } | undefined;
