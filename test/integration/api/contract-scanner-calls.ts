@@ -32,7 +32,13 @@ export function scannerCalls(adapterUrl: string): Call[] {
     { op: 'createScanner', method: 'POST', path: '/scanners', body: reg, status: 201 },
     { op: 'createScanner', method: 'POST', path: '/scanners', body: { ...reg, name: '' }, status: 400 },
     { op: 'getScanner', method: 'GET', path: '/scanners/{id}', status: 200 },
-    { op: 'getScanner', method: 'GET', path: '/scanners/nope', status: 404 },
+    {
+      op: 'getScanner',
+      method: 'GET',
+      path: '/scanners/nope',
+      status: 404,
+      error: { code: 'NOT_FOUND', message: 'scanner nope not found' },
+    },
     {
       op: 'updateScanner',
       method: 'PUT',
@@ -57,7 +63,16 @@ export function scannerCalls(adapterUrl: string): Call[] {
       body: { is_default: true },
       status: 200,
     },
-    { op: 'deleteScanner', method: 'DELETE', path: `/scanners/${builtin}`, status: 403 },
+    {
+      op: 'deleteScanner',
+      method: 'DELETE',
+      path: `/scanners/${builtin}`,
+      status: 403,
+      error: {
+        code: 'FORBIDDEN',
+        message: 'registration Berth is not allowed to delete as it is immutable: scanner API: delete',
+      },
+    },
     { op: 'deleteScanner', method: 'DELETE', path: '/scanners/{id}', status: 200 },
     { op: 'deleteScanner', method: 'DELETE', path: '/scanners/{id}', status: 404 },
   ];
@@ -130,7 +145,13 @@ export function scanAllCalls(): Call[] {
   return [
     { op: 'getScanAllSchedule', method: 'GET', path: '/system/scanAll/schedule', status: 200 },
     { op: 'getLatestScanAllMetrics', method: 'GET', path: '/scans/all/metrics', status: 200 },
-    { op: 'stopScanAll', method: 'POST', path: '/system/scanAll/stop', status: 400 },
+    {
+      op: 'stopScanAll',
+      method: 'POST',
+      path: '/system/scanAll/stop',
+      status: 400,
+      error: { code: 'BAD_REQUEST', message: 'no scan all job is found currently' },
+    },
     {
       op: 'createScanAllSchedule',
       method: 'POST',
@@ -144,6 +165,11 @@ export function scanAllCalls(): Call[] {
       path: '/system/scanAll/schedule',
       body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' } },
       status: 412,
+      error: {
+        code: 'PRECONDITION',
+        message:
+          'fail to set schedule for scan all as always had one, please delete it firstly then to re-schedule',
+      },
     },
     {
       op: 'updateScanAllSchedule',
@@ -151,6 +177,10 @@ export function scanAllCalls(): Call[] {
       path: '/system/scanAll/schedule',
       body: manual,
       status: 400,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'fail to update scan all schedule as wrong schedule type: Manual',
+      },
     },
     {
       op: 'updateScanAllSchedule',
