@@ -1,4 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { P2pPreheatInstanceTable, P2pPreheatPolicyTable } from './tables-p2p.js';
+
+export type { P2pPreheatInstanceTable, P2pPreheatPolicyTable } from './tables-p2p.js';
 
 /**
  * Row types. Timestamps are ISO-8601 UTC strings and booleans are 0/1 integers, so one set of queries reads
@@ -61,23 +64,6 @@ export interface ScannerRegistrationTable {
   immutable: number;
   create_time: string;
   update_time: string;
-}
-
-/** A P2P preheat provider instance (migration 0024). */
-export interface P2pPreheatInstanceTable {
-  id: Generated<number>;
-  name: string;
-  description: string;
-  vendor: string; // 'dragonfly' or 'kraken'
-  endpoint: string;
-  auth_mode: string; // 'NONE', 'BASIC' or 'OAUTH'
-  /** Sealed JSON of the auth_info map; '' without one. Never returned by the API. */
-  auth_data: string;
-  enabled: number;
-  is_default: number;
-  insecure: number;
-  /** Seconds since the epoch (bigint: PostgreSQL answers it as a string). */
-  setup_timestamp: number | string;
 }
 
 export interface ProjectScannerTable {
@@ -172,21 +158,6 @@ export interface UploadTable {
 }
 
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
-
-/** A project's P2P preheat policy; filters, trigger and extra_attrs as Harbor's JSON text. */
-export interface P2pPreheatPolicyTable {
-  id: Generated<number>;
-  project_id: number;
-  name: string;
-  description: string;
-  provider_id: number;
-  filters: string;
-  trigger: string;
-  enabled: number;
-  extra_attrs: string;
-  creation_time: string;
-  update_time: string;
-}
 
 export interface JobTable {
   id: Generated<number>;
