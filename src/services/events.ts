@@ -48,6 +48,8 @@ export interface DomainEvents {
     actor?: Actor | undefined;
   };
   TagDeleted: { repository: string; tag: string; actor?: Actor | undefined };
+  /** A label attached to an artifact through the API (Harbor's ARTIFACT_LABELED: event-based preheat runs). */
+  ArtifactLabeled: { repository: string; digest: string; labelId: number; actor?: Actor | undefined };
   /** `artifacts`: how many artifacts went with it (each also published as ArtifactDeleted in the transaction). */
   RepositoryDeleted: { repository: string; artifacts: number; actor?: Actor | undefined };
   BlobUploaded: { repository: string; digest: string; size: number };

@@ -360,15 +360,19 @@ export class ArtifactService {
   }
 
   /** Attaches a global label or one of the artifact's project; CONFLICT when already attached. */
-  async addLabel(_ctx: RequestContext, ref: ArtifactRef, labelId: number): Promise<void> {
-    const { row } = await this.resolve(ref);
+  async addLabel(ctx: RequestContext, ref: ArtifactRef, labelId: number): Promise<void> {
+    const { repo, row } = await this.resolve(ref);
     const projectId = ref.project.id;
     const label = await this.deps.store.labels.byId(labelId);
     if (!label) throw new AppError('NOT_FOUND', `label ${labelId} not found`);
     if (label.scope === 'p' && label.project_id !== projectId)
       throw new AppError('BAD_REQUEST', `label ${labelId} belongs to another project`);
-    if (!(await this.deps.store.labels.attach(row.id, labelId, this.deps.clock.now().toISOString())))
-      throw new AppError('CONFLICT', `label ${labelId} is already added to the artifact`);
+    const event = { repository: repo.name, digest: row.digest, labelId, actor: ctx.actor };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.labels.attach(row.id, labelId, this.deps.clock.now().toISOString())))
+        throw new AppError('CONFLICT', `label ${labelId} is already added to the artifact`);
+      await this.deps.events.publish(tx, 'ArtifactLabeled', event);
+    });
   }
 
   async removeLabel(_ctx: RequestContext, ref: ArtifactRef, labelId: number): Promise<void> {

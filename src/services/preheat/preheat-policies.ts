@@ -83,6 +83,11 @@ export class PreheatPolicies {
     return policyOf(row);
   }
 
+  /** Removes the cron schedule of a policy that is gone with its project (project deletion leaves it). */
+  async dropSchedule(policyId: number): Promise<void> {
+    await this.d.store.transaction((tx) => this.d.scheduler.remove(preheatScheduleName(policyId), tx));
+  }
+
   async byId(id: number): Promise<PreheatPolicy | undefined> {
     const row = await this.d.store.preheatPolicies.byId(id);
     return row && policyOf(row);

@@ -70,7 +70,10 @@ export class PreheatRuns {
   /** The `preheat.start` handler (a scheduled policy's cron fired). */
   async startScheduled(policyId: number, ctx: JobContext): Promise<void> {
     const policy = await this.d.policies.byId(policyId);
-    if (!policy) throw new PermanentJobError(`preheat policy ${policyId} no longer exists`);
+    if (!policy) {
+      await this.d.policies.dropSchedule(policyId);
+      return void (await ctx.log(`preheat policy ${policyId} no longer exists: its schedule is removed`));
+    }
     try {
       await ctx.log(`started preheat execution ${await this.enforce(policy)}`);
     } catch (err) {

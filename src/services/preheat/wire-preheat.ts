@@ -34,8 +34,9 @@ export interface Preheat {
 }
 
 /**
- * Preheat with its job kinds registered and its event-based policies subscribed: a push with a tag (and
- * a finished vulnerability scan, which may change what a policy's severity criterion lets through)
+ * Preheat with its job kinds registered and its event-based policies subscribed, as Harbor's: a push with
+ * a tag, a label attached (a policy's label filter may now match) and a finished vulnerability scan (which
+ * may change what a policy's severity criterion lets through)
  * enqueues a `preheat.event` job in the change's transaction when the project has an event-based policy,
  * so the push itself costs one query and no provider call.
  */
@@ -77,6 +78,7 @@ export function wirePreheat(d: PreheatDeps): Preheat {
     });
   };
   d.events.onTransaction('ArtifactPushed', (tx, e) => (e.tag ? onArtifact(tx, e) : Promise.resolve()));
+  d.events.onTransaction('ArtifactLabeled', (tx, e) => onArtifact(tx, { ...e, tag: null }));
   d.events.onTransaction('ScanCompleted', (tx, e) =>
     e.scanType === 'vulnerability' ? onArtifact(tx, { ...e, tag: null }) : Promise.resolve(),
   );

@@ -276,6 +276,45 @@ for (const backend of backends()) {
       assert.ok(stub.pulls.find((p) => p.url === event.Target.Url)?.ok);
     });
 
+    test('an event-based policy preheats an artifact once a label its filter wants is attached (ARTIFACT_LABELED)', async () => {
+      await admin.expect(201, 'POST', base, {
+        name: 'on-label',
+        provider_id: ids.df,
+        filters: filters({ repository: 'lab', tag: '**', label: 'cold' }),
+        trigger: JSON.stringify({ type: 'event_based', trigger_setting: { cron: '' } }),
+        enabled: true,
+      });
+      await admin.expect(201, 'POST', '/labels', { name: 'cold', scope: 'g' });
+      const label = (await admin.expect<{ id: number }[]>(200, 'GET', '/labels?q=name%3Dcold&scope=g'))
+        .body[0]!;
+      const image = makeImage();
+      // Pushed by digest and tagged through the API: neither starts an event-based run (Harbor's triggers
+      // are a push, a scan and a label), so the only run is the label's.
+      await client.pushImage('p2p/lab', image);
+      await admin.expect(201, 'POST', `/projects/p2p/repositories/lab/artifacts/${image.digest}/tags`, {
+        name: 'v1',
+      });
+      await admin.expect(200, 'POST', '/projects/p2p/repositories/lab/artifacts/v1/labels', { id: label.id });
+      const execution = await waitFor('the label-triggered execution', async () => {
+        const list = await admin.expect<Execution[]>(200, 'GET', `${base}/on-label/executions`);
+        return list.body.length > 0 && list.body[0]!.status !== 'Running' && list.body;
+      });
+      assert.deepEqual(
+        [execution.length, execution[0]!.trigger, execution[0]!.status],
+        [1, 'event_based', 'Success'],
+      );
+      const tasks = await admin.expect<{ extra_attrs: { artifact: string } }[]>(
+        200,
+        'GET',
+        `${base}/on-label/executions/${execution[0]!.id}/tasks`,
+      );
+      assert.deepEqual(
+        tasks.body.map((t) => t.extra_attrs.artifact),
+        ['p2p/lab:v1'],
+      );
+      await admin.expect(200, 'DELETE', `${base}/on-label`);
+    });
+
     test("a scheduled policy runs at its cron's times, and no more once it is deleted", async () => {
       await admin.expect(201, 'POST', base, {
         name: 'each-second',
@@ -293,6 +332,31 @@ for (const backend of backends()) {
         ['scheduled', 'Success', 'no artifacts to preheat'],
       );
       await admin.expect(200, 'DELETE', `${base}/each-second`);
+    });
+
+    test("deleting a project ends its scheduled policies' schedules (the next fire removes an orphan)", async () => {
+      await admin.expect(201, 'POST', '/projects', { project_name: 'p2p-gone' });
+      await admin.expect(201, 'POST', '/projects/p2p-gone/preheat/policies', {
+        name: 'each-second',
+        provider_id: ids.kr,
+        filters: filters({ repository: 'none-such' }),
+        trigger: JSON.stringify({ type: 'scheduled', trigger_setting: { cron: '* * * * * *' } }),
+        enabled: true,
+      });
+      const { id } = (
+        await admin.expect<{ id: number }>(200, 'GET', '/projects/p2p-gone/preheat/policies/each-second')
+      ).body;
+      const preheatSchedules = async () =>
+        (
+          await admin.expect<{ vendor_type: string; vendor_id: number }[]>(
+            200,
+            'GET',
+            '/schedules?page_size=100',
+          )
+        ).body.filter((s) => s.vendor_type === 'preheat.start' && s.vendor_id === id).length;
+      assert.equal(await preheatSchedules(), 1);
+      await admin.expect(200, 'DELETE', '/projects/p2p-gone');
+      await waitFor('the orphan schedule to go', async () => (await preheatSchedules()) === 0);
     });
 
     test('a stopped execution stops its tasks; a provider in use cannot be disabled', async () => {
