@@ -111,7 +111,8 @@ for (const dialect of testDialects()) {
         size: artifact?.size,
         actor: undefined,
       };
-      assert.deepEqual(published, [event]);
+      // The transaction's subscribers (webhooks) also get the repository's creation time.
+      assert.deepEqual(published, [{ ...event, repositoryCreated: repo.creation_time }]);
       assert.deepEqual(emitted, [event]);
     });
 
