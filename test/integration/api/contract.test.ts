@@ -27,6 +27,7 @@ import {
   scannerContract,
 } from './contract-scanner-calls.js';
 import { opsCalls, projectOpsCalls } from './contract-ops-calls.js';
+import { userMemberContract } from './contract-user-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
 function calls(ids: { image: string; amd: string; labelId: number; projectId: number }): Call[] {
@@ -548,6 +549,13 @@ for (const backend of backends()) {
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
 
+    test('every operation of the user and member tags: declared status, body valid against the response schema', async (t) => {
+      if (!swaggerPresent(t)) return;
+      const { failures, exercised } = await userMemberContract(api, (...a) => runCalls(api, ...a));
+      assert.deepEqual(failures, []);
+      const declared = await declaredUnder(api, new Set(['user', 'member']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [16, []]);
+    });
     test('every operation of the securityhub and scan data export tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
       await api.expect(201, 'POST', '/projects', { project_name: 'csx' });
