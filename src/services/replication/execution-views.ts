@@ -20,7 +20,8 @@ export interface ExecutionView {
   status: string;
   trigger: string;
   start_time: string;
-  end_time: string | null;
+  /** Harbor's zero time while the execution runs (its swagger declares a string, never null). */
+  end_time: string;
   status_text: string;
   total: number;
   failed: number;
@@ -92,7 +93,7 @@ export class ExecutionViews {
       status,
       trigger: row.trigger,
       start_time: row.start_time,
-      end_time: end,
+      end_time: end ?? '0001-01-01T00:00:00.000Z',
       status_text: text,
       total,
       failed: c.failed,

@@ -64,6 +64,7 @@ export function gcCalls(): Call[] {
  * Where Harbor's own answers differ from its swagger.yaml, Berth answers as Harbor does:
  * - ExtraAttrs declares object values, but Harbor puts strings there (architecture, os, author, created);
  * - deleting an artifact an index still lists is 412 (VIOLATE_FOREIGN_KEY_CONSTRAINT) though undeclared;
+ * - a missing replication policy is 404 (its controller's NotFound), which getReplicationPolicy omits;
  * - the Retention operations declare no 400/404, yet Harbor answers a missing policy, execution or task with
  *   404 and bad input with 400; RetentionRule.params declares object values, but Harbor's portal sends and
  *   Harbor answers numbers (`{"latestPushedK": 10}`).
@@ -71,6 +72,7 @@ export function gcCalls(): Call[] {
 export const undeclaredButHarbor = new Set([
   'deleteArtifact 412',
   'CreateWebhookPolicyOfProject 409',
+  'getReplicationPolicy 404',
   ...['getRetention 404', 'updateRetention 400', 'triggerRetentionExecution 404', 'deleteRetention 404'],
   ...['listRetentionTasks 404', 'getRetentionTaskLog 404', 'operateRetentionExecution 400'],
 ]);

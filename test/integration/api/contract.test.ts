@@ -27,6 +27,7 @@ import {
   scannerContract,
 } from './contract-scanner-calls.js';
 import { opsCalls, projectOpsCalls } from './contract-ops-calls.js';
+import { replicationContract } from './contract-replication-calls.js';
 import { userMemberContract } from './contract-user-calls.js';
 
 /** Every operation of issue 4, in an order that leaves each call something to act on. */
@@ -549,12 +550,13 @@ for (const backend of backends()) {
       assert.deepEqual(declared.filter((op) => !exercised.has(op)).sort(), []);
     });
 
-    test('every operation of the user and member tags: declared status, body valid against the response schema', async (t) => {
+    test('every operation of the user, member and replication tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
       const { failures, exercised } = await userMemberContract(api, (...a) => runCalls(api, ...a));
+      failures.push(...(await replicationContract(api, exercised, (...a) => runCalls(api, ...a))));
       assert.deepEqual(failures, []);
-      const declared = await declaredUnder(api, new Set(['user', 'member']));
-      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [16, []]);
+      const declared = await declaredUnder(api, new Set(['user', 'member', 'replication']));
+      assert.deepEqual([declared.length, declared.filter((op) => !exercised.has(op))], [27, []]);
     });
     test('every operation of the securityhub and scan data export tags: declared status, body valid against the response schema', async (t) => {
       if (!swaggerPresent(t)) return;
