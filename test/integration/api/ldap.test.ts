@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { backends, basicAuth, startBerth, type RunningBerth } from '../../helpers/berth.js';
+import { HarborSwagger, type SwaggerOperation } from '../../helpers/harbor-swagger.js';
 import { startSlapd, type RunningSlapd } from '../../helpers/slapd.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
 
@@ -107,6 +108,38 @@ for (const backend of backends()) {
       assert.equal(max?.auth_source, 'ldap');
       assert.equal(await berth.app.store.users.findByName('ghost'), undefined);
       assert.equal((await call(berth, 'POST', '/ldap/users/import', { ldap_uid_list: [] })).status, 400);
+    });
+
+    // The contract test's check for the Ldap tag (it needs a directory, so it lives here): each operation
+    // answers a status Harbor's swagger declares, with a body valid against that status's schema.
+    it("every operation of the Ldap tag answers as Harbor's swagger.yaml says", async (t) => {
+      if (!needSlapd(t)) return;
+      const swagger = HarborSwagger.load();
+      assert.ok(swagger, "Harbor's swagger.yaml is needed");
+      const plan: [op: string, method: string, path: string, body: unknown, status: number][] = [
+        ['pingLdap', 'POST', '/ldap/ping', undefined, 200],
+        ['pingLdap', 'POST', '/ldap/ping', { ldap_url: 'http://nope' }, 400],
+        ['searchLdapUser', 'GET', '/ldap/users/search?username=lena', undefined, 200],
+        ['searchLdapGroup', 'GET', '/ldap/groups/search?groupname=devs', undefined, 200],
+        ['importLdapUser', 'POST', '/ldap/users/import', { ldap_uid_list: ['lena'] }, 200],
+        ['importLdapUser', 'POST', '/ldap/users/import', { ldap_uid_list: ['nobody'] }, 404],
+      ];
+      const failures: string[] = [];
+      for (const [op, method, path, body, status] of plan) {
+        const declared: SwaggerOperation = swagger.operations.get(op)!;
+        assert.equal(declared.method, method, op);
+        assert.match(path.split('?')[0]!, declared.pattern, op);
+        const res = await call(berth, method, path, body);
+        if (res.status !== status) failures.push(`${op} ${path}: expected ${status}, got ${res.status}`);
+        else if (!declared.responses.has(String(status))) failures.push(`${op}: ${status} is not declared`);
+        else {
+          const schema = declared.responses.get(String(status));
+          if (schema) failures.push(...swagger.validate(schema, res.body).map((e) => `${op} ${path}: ${e}`));
+        }
+      }
+      assert.deepEqual(failures, []);
+      const ldapOps = [...swagger.operations.values()].filter((o) => o.path.startsWith('/ldap/'));
+      assert.deepEqual(ldapOps.map((o) => o.operationId).sort(), [...new Set(plan.map((c) => c[0]))].sort());
     });
 
     it('is for system administrators only', async (t) => {
