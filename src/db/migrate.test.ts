@@ -56,6 +56,7 @@ const registryTables = [
   'proxy_fetch',
   'proxy_index_child',
   'proxy_manifest',
+  'proxy_referrer_page',
   'proxy_tag',
   'quota',
   'registry',

@@ -77,6 +77,16 @@ export interface ProxyFetchTable {
   expires_at: string;
 }
 
+export interface ProxyReferrerPageTable {
+  page_key: string;
+  project_id: number;
+  /** The referrers index as served. */
+  body: string;
+  /** JSON object of the headers served with it. */
+  headers: string;
+  stored_at: string;
+}
+
 export interface RepositoryTable {
   id: Generated<number>;
   project_id: number;
@@ -649,6 +659,7 @@ export interface Database {
   proxy_manifest: ProxyManifestTable;
   proxy_index_child: ProxyIndexChildTable;
   proxy_fetch: ProxyFetchTable;
+  proxy_referrer_page: ProxyReferrerPageTable;
   scan_report: ScanReportTable;
   scan_vulnerability: ScanVulnerabilityTable;
   cve_allowlist: CveAllowlistTable;

@@ -18,6 +18,7 @@ import * as m0019 from './0019_create_notification_policy.js';
 import * as m0021 from './0021_create_proxy_cache.js';
 import * as m0023 from './0023_create_scan_report.js';
 import * as m0027 from './0027_create_scanner_registration.js';
+import * as m0028 from './0028_create_proxy_referrer_page.js';
 import * as m0028b from './0028b_index_scan_vulnerability_cvss.js';
 import * as m0024 from './0024_create_p2p_preheat_instance.js';
 import * as m0017 from './0017_create_p2p_preheat_policy.js';
@@ -59,6 +60,7 @@ const steps: Record<string, Step> = {
   '0024_create_p2p_preheat_instance': m0024,
   '0017_create_p2p_preheat_policy': m0017,
   '0025_notify_watched_table_changes': m0025,
+  '0028_create_proxy_referrer_page': m0028,
 };
 
 /** Migrations by name, bound to a dialect. */

@@ -168,6 +168,34 @@ export class ProxyCacheRepo {
       .execute();
   }
 
+  /** The referrers page kept for a request, unless stored before `since`. */
+  async referrerPage(
+    key: string,
+    since: string,
+  ): Promise<{ body: string; headers: Record<string, string> } | undefined> {
+    const row = await this.db
+      .selectFrom('proxy_referrer_page')
+      .select(['body', 'headers'])
+      .where('page_key', '=', key)
+      .where('stored_at', '>=', since)
+      .executeTakeFirst();
+    return row && { body: row.body, headers: JSON.parse(row.headers) as Record<string, string> };
+  }
+
+  /** Keeps the upstream's latest page for a request; pages stored before `expired` go. */
+  async keepReferrerPage(
+    row: { key: string; projectId: number; body: string; headers: Record<string, string>; now: string },
+    expired: string,
+  ): Promise<void> {
+    const values = { body: row.body, headers: JSON.stringify(row.headers), stored_at: row.now };
+    await this.db
+      .insertInto('proxy_referrer_page')
+      .values({ page_key: row.key, project_id: row.projectId, ...values })
+      .onConflict((oc) => oc.column('page_key').doUpdateSet(values))
+      .execute();
+    await this.db.deleteFrom('proxy_referrer_page').where('stored_at', '<', expired).execute();
+  }
+
   /** A repository was deleted: nothing of its bookkeeping stays (fetched manifests included). */
   async forgetRepository(repository: string): Promise<void> {
     for (const table of ['proxy_tag', 'proxy_manifest', 'proxy_index_child'] as const)

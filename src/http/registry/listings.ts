@@ -9,8 +9,17 @@ export async function listTags(deps: RegistryDeps, req: FastifyRequest, reply: F
   const q = query(req);
   const n = pageSize(q.n, 10_000, 10_000);
   const page = await deps.manifests.listTags(contextOf(req), name, n, q.last);
+  return sendTagPage(reply, page, n);
+}
+
+/** A page of a tag list, with the `Link` to the next one when there is more. */
+export function sendTagPage(
+  reply: FastifyReply,
+  page: { name: string; tags: string[]; more: boolean },
+  n: number,
+): FastifyReply {
   if (page.more && page.tags.length > 0)
-    reply.header('link', nextLink(`/v2/${name}/tags/list`, n, page.tags.at(-1)!));
+    reply.header('link', nextLink(`/v2/${page.name}/tags/list`, n, page.tags.at(-1)!));
   return reply.code(200).send({ name: page.name, tags: page.tags });
 }
 

@@ -6,6 +6,8 @@ import { blobHeaders, parseRange, sendBlob } from './blobs.js';
 import type { RegistryDeps } from './deps.js';
 import { manifestHeaders, parseAccept } from './manifests.js';
 import type { RegistryRoute } from './paths.js';
+import { pageSize, query } from './request-utils.js';
+import { sendTagPage } from './listings.js';
 
 /**
  * /v2 requests into a proxy-cache project (docs/proxy-cache.md): pulls go through the proxy cache, pushes
@@ -39,7 +41,21 @@ export async function proxied(
   }
   if (route.kind === 'manifest') return proxyManifest(deps, req, reply, target, route.name, route.reference);
   if (route.kind === 'blob') return proxyBlob(deps, req, reply, target, route.name, route.digest);
-  return undefined;
+  return m === 'GET' ? proxyTags(deps, req, reply, target, route.name) : undefined;
+}
+
+/** The cached tags and the upstream's, as Harbor lists a proxy project's (docs/proxy-cache.md). */
+async function proxyTags(
+  deps: RegistryDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: ProxyTarget,
+  name: string,
+) {
+  const q = query(req);
+  const n = pageSize(q.n, 10_000, 10_000);
+  const page = await deps.proxy!.listTags(contextOf(req), target, name, n, q.last);
+  return sendTagPage(reply, page, n);
 }
 
 /** Docker Hub's official images live under `library/`: `<project>/nginx` is `<project>/library/nginx`. */

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
 import type { MetaStore } from '../../db/store.js';
 import type { ArtifactRow } from '../../db/tables.js';
 import type { JobQueue } from '../../jobs/queue.js';
@@ -33,6 +33,16 @@ export interface ProxyMetrics {
 
 type ServedManifest = ManifestInfo & { body: Buffer };
 
+/**
+ * How long the upstream's last referrers page is served when the upstream cannot be asked (Harbor's 7 days).
+ * Kept in the database (`proxy_referrer_page`), as Harbor keeps it in Redis: every process and node of a
+ * cluster serves the latest page any of them got.
+ */
+const referrerPageMs = 7 * 24 * 3600_000;
+
+/** The most cached tags a proxy project's tag list merges with the upstream's. */
+const maxListedTags = 100_000;
+
 /** A referrers page asked of the upstream: the index's bytes and the headers to send with it. */
 export interface ProxiedReferrers {
   body: Buffer;
@@ -61,11 +71,6 @@ export class ProxyCache {
   readonly artifacts: CachedArtifacts;
   private readonly inflightManifests = new Map<string, Promise<FetchedManifest>>();
   private readonly inflightChecks = new Map<string, ReturnType<RemoteRegistry['headManifest']>>();
-  /** The upstream's last referrers answer per request, served when the upstream cannot be asked. */
-  private readonly referrerPages = new LRUCache<string, ProxiedReferrers>({
-    max: 2000,
-    ttl: 7 * 24 * 3600_000,
-  });
 
   constructor(
     private readonly deps: {
@@ -172,8 +177,8 @@ export class ProxyCache {
    * The referrers API of a proxy project with Harbor's `proxy_referrer_api` on: the upstream's page, with
    * its paging links pointing here, and on the last page the referrers only the cache holds (Harbor adds
    * its local accessories there). The upstream's 404 is the answer; when the upstream cannot be asked, the
-   * last page it gave for the same request is served (Harbor keeps it 7 days), else undefined: the cache
-   * answers, as it does when the setting is off.
+   * last page it gave any process for the same request is served (kept 7 days, in the database), else
+   * undefined: the cache answers, as it does when the setting is off.
    */
   async referrers(
     ctx: RequestContext,
@@ -187,18 +192,22 @@ export class ProxyCache {
     parseDigest(digest);
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
-    const key = `${target.project.id}:${repository}@${digest}?${query.toString()}`;
+    const key = createHash('sha256')
+      .update(`${target.project.id}:${repository}@${digest}?${query.toString()}`)
+      .digest('hex');
+    const now = this.deps.clock.now().getTime();
+    const since = new Date(now - referrerPageMs).toISOString();
     let page;
     try {
       if (!up.remote.listReferrers) return undefined;
       page = await up.remote.listReferrers(remoteRepo, digest, query.toString());
     } catch (err) {
-      const kept = this.referrerPages.get(key);
+      const kept = await this.deps.store.proxyCache.referrerPage(key, since);
       this.deps.log.warn(
         { repository, digest, upstream: up.registry.name, err: (err as Error).message, cached: !!kept },
         'proxy cache: the upstream did not list referrers; answering from the cache',
       );
-      return kept;
+      return kept && { body: Buffer.from(kept.body), headers: kept.headers };
     }
     if (!page)
       throw new AppError(
@@ -226,14 +235,48 @@ export class ProxyCache {
     }
     const total = Number(page.headers['x-total-count']);
     headers['x-total-count'] = String((Number.isInteger(total) ? total : manifests.length - added) + added);
-    const answer: ProxiedReferrers = {
-      body: Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
-      ),
-      headers,
-    };
-    this.referrerPages.set(key, answer);
-    return answer;
+    const body = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests,
+    });
+    await this.deps.store.proxyCache.keepReferrerPage(
+      { key, projectId: target.project.id, body, headers, now: new Date(now).toISOString() },
+      since,
+    );
+    return { body: Buffer.from(body), headers };
+  }
+
+  /**
+   * `/v2/<p>/<repo>/tags/list` of a proxy project, as Harbor's TagsListMiddleware: a repository outside the
+   * filter is 404 (the upstream not asked); else the cached tags and the upstream's, merged (sorted, each
+   * once) and paged by `n`/`last`. When the upstream cannot list them, the cached tags alone (logged).
+   */
+  async listTags(
+    ctx: RequestContext,
+    target: ProxyTarget,
+    repository: string,
+    n: number,
+    last?: string,
+  ): Promise<{ name: string; tags: string[]; more: boolean }> {
+    this.assertAllowed(target, repository);
+    if (n === 0) return { name: repository, tags: [], more: false };
+    const { store } = this.deps;
+    const repo = await store.repositories.findByName(repository);
+    const names = new Set(repo ? await store.tags.listNames(repo.id, undefined, maxListedTags) : []);
+    const remoteRepo = ProxyProjects.remoteRepository(target, repository);
+    try {
+      const up = await this.deps.projects.upstream(target);
+      for (const tag of await up.remote.listTags(remoteRepo)) names.add(tag);
+    } catch (err) {
+      ctx.log.warn(
+        { repository, err: (err as Error).message },
+        'proxy cache: the upstream did not list tags; answering with the cached ones',
+      );
+    }
+    const sorted = [...names].sort();
+    const from = last === undefined ? sorted : sorted.filter((t) => t > last);
+    return { name: repository, tags: from.slice(0, n), more: from.length > n };
   }
 
   /** Asks the upstream which digest a tag names; clients asking at once share one request. */

@@ -7,7 +7,7 @@
 // limit (proxy_speed_kb, in Kbit/s) behave as Harbor's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { backends } from '../../helpers/berth.js';
+import { backends, startBerth } from '../../helpers/berth.js';
 import { dockerRegistryBinary } from '../../helpers/docker-registry.js';
 import { runGc } from '../../helpers/gc.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
@@ -19,7 +19,14 @@ import {
   startUpstream,
   type Upstream,
 } from '../../helpers/proxy-cache.js';
-import { digestOf, makeImage, makeIndex, useBerth } from '../../helpers/registry-client.js';
+import {
+  clientFor,
+  closeNow,
+  digestOf,
+  makeImage,
+  makeIndex,
+  useBerth,
+} from '../../helpers/registry-client.js';
 import { seedImage } from '../../helpers/replication.js';
 import { retentionPolicy, runRetention } from '../../helpers/retention.js';
 import { hasTool, needTools } from '../../helpers/tools.js';
@@ -256,6 +263,43 @@ for (const backend of backends()) {
       assert.ok(!left.some((a) => a.digest === multi.digest), 'GC deleted the untagged index');
       assert.deepEqual(await checks.takeParents('clean/team/multi', arm.digest), []);
     });
+    it("lists a proxy repository's tags as Harbor: the cached ones and the upstream's, merged and paged; the cached ones alone when the upstream fails", async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const { client } = fixture;
+      const { gate } = up!;
+      const list = async (query = '') => {
+        const res = await client.fetch(`/v2/rules/team/app/tags/list${query}`);
+        return { status: res.status, link: res.headers.get('link'), body: (await res.json()) as unknown };
+      };
+      assert.equal(await pullThrough(client, 'rules/team/app', 'v1'), app.digest);
+      await up!.seed.putManifest('team/app', 'v0', app.mediaType, app.bytes);
+      await up!.seed.putManifest('team/app', 'v2', app.mediaType, app.bytes);
+      const before = gate.count(/^GET \/v2\/team\/app\/tags\/list/);
+      assert.deepEqual(await list(), {
+        status: 200,
+        link: null,
+        body: { name: 'rules/team/app', tags: ['v0', 'v1', 'v2'] },
+      });
+      assert.equal(gate.count(/^GET \/v2\/team\/app\/tags\/list/), before + 1, 'the upstream is asked');
+      assert.deepEqual(await list('?n=2'), {
+        status: 200,
+        link: '</v2/rules/team/app/tags/list?n=2&last=v1>; rel="next"',
+        body: { name: 'rules/team/app', tags: ['v0', 'v1'] },
+      });
+      assert.deepEqual((await list('?n=2&last=v1')).body, { name: 'rules/team/app', tags: ['v2'] });
+      assert.deepEqual((await list('?n=0')).body, { name: 'rules/team/app', tags: [] });
+      gate.failWith = 503;
+      try {
+        assert.deepEqual(await list(), {
+          status: 200,
+          link: null,
+          body: { name: 'rules/team/app', tags: ['v1'] },
+        });
+      } finally {
+        gate.failWith = null;
+      }
+    });
+
     it('serves only the repositories proxy_cache_filter_pattern matches, as Harbor: others are 404, cached or not, and the upstream is not asked', async (t) => {
       if (!needTools(t, dockerRegistryBinary)) return;
       const { client } = fixture;
@@ -279,7 +323,13 @@ for (const backend of backends()) {
         ],
       });
       assert.equal((await status(`/v2/picky/team/other/blobs/${other.blobs[0]!.digest}`)).status, 404);
+      const tags = await status('/v2/picky/team/other/tags/list');
+      assert.equal(tags.status, 404, 'the tag list too, as Harbor');
+      assert.equal(tags.body, refused.body);
       assert.deepEqual(gate.seen.slice(before), [], 'nothing outside the filter reaches the upstream');
+      const inside = await status('/v2/picky/team/app/tags/list');
+      // (The tag-list case above added v0 and v2 at the upstream.)
+      assert.deepEqual(JSON.parse(inside.body), { name: 'picky/team/app', tags: ['v0', 'v1', 'v2'] });
 
       // A regex (whole-name match), set through the project API: team/app, cached, is now outside it.
       await api.expect(200, 'PUT', '/projects/picky', {
@@ -405,12 +455,28 @@ for (const backend of backends()) {
         await unknown.arrayBuffer();
 
         gate.failWith = 503;
+        // Another process (here a second Berth on the same database and storage, as a node or a worker of
+        // --workers) serves the page this one got: it is kept in the database, not in a process.
+        const other = await startBerth({
+          backend,
+          dataDir: fixture.berth.dataDir,
+          databaseUrl: fixture.berth.databaseUrl,
+        });
         try {
           const kept = await page();
           assert.equal(kept.res.status, 200);
           assert.deepEqual(kept.body.manifests, [signature], 'the last answer, while the upstream fails');
+          const elsewhere = await clientFor(other).fetch(path);
+          assert.equal(elsewhere.status, 200);
+          assert.equal(elsewhere.headers.get('x-total-count'), '2');
+          assert.deepEqual(
+            ((await elsewhere.json()) as { manifests: unknown[] }).manifests,
+            [signature],
+            'the page another process got',
+          );
         } finally {
           gate.failWith = null;
+          await closeNow(other);
         }
 
         const asked = gate.seen.length;
