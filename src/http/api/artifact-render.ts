@@ -110,7 +110,7 @@ export function renderArtifact(
     ...(opts.withAccessory
       ? { accessories: v.accessories.map((a) => renderAccessory(a, row, where.repositoryName)) }
       : {}),
-    ...(opts.withScanOverview ? { scan_overview: v.scanOverview ?? {} } : {}),
+    ...(opts.withScanOverview && v.scanOverview ? { scan_overview: v.scanOverview } : {}),
     ...(opts.withSbomOverview && v.sbomOverview ? { sbom_overview: v.sbomOverview } : {}),
   };
 }

@@ -1,8 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
-import { exportCriteria, type ExportExecution } from '../../services/scan-export/scan-exports.js';
-import { requireAuthenticated } from './access.js';
+import {
+  exportCriteria,
+  type ExportAccess,
+  type ExportExecution,
+  type ExportFile,
+} from '../../services/scan-export/scan-exports.js';
+import { requireAuthenticated, subjectOf } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { projectFor } from './project.js';
 import { q, type ApiRouter } from './router.js';
@@ -34,25 +39,17 @@ function render(e: ExportExecution): z.infer<typeof executionModel> {
   };
 }
 
-/** Harbor's check on an export's projects: the caller must still read CVE exports in each. */
-async function readableProjects(deps: ApiDeps, request: FastifyRequest, ids: number[]): Promise<void> {
-  for (const id of new Set(ids)) await projectFor(deps, request, String(id), 'read', 'export-cve', false);
+/** The check the service asks of the caller on an export's project: `action` on CVE exports in it. */
+function exportAccess(deps: ApiDeps, request: FastifyRequest): ExportAccess {
+  return async (projectId, action) => {
+    await projectFor(deps, request, String(projectId), action, 'export-cve', false);
+  };
 }
 
 /** Harbor's scan data export (swagger tag `scan data export`): CSV files of a project's vulnerabilities. */
 export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
   const tag = 'scan data export';
   const params = z.object({ execution_id: q.id });
-
-  /** The execution, when it is the caller's: Harbor answers another user's with a bare 403. */
-  async function own(request: FastifyRequest, id: number): Promise<ExportExecution> {
-    const subject = await requireAuthenticated(request, deps.can);
-    const execution = await deps.scanExports.get(id);
-    await readableProjects(deps, request, execution.projectIds);
-    const name = subject.kind === 'user' ? subject.username : subject.kind === 'robot' ? subject.name : '';
-    if (name !== execution.userName) throw new AppError('FORBIDDEN', '');
-    return execution;
-  }
 
   api.add({
     operationId: 'exportScanData',
@@ -65,14 +62,9 @@ export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
     response: z.object({ id: z.number().int() }),
     handler: async ({ body }, request) => {
       const header = request.headers['x-scan-data-type'];
-      const projectId = await deps.scanExports.validate(Array.isArray(header) ? header[0] : header, body);
-      await projectFor(deps, request, String(projectId), 'create', 'export-cve', false);
-      const subject = await requireAuthenticated(request, deps.can);
-      if (subject.kind !== 'user')
-        throw new AppError('FORBIDDEN', `User : ${subject.kind === 'robot' ? subject.name : ''} not found`);
-      return {
-        id: await deps.scanExports.start({ id: subject.userId, name: subject.username }, projectId, body),
-      };
+      const caller = subjectOf(request);
+      const type = Array.isArray(header) ? header[0] : header;
+      return { id: await deps.scanExports.request(caller, type, body, exportAccess(deps, request)) };
     },
   });
 
@@ -85,7 +77,10 @@ export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
     params,
     status: 200,
     response: executionModel,
-    handler: async ({ params }, request) => render(await own(request, params.execution_id)),
+    handler: async ({ params }, request) => {
+      const caller = await requireAuthenticated(request, deps.can);
+      return render(await deps.scanExports.getOwn(caller, params.execution_id, exportAccess(deps, request)));
+    },
   });
 
   api.add({
@@ -97,14 +92,8 @@ export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
     status: 200,
     response: z.object({ items: z.array(executionModel) }),
     handler: async (_input, request) => {
-      const subject = await requireAuthenticated(request, deps.can);
-      const items = subject.kind === 'user' ? await deps.scanExports.list(subject.userId) : [];
-      await readableProjects(
-        deps,
-        request,
-        items.flatMap((e) => e.projectIds),
-      );
-      return { items: items.map(render) };
+      const caller = await requireAuthenticated(request, deps.can);
+      return { items: (await deps.scanExports.listOwn(caller, exportAccess(deps, request))).map(render) };
     },
   });
 
@@ -118,9 +107,10 @@ export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
     query: z.object({ format: z.string().max(16).optional() }),
     status: 200,
     handler: async ({ params }, request, reply) => {
-      let execution: ExportExecution;
+      const caller = await requireAuthenticated(request, deps.can);
+      let file: ExportFile;
       try {
-        execution = await own(request, params.execution_id);
+        file = await deps.scanExports.download(caller, params.execution_id, exportAccess(deps, request));
       } catch (err) {
         // Harbor answers a missing execution, another user's and a missing file with a bare status.
         if (err instanceof AppError && err.code === 'NOT_FOUND') return reply.code(404).send();
@@ -128,8 +118,6 @@ export function scanDataExportRoutes(api: ApiRouter, deps: ApiDeps): void {
           return reply.code(403).send();
         throw err;
       }
-      if (!execution.filePresent) return reply.code(404).send();
-      const file = await deps.scanExports.download(execution);
       reply.raw.once('finish', () => void file.done());
       return reply
         .code(200)

@@ -32,7 +32,7 @@ export interface ArtifactView {
   accessories: ArtifactRow[];
   /** From the image config: architecture, os, author, created, config. */
   extraAttrs: Record<string, unknown>;
-  /** Harbor's `scan_overview` by report MIME type, when asked for. */
+  /** Harbor's `scan_overview` by report MIME type, when asked for and the artifact has a report. */
   scanOverview?: Record<string, unknown>;
   /** Harbor's `sbom_overview`, when asked for (absent before an SBOM was asked for). */
   sbomOverview?: Record<string, unknown>;
@@ -225,7 +225,8 @@ export class ArtifactService {
       references: refs.get(row.id) ?? [],
       accessories: accessories.get(row.digest) ?? [],
       extraAttrs: attrs[i]!,
-      ...(opts.withScanOverview ? { scanOverview: overviews.get(row.id) ?? {} } : {}),
+      // Harbor omits `scan_overview` (omitempty) for an artifact without any report of the project's scanner.
+      ...(Object.keys(overviews.get(row.id) ?? {}).length ? { scanOverview: overviews.get(row.id)! } : {}),
       ...(sboms.has(row.id) ? { sbomOverview: sboms.get(row.id)! } : {}),
     }));
   }

@@ -6,6 +6,7 @@ import type { JobContext } from '../../jobs/kind.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { Subject } from '../access/subject.js';
 import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { REPORT_MIME_TYPE, type VulnerabilityReport } from '../scanning/builtin/report.js';
@@ -34,6 +35,16 @@ export const scanExportPayload = z.object({
   tags: z.string(),
 });
 export type ScanExportPayload = z.infer<typeof scanExportPayload>;
+
+/** The handler's check that the caller may `create` or `read` CVE exports in a project (throws if not). */
+export type ExportAccess = (projectId: number, action: 'create' | 'read') => Promise<void>;
+
+/** An export's CSV being read: `done()` removes it and its execution. */
+export interface ExportFile {
+  name: string;
+  body: Readable;
+  done(): Promise<void>;
+}
 
 export interface ExportExecution {
   id: number;
@@ -79,10 +90,71 @@ export class ScanExports {
   ) {}
 
   /**
-   * Validates as Harbor does (the report MIME type, one project that exists, no spaces in patterns) and
-   * returns the project to authorize; `start` then creates the execution and its job.
+   * Harbor's ExportScanData: validates the request (the report MIME type, one project that exists, no
+   * spaces in patterns), asks `may` whether the caller creates CVE exports in that project, and starts
+   * the export (an execution and its job). Only a user owns exports: a robot is refused as Harbor does.
    */
-  async validate(scanDataType: string | undefined, criteria: ExportCriteria): Promise<number> {
+  async request(
+    caller: Subject,
+    scanDataType: string | undefined,
+    criteria: ExportCriteria,
+    may: ExportAccess,
+  ): Promise<number> {
+    const projectId = await this.validate(scanDataType, criteria);
+    await may(projectId, 'create');
+    if (caller.kind !== 'user')
+      throw new AppError('FORBIDDEN', `User : ${caller.kind === 'robot' ? caller.name : ''} not found`);
+    return this.start({ id: caller.userId, name: caller.username }, projectId, criteria);
+  }
+
+  /** The caller's own executions, newest first, once `may` lets them read each one's project. */
+  async listOwn(caller: Subject, may: ExportAccess): Promise<ExportExecution[]> {
+    if (caller.kind !== 'user') return [];
+    const { rows } = await this.d.store
+      .executions(SCAN_EXPORT_VENDOR)
+      .listWithJob({ offset: 0, limit: 1000 });
+    const mine = await Promise.all(
+      rows.filter((r) => r.vendor_id === caller.userId).map((r) => this.view(r)),
+    );
+    for (const id of new Set(mine.flatMap((e) => e.projectIds))) await may(id, 'read');
+    return mine;
+  }
+
+  /**
+   * One execution, as Harbor checks it: NOT_FOUND when there is none, then `may` on each of its projects,
+   * then a bare FORBIDDEN (empty message) when it is another caller's.
+   */
+  async getOwn(caller: Subject, id: number, may: ExportAccess): Promise<ExportExecution> {
+    const row = await this.d.store.executions(SCAN_EXPORT_VENDOR).findWithJob(id);
+    if (!row) throw new AppError('NOT_FOUND', `execution with id: ${id} not found`);
+    const execution = await this.view(row);
+    for (const p of new Set(execution.projectIds)) await may(p, 'read');
+    const name = caller.kind === 'user' ? caller.username : caller.kind === 'robot' ? caller.name : '';
+    if (name !== execution.userName) throw new AppError('FORBIDDEN', '');
+    return execution;
+  }
+
+  /**
+   * Opens the caller's CSV (checked as `getOwn`; NOT_FOUND when its file is gone) and removes the file and
+   * the execution once read (Harbor's clean-up).
+   */
+  async download(caller: Subject, id: number, may: ExportAccess): Promise<ExportFile> {
+    const execution = await this.getOwn(caller, id, may);
+    if (!execution.filePresent)
+      throw new AppError('NOT_FOUND', `no export file for execution ${execution.id}`);
+    const path = layout.scanExport(execution.id);
+    const body = await this.d.storage.read(path);
+    return {
+      name: `scandata_export_${execution.id}.csv`,
+      body,
+      done: async () => {
+        await this.d.storage.delete(path).catch(() => undefined);
+        await this.d.store.executions(SCAN_EXPORT_VENDOR).delete(execution.id);
+      },
+    };
+  }
+
+  private async validate(scanDataType: string | undefined, criteria: ExportCriteria): Promise<number> {
     if (scanDataType !== REPORT_MIME_TYPE)
       throw new AppError('BAD_REQUEST', `Unsupported MIME type : ${scanDataType ?? ''}`);
     const projects = criteria.projects ?? [];
@@ -103,7 +175,11 @@ export class ScanExports {
     return projectId;
   }
 
-  async start(user: { id: number; name: string }, projectId: number, c: ExportCriteria): Promise<number> {
+  private async start(
+    user: { id: number; name: string },
+    projectId: number,
+    c: ExportCriteria,
+  ): Promise<number> {
     const attrs: ExtraAttrs = { project_ids: [projectId], job_name: c.job_name ?? '', user_name: user.name };
     return this.d.store.transaction(async (tx) => {
       const { id } = await tx
@@ -120,40 +196,6 @@ export class ScanExports {
       await this.d.queue.enqueue(tx, scanExportKind, payload, { executionId: id });
       return id;
     });
-  }
-
-  /** The caller's own executions, newest first. */
-  async list(userId: number): Promise<ExportExecution[]> {
-    const { rows } = await this.d.store
-      .executions(SCAN_EXPORT_VENDOR)
-      .listWithJob({ offset: 0, limit: 1000 });
-    const mine = rows.filter((r) => r.vendor_id === userId);
-    return Promise.all(mine.map((r) => this.view(r)));
-  }
-
-  /** One execution; NOT_FOUND when there is none (the handler checks that it is the caller's). */
-  async get(id: number): Promise<ExportExecution> {
-    const row = await this.d.store.executions(SCAN_EXPORT_VENDOR).findWithJob(id);
-    if (!row) throw new AppError('NOT_FOUND', `execution with id: ${id} not found`);
-    return this.view(row);
-  }
-
-  /** Opens the CSV for its owner and removes it and the execution once read (Harbor's clean-up). */
-  async download(
-    execution: ExportExecution,
-  ): Promise<{ name: string; body: Readable; done(): Promise<void> }> {
-    if (!execution.filePresent)
-      throw new AppError('NOT_FOUND', `no export file for execution ${execution.id}`);
-    const path = layout.scanExport(execution.id);
-    const body = await this.d.storage.read(path);
-    return {
-      name: `scandata_export_${execution.id}.csv`,
-      body,
-      done: async () => {
-        await this.d.storage.delete(path).catch(() => undefined);
-        await this.d.store.executions(SCAN_EXPORT_VENDOR).delete(execution.id);
-      },
-    };
   }
 
   /** The `scan.export` job: selects the artifacts, reads their reports and writes the CSV. */

@@ -62,6 +62,19 @@ for (const backend of backends()) {
     test('a scan answers 202 and fills Harbor scan_overview, the vulnerabilities addition and the log', async () => {
       const image = debianImage(VULNERABLE_PACKAGES, 'one');
       await f.client.pushImage('scan1/app', image, 'v1');
+      // Not scanned yet: Harbor leaves `scan_overview` out (omitempty), in the artifact and in listings.
+      const unscanned = await api.expect<Record<string, unknown>>(
+        200,
+        'GET',
+        `${artifactPath('scan1', 'app', 'v1')}?with_scan_overview=true`,
+      );
+      assert.equal('scan_overview' in unscanned.body, false);
+      const listedBefore = await api.expect<Record<string, unknown>[]>(
+        200,
+        'GET',
+        `/projects/scan1/repositories/app/artifacts?with_scan_overview=true`,
+      );
+      assert.equal('scan_overview' in listedBefore.body[0]!, false);
       await api.expect(202, 'POST', `${artifactPath('scan1', 'app', 'v1')}/scan`);
       const o = await scanned(api, 'scan1', 'app', 'v1');
       assert.equal(o.scan_status, 'Success');
