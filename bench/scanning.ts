@@ -12,7 +12,7 @@
  *   scan worker thread (the default), on the same database and blobs: before and after in one run.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -76,6 +76,12 @@ export interface PullImpact {
   slowdownPercent: number;
   /** Scans the server completed during the `with` windows. */
   scans: number;
+  /**
+   * CPU milliseconds per server scan (3 scans back to back, no pulls, the overview polled every 100 ms as
+   * below), by thread: the serving thread (the event loop), the niced scan thread, and the rest (libuv's
+   * pool, V8's helpers). A count of work, unlike the throughputs: the machine's load does not inflate it.
+   */
+  cpuMsPerScan: { serving: number; scanThread: number; others: number };
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -187,9 +193,11 @@ export async function scanBench(opts: {
       pullImpact:
         `${pulls.clients} clients pulling a ${(pulls.imageBytes / MiB).toFixed(0)} MiB image: ` +
         `${median(pulls.without).toFixed(0)} MB/s without a scan, ${median(pulls.with).toFixed(0)} MB/s with one ` +
-        `running in the scan thread (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile); ` +
+        `running in the scan thread (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile; ` +
+        `serving thread ${pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan); ` +
         `on the event loop (scanning.workers: 0, same run): ${median(onLoop.pulls.without).toFixed(0)} vs ` +
-        `${median(onLoop.pulls.with).toFixed(0)} MB/s (${onLoop.pulls.slowdownPercent.toFixed(1)} % slower; ${onLoop.pulls.scans} scans)`,
+        `${median(onLoop.pulls.with).toFixed(0)} MB/s (${onLoop.pulls.slowdownPercent.toFixed(1)} % slower; ${onLoop.pulls.scans} scans; ` +
+        `serving thread ${onLoop.pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan)`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -201,6 +209,21 @@ function childCpuSeconds(): number {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   // Fields after the command: state is [0], so cutime (16th overall) is [13] and cstime [14].
   return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** CPU milliseconds (user + system) and nice value of each thread of a process, by thread id. */
+function threadCpuMs(pid: number): Map<number, { ms: number; nice: number }> {
+  const out = new Map<number, { ms: number; nice: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      // After the command: state is [0], utime [11], stime [12], nice [16] (fields 14, 15 and 19 of stat).
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(Number(tid), { ms: (Number(f[11]) + Number(f[12])) * 10, nice: Number(f[16]) });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /**
@@ -258,6 +281,15 @@ async function pullImpact(
     };
     // A first scan warms the server (the job kind, the database's pages) and checks the path works.
     const serverScans = [await scanOnce()];
+    const cpu0 = threadCpuMs(berth.pid);
+    for (let i = 0; i < 3; i++) serverScans.push(await scanOnce());
+    const cpuMsPerScan = { serving: 0, scanThread: 0, others: 0 };
+    for (const [tid, now] of threadCpuMs(berth.pid)) {
+      const ms = (now.ms - (cpu0.get(tid)?.ms ?? 0)) / 3;
+      const key = tid === berth.pid ? 'serving' : now.nice > 0 ? 'scanThread' : 'others';
+      cpuMsPerScan[key] += ms;
+    }
+    opts.log(`  CPU per scan (ms): ${JSON.stringify(cpuMsPerScan)}`);
     const pull = () =>
       closedLoop(clients, windowSeconds, async () => {
         await pullImage(t, image, d);
@@ -294,6 +326,7 @@ async function pullImpact(
         with: withScan,
         slowdownPercent: (1 - median(withScan) / median(without)) * 100,
         scans,
+        cpuMsPerScan,
       },
       serverScans,
     };

@@ -165,7 +165,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
   });
   const preheat = wirePreheat({
     ...{ store, clock, jobs, events, secrets: identity.keys.box, tokens: identity.tokens },
-    ...{ scans: scanning.scans, check: config.preheat },
+    ...{ vulnerable: scanning.pullPolicy, check: config.preheat },
     registryUrl: () => config.server.externalUrl || server.listeningOrigin,
   });
   const scanHub = wireScanHub({ store, storage, clock, queue: jobs.queue });

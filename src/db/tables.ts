@@ -697,6 +697,8 @@ export type P2pPreheatPolicyRow = Selectable<P2pPreheatPolicyTable>;
 export type ProxyManifestRow = Selectable<ProxyManifestTable>;
 export type ProxyTagRow = Selectable<ProxyTagTable>;
 export type ScanReportRow = Selectable<ScanReportTable>;
+/** A report row without its document (megabytes for an image with thousands of findings). */
+export type ScanReportHead = Omit<ScanReportRow, 'report'>;
 export type ScanVulnerabilityRow = Selectable<ScanVulnerabilityTable>;
 export type CveAllowlistRow = Selectable<CveAllowlistTable>;
 export type ReplicationPolicyRow = Selectable<ReplicationPolicyTable>;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, ScanReportRow, ScanVulnerabilityTable } from '../tables.js';
+import type { Database, ScanReportHead, ScanReportRow, ScanVulnerabilityTable } from '../tables.js';
 
 /** What a finished scan writes on its report. */
 export interface ScanOutcome {
@@ -36,6 +36,33 @@ const ZERO_COUNTS = {
   total_cnt: 0,
 };
 
+/**
+ * Every column but the document: listings, overviews, the pull policy and the scan job read reports
+ * often (a listing polled while a scan runs), and the document is read only where it is shown.
+ */
+const HEAD_COLUMNS = [
+  'id',
+  'uuid',
+  'digest',
+  'registration_uuid',
+  'mime_type',
+  'status',
+  'job_id',
+  'severity',
+  'critical_cnt',
+  'high_cnt',
+  'medium_cnt',
+  'low_cnt',
+  'none_cnt',
+  'unknown_cnt',
+  'fixable_cnt',
+  'total_cnt',
+  'scanner',
+  'log',
+  'start_time',
+  'end_time',
+] as const satisfies readonly (keyof ScanReportHead)[];
+
 /** Statuses after which a report changes no more (a new scan replaces it). */
 export const FINAL_SCAN_STATUSES = ['Success', 'Error', 'Stopped'];
 
@@ -46,10 +73,10 @@ export const FINAL_SCAN_STATUSES = ['Success', 'Error', 'Stopped'];
 export class ScanReportRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  find(digest: string, registrationUuid: string, mimeType: string): Promise<ScanReportRow | undefined> {
+  find(digest: string, registrationUuid: string, mimeType: string): Promise<ScanReportHead | undefined> {
     return this.db
       .selectFrom('scan_report')
-      .selectAll()
+      .select(HEAD_COLUMNS)
       .where('digest', '=', digest)
       .where('registration_uuid', '=', registrationUuid)
       .where('mime_type', '=', mimeType)
@@ -57,11 +84,11 @@ export class ScanReportRepo {
   }
 
   /** The reports of these digests by one scanner (all MIME types unless one is given). */
-  async ofDigests(digests: string[], registrationUuid: string, mimeType?: string): Promise<ScanReportRow[]> {
+  async ofDigests(digests: string[], registrationUuid: string, mimeType?: string): Promise<ScanReportHead[]> {
     if (digests.length === 0) return [];
     let q = this.db
       .selectFrom('scan_report')
-      .selectAll()
+      .select(HEAD_COLUMNS)
       .where('digest', 'in', digests)
       .where('registration_uuid', '=', registrationUuid);
     if (mimeType) q = q.where('mime_type', '=', mimeType);
@@ -69,12 +96,27 @@ export class ScanReportRepo {
   }
 
   /** The reports a `scan.artifact` job fills. */
-  ofJob(jobId: number): Promise<ScanReportRow[]> {
-    return this.db.selectFrom('scan_report').selectAll().where('job_id', '=', jobId).execute();
+  ofJob(jobId: number): Promise<ScanReportHead[]> {
+    return this.db.selectFrom('scan_report').select(HEAD_COLUMNS).where('job_id', '=', jobId).execute();
   }
 
-  byUuid(uuid: string): Promise<ScanReportRow | undefined> {
-    return this.db.selectFrom('scan_report').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+  byUuid(uuid: string): Promise<ScanReportHead | undefined> {
+    return this.db.selectFrom('scan_report').select(HEAD_COLUMNS).where('uuid', '=', uuid).executeTakeFirst();
+  }
+
+  /** The documents (JSON text) of these reports, by report id; reports without one are absent. */
+  async documents(ids: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('scan_report')
+        .select(['id', 'report'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('report', 'is not', null)
+        .execute();
+      for (const r of rows) out.set(r.id, r.report!);
+    }
+    return out;
   }
 
   /** A new report in state Pending (any earlier one of the same key must be deleted first). */

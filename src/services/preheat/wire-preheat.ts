@@ -5,8 +5,7 @@ import type { JobRuntime } from '../../jobs/runtime.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventBus } from '../events.js';
 import type { SecretSealer } from '../replication/registry-endpoints.js';
-import { SEVERITIES, type Severity } from '../scanning/builtin/severity.js';
-import type { ScanService } from '../scanning/scan-service.js';
+import type { PullPolicy } from '../scanning/pull-policy.js';
 import { PreheatExecutions } from './preheat-executions.js';
 import { PreheatInstances } from './preheat-instances.js';
 import { PreheatPolicies } from './preheat-policies.js';
@@ -19,7 +18,7 @@ export interface PreheatDeps {
   events: EventBus;
   secrets: SecretSealer;
   tokens: BearerTokens;
-  scans: Pick<ScanService, 'overviews'>;
+  vulnerable: Pick<PullPolicy, 'severities'>;
   /** The registry's base URL as a provider reaches it (the external URL, else the address listened on). */
   registryUrl: () => string;
   check: { checkIntervalSeconds: number; checkTimeoutSeconds: number };
@@ -46,15 +45,8 @@ export function wirePreheat(d: PreheatDeps): Preheat {
   const policies = new PreheatPolicies({ store, clock, scheduler: d.jobs.scheduler });
   const runs = new PreheatRuns({
     ...{ store, clock, queue: d.jobs.queue, policies, instances },
-    severities: async (projectId, rows) => {
-      const out = new Map<number, number>();
-      for (const [id, byMime] of await d.scans.overviews(projectId, rows)) {
-        const o = Object.values(byMime)[0];
-        if (o?.scan_status === 'Success')
-          out.set(id, Math.max(0, SEVERITIES.indexOf(o.severity as Severity)));
-      }
-      return out;
-    },
+    // Harbor's enforcer judges severity with the project's effective CVE allowlist applied.
+    severities: (projectId, rows) => d.vulnerable.severities(projectId, rows),
     pullAuthorization: async (repository) => {
       const { token } = await d.tokens.issue({ kind: 'robot', id: 0, name: 'distributor' }, [
         { type: 'repository', name: repository, actions: ['pull'] },

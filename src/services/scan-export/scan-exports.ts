@@ -10,6 +10,7 @@ import type { Subject } from '../access/subject.js';
 import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { REPORT_MIME_TYPE, type VulnerabilityReport } from '../scanning/builtin/report.js';
+import { reportDocuments } from '../scanning/scan-service.js';
 import { csvLine, exportRows, EXPORT_COLUMNS, selectArtifacts } from './export-rows.js';
 
 export const SCAN_EXPORT_VENDOR = 'SCAN_DATA_EXPORT';
@@ -208,13 +209,11 @@ export class ScanExports {
     const reports = new Map<string, VulnerabilityReport>();
     if (uuid) {
       for (let i = 0; i < digests.length; i += 500) {
-        for (const r of await store.scanReports.ofDigests(
-          digests.slice(i, i + 500),
-          uuid,
-          REPORT_MIME_TYPE,
-        )) {
-          if (r.status === 'Success' && r.report)
-            reports.set(r.digest, JSON.parse(r.report) as VulnerabilityReport);
+        const heads = await store.scanReports.ofDigests(digests.slice(i, i + 500), uuid, REPORT_MIME_TYPE);
+        const parsed = await reportDocuments(store, heads);
+        for (const r of heads) {
+          const doc = parsed(r);
+          if (doc) reports.set(r.digest, doc);
         }
       }
     }

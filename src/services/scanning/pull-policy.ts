@@ -1,4 +1,5 @@
 import type { MetaStore } from '../../db/store.js';
+import type { ArtifactRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { isDigestString } from '../../oci/digest.js';
@@ -62,6 +63,40 @@ export class PullPolicy {
     return this.loading;
   }
 
+  /**
+   * Harbor's GetVulnerable with the project's effective CVE allowlist, for P2P preheat's vulnerability
+   * criterion: the severity code (None 0 … Critical 5) of each artifact whose vulnerability scan succeeded,
+   * counting only the CVEs the allowlist does not exempt (None when it exempts them all). Artifacts not
+   * scanned, or whose scan did not succeed, are absent.
+   */
+  async severities(projectId: number, rows: ArtifactRow[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (rows.length === 0) return out;
+    const meta = (await this.deps.store.projectCatalog.metadata([projectId])).get(projectId) ?? {};
+    const allowlist = await this.deps.allowlists.effective(projectId, meta);
+    for (const row of rows) {
+      const subject = { projectId, repository: '', repositoryId: row.repository_id, row };
+      const found = await this.deps.scans.reportsOf(subject);
+      const reports = (found?.reports ?? []).filter((r) => r.mime_type === REPORT_MIME_TYPE);
+      if (reports.length === 0 || reports.map((r) => r.status).reduce(mergeStatus) !== 'Success') continue;
+      out.set(row.id, Math.max(severityCode('None'), (await this.unexempted(reports, allowlist)).highest));
+    }
+    return out;
+  }
+
+  /** The vulnerabilities of these reports that the allowlist does not exempt: how many, the highest code. */
+  private async unexempted(reports: { id: number }[], allowlist: Set<string>) {
+    const vulns = await this.deps.scans.vulnerabilityIds(reports.map((r) => r.id));
+    let count = 0;
+    let highest = -1;
+    for (const v of vulns) {
+      if (allowlist.has(v.cve_id)) continue;
+      count++;
+      highest = Math.max(highest, v.severity_code);
+    }
+    return { count, highest };
+  }
+
   /** Throws PROJECTPOLICYVIOLATION when the pull of `repository:reference` is refused. */
   async check(ctx: RequestContext, repository: string, reference: string): Promise<void> {
     const projectName = repository.split('/', 1)[0]!;
@@ -105,14 +140,7 @@ export class PullPolicy {
           'To continue with pull, please contact your project administrator for help.',
       );
     const allowlist = await this.deps.allowlists.effective(project.id, meta);
-    const vulns = await this.deps.scans.vulnerabilityIds(reports.map((r) => r.id));
-    let count = 0;
-    let highest = -1;
-    for (const v of vulns) {
-      if (allowlist.has(v.cve_id)) continue;
-      count++;
-      highest = Math.max(highest, v.severity_code);
-    }
+    const { count, highest } = await this.unexempted(reports, allowlist);
     if (highest >= 0 && highest >= severityCode(severity))
       refuse(
         `current image with ${count} ${count > 1 ? 'vulnerabilities' : 'vulnerability'} cannot be pulled ${policyText(severity)}` +

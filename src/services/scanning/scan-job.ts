@@ -2,14 +2,14 @@ import type { MetaStore } from '../../db/store.js';
 import type { JobContext } from '../../jobs/kind.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventBus } from '../events.js';
-import { parseReport, sbomOverviewOf, type ScanJobPayload } from './scan-service.js';
+import { reportDocuments, sbomOverviewOf, type ScanJobPayload } from './scan-service.js';
 import type { ScannerResolver, ScanTarget } from './scanner.js';
 
 /** Where an SBOM goes: pushed as the image's accessory (SbomAccessoryWriter); answers its digest. */
 export interface SbomSink {
   write(target: ScanTarget, document: Uint8Array): Promise<string>;
 }
-import { countsOf, overviewOf, vulnerabilityRows } from './summary.js';
+import { overviewNeedsDocuments, overviewOf, storedReport } from './summary.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
 
 type Ended = 'ScanCompleted' | 'ScanFailed' | 'ScanStopped';
@@ -72,7 +72,7 @@ export class ScanJob {
       ctx.signal.throwIfAborted();
       log('scan completed');
       if (result.type === 'vulnerability') {
-        const report = result.report;
+        const stored = 'stored' in result ? result.stored : storedReport(result.report);
         counted = true;
         outcome = {
           name: 'ScanCompleted',
@@ -80,14 +80,14 @@ export class ScanJob {
             id,
             {
               status: 'Success',
-              severity: report.severity,
-              counts: countsOf(report),
-              scanner: JSON.stringify(report.scanner),
-              report: JSON.stringify(report),
+              severity: stored.severity,
+              counts: stored.counts,
+              scanner: stored.scanner,
+              report: stored.document,
               log: lines.join('\n') + '\n',
               endTime: end,
             },
-            vulnerabilityRows(report),
+            stored.rows,
           ],
         };
       } else {
@@ -129,8 +129,15 @@ export class ScanJob {
         started.includes(r.id),
       );
       const overview: Record<string, unknown> = {};
+      // Documents are read back only where the overview needs them (an SBOM's summary, another report type).
+      const parsed = await reportDocuments(
+        tx,
+        rows.filter((r) => overviewNeedsDocuments([r])),
+      );
+      const sboms =
+        p.type === 'sbom' ? await tx.scanReports.documents(rows.map((r) => r.id)) : new Map<number, string>();
       for (const r of rows)
-        overview[r.mime_type] = p.type === 'sbom' ? sbomOverviewOf([r]) : overviewOf([r], parseReport);
+        overview[r.mime_type] = p.type === 'sbom' ? sbomOverviewOf([r], sboms) : overviewOf([r], parsed);
       const full = { ...event, overview };
       await this.deps.events.publish(tx, outcome.name, full);
       return full;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FINAL_SCAN_STATUSES } from '../../db/repos/scan-reports.js';
 import type { MetaStore, Repos } from '../../db/store.js';
 import type { Log } from '../../lib/logger.js';
-import type { ArtifactRow, ScanReportRow } from '../../db/tables.js';
+import type { ArtifactRow, ScanReportHead } from '../../db/tables.js';
 import { jobLogText, type JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
@@ -14,7 +14,7 @@ import type { EventBus } from '../events.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
 import { maxSeverity } from './builtin/severity.js';
 import type { ScanType, ScannerMetadata, ScannerResolver } from './scanner.js';
-import { overviewOf, parseReportIds, type ScanOverview } from './summary.js';
+import { overviewNeedsDocuments, overviewOf, parseReportIds, type ScanOverview } from './summary.js';
 
 /** The metadata property in which a scanner says when its vulnerability database was last updated. */
 const DB_UPDATED_AT = 'harbor.scanner-adapter/vulnerability-database-updated-at';
@@ -173,7 +173,7 @@ export class ScanService {
   ): Promise<{ queued: number; fresh: number }> {
     const { uuid, name, metadata } = await this.scannerOf(subject.projectId);
     const dbUpdated = Date.parse(metadata.properties[DB_UPDATED_AT] ?? '');
-    const isFresh = (r: ScanReportRow) =>
+    const isFresh = (r: ScanReportHead) =>
       opts.skipFresh === true &&
       r.status === 'Success' &&
       r.end_time !== null &&
@@ -193,7 +193,7 @@ export class ScanService {
       let queued = 0;
       let fresh = 0;
       for (const t of targets) {
-        const reports: ScanReportRow[] = [];
+        const reports: ScanReportHead[] = [];
         for (const mimeType of t.mimeTypes) {
           const old = await tx.scanReports.find(t.row.digest, uuid, mimeType);
           if (old && !FINAL_SCAN_STATUSES.includes(old.status)) {
@@ -318,7 +318,7 @@ export class ScanService {
 
   /** A report whose job never ran (stopped while queued) ends Stopped here. */
   private async recordStopped(
-    r: ScanReportRow,
+    r: ScanReportHead,
     s: Pick<ScanSubject, 'repository'>,
     type: ScanType,
     operator: string,
@@ -364,19 +364,27 @@ export class ScanService {
     const reports = (await this.deps.store.scanReports.ofDigests(all, found.uuid)).filter((r) =>
       mimes.has(r.mime_type),
     );
+    const lists = new Map<number, Map<string, ScanReportHead[]>>();
     for (const row of rows) {
       const digests = covers.get(row.id)!;
-      const byMime = new Map<string, ScanReportRow[]>();
+      const byMime = new Map<string, ScanReportHead[]>();
       for (const r of reports)
         if (digests.includes(r.digest)) byMime.set(r.mime_type, [...(byMime.get(r.mime_type) ?? []), r]);
+      // An index shows an overview once each of its scanned children has a report (Harbor).
+      for (const [mime, list] of byMime) if (list.length < digests.length) byMime.delete(mime);
+      lists.set(row.id, byMime);
+    }
+    const parsed = await reportDocuments(
+      this.deps.store,
+      [...lists.values()].flatMap((m) => [...m.values()].filter(overviewNeedsDocuments).flat()),
+    );
+    for (const [id, byMime] of lists) {
       const overview: Record<string, ScanOverview> = {};
       for (const [mime, list] of byMime) {
-        // An index shows an overview once each of its scanned children has a report (Harbor).
-        if (list.length < digests.length) continue;
-        const o = overviewOf(list, parseReport);
+        const o = overviewOf(list, parsed);
         if (o) overview[mime] = o;
       }
-      out.set(row.id, overview);
+      out.set(id, overview);
     }
     return out;
   }
@@ -399,10 +407,13 @@ export class ScanService {
       );
     const all = [...new Set([...covers.values()].flat())];
     const reports = await this.deps.store.scanReports.ofDigests(all, found.uuid, SBOM_REPORT_MIME_TYPE);
+    const documents = await this.deps.store.scanReports.documents(
+      reports.filter((r) => r.status === 'Success').map((r) => r.id),
+    );
     for (const row of rows) {
       const digests = covers.get(row.id)!;
       const mine = reports.filter((r) => digests.includes(r.digest));
-      if (mine.length > 0) out.set(row.id, sbomOverviewOf(mine));
+      if (mine.length > 0) out.set(row.id, sbomOverviewOf(mine, documents));
     }
     return out;
   }
@@ -410,7 +421,7 @@ export class ScanService {
   /** The manifests a scan of the artifact covers and their reports by the project's scanner; none without one. */
   async reportsOf(
     subject: ScanSubject,
-  ): Promise<{ targets: string[]; reports: ScanReportRow[] } | undefined> {
+  ): Promise<{ targets: string[]; reports: ScanReportHead[] } | undefined> {
     const found = await this.deps.scanners.forProject(subject.projectId);
     if (!found) return undefined;
     const metadata = await found.scanner.metadata();
@@ -436,11 +447,12 @@ export class ScanService {
     if (targets.length === 0)
       throw new AppError('NOT_FOUND', `report not found for ${subject.repository}@${subject.row.digest}`);
     const reports = await this.reportsFor(targets, uuid);
+    const parsed = await reportDocuments(this.deps.store, reports);
     const out: Record<string, VulnerabilityReport> = {};
     for (const mime of new Set(reports.map((r) => r.mime_type))) {
       const docs = reports
         .filter((r) => r.mime_type === mime && r.status === 'Success')
-        .map(parseReport)
+        .map(parsed)
         .filter((d): d is VulnerabilityReport => !!d);
       if (docs.length > 0) out[mime] = mergeReports(docs);
     }
@@ -469,7 +481,7 @@ export class ScanService {
       .join('\n\n\n\n');
   }
 
-  private async logText(r: ScanReportRow): Promise<string> {
+  private async logText(r: ScanReportHead): Promise<string> {
     if (r.log || r.job_id === null) return r.log;
     const job = await this.deps.store.jobs.find(r.job_id);
     return job ? jobLogText(this.deps.store, job) : '';
@@ -480,10 +492,14 @@ export class ScanService {
 export const SBOM_REPORT_MIME_TYPE = 'application/vnd.security.sbom.report+json; version=1.0';
 
 /** One SBOM report's summary as Harbor shows it; several (an index's children) merged. */
-export function sbomOverviewOf(reports: ScanReportRow[]): Record<string, unknown> {
+export function sbomOverviewOf(
+  reports: ScanReportHead[],
+  documents: Map<number, string>,
+): Record<string, unknown> {
   if (reports.length === 1) {
     const r = reports[0]!;
-    if (r.status === 'Success' && r.report) return { ...(JSON.parse(r.report) as object), report_id: r.uuid };
+    const doc = documents.get(r.id);
+    if (r.status === 'Success' && doc) return { ...(JSON.parse(doc) as object), report_id: r.uuid };
     const end = r.end_time ?? undefined;
     return {
       report_id: r.uuid,
@@ -507,8 +523,17 @@ export function sbomOverviewOf(reports: ScanReportRow[]): Record<string, unknown
   };
 }
 
-export function parseReport(r: ScanReportRow): VulnerabilityReport | undefined {
-  return r.report ? (JSON.parse(r.report) as VulnerabilityReport) : undefined;
+/** Reads the documents of the succeeded ones of `reports` at once; answers a report's document, parsed. */
+export async function reportDocuments(
+  store: Pick<MetaStore, 'scanReports'>,
+  reports: ScanReportHead[],
+): Promise<(r: ScanReportHead) => VulnerabilityReport | undefined> {
+  const ids = reports.filter((r) => r.status === 'Success').map((r) => r.id);
+  const documents = ids.length ? await store.scanReports.documents(ids) : new Map<number, string>();
+  return (r) => {
+    const doc = documents.get(r.id);
+    return doc ? (JSON.parse(doc) as VulnerabilityReport) : undefined;
+  };
 }
 
 /** Reports of an index's children as one: each vulnerability once, the highest severity. */

@@ -1,4 +1,5 @@
 import type { VulnerabilityReport } from './builtin/report.js';
+import type { StoredReport } from './summary.js';
 
 /**
  * The contract between scanning's job and API (which decide what to scan, keep the reports and enforce
@@ -21,9 +22,13 @@ export interface ScanTarget {
   tag: string | null;
 }
 
-/** What a finished scan gives: Harbor's vulnerability report, or an SBOM document. */
+/**
+ * What a finished scan gives: Harbor's vulnerability report (as a document, or already in its stored form),
+ * or an SBOM document.
+ */
 export type ScanResult =
   | { type: 'vulnerability'; report: VulnerabilityReport }
+  | { type: 'vulnerability'; stored: StoredReport }
   | { type: 'sbom'; mediaType: string; document: Uint8Array };
 
 /** Harbor's `ScannerAdapterMetadata` (GET /api/v1/metadata of the Pluggable Scanner API). */

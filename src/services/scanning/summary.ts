@@ -1,5 +1,5 @@
 import type { NewScanVulnerability, SeverityCounts } from '../../db/repos/scan-reports.js';
-import type { ScanReportRow } from '../../db/tables.js';
+import type { ScanReportHead } from '../../db/tables.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
 import { maxSeverity, severityCode, type Severity } from './builtin/severity.js';
@@ -40,6 +40,30 @@ export function countsOf(report: VulnerabilityReport): SeverityCounts {
   return c;
 }
 
+/**
+ * A vulnerability report as the scan job stores it: its document (JSON text), counts and rows. The built-in
+ * scanner builds it where the scan ran (its worker thread), so the thread that serves requests receives
+ * one string and flat rows instead of serializing thousands of findings itself.
+ */
+export interface StoredReport {
+  severity: Severity;
+  counts: SeverityCounts;
+  /** JSON `{name, vendor, version}`. */
+  scanner: string;
+  document: string;
+  rows: NewScanVulnerability[];
+}
+
+export function storedReport(report: VulnerabilityReport): StoredReport {
+  return {
+    severity: report.severity,
+    counts: countsOf(report),
+    scanner: JSON.stringify(report.scanner),
+    document: JSON.stringify(report),
+    rows: vulnerabilityRows(report),
+  };
+}
+
 export function vulnerabilityRows(report: VulnerabilityReport): NewScanVulnerability[] {
   return report.vulnerabilities.map((v) => ({
     cve_id: v.id,
@@ -76,9 +100,14 @@ function secondsBetween(start: string, end: string | null): number {
  * encoded, earliest start and latest end, vulnerabilities counted once across children, percent of
  * children complete). `parsed` gives a succeeded report's document.
  */
+/** Whether `overviewOf` reads these reports' documents (one image's report has its counts beside it). */
+export function overviewNeedsDocuments(reports: ScanReportHead[]): boolean {
+  return !(reports.length === 1 && reports[0]!.mime_type === REPORT_MIME_TYPE);
+}
+
 export function overviewOf(
-  reports: ScanReportRow[],
-  parsed: (r: ScanReportRow) => VulnerabilityReport | undefined,
+  reports: ScanReportHead[],
+  parsed: (r: ScanReportHead) => VulnerabilityReport | undefined,
 ) {
   if (reports.length === 0) return undefined;
   const sorted = [...reports].sort((a, b) => a.start_time.localeCompare(b.start_time));
@@ -134,7 +163,7 @@ export function overviewOf(
 }
 
 /** A report row's stored counts by severity (the non-zero ones) and the highest severity among them. */
-function countsOfRow(r: ScanReportRow): {
+function countsOfRow(r: ScanReportHead): {
   severity: Severity;
   bySeverity: Partial<Record<Severity, number>>;
 } {

@@ -4,14 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, test, before } from 'node:test';
 import { importVulnDb } from '../../../src/services/scanning/builtin/vulndb-import.js';
-import { backends } from '../../helpers/berth.js';
+import { backends, testAdmin } from '../../helpers/berth.js';
 import { HarborApi } from '../../helpers/harbor-api.js';
+import { startPreheatProviderStub } from '../../helpers/preheat-provider.js';
 import { makeIndex, useBerth } from '../../helpers/registry-client.js';
 import { CLEAN_PACKAGES, VULNERABLE_PACKAGES, debianImage } from '../../helpers/scan-images.js';
 import { DEBIAN12_FIXTURE_DIR } from '../../helpers/vulndb.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const MIME = 'application/vnd.security.vulnerability.report; version=1.1';
+const basic = `Basic ${Buffer.from(`${testAdmin.username}:${testAdmin.password}`).toString('base64')}`;
 
 interface Overview {
   report_id: string;
@@ -294,7 +296,7 @@ for (const backend of backends()) {
       assert.equal(head.status, 200);
     });
 
-    test('a project CVE allowlist set by PUT /projects/{id} is shown by GET and list, and exempts its pulls', async () => {
+    test('a project CVE allowlist set by PUT /projects/{id} is shown by GET and list, and exempts its pulls and preheats', async (t) => {
       const id = await f.berth.createProject('allow1');
       await api.expect(200, 'PUT', '/projects/allow1', {
         metadata: { prevent_vul: 'true', severity: 'high' },
@@ -310,6 +312,32 @@ for (const backend of backends()) {
         return res.status;
       };
       await waitFor('the policy to apply', async () => ((await pull()) === 412 ? true : undefined));
+      // P2P preheat's vulnerability criterion (the project's prevent_vul + severity) judges the same way.
+      const stub = await startPreheatProviderStub(basic);
+      t.after(() => stub.close());
+      await api.expect(201, 'POST', '/p2p/preheat/instances', {
+        ...{ name: 'kr-allow1', vendor: 'kraken', endpoint: `${stub.url}/kr` },
+        ...{ auth_mode: 'NONE', enabled: true },
+      });
+      const instance = await api.expect<{ id: number }>(200, 'GET', '/p2p/preheat/instances/kr-allow1');
+      await api.expect(201, 'POST', '/projects/allow1/preheat/policies', {
+        ...{ name: 'all', provider_id: instance.body.id, enabled: true },
+        filters: JSON.stringify([
+          { type: 'repository', value: '**' },
+          { type: 'tag', value: '**' },
+        ]),
+        trigger: JSON.stringify({ type: 'manual', trigger_setting: { cron: '' } }),
+      });
+      const preheated = async () => {
+        const run = await api.expect(201, 'POST', '/projects/allow1/preheat/policies/all', {});
+        const e = await api.expect<{ extra_attrs: { totalCount: number } }>(
+          200,
+          'GET',
+          `/projects/allow1/preheat/policies/all/executions/${run.headers.get('location')!.split('/').at(-1)}`,
+        );
+        return e.body.extra_attrs.totalCount;
+      };
+      assert.equal(await preheated(), 0, 'a Critical CVE keeps v1 from being preheated');
       type Project = {
         project_id: number;
         name: string;
@@ -339,6 +367,7 @@ for (const backend of backends()) {
         metadata: { reuse_sys_cve_allowlist: 'false' },
       });
       assert.equal(await pull(), 200);
+      assert.equal(await preheated(), 1, 'with both CVEs exempted, preheat takes v1 as Harbor does');
       const got = await api.expect<Project>(200, 'GET', '/projects/allow1');
       assert.deepEqual(got.body.cve_allowlist.items, [
         { cve_id: 'CVE-2025-6965' },

@@ -117,7 +117,7 @@ export class BuiltinScanner implements Scanner {
       )
       .finally(() => signal.removeEventListener('abort', stop));
     if (signal.aborted) throw new Error('the scan was stopped');
-    const { inventory, report, db } = done;
+    const { inventory, stored, db } = done;
     const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
     log(
       `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${done.readMs} ms`,
@@ -129,9 +129,9 @@ export class BuiltinScanner implements Scanner {
     }
     log(
       `matched against the vulnerability database ${db!.version} (imported ${db!.importedAt}, ${db!.records} records): ` +
-        `${report!.vulnerabilities.length} vulnerabilities, severity ${report!.severity}, ${Date.now() - started} ms in all`,
+        `${stored!.counts.total} vulnerabilities, severity ${stored!.severity}, ${Date.now() - started} ms in all`,
     );
-    return { type: 'vulnerability', report: report! };
+    return { type: 'vulnerability', stored: stored! };
   }
 
   /** The image's layers, lowest first (their bytes are streamed from storage when the engine reads them). */

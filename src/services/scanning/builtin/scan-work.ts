@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { MetaStore } from '../../../db/store.js';
 import type { ScanType } from '../scanner.js';
 import { inventoryImage, type Inventory, type InventoryLimits } from './inventory/index.js';
+import { storedReport, type StoredReport } from '../summary.js';
 import type { VulnerabilityReport } from './report.js';
 import { matchInventory } from './scan-image.js';
 import { openVulnDb } from './stored-vuln-db.js';
@@ -24,8 +25,8 @@ export interface ScanWork {
 
 export interface ScanWorkResult {
   inventory: Inventory;
-  /** For a vulnerability scan: the report, and the database it was matched against. */
-  report?: VulnerabilityReport;
+  /** For a vulnerability scan: the report as the scan job stores it, and the database it was matched against. */
+  stored?: StoredReport;
   db?: VulnDbInfo;
   /** Milliseconds spent reading the layers (the rest is matching). */
   readMs: number;
@@ -60,7 +61,7 @@ export async function runScanWork(
     artifact: work.artifact,
     now: () => new Date(work.now),
   });
-  return { inventory, report, db: info, readMs };
+  return { inventory, stored: storedReport(report), db: info, readMs };
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */
