@@ -22,9 +22,19 @@ export function openStore(handle: DbHandle, options: { url: string; log: Logger 
   if (handle.dataVersion) {
     const read = handle.dataVersion;
     let seen = read();
+    // One look per turn of the event loop: a request's several cached reads (project, user, policies, …)
+    // ask within one turn, and another process's commit is seen from the next turn, as a change heard
+    // by PostgreSQL's LISTEN is. Each look is a statement (a read lock taken and released).
+    let looked = false;
+    const nextTurn = () => {
+      looked = false;
+    };
     const cache = new ReadCache({
       heard: true,
       changedElsewhere: () => {
+        if (looked) return false;
+        looked = true;
+        setImmediate(nextTurn);
         let now: number;
         try {
           now = read();
