@@ -44,6 +44,11 @@ export interface RemoteOptions {
   timeoutMs?: number;
   /** Longest silence while a body streams before the call fails (default 60 s). */
   idleTimeoutMs?: number;
+  /**
+   * Blob downloads from a plain-HTTP remote read into reusable memory (remotes/pooled-get.ts) instead of
+   * undici's fresh buffer per chunk: the proxy cache, whose consumers hand chunks back.
+   */
+  pooledBlobReads?: boolean;
 }
 
 // ---- Harbor's adapter metadata (`/replication/adapters`, `/replication/adapterinfos`, `/registries/{id}/info`)

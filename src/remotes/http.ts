@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { RemoteError, type RemoteErrorReason, type RemoteOptions } from './adapter.js';
+import { pooledGet } from './pooled-get.js';
 
 /**
  * The one place remote HTTP calls are made. Each RemoteHttp owns an undici Agent configured for one
@@ -38,11 +39,13 @@ export class RemoteHttp {
   readonly registry: string;
   readonly timeoutMs: number;
   private readonly agentOptions: Agent.Options;
+  private readonly pooled: boolean;
   private agent?: Agent;
 
   constructor(registry: string, tls: { insecure?: boolean; ca?: string }, options: RemoteOptions = {}) {
     this.registry = registry;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.pooled = options.pooledBlobReads === true;
     this.agentOptions = {
       headersTimeout: this.timeoutMs,
       bodyTimeout: options.idleTimeoutMs ?? defaultIdleTimeoutMs,
@@ -60,6 +63,16 @@ export class RemoteHttp {
     const signals = [req.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
+      if (this.pooled && req.stream && req.method === 'GET' && req.body === undefined) {
+        const url = new URL(req.url);
+        if (url.protocol === 'http:')
+          return await pooledGet(url, {
+            headers: req.headers ?? {},
+            ...(signal ? { signal } : {}),
+            timeoutMs: this.timeoutMs,
+            idleTimeoutMs: this.agentOptions.bodyTimeout ?? defaultIdleTimeoutMs,
+          });
+      }
       const { Agent, request } = await undici();
       this.agent ??= new Agent(this.agentOptions);
       const res = await request(req.url, {

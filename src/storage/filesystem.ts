@@ -10,12 +10,14 @@ import {
   rmSync,
   write as writeCb,
   type Dirent,
+  type WriteStream,
 } from 'node:fs';
+import { once } from 'node:events';
 import * as fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import {
@@ -26,6 +28,7 @@ import {
   type StorageDriver,
 } from './driver.js';
 import { collectGarbage } from '../lib/collect-garbage.js';
+import { isRecycling, type RecyclingReadable } from '../lib/recycling.js';
 import { FileReadStream, SparePool } from './file-read-stream.js';
 
 const openFd = promisify(openCb);
@@ -142,7 +145,7 @@ export class FilesystemDriver implements StorageDriver {
     const tmp = `${full}.tmp-${randomUUID()}`;
     const out = createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: writeHighWaterMark });
     try {
-      await pipeline(source, out);
+      await (isRecycling(source) ? writeLent(source, out) : pipeline(source, out));
       await fs.rename(tmp, full);
       return out.bytesWritten;
     } catch (err) {
@@ -307,4 +310,21 @@ function ignoreMissing(err: unknown): void {
 function mapError(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' ? new PathNotFoundError(path) : err;
+}
+
+/**
+ * Writes a recycling source (lib/recycling.ts): each chunk goes back to it once it is in the file, so the
+ * memory it was read into is read into again (a proxied blob: BlobFetches).
+ */
+async function writeLent(source: RecyclingReadable, out: WriteStream): Promise<void> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>)
+      if (!out.write(chunk, (err) => err || source.recycle(chunk))) await once(out, 'drain');
+    out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    source.destroy();
+    throw err;
+  }
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { isRecycling, type RecyclingReadable } from '../../lib/recycling.js';
 import type { Log } from '../../lib/logger.js';
 import { createDigester, parseDigest } from '../../oci/digest.js';
 import type { TokenBucket } from '../../remotes/rate-limit.js';
@@ -21,10 +22,12 @@ import type { QuotaService } from '../policies/quota/quota-service.js';
  */
 export const defaultBacklogBytes = 64 << 20;
 /**
- * When storage is at most this far behind a fetch at its end (always, for small blobs), the blob's last byte
- * waits until the blob is stored, linked and its artifact recorded if it completed one: a client pulling
- * blob after blob finds the artifact listed when its pull completes. Further behind, the client is not kept
- * waiting for the disk, and the artifact is listed as soon as the disk has the blob.
+ * A blob of at most this size, with storage at most this far behind at its end, has its last byte wait
+ * until the blob is stored (fsync included), linked and its artifact recorded if it completed one: a client
+ * pulling blob after blob finds the artifact listed when its pull completes. A larger blob, or storage
+ * further behind, and the client is not kept waiting for the disk: the artifact is listed as soon as the
+ * disk has the blob, moments after the pull. (Holding every 64 MiB layer for its fsync made a cold pull
+ * run at the disk's flush rate, ~150 MB/s on the bench's VM, against the network's ~300: docs/proxy-cache.md.)
  */
 const recordWaitBytes = 8 << 20;
 
@@ -53,13 +56,38 @@ export interface LiveBlob {
 
 /** A fetch in this process: the upstream's bytes fan out to storage and to every client that joined in time. */
 interface Fetch {
-  subscribers: Set<PassThrough>;
+  subscribers: Set<Lending>;
   /** Bytes have gone out: a client joining now could not get the start of the blob from this fetch. */
   started: boolean;
   /** The blob's size once the upstream answered; undefined when another node fetched it instead. */
   opened: Promise<number | undefined>;
   /** Settles when the blob is visible in the project (or the fetch failed). */
   done: Promise<void>;
+  /** A consumer (a client's socket, the file write) is done with a chunk: see `stream`. */
+  release?: (chunk: Buffer) => void;
+}
+
+/**
+ * A stream between a fetch and one consumer (a client, storage) whose consumer hands chunks back once it is
+ * done with them (lib/recycling.ts), so the upstream's read memory is reused; `taken` counts what passes.
+ */
+class Lending extends Transform implements RecyclingReadable {
+  constructor(
+    private readonly release: (chunk: Buffer) => void,
+    private readonly taken?: (bytes: number) => void,
+  ) {
+    // Chunks come out one by one, as they went in (see PooledBody): 16 of them, up to 4 MiB.
+    super({ readableObjectMode: true, readableHighWaterMark: 16, writableHighWaterMark: 1 << 20 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.taken?.(chunk.length);
+    done(null, chunk);
+  }
+
+  recycle(chunk: Buffer): void {
+    this.release(chunk);
+  }
 }
 
 /**
@@ -73,8 +101,8 @@ interface Fetch {
  * leaves), hashed on the way, and moved to the blob's path only after the digest matched and the write
  * is done; the blob is linked to the project (quota) in the same step. Clients do not wait for the disk
  * (within `backlogBytes`), and the last chunk reaches them only once the digest matched, so a client
- * never receives a whole blob that failed verification; when storage is nearly done, only once the blob is
- * stored and the artifact it completes recorded (listed before the pull completes).
+ * never receives a whole blob that failed verification; for a small blob with storage nearly done, only once
+ * the blob is stored and the artifact it completes recorded (listed before the pull completes).
  */
 export class BlobFetches {
   private readonly inflight = new Map<string, Fetch>();
@@ -127,7 +155,7 @@ export class BlobFetches {
       await fetch.done;
       return undefined;
     }
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const body = new Lending((chunk) => fetch.release?.(chunk));
     fetch.subscribers.add(body);
     body.once('close', () => fetch.subscribers.delete(body));
     return { size, body };
@@ -221,20 +249,37 @@ export class BlobFetches {
     const source = options.bucket
       ? pipeline(upstream.stream, options.bucket.throttle(), () => undefined)
       : upstream.stream;
+    // Each chunk the upstream lent (pooled read memory, remotes/pooled-get.ts) goes back to it once storage
+    // and every client it was written to are done with it: a count per chunk (an unknown or throttled
+    // chunk, or one a consumer never hands back, is left to the garbage collector).
+    const lender = isRecycling(upstream.stream) && !options.bucket ? upstream.stream : undefined;
+    const lent = new Map<Buffer, number>();
+    fetch.release = (chunk) => {
+      const n = lent.get(chunk);
+      if (n === undefined) return;
+      if (n > 1) return void lent.set(chunk, n - 1);
+      lent.delete(chunk);
+      lender!.recycle(chunk);
+    };
+    const lend = (chunk: Buffer) => {
+      if (!lender) return;
+      let n = 1;
+      for (const s of fetch.subscribers) if (!s.destroyed) n++;
+      lent.set(chunk, n);
+    };
     // The sink never says "full": the backlog (bytes written to it that storage has not taken yet) is
     // counted here instead, over all fetches, and bounds the wait in `forward`.
     let mine = 0;
     let counting = true;
     const sink = new PassThrough({ highWaterMark: Number.MAX_SAFE_INTEGER });
-    const taken = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        if (counting) {
-          mine -= chunk.length;
-          this.drained(chunk.length);
-        }
-        done(null, chunk);
+    const taken = new Lending(
+      (chunk) => fetch.release?.(chunk),
+      (bytes) => {
+        if (!counting) return;
+        mine -= bytes;
+        this.drained(bytes);
       },
-    });
+    );
     const writing = storage.write(
       layout.upload(id),
       pipeline(sink, taken, () => undefined),
@@ -246,6 +291,7 @@ export class BlobFetches {
     let held: Buffer | undefined;
     let early = false;
     const toStorage = (chunk: Buffer) => {
+      lend(chunk);
       mine += chunk.length;
       this.backlog += chunk.length;
       if (!sink.destroyed) sink.write(chunk);
@@ -270,11 +316,12 @@ export class BlobFetches {
         );
       if (held) toStorage(held);
       sink.end();
-      // Verified: the clients may have the last chunk while storage is still far behind; nearly done, it
-      // waits for the blob to be stored and its artifact recorded. (Ending every blob but the completing one
-      // early let a client that pulls blob after blob ask for the last one before the earlier one was
-      // linked, so the artifact was listed only after the pull: seen in portal-proxy-cache on PostgreSQL.)
-      early = mine > recordWaitBytes;
+      // Verified: the clients may have the last chunk of a large blob, or while storage is still far
+      // behind; a small blob nearly stored waits for the blob to be stored and its artifact recorded.
+      // (Ending every small blob but the completing one early let a client that pulls blob after blob ask
+      // for the last one before the earlier one was linked, so the artifact was listed only after the pull:
+      // seen in portal-proxy-cache on PostgreSQL.)
+      early = size > recordWaitBytes || mine > recordWaitBytes;
       if (early) for (const s of fetch.subscribers) s.end(held);
       await writing;
       const blob = [{ digest: target.digest, size }];

@@ -51,8 +51,11 @@ export interface Upstream {
   bucket: TokenBucket | undefined;
 }
 
-/** Upstream calls that decide whether to serve a cached tag give up sooner than replication's. */
-const remoteOptions: RemoteOptions = { timeoutMs: 10_000, idleTimeoutMs: 60_000 };
+/**
+ * Upstream calls that decide whether to serve a cached tag give up sooner than replication's; blob
+ * downloads read into reusable memory (BlobFetches hands each chunk back once its client and the file have it).
+ */
+const remoteOptions: RemoteOptions = { timeoutMs: 10_000, idleTimeoutMs: 60_000, pooledBlobReads: true };
 
 /**
  * Which projects are proxy caches, and the client of each one's upstream. The answer for a project name
