@@ -189,6 +189,19 @@ export function cpuMsOf(pid: number): number {
   return [pid, ...childrenOf(pid)].reduce((n, p) => n + one(p), 0);
 }
 
+/**
+ * CPU time (ms) of a process's main thread alone (its event loop; a process's main thread has the
+ * process's id as its thread id), without the worker threads beside it.
+ */
+export function mainThreadCpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** The pids of a process's children (the workers of `serve --workers N`), from /proc. */
 export function childrenOf(pid: number): number[] {
   try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { authedAgent, benchApi, cpuMsOf, startBerthProcess } from './berth-process.js';
+import { authedAgent, benchApi, cpuMsOf, mainThreadCpuMsOf, startBerthProcess } from './berth-process.js';
 import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
@@ -35,6 +35,13 @@ export interface WebhookBenchResult {
    * webhooks add, which wall-clock throughput shows only through the noise of a loaded machine.
    */
   berthCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
+  /**
+   * The serving thread's statements, read-cache misses and drops per push (last round), with webhooks
+   * and without: the work counted rather than timed.
+   */
+  perPush: { withWebhooks: Record<string, number>; withoutWebhooks: Record<string, number> };
+  /** The same, of Berth's main thread alone (the event loop that serves the pushes). */
+  servingThreadCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
   /** Delivery latency over both targets and every round, ms. */
   berthLatency: { p50: number; p99: number; max: number };
   distributionLatency: { p50: number; p99: number; max: number };
@@ -91,6 +98,20 @@ class Receivers {
     this.child.disconnect();
     await exited;
   }
+}
+
+/**
+ * Berth's counters of work (its /metrics): SQL statements sent by the serving thread's connection, and
+ * the read cache's misses and drops, to count what a push costs rather than time it.
+ */
+async function workCounters(url: string): Promise<{ statements: number; misses: number; drops: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    statements: value(/^berth_db_statements_total (\S+)$/m),
+    misses: value(/^berth_read_cache_total\{result="misses"\} (\S+)$/m),
+    drops: value(/^berth_read_cache_total\{result="drops"\} (\S+)$/m),
+  };
 }
 
 /** Epoch milliseconds with performance.now()'s resolution: comparable with the receivers' process. */
@@ -212,6 +233,17 @@ export async function webhookBench(options: {
   const without: number[] = [];
   const cpuWith: number[] = [];
   const cpuWithout: number[] = [];
+  const mainWith: number[] = [];
+  const mainWithout: number[] = [];
+  const perPush: WebhookBenchResult['perPush'] = { withWebhooks: {}, withoutWebhooks: {} };
+  const counted = async (c0: Awaited<ReturnType<typeof workCounters>>) => {
+    const c1 = await workCounters(berth.url);
+    return {
+      statements: (c1.statements - c0.statements) / pushes,
+      misses: (c1.misses - c0.misses) / pushes,
+      drops: (c1.drops - c0.drops) / pushes,
+    };
+  };
   let delivered: number[] = [];
   let distributionDelivered: number[] = [];
   try {
@@ -230,14 +262,20 @@ export async function webhookBench(options: {
       const order = round % 2 === 0 ? ['plain', 'hooked', 'dist'] : ['dist', 'hooked', 'plain'];
       for (const which of order) {
         const cpu0 = cpuMsOf(berthProc.pid);
+        const main0 = mainThreadCpuMsOf(berthProc.pid);
+        const work0 = await workCounters(berth.url);
         if (which === 'plain') {
           const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
           without.push(r.perSecond);
           cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
+          mainWithout.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
+          perPush.withoutWebhooks = await counted(work0);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
           const c = await collect(r.done, rx, [0, 1], 60_000);
           cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
+          mainWith.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
+          perPush.withWebhooks = await counted(work0);
           delivered = c.delivered;
           workload.berth.push(figures(r.perSecond, c.latencies, berthLat));
         } else {
@@ -248,7 +286,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push; delivered ${delivered.join('+')} of ${pushes} each`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each`,
       );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
@@ -274,6 +312,12 @@ export async function webhookBench(options: {
         withWebhooks: median(cpuWith),
         withoutWebhooks: median(cpuWithout),
         addedPercent: 100 * (median(cpuWith) / median(cpuWithout) - 1),
+      },
+      perPush,
+      servingThreadCpuMsPerPush: {
+        withWebhooks: median(mainWith),
+        withoutWebhooks: median(mainWithout),
+        addedPercent: 100 * (median(mainWith) / median(mainWithout) - 1),
       },
       berthLatency: summary(berthLat),
       distributionLatency: summary(distLat),

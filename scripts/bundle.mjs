@@ -14,8 +14,8 @@ const bundled = new Set(['kysely', 'zod']);
 const outdir = join(root, 'dist/server');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // The built-in scanner's worker thread is an entry of its own (dist/server/scan-worker.js).
-  entryPoints: [join(root, 'dist/src/main.js'), join(root, 'dist/src/scan-worker.js')],
+  // The worker threads (the built-in scanner's, the webhook deliveries') are entries of their own.
+  entryPoints: ['main', 'scan-worker', 'webhook-worker'].map((f) => join(root, `dist/src/${f}.js`)),
   outdir,
   bundle: true,
   splitting: true,

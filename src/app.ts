@@ -161,7 +161,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     ...{ store, clock, log: logger, queue: jobs.queue, events, config: config.webhooks },
     registryHost: () => registryHost,
     registryEndpoint: () => config.server.externalUrl ?? `http://${registryHost}`,
-    wake: () => jobs.worker?.wake(),
+    deliveryThread: jobs.worker && {
+      ...{ databaseUrl: config.database.url, acquireTimeoutMs: config.database.pool.acquireTimeoutMs },
+      ...{ jobs: config.jobs, logLevel: logger.level },
+    },
   });
   const preheat = wirePreheat({
     ...{ store, clock, jobs, events, secrets: identity.keys.box, tokens: identity.tokens },

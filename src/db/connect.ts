@@ -32,6 +32,11 @@ export interface DbHandle {
    * the file) commits. Read without a round trip.
    */
   dataVersion?: () => number;
+  /**
+   * SQLite only: how many writes the cached tables have had (migration 0026's `cache_epoch`), read
+   * without a round trip; NaN before that migration ran.
+   */
+  cacheEpoch?: () => number;
   close(): Promise<void>;
 }
 
@@ -129,11 +134,21 @@ export function connect(options: ConnectOptions): DbHandle {
       log,
     });
     const dataVersion = sqlite.prepare('pragma data_version').pluck();
+    let epoch: BetterSqlite3.Statement | undefined;
+    const cacheEpoch = () => {
+      try {
+        epoch ??= sqlite.prepare('select n from cache_epoch where id = 1').pluck();
+        return Number(epoch.get());
+      } catch {
+        return NaN;
+      }
+    };
     return {
       db,
       dialect: 'sqlite',
       statements: () => statements,
       dataVersion: () => dataVersion.get() as number,
+      cacheEpoch,
       close: () => db.destroy(),
     };
   }

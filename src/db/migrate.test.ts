@@ -32,6 +32,7 @@ const registryTables = [
   'auth_failure',
   'berth_migration',
   'blob',
+  'cache_epoch',
   'cve_allowlist',
   'execution',
   'harbor_user',

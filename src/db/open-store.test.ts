@@ -83,6 +83,25 @@ for (const dialect of testDialects()) {
       t.diagnostic(`read ${Date.now() - start} ms after the commit`);
     });
 
+    test("another process's job bookkeeping keeps the cache; its write to a cached table drops it", async () => {
+      const [a, b] = nodes;
+      const reads = () => a!.store.projects.findByName('cached');
+      const statements = async () => {
+        const before = handles[0]!.statements();
+        await reads();
+        return handles[0]!.statements() - before;
+      };
+      await waitFor('the read to be answered from memory', async () => (await statements()) === 0, 5000);
+      const drops = nodes[0]!.cache.figures.drops;
+      // What the webhook delivery thread commits: jobs and their logs, on a connection of its own.
+      const job = { kind: 'test.kept', payload: '{}', maxAttempts: 1, runAfter: now, executionId: null };
+      await b!.store.jobs.insert({ ...job, groupKey: null }, now);
+      assert.equal(await statements(), 0, 'a job row does not drop the cache');
+      assert.equal(nodes[0]!.cache.figures.drops, drops);
+      await b!.store.projectCatalog.putMetadata(projectId, { auto_scan: 'false' }, now);
+      await waitFor('the project change to drop the cache', async () => (await statements()) > 0, 5000);
+    });
+
     test('a transaction reads its own writes; a rollback leaves nothing of them cached', async () => {
       const [a] = nodes;
       const rules = () => a!.store.immutableRules.ofProject(projectId);

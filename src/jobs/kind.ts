@@ -53,6 +53,12 @@ export interface JobKind<P = unknown> {
    * its own).
    */
   logWithOutcome?: boolean;
+  /**
+   * Jobs of this kind are claimed only by a worker of their own thread (`JobWorker` option `thread`), never
+   * by the process's shared worker: their runs and bookkeeping stay off the event loop that serves
+   * requests (webhook deliveries; docs/webhooks.md).
+   */
+  thread?: boolean;
   run(payload: P, ctx: JobContext): Promise<void>;
 }
 

@@ -102,8 +102,13 @@ export class JobQueue {
   async stop(id: number): Promise<JobStatus> {
     const status = await this.deps.store.jobs.requestStop(id, this.deps.clock.now().toISOString());
     if (!status) throw new AppError('NOT_FOUND', `job ${id} not found`);
-    if (status === 'running') for (const fn of this.stopListeners) fn(id);
+    if (status === 'running') this.stopped(id);
     return status;
+  }
+
+  /** A running job was stopped through another thread's queue: its handler here aborts now. */
+  stopped(id: number): void {
+    for (const fn of this.stopListeners) fn(id);
   }
 
   /** Calls `fn` with the id of each running job stopped through this queue; returns the unsubscribe. */

@@ -32,7 +32,20 @@ export class Settlements {
   private waiting: Waiting[] = [];
   private flushing = false;
 
-  constructor(private readonly d: { store: Pick<MetaStore, 'transaction'>; clock: Clock; owner: string }) {}
+  constructor(
+    private readonly d: {
+      store: Pick<MetaStore, 'transaction'>;
+      clock: Clock;
+      owner: string;
+      /** How long a batch waits for more runs to end before it commits (default: the next turn). */
+      lingerMs?: number;
+    },
+  ) {}
+
+  /** Resolves once every outcome handed over so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+  }
 
   /** Resolves once the outcome is committed, with what `settle` returned. */
   add(s: Settlement): Promise<unknown> {
@@ -40,7 +53,9 @@ export class Settlements {
       this.waiting.push({ ...s, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        const linger = this.d.lingerMs ?? 0;
+        if (linger > 0) setTimeout(() => void this.flush(), linger);
+        else setImmediate(() => void this.flush());
       }
     });
   }

@@ -23,6 +23,14 @@ export interface JobWorkerOptions {
   pollMs: number;
   /** Identifies this worker in lease_owner (default: host:pid:random). */
   owner?: string;
+  /**
+   * A worker in a thread of its own: it claims only the kinds marked `thread` (the shared worker claims
+   * only the others), keeps no pool row on the dashboard, and batches its bookkeeping: a wake claims after
+   * `lingerMs`, outcomes are committed together every `lingerMs`, and a run frees its slot when it ends
+   * rather than when its outcome is committed. On SQLite each of this connection's commits takes the one
+   * write lock from the serving thread, and tells its read cache that something changed, so fewer is better.
+   */
+  thread?: { lingerMs: number };
 }
 
 /** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
@@ -61,7 +69,10 @@ export class JobWorker {
 
   constructor(private readonly o: JobWorkerOptions) {
     this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.settlements = new Settlements({ store: o.store, clock: o.clock, owner: this.owner });
+    this.settlements = new Settlements({
+      ...{ store: o.store, clock: o.clock, owner: this.owner },
+      ...(o.thread ? { lingerMs: o.thread.lingerMs } : {}),
+    });
     // A stop asked of this process reaches its job now, not at the next heartbeat (up to 2 s later).
     this.unsubscribe = o.queue.onStop((id) => this.running.get(id)?.abort.abort(stopRequested));
   }
@@ -78,7 +89,7 @@ export class JobWorker {
    */
   wake(): void {
     if (this.ticking) this.wokenMidTick = true;
-    else this.schedule(wakeLingerMs);
+    else this.schedule(this.linger);
   }
 
   /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
@@ -89,6 +100,7 @@ export class JobWorker {
     for (const r of this.running.values()) r.abort.abort('shutdown');
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.settlements.drain();
     if (this.lastBeat > 0)
       await this.o.store.jobMonitor
         .deletePool(this.owner)
@@ -116,7 +128,7 @@ export class JobWorker {
       this.ticking = false;
       if (this.wokenMidTick) {
         this.wokenMidTick = false;
-        this.schedule(wakeLingerMs);
+        this.schedule(this.linger);
       }
     }
   }
@@ -154,6 +166,10 @@ export class JobWorker {
     }
   }
 
+  private get linger(): number {
+    return this.o.thread?.lingerMs ?? wakeLingerMs;
+  }
+
   /** Ticks in `delayMs`, unless a tick is already due sooner. */
   private schedule(delayMs: number): void {
     if (this.closed || !this.started) return;
@@ -188,6 +204,7 @@ export class JobWorker {
     const kinds: string[] = [];
     for (const name of this.o.queue.kindNames()) {
       const kind = this.o.queue.kind(name)!;
+      if (!kind.thread !== !this.o.thread) continue;
       const running = byKind.get(name) ?? 0;
       const cap = this.o.concurrency?.[name];
       if (kind.group) groupCap[name] = kind.group.cap;
@@ -217,7 +234,7 @@ export class JobWorker {
   /** Keeps this worker's pool row (the dashboard's list of workers across nodes) fresh. */
   private async beat(): Promise<void> {
     const now = this.o.clock.now();
-    if (now.getTime() - this.lastBeat < poolBeatMs) return;
+    if (this.o.thread || now.getTime() - this.lastBeat < poolBeatMs) return;
     const iso = now.toISOString();
     if (this.lastBeat === 0)
       await this.o.store.jobMonitor.savePool({
@@ -242,17 +259,21 @@ export class JobWorker {
 
   private launch(row: JobRow): void {
     const abort = new AbortController();
-    const done = this.execute(row, abort)
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      const capped = this.atCap(row.kind, row.group_key);
+      this.running.delete(row.id);
+      // A slot that a cap held is free: what the cap left in the queue may run now, not at the next
+      // poll. Below every cap the last claim took all there was, unless jobs were added since (by this
+      // job, or by changes whose wake lingers): then a claim soon takes them with the others.
+      if (capped) this.schedule(0);
+      else if (this.o.queue.addedCount !== this.addedAtClaim) this.schedule(this.linger);
+    };
+    const done = this.execute(row, abort, this.o.thread ? free : undefined)
       .catch((err: unknown) => this.o.log.error({ err, job: row.id }, 'job bookkeeping failed'))
-      .finally(() => {
-        const capped = this.atCap(row.kind, row.group_key);
-        this.running.delete(row.id);
-        // A slot that a cap held is free: what the cap left in the queue may run now, not at the next
-        // poll. Below every cap the last claim took all there was, unless jobs were added since (by this
-        // job, or by changes whose wake lingers): then a claim soon takes them with the others.
-        if (capped) this.schedule(0);
-        else if (this.o.queue.addedCount !== this.addedAtClaim) this.schedule(wakeLingerMs);
-      });
+      .finally(free);
     this.running.set(row.id, { kind: row.kind, group: row.group_key, abort, done });
   }
 
@@ -273,7 +294,8 @@ export class JobWorker {
     return def?.group !== undefined && inGroup >= def.group.cap;
   }
 
-  private async execute(row: JobRow, abort: AbortController): Promise<void> {
+  /** Runs a claimed job and records its outcome; `ended`, when given, is called between the two. */
+  private async execute(row: JobRow, abort: AbortController, ended?: () => void): Promise<void> {
     const { store, clock } = this.o;
     const iso = () => clock.now().toISOString();
     const kind = this.o.queue.kind(row.kind) as JobKind;
@@ -364,6 +386,7 @@ export class JobWorker {
         settle = (tx) => tx.jobs.retry(row.id, this.owner, at, now, message);
       }
     }
+    ended?.();
     const after = await this.settlements.add({
       jobId: row.id,
       lines: [...held, { time: now, line: closing }],

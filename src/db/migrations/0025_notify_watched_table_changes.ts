@@ -10,6 +10,19 @@ import type { MigrationContext } from './index.js';
  * SQLite needs nothing: the processes that share its file see each other's commits through
  * `PRAGMA data_version`.
  */
+/** db/read-cache.ts's watchedTables as they stood at this migration (0026 counts writes to the same). */
+export const tablesAt0025 = [
+  'project',
+  'project_metadata',
+  'notification_policy',
+  'replication_policy',
+  'immutable_tag_rule',
+  'p2p_preheat_policy',
+  'harbor_user',
+  'user_group',
+  'user_group_member',
+] as const;
+
 export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Promise<void> {
   if (dialect !== 'postgres') return;
   await sql`
@@ -18,18 +31,7 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
       perform pg_notify('berth_cache', tg_table_name);
       return null;
     end $$`.execute(db);
-  // The list of db/read-cache.ts's watchedTables as it stood at this migration.
-  for (const table of [
-    'project',
-    'project_metadata',
-    'notification_policy',
-    'replication_policy',
-    'immutable_tag_rule',
-    'p2p_preheat_policy',
-    'harbor_user',
-    'user_group',
-    'user_group_member',
-  ]) {
+  for (const table of tablesAt0025) {
     await sql`
       create trigger ${sql.id(`${table}_changed`)}
       after insert or update or delete or truncate on ${sql.table(table)}

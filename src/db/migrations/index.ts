@@ -23,6 +23,7 @@ import * as m0028b from './0028b_index_scan_vulnerability_cvss.js';
 import * as m0024 from './0024_create_p2p_preheat_instance.js';
 import * as m0017 from './0017_create_p2p_preheat_policy.js';
 import * as m0025 from './0025_notify_watched_table_changes.js';
+import * as m0026 from './0026_count_watched_table_changes.js';
 
 /** What a migration needs to write DDL that both SQLite and PostgreSQL accept. */
 export interface MigrationContext {
@@ -61,6 +62,7 @@ const steps: Record<string, Step> = {
   '0017_create_p2p_preheat_policy': m0017,
   '0025_notify_watched_table_changes': m0025,
   '0028_create_proxy_referrer_page': m0028,
+  '0026_count_watched_table_changes': m0026,
 };
 
 /** Migrations by name, bound to a dialect. */

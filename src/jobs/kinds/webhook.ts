@@ -14,6 +14,25 @@ export const deliveryPayload = z
   .strict();
 export type DeliveryPayload = z.infer<typeof deliveryPayload>;
 
+/**
+ * One event for a project's webhooks, as the change that caused it wrote it (services/webhooks/payloads.ts
+ * `WebhookEvent`; checked only in shape here: the notifier built it).
+ */
+export const eventPayload = z
+  .object({
+    projectId: z.number().int(),
+    event: z
+      .object({
+        type: z.string(),
+        occurAt: z.number(),
+        operator: z.string(),
+        eventData: z.record(z.string(), z.unknown()),
+      })
+      .strict(),
+  })
+  .strict();
+export type EventPayload = z.infer<typeof eventPayload>;
+
 export interface WebhookRetry {
   /** Runs in total, the first included. */
   maxAttempts: number;
@@ -31,7 +50,7 @@ export const webhookSlots = 32;
  * retries with backoff. Jobs are grouped by target address, so a slow or failing receiver holds at most
  * `perTarget` slots of a worker and the other targets' deliveries go on. A delivery waits on the network,
  * so deliveries have a pool of slots of their own beside `jobs.workers`, and being short, each writes its
- * log with its outcome.
+ * log with its outcome. They run in a thread of their own (services/webhooks/delivery-thread.ts).
  */
 export function webhookDeliverJob(
   o: WebhookRetry,
@@ -44,6 +63,24 @@ export function webhookDeliverJob(
     group: { of: (p) => p.address, cap: o.perTarget },
     pool: { slots: webhookSlots },
     logWithOutcome: true,
+    thread: true,
     run: send,
+  });
+}
+
+/**
+ * `webhook.event`: one event's fan-out, in the delivery thread: the policies subscribed to it are read
+ * there, and its executions and `webhook.deliver` jobs written with the event job's outcome. The change
+ * that caused the event writes this one row and renders nothing.
+ */
+export function webhookEventJob(run: (p: EventPayload, ctx: JobContext) => Promise<void>) {
+  return defineJob({
+    kind: 'webhook.event',
+    payload: eventPayload,
+    retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 },
+    pool: { slots: 8 },
+    logWithOutcome: true,
+    thread: true,
+    run,
   });
 }

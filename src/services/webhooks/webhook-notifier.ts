@@ -1,5 +1,5 @@
 import type { MetaStore, Repos } from '../../db/store.js';
-import type { DeliveryPayload } from '../../jobs/kinds/webhook.js';
+import type { EventPayload } from '../../jobs/kinds/webhook.js';
 import type { ProjectRow } from '../../db/tables.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -7,9 +7,6 @@ import type { DomainEvents, ScanEnded } from '../events.js';
 import { formatBytes, quotaExceededMessage } from '../policies/quota/storage-limit.js';
 import type { Rule } from '../policies/retention/policy.js';
 import {
-  formatFor,
-  type FormattedPayload,
-  type WebhookTarget,
   replicationData,
   retentionData,
   type WebhookEvent,
@@ -23,12 +20,8 @@ export interface WebhookNotifierDeps {
   store: Pick<MetaStore, 'transaction'>;
   clock: Clock;
   log: Logger;
-  /** Adds the delivery jobs in the caller's transaction (JobQueue.enqueueMany). */
-  enqueue(
-    tx: Repos,
-    kind: 'webhook.deliver',
-    jobs: { payload: DeliveryPayload; options: { executionId: number } }[],
-  ): Promise<void>;
+  /** Adds the event's job in the caller's transaction (JobQueue.enqueueMany). */
+  enqueue(tx: Repos, kind: 'webhook.event', jobs: { payload: EventPayload }[]): Promise<void>;
   /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
   registryHost(): string;
   /** The registry's URL (`scheme://host[:port]`): the local side of a replication. */
@@ -52,11 +45,12 @@ export interface ArtifactChange {
 export const quotaWarningPercent = 85;
 
 /**
- * Turns domain events into webhook deliveries. For each enabled policy of the project subscribed to the
- * event type, and each of its targets, it writes an execution (vendor WEBHOOK or SLACK, as Harbor) and a
- * `webhook.deliver` job holding the formatted request, in the transaction of the change: a delivery is
- * committed with its cause or not at all. Pulls are the exception: they are held in memory and written in
- * one transaction every `pullBatchMs`, so a pull costs the database no write.
+ * Turns domain events into webhook deliveries. When an enabled policy of the project subscribes to the
+ * event type, it writes one `webhook.event` job holding the event, in the transaction of the change: the
+ * event is committed with its cause or not at all. The delivery thread fans it out into an execution
+ * (vendor WEBHOOK or SLACK, as Harbor) and a `webhook.deliver` job per target (webhook-fanout.ts), so the
+ * serving thread renders nothing and writes one row per event. Pulls are the exception: they are held in
+ * memory and written in one transaction every `pullBatchMs`, so a pull costs the database no write.
  */
 export class WebhookNotifier {
   private pulls: { event: ArtifactChange; at: Date }[] = [];
@@ -347,8 +341,8 @@ export class WebhookNotifier {
   }
 
   /**
-   * One execution and one delivery job per target of each policy subscribed to the event: the executions
-   * of each vendor in one statement, the jobs in another.
+   * The event for the policies subscribed to it: one `webhook.event` job in `tx`, which the delivery
+   * thread fans out into an execution and a delivery per target (webhook-fanout.ts).
    */
   private async deliver(
     tx: Repos,
@@ -356,53 +350,12 @@ export class WebhookNotifier {
     policies: WebhookPolicy[],
     event: WebhookEvent,
   ): Promise<void> {
-    const now = this.d.clock.now().toISOString();
-    // Default and Slack requests depend on the event and the target's auth header alone: each is
-    // rendered once per event, however many targets receive it. CloudEvents name the policy.
-    const rendered = new Map<string, FormattedPayload>();
-    const render = (target: WebhookTarget, policyId: number) => {
-      const where = { projectId: project.id, policyId };
-      if (target.type === 'http' && target.payload_format === 'CloudEvents')
-        return formatFor(target, event, where);
-      const key = `${target.type}\n${target.auth_header ?? ''}`;
-      let out = rendered.get(key);
-      if (!out) rendered.set(key, (out = formatFor(target, event, where)));
-      return out;
-    };
-    const deliveries = policies
-      .filter((policy) => policy.eventTypes.includes(event.type))
-      .flatMap((policy) =>
-        policy.targets.map((target) => ({ policy, target, formatted: render(target, policy.id) })),
-      );
-    const jobs: { payload: DeliveryPayload; options: { executionId: number } }[] = [];
-    for (const vendor of ['WEBHOOK', 'SLACK'] as const) {
-      const mine = deliveries.filter((x) => (x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK') === vendor);
-      const ids = await tx.executions(vendor).createMany(
-        mine.map((x) => ({
-          vendorId: x.policy.id,
-          trigger: 'EVENT',
-          // `event_type` first: the last-trigger lookup matches on this prefix.
-          extraAttrs: { event_type: event.type, payload: x.formatted.body },
-          status: 'Pending' as const,
-        })),
-        now,
-      );
-      mine.forEach(({ policy, target, formatted }, i) =>
-        jobs.push({
-          payload: {
-            policyId: policy.id,
-            notifyType: target.type,
-            address: target.address,
-            headers: formatted.headers,
-            body: formatted.body,
-            skipCertVerify: target.skip_cert_verify,
-          },
-          options: { executionId: ids[i]! },
-        }),
-      );
-    }
-    await this.d.enqueue(tx, 'webhook.deliver', jobs);
-    this.committed += jobs.length;
+    if (!policies.some((p) => p.eventTypes.includes(event.type))) return;
+    await this.d.enqueue(tx, 'webhook.event', [
+      // WebhookEvent is the shape the job's schema checks loosely (jobs/ knows no webhook types).
+      { payload: { projectId: project.id, event: event as unknown as EventPayload['event'] } },
+    ]);
+    this.committed++;
   }
 }
 

@@ -1,14 +1,17 @@
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
-import { webhookDeliverJob } from '../../jobs/kinds/webhook.js';
+import { type WebhookRetry } from '../../jobs/kinds/webhook.js';
+import type { JobsConfig } from '../../jobs/runtime.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { operatorName, type RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
+import { DeliveryThread } from './delivery-thread.js';
 import { formatFor } from './payloads.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
+import { webhookKinds } from './webhook-fanout.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { validatePolicy, WebhookPolicies, type WebhookPolicyInput } from './webhook-policies.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -27,7 +30,7 @@ export interface WebhooksConfig {
 }
 
 export interface WebhooksDeps {
-  store: Pick<MetaStore, 'jobs' | 'notificationPolicies' | 'transaction'>;
+  store: Pick<MetaStore, 'jobs' | 'notificationPolicies' | 'projects' | 'transaction'>;
   clock: Clock;
   log: Logger;
   queue: JobQueue;
@@ -36,8 +39,11 @@ export interface WebhooksDeps {
   registryHost(): string;
   /** The registry's URL (`scheme://host[:port]`). */
   registryEndpoint(): string;
-  /** Wakes this node's job worker (deliveries were just committed). */
-  wake(): void;
+  /**
+   * Present when this process runs jobs: its deliveries are sent by a thread of their own over another
+   * connection to this database. Absent (`jobs.workers: 0`), other processes' threads send them.
+   */
+  deliveryThread?: { databaseUrl: string; acquireTimeoutMs: number; jobs: JobsConfig; logLevel: string };
 }
 
 /**
@@ -49,9 +55,24 @@ export class Webhooks {
   readonly deliveries: WebhookDeliveries;
   readonly notifier: WebhookNotifier;
   private readonly sender: WebhookSender;
+  private readonly thread: DeliveryThread | undefined;
 
   private constructor(private readonly d: WebhooksDeps) {
     this.sender = new WebhookSender(d.config.timeoutSeconds * 1000);
+    const t = d.deliveryThread;
+    const c = d.config;
+    this.thread = t
+      ? new DeliveryThread(
+          {
+            ...{ databaseUrl: t.databaseUrl, acquireTimeoutMs: t.acquireTimeoutMs, logLevel: t.logLevel },
+            ...{ leaseMs: t.jobs.leaseSeconds * 1000, pollMs: t.jobs.pollIntervalMs },
+            concurrency: t.jobs.concurrency,
+            timeoutMs: c.timeoutSeconds * 1000,
+            retry: retryOf(c),
+          },
+          { log: d.log, queue: d.queue },
+        )
+      : undefined;
     this.policies = new WebhookPolicies({ store: d.store, clock: d.clock });
     this.deliveries = new WebhookDeliveries({ store: d.store });
     this.notifier = new WebhookNotifier({
@@ -61,25 +82,25 @@ export class Webhooks {
       enqueue: (tx, kind, jobs) => d.queue.enqueueMany(tx, kind, jobs),
       registryHost: d.registryHost,
       registryEndpoint: d.registryEndpoint,
-      wake: d.wake,
+      wake: () => this.thread?.wake(),
       pullBatchMs: d.config.pullBatchMs,
     });
   }
 
   /**
-   * Registers `webhook.deliver` and subscribes to the events webhooks deliver: pushes and deletes in the
+   * Registers `webhook.event` and `webhook.deliver` and subscribes to the events webhooks deliver: pushes and deletes in the
    * change's transaction, pulls batched, refused pushes (QUOTA_EXCEED) in a transaction of their own.
    * Scanning, replication and retention call `notifier.notify` with events they build.
    */
   static wire(d: WebhooksDeps): Webhooks {
     const w = new Webhooks(d);
-    const c = d.config;
-    d.queue.register(
-      webhookDeliverJob(
-        { maxAttempts: c.maxAttempts, retryDelayMs: c.retryDelayMs, perTarget: c.concurrencyPerTarget },
-        w.sender.send,
-      ),
-    );
+    // Registered here for enqueueing; the delivery thread registers the same kinds to run them.
+    const [event, deliver] = webhookKinds({
+      ...{ store: d.store, clock: d.clock, retry: retryOf(d.config), send: w.sender.send },
+      wake: () => {},
+    });
+    d.queue.register(event);
+    d.queue.register(deliver);
     const n = w.notifier;
     d.events.onTransaction('ArtifactPushed', (tx, e) => n.artifactChanged(tx, 'PUSH_ARTIFACT', e));
     d.events.onTransaction('ArtifactDeleted', (tx, e) =>
@@ -108,6 +129,7 @@ export class Webhooks {
 
   async stop(): Promise<void> {
     await this.notifier.stop();
+    await this.thread?.close();
     this.sender.close();
   }
 
@@ -148,4 +170,8 @@ export class Webhooks {
         );
     }
   }
+}
+
+function retryOf(c: WebhooksConfig): WebhookRetry {
+  return { maxAttempts: c.maxAttempts, retryDelayMs: c.retryDelayMs, perTarget: c.concurrencyPerTarget };
 }

@@ -308,7 +308,7 @@ describe(
         t.diagnostic(`${what}: obeyed by B ${ms} ms after A answered`);
       };
 
-      // A webhook policy created on A: B's push writes its delivery.
+      // A webhook policy created on A: B's push writes its event (the delivery thread fans it out).
       let hook = 0;
       await obeyed(
         'a new webhook policy',
@@ -319,7 +319,7 @@ describe(
             targets: [{ type: 'http', address: 'http://127.0.0.1:9/hook' }],
             enabled: true,
           }),
-        async () => (await jobsFor('webhook.deliver', (await pushOnB(`h${hook++}`)).digest)) > 0,
+        async () => (await jobsFor('webhook.event', (await pushOnB(`h${hook++}`)).digest)) > 0,
       );
       // Project metadata set on A (scan on push): B's push queues the scan.
       await obeyed(

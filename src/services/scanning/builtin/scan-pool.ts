@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread, threadEntry } from '../../../lib/worker-thread.js';
 import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
 
 /** What the pool tells a worker thread (src/scan-worker.ts). */
@@ -100,15 +100,7 @@ export class ScanPool implements ScanEngine {
   }
 
   private spawn(): Worker {
-    const entry = this.o.entry ?? scanWorkerEntry();
-    // Under tsx (tests, development) the entry is TypeScript: the thread registers tsx's loader first.
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-            `.then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { eval: true, name: 'berth-scan' },
-        )
-      : new Worker(entry, { name: 'berth-scan' });
+    const worker = startThread(this.o.entry ?? threadEntry('scan-worker'), 'berth-scan');
     worker.unref();
     return worker;
   }
@@ -169,22 +161,4 @@ export class ScanPool implements ScanEngine {
       send({ kind: 'run', work, databaseUrl: this.o.databaseUrl });
     });
   }
-}
-
-/**
- * Where the worker thread's module is: beside this file's root module as built by tsc (dist/src), in the
- * bundle (dist/server/scan-worker.js, this code being in one of its chunks), or the TypeScript source.
- */
-export function scanWorkerEntry(): URL {
-  const candidates = [
-    '../../../scan-worker.js',
-    '../scan-worker.js',
-    './scan-worker.js',
-    '../../../scan-worker.ts',
-  ];
-  for (const c of candidates) {
-    const url = new URL(c, import.meta.url);
-    if (existsSync(url)) return url;
-  }
-  throw new Error(`the scan worker module is missing (looked for ${candidates.join(', ')})`);
 }

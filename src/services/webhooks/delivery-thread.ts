@@ -1,0 +1,113 @@
+import type { Worker } from 'node:worker_threads';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { Logger } from '../../lib/logger.js';
+import { startThread, threadEntry } from '../../lib/worker-thread.js';
+import type { WebhookRetry } from '../../jobs/kinds/webhook.js';
+
+/** What the delivery thread (src/webhook-worker.ts) is started with. */
+export interface DeliveryThreadInit {
+  databaseUrl: string;
+  acquireTimeoutMs: number;
+  logLevel: string;
+  /** The claims' lease and the idle poll, as `jobs.leaseSeconds` and `jobs.pollIntervalMs` say. */
+  leaseMs: number;
+  pollMs: number;
+  /** `jobs.concurrency`: `webhook.deliver` there caps the thread's deliveries in flight. */
+  concurrency: Record<string, number>;
+  timeoutMs: number;
+  retry: WebhookRetry;
+  /** How often the thread looks at `commits`, claims, and commits outcomes (ms). */
+  lingerMs: number;
+  /** Counts the serving thread's commits that wrote deliveries (Int32Array over a SharedArrayBuffer). */
+  commits: SharedArrayBuffer;
+}
+
+export type ToDeliveryThread = { kind: 'stop'; jobId: number } | { kind: 'close' };
+export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed' };
+
+/** Claims, commits of outcomes and looks for new deliveries happen this often in the thread. */
+export const deliveryLingerMs = 50;
+
+/**
+ * The thread that sends this process's webhook deliveries: it claims `webhook.deliver` jobs over a
+ * database connection of its own, POSTs them and commits their outcomes in batches, so neither the
+ * requests nor their bookkeeping run on the event loop that serves pushes. The serving thread only
+ * writes the jobs in the change's transaction and then bumps a shared counter (no message, no syscall),
+ * which the thread reads every `deliveryLingerMs`. A stop asked of a running delivery is passed on.
+ */
+export class DeliveryThread {
+  private worker: Worker;
+  private readonly commits: Int32Array;
+  private closing = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs'>,
+    private readonly d: { log: Logger; queue: JobQueue },
+  ) {
+    const shared = new SharedArrayBuffer(4);
+    this.commits = new Int32Array(shared);
+    this.worker = this.spawn({ ...init, commits: shared, lingerMs: deliveryLingerMs });
+    this.unsubscribe = d.queue.onStop((jobId) => this.send({ kind: 'stop', jobId }));
+  }
+
+  /** Deliveries were committed: the thread claims them within `deliveryLingerMs`. */
+  wake(): void {
+    Atomics.add(this.commits, 0, 1);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.unsubscribe();
+    const worker = this.worker;
+    const closed = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromDeliveryThread) => m.kind === 'closed' && resolve());
+      worker.once('exit', () => resolve());
+    });
+    this.send({ kind: 'close' });
+    await closed;
+    await worker.terminate();
+  }
+
+  private send(m: ToDeliveryThread): void {
+    this.worker.postMessage(m);
+  }
+
+  private spawn(init: DeliveryThreadInit): Worker {
+    const worker = startThread(threadEntry('webhook-worker'), 'berth-webhooks', init);
+    worker.unref();
+    worker.on('message', (m: FromDeliveryThread) => {
+      if (m.kind === 'log') this.relay(m.line);
+    });
+    worker.on('error', (err) => this.d.log.error({ err }, 'the webhook delivery thread failed'));
+    worker.on('exit', (code) => {
+      if (this.closing) return;
+      // Its deliveries are rows in the queue: a new thread claims them once their lease ends.
+      this.d.log.error({ code }, 'the webhook delivery thread exited; starting another');
+      this.worker = this.spawn(init);
+    });
+    return worker;
+  }
+
+  /** A log line of the thread (pino's JSON), written by this process's logger. */
+  private relay(line: string): void {
+    try {
+      const {
+        level,
+        msg,
+        time: _t,
+        pid: _p,
+        hostname: _h,
+        ...fields
+      } = JSON.parse(line) as {
+        level: number;
+        msg?: string;
+        [k: string]: unknown;
+      };
+      const method = level >= 50 ? 'error' : level >= 40 ? 'warn' : level >= 30 ? 'info' : 'debug';
+      this.d.log[method]({ ...fields, thread: 'webhooks' }, msg ?? '');
+    } catch {
+      this.d.log.warn({ line }, 'the webhook delivery thread wrote an unreadable log line');
+    }
+  }
+}
