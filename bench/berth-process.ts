@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
@@ -46,8 +46,23 @@ export interface BerthProcess {
   pid: number;
   dir: string;
   log(): string;
+  /** This Berth's processes now: the one of --workers 1, or the primary then each worker. */
+  pids(): number[];
   stop(): Promise<void>;
 }
+
+/** One Berth process's peak RSS over its whole life, recorded when the bench stops it. */
+export interface ProcessPeak {
+  /** What the process served, e.g. `rows and load run`, `workers: --workers 2`. */
+  label: string;
+  /** `process` (--workers 1), `primary`, or `worker N`. */
+  role: string;
+  pid: number;
+  peakBytes: number;
+}
+
+/** Every Berth process the bench has stopped so far, in the order stopped. */
+export const processPeaks: ProcessPeak[] = [];
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -63,6 +78,12 @@ export async function startBerthProcess(
     env?: Record<string, string>;
     benchProject?: boolean;
     workers?: number;
+    /** Node options before the script (e.g. `--trace-gc`, `--import <preload>`), for diagnosis. */
+    nodeArgs?: string[];
+    /** The script to run instead of this checkout's build (e.g. another checkout's, for an A/B run). */
+    main?: string;
+    /** Names the processes in `processPeaks` (default `berth`). */
+    label?: string;
   } = {},
 ): Promise<BerthProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
@@ -74,14 +95,18 @@ export async function startBerthProcess(
   // One process unless a row asks for more: the rows compare one event loop with distribution.
   env.BERTH_SERVER_WORKERS = String(options.workers ?? 1);
   Object.assign(env, options.env);
-  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  const nodeArgs = [
+    ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
+    ...(options.nodeArgs ?? []),
+  ];
   const logFile = join(dir, 'berth.log');
   const fd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
     [
       ...nodeArgs,
-      join(root, process.env.BENCH_UNBUNDLED === '1' ? 'dist/src/main.js' : 'dist/server/main.js'),
+      options.main ??
+        join(root, process.env.BENCH_UNBUNDLED === '1' ? 'dist/src/main.js' : 'dist/server/main.js'),
       'serve',
       '--host',
       '127.0.0.1',
@@ -102,8 +127,18 @@ export async function startBerthProcess(
       return '';
     }
   };
+  const pids = () => [child.pid!, ...childrenOf(child.pid!)];
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      const all = pids();
+      all.forEach((pid, i) =>
+        processPeaks.push({
+          label: options.label ?? 'berth',
+          role: i === 0 ? (all.length > 1 ? 'primary' : 'process') : `worker ${i}`,
+          pid,
+          peakBytes: lifetimePeakOf(pid),
+        }),
+      );
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
@@ -135,7 +170,7 @@ export async function startBerthProcess(
     await new Promise((r) => setTimeout(r, 50));
   }
   // Pushes never create projects: the bench pushes into `bench/…`.
-  if (options.benchProject === false) return { url, pid: child.pid!, dir, log, stop };
+  if (options.benchProject === false) return { url, pid: child.pid!, dir, log, pids, stop };
   const created = await fetch(`${url}/api/v2.0/projects`, {
     method: 'POST',
     headers: { authorization: benchAuthorization, 'content-type': 'application/json' },
@@ -145,7 +180,7 @@ export async function startBerthProcess(
     await stop();
     throw new Error(`could not create the bench project: ${created.status} ${await created.text()}`);
   }
-  return { url, pid: child.pid!, dir, log, stop };
+  return { url, pid: child.pid!, dir, log, pids, stop };
 }
 
 /**
@@ -215,8 +250,35 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** Samples a process's RSS every `everyMs` until stopped; returns the peak in bytes. */
+/** The highest VmHWM read from each process before `sampleRss` reset it. */
+const peakBeforeReset = new Map<number, number>();
+
+/** A process's peak RSS since it started, in bytes, though `sampleRss` resets the kernel's mark per row. */
+export function lifetimePeakOf(pid: number): number {
+  return Math.max(peakBeforeReset.get(pid) ?? 0, rssOf(pid, 'VmHWM'));
+}
+
+/**
+ * Resets the kernel's peak-RSS mark of a process (`5` to /proc/<pid>/clear_refs, Linux 4.0+), keeping the
+ * old mark for `lifetimePeakOf`. False where that is not allowed.
+ */
+function resetPeak(pid: number): boolean {
+  peakBeforeReset.set(pid, lifetimePeakOf(pid));
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A process's peak RSS from now until stopped, in bytes: the kernel's own mark (VmHWM, reset at the
+ * start), which no spike between two samples escapes; VmRSS is also sampled every `everyMs`, which is
+ * all there is where the mark cannot be reset.
+ */
 export function sampleRss(pid: number, everyMs = 100): { stop(): { peak: number; samples: number } } {
+  const exact = resetPeak(pid);
   let peak = rssOf(pid);
   let samples = 1;
   const timer = setInterval(() => {
@@ -226,8 +288,20 @@ export function sampleRss(pid: number, everyMs = 100): { stop(): { peak: number;
   return {
     stop() {
       clearInterval(timer);
-      peak = Math.max(peak, rssOf(pid));
+      peak = Math.max(peak, rssOf(pid), exact ? rssOf(pid, 'VmHWM') : 0);
       return { peak, samples: samples + 1 };
     },
   };
+}
+
+/** The peak RSS of each of `pids` while `fn` runs, in bytes, in the order given. */
+export async function peaksDuring<T>(pids: number[], fn: () => Promise<T>): Promise<[T, number[]]> {
+  const samplers = pids.map((pid) => sampleRss(pid));
+  try {
+    const result = await fn();
+    return [result, samplers.map((s) => s.stop().peak)];
+  } catch (e) {
+    for (const s of samplers) s.stop();
+    throw e;
+  }
 }

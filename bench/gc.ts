@@ -140,7 +140,7 @@ export async function gcBench(opts: {
     }
   };
   const berth = await phase('start Berth', () =>
-    startBerthProcess(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}),
+    startBerthProcess({ label: 'gc', ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}) }),
   );
   const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
   const d = authedAgent({ connections: 32, headersTimeout: 120_000, bodyTimeout: 120_000 });

@@ -25,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function idleRss(settleSeconds = 30): Promise<IdleRssResult> {
   // No bench project: creating it would verify the admin's password (argon2), which a node serving
   // nothing never does.
-  const berth = await startBerthProcess({ benchProject: false });
+  const berth = await startBerthProcess({ benchProject: false, label: 'idle-rss' });
   try {
     await sleep(5_000);
     const afterStartBytes = rssOf(berth.pid);

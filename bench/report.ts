@@ -1,4 +1,5 @@
 import type { ApiBenchResult } from './api.js';
+import type { ProcessPeak } from './berth-process.js';
 import type { GcBenchResult } from './gc.js';
 import { idleRssTargetBytes, type IdleRssResult } from './idle-rss.js';
 import type { RetentionBenchResult } from './retention.js';
@@ -8,7 +9,7 @@ import type { ScanBenchResult } from './scanning.js';
 import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
 import type { WebhookBenchResult } from './webhooks.js';
-import type { WorkersBenchResult } from './workers.js';
+import type { Side, WorkersBenchResult } from './workers.js';
 
 export interface WorkloadResult {
   id: string;
@@ -53,6 +54,8 @@ export interface RunResult {
   webhooks?: WebhookBenchResult;
   /** `serve --workers 2` vs `--workers 1` vs distribution (bench/workers.ts), when run. */
   workers?: WorkersBenchResult;
+  /** Every Berth process the run started, with its peak RSS over its whole life. */
+  processPeaks?: ProcessPeak[];
 }
 
 export interface Row {
@@ -101,6 +104,7 @@ export function fmt(x: number | undefined): string {
 }
 
 const mbFmt = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const mibFmt = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export function consoleTable(rows: Row[]): string {
   const lines = rows.map(
@@ -198,6 +202,17 @@ export function markdown(r: RunResult, rows: Row[]): string {
     `- Peak RSS (VmHWM) of the Berth that served all workloads above: ${mbFmt(r.berthPeakRssWholeRun)}.`,
     '',
   );
+  if (r.processPeaks?.length) {
+    out.push(
+      '## Memory: peak RSS of each Berth process',
+      '',
+      "Over each process's whole life (VmHWM, start-up and fixtures included), in the order the run stopped them;",
+      'target < 200 MiB per process (issue 15).',
+      '',
+      ...processPeakLines(r.processPeaks).map((line) => `- ${line}`),
+      '',
+    );
+  }
   if (r.idleRss) {
     const i = r.idleRss;
     out.push(
@@ -256,7 +271,9 @@ function workersSection(w: WorkersBenchResult): string[] {
     `| load run, p99 ms | ${fmt(p99('w1'))} | ${fmt(p99('w2'))} | ${fmt(p99('distribution'))} | ${fmt(p99('w1') / p99('w2'))} | ${fmt(p99('distribution') / p99('w2'))} |`,
     `| load run, errors | ${w.load.w1.errors} | ${w.load.w2.errors} | ${w.load.distribution.errors} | | |`,
     '',
-    `- Peak RSS (VmHWM): --workers 1 ${mbFmt(w.rss.w1)}; --workers 2: primary ${mbFmt(w.rss.primary)}, workers ${w.rss.workers.map(mbFmt).join(' and ')}.`,
+    'Peak RSS per process (VmHWM, reset before each measurement; target < 200 MiB per process, issue 15):',
+    '',
+    ...rssLines(w.rss).map((line) => `- ${line.replace(/^peak RSS /, '')}`),
     '',
   ];
 }
@@ -358,4 +375,24 @@ function replicationSection(r: ReplicationBenchResult): string[] {
     `- Execution wall time (POST /replication/executions until it reads Succeed, job queueing included): median ${median(r.executionSeconds).toFixed(1)} s.`,
     '',
   ];
+}
+
+/** One line per process: its peak RSS over the image pull, over the load run, and over its life. */
+export function rssLines(rss: WorkersBenchResult['rss']): string[] {
+  const names: Record<Side, (i: number) => string> = {
+    w1: () => '--workers 1',
+    w2: (i) => (i === 0 ? '--workers 2 primary' : `--workers 2 worker ${i}`),
+    distribution: () => 'distribution',
+  };
+  return (Object.keys(names) as Side[]).flatMap((side) =>
+    rss.life[side].map(
+      (life, i) =>
+        `peak RSS ${names[side](i)}: image pull ${mibFmt(rss.imagePull[side][i] ?? 0)}, load run ${mibFmt(rss.load[side][i] ?? 0)}, whole life ${mibFmt(life)}`,
+    ),
+  );
+}
+
+/** One line per Berth process: what it served, its role, and its peak RSS over its whole life. */
+export function processPeakLines(peaks: ProcessPeak[]): string[] {
+  return peaks.map((p) => `${p.label}, ${p.role} (pid ${p.pid}): ${mibFmt(p.peakBytes)}`);
 }

@@ -17,7 +17,14 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dockerRegistryBinary, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { apiBench, type ApiBenchResult } from './api.js';
-import { authedAgent, rssOf, sampleRss, startBerthProcess } from './berth-process.js';
+import {
+  authedAgent,
+  lifetimePeakOf,
+  processPeaks,
+  rssOf,
+  sampleRss,
+  startBerthProcess,
+} from './berth-process.js';
 import { pullBlob, pushMonolithic, type Target } from './client.js';
 import { curlBinary, requireCurl } from './curl.js';
 import { gcBench, type GcBenchResult } from './gc.js';
@@ -35,6 +42,7 @@ import {
   consoleTable,
   markdown,
   peakRssMetric,
+  processPeakLines,
   rowsOf,
   type RunResult,
   type WorkloadResult,
@@ -87,7 +95,7 @@ function environment(): Record<string, string | number> {
 }
 
 async function rssCheck(): Promise<RunResult['rss']> {
-  const berth = await startBerthProcess();
+  const berth = await startBerthProcess({ label: 'rss (a large blob)' });
   const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
   const d = authedAgent({ connections: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
   try {
@@ -154,7 +162,10 @@ async function main() {
   log(`${quick ? 'QUICK' : 'FULL'} run on ${env.cpus} × ${env.cpuModel}; load ${env.loadBefore}`);
 
   const profDir = process.env.BENCH_PROFILE === '1' ? join(resultsDir, `prof-${Date.now()}`) : undefined;
-  const berth = await startBerthProcess(profDir ? { cpuProfDir: profDir } : {});
+  const berth = await startBerthProcess({
+    label: 'rows and load run',
+    ...(profDir ? { cpuProfDir: profDir } : {}),
+  });
   const dist = await startDockerRegistry();
   const targets: Target[] = [
     { name: 'berth', url: berth.url, pid: berth.pid },
@@ -238,7 +249,7 @@ async function main() {
       scanning = await scanBench({ records: 100_000, quick, log });
       log(`  ${JSON.stringify(scanning)}`);
     }
-    berthPeakRssWholeRun = rssOf(berth.pid, 'VmHWM');
+    berthPeakRssWholeRun = lifetimePeakOf(berth.pid);
   } finally {
     await berth.stop();
     await dist.stop();
@@ -328,12 +339,15 @@ async function main() {
     ...(gc ? { gc } : {}),
     ...(webhooks ? { webhooks } : {}),
     ...(workers ? { workers } : {}),
+    processPeaks,
   };
   const rows = rowsOf(results);
   const stamp = startedAt.replace(/[:.]/g, '-');
   const jsonFile = join(resultsDir, `${stamp}${quick ? '-quick' : ''}.json`);
   writeFileSync(jsonFile, JSON.stringify({ ...run, rows }, null, 2));
   log('\n' + consoleTable(rows));
+  log('\npeak RSS of each Berth process over its whole life:');
+  for (const line of processPeakLines(processPeaks)) log(`  ${line}`);
   log(`\nraw results: ${jsonFile}`);
   if (profDir)
     log(

@@ -168,6 +168,7 @@ export async function scanBench(opts: {
       const berth = await startBerthProcess({
         env: { ...shared, BERTH_SCANNING_WORKERS: String(threads) },
         benchProject: first,
+        label: `vulndb: scanning.workers ${threads}`,
       });
       try {
         opts.log(`  scanning.workers: ${threads}`);

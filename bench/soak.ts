@@ -42,7 +42,7 @@ export async function soak(opts: {
   const settleSeconds = opts.settleSeconds ?? 30;
   const allowanceBytes = 64 * MiB;
   const env = opts.env ?? {};
-  const berth = await startBerthProcess({ env });
+  const berth = await startBerthProcess({ env, label: 'soak' });
   const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
   const d = authedAgent({ connections: opts.clients, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const mib = (b: number) => `${(b / MiB).toFixed(0)} MiB`;

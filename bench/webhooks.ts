@@ -203,7 +203,10 @@ export async function webhookBench(options: {
   const rx = await Receivers.start(['harbor', 'harbor', 'distribution', 'distribution']);
   const berthUrls = rx.urls.slice(0, 2);
   const distUrls = rx.urls.slice(2);
-  const berthProc = await startBerthProcess(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {});
+  const berthProc = await startBerthProcess({
+    label: 'webhooks',
+    ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+  });
   const dist = await startDockerRegistry({
     logLevel: 'error',
     extraConfig: [

@@ -5,10 +5,10 @@
  * first; the load runs one after another.
  */
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { childrenOf, rssOf, startBerthProcess, type BerthProcess } from './berth-process.js';
+import { lifetimePeakOf, peaksDuring, startBerthProcess, type BerthProcess } from './berth-process.js';
 import type { Target } from './client.js';
 import { median } from './measure.js';
-import type { WorkloadResult } from './report.js';
+import { peakRssMetric, rssLines, type WorkloadResult } from './report.js';
 import {
   imagePullWorkload,
   loadRun,
@@ -18,7 +18,7 @@ import {
   type Profile,
 } from './workloads.js';
 
-type Side = 'w1' | 'w2' | 'distribution';
+export type Side = 'w1' | 'w2' | 'distribution';
 
 export interface WorkersBenchResult {
   clients: number;
@@ -28,9 +28,18 @@ export interface WorkersBenchResult {
   /** Seconds of each 32-client round, per side. */
   imagePull: Record<Side, number[]>;
   load: Record<Side, Metrics>;
-  /** Peak RSS (VmHWM) in bytes: the one process of --workers 1; the primary and each worker of --workers 2. */
-  rss: { w1: number; primary: number; workers: number[] };
+  /**
+   * Peak RSS in bytes of each process (the kernel's VmHWM, reset before each measurement): over the
+   * image-pull rounds, over the load run, and over the process's whole life (start-up and fixtures
+   * included). Per side, one figure per process: --workers 1's one process; --workers 2's primary, then
+   * each worker; distribution's one process.
+   */
+  rss: Record<'imagePull' | 'load' | 'life', Record<Side, number[]>>;
 }
+
+/** The processes of each side: a Berth's (primary first) or distribution's. */
+const pidsOf = (targets: Record<Side, Target>, berths: Partial<Record<Side, BerthProcess>>, side: Side) =>
+  berths[side]?.pids() ?? [targets[side].pid];
 
 async function allListening(berth: BerthProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -44,8 +53,8 @@ export async function workersBench(
   profile: Profile,
   log: (s: string) => void,
 ): Promise<{ details: WorkersBenchResult; workloads: WorkloadResult[] }> {
-  const w1 = await startBerthProcess({ workers: 1 });
-  const w2 = await startBerthProcess({ workers: 2 });
+  const w1 = await startBerthProcess({ workers: 1, label: 'workers: --workers 1' });
+  const w2 = await startBerthProcess({ workers: 2, label: 'workers: --workers 2' });
   const dist = await startDockerRegistry();
   try {
     await allListening(w2);
@@ -55,7 +64,18 @@ export async function workersBench(
       distribution: { name: 'distribution', url: dist.url, pid: dist.pid },
     };
     const sides = Object.keys(targets) as Side[];
-    log(`workers: --workers 1 (pid ${w1.pid}), --workers 2 (primary ${w2.pid}), distribution; preparing …`);
+    const berths = { w1, w2 };
+    const peaks = (): Record<Side, number[]> => ({ w1: [], w2: [], distribution: [] });
+    const rss = { imagePull: peaks(), load: peaks(), life: peaks() };
+    /** Runs `fn` against one side, folding each of its processes' peak RSS into `into`. */
+    const measured = async <T>(side: Side, into: Record<Side, number[]>, fn: () => Promise<T>) => {
+      const [result, peak] = await peaksDuring(pidsOf(targets, berths, side), fn);
+      into[side] = peak.map((p, i) => Math.max(p, into[side][i] ?? 0));
+      return result;
+    };
+    log(
+      `workers: --workers 1 (pid ${w1.pid}), --workers 2 (primary ${w2.pid}, workers ${w2.pids().slice(1).join(', ')}), distribution; preparing …`,
+    );
     const fixtures = {} as Record<Side, Fixtures>;
     for (const side of sides) fixtures[side] = await prepare(targets[side], profile);
 
@@ -67,7 +87,7 @@ export async function workersBench(
       // Rotate who goes first, so warm caches and drifting background load favour no side.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
       for (const side of order) {
-        const m = await pull.measure(targets[side], fixtures[side]);
+        const m = await measured(side, rss.imagePull, () => pull.measure(targets[side], fixtures[side]));
         imagePull[side].push(m.s!);
         pullMetrics[side].push(m);
       }
@@ -78,9 +98,13 @@ export async function workersBench(
     const load = {} as Record<Side, Metrics>;
     for (const side of sides) {
       log(`  load: ${profile.loadClients} clients for ${profile.loadSeconds} s against ${side} …`);
-      load[side] = await loadRun(targets[side], fixtures[side], profile.loadClients, profile.loadSeconds);
+      load[side] = await measured(side, rss.load, () =>
+        loadRun(targets[side], fixtures[side], profile.loadClients, profile.loadSeconds),
+      );
       log(`    ${JSON.stringify(load[side])}`);
     }
+    for (const side of sides) rss.life[side] = pidsOf(targets, berths, side).map(lifetimePeakOf);
+    for (const line of rssLines(rss)) log(`  ${line}`);
     const details: WorkersBenchResult = {
       clients: profile.imageClients,
       rounds,
@@ -88,12 +112,14 @@ export async function workersBench(
       loadSeconds: profile.loadSeconds,
       imagePull,
       load,
-      rss: {
-        w1: rssOf(w1.pid, 'VmHWM'),
-        primary: rssOf(w2.pid, 'VmHWM'),
-        workers: childrenOf(w2.pid).map((pid) => rssOf(pid, 'VmHWM')),
-      },
+      rss,
     };
+    // Each row's peak RSS is its highest process's: the figure held against 200 MiB per process.
+    const highest = (side: Side, phase: 'imagePull' | 'load') => Math.max(...rss[phase][side]) / 2 ** 20;
+    for (const side of ['w2', 'distribution'] as const) {
+      for (const m of pullMetrics[side]) m[peakRssMetric] = highest(side, 'imagePull');
+      load[side][peakRssMetric] = highest(side, 'load');
+    }
     // The main results table compares with distribution: these rows are --workers 2's.
     const workloads: WorkloadResult[] = [
       {

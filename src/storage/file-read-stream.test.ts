@@ -56,12 +56,12 @@ describe('FileReadStream', () => {
     const held = [pool.take(), pool.take(), pool.take()];
     for (const b of held) pool.give(b.buffer);
     assert.equal(pool.size, 3);
-    // Still in use: a take every 40 ms keeps the spares.
+    // Still in use: a take every 40 ms keeps the spare it takes (the two it never takes go).
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 40));
       pool.give(pool.take().buffer);
     }
-    assert.equal(pool.size, 3);
+    assert.equal(pool.size, 1);
     assert.equal(idle, 0);
     await new Promise((r) => setTimeout(r, 350));
     assert.equal(pool.size, 0, 'an idle pool kept its spares');
@@ -71,6 +71,28 @@ describe('FileReadStream', () => {
     keeper.give(keeper.take().buffer);
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(keeper.size, 1);
+  });
+
+  test('a spare pool in use lets go of the spares it did not need, and reads into those it kept', async () => {
+    let idle = 0;
+    const pool = new SparePool(1000, 64, 100, () => idle++);
+    // A burst of 20 reads at once, then a steady 4 at a time: 16 spares are never taken again.
+    const burst = Array.from({ length: 20 }, () => pool.take());
+    const burstMemory = new Set(burst.map((b) => b.buffer));
+    for (const b of burst) pool.give(b.buffer);
+    assert.equal(pool.size, 20);
+    const deadline = Date.now() + 10_000;
+    do {
+      const held = Array.from({ length: 4 }, () => pool.take());
+      assert.ok(
+        held.every((b) => burstMemory.has(b.buffer)),
+        'a steady read took new memory',
+      );
+      await new Promise((r) => setTimeout(r, 10));
+      for (const b of held) pool.give(b.buffer);
+    } while (pool.size > 4 && Date.now() < deadline);
+    assert.equal(pool.size, 4, 'the spares the steady reads never took were kept');
+    assert.equal(idle, 0);
   });
 
   test('without hand-backs every chunk is new memory, and the bytes are right', async () => {

@@ -5,12 +5,17 @@ import type { RecyclingReadable } from '../lib/recycling.js';
 /**
  * Buffers of one size kept for reuse. A stream has its own by default; streams of the same chunk size can
  * share one, so memory a finished pull handed back serves the next pull instead of being collected.
- * With `idleMs`, a pool that nothing took from for that long lets its spares go (then calls `onIdle`), so
- * a busy spell does not keep its buffers for good once the pulls are over.
+ * With `idleMs`, the pool looks at itself that often once it holds spares: spares that stayed unused the
+ * whole time go (those below the fewest it held meanwhile), and a pool nothing took from lets them all go
+ * (then calls `onIdle`). Under a steady load it keeps as many as the load hands back and takes again, so
+ * the pulls read into the same memory rather than allocating and leaving garbage for V8 to find; after a
+ * busy spell it does not keep its buffers for good.
  */
 export class SparePool {
   private readonly spare: Buffer[] = [];
   private taken = 0;
+  /** The fewest spares held since the last look: that many were not needed meanwhile. */
+  private fewest = 0;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -26,22 +31,28 @@ export class SparePool {
 
   take(): Buffer {
     this.taken++;
-    return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    const buf = this.spare.pop();
+    if (this.spare.length < this.fewest) this.fewest = this.spare.length;
+    return buf ?? Buffer.allocUnsafeSlow(this.chunkSize);
   }
 
   give(memory: ArrayBufferLike): void {
     if (this.spare.length >= this.limit) return;
     this.spare.push(Buffer.from(memory, 0, this.chunkSize));
-    if (this.idleMs !== undefined && !this.sweep) this.watchIdle(this.idleMs, this.taken);
+    if (this.idleMs !== undefined && !this.sweep) this.watch(this.idleMs, this.taken);
   }
 
-  private watchIdle(ms: number, takenBefore: number): void {
+  private watch(ms: number, takenBefore: number): void {
+    this.fewest = this.spare.length;
     this.sweep = setTimeout(() => {
       this.sweep = undefined;
       if (this.taken === takenBefore) {
         this.spare.length = 0;
         this.onIdle?.();
-      } else if (this.spare.length > 0) this.watchIdle(ms, this.taken);
+        return;
+      }
+      this.spare.length -= Math.min(this.fewest, this.spare.length);
+      if (this.spare.length > 0) this.watch(ms, this.taken);
     }, ms);
     this.sweep.unref();
   }

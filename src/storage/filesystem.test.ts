@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
+import type { RecyclingReadable } from '../lib/recycling.js';
 import { runDriverConformance } from './driver.conformance.js';
 import { InvalidPathError } from './driver.js';
 import { FilesystemDriver } from './filesystem.js';
@@ -22,6 +23,30 @@ after(() => {
 runDriverConformance('filesystem', () => new FilesystemDriver({ root: join(tempDir(), 'root') }));
 
 describe('filesystem driver', () => {
+  test('reads of small files take pooled 128 KiB chunks: the memory of a finished read serves the next file', async () => {
+    const d = new FilesystemDriver({ root: tempDir() });
+    const sizes = [64 * 1024, 200 * 1024, 1024 * 1024];
+    for (const [i, size] of sizes.entries()) await d.putContent(`f${i}`, Buffer.alloc(size, i + 1));
+    const memory = new Set<ArrayBufferLike>();
+    for (const [i, size] of sizes.entries()) {
+      const body = await d.read(`f${i}`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) {
+        const c = chunk as Buffer;
+        assert.ok(
+          c.buffer.byteLength === 128 * 1024,
+          `a ${size}-byte file read into ${c.buffer.byteLength} bytes`,
+        );
+        memory.add(c.buffer);
+        chunks.push(Buffer.from(c));
+        (body as RecyclingReadable).recycle(c);
+      }
+      assert.deepEqual(Buffer.concat(chunks), Buffer.alloc(size, i + 1));
+    }
+    // One read ahead: two buffers at most, though 11 chunks went out.
+    assert.ok(memory.size <= 2, `three files read into ${memory.size} buffers`);
+  });
+
   test('a failed write leaves no temporary file behind', async () => {
     const root = tempDir();
     const d = new FilesystemDriver({ root });

@@ -61,9 +61,10 @@ function openNewFile(file: string): number {
 }
 const maxRead = 1024 * 1024;
 /**
- * Full-size read buffers handed back by finished pulls, for the next ones: at most 32 MiB kept, and none
- * once no pull has taken one for 5 s. Then one full GC frees them and the other chunks the busy spell
- * left (issue 13: after a 200-client load an idle Berth kept ~130 MiB more RSS, as nothing triggered a GC).
+ * Full-size read buffers handed back by finished pulls, for the next ones: at most 32 MiB kept, fewer as
+ * fewer are taken again, and none once no pull has taken one for 5 s. Then one full GC frees them and the
+ * other chunks the busy spell left (issue 13: after a 200-client load an idle Berth kept ~130 MiB more RSS,
+ * as nothing triggered a GC).
  */
 const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
 /**
@@ -74,13 +75,20 @@ const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
  */
 const writeHighWaterMark = 1024 * 1024;
 /**
- * With many reads in flight, new ones read in 128 KiB chunks: each read holds a chunk or two, so 200
- * concurrent pulls at 1 MiB held 200-400 MiB (the bench's peak RSS, issue 15), where 128 KiB holds 25-50.
- * A lone pull keeps 1 MiB reads, which is what its throughput needs.
+ * Reads of files larger than 1 MiB, while fewer than 16 are in flight, take 1 MiB chunks (what a lone
+ * pull's throughput needs); every other read of more than `ownRead` bytes takes 128 KiB chunks. Each read
+ * holds a chunk or two: 200 concurrent pulls at 1 MiB held 200-400 MiB (the bench's peak RSS, issue 15),
+ * at 128 KiB 25-50. Reads of small files take pooled chunks too, because buffers of each file's own size,
+ * garbage as soon as the answer is sent, made the load row's memory outside the heap swing by tens of MiB
+ * between V8's full collections; and a file of 1 MiB or less gains nothing from 1 MiB reads, while a burst
+ * of such reads left up to 32 MiB of them in the shared pool (issue 15). The pool keeps what a steady load
+ * takes again (at most 64 MiB).
  */
 const smallRead = 128 * 1024;
 const manyReads = 16;
-const smallSpares = new SparePool(smallRead, 64, 5000);
+const smallSpares = new SparePool(smallRead, 512, 5000, collectGarbage);
+/** Up to this size a file is read into a buffer of its own size, in one read: small garbage. */
+const ownRead = 16 * 1024;
 let openReads = 0;
 
 export const filesystemOptions = z.object({ root: z.string().min(1) }).strict();
@@ -129,11 +137,15 @@ export class FilesystemDriver implements StorageDriver {
     }
     const start = Math.min(range?.start ?? 0, size);
     const end = Math.min(range?.end ?? size - 1, size - 1);
-    // Reads of up to 1 MiB (a small file gets one buffer of its own size) on a plain descriptor, into
+    // Reads of up to 1 MiB (a file of up to 16 KiB gets one buffer of its own size) on a plain descriptor, into
     // memory the consumer may hand back (see lib/recycling.ts).
-    const chunkSize = Math.max(1, Math.min(openReads >= manyReads ? smallRead : maxRead, end - start + 1));
-    const spares = chunkSize === maxRead ? sharedSpares : chunkSize === smallRead ? smallSpares : undefined;
-    const stream = new FileReadStream(fd, start, Math.max(start, end + 1), chunkSize, spares);
+    const length = Math.max(1, end - start + 1);
+    const stream =
+      length <= ownRead
+        ? new FileReadStream(fd, start, Math.max(start, end + 1), length)
+        : length > maxRead && openReads < manyReads
+          ? new FileReadStream(fd, start, end + 1, maxRead, sharedSpares)
+          : new FileReadStream(fd, start, end + 1, smallRead, smallSpares);
     openReads++;
     stream.once('close', () => openReads--);
     return stream;
