@@ -113,7 +113,7 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
         return true;
       },
     };
-    const socket: Socket = netConnect({ host: url.hostname, port, onread });
+    const socket: Socket = netConnect({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port, onread });
     const headTimer = setTimeout(() => {
       const err = new Error(`no answer within ${options.timeoutMs} ms`) as Error & { code: string };
       err.code = 'UND_ERR_HEADERS_TIMEOUT';
