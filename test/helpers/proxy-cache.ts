@@ -38,19 +38,24 @@ export interface Upstream {
   gate: UpstreamGate;
   /** Writes into the upstream directly (not through the gate). */
   seed: RemoteRegistry;
-  credential: { username: string; password: string };
+  /** The upstream's basic-auth credential; undefined for an upstream without auth. */
+  credential: { username: string; password: string } | undefined;
   close(): Promise<void>;
 }
 
-/** docker-registry with basic auth, behind a gate. */
-export async function startUpstream(): Promise<Upstream> {
-  const credential = { username: 'puller', password: 'pa55word' };
-  const registry = await startDockerRegistry({ htpasswd: { [credential.username]: credential.password } });
+/** docker-registry with basic auth (or, with `auth: false`, without any), behind a gate. */
+export async function startUpstream(options: { auth?: boolean } = {}): Promise<Upstream> {
+  const credential = options.auth === false ? undefined : { username: 'puller', password: 'pa55word' };
+  const registry = await startDockerRegistry(
+    credential ? { htpasswd: { [credential.username]: credential.password } } : {},
+  );
   const gate = await startUpstreamGate(registry.url);
   const seed = createRemote({
     type: 'docker-registry',
     url: registry.url,
-    credential: { type: 'basic', accessKey: credential.username, accessSecret: credential.password },
+    ...(credential && {
+      credential: { type: 'basic', accessKey: credential.username, accessSecret: credential.password },
+    }),
   });
   return {
     registry,
@@ -65,13 +70,14 @@ export async function startUpstream(): Promise<Upstream> {
   };
 }
 
-/** Adds the gate as a registry endpoint (with the upstream's credential); returns its id. */
+/** Adds the gate as a registry endpoint (with the upstream's credential, if it has one); returns its id. */
 export async function addUpstreamEndpoint(api: HarborApi, up: Upstream, name = 'upstream'): Promise<number> {
+  const c = up.credential;
   const created = await api.expect(201, 'POST', '/registries', {
     name,
     type: 'docker-registry',
     url: up.gate.url,
-    credential: { type: 'basic', access_key: up.credential.username, access_secret: up.credential.password },
+    ...(c && { credential: { type: 'basic', access_key: c.username, access_secret: c.password } }),
   });
   return Number(created.headers.get('location')!.split('/').pop());
 }

@@ -1,6 +1,8 @@
 // Real clients pulling through a proxy-cache project, on every backend: skopeo and podman (Debian, with
 // hermetic configuration) pull an image from Debian's docker-registry (basic auth) through Berth, get
-// the upstream's digests, and pull it again from the cache once the upstream is gone.
+// the upstream's digests, and pull it again from the cache once the upstream is gone; skopeo also pulls
+// through a second proxy project whose upstream is a docker-registry without auth (an endpoint with no
+// credential, as for a public upstream).
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ for (const backend of backends()) {
   describe(`skopeo and podman pull through a proxy-cache project (${backend})`, () => {
     let berth: RunningBerth | undefined;
     let up: Upstream | undefined;
+    let open: Upstream | undefined;
     let ct: ContainerTools | undefined;
     let work: string;
     let built: BuiltImage;
@@ -43,7 +46,7 @@ for (const backend of backends()) {
         cmd: ['/opt/app/run'],
       });
       const upstreamHost = new URL(up.registry.url).host;
-      const creds = `${up.credential.username}:${up.credential.password}`;
+      const creds = `${up.credential!.username}:${up.credential!.password}`;
       await ct.skopeo([
         'copy',
         '--dest-tls-verify=false',
@@ -63,10 +66,19 @@ for (const backend of backends()) {
       upstreamDigest = sha256(raw.stdout);
       const api = new HarborApi(berth.url);
       await createProxyProject(api, 'hub', await addUpstreamEndpoint(api, up));
+      open = await startUpstream({ auth: false });
+      await ct.skopeo([
+        'copy',
+        '--dest-tls-verify=false',
+        layout.ref('src'),
+        `docker://${new URL(open.registry.url).host}/team/app:v1`,
+      ]);
+      await createProxyProject(api, 'open-hub', await addUpstreamEndpoint(api, open, 'open-upstream'));
     });
     after(async () => {
       await berth?.close();
       await up?.close();
+      await open?.close();
       ct?.close();
       if (work) rmSync(work, { recursive: true, force: true });
     });
@@ -91,6 +103,24 @@ for (const backend of backends()) {
         `docker://${berth!.host}/hub/team/app:v1`,
       ]);
       assert.equal(stdout.trim(), upstreamDigest);
+    });
+
+    it('skopeo copies through a proxy project whose upstream has no auth, the upstream asked', async (t) => {
+      if (!needTools(t, ...tools)) return;
+      const before = open!.gate.seen.length;
+      const dir = join(work, 'skopeo-open');
+      await ct!.skopeo([
+        'copy',
+        '--src-tls-verify=false',
+        `docker://${berth!.host}/open-hub/team/app:v1`,
+        `dir:${dir}`,
+      ]);
+      assert.equal(sha256(readFileSync(join(dir, 'manifest.json'))), upstreamDigest);
+      for (const layer of built.layers)
+        assert.equal(sha256(readFileSync(join(dir, layer.digest.slice('sha256:'.length)))), layer.digest);
+      const asked = open!.gate.seen.slice(before).join('\n');
+      for (const layer of built.layers)
+        assert.match(asked, new RegExp(layer.digest), 'each layer came from the upstream');
     });
 
     it('podman pulls through Berth, and pulls again from the cache when the upstream is gone', async (t) => {
