@@ -66,6 +66,23 @@ export class JobRepo {
     return this.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Whether a job of these kinds could be claimed now (pending and due, or running past its lease). */
+  async hasRunnable(kinds: string[], now: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('job')
+      .select('id')
+      .where('kind', 'in', kinds)
+      .where((w) =>
+        w.or([
+          w.and([w('status', '=', 'pending'), w('run_after', '<=', now)]),
+          w.and([w('status', '=', 'running'), w('lease_until', '<', now)]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Takes the oldest runnable job of the given kinds (`claimBatch` of one). */
   async claim(req: ClaimRequest): Promise<JobRow | undefined> {
     const [row] = await this.claimBatch({ ...req, limit: 1, poolRoom: { '': 1 } });

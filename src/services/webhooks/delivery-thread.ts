@@ -36,30 +36,63 @@ export const deliveryLingerMs = 50;
  * which the thread reads every `deliveryLingerMs`. A stop asked of a running delivery is passed on.
  */
 export class DeliveryThread {
-  private worker: Worker;
-  private readonly commits: Int32Array;
+  private worker: Worker | undefined;
+  private readonly shared = new SharedArrayBuffer(4);
+  private readonly commits = new Int32Array(this.shared);
   private closing = false;
   private readonly unsubscribe: () => void;
+  private readonly probe: NodeJS.Timeout;
+  private probing = false;
 
+  /**
+   * The thread starts on the first delivery this process commits (`wake`), or when `runnable` finds
+   * deliveries other processes wrote (probed every `probeMs` until then), not at boot: a node whose
+   * projects have no webhook keeps the thread's memory (about 17 MiB) for other work.
+   */
   constructor(
     private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs'>,
-    private readonly d: { log: Logger; queue: JobQueue },
+    private readonly d: { log: Logger; queue: JobQueue; runnable: () => Promise<boolean>; probeMs: number },
   ) {
-    const shared = new SharedArrayBuffer(4);
-    this.commits = new Int32Array(shared);
-    this.worker = this.spawn({ ...init, commits: shared, lingerMs: deliveryLingerMs });
     this.unsubscribe = d.queue.onStop((jobId) => this.send({ kind: 'stop', jobId }));
+    this.probe = setInterval(() => void this.probeOnce(), d.probeMs).unref();
+    void this.probeOnce();
+  }
+
+  /** Whether the thread has been started. */
+  get started(): boolean {
+    return this.worker !== undefined;
   }
 
   /** Deliveries were committed: the thread claims them within `deliveryLingerMs`. */
   wake(): void {
     Atomics.add(this.commits, 0, 1);
+    this.ensureStarted();
+  }
+
+  private ensureStarted(): void {
+    if (this.worker || this.closing) return;
+    clearInterval(this.probe);
+    this.worker = this.spawn({ ...this.init, commits: this.shared, lingerMs: deliveryLingerMs });
+  }
+
+  private async probeOnce(): Promise<void> {
+    if (this.worker || this.closing || this.probing) return;
+    this.probing = true;
+    try {
+      if (await this.d.runnable()) this.ensureStarted();
+    } catch (err) {
+      this.d.log.warn({ err }, 'could not look for webhook deliveries to send');
+    } finally {
+      this.probing = false;
+    }
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.probe);
     this.unsubscribe();
     const worker = this.worker;
+    if (!worker) return;
     const closed = new Promise<void>((resolve) => {
       worker.on('message', (m: FromDeliveryThread) => m.kind === 'closed' && resolve());
       worker.once('exit', () => resolve());
@@ -70,7 +103,7 @@ export class DeliveryThread {
   }
 
   private send(m: ToDeliveryThread): void {
-    this.worker.postMessage(m);
+    this.worker?.postMessage(m);
   }
 
   private spawn(init: DeliveryThreadInit): Worker {

@@ -18,6 +18,9 @@ export type EnqueueDeliveries = (
   jobs: { payload: DeliveryPayload; options: { executionId: number } }[],
 ) => Promise<void>;
 
+/** The job kinds the delivery thread runs. */
+export const webhookKindNames = ['webhook.event', 'webhook.deliver'];
+
 /** The two job kinds of webhooks, for a queue: an event's fan-out and one delivery. */
 export function webhookKinds(d: {
   store: Pick<MetaStore, 'projects' | 'notificationPolicies'>;

@@ -11,7 +11,7 @@ import type { EventBus } from '../events.js';
 import { DeliveryThread } from './delivery-thread.js';
 import { formatFor } from './payloads.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
-import { webhookKinds } from './webhook-fanout.js';
+import { webhookKindNames, webhookKinds } from './webhook-fanout.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { validatePolicy, WebhookPolicies, type WebhookPolicyInput } from './webhook-policies.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -70,7 +70,10 @@ export class Webhooks {
             timeoutMs: c.timeoutSeconds * 1000,
             retry: retryOf(c),
           },
-          { log: d.log, queue: d.queue },
+          {
+            ...{ log: d.log, queue: d.queue, probeMs: Math.max(t.jobs.pollIntervalMs, 2000) },
+            runnable: () => d.store.jobs.hasRunnable(webhookKindNames, d.clock.now().toISOString()),
+          },
         )
       : undefined;
     this.policies = new WebhookPolicies({ store: d.store, clock: d.clock });

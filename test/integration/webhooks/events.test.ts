@@ -234,7 +234,8 @@ for (const backend of backends()) {
       const failed = await scan('junk', 'SCANNING_FAILED', 'harbor.scan.failed', junk.digest);
       assert.equal(failed.scan_status, 'Error');
 
-      // An outcome is committed shortly after the receiver answered (the delivery thread batches them).
+      // An execution appears when the delivery thread fans the event out, and its outcome is committed shortly
+      // after the receiver answered (the thread batches them): wait for all four, settled.
       const statuses = async () => {
         const executions = await api.expect<{ status: string; extra_attrs: { event_type: string } }[]>(
           200,
@@ -243,7 +244,10 @@ for (const backend of backends()) {
         );
         return executions.body.map((e) => `${e.extra_attrs.event_type} ${e.status}`).sort();
       };
-      await waitFor('the four deliveries settled', async () => !(await statuses()).includes('Running'));
+      await waitFor('the four deliveries settled', async () => {
+        const now = await statuses();
+        return now.length === 4 && !now.includes('Running');
+      });
       assert.deepEqual(await statuses(), [
         'SCANNING_COMPLETED Success',
         'SCANNING_COMPLETED Success',
