@@ -7,9 +7,10 @@
  *   5), and through the server (`POST …/scan` until its overview says Success: the job, the report and
  *   its vulnerability rows written);
  * - pulls by 8 clients of a 4-layer image with and without a scan running in the server, in alternating
- *   windows of the same run (target: pull throughput down by less than 10 %), first with the scans on
- *   the server's event loop (`scanning.workers: 0`, as before issue 17's worker threads) and then in its
- *   scan worker thread (the default), on the same database and blobs: before and after in one run.
+ *   windows of the same run (target: pull throughput down by less than 10 %), first with the scans in a
+ *   niced worker thread of the server (`scanning.isolation: thread`, which writes the report itself) and
+ *   then in its niced scanning process (the default, which writes the report), on the same database and
+ *   blobs: before and after in one run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { matchInventory, scanImage } from '../src/services/scanning/builtin/scan
 import { openVulnDb } from '../src/services/scanning/builtin/stored-vuln-db.js';
 import { bookwormImageLayers, bookwormLayer, debian12Records } from '../test/helpers/vulndb.js';
 import { zipArchive } from '../test/helpers/zip.js';
-import { authedAgent, benchApi, startBerthProcess, type BerthProcess } from './berth-process.js';
+import { authedAgent, benchApi, childrenOf, startBerthProcess, type BerthProcess } from './berth-process.js';
 import { imageManifest, pullImage, pushBytes, pushImage, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { closedLoop, median, MB, MiB } from './measure.js';
@@ -50,15 +51,15 @@ export interface ScanBenchResult {
   /** A scan through the server: from `POST …/scan` to an overview saying Success, median. */
   serverScanSeconds: number;
   /**
-   * The first scan of each server (scans on the event loop, the first after the import; then in the
-   * thread, whose start it includes). The in-process first scan above also pays for collecting this
+   * The first scan of each server (scans in a thread, the first after the import; then in the scanning
+   * process, whose start it includes). The in-process first scan above also pays for collecting this
    * process's own garbage of generating the database (a 47 MiB zip of 100 000 JSON strings).
    */
   firstServerScanSeconds: [number, number];
-  /** Pulls beside scans in the scan worker thread (the default). */
+  /** Pulls beside scans in the scanning process (the default). */
   pulls: PullImpact;
-  /** The same with `scanning.workers: 0` (scans on the event loop), measured first in the same run. */
-  pullsOnEventLoop: PullImpact;
+  /** The same with `scanning.isolation: thread` (scans in a worker thread), measured first in the same run. */
+  pullsInThread: PullImpact;
   /** Load average (1 min) when the rows started and ended. */
   load: [number, number];
   /** One line for the report (kept for older readers of the JSON). */
@@ -78,10 +79,23 @@ export interface PullImpact {
   scans: number;
   /**
    * CPU milliseconds per server scan (3 scans back to back, no pulls, the overview polled every 100 ms as
-   * below), by thread: the serving thread (the event loop), the niced scan thread, and the rest (libuv's
-   * pool, V8's helpers). A count of work, unlike the throughputs: the machine's load does not inflate it.
+   * below), by thread: the serving thread (the event loop), the server's niced scan thread, the rest of
+   * the server (libuv's pool, V8's helpers), and the scanning process's threads, niced and not. A count
+   * of work, unlike the throughputs: the machine's load does not inflate it.
    */
-  cpuMsPerScan: { serving: number; scanThread: number; others: number };
+  cpuMsPerScan: {
+    serving: number;
+    scanThread: number;
+    others: number;
+    scanProcessNiced: number;
+    scanProcessNotNiced: number;
+  };
+  /**
+   * Of `cpuMsPerScan.serving`: the overview polls' share (polls per scan x the serving thread's CPU per
+   * poll, measured with no scan running), which grows with the scan's duration.
+   */
+  servingPollingMs: number;
+  pollsPerScan: number;
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -164,21 +178,21 @@ export async function scanBench(opts: {
       await handle.close();
     }
     opts.log(`  in process: ${JSON.stringify(local)}; now pulls with and without a scan in the server …`);
-    const impact = async (threads: number, first: boolean) => {
+    const impact = async (isolation: 'thread' | 'process', first: boolean) => {
       const berth = await startBerthProcess({
-        env: { ...shared, BERTH_SCANNING_WORKERS: String(threads) },
+        env: { ...shared, BERTH_SCANNING_WORKERS: '1', BERTH_SCANNING_ISOLATION: isolation },
         benchProject: first,
-        label: `vulndb: scanning.workers ${threads}`,
+        label: `vulndb: scanning.isolation ${isolation}`,
       });
       try {
-        opts.log(`  scanning.workers: ${threads}`);
+        opts.log(`  scanning.isolation: ${isolation}`);
         return await pullImpact(berth, { quick: opts.quick ?? false, log: opts.log });
       } finally {
         await berth.stop();
       }
     };
-    const onLoop = await impact(0, true);
-    const { pulls, serverScans } = await impact(1, false);
+    const inThread = await impact('thread', true);
+    const { pulls, serverScans } = await impact('process', false);
     const serverScanSeconds = median(serverScans.slice(1));
     return {
       records: opts.records,
@@ -187,18 +201,18 @@ export async function scanBench(opts: {
       importCpuSeconds,
       ...local,
       serverScanSeconds,
-      firstServerScanSeconds: [onLoop.serverScans[0]!, serverScans[0]!],
+      firstServerScanSeconds: [inThread.serverScans[0]!, serverScans[0]!],
       pulls,
-      pullsOnEventLoop: onLoop.pulls,
+      pullsInThread: inThread.pulls,
       load: [load0, os.loadavg()[0]!],
       pullImpact:
         `${pulls.clients} clients pulling a ${(pulls.imageBytes / MiB).toFixed(0)} MiB image: ` +
         `${median(pulls.without).toFixed(0)} MB/s without a scan, ${median(pulls.with).toFixed(0)} MB/s with one ` +
-        `running in the scan thread (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile; ` +
+        `running in the scanning process (${pulls.slowdownPercent.toFixed(1)} % slower; ${pulls.scans} scans completed meanwhile; ` +
         `serving thread ${pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan); ` +
-        `on the event loop (scanning.workers: 0, same run): ${median(onLoop.pulls.without).toFixed(0)} vs ` +
-        `${median(onLoop.pulls.with).toFixed(0)} MB/s (${onLoop.pulls.slowdownPercent.toFixed(1)} % slower; ${onLoop.pulls.scans} scans; ` +
-        `serving thread ${onLoop.pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan)`,
+        `in a thread (scanning.isolation: thread, same run): ${median(inThread.pulls.without).toFixed(0)} vs ` +
+        `${median(inThread.pulls.with).toFixed(0)} MB/s (${inThread.pulls.slowdownPercent.toFixed(1)} % slower; ${inThread.pulls.scans} scans; ` +
+        `serving thread ${inThread.pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan)`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -212,14 +226,18 @@ function childCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-/** CPU milliseconds (user + system) and nice value of each thread of a process, by thread id. */
-function threadCpuMs(pid: number): Map<number, { ms: number; nice: number }> {
-  const out = new Map<number, { ms: number; nice: number }>();
+/**
+ * CPU milliseconds (user + system) and nice value of each thread of a process, by thread id, and of its
+ * children's threads (`child`).
+ */
+function threadCpuMs(pid: number, child = false): Map<number, { ms: number; nice: number; child: boolean }> {
+  const out = new Map<number, { ms: number; nice: number; child: boolean }>();
+  if (!child) for (const c of childrenOf(pid)) for (const [tid, t] of threadCpuMs(c, true)) out.set(tid, t);
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       // After the command: state is [0], utime [11], stime [12], nice [16] (fields 14, 15 and 19 of stat).
       const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(Number(tid), { ms: (Number(f[11]) + Number(f[12])) * 10, nice: Number(f[16]) });
+      out.set(Number(tid), { ms: (Number(f[11]) + Number(f[12])) * 10, nice: Number(f[16]), child });
     } catch {
       // the thread ended meanwhile
     }
@@ -264,16 +282,19 @@ async function pullImpact(
     );
     await putManifest(t, 'bench/bookworm', 'bookworm', manifest, d);
     const artifact = `/projects/bench/repositories/bookworm/artifacts/${sha256(manifest)}`;
+    let polls = 0;
+    const poll = async () => {
+      polls++;
+      await new Promise((r) => setTimeout(r, 100));
+      return (await (await benchApi(berth.url, 'GET', `${artifact}?with_scan_overview=true`)).json()) as {
+        scan_overview?: Record<string, { scan_status: string }>;
+      };
+    };
     const scanOnce = async (): Promise<number> => {
       const t0 = performance.now();
       await benchApi(berth.url, 'POST', `${artifact}/scan`);
       for (;;) {
-        await new Promise((r) => setTimeout(r, 100));
-        const a = (await (
-          await benchApi(berth.url, 'GET', `${artifact}?with_scan_overview=true`)
-        ).json()) as {
-          scan_overview?: Record<string, { scan_status: string }>;
-        };
+        const a = await poll();
         const status = a.scan_overview?.[REPORT_MIME_TYPE]?.scan_status;
         if (status === 'Success') return (performance.now() - t0) / 1000;
         if (status && !['Pending', 'Running', 'Scheduled'].includes(status))
@@ -282,15 +303,41 @@ async function pullImpact(
     };
     // A first scan warms the server (the job kind, the database's pages) and checks the path works.
     const serverScans = [await scanOnce()];
+    // What the serving thread spends on the polls alone (50 of them, no scan running): a slow scan
+    // (nice 19 on a loaded machine) is polled more, so this share is reported apart.
+    const servingMs = () => threadCpuMs(berth.pid).get(berth.pid)?.ms ?? 0;
+    const idle0 = servingMs();
+    for (let i = 0; i < 50; i++) await poll();
+    const msPerPoll = (servingMs() - idle0) / 50;
+    polls = 0;
     const cpu0 = threadCpuMs(berth.pid);
     for (let i = 0; i < 3; i++) serverScans.push(await scanOnce());
-    const cpuMsPerScan = { serving: 0, scanThread: 0, others: 0 };
+    const pollsPerScan = polls / 3;
+    const cpuMsPerScan = {
+      serving: 0,
+      scanThread: 0,
+      others: 0,
+      scanProcessNiced: 0,
+      scanProcessNotNiced: 0,
+    };
     for (const [tid, now] of threadCpuMs(berth.pid)) {
       const ms = (now.ms - (cpu0.get(tid)?.ms ?? 0)) / 3;
-      const key = tid === berth.pid ? 'serving' : now.nice > 0 ? 'scanThread' : 'others';
+      const key = now.child
+        ? now.nice > 0
+          ? 'scanProcessNiced'
+          : 'scanProcessNotNiced'
+        : tid === berth.pid
+          ? 'serving'
+          : now.nice > 0
+            ? 'scanThread'
+            : 'others';
       cpuMsPerScan[key] += ms;
     }
-    opts.log(`  CPU per scan (ms): ${JSON.stringify(cpuMsPerScan)}`);
+    const servingPollingMs = pollsPerScan * msPerPoll;
+    opts.log(
+      `  CPU per scan (ms): ${JSON.stringify(cpuMsPerScan)}; of the serving thread's, ~${servingPollingMs.toFixed(0)} ms ` +
+        `answered ${pollsPerScan.toFixed(0)} overview polls (${msPerPoll.toFixed(1)} ms each, measured without a scan)`,
+    );
     const pull = () =>
       closedLoop(clients, windowSeconds, async () => {
         await pullImage(t, image, d);
@@ -328,6 +375,8 @@ async function pullImpact(
         slowdownPercent: (1 - median(withScan) / median(without)) * 100,
         scans,
         cpuMsPerScan,
+        servingPollingMs,
+        pollsPerScan,
       },
       serverScans,
     };

@@ -1,48 +1,106 @@
 /**
- * A built-in scanner's worker thread (services/scanning/builtin/scan-pool.ts starts it): runs one scan
- * at a time, reading the layers' bytes chunk by chunk from the thread that owns the StorageDriver, and
- * the vulnerability database over a connection of its own (SQLite's WAL lets it read beside the server's
- * connection; PostgreSQL gives it one more session).
+ * The built-in scanner's scanning process (services/scanning/builtin/scan-pool.ts forks it, niced as a
+ * whole) or worker thread (the same pool when the process cannot be used): runs scans, reading the layers
+ * through a storage driver of its own made from the server's `storage` config (or, for the memory driver,
+ * chunk by chunk from the server), the vulnerability database over a connection of its own (SQLite's WAL
+ * lets it read and write beside the server's connection; PostgreSQL gives it one more session), and, in
+ * the process, writing the report and its vulnerability rows there too (ScanReportRepo.fill), so the
+ * server only learns the outcome.
  */
+import { readdirSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
+import type { BerthConfig } from './config/schema.js';
 import { connect, type DbHandle } from './db/connect.js';
+import { ScanReportRepo } from './db/repos/scan-reports.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
 import { runScanWork } from './services/scanning/builtin/scan-work.js';
+import type { StoredReport } from './services/scanning/summary.js';
+import type { StorageDriver } from './storage/driver.js';
+import { createConfiguredDriver } from './storage/drivers.js';
+import { layout } from './storage/layout.js';
 
-// Scans are background work: on Linux this lowers this thread's priority only (the event loop that
-// serves pulls keeps its own), so on a busy machine the scan yields the CPU to the requests.
-try {
-  setPriority(0, constants.priority.PRIORITY_LOW);
-} catch {
-  // not permitted here: the scan runs at the process's priority
+/**
+ * Scans are background work. In a thread this lowers the thread's priority only (on Linux the event loop
+ * that serves pulls keeps its own); in the scanning process every thread is lowered (V8's helper threads
+ * were started before this code ran; threads started later inherit it), so the scan yields the CPU to
+ * the requests, its garbage collection included.
+ */
+function lowerPriority(): void {
+  const tids = parentPort ? [0] : [0, ...listThreads()];
+  for (const tid of tids) {
+    try {
+      setPriority(tid, constants.priority.PRIORITY_LOW);
+    } catch {
+      // not permitted here, or the thread ended: it runs at the process's priority
+    }
+  }
 }
 
-const port = parentPort!;
-let db: { url: string; handle: DbHandle; store: { vulnDb: VulnDbRepo } } | undefined;
+function listThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const channel = parentPort
+  ? {
+      send: (m: FromScanWorker) => parentPort!.postMessage(m),
+      on: (f: (m: ToScanWorker) => void) => parentPort!.on('message', f),
+    }
+  : {
+      send: (m: FromScanWorker) => void process.send!(m),
+      on: (f: (m: ToScanWorker) => void) => process.on('message', f),
+    };
+lowerPriority();
+
+let db: { url: string; handle: DbHandle; vulnDb: VulnDbRepo } | undefined;
+let storage: { key: string; driver: Promise<StorageDriver> } | undefined;
 const layers = new Map<number, Readable>();
 let opened = 0;
-const send = (m: FromScanWorker) => port.postMessage(m);
 
-function storeFor(url: string) {
+function database(url: string) {
   if (db?.url !== url) {
     const handle = connect({ url, poolMax: 1, acquireTimeoutMs: 30_000 });
-    db = { url, handle, store: { vulnDb: new VulnDbRepo(handle.db) } };
+    db = { url, handle, vulnDb: new VulnDbRepo(handle.db) };
   }
-  return db.store;
+  return db;
 }
 
-/** A layer's bytes as the inventory reads them: each read asks the owning thread for one more chunk. */
+function driver(config: BerthConfig['storage']): Promise<StorageDriver> {
+  const key = JSON.stringify(config);
+  if (storage?.key !== key) storage = { key, driver: createConfiguredDriver(config) };
+  return storage.driver;
+}
+
+/** A layer's bytes as the inventory reads them: each read asks the server for one more chunk. */
 function layerStream(digest: string): Readable {
   const id = opened++;
-  const stream = new Readable({ read: () => send({ kind: 'pull', stream: id, digest }) });
+  const stream = new Readable({ read: () => channel.send({ kind: 'pull', stream: id, digest }) });
   layers.set(id, stream);
   return stream;
 }
 
-port.on('message', (m: ToScanWorker) => {
+/** Writes the report into each of the scan's reports still pending or running, in one transaction. */
+function filler(url: string) {
+  return async (reports: number[], stored: StoredReport) => {
+    await database(url)
+      .handle.db.transaction()
+      .execute(async (trx) => {
+        const repo = new ScanReportRepo(trx);
+        for (const id of reports) {
+          const { severity, counts, scanner, document } = stored;
+          await repo.fill(id, { severity, counts, scanner, report: document }, stored.rows);
+        }
+      });
+  };
+}
+
+channel.on((m: ToScanWorker) => {
   if (m.kind === 'chunk') {
     const stream = layers.get(m.stream);
     if (!stream) return;
@@ -51,14 +109,23 @@ port.on('message', (m: ToScanWorker) => {
     else stream.push(Buffer.from(m.data!.buffer, m.data!.byteOffset, m.data!.byteLength));
     return;
   }
-  runScanWork(m.work, (digest) => Promise.resolve(layerStream(digest)), {
-    get vulnDb() {
-      return storeFor(m.databaseUrl).vulnDb;
+  lowerPriority();
+  const own = m.storage;
+  runScanWork(
+    m.work,
+    own
+      ? async (digest) => (await driver(own)).read(layout.blob(digest))
+      : (d) => Promise.resolve(layerStream(d)),
+    {
+      get vulnDb() {
+        return database(m.databaseUrl).vulnDb;
+      },
     },
-  })
-    .then((result) => send({ kind: 'done', result }))
+    m.fill ? filler(m.databaseUrl) : undefined,
+  )
+    .then((result) => channel.send({ kind: 'done', result }))
     .catch((err: unknown) =>
-      send({ kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
+      channel.send({ kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
     )
     .finally(() => {
       for (const s of layers.values()) s.destroy();

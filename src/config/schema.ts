@@ -115,10 +115,16 @@ export const configSchema = z
     scanning: z
       .object({
         /**
-         * Worker threads the built-in scanner reads and matches images in, so a scan does not slow the
-         * pulls this process serves; scans beyond it wait. 0 scans on the event loop.
+         * Scans the built-in scanner runs at once, each in a scanning process (or thread) of its own, so a
+         * scan does not slow the pulls this process serves; scans beyond it wait. 0 scans on the event loop.
          */
         workers: z.coerce.number().int().min(0).max(64).default(1),
+        /**
+         * `process`: each scan runs in a child process niced as a whole that reads the layers and writes the
+         * report itself (started at the first scan, ended after a minute without one); `thread`: in a
+         * niced worker thread of this process, which writes the report.
+         */
+        isolation: z.enum(['process', 'thread']).default('process'),
       })
       .strict()
       .prefault({}),
@@ -243,6 +249,7 @@ export const envKeys = [
   'jobs.leaseSeconds',
   'jobs.pollIntervalMs',
   'scanning.workers',
+  'scanning.isolation',
   'webhooks.timeoutSeconds',
   'webhooks.maxAttempts',
   'webhooks.retryDelayMs',

@@ -10,6 +10,26 @@ export interface ScanOutcome {
   report?: string | null;
   log: string;
   endTime: string;
+  /** The report, counts and rows were written by the scanning process (fill): keep them. */
+  filled?: boolean;
+}
+
+/** A report's columns from a scan's outcome. */
+function reportColumns(o: Pick<ScanOutcome, 'severity' | 'counts' | 'scanner' | 'report'>) {
+  const c = o.counts;
+  return {
+    severity: o.severity ?? '',
+    critical_cnt: c?.critical ?? 0,
+    high_cnt: c?.high ?? 0,
+    medium_cnt: c?.medium ?? 0,
+    low_cnt: c?.low ?? 0,
+    none_cnt: c?.none ?? 0,
+    unknown_cnt: c?.unknown ?? 0,
+    fixable_cnt: c?.fixable ?? 0,
+    total_cnt: c?.total ?? 0,
+    ...(o.scanner !== undefined ? { scanner: o.scanner } : {}),
+    report: o.report ?? null,
+  };
 }
 
 export interface SeverityCounts {
@@ -165,31 +185,50 @@ export class ScanReportRepo {
     return Number(r.numUpdatedRows) > 0;
   }
 
-  /** Records a scan's end, with its vulnerabilities when it succeeded; false when it had already ended. */
+  /**
+   * Records a scan's end, with its vulnerabilities when it succeeded; false when it had already ended.
+   * `o.filled` says the scanning process already wrote the report (fill): only the status, log and end
+   * are set then. A report that did not succeed keeps no vulnerability rows (a scan stopped after its
+   * process filled it).
+   */
   async finish(id: number, o: ScanOutcome, vulnerabilities: NewScanVulnerability[] = []): Promise<boolean> {
-    const c = o.counts;
+    const ended = { status: o.status, log: o.log, end_time: o.endTime };
     const r = await this.db
       .updateTable('scan_report')
-      .set({
-        status: o.status,
-        severity: o.severity ?? '',
-        critical_cnt: c?.critical ?? 0,
-        high_cnt: c?.high ?? 0,
-        medium_cnt: c?.medium ?? 0,
-        low_cnt: c?.low ?? 0,
-        none_cnt: c?.none ?? 0,
-        unknown_cnt: c?.unknown ?? 0,
-        fixable_cnt: c?.fixable ?? 0,
-        total_cnt: c?.total ?? 0,
-        ...(o.scanner !== undefined ? { scanner: o.scanner } : {}),
-        report: o.report ?? null,
-        log: o.log,
-        end_time: o.endTime,
-      })
+      .set(o.filled ? ended : { ...ended, ...reportColumns(o) })
       .where('id', '=', id)
       .where('status', 'in', ['Pending', 'Running'])
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return false;
+    if (o.status !== 'Success')
+      await this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute();
+    await this.insertRows(id, vulnerabilities);
+    return true;
+  }
+
+  /**
+   * Writes a built-in scan's report and its vulnerability rows into a report still pending or running,
+   * leaving its status to the scan job's finish (`filled`); false when the report has ended meanwhile.
+   * The scanning process calls it in a transaction of its own connection.
+   */
+  async fill(
+    id: number,
+    o: Required<Pick<ScanOutcome, 'severity' | 'counts' | 'scanner' | 'report'>>,
+    vulnerabilities: NewScanVulnerability[],
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('scan_report')
+      .set(reportColumns(o))
+      .where('id', '=', id)
+      .where('status', 'in', ['Pending', 'Running'])
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    await this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute();
+    await this.insertRows(id, vulnerabilities);
+    return true;
+  }
+
+  private async insertRows(id: number, vulnerabilities: NewScanVulnerability[]): Promise<void> {
     // Batches keep each INSERT under SQLite's bound-parameter limit.
     for (let i = 0; i < vulnerabilities.length; i += 500) {
       await this.db
@@ -197,7 +236,6 @@ export class ScanReportRepo {
         .values(vulnerabilities.slice(i, i + 500).map((v) => ({ ...v, report_id: id })))
         .execute();
     }
-    return true;
   }
 
   /**

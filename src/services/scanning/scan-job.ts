@@ -67,29 +67,38 @@ export class ScanJob {
         digest: p.digest,
         mediaType: p.mediaType,
         tag: p.tag,
+        reportIds: started,
       };
       const result = await found.scanner.scan(target, p.type, log, ctx.signal);
       ctx.signal.throwIfAborted();
       log('scan completed');
       if (result.type === 'vulnerability') {
-        const stored = 'stored' in result ? result.stored : storedReport(result.report);
         counted = true;
-        outcome = {
-          name: 'ScanCompleted',
-          write: (id, end) => [
-            id,
-            {
-              status: 'Success',
-              severity: stored.severity,
-              counts: stored.counts,
-              scanner: stored.scanner,
-              report: stored.document,
-              log: lines.join('\n') + '\n',
-              endTime: end,
-            },
-            stored.rows,
-          ],
-        };
+        const logText = () => lines.join('\n') + '\n';
+        if ('filled' in result)
+          outcome = {
+            name: 'ScanCompleted',
+            write: (id, end) => [id, { status: 'Success', filled: true, log: logText(), endTime: end }],
+          };
+        else {
+          const stored = 'stored' in result ? result.stored : storedReport(result.report);
+          outcome = {
+            name: 'ScanCompleted',
+            write: (id, end) => [
+              id,
+              {
+                status: 'Success',
+                severity: stored.severity,
+                counts: stored.counts,
+                scanner: stored.scanner,
+                report: stored.document,
+                log: logText(),
+                endTime: end,
+              },
+              stored.rows,
+            ],
+          };
+        }
       } else {
         const sbomDigest = await this.deps.sboms.write(target, result.document);
         ctx.signal.throwIfAborted();

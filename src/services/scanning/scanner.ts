@@ -20,15 +20,21 @@ export interface ScanTarget {
   digest: string;
   mediaType: string;
   tag: string | null;
+  /**
+   * The scan reports this scan fills: a scanner that writes its report itself (the built-in one, in its
+   * scanning process) fills them (ScanReportRepo.fill) and answers `filled`.
+   */
+  reportIds?: number[];
 }
 
 /**
- * What a finished scan gives: Harbor's vulnerability report (as a document, or already in its stored form),
- * or an SBOM document.
+ * What a finished scan gives: Harbor's vulnerability report (as a document, already in its stored form, or
+ * already written into the target's reports), or an SBOM document.
  */
 export type ScanResult =
   | { type: 'vulnerability'; report: VulnerabilityReport }
   | { type: 'vulnerability'; stored: StoredReport }
+  | { type: 'vulnerability'; filled: true }
   | { type: 'sbom'; mediaType: string; document: Uint8Array };
 
 /** Harbor's `ScannerAdapterMetadata` (GET /api/v1/metadata of the Pluggable Scanner API). */

@@ -101,6 +101,7 @@ export class BuiltinScanner implements Scanner {
       artifact: { repository: target.repository, digest: target.digest, mime_type: target.mediaType },
       now: this.d.clock.now().toISOString(),
       ...(this.d.limits ? { limits: this.d.limits } : {}),
+      ...(target.reportIds ? { reports: target.reportIds } : {}),
     };
     let open: Readable | undefined;
     const stop = () => open?.destroy(new Error('the scan was stopped'));
@@ -117,7 +118,7 @@ export class BuiltinScanner implements Scanner {
       )
       .finally(() => signal.removeEventListener('abort', stop));
     if (signal.aborted) throw new Error('the scan was stopped');
-    const { inventory, stored, db } = done;
+    const { inventory, stored, filled, db } = done;
     const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
     log(
       `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${done.readMs} ms`,
@@ -129,9 +130,10 @@ export class BuiltinScanner implements Scanner {
     }
     log(
       `matched against the vulnerability database ${db!.version} (imported ${db!.importedAt}, ${db!.records} records): ` +
-        `${stored!.counts.total} vulnerabilities, severity ${stored!.severity}, ${Date.now() - started} ms in all`,
+        `${filled?.total ?? stored!.counts.total} vulnerabilities, severity ${filled?.severity ?? stored!.severity}, ` +
+        `${Date.now() - started} ms in all`,
     );
-    return { type: 'vulnerability', stored: stored! };
+    return filled ? { type: 'vulnerability', filled: true } : { type: 'vulnerability', stored: stored! };
   }
 
   /** The image's layers, lowest first (their bytes are streamed from storage when the engine reads them). */

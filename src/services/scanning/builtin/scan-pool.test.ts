@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../../test/helpers/databases.js';
 import { bookwormLayer, DEBIAN12_FIXTURE_DIR } from '../../../../test/helpers/vulndb.js';
+import type { BerthConfig } from '../../../config/schema.js';
 import type { MetaStore } from '../../../db/store.js';
 import { ScanPool } from './scan-pool.js';
 import { runScanWork, type ScanWork } from './scan-work.js';
@@ -28,46 +29,52 @@ const open = () => {
 /** A layer whose bytes never come: a scan that runs until it is stopped. */
 const hang = () => Promise.resolve(new Readable({ read() {} }));
 
-for (const dialect of testDialects()) {
-  describe(`ScanPool (${dialect})`, () => {
-    let store: MetaStore;
-    let database: TestDatabase;
-    let pool: ScanPool;
-    before(async () => {
-      ({ store, database } = await createTestStore(dialect));
-      await importVulnDb({ store }, DEBIAN12_FIXTURE_DIR);
-      pool = new ScanPool({ size: 1, databaseUrl: database.url });
-    });
-    after(async () => {
-      await pool.close();
-      await database.close();
-    });
+/** Worker threads, and scanning processes (the memory driver's layers come to them chunk by chunk). */
+const modes = {
+  thread: {},
+  process: { processes: { storage: { driver: 'memory' } as BerthConfig['storage'] } },
+};
 
-    test('a scan in the worker thread reports what the same scan on the event loop reports', async () => {
-      const here = await runScanWork(work, open, store);
-      const there = await pool.run(work, open, new AbortController().signal);
-      assert.ok(here.stored!.rows.length > 0);
-      assert.deepEqual(there.stored, here.stored);
-      assert.deepEqual(there.inventory, here.inventory);
-      assert.deepEqual(there.db, here.db);
-    });
+for (const dialect of testDialects())
+  for (const [mode, options] of Object.entries(modes))
+    describe(`ScanPool (${dialect}, ${mode})`, () => {
+      let store: MetaStore;
+      let database: TestDatabase;
+      let pool: ScanPool;
+      before(async () => {
+        ({ store, database } = await createTestStore(dialect));
+        await importVulnDb({ store }, DEBIAN12_FIXTURE_DIR);
+        pool = new ScanPool({ size: 1, databaseUrl: database.url, ...options });
+      });
+      after(async () => {
+        await pool.close();
+        await database.close();
+      });
 
-    test('a stopped scan ends at once; scans waiting for the thread and after it still run', async () => {
-      const stop = new AbortController();
-      const stopped = pool.run(work, hang, stop.signal);
-      const queued = pool.run({ ...work, type: 'sbom' }, open, new AbortController().signal);
-      stop.abort();
-      await assert.rejects(stopped, /stopped/);
-      const sbom = await queued;
-      assert.equal(sbom.stored, undefined);
-      assert.ok(sbom.inventory.packages.some((p) => p.name === 'bash'));
-      const again = await pool.run(work, open, new AbortController().signal);
-      assert.ok(again.stored!.rows.length > 0);
-    });
+      test('a scan in the worker thread reports what the same scan on the event loop reports', async () => {
+        const here = await runScanWork(work, open, store);
+        const there = await pool.run(work, open, new AbortController().signal);
+        assert.ok(here.stored!.rows.length > 0);
+        assert.deepEqual(there.stored, here.stored);
+        assert.deepEqual(there.inventory, here.inventory);
+        assert.deepEqual(there.db, here.db);
+      });
 
-    test('a layer that cannot be read fails the scan with its reason', async () => {
-      const broken = () => Promise.resolve(Readable.from([Buffer.from('not gzip at all')]));
-      await assert.rejects(pool.run(work, broken, new AbortController().signal), /header|gzip|incorrect/i);
+      test('a stopped scan ends at once; scans waiting for the thread and after it still run', async () => {
+        const stop = new AbortController();
+        const stopped = pool.run(work, hang, stop.signal);
+        const queued = pool.run({ ...work, type: 'sbom' }, open, new AbortController().signal);
+        stop.abort();
+        await assert.rejects(stopped, /stopped/);
+        const sbom = await queued;
+        assert.equal(sbom.stored, undefined);
+        assert.ok(sbom.inventory.packages.some((p) => p.name === 'bash'));
+        const again = await pool.run(work, open, new AbortController().signal);
+        assert.ok(again.stored!.rows.length > 0);
+      });
+
+      test('a layer that cannot be read fails the scan with its reason', async () => {
+        const broken = () => Promise.resolve(Readable.from([Buffer.from('not gzip at all')]));
+        await assert.rejects(pool.run(work, broken, new AbortController().signal), /header|gzip|incorrect/i);
+      });
     });
-  });
-}

@@ -1,11 +1,22 @@
+import { fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import type { BerthConfig } from '../../../config/schema.js';
 import { startThread, threadEntry } from '../../../lib/worker-thread.js';
 import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
 
 /** What the pool tells a worker thread (src/scan-worker.ts). */
 export type ToScanWorker =
-  | { kind: 'run'; work: ScanWork; databaseUrl: string }
+  | {
+      kind: 'run';
+      work: ScanWork;
+      databaseUrl: string;
+      /** The storage the scanning process reads layers from itself (else it asks for their chunks). */
+      storage?: BerthConfig['storage'];
+      /** Write the report into the work's reports (the scanning process). */
+      fill?: boolean;
+    }
   | { kind: 'chunk'; stream: number; data?: Uint8Array; end?: true; error?: string };
 
 /** What a worker thread answers: a request for the next chunk of a layer it opened (`stream`), or the outcome. */
@@ -14,8 +25,16 @@ export type FromScanWorker =
   | { kind: 'done'; result: ScanWorkResult }
   | { kind: 'failed'; message: string };
 
+/** A scanning process or thread, as the pool speaks to it. */
+interface ScanHost extends EventEmitter {
+  post(m: ToScanWorker, transfer?: ArrayBuffer[]): void;
+  terminate(): void;
+  /** Keeps this process alive while a scan runs (an idle host does not). */
+  hold(running: boolean): void;
+}
+
 interface Slot {
-  worker: Worker;
+  worker: ScanHost;
   busy: boolean;
   /** Terminated, crashed or exited: replaced by a new thread at the next scan. */
   dead: boolean;
@@ -38,7 +57,20 @@ export class ScanPool implements ScanEngine {
   private readonly waiting: Array<() => void> = [];
   private closed = false;
 
-  constructor(private readonly o: { size: number; databaseUrl: string; idleMs?: number; entry?: URL }) {
+  constructor(
+    private readonly o: {
+      size: number;
+      databaseUrl: string;
+      idleMs?: number;
+      entry?: URL;
+      /**
+       * Scan in child processes (one per scan at once) niced as a whole, which read layers through a
+       * driver of their own from this storage config (the memory driver's chunks come from here) and
+       * write the reports themselves; without it, worker threads of this process.
+       */
+      processes?: { storage: BerthConfig['storage'] };
+    },
+  ) {
     if (o.size < 1) throw new Error('a scan pool needs at least one thread');
   }
 
@@ -53,7 +85,7 @@ export class ScanPool implements ScanEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    for (const s of this.slots.splice(0)) s.worker.terminate();
   }
 
   private async acquire(signal: AbortSignal): Promise<Slot> {
@@ -96,13 +128,19 @@ export class ScanPool implements ScanEngine {
     if (slot.busy || slot.dead) return;
     slot.dead = true;
     this.slots.splice(this.slots.indexOf(slot), 1);
-    void slot.worker.terminate();
+    slot.worker.terminate();
   }
 
-  private spawn(): Worker {
-    const worker = startThread(this.o.entry ?? threadEntry('scan-worker'), 'berth-scan');
+  private spawn(): ScanHost {
+    const entry = this.o.entry ?? threadEntry('scan-worker');
+    if (this.o.processes) return scanProcess(entry);
+    const worker = startThread(entry, 'berth-scan');
     worker.unref();
-    return worker;
+    return Object.assign(worker, {
+      post: (m: ToScanWorker, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer),
+      terminate: () => void Worker.prototype.terminate.call(worker),
+      hold: (running: boolean) => (running ? worker.ref() : worker.unref()),
+    });
   }
 
   private runOn(slot: Slot, work: ScanWork, open: LayerOpener, signal: AbortSignal): Promise<ScanWorkResult> {
@@ -113,6 +151,7 @@ export class ScanPool implements ScanEngine {
       const settle = (err: Error | undefined, result?: ScanWorkResult) => {
         if (settled) return;
         settled = true;
+        worker.hold(false);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -123,13 +162,13 @@ export class ScanPool implements ScanEngine {
       };
       const kill = (err: Error) => {
         slot.dead = true;
-        void worker.terminate();
+        worker.terminate();
         settle(err);
       };
       const onAbort = () => kill(new Error('the scan was stopped'));
       const onError = (err: Error) => kill(new Error(`the scan thread failed: ${err.message}`));
       const onExit = (code: number) => kill(new Error(`the scan thread exited (code ${code})`));
-      const send = (m: ToScanWorker, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer);
+      const send = (m: ToScanWorker, transfer?: ArrayBuffer[]) => worker.post(m, transfer);
       const pull = async (id: number, digest: string) => {
         try {
           let layer = layers.get(id);
@@ -154,11 +193,55 @@ export class ScanPool implements ScanEngine {
         else settle(new Error(m.message));
       };
       if (signal.aborted) return onAbort();
+      worker.hold(true);
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
-      send({ kind: 'run', work, databaseUrl: this.o.databaseUrl });
+      const storage = this.o.processes?.storage;
+      send({
+        kind: 'run',
+        work,
+        databaseUrl: this.o.databaseUrl,
+        ...(storage && storage.driver !== 'memory' ? { storage } : {}),
+        ...(this.o.processes ? { fill: true } : {}),
+      });
     });
   }
+}
+
+/**
+ * Forks the scanning process: messages in Node's advanced serialization carry layer chunks as bytes; its
+ * standard output and error are this process's. The process lowers the priority of each of its threads
+ * itself once its modules are loaded (scan-worker.ts): `setPriority(pid)` from here would lower its main
+ * thread only (Linux sets a thread's priority), and a start at nice 19 on a loaded machine took 15-40 s
+ * of loading modules (under tsx) before the first scan.
+ */
+function scanProcess(entry: URL): ScanHost {
+  const child = fork(entry, [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Under tsx the parent's loader flags carry over, so a TypeScript entry runs as is.
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect') && !a.startsWith('--cpu-prof')),
+  });
+  child.unref();
+  child.channel?.unref();
+  const host = new EventEmitter() as ScanHost;
+  child.on('message', (m) => host.emit('message', m));
+  child.on('error', (err) => host.emit('error', err));
+  child.on('exit', (code, signal) => host.emit('exit', code ?? signal));
+  host.post = (m) => {
+    if (child.connected) child.send(m);
+  };
+  host.terminate = () => void child.kill('SIGKILL');
+  host.hold = (running) => {
+    if (running) {
+      child.ref();
+      child.channel?.ref();
+    } else {
+      child.unref();
+      child.channel?.unref();
+    }
+  };
+  return host;
 }

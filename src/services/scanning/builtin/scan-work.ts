@@ -21,12 +21,16 @@ export interface ScanWork {
   /** The report's `generated_at`. */
   now: string;
   limits?: InventoryLimits;
+  /** The scan reports a vulnerability scan fills where the engine can write them (the scanning process). */
+  reports?: number[];
 }
 
 export interface ScanWorkResult {
   inventory: Inventory;
   /** For a vulnerability scan: the report as the scan job stores it, and the database it was matched against. */
   stored?: StoredReport;
+  /** Instead of `stored`: the report was written into the work's reports (ScanReportRepo.fill). */
+  filled?: { severity: string; total: number };
   db?: VulnDbInfo;
   /** Milliseconds spent reading the layers (the rest is matching). */
   readMs: number;
@@ -48,6 +52,7 @@ export async function runScanWork(
   work: ScanWork,
   open: LayerOpener,
   store: Pick<MetaStore, 'vulnDb'>,
+  fill?: (reports: number[], stored: StoredReport) => Promise<void>,
 ): Promise<ScanWorkResult> {
   const started = Date.now();
   const layers = work.layers.map((l) => ({ ...l, open: () => open(l.digest) }));
@@ -61,7 +66,10 @@ export async function runScanWork(
     artifact: work.artifact,
     now: () => new Date(work.now),
   });
-  return { inventory, stored: storedReport(report), db: info, readMs };
+  const stored = storedReport(report);
+  if (!fill || !work.reports?.length) return { inventory, stored, db: info, readMs };
+  await fill(work.reports, stored);
+  return { inventory, filled: { severity: stored.severity, total: stored.counts.total }, db: info, readMs };
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */

@@ -1,4 +1,5 @@
 import type { BearerTokens } from '../../../auth/bearer-token.js';
+import type { BerthConfig } from '../../../config/schema.js';
 import type { MetaStore } from '../../../db/store.js';
 import type { Clock } from '../../../lib/clock.js';
 import type { StorageDriver } from '../../../storage/driver.js';
@@ -22,10 +23,15 @@ export interface ScannersDeps {
   registryUrl(internal: boolean): string;
   sbom?: SbomGenerator;
   /**
-   * `scanning.workers` (the built-in scanner's threads; 0 scans on the event loop), the database each
-   * thread opens, and `auth.robotPrefix` (scan robots log in as `<prefix><project>+<name>`).
+   * `scanning.workers` (the built-in scanner's scans at once, each in a scanning process; 0 scans on the
+   * event loop), the database and storage each process opens, and `auth.robotPrefix` (scan robots log in as `<prefix><project>+<name>`).
    */
-  config: { scanning: { workers: number }; database: { url: string }; auth: { robotPrefix: string } };
+  config: {
+    scanning: { workers: number; isolation: 'process' | 'thread' };
+    database: { url: string };
+    auth: { robotPrefix: string };
+    storage: BerthConfig['storage'];
+  };
 }
 
 /**
@@ -44,7 +50,16 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
       clock: d.clock,
       sbom: d.sbom ?? spdxGenerator(d.clock),
       ...(d.config.scanning.workers > 0
-        ? { engine: new ScanPool({ size: d.config.scanning.workers, databaseUrl: d.config.database.url }) }
+        ? {
+            engine: new ScanPool({
+              size: d.config.scanning.workers,
+              databaseUrl: d.config.database.url,
+              // An in-memory database is this process's only: its scans run in threads of it.
+              ...(d.config.scanning.isolation === 'thread' || d.config.database.url.includes(':memory:')
+                ? {}
+                : { processes: { storage: d.config.storage } }),
+            }),
+          }
         : {}),
     });
   });
