@@ -7,6 +7,7 @@ import type { DbHandle } from './connect.js';
 import { migrateToLatest } from './migrate.js';
 import { openStore, type OpenStore } from './open-store.js';
 import { ReadCache } from './read-cache.js';
+import { MetaStore } from './store.js';
 
 const now = '2026-12-05T12:00:00.000Z';
 
@@ -134,6 +135,25 @@ for (const dialect of testDialects()) {
       assert.equal((await a!.store.projectCatalog.metadata([projectId])).get(projectId)?.public, 'true');
       await a!.store.projectCatalog.deleteMetadata(projectId, 'public');
       assert.equal((await a!.store.projectCatalog.metadata([projectId])).get(projectId)?.public, undefined);
+    });
+
+    test('a read on another connection during a transaction is not kept past its commit (PostgreSQL)', async (t) => {
+      // On SQLite a transaction holds the one connection, so no read can run beside it.
+      if (dialect !== 'postgres') return t.skip('PostgreSQL only: SQLite runs nothing beside a transaction');
+      // A cache that hears no notification (as if PostgreSQL's were still on its way): only the commit drops it.
+      const store = new MetaStore(handles[0]!.db, new ReadCache({ heard: true }));
+      const publicOf = async () => (await store.projectCatalog.metadata([projectId])).get(projectId)?.public;
+      assert.equal(await publicOf(), undefined);
+      await store.transaction(async (tx) => {
+        await tx.projectCatalog.putMetadata(projectId, { public: 'false' }, now);
+        assert.equal(await publicOf(), undefined, 'another connection sees the committed row, and keeps it');
+      });
+      assert.equal(
+        await publicOf(),
+        'false',
+        'read at once after the commit, not when the notification comes',
+      );
+      await store.projectCatalog.deleteMetadata(projectId, 'public');
     });
   });
 }

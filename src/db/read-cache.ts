@@ -112,13 +112,19 @@ export class ReadCache implements CachedReads {
    * database (they must see its own uncommitted rows, which must not be cached). `watcher` goes on the
    * transaction's Kysely.
    */
-  forTransaction(): { reads: CachedReads; watcher: KyselyPlugin } {
+  forTransaction(): { reads: CachedReads; watcher: KyselyPlugin; committed: () => void } {
     let wrote = false;
     return {
       reads: { get: (key, load) => (wrote ? load() : this.get(key, load)) },
       watcher: new WriteWatcher(() => {
         wrote = true;
       }),
+      // A read on another connection between the transaction's write and its commit saw, and kept, the
+      // old row; PostgreSQL's notification drops it only a moment later. Dropping at the commit makes this
+      // process read its own writes at once.
+      committed: () => {
+        if (wrote) this.drop();
+      },
     };
   }
 }

@@ -137,10 +137,14 @@ export class MetaStore extends Repos {
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => {
-      if (!this.cache) return fn(new Repos(trx));
-      const { reads, watcher } = this.cache.forTransaction();
-      return fn(new Repos(trx.withPlugin(watcher), reads));
-    });
+    if (!this.cache) return this.db.transaction().execute((trx) => fn(new Repos(trx)));
+    const { reads, watcher, committed } = this.cache.forTransaction();
+    return this.db
+      .transaction()
+      .execute((trx) => fn(new Repos(trx.withPlugin(watcher), reads)))
+      .then((result) => {
+        committed();
+        return result;
+      });
   }
 }

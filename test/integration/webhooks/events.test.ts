@@ -246,7 +246,8 @@ for (const backend of backends()) {
       };
       await waitFor('the four deliveries settled', async () => {
         const now = await statuses();
-        return now.length === 4 && !now.includes('Running');
+        // An execution is Pending, then Running, then final.
+        return now.length === 4 && now.every((s) => /(Success|Error|Stopped)$/.test(s));
       });
       assert.deepEqual(await statuses(), [
         'SCANNING_COMPLETED Success',
