@@ -171,6 +171,17 @@ export function runDriverConformance(
       assert.equal((await d.stat('p/q')).size, 4);
     });
 
+    test('stageContent: the whole file is there before durable settles, and replaces', async () => {
+      const staged = await d.stageContent('s/new/data', Buffer.from('staged bytes'));
+      assert.equal((await d.getContent('s/new/data')).toString(), 'staged bytes');
+      assert.deepEqual(await d.list('s/new'), ['data']);
+      await staged.durable;
+      await (
+        await d.stageContent('s/new/data', Buffer.from('again'))
+      ).durable;
+      assert.equal((await d.getContent('s/new/data')).toString(), 'again');
+    });
+
     test('getContent returns a copy the caller may change', async () => {
       await d.putContent('c', Buffer.from('abc'));
       const got = await d.getContent('c');

@@ -26,8 +26,14 @@ export interface StorageDriver {
   appendedSize(path: string): Promise<number>;
   /** Makes the appended bytes the file at `path` (an empty file when nothing was appended). */
   seal(path: string): Promise<void>;
-  /** Atomic small-file write. */
+  /** Atomic small-file write, on durable storage when it resolves. */
   putContent(path: string, data: Buffer): Promise<void>;
+  /**
+   * As `putContent`, but resolves as soon as the whole file is at `path` for every reader and survives the
+   * process being killed; `durable` settles once it is on the disk too (at once where there is no
+   * difference), so the caller can do other work while the disk flushes and answer after both.
+   */
+  stageContent(path: string, data: Buffer): Promise<{ durable: Promise<void> }>;
   getContent(path: string): Promise<Buffer>;
   /** Moves a file, replacing any file at `to`. */
   move(from: string, to: string): Promise<void>;

@@ -59,6 +59,10 @@ export class InstrumentedDriver implements StorageDriver {
   putContent(path: string, data: Buffer) {
     return this.timed('put_content', [path], () => this.inner.putContent(path, data));
   }
+  async stageContent(path: string, data: Buffer) {
+    const { durable } = await this.timed('stage_content', [path], () => this.inner.stageContent(path, data));
+    return { durable: this.timed('stage_content_flush', [], () => durable) };
+  }
   getContent(path: string) {
     return this.timed('get_content', [path], () => this.inner.getContent(path));
   }

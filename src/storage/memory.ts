@@ -60,6 +60,11 @@ export class MemoryDriver implements StorageDriver {
     this.files.set(path, { data: Buffer.from(data), modified: new Date() });
   }
 
+  async stageContent(path: string, data: Buffer): Promise<{ durable: Promise<void> }> {
+    await this.putContent(path, data);
+    return { durable: Promise.resolve() };
+  }
+
   async getContent(path: string): Promise<Buffer> {
     return Buffer.from(this.get(path));
   }

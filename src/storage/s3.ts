@@ -251,6 +251,12 @@ export class S3Driver implements StorageDriver {
     await this.put(this.key(path), data);
   }
 
+  /** An object is durable once S3 answers the PUT: nothing is left to flush. */
+  async stageContent(path: string, data: Buffer): Promise<{ durable: Promise<void> }> {
+    await this.putContent(path, data);
+    return { durable: Promise.resolve() };
+  }
+
   async getContent(path: string): Promise<Buffer> {
     try {
       return await this.getBytes(this.key(path));

@@ -99,9 +99,14 @@ export class ManifestService {
     await this.deps.quota.precheck(ctx, project, repository, self);
     // Bytes next (atomic, by digest, reserved against garbage collection: docs/gc.md); the rows that make
     // them visible are written in one transaction, which checks the children again (a concurrent delete
-    // loses its bytes to GC, not to a dangling row).
+    // loses its bytes to GC, not to a dangling row). The file is whole at its path before that transaction
+    // begins; its flush to the disk runs meanwhile, and the PUT is answered after both (docs/storage.md).
     await this.deps.writes.reserve(digest, body.length, true);
-    await this.deps.storage.putContent(layout.blob(digest), body);
+    const { durable } = await this.deps.storage.stageContent(layout.blob(digest), body);
+    const flushed = durable.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     this.bytes.set(digest, body);
     const now = this.deps.clock.now().toISOString();
     const artifact = await this.deps.store.transaction(async (tx) => {
@@ -182,6 +187,8 @@ export class ManifestService {
       size: artifact.row.size,
       actor: ctx.actor,
     });
+    const flushError = await flushed;
+    if (flushError) throw flushError;
     return {
       digest,
       subject: manifest.subject?.digest ?? null,
