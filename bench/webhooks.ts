@@ -36,8 +36,8 @@ export interface WebhookBenchResult {
    */
   berthCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
   /**
-   * The serving thread's statements, read-cache misses and drops per push (last round), with webhooks
-   * and without: the work counted rather than timed.
+   * The serving thread's statements, read-cache misses and drops, and waits for SQLite's write lock (count
+   * and ms) per push (last round), with webhooks and without: the work counted rather than timed.
    */
   perPush: { withWebhooks: Record<string, number>; withoutWebhooks: Record<string, number> };
   /** The same, of Berth's main thread alone (the event loop that serves the pushes). */
@@ -101,18 +101,23 @@ class Receivers {
 }
 
 /**
- * Berth's counters of work (its /metrics): SQL statements sent by the serving thread's connection, and
- * the read cache's misses and drops, to count what a push costs rather than time it.
+ * Berth's counters of work (its /metrics): SQL statements sent by the serving thread's connection, the
+ * read cache's misses and drops, and the serving connection's waits for SQLite's write lock (held by the
+ * delivery thread's commits), to count what a push costs rather than time it.
  */
-async function workCounters(url: string): Promise<{ statements: number; misses: number; drops: number }> {
+async function workCounters(url: string): Promise<Record<WorkCounter, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
   return {
     statements: value(/^berth_db_statements_total (\S+)$/m),
     misses: value(/^berth_read_cache_total\{result="misses"\} (\S+)$/m),
     drops: value(/^berth_read_cache_total\{result="drops"\} (\S+)$/m),
+    lockWaits: value(/^berth_db_lock_waits_total (\S+)$/m),
+    lockWaitMs: 1000 * value(/^berth_db_lock_wait_seconds_total (\S+)$/m),
   };
 }
+
+type WorkCounter = 'statements' | 'misses' | 'drops' | 'lockWaits' | 'lockWaitMs';
 
 /** Epoch milliseconds with performance.now()'s resolution: comparable with the receivers' process. */
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -239,13 +244,10 @@ export async function webhookBench(options: {
   const mainWith: number[] = [];
   const mainWithout: number[] = [];
   const perPush: WebhookBenchResult['perPush'] = { withWebhooks: {}, withoutWebhooks: {} };
-  const counted = async (c0: Awaited<ReturnType<typeof workCounters>>) => {
+  const counted = async (c0: Record<WorkCounter, number>) => {
     const c1 = await workCounters(berth.url);
-    return {
-      statements: (c1.statements - c0.statements) / pushes,
-      misses: (c1.misses - c0.misses) / pushes,
-      drops: (c1.drops - c0.drops) / pushes,
-    };
+    const keys = Object.keys(c0) as WorkCounter[];
+    return Object.fromEntries(keys.map((k) => [k, (c1[k] - c0[k]) / pushes]));
   };
   let delivered: number[] = [];
   let distributionDelivered: number[] = [];
@@ -289,7 +291,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}`,
       );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);

@@ -94,7 +94,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
 
   const storage = await createStorage(config, metrics);
   const { store, cache, close: stopListening } = openStore(handle, { url: config.database.url, log: logger });
-  registerStoreMetrics(metrics, { statements: handle.statements, figures: cache.figures });
+  registerStoreMetrics(metrics, { ...handle, figures: cache.figures });
   const settings = new SettingsService({ store, clock, fixed: fixedSettings(config) });
   const identity = await wireIdentity({ config, store, clock, log: logger, settings }).catch(async (err) => {
     await stopListening();

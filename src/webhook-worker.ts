@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect } from './db/connect.js';
-import { MetaStore } from './db/store.js';
+import { openStore } from './db/open-store.js';
 import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
 import { systemClock } from './lib/clock.js';
@@ -29,7 +29,9 @@ const log = createLogger(init.logLevel, {
   },
 } as unknown as NodeJS.WritableStream);
 const handle = connect({ url: init.databaseUrl, poolMax: 2, acquireTimeoutMs: init.acquireTimeoutMs });
-const store = new MetaStore(handle.db);
+// Each event's fan-out reads its project and webhook policies: through the read cache, as the serving
+// thread does (dropped when another connection writes them), not with two statements per event.
+const { store, close: stopListening } = openStore(handle, { url: init.databaseUrl, log });
 const sender = new WebhookSender(init.timeoutMs);
 const queue = new JobQueue({ store, clock: systemClock });
 const [eventKind, deliverKind] = webhookKinds({
@@ -65,6 +67,7 @@ async function close(): Promise<void> {
   try {
     await worker.close();
     sender.close();
+    await stopListening();
     await handle.close();
   } finally {
     send({ kind: 'closed' });

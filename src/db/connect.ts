@@ -28,6 +28,11 @@ export interface DbHandle {
   /** Statements sent to the database so far (transaction begin and commit included). */
   statements(): number;
   /**
+   * SQLite only: milliseconds this connection waited for the write lock another connection held (a
+   * delivery or scan thread, another process), and how many of its statements waited.
+   */
+  lockWaits?: () => { ms: number; count: number };
+  /**
    * SQLite only: SQLite's `data_version`, which moves when another connection (another process sharing
    * the file) commits. Read without a round trip.
    */
@@ -71,15 +76,33 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** What a connection's statements waited for the write lock. */
+interface LockWaits {
+  ms: number;
+  count: number;
+}
+
 /**
- * SQLite shared by several processes (`serve --workers`, or `berth worker` beside `serve`). A deferred
- * `begin` that reads and then writes fails at once with SQLITE_BUSY when another process wrote in
- * between (the busy timeout does not apply to that upgrade), so transactions take the write lock first
- * (`begin immediate`, waiting up to the busy timeout). Within one process nothing changes: Kysely runs
- * one transaction at a time on its single connection. A lock still held by another process when the
- * timeout ends is answered 503 with Retry-After, as a full PostgreSQL pool is.
+ * SQLite shared by several connections (a delivery or scan thread, `serve --workers`, `berth worker`
+ * beside `serve`). A deferred `begin` that reads and then writes fails at once with SQLITE_BUSY when
+ * another connection wrote in between (the busy timeout does not apply to that upgrade), so transactions
+ * take the write lock first (`begin immediate`). A statement that finds the lock taken waits for it
+ * here, on timers, rather than in SQLite's busy handler: that one sleeps the whole thread (1, 2, 5, 10 ms
+ * …), so each time the webhook thread committed while a push wanted the lock, the serving event loop
+ * stood still for a millisecond or more, with requests ready to run. A BUSY statement did nothing, so it
+ * is simply run again. Within one process nothing changes: Kysely runs one transaction at a time on its
+ * single connection. A lock still held when `timeoutMs` ends is answered 503 with Retry-After, as a full
+ * PostgreSQL pool is.
  */
 class SharedSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly timeoutMs: number,
+    private readonly waits: LockWaits,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
@@ -88,12 +111,25 @@ class SharedSqliteDriver extends SqliteDriver {
     const connection = await super.acquireConnection();
     return {
       executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+        let waitingSince: number | undefined;
         try {
-          return await connection.executeQuery<R>(query);
-        } catch (err) {
-          throw (err as { code?: unknown }).code === 'SQLITE_BUSY'
-            ? new AppError('UNAVAILABLE', 'the database is busy; retry shortly')
-            : err;
+          for (;;) {
+            try {
+              return await connection.executeQuery<R>(query);
+            } catch (err) {
+              if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
+              const now = performance.now();
+              if (waitingSince === undefined) {
+                waitingSince = now;
+                this.waits.count++;
+              } else if (now - waitingSince >= this.timeoutMs) {
+                throw new AppError('UNAVAILABLE', 'the database is busy; retry shortly');
+              }
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          }
+        } finally {
+          if (waitingSince !== undefined) this.waits.ms += performance.now() - waitingSince;
         }
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
@@ -102,12 +138,16 @@ class SharedSqliteDriver extends SqliteDriver {
 }
 
 class SharedSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+  constructor(
+    private readonly sqliteConfig: SqliteDialectConfig,
+    private readonly timeoutMs: number,
+    private readonly waits: LockWaits,
+  ) {
     super(sqliteConfig);
   }
 
   override createDriver(): Driver {
-    return new SharedSqliteDriver(this.sqliteConfig);
+    return new SharedSqliteDriver(this.sqliteConfig, this.timeoutMs, this.waits);
   }
 }
 
@@ -118,6 +158,7 @@ export function connect(options: ConnectOptions): DbHandle {
   if (options.url.startsWith('sqlite:')) {
     const file = options.url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    const waits: LockWaits = { ms: 0, count: 0 };
     const sqlite = new BetterSqlite3(file, { timeout: options.acquireTimeoutMs });
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
@@ -129,8 +170,14 @@ export function connect(options: ConnectOptions): DbHandle {
     // written by many commits in between (sequence, repository, quota, the tails of the tables) is
     // copied once.
     sqlite.pragma('wal_autocheckpoint = 8000');
+    // From here on no busy handler: a statement that finds the write lock taken waits in SharedSqliteDriver.
+    sqlite.pragma('busy_timeout = 0');
     const db = new Kysely<Database>({
-      dialect: new SharedSqliteDialect({ database: withStatementCache(sqlite) }),
+      dialect: new SharedSqliteDialect(
+        { database: withStatementCache(sqlite) },
+        options.acquireTimeoutMs,
+        waits,
+      ),
       log,
     });
     const dataVersion = sqlite.prepare('pragma data_version').pluck();
@@ -147,6 +194,7 @@ export function connect(options: ConnectOptions): DbHandle {
       db,
       dialect: 'sqlite',
       statements: () => statements,
+      lockWaits: () => ({ ...waits }),
       dataVersion: () => dataVersion.get() as number,
       cacheEpoch,
       close: () => db.destroy(),

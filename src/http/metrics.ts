@@ -90,11 +90,39 @@ export function registerProxyMetrics(registry: Registry): ProxyMetrics {
   };
 }
 
-/** Statements sent to the database, and the read cache's hits, misses and drops (db/read-cache.ts). */
+/**
+ * Statements sent to the database, the read cache's hits, misses and drops (db/read-cache.ts), and on
+ * SQLite the waits for the write lock another connection held (db/connect.ts).
+ */
 export function registerStoreMetrics(
   registry: Registry,
-  store: { statements(): number; figures: ReadCacheFigures },
+  store: {
+    statements(): number;
+    lockWaits?: (() => { ms: number; count: number }) | undefined;
+    figures: ReadCacheFigures;
+  },
 ): void {
+  const { lockWaits } = store;
+  if (lockWaits) {
+    new Counter({
+      name: 'berth_db_lock_waits_total',
+      help: "SQLite statements of the server's connection that found the write lock held by another connection",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(lockWaits().count);
+      },
+    });
+    new Counter({
+      name: 'berth_db_lock_wait_seconds_total',
+      help: "Time the server's SQLite statements waited for the write lock another connection held",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(lockWaits().ms / 1000);
+      },
+    });
+  }
   new Counter({
     name: 'berth_db_statements_total',
     help: 'SQL statements sent to the database (transaction begin and commit included)',

@@ -29,7 +29,21 @@ export interface JobContext {
   onOutcome(fn: OutcomeHook): void;
 }
 
-export type OutcomeHook = (tx: Repos, outcome: 'succeeded' | 'failed') => Promise<void | (() => void)>;
+export type OutcomeHook = (
+  tx: Repos,
+  outcome: 'succeeded' | 'failed',
+  batch: SettleBatch,
+) => Promise<void | (() => void)>;
+
+/**
+ * What the outcome hooks of the runs settled in one transaction share (a worker settles the runs that
+ * end together in one transaction): rows that each hook would write with statements of its own are
+ * gathered under a key, and `flush` writes them together once, before the commit.
+ */
+export interface SettleBatch {
+  /** The transaction's value under `key`, made by `make` at the first ask; `flush` runs once with it. */
+  gather<T>(key: string, make: () => T, flush: (tx: Repos, value: T) => Promise<void>): T;
+}
 
 /** One kind of job: its name (`noun.verb`), payload schema, retry policy and handler. */
 export interface JobKind<P = unknown> {

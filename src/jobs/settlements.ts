@@ -1,5 +1,6 @@
 import type { MetaStore, Repos } from '../db/store.js';
 import type { Clock } from '../lib/clock.js';
+import type { SettleBatch } from './kind.js';
 
 export interface LogLine {
   time: string;
@@ -11,10 +12,13 @@ export interface Settlement {
   jobId: number;
   /** Log lines written with the outcome, the closing line last. */
   lines: LogLine[];
-  /** A success with nothing else to write: settled with the batch's other such runs in one statement. */
+  /** A success: settled with the batch's other successes in one statement. */
   plainSuccess?: boolean;
-  /** Anything else (retry, failure, outcome hooks), run in the batch's transaction; its result is returned. */
-  settle?: (tx: Repos) => Promise<unknown>;
+  /**
+   * Anything else (retry, failure, outcome hooks), run in the batch's transaction; its result is
+   * returned. Beside `plainSuccess`, it runs after the success is recorded, if the lease was still ours.
+   */
+  settle?: (tx: Repos, batch: SettleBatch) => Promise<unknown>;
 }
 
 interface Waiting extends Settlement {
@@ -84,9 +88,30 @@ export class Settlements {
     return this.d.store.transaction(async (tx) => {
       await tx.jobs.appendLogs(batch.flatMap((s) => s.lines.map((l) => ({ jobId: s.jobId, ...l }))));
       const plain = batch.filter((s) => s.plainSuccess).map((s) => s.jobId);
-      await tx.jobs.finishSucceeded(plain, this.d.owner, this.d.clock.now().toISOString());
+      const ours = new Set(
+        await tx.jobs.finishSucceeded(plain, this.d.owner, this.d.clock.now().toISOString()),
+      );
+      const gathered = new Map<
+        string,
+        { value: unknown; flush: (tx: Repos, value: unknown) => Promise<void> }
+      >();
+      const shared: SettleBatch = {
+        gather: <T>(key: string, make: () => T, flush: (tx: Repos, value: T) => Promise<void>): T => {
+          let entry = gathered.get(key);
+          if (!entry)
+            gathered.set(
+              key,
+              (entry = { value: make(), flush: flush as (tx: Repos, v: unknown) => Promise<void> }),
+            );
+          return entry.value as T;
+        },
+      };
       const results: unknown[] = [];
-      for (const s of batch) results.push(s.settle ? await s.settle(tx) : undefined);
+      for (const s of batch) {
+        const runs = s.settle && (!s.plainSuccess || ours.has(s.jobId));
+        results.push(runs ? await s.settle!(tx, shared) : undefined);
+      }
+      for (const { value, flush } of gathered.values()) await flush(tx, value);
       return results;
     });
   }

@@ -4,7 +4,14 @@ import type { MetaStore, Repos } from '../db/store.js';
 import type { JobRow } from '../db/tables.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { backoffMs, PermanentJobError, type JobContext, type JobKind, type OutcomeHook } from './kind.js';
+import {
+  backoffMs,
+  PermanentJobError,
+  type JobContext,
+  type JobKind,
+  type OutcomeHook,
+  type SettleBatch,
+} from './kind.js';
 import type { JobQueue } from './queue.js';
 import { Settlements, type LogLine } from './settlements.js';
 
@@ -364,7 +371,7 @@ export class JobWorker {
       return;
     }
     let closing: string;
-    let settle: ((tx: Repos) => Promise<unknown>) | undefined;
+    let settle: ((tx: Repos, batch: SettleBatch) => Promise<unknown>) | undefined;
     if (outcome === 'shutdown') {
       closing = 'interrupted by a worker shutdown; the job goes back to the queue';
       settle = (tx) => tx.jobs.release(row.id, this.owner, now);
@@ -373,12 +380,13 @@ export class JobWorker {
       settle = (tx) => tx.jobs.finish(row.id, this.owner, 'stopped', now);
     } else if (error === undefined) {
       closing = 'succeeded';
-      if (hooks.length > 0) settle = (tx) => this.final(tx, row, 'succeeded', now, hooks);
+      // Recorded with the batch's other successes in one statement; the hooks run if it was still ours.
+      if (hooks.length > 0) settle = (tx, batch) => this.runHooks(tx, 'succeeded', hooks, batch);
     } else {
       const message = messageOf(error);
       if (error instanceof PermanentJobError || row.attempts >= row.max_attempts) {
         closing = `failed: ${message}`;
-        settle = (tx) => this.final(tx, row, 'failed', now, hooks, message);
+        settle = (tx, batch) => this.final(tx, row, 'failed', now, hooks, batch, message);
       } else {
         const delay = backoffMs(kind.retry, row.attempts);
         closing = `failed: ${message}; retrying in ${(delay / 1000).toFixed(1)} s`;
@@ -390,7 +398,8 @@ export class JobWorker {
     const after = await this.settlements.add({
       jobId: row.id,
       lines: [...held, { time: now, line: closing }],
-      ...(settle ? { settle } : { plainSuccess: true }),
+      ...(settle ? { settle } : {}),
+      ...(outcome === 'done' && error === undefined ? { plainSuccess: true } : {}),
     });
     if (typeof after === 'function') (after as () => void)();
   }
@@ -406,12 +415,23 @@ export class JobWorker {
     outcome: 'succeeded' | 'failed',
     now: string,
     hooks: OutcomeHook[],
+    batch: SettleBatch,
     message?: string,
   ): Promise<(() => void) | undefined> {
     if (!(await tx.jobs.finish(row.id, this.owner, outcome, now, message ?? null))) return undefined;
+    return this.runHooks(tx, outcome, hooks, batch);
+  }
+
+  /** Runs a job's outcome hooks in `tx`; what they return runs after the commit. */
+  private async runHooks(
+    tx: Repos,
+    outcome: 'succeeded' | 'failed',
+    hooks: OutcomeHook[],
+    batch: SettleBatch,
+  ): Promise<() => void> {
     const after: (() => void)[] = [];
     for (const hook of hooks) {
-      const then = await hook(tx, outcome);
+      const then = await hook(tx, outcome, batch);
       if (then) after.push(then);
     }
     return () => {

@@ -78,7 +78,8 @@ export function webhookEventJob(run: (p: EventPayload, ctx: JobContext) => Promi
     kind: 'webhook.event',
     payload: eventPayload,
     retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 },
-    pool: { slots: 8 },
+    // A fan-out is a few cached reads: a wide pool lets one claim take all the events of a linger.
+    pool: { slots: 64 },
     logWithOutcome: true,
     thread: true,
     run,

@@ -36,8 +36,10 @@ export function webhookKinds(d: {
 
 /**
  * Runs a `webhook.event` job in the delivery thread: reads the project's enabled policies subscribed to
- * the event and, in the transaction that records the job done, writes one execution and one
- * `webhook.deliver` job per target. The change that caused the event wrote only the event job.
+ * the event (through the read cache) and, in the transaction that records the job done, writes one
+ * execution and one `webhook.deliver` job per target. The change that caused the event wrote only the
+ * event job. The events settled in one transaction write their executions and jobs together: one
+ * statement per vendor and one for the jobs, however many events the batch holds.
  */
 export function fanOutEvent(d: {
   store: Pick<MetaStore, 'projects' | 'notificationPolicies'>;
@@ -53,41 +55,72 @@ export function fanOutEvent(d: {
       .map(readPolicy)
       .filter((p) => p.eventTypes.includes(event.type));
     if (policies.length === 0) return;
-    ctx.onOutcome(async (tx, outcome) => {
+    ctx.onOutcome(async (_tx, outcome, batch) => {
       if (outcome !== 'succeeded') return;
-      await writeDeliveries(tx, d, project, policies, event as WebhookEvent);
+      batch
+        .gather(
+          'webhook.deliveries',
+          (): FannedOut[] => [],
+          (tx, all) => writeDeliveries(tx, d, all),
+        )
+        .push({ project, policies, event: event as WebhookEvent });
       return () => d.wake();
     });
   };
 }
 
+/** One event and the policies it goes to. */
+interface FannedOut {
+  project: ProjectRow;
+  policies: WebhookPolicy[];
+  event: WebhookEvent;
+}
+
 /**
- * One execution and one delivery job per target of each policy subscribed to the event: the executions
+ * One execution and one delivery job per target of each policy subscribed to each event: the executions
  * of each vendor in one statement, the jobs in another.
  */
 async function writeDeliveries(
   tx: Repos,
   d: { clock: Clock; enqueue: EnqueueDeliveries },
-  project: ProjectRow,
-  policies: WebhookPolicy[],
-  event: WebhookEvent,
+  events: FannedOut[],
 ): Promise<void> {
   const now = d.clock.now().toISOString();
-  // Default and Slack requests depend on the event and the target's auth header alone: each is
-  // rendered once per event, however many targets receive it. CloudEvents name the policy.
-  const rendered = new Map<string, FormattedPayload>();
-  const render = (target: WebhookTarget, policyId: number) => {
-    const where = { projectId: project.id, policyId };
-    if (target.type === 'http' && target.payload_format === 'CloudEvents')
-      return formatFor(target, event, where);
-    const key = `${target.type}\n${target.auth_header ?? ''}`;
-    let out = rendered.get(key);
-    if (!out) rendered.set(key, (out = formatFor(target, event, where)));
-    return out;
-  };
-  const deliveries = policies.flatMap((policy) =>
-    policy.targets.map((target) => ({ policy, target, formatted: render(target, policy.id) })),
-  );
+  const deliveries = events.flatMap(({ project, policies, event }) => {
+    // Default and Slack requests depend on the event and the target's auth header alone: each is
+    // rendered once per event, however many targets receive it. CloudEvents name the policy.
+    const rendered = new Map<string, FormattedPayload>();
+    const render = (target: WebhookTarget, policyId: number) => {
+      const where = { projectId: project.id, policyId };
+      if (target.type === 'http' && target.payload_format === 'CloudEvents')
+        return formatFor(target, event, where);
+      const key = `${target.type}\n${target.auth_header ?? ''}`;
+      let out = rendered.get(key);
+      if (!out) rendered.set(key, (out = formatFor(target, event, where)));
+      return out;
+    };
+    return policies.flatMap((policy) =>
+      policy.targets.map((target) => ({ policy, target, event, formatted: render(target, policy.id) })),
+    );
+  });
+  // Statements of at most `perStatement` rows keep within SQLite's limit of bound values.
+  for (let i = 0; i < deliveries.length; i += perStatement)
+    await writeSome(tx, d, deliveries.slice(i, i + perStatement), now);
+}
+
+const perStatement = 100;
+
+async function writeSome(
+  tx: Repos,
+  d: { enqueue: EnqueueDeliveries },
+  deliveries: {
+    policy: WebhookPolicy;
+    target: WebhookTarget;
+    event: WebhookEvent;
+    formatted: FormattedPayload;
+  }[],
+  now: string,
+): Promise<void> {
   const jobs: { payload: DeliveryPayload; options: { executionId: number } }[] = [];
   for (const vendor of ['WEBHOOK', 'SLACK'] as const) {
     const mine = deliveries.filter((x) => (x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK') === vendor);
@@ -97,7 +130,7 @@ async function writeDeliveries(
         vendorId: x.policy.id,
         trigger: 'EVENT',
         // `event_type` first: the last-trigger lookup matches on this prefix.
-        extraAttrs: { event_type: event.type, payload: x.formatted.body },
+        extraAttrs: { event_type: x.event.type, payload: x.formatted.body },
         status: 'Pending' as const,
       })),
       now,
