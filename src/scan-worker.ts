@@ -21,6 +21,7 @@ import type { StoredReport } from './services/scanning/summary.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createConfiguredDriver } from './storage/drivers.js';
 import { layout } from './storage/layout.js';
+import { capYoungGeneration } from './lib/young-generation.js';
 
 /**
  * Scans are background work. In a thread this lowers the thread's priority only (on Linux the event loop
@@ -57,6 +58,8 @@ const channel = parentPort
       on: (f: (m: ToScanWorker) => void) => process.on('message', f),
     };
 lowerPriority();
+// V8's flags are the process's: a scan thread leaves the young generation to the server's own cap.
+if (!parentPort) capYoungGeneration();
 
 let db: { url: string; handle: DbHandle; vulnDb: VulnDbRepo } | undefined;
 let storage: { key: string; driver: Promise<StorageDriver> } | undefined;

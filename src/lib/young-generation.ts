@@ -1,26 +1,59 @@
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { collectGarbage } from './collect-garbage.js';
 
 /** V8's default (src/flags/flag-definitions.h): the young generation doubles when it fills up. */
 const defaultGrowthFactor = 2;
 
 /**
+ * The most the young generation may hold once serving: two semi-spaces of 8 MiB, where V8's default
+ * lets them grow to 16 MiB each (32 MiB resident under load). Under the bench's load run the young
+ * generation sat at its 32 MiB maximum at every process's peak (issue 15). Node's `--max-semi-space-size=8`
+ * would do the same but only on the command line, which `node dist/server/main.js` does not carry.
+ */
+export const youngGenerationCapBytes = 16 * 2 ** 20;
+
+/**
  * Keeps V8's young generation at its starting size until `release()`. Loading Berth's modules and
  * building the app allocate tens of MiB that all survive (code, module records, schemas); V8 reads that
  * as a reason to grow the young generation to its 2 × 16 MiB maximum, which then stays resident while
  * the node sits idle. Call it before the heavy modules load (the entry point imports them afterwards).
- * Once serving, `release()` puts V8's default back, and under load the young generation grows exactly as
- * it otherwise would: V8 reads the flag each time it considers growing, so it may change at run time.
- * Start-up's short-lived objects were promoted to the old generation meanwhile, so `release()` also
- * collects them once (a few tens of ms, before the first request); an idle node would not collect them
- * for a long time.
+ * Once serving, `release()` lets the young generation grow again, up to `youngGenerationCapBytes`
+ * (`capYoungGeneration`): V8 reads the growth factor each time it considers growing, so it may change at
+ * run time. Start-up's short-lived objects were promoted to the old generation meanwhile, so `release()`
+ * also collects them once (a few tens of ms, before the first request); an idle node would not collect
+ * them for a long time.
  */
 export function holdYoungGeneration(): { release(): void } {
   setFlagsFromString('--semi-space-growth-factor=1');
   return {
     release: () => {
       collectGarbage();
-      setFlagsFromString(`--semi-space-growth-factor=${defaultGrowthFactor}`);
+      capYoungGeneration();
     },
   };
+}
+
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/**
+ * Lets the young generation double as V8 decides, until it reaches `capBytes`; from then on it does not
+ * grow (growth factor 1) unless V8 shrank it meanwhile (it does when allocation slows down). V8 only
+ * grows the young generation in a scavenge, so the factor is set again after each garbage collection
+ * (a `gc` performance entry: one small callback per collection, next to a collection's own cost).
+ */
+export function capYoungGeneration(capBytes = youngGenerationCapBytes): { stop(): void } {
+  let factor = 0;
+  const apply = () => {
+    const next = youngGenerationBytes() >= capBytes ? 1 : defaultGrowthFactor;
+    if (next === factor) return;
+    factor = next;
+    setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+  };
+  apply();
+  const observer = new PerformanceObserver(apply);
+  observer.observe({ entryTypes: ['gc'] });
+  return { stop: () => observer.disconnect() };
 }
