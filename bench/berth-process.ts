@@ -94,6 +94,13 @@ export async function startBerthProcess(
   env.BERTH_ADMIN_PASSWORD = benchAdmin.password;
   // One process unless a row asks for more: the rows compare one event loop with distribution.
   env.BERTH_SERVER_WORKERS = String(options.workers ?? 1);
+  // BENCH_BERTH_ENV=KEY=VALUE[,KEY=VALUE...] sets Berth settings for an A/B run of a row (e.g.
+  // BERTH_REGISTRY_PROXY_BACKLOG_MB=512 for the proxy-cache row); the BERTH_ variables of the bench's own
+  // environment are not passed on.
+  for (const pair of (process.env.BENCH_BERTH_ENV ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   Object.assign(env, options.env);
   const nodeArgs = [
     ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),

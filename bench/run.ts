@@ -7,6 +7,7 @@
  *                      load, rss, idle-rss, api-lists, replication, retention, vulndb, soak, gc, proxy-cache, webhooks, workers); BENCH_PROFILE=1 runs Berth with --cpu-prof (profile in bench/results/);
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is; BENCH_UNBUNDLED=1 runs tsc's dist/src/main.js
  *                      instead of the esbuild bundle dist/server/main.js (profiles then name our source files).
+ * BENCH_BERTH_ENV=K=V,... settings for the benched Berths (e.g. BERTH_REGISTRY_PROXY_BACKLOG_MB=512), for A/B runs.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
  */

@@ -61,6 +61,35 @@ describe('filesystem driver', () => {
     assert.deepEqual(await fs.readdir(join(root, 'dir')), ['existing']);
   });
 
+  test('a recycling source is written whole, each chunk handed back once it is in the file, never far ahead', async () => {
+    const d = new FilesystemDriver({ root: tempDir() });
+    const chunk = 256 * 1024;
+    const count = 48; // 12 MiB: several times what the write may hold queued
+    const back = new Map<Buffer, number>();
+    let produced = 0;
+    let mostAhead = 0;
+    const source = new Readable({
+      objectMode: true,
+      highWaterMark: 1,
+      read() {
+        if (produced === count) return void this.push(null);
+        const c = Buffer.alloc(chunk, produced++ % 251);
+        back.set(c, 0);
+        // Chunks out and not yet handed back: what the write holds (queued or in flight).
+        let out = 0;
+        for (const n of back.values()) if (n === 0) out++;
+        mostAhead = Math.max(mostAhead, out);
+        this.push(c);
+      },
+    }) as Readable & RecyclingReadable;
+    source.recycle = (c: Buffer) => void back.set(c, (back.get(c) ?? 0) + 1);
+    assert.equal(await d.write('dir/blob', source), count * chunk);
+    const bytes = await d.getContent('dir/blob');
+    for (let i = 0; i < count; i++) assert.equal(bytes[i * chunk + 7], i % 251, `chunk ${i}`);
+    assert.deepEqual([...new Set(back.values())], [1], 'every chunk handed back exactly once');
+    assert.ok(mostAhead <= 24, `the write held ${mostAhead} chunks at once`);
+  });
+
   test('a successful write leaves only the target file', async () => {
     const root = tempDir();
     const d = new FilesystemDriver({ root });

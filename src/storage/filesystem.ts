@@ -14,7 +14,6 @@ import {
   type Dirent,
   type WriteStream,
 } from 'node:fs';
-import { once } from 'node:events';
 import * as fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -77,6 +76,8 @@ const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
  * down in one writev (docs/proxy-cache.md: storage held 60-290 MiB behind the clients, now 20-30).
  */
 const writeHighWaterMark = 1024 * 1024;
+/** What a recycling source's write may hold queued and in flight: a writev in flight and the next one. */
+const lentWriteAhead = 4 * writeHighWaterMark;
 /**
  * Reads of files larger than 1 MiB, while fewer than 16 are in flight, take 1 MiB chunks (what a lone
  * pull's throughput needs); every other read of more than `ownRead` bytes takes 128 KiB chunks. Each read
@@ -362,12 +363,31 @@ function mapError(err: unknown, path: string): unknown {
 
 /**
  * Writes a recycling source (lib/recycling.ts): each chunk goes back to it once it is in the file, so the
- * memory it was read into is read into again (a proxied blob: BlobFetches).
+ * memory it was read into is read into again (a proxied blob: BlobFetches). The source waits only while
+ * `lentWriteAhead` bytes are queued or in flight, and then only until the write in flight completes (Node
+ * then sends every chunk queued meanwhile down in one writev at once), not until the queue is empty as
+ * after 'drain': the thread pool has the next writev to do as soon as it finishes one.
+ * (Waiting for 'drain' left the pool idle for a loop round trip after every writev, and storage fell up to
+ * a whole 64 MiB blob behind the clients: docs/proxy-cache.md.)
  */
 async function writeLent(source: RecyclingReadable, out: WriteStream): Promise<void> {
+  let wake: (() => void) | undefined;
+  const woken = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  out.on('close', woken);
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>)
-      if (!out.write(chunk, (err) => err || source.recycle(chunk))) await once(out, 'drain');
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      out.write(chunk, (err) => {
+        if (!err) source.recycle(chunk);
+        woken();
+      });
+      while (out.writableLength >= lentWriteAhead && !out.destroyed)
+        await new Promise<void>((resolve) => (wake = resolve));
+      if (out.destroyed) break;
+    }
     out.end();
     await finished(out);
   } catch (err) {

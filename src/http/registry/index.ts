@@ -50,8 +50,7 @@ async function dispatch(deps: RegistryDeps, req: FastifyRequest, reply: FastifyR
   const m = req.method;
   if (route) {
     await authorize(deps, req, reply, route);
-    const answered = await proxied(deps, req, reply, route);
-    if (answered) return answered;
+    if (await proxied(deps, req, reply, route)) return reply;
   }
   switch (route?.kind) {
     case 'base':

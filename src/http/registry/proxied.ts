@@ -12,17 +12,20 @@ import { sendTagPage } from './listings.js';
 /**
  * /v2 requests into a proxy-cache project (docs/proxy-cache.md): pulls go through the proxy cache, pushes
  * are refused as Harbor refuses them, and Docker Hub's single-segment names are redirected to `library/`
- * as Harbor does. Undefined when the request is not one the proxy handles (tag lists, deletes, ...).
+ * as Harbor does. True when it answered; false when the request is not one the proxy handles (deletes, ...).
+ * (It never hands the reply back: a FastifyReply is a thenable, so awaiting one returned from an async
+ * function waits for the answer to be sent and yields undefined, and the caller then ran the normal
+ * handler for the same request as well.)
  */
 export async function proxied(
   deps: RegistryDeps,
   req: FastifyRequest,
   reply: FastifyReply,
   route: RegistryRoute,
-): Promise<FastifyReply | undefined> {
-  if (!deps.proxy || !('name' in route)) return undefined;
+): Promise<boolean> {
+  if (!deps.proxy || !('name' in route)) return false;
   const target = await deps.proxy.target(route.name);
-  if (!target) return undefined;
+  if (!target) return false;
   const m = req.method;
   const pull = m === 'GET' || m === 'HEAD';
   if (
@@ -32,16 +35,18 @@ export async function proxied(
   )
     throw new AppError('DENIED', `can not push artifact to a proxy project: ${target.project.name}`);
   if (route.kind === 'referrers' && m === 'GET') return proxyReferrers(deps, req, reply, target, route);
-  if (!pull || (route.kind !== 'manifest' && route.kind !== 'blob' && route.kind !== 'tags'))
-    return undefined;
+  if (!pull || (route.kind !== 'manifest' && route.kind !== 'blob' && route.kind !== 'tags')) return false;
   const redirect = await dockerHubLibrary(deps, target, route.name);
   if (redirect) {
     const rest = req.url.slice(`/v2/${route.name}`.length);
-    return reply.redirect(`/v2/${redirect}${rest}`, 301);
+    reply.redirect(`/v2/${redirect}${rest}`, 301);
+    return true;
   }
-  if (route.kind === 'manifest') return proxyManifest(deps, req, reply, target, route.name, route.reference);
-  if (route.kind === 'blob') return proxyBlob(deps, req, reply, target, route.name, route.digest);
-  return m === 'GET' ? proxyTags(deps, req, reply, target, route.name) : undefined;
+  if (route.kind === 'manifest') await proxyManifest(deps, req, reply, target, route.name, route.reference);
+  else if (route.kind === 'blob') await proxyBlob(deps, req, reply, target, route.name, route.digest);
+  else if (m === 'GET') await proxyTags(deps, req, reply, target, route.name);
+  else return false;
+  return true;
 }
 
 /** The cached tags and the upstream's, as Harbor lists a proxy project's (docs/proxy-cache.md). */
@@ -55,7 +60,7 @@ async function proxyTags(
   const q = query(req);
   const n = pageSize(q.n, 10_000, 10_000);
   const page = await deps.proxy!.listTags(contextOf(req), target, name, n, q.last);
-  return sendTagPage(reply, page, n);
+  sendTagPage(reply, page, n);
 }
 
 /** Docker Hub's official images live under `library/`: `<project>/nginx` is `<project>/library/nginx`. */
@@ -70,23 +75,20 @@ async function dockerHubLibrary(
   return `${target.project.name}/library/${rest}`;
 }
 
-/** Harbor's `proxy_referrer_api`: the upstream's referrers; undefined when the cache answers. */
+/** Harbor's `proxy_referrer_api`: the upstream's referrers; false when the cache answers. */
 async function proxyReferrers(
   deps: RegistryDeps,
   req: FastifyRequest,
   reply: FastifyReply,
   target: ProxyTarget,
   route: { name: string; digest: string },
-): Promise<FastifyReply | undefined> {
+): Promise<boolean> {
   const query = new URLSearchParams(req.url.split('?')[1] ?? '');
   const page = await deps.proxy!.referrers(contextOf(req), target, route.name, route.digest, query);
-  if (!page) return undefined;
+  if (!page) return false;
   // A Buffer, so Fastify does not append `; charset=utf-8`: clients compare the media type exactly.
-  return reply
-    .code(200)
-    .headers(page.headers)
-    .type('application/vnd.oci.image.index.v1+json')
-    .send(page.body);
+  reply.code(200).headers(page.headers).type('application/vnd.oci.image.index.v1+json').send(page.body);
+  return true;
 }
 
 async function proxyManifest(
@@ -101,7 +103,7 @@ async function proxyManifest(
   const accept = parseAccept(req.headers.accept);
   const manifest = await deps.proxy!.manifest(contextOf(req), target, name, ref, accept, head);
   reply.code(200).headers(manifestHeaders(manifest));
-  return head || !manifest.body ? reply.send() : reply.send(manifest.body);
+  reply.send(head ? undefined : manifest.body);
 }
 
 async function proxyBlob(
@@ -115,11 +117,11 @@ async function proxyBlob(
   const ctx = contextOf(req);
   if (req.method === 'HEAD') {
     const blob = await deps.proxy!.statBlob(ctx, target, name, digest);
-    return reply
+    reply
       .code(200)
       .headers({ ...blobHeaders(blob.digest), 'content-length': blob.size })
       .send();
   }
   const blob = await deps.proxy!.openBlob(ctx, target, name, digest, parseRange(req.headers.range));
-  return sendBlob(reply, blob);
+  sendBlob(reply, blob);
 }
