@@ -1,7 +1,8 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { JobContext } from '../../jobs/kind.js';
 import type { DeliveryPayload } from '../../jobs/kinds/webhook.js';
+import { PooledPost, StaleConnection } from './pooled-post.js';
 
 export interface SendResult {
   status: number;
@@ -20,12 +21,13 @@ export interface PostOptions {
 /**
  * POSTs webhook requests, as Harbor's webhook job does: the stored headers and body as they are, a hard
  * time limit for the whole exchange, TLS verified unless the target skips it. Connections to targets are
- * kept open between deliveries (Node pools them per host, port and TLS options), so a busy target costs
- * no TCP or TLS handshake per event.
+ * kept open between deliveries, so a busy target costs no TCP or TLS handshake per event: plain-http
+ * targets through PooledPost (pooled-post.ts), https ones through Node's agent (pooled per host, port
+ * and TLS options).
  */
 export class WebhookSender {
-  private readonly http = new HttpAgent({ keepAlive: true, timeout: 30_000 });
   private readonly https = new HttpsAgent({ keepAlive: true, timeout: 30_000 });
+  private readonly plain = new PooledPost();
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -40,6 +42,23 @@ export class WebhookSender {
     body: string,
     o: PostOptions,
   ): Promise<SendResult> {
+    const url = new URL(address);
+    if (url.protocol === 'http:') {
+      const bytes = Buffer.from(body);
+      const send = (fresh: boolean) =>
+        this.plain.post(url, headers, bytes, {
+          timeoutMs: this.timeoutMs,
+          signal: o.signal,
+          keep: keptBody,
+          fresh,
+        });
+      try {
+        return await send(false);
+      } catch (err) {
+        if (!(err instanceof StaleConnection)) throw err;
+        return send(true);
+      }
+    }
     try {
       return await this.postOnce(address, headers, body, o, true);
     } catch (err) {
@@ -63,10 +82,11 @@ export class WebhookSender {
   };
 
   close(): void {
-    this.http.destroy();
     this.https.destroy();
+    this.plain.close();
   }
 
+  /** One POST to an https target. */
   private postOnce(
     address: string,
     headers: Record<string, string>,
@@ -76,14 +96,13 @@ export class WebhookSender {
   ): Promise<SendResult> {
     const url = new URL(address);
     const bytes = Buffer.from(body);
-    const https = url.protocol === 'https:';
     const timeoutMs = this.timeoutMs;
     return new Promise<SendResult>((resolve, reject) => {
       const options = {
         method: 'POST',
         headers: { ...headers, 'Content-Length': String(bytes.length), 'User-Agent': 'Go-http-client/1.1' },
-        agent: reuse ? (https ? this.https : this.http) : false,
-        ...(https ? { rejectUnauthorized: !o.skipCertVerify } : {}),
+        agent: reuse ? this.https : false,
+        rejectUnauthorized: !o.skipCertVerify,
       };
       let answered = false;
       const onAnswer = (res: IncomingMessage) => {
@@ -103,7 +122,7 @@ export class WebhookSender {
         });
         res.on('error', fail);
       };
-      const req = https ? httpsRequest(url, options, onAnswer) : httpRequest(url, options, onAnswer);
+      const req = httpsRequest(url, options, onAnswer);
       const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
       function fail(err: Error) {
         clearTimeout(timer);
@@ -120,5 +139,3 @@ export class WebhookSender {
     });
   }
 }
-
-class StaleConnection extends Error {}
