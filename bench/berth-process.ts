@@ -103,7 +103,7 @@ export async function startBerthProcess(
   }
   Object.assign(env, options.env);
   const nodeArgs = [
-    ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
     ...(options.nodeArgs ?? []),
   ];
   const logFile = join(dir, 'berth.log');

@@ -4,8 +4,8 @@
  * through a storage driver of its own made from the server's `storage` config (or, for the memory driver,
  * chunk by chunk from the server), the vulnerability database over a connection of its own (SQLite's WAL
  * lets it read and write beside the server's connection; PostgreSQL gives it one more session), and, in
- * the process, writing the report and its vulnerability rows there too (ScanReportRepo.fill), so the
- * server only learns the outcome.
+ * the process, writing the report and its vulnerability rows and ending the reports Success there too
+ * (ScanReportRepo.fillStatements), so the server only learns the outcome and publishes the event.
  */
 import { readdirSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
@@ -16,8 +16,7 @@ import { connect, type DbHandle } from './db/connect.js';
 import { ScanReportRepo } from './db/repos/scan-reports.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
-import { runScanWork } from './services/scanning/builtin/scan-work.js';
-import type { StoredReport } from './services/scanning/summary.js';
+import { runScanWork, type ReportFiller } from './services/scanning/builtin/scan-work.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createConfiguredDriver } from './storage/drivers.js';
 import { layout } from './storage/layout.js';
@@ -89,18 +88,27 @@ function layerStream(digest: string): Readable {
   return stream;
 }
 
-/** Writes the report into each of the scan's reports still pending or running, in one transaction. */
-function filler(url: string) {
-  return async (reports: number[], stored: StoredReport) => {
-    await database(url)
-      .handle.db.transaction()
-      .execute(async (trx) => {
-        const repo = new ScanReportRepo(trx);
-        for (const id of reports) {
-          const { severity, counts, scanner, document } = stored;
-          await repo.fill(id, { severity, counts, scanner, report: document }, stored.rows);
-        }
-      });
+/**
+ * Writes the report into each of the scan's reports still pending or running and ends them, in one
+ * transaction whose statements are compiled before it begins (on SQLite it holds the file's write lock,
+ * which the serving process's next write waits for); answers those it ended.
+ */
+function filler(url: string): ReportFiller {
+  return (reports, stored, log) => {
+    const { db } = database(url).handle;
+    const { severity, counts, scanner, document } = stored;
+    const end = { log, endTime: new Date().toISOString() };
+    const repo = new ScanReportRepo(db);
+    const statements = reports.map((id) => ({
+      id,
+      fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
+    }));
+    return db.transaction().execute(async (trx) => {
+      const inTransaction = new ScanReportRepo(trx);
+      const ended: number[] = [];
+      for (const s of statements) if (await inTransaction.runFill(s.fill)) ended.push(s.id);
+      return ended;
+    });
   };
 }
 

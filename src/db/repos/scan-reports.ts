@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, ScanReportHead, ScanReportRow, ScanVulnerabilityTable } from '../tables.js';
 
 /** What a finished scan writes on its report. */
@@ -10,8 +10,6 @@ export interface ScanOutcome {
   report?: string | null;
   log: string;
   endTime: string;
-  /** The report, counts and rows were written by the scanning process (fill): keep them. */
-  filled?: boolean;
 }
 
 /** A report's columns from a scan's outcome. */
@@ -44,6 +42,21 @@ export interface SeverityCounts {
 }
 
 export type NewScanVulnerability = Omit<ScanVulnerabilityTable, 'report_id'>;
+
+/** A compiled statement as plain data (its SQL and parameters), which crosses threads. */
+export interface PlainStatement {
+  sql: string;
+  parameters: readonly unknown[];
+}
+
+/** A report's fill, compiled (ScanReportRepo.fillStatements). */
+export interface FillStatements {
+  update: PlainStatement;
+  rows: PlainStatement[];
+}
+
+const plain = (q: CompiledQuery): PlainStatement => ({ sql: q.sql, parameters: q.parameters });
+const compiled = (s: PlainStatement) => CompiledQuery.raw(s.sql, [...s.parameters]);
 
 const ZERO_COUNTS = {
   critical_cnt: 0,
@@ -187,15 +200,13 @@ export class ScanReportRepo {
 
   /**
    * Records a scan's end, with its vulnerabilities when it succeeded; false when it had already ended.
-   * `o.filled` says the scanning process already wrote the report (fill): only the status, log and end
-   * are set then. A report that did not succeed keeps no vulnerability rows (a scan stopped after its
-   * process filled it).
+   * A report that did not succeed keeps no vulnerability rows.
    */
   async finish(id: number, o: ScanOutcome, vulnerabilities: NewScanVulnerability[] = []): Promise<boolean> {
     const ended = { status: o.status, log: o.log, end_time: o.endTime };
     const r = await this.db
       .updateTable('scan_report')
-      .set(o.filled ? ended : { ...ended, ...reportColumns(o) })
+      .set({ ...ended, ...reportColumns(o) })
       .where('id', '=', id)
       .where('status', 'in', ['Pending', 'Running'])
       .executeTakeFirst();
@@ -207,35 +218,58 @@ export class ScanReportRepo {
   }
 
   /**
-   * Writes a built-in scan's report and its vulnerability rows into a report still pending or running,
-   * leaving its status to the scan job's finish (`filled`); false when the report has ended meanwhile.
-   * The scanning process calls it in a transaction of its own connection.
+   * A built-in scan's report and its vulnerability rows, to write into a report still pending or running,
+   * ending it Success with this log and end time (`runFill`; false when it has ended meanwhile, stopped).
+   * The scanning process compiles them before its transaction on a connection of its own, so that the
+   * database's write lock (on SQLite, the whole file's, which the serving process waits for) is held only
+   * while the database runs them; the scan job then only publishes its event: ending the report there
+   * would rewrite the whole row, its multi-megabyte document included (SQLite writes a row whole), on the
+   * serving thread.
    */
-  async fill(
+  fillStatements(
     id: number,
     o: Required<Pick<ScanOutcome, 'severity' | 'counts' | 'scanner' | 'report'>>,
     vulnerabilities: NewScanVulnerability[],
-  ): Promise<boolean> {
-    const r = await this.db
+    end: { log: string; endTime: string },
+  ): FillStatements {
+    const update = this.db
       .updateTable('scan_report')
-      .set(reportColumns(o))
+      .set({ ...reportColumns(o), status: 'Success', log: end.log, end_time: end.endTime })
       .where('id', '=', id)
       .where('status', 'in', ['Pending', 'Running'])
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) return false;
-    await this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute();
-    await this.insertRows(id, vulnerabilities);
+      .compile();
+    const rows = [
+      plain(this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).compile()),
+      ...this.rowInserts(id, vulnerabilities),
+    ];
+    return { update: plain(update), rows };
+  }
+
+  /** Runs `fillStatements`: the report's update, then (when it was still pending or running) its rows. */
+  async runFill(s: FillStatements): Promise<boolean> {
+    const r = await this.db.executeQuery(compiled(s.update));
+    if (Number(r.numAffectedRows ?? 0) === 0) return false;
+    for (const q of s.rows) await this.db.executeQuery(compiled(q));
     return true;
   }
 
   private async insertRows(id: number, vulnerabilities: NewScanVulnerability[]): Promise<void> {
+    for (const q of this.rowInserts(id, vulnerabilities)) await this.db.executeQuery(compiled(q));
+  }
+
+  private rowInserts(id: number, vulnerabilities: NewScanVulnerability[]): PlainStatement[] {
+    const out: PlainStatement[] = [];
     // Batches keep each INSERT under SQLite's bound-parameter limit.
-    for (let i = 0; i < vulnerabilities.length; i += 500) {
-      await this.db
-        .insertInto('scan_vulnerability')
-        .values(vulnerabilities.slice(i, i + 500).map((v) => ({ ...v, report_id: id })))
-        .execute();
-    }
+    for (let i = 0; i < vulnerabilities.length; i += 500)
+      out.push(
+        plain(
+          this.db
+            .insertInto('scan_vulnerability')
+            .values(vulnerabilities.slice(i, i + 500).map((v) => ({ ...v, report_id: id })))
+            .compile(),
+        ),
+      );
+    return out;
   }
 
   /**

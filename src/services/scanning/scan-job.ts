@@ -11,6 +11,7 @@ export interface SbomSink {
 }
 import { overviewNeedsDocuments, overviewOf, storedReport } from './summary.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
+import { SCAN_COMPLETED_LINE } from './builtin/scan-work.js';
 
 type Ended = 'ScanCompleted' | 'ScanFailed' | 'ScanStopped';
 
@@ -50,10 +51,10 @@ export class ScanJob {
       scanType: p.type,
       operator: p.operator,
     };
-    let outcome: {
-      name: Ended;
-      write: (id: number, end: string) => Parameters<typeof store.scanReports.finish>;
-    };
+    let outcome:
+      | { name: Ended; write: (id: number, end: string) => Parameters<typeof store.scanReports.finish> }
+      /** The reports the scanner ended itself (the built-in one's scanning process): nothing to write. */
+      | { name: Ended; ended: number[] };
     let counted = false;
     try {
       const found = await this.deps.scanners.forProject(p.projectId);
@@ -68,18 +69,16 @@ export class ScanJob {
         mediaType: p.mediaType,
         tag: p.tag,
         reportIds: started,
+        log: lines,
       };
       const result = await found.scanner.scan(target, p.type, log, ctx.signal);
-      ctx.signal.throwIfAborted();
-      log('scan completed');
+      // Reports the scanner ended are complete: a stop that came after has nothing left to stop.
+      if (!('ended' in result)) ctx.signal.throwIfAborted();
+      log(SCAN_COMPLETED_LINE);
       if (result.type === 'vulnerability') {
         counted = true;
         const logText = () => lines.join('\n') + '\n';
-        if ('filled' in result)
-          outcome = {
-            name: 'ScanCompleted',
-            write: (id, end) => [id, { status: 'Success', filled: true, log: logText(), endTime: end }],
-          };
+        if ('ended' in result) outcome = { name: 'ScanCompleted', ended: result.ended };
         else {
           const stored = 'stored' in result ? result.stored : storedReport(result.report);
           outcome = {
@@ -132,7 +131,11 @@ export class ScanJob {
     const end = clock.now().toISOString();
     const ended = await store.transaction(async (tx) => {
       let any = false;
-      for (const id of started) any = (await tx.scanReports.finish(...outcome.write(id, end))) || any;
+      for (const id of started)
+        any =
+          ('ended' in outcome
+            ? outcome.ended.includes(id)
+            : await tx.scanReports.finish(...outcome.write(id, end))) || any;
       if (!any) return undefined;
       const rows = (await tx.scanReports.ofDigests([p.digest], p.registrationUuid)).filter((r) =>
         started.includes(r.id),

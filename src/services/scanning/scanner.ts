@@ -22,9 +22,11 @@ export interface ScanTarget {
   tag: string | null;
   /**
    * The scan reports this scan fills: a scanner that writes its report itself (the built-in one, in its
-   * scanning process) fills them (ScanReportRepo.fill) and answers `filled`.
+   * scanning process) fills and ends them (ScanReportRepo.fill) and answers `ended`.
    */
   reportIds?: number[];
+  /** The reports' log so far (timestamped lines), for a scanner that ends them itself. */
+  log?: readonly string[];
 }
 
 /**
@@ -34,7 +36,8 @@ export interface ScanTarget {
 export type ScanResult =
   | { type: 'vulnerability'; report: VulnerabilityReport }
   | { type: 'vulnerability'; stored: StoredReport }
-  | { type: 'vulnerability'; filled: true }
+  /** The scanner wrote the report into the target's reports and ended these of them Success. */
+  | { type: 'vulnerability'; ended: number[] }
   | { type: 'sbom'; mediaType: string; document: Uint8Array };
 
 /** Harbor's `ScannerAdapterMetadata` (GET /api/v1/metadata of the Pluggable Scanner API). */

@@ -94,7 +94,6 @@ export class BuiltinScanner implements Scanner {
     signal: AbortSignal,
   ): Promise<ScanResult> {
     if (type === 'sbom' && !this.d.sbom) throw new Error('the built-in scanner does not generate SBOMs here');
-    const started = Date.now();
     const work: ScanWork = {
       type,
       layers: await this.imageLayers(target),
@@ -102,6 +101,7 @@ export class BuiltinScanner implements Scanner {
       now: this.d.clock.now().toISOString(),
       ...(this.d.limits ? { limits: this.d.limits } : {}),
       ...(target.reportIds ? { reports: target.reportIds } : {}),
+      ...(target.log ? { log: [...target.log] } : {}),
     };
     let open: Readable | undefined;
     const stop = () => open?.destroy(new Error('the scan was stopped'));
@@ -117,23 +117,16 @@ export class BuiltinScanner implements Scanner {
         signal,
       )
       .finally(() => signal.removeEventListener('abort', stop));
-    if (signal.aborted) throw new Error('the scan was stopped');
-    const { inventory, stored, filled, db } = done;
-    const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
-    log(
-      `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${done.readMs} ms`,
-    );
-    for (const note of inventory.notes) log(`note: ${note}`);
+    // Reports the scanning process already ended are complete: a stop that came after has nothing to stop.
+    if (signal.aborted && !done.filled) throw new Error('the scan was stopped');
+    for (const line of done.lines) log(line);
     if (type === 'sbom') {
-      const sbom = await this.d.sbom!(inventory, target);
+      const sbom = await this.d.sbom!(done.inventory, target);
       return { type: 'sbom', mediaType: sbom.mediaType, document: sbom.document };
     }
-    log(
-      `matched against the vulnerability database ${db!.version} (imported ${db!.importedAt}, ${db!.records} records): ` +
-        `${filled?.total ?? stored!.counts.total} vulnerabilities, severity ${filled?.severity ?? stored!.severity}, ` +
-        `${Date.now() - started} ms in all`,
-    );
-    return filled ? { type: 'vulnerability', filled: true } : { type: 'vulnerability', stored: stored! };
+    return done.filled
+      ? { type: 'vulnerability', ended: done.filled.ended }
+      : { type: 'vulnerability', stored: done.stored! };
   }
 
   /** The image's layers, lowest first (their bytes are streamed from storage when the engine reads them). */

@@ -23,18 +23,31 @@ export interface ScanWork {
   limits?: InventoryLimits;
   /** The scan reports a vulnerability scan fills where the engine can write them (the scanning process). */
   reports?: number[];
+  /** Those reports' log so far (timestamped lines), which the filled reports' log continues. */
+  log?: string[];
 }
 
 export interface ScanWorkResult {
   inventory: Inventory;
   /** For a vulnerability scan: the report as the scan job stores it, and the database it was matched against. */
   stored?: StoredReport;
-  /** Instead of `stored`: the report was written into the work's reports (ScanReportRepo.fill). */
-  filled?: { severity: string; total: number };
+  /**
+   * Instead of `stored`: the report was written into the work's reports and ended them Success
+   * (ScanReportRepo.fill with an end); `ended` are those still pending or running then.
+   */
+  filled?: { severity: string; total: number; ended: number[] };
   db?: VulnDbInfo;
   /** Milliseconds spent reading the layers (the rest is matching). */
   readMs: number;
+  /** The scan's lines for its log (what was read, what was matched). */
+  lines: string[];
 }
+
+/** Writes a report into the work's reports and ends them with this log; answers the reports it ended. */
+export type ReportFiller = (reports: number[], stored: StoredReport, log: string) => Promise<number[]>;
+
+/** The last line of a completed scan's log (the scan job's, or the filler's when it ends the reports). */
+export const SCAN_COMPLETED_LINE = 'scan completed';
 
 /** Streams a layer's stored (compressed) bytes from the StorageDriver. */
 export type LayerOpener = (digest: string) => Promise<Readable>;
@@ -52,13 +65,18 @@ export async function runScanWork(
   work: ScanWork,
   open: LayerOpener,
   store: Pick<MetaStore, 'vulnDb'>,
-  fill?: (reports: number[], stored: StoredReport) => Promise<void>,
+  fill?: ReportFiller,
 ): Promise<ScanWorkResult> {
   const started = Date.now();
   const layers = work.layers.map((l) => ({ ...l, open: () => open(l.digest) }));
   const inventory = await inventoryImage(layers, work.limits);
   const readMs = Date.now() - started;
-  if (work.type === 'sbom') return { inventory, readMs };
+  const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
+  const lines = [
+    `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${readMs} ms`,
+    ...inventory.notes.map((note) => `note: ${note}`),
+  ];
+  if (work.type === 'sbom') return { inventory, readMs, lines };
   const db = await openVulnDb(store);
   if (!db) throw new Error(NO_VULNDB_MESSAGE);
   const info = (await db.info())!;
@@ -67,9 +85,18 @@ export async function runScanWork(
     now: () => new Date(work.now),
   });
   const stored = storedReport(report);
-  if (!fill || !work.reports?.length) return { inventory, stored, db: info, readMs };
-  await fill(work.reports, stored);
-  return { inventory, filled: { severity: stored.severity, total: stored.counts.total }, db: info, readMs };
+  lines.push(
+    `matched against the vulnerability database ${info.version} (imported ${info.importedAt}, ${info.records} records): ` +
+      `${stored.counts.total} vulnerabilities, severity ${stored.severity}, ${Date.now() - started} ms in all`,
+  );
+  if (!fill || !work.reports?.length) return { inventory, stored, db: info, readMs, lines };
+  const log = [
+    ...(work.log ?? []),
+    ...[...lines, SCAN_COMPLETED_LINE].map((l) => `${new Date().toISOString()} ${l}`),
+  ];
+  const ended = await fill(work.reports, stored, log.join('\n') + '\n');
+  const filled = { severity: stored.severity, total: stored.counts.total, ended };
+  return { inventory, filled, db: info, readMs, lines };
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */
