@@ -5,6 +5,7 @@ import { prepareSchema } from '../db/migrate.js';
 import { MetaStore } from '../db/store.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { childMallocEnv } from '../lib/malloc-arenas.js';
 import { adminPasswordNotice, bootstrapIdentity } from '../services/access/bootstrap.js';
 import { MetricsMerge } from './metrics-merge.js';
 import { isWorkerMessage, slotVariable, type WorkerMessage } from './role.js';
@@ -45,7 +46,7 @@ export async function runPrimary(config: BerthConfig, count: number): Promise<vo
   const started = new Set<number>();
 
   const fork = (index: number, failures: number) => {
-    const worker = cluster.fork({ [slotVariable]: String(index) });
+    const worker = cluster.fork({ [slotVariable]: String(index), ...childMallocEnv() });
     slots[index] = { worker, startedAt: Date.now(), failures, restart: slots[index] !== undefined };
     worker.on('message', (m: unknown) => {
       if (isWorkerMessage(m)) onMessage(index, worker, m);

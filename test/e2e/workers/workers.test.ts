@@ -3,7 +3,7 @@
 // X-Berth-Worker names which. Run on SQLite (the embedded database shared by both processes) and
 // on PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -145,9 +145,12 @@ for (const backend of backends()) {
       assert.equal(berth.output().match(/Berth created the user "admin"/g)?.length, 1);
     });
 
-    it('serves from two worker processes, neither of them the primary', () => {
+    it('serves from two worker processes, neither of them the primary, each with at most 2 malloc arenas', () => {
       assert.equal(workers.length, 2);
       assert.ok(workers.every((pid) => Number.isInteger(pid) && pid !== berth.pid));
+      // glibc reads MALLOC_ARENA_MAX only from the environment a process starts with (src/lib/malloc-arenas.ts).
+      for (const pid of workers)
+        assert.ok(readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes('MALLOC_ARENA_MAX=2'));
     });
 
     it('an image pushed through one worker pulls through the other at once', async () => {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { BerthConfig } from '../../../config/schema.js';
+import { childMallocEnv } from '../../../lib/malloc-arenas.js';
 import { startThread, threadEntry } from '../../../lib/worker-thread.js';
 import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
 
@@ -221,6 +222,7 @@ function scanProcess(entry: URL): ScanHost {
   const child = fork(entry, [], {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...childMallocEnv() },
     // Under tsx the parent's loader flags carry over, so a TypeScript entry runs as is.
     execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect') && !a.startsWith('--cpu-prof')),
   });
