@@ -11,7 +11,7 @@ export interface SbomSink {
 }
 import { overviewNeedsDocuments, overviewOf, storedReport } from './summary.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
-import { SCAN_COMPLETED_LINE } from './builtin/scan-work.js';
+import { SCAN_COMPLETED_LINE } from './builtin/scan-log.js';
 
 type Ended = 'ScanCompleted' | 'ScanFailed' | 'ScanStopped';
 

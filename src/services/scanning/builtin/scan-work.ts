@@ -7,6 +7,7 @@ import type { VulnerabilityReport } from './report.js';
 import { matchInventory } from './scan-image.js';
 import { openVulnDb } from './stored-vuln-db.js';
 import type { VulnDbInfo } from './vuln-db.js';
+import { SCAN_COMPLETED_LINE } from './scan-log.js';
 
 /**
  * The CPU-heavy part of a built-in scan, as plain data in and out, so it can run on the event loop or in
@@ -46,8 +47,6 @@ export interface ScanWorkResult {
 /** Writes a report into the work's reports and ends them with this log; answers the reports it ended. */
 export type ReportFiller = (reports: number[], stored: StoredReport, log: string) => Promise<number[]>;
 
-/** The last line of a completed scan's log (the scan job's, or the filler's when it ends the reports). */
-export const SCAN_COMPLETED_LINE = 'scan completed';
 
 /** Streams a layer's stored (compressed) bytes from the StorageDriver. */
 export type LayerOpener = (digest: string) => Promise<Readable>;
