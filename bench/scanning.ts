@@ -342,6 +342,13 @@ async function pullImpact(
       closedLoop(clients, windowSeconds, async () => {
         await pullImage(t, image, d);
       });
+    // One window of pulls first, counted on neither side: pull throughput rises over the first windows of
+    // a fresh server whatever the scans do (15410bd and e0dda22: 390-583 MB/s in window 1, 1,600-1,780 by
+    // window 5), which the alternating order alone does not cancel.
+    const warmUp = await pull();
+    opts.log(
+      `  warm-up pulls (not counted): ${((warmUp.ops * image.bytes) / MB / warmUp.seconds).toFixed(0)} MB/s`,
+    );
     const without: number[] = [];
     const withScan: number[] = [];
     let scans = 0;
