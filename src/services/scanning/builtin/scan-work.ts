@@ -47,7 +47,6 @@ export interface ScanWorkResult {
 /** Writes a report into the work's reports and ends them with this log; answers the reports it ended. */
 export type ReportFiller = (reports: number[], stored: StoredReport, log: string) => Promise<number[]>;
 
-
 /** Streams a layer's stored (compressed) bytes from the StorageDriver. */
 export type LayerOpener = (digest: string) => Promise<Readable>;
 
