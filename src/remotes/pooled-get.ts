@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { collectGarbage } from '../lib/collect-garbage.js';
+import { parseHttp1Head } from '../lib/http1-head.js';
 import type { RecyclingReadable } from '../lib/recycling.js';
 import { SparePool } from '../storage/file-read-stream.js';
 import type { HttpResponse } from './http.js';
@@ -150,18 +151,9 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
 }
 
 function parseHead(text: string): Omit<HttpResponse, 'body'> {
-  const [statusLine, ...fields] = text.split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
-  if (!m) throw new Error(`not an HTTP answer: ${(statusLine ?? '').slice(0, 80)}`);
-  const headers: Record<string, string> = {};
-  for (const line of fields) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
-  }
-  return { status: Number(m[1]), headers };
+  const head = parseHttp1Head(text);
+  if (!head) throw new Error(`not an HTTP answer: ${(text.split('\r\n')[0] ?? '').slice(0, 80)}`);
+  return { status: head.status, headers: head.headers };
 }
 
 /** A chunked body read whole, decoded. */

@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { parseHttp1Head } from '../../lib/http1-head.js';
 
 export interface PostAnswer {
   status: number;
@@ -213,32 +214,16 @@ function requestBytes(url: URL, headers: Record<string, string>, body: Buffer): 
 }
 
 function parseHead(
-  head: string,
+  text: string,
 ): { status: number; length: number; chunked: boolean; close: boolean } | undefined {
-  const lines = head.split('\r\n');
-  const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]!);
-  if (!m) return undefined;
-  let length = -1;
-  let chunked = false;
-  let close = m[1] === '0';
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line
-      .slice(colon + 1)
-      .trim()
-      .toLowerCase();
-    if (name === 'content-length') length = Number(value);
-    else if (name === 'transfer-encoding') chunked = value.includes('chunked');
-    else if (name === 'connection')
-      close = value.includes('close') || (m[1] === '0' && !value.includes('keep-alive'));
-  }
-  const status = Number(m[2]);
-  // No body: 204, 304, or a length of 0.
-  if (status === 204 || status === 304) length = 0;
-  if (chunked) length = -1;
-  else if (!Number.isSafeInteger(length) || length < -1) length = -1;
+  const head = parseHttp1Head(text);
+  if (!head) return undefined;
+  const { status, headers } = head;
+  const connection = headers['connection']?.toLowerCase() ?? '';
+  const chunked = (headers['transfer-encoding']?.toLowerCase() ?? '').includes('chunked');
+  const close = connection.includes('close') || (head.http10 && !connection.includes('keep-alive'));
+  // No body: 204, 304. A length that is not one whole number reads to the connection's end.
+  let length = status === 204 || status === 304 ? 0 : Number(headers['content-length'] ?? -1);
+  if (chunked || !Number.isSafeInteger(length) || length < -1) length = -1;
   return { status, length, chunked, close: close || (length < 0 && !chunked) };
 }
