@@ -10,7 +10,7 @@ import { isRecycling } from '../lib/recycling.js';
 import { pooledGet } from './pooled-get.js';
 
 describe('pooledGet', () => {
-  const blob = Buffer.alloc(3 * 1024 * 1024 + 17);
+  const blob = Buffer.alloc(9 * 1024 * 1024 + 17);
   for (let i = 0; i < blob.length; i++) blob[i] = (i * 31) & 0xff;
   const seen: string[] = [];
   let server: Server;

@@ -8,12 +8,22 @@ import { SparePool } from '../storage/file-read-stream.js';
 import type { HttpResponse } from './http.js';
 
 /**
- * Socket reads of blob downloads go into these 256 KiB buffers, handed back by consumers that are done with
- * a chunk (a proxied blob's client socket and file write): at most 32 MiB kept, none once no download has
- * taken one for 5 s (then one full GC frees them, as for the filesystem's read buffers: issue 13).
+ * Socket reads of blob downloads go into 1 MiB slabs: each read into the room left in the current slab, and
+ * the bytes read since the last chunk handed on go out as one chunk (a view on the slab) when the slab is
+ * full or once the reads of an event-loop turn are done. A slab comes back to the pool when it is full and
+ * every chunk of it was handed back by the consumers (a proxied blob's client socket and file write). No
+ * read is ever copied, and chunks are as large as the reads of a turn allow (up to 1 MiB), so what each
+ * chunk costs downstream (hash, stream hops, system calls) is paid less often than with a chunk per read.
+ * The pool keeps up to 128 slabs: what a fetch holds at once (storage's backlog, 64 MiB by default, and
+ * the clients' buffers) comes back to it instead of to the garbage collector, whose mark-compacts the
+ * churn of fresh memory outside the heap starts (15 against 8 over three cold pulls with 32 kept:
+ * docs/proxy-cache.md). Spares unused for 5 s go, and all of them once no download took one for 5 s (then
+ * one full GC frees them, as for the filesystem's read buffers: issue 13).
  */
-const readSize = 256 * 1024;
-const pool = new SparePool(readSize, 128, 5000, collectGarbage);
+const slabSize = 1024 * 1024;
+/** A read gets at least this much room: with less left in the slab, the next slab is taken. */
+const minRoom = 128 * 1024;
+const pool = new SparePool(slabSize, 128, 5000, collectGarbage);
 const maxHead = 64 * 1024;
 
 export interface PooledGetOptions {
@@ -64,27 +74,28 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
       const te = answer!.headers['transfer-encoding'];
       resolve({ ...answer!, body: bufferedBody(te && /chunked/i.test(te) ? unchunk(bytes) : bytes) });
     };
+    let slab = new Slab(pool.take());
     const onread = {
-      buffer: () => pool.take(),
+      buffer: () => slab.room(),
       callback: (n: number, buf: Buffer): boolean => {
-        const chunk = buf.subarray(0, n);
         if (body) {
-          if (n >= readSize / 2) return body.arrive(chunk);
-          // A short read would pin a whole pooled buffer for a few bytes (a slow network, a consumer that
-          // keeps chunks): it is copied, and the buffer read into again.
-          const copy = Buffer.from(chunk);
-          pool.give(buf.buffer);
-          return body.arrive(copy, false);
+          slab.fill += n;
+          const more = body.received(slab, n);
+          if (slab.roomLeft() < minRoom) {
+            body.flush(slab);
+            slab.retire();
+            slab = new Slab(pool.take());
+          }
+          return more;
         }
+        // The head (and small whole answers) are copied: the slab is read into again from its start.
+        const chunk = Buffer.from(buf.subarray(0, n));
         if (whole) {
-          // The pooled buffer is read into again: keep a copy (these answers are small).
-          whole.push(Buffer.from(chunk));
-          pool.give(buf.buffer);
+          whole.push(chunk);
           if (wholeDone()) finishWhole();
           return true;
         }
         head = Buffer.concat([head!, chunk]);
-        pool.give(buf.buffer);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) {
           if (head.length > maxHead) fail(new Error('the answer has no end of headers'));
@@ -96,7 +107,7 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
           fail(err as Error);
           return false;
         }
-        const rest = Buffer.from(head.subarray(end + 4));
+        const rest = head.subarray(end + 4);
         head = undefined;
         const length = Number(answer.headers['content-length']);
         if (answer.status === 200 && Number.isSafeInteger(length) && !answer.headers['transfer-encoding']) {
@@ -105,9 +116,7 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
           clearTimeout(headTimer);
           socket.setTimeout(options.idleTimeoutMs);
           resolve({ ...answer, body: body as unknown as Dispatcher.ResponseData['body'] });
-          if (rest.length > 0) return body.arrive(rest, false);
-          if (length === 0) body.arrive(Buffer.alloc(0), false);
-          return true;
+          return body.arrive(rest);
         }
         whole = [rest];
         if (wholeDone()) finishWhole();
@@ -141,6 +150,8 @@ export function pooledGet(url: URL, options: PooledGetOptions): Promise<HttpResp
     options.signal?.addEventListener('abort', abort, { once: true });
     socket.once('close', () => {
       clearTimeout(headTimer);
+      body?.flush(slab);
+      slab.retire();
       options.signal?.removeEventListener('abort', abort);
     });
     const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
@@ -182,31 +193,106 @@ function bufferedBody(bytes: Buffer): Dispatcher.ResponseData['body'] {
   return stream as unknown as Dispatcher.ResponseData['body'];
 }
 
-/** A 200's body of known length: chunks are views on pooled buffers, handed back through `recycle`. */
+/**
+ * A slab of read memory: bytes [0, fill) were read, [0, sent) went out in chunks, `out` of which are still
+ * with consumers. Back to the pool once retired (no more reads into it) and no chunk of it is out.
+ */
+class Slab {
+  fill = 0;
+  sent = 0;
+  out = 0;
+  private retired = false;
+
+  constructor(readonly memory: Buffer) {}
+
+  room(): Buffer {
+    return this.memory.subarray(this.fill);
+  }
+
+  roomLeft(): number {
+    return this.memory.length - this.fill;
+  }
+
+  /** The bytes read since the last chunk, as one chunk (a view on the slab). */
+  take(): Buffer {
+    const chunk = this.memory.subarray(this.sent, this.fill);
+    this.sent = this.fill;
+    this.out++;
+    return chunk;
+  }
+
+  handBack(): void {
+    this.out--;
+    if (this.retired && this.out === 0) pool.give(this.memory.buffer);
+  }
+
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    if (this.out === 0) pool.give(this.memory.buffer);
+  }
+}
+
+/**
+ * A 200's body of known length: chunks are views on the connection's slabs, handed back through `recycle`
+ * (a chunk handed back twice, or one not lent, is ignored).
+ */
 class PooledBody extends Readable implements RecyclingReadable {
   private left: number;
-  /** The pooled memory each chunk still out is a view on (a chunk handed back twice is ignored). */
-  private readonly lent = new WeakSet<ArrayBufferLike>();
+  /** The chunks now with consumers, and the slab each is a view on. */
+  private readonly lent = new Map<Buffer, Slab>();
+  /** An end-of-turn flush is scheduled. */
+  private flushing: NodeJS.Immediate | undefined;
+  private pending: Slab | undefined;
   complete = false;
 
   constructor(
     private readonly socket: Socket,
     length: number,
   ) {
-    // Object mode: a reader gets each chunk as it was read (a byte-mode read() joins the chunks it holds
-    // into a new buffer: a copy, and the pooled memory lost). Up to 8 chunks, 2 MiB, buffered.
+    // Object mode: a reader gets each chunk as it was handed on (a byte-mode read() joins the chunks it
+    // holds into a new buffer: a copy, and the pooled memory lost). Up to 8 chunks (8 MiB) buffered.
     super({ objectMode: true, highWaterMark: 8 });
     this.left = length;
   }
 
-  /** A chunk read from the socket; false to stop reading until the consumer asks for more. */
-  arrive(chunk: Buffer, pooled = true): boolean {
-    if (this.destroyed) return false;
+  /** Bytes that came with the head (a copy); false to stop reading until the consumer asks for more. */
+  arrive(chunk: Buffer): boolean {
     const part = chunk.length > this.left ? chunk.subarray(0, this.left) : chunk;
     this.left -= part.length;
-    if (pooled) this.lent.add(part.buffer);
+    return this.deliver(part);
+  }
+
+  /**
+   * `n` bytes were read into `slab`: they go out at once when they end the body, else with the others of
+   * this turn (at its end, or when the slab is full: `flush`). False to stop reading.
+   */
+  received(slab: Slab, n: number): boolean {
+    if (this.destroyed) return false;
+    if (n > this.left) slab.fill -= n - this.left;
+    this.left -= Math.min(n, this.left);
+    if (this.left === 0) return this.flush(slab);
+    this.pending = slab;
+    this.flushing ??= setImmediate(() => {
+      this.flushing = undefined;
+      if (this.pending) this.flush(this.pending);
+    });
+    return this.readableLength < this.readableHighWaterMark;
+  }
+
+  /** Hands on what `slab` holds that has not gone out yet; false when the reader has enough for now. */
+  flush(slab: Slab): boolean {
+    if (this.pending === slab) this.pending = undefined;
+    if (this.destroyed || slab.fill === slab.sent) return !this.destroyed;
+    const chunk = slab.take();
+    this.lent.set(chunk, slab);
+    return this.deliver(chunk);
+  }
+
+  private deliver(part: Buffer): boolean {
+    if (this.destroyed) return false;
     const more = part.length > 0 ? this.push(part) : true;
-    if (this.left === 0) {
+    if (this.left === 0 && !this.complete) {
       this.complete = true;
       this.push(null);
       this.socket.destroy();
@@ -216,9 +302,10 @@ class PooledBody extends Readable implements RecyclingReadable {
   }
 
   recycle(chunk: Buffer): void {
-    if (!this.lent.has(chunk.buffer)) return;
-    this.lent.delete(chunk.buffer);
-    pool.give(chunk.buffer);
+    const slab = this.lent.get(chunk);
+    if (!slab) return;
+    this.lent.delete(chunk);
+    slab.handBack();
   }
 
   override _read(): void {
@@ -226,6 +313,7 @@ class PooledBody extends Readable implements RecyclingReadable {
   }
 
   override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
+    if (this.flushing) clearImmediate(this.flushing);
     this.socket.destroy();
     callback(err);
   }

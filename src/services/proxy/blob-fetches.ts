@@ -76,8 +76,8 @@ class Lending extends Transform implements RecyclingReadable {
     private readonly release: (chunk: Buffer) => void,
     private readonly taken?: (bytes: number) => void,
   ) {
-    // Chunks come out one by one, as they went in (see PooledBody): 16 of them, up to 4 MiB.
-    super({ readableObjectMode: true, readableHighWaterMark: 16, writableHighWaterMark: 1 << 20 });
+    // Chunks come out one by one, as they went in (see PooledBody): up to 8 of them (8 MiB) on each side.
+    super({ objectMode: true, highWaterMark: 8 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
