@@ -157,7 +157,8 @@ class WriteWatcher implements KyselyPlugin {
   }
 }
 
-function writesWatchedTable(node: RootOperationNode): boolean {
+/** True when the query inserts into, updates or deletes from a table the read cache watches. */
+export function writesWatchedTable(node: RootOperationNode): boolean {
   switch (node.kind) {
     case 'InsertQueryNode':
       return watched(node.into);

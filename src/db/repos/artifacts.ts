@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../prepared.js';
 import type { ArtifactRow, Database, NewArtifact } from '../tables.js';
 
 export interface ChildLink {
@@ -45,20 +46,28 @@ export class ArtifactRepo {
   /** Inserts the artifact unless the repository already has that digest; returns its row either way. */
   async ensure(values: NewArtifact, blobDigests: string[], children: ChildLink[]): Promise<ArtifactRow> {
     // Insert first: a push is nearly always of a new artifact, and a re-push reads the row it met.
-    const inserted = await this.db
-      .insertInto('artifact')
-      .values(values)
-      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const v = values;
+    const [inserted] = (
+      await insertArtifact(
+        this.db,
+        v.repository_id,
+        v.digest,
+        v.media_type,
+        v.artifact_type ?? null,
+        v.manifest_size,
+        v.size,
+        v.subject_digest ?? null,
+        v.config_digest ?? null,
+        v.annotations ?? null,
+        v.push_time,
+        v.pull_time ?? null,
+      )
+    ).rows;
     // Pushed before, or lost a race with an identical push: the other writer's row stands.
     if (!inserted) return (await this.findByDigest(values.repository_id, values.digest))!;
     const unique = [...new Set(blobDigests)];
     if (unique.length > 0) {
-      await this.db
-        .insertInto('artifact_blob')
-        .values(unique.map((blob_digest) => ({ artifact_id: inserted.id, blob_digest })))
-        .execute();
+      await insertArtifactBlobs(this.db, inserted.id, unique);
     }
     const seen = new Set<string>();
     const refs = children.filter((c) => !seen.has(c.childDigest) && seen.add(c.childDigest));
@@ -111,3 +120,45 @@ export class ArtifactRepo {
     }
   }
 }
+
+// A manifest PUT's statements, built and compiled once (db/prepared.ts).
+
+const insertArtifact = prepared(
+  (
+    db,
+    repository_id: number,
+    digest: string,
+    media_type: string,
+    artifact_type: string | null,
+    manifest_size: number,
+    size: number,
+    subject_digest: string | null,
+    config_digest: string | null,
+    annotations: string | null,
+    push_time: string,
+    pull_time: string | null,
+  ) =>
+    db
+      .insertInto('artifact')
+      .values({
+        repository_id,
+        digest,
+        media_type,
+        artifact_type,
+        manifest_size,
+        size,
+        subject_digest,
+        config_digest,
+        annotations,
+        push_time,
+        pull_time,
+      })
+      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+      .returningAll(),
+);
+
+const insertArtifactBlobs = prepared((db, artifactId: number, digests: readonly string[]) =>
+  db
+    .insertInto('artifact_blob')
+    .values(digests.map((blob_digest) => ({ artifact_id: artifactId, blob_digest }))),
+);

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../tables.js';
 import { AppError } from '../../lib/errors.js';
+import { prepared } from '../prepared.js';
 
 /** A project's storage use and limit (-1: none), in bytes. */
 export interface QuotaUsage {
@@ -27,14 +28,7 @@ export class BlobRepo {
   /** Digests among `digests` that are not linked to the project. */
   async missingInProject(projectId: number, digests: string[]): Promise<string[]> {
     if (digests.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('blob')
-      .innerJoin('project_blob', 'project_blob.blob_id', 'blob.id')
-      .select('blob.digest')
-      .where('project_blob.project_id', '=', projectId)
-      .where('blob.digest', 'in', digests)
-      .where('blob.gc_mark', 'is', null)
-      .execute();
+    const { rows } = await linkedDigests(this.db, projectId, digests);
     const present = new Set(rows.map((r) => r.digest));
     return digests.filter((d) => !present.has(d));
   }
@@ -73,12 +67,8 @@ export class BlobRepo {
     if (!('id' in claimed)) {
       throw new AppError('UNAVAILABLE', `blob ${digest} is being garbage collected; send it again`);
     }
-    const res = await this.db
-      .insertInto('project_blob')
-      .values({ project_id: projectId, blob_id: claimed.id, creation_time: now })
-      .onConflict((oc) => oc.columns(['project_id', 'blob_id']).doNothing())
-      .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+    const res = await insertLink(this.db, projectId, claimed.id, now);
+    if (Number(res.numAffectedRows ?? 0) === 0) return undefined;
     return this.charge(projectId, size, now);
   }
 
@@ -116,24 +106,7 @@ export class BlobRepo {
   async reference(projectId: number, digests: string[], now: string): Promise<string[]> {
     const unique = [...new Set(digests)];
     if (unique.length === 0) return [];
-    const rows = await this.db
-      .updateTable('blob')
-      .set((eb) => ({ ref_time: now, version: eb('version', '+', 1) }))
-      .where('digest', 'in', unique)
-      .where('gc_mark', 'is', null)
-      // EXISTS, not `id IN (select … where project_id = ?)`: SQLite built that list of every blob in the
-      // project on each PUT (2.8 ms per PUT at 3 000 artifacts, growing with the project); this is one
-      // primary-key probe per digest.
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('project_blob')
-            .select('project_blob.blob_id')
-            .whereRef('project_blob.blob_id', '=', 'blob.id')
-            .where('project_blob.project_id', '=', projectId),
-        ),
-      )
-      .returning('digest')
-      .execute();
+    const { rows } = await referenceLive(this.db, projectId, unique, now);
     const live = new Set(rows.map((r) => r.digest));
     return unique.filter((d) => !live.has(d));
   }
@@ -145,29 +118,14 @@ export class BlobRepo {
     now: string,
     manifest: boolean,
   ): Promise<number | undefined> {
-    const row = await this.db
-      .insertInto('blob')
-      .values({ digest, size, creation_time: now, touch_time: now, manifest: manifest ? 1 : 0 })
-      .onConflict((oc) => oc.column('digest').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return row?.id;
+    const { rows } = await insertBlob(this.db, digest, size, now, manifest ? 1 : 0);
+    return rows[0]?.id;
   }
 
   /** Bumps a live blob's version and touch time; its id, or undefined when absent or marked. */
   private async touch(digest: string, now: string, manifest: boolean): Promise<number | undefined> {
-    const row = await this.db
-      .updateTable('blob')
-      .set((eb) => ({
-        touch_time: now,
-        version: eb('version', '+', 1),
-        ...(manifest ? { manifest: 1 } : {}),
-      }))
-      .where('digest', '=', digest)
-      .where('gc_mark', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
-    return row?.id;
+    const { rows } = await (manifest ? touchManifest : touchBlob)(this.db, digest, now);
+    return rows[0]?.id;
   }
 
   async unlink(projectId: number, digest: string): Promise<boolean> {
@@ -256,22 +214,7 @@ export class BlobRepo {
     bytes: number,
     now = new Date().toISOString(),
   ): Promise<QuotaUsage> {
-    const row = await this.db
-      .insertInto('quota')
-      .values({
-        project_id: projectId,
-        hard_storage: -1,
-        used_storage: Math.max(bytes, 0),
-        creation_time: now,
-        update_time: now,
-      })
-      .onConflict((oc) =>
-        oc.column('project_id').doUpdateSet({
-          used_storage: sql<number>`case when quota.used_storage + ${bytes} < 0 then 0 else quota.used_storage + ${bytes} end`,
-        }),
-      )
-      .returning(['used_storage', 'hard_storage'])
-      .executeTakeFirstOrThrow();
+    const row = (await chargeQuota(this.db, projectId, bytes, Math.max(bytes, 0), now)).rows[0]!;
     return { used: Number(row.used_storage), hard: Number(row.hard_storage) };
   }
 
@@ -288,3 +231,84 @@ export class BlobRepo {
     return row !== undefined;
   }
 }
+
+// The statements of a manifest PUT and a blob link, built and compiled once (db/prepared.ts).
+
+const linkedDigests = prepared((db, projectId: number, digests: readonly string[]) =>
+  db
+    .selectFrom('blob')
+    .innerJoin('project_blob', 'project_blob.blob_id', 'blob.id')
+    .select('blob.digest')
+    .where('project_blob.project_id', '=', projectId)
+    .where('blob.digest', 'in', digests)
+    .where('blob.gc_mark', 'is', null),
+);
+
+const insertLink = prepared((db, projectId: number, blobId: number, now: string) =>
+  db
+    .insertInto('project_blob')
+    .values({ project_id: projectId, blob_id: blobId, creation_time: now })
+    .onConflict((oc) => oc.columns(['project_id', 'blob_id']).doNothing()),
+);
+
+const referenceLive = prepared((db, projectId: number, digests: readonly string[], now: string) =>
+  db
+    .updateTable('blob')
+    .set((eb) => ({ ref_time: now, version: eb('version', '+', 1) }))
+    .where('digest', 'in', digests)
+    .where('gc_mark', 'is', null)
+    // EXISTS, not `id IN (select … where project_id = ?)`: SQLite built that list of every blob in the
+    // project on each PUT (2.8 ms per PUT at 3 000 artifacts, growing with the project); this is one
+    // primary-key probe per digest.
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('project_blob')
+          .select('project_blob.blob_id')
+          .whereRef('project_blob.blob_id', '=', 'blob.id')
+          .where('project_blob.project_id', '=', projectId),
+      ),
+    )
+    .returning('digest'),
+);
+
+const insertBlob = prepared((db, digest: string, size: number, now: string, manifest: number) =>
+  db
+    .insertInto('blob')
+    .values({ digest, size, creation_time: now, touch_time: now, manifest })
+    .onConflict((oc) => oc.column('digest').doNothing())
+    .returning('id'),
+);
+
+const touchOf = (manifest: boolean) =>
+  prepared((db, digest: string, now: string) =>
+    db
+      .updateTable('blob')
+      .set((eb) => ({
+        touch_time: now,
+        version: eb('version', '+', 1),
+        ...(manifest ? { manifest: 1 } : {}),
+      }))
+      .where('digest', '=', digest)
+      .where('gc_mark', 'is', null)
+      .returning('id'),
+  );
+const touchBlob = touchOf(false);
+const touchManifest = touchOf(true);
+
+const chargeQuota = prepared((db, projectId: number, bytes: number, initial: number, now: string) =>
+  db
+    .insertInto('quota')
+    .values({
+      project_id: projectId,
+      hard_storage: -1,
+      used_storage: initial,
+      creation_time: now,
+      update_time: now,
+    })
+    .onConflict((oc) =>
+      oc.column('project_id').doUpdateSet({
+        used_storage: sql<number>`case when quota.used_storage + ${bytes} < 0 then 0 else quota.used_storage + ${bytes} end`,
+      }),
+    )
+    .returning(['used_storage', 'hard_storage']),
+);

@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { prepared } from '../prepared.js';
 import { uncached, type CachedReads } from '../read-cache.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { offsetOf } from '../../lib/query.js';
@@ -199,11 +200,7 @@ export class ProjectCatalog {
 
   async quotaRows(projectIds: readonly number[]): Promise<Map<number, QuotaRow>> {
     if (projectIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('quota')
-      .selectAll()
-      .where('project_id', 'in', [...projectIds])
-      .execute();
+    const { rows } = await quotasOf(this.db, projectIds);
     return new Map(
       rows.map((r) => [
         r.project_id,
@@ -230,3 +227,8 @@ export class ProjectCatalog {
     return Number(row.n ?? 0);
   }
 }
+
+/** Every push reads its project's quota first: built and compiled once (db/prepared.ts). */
+const quotasOf = prepared((db, projectIds: readonly number[]) =>
+  db.selectFrom('quota').selectAll().where('project_id', 'in', projectIds),
+);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../prepared.js';
 import type { Database, RepositoryRow } from '../tables.js';
 
 export class RepositoryRepo {
@@ -14,12 +15,7 @@ export class RepositoryRepo {
    * `insert … on conflict`. The row stays locked until the transaction ends, as the push's quota row is.
    */
   async ensure(projectId: number, name: string, now: string): Promise<RepositoryRow> {
-    const touched = await this.db
-      .updateTable('repository')
-      .set({ update_time: now })
-      .where('name', '=', name)
-      .returningAll()
-      .executeTakeFirst();
+    const [touched] = (await touchRepository(this.db, name, now)).rows;
     if (touched) return touched;
     return this.db
       .insertInto('repository')
@@ -65,3 +61,8 @@ export class RepositoryRepo {
     }
   }
 }
+
+/** A push's repository statement, built and compiled once (db/prepared.ts). */
+const touchRepository = prepared((db, name: string, now: string) =>
+  db.updateTable('repository').set({ update_time: now }).where('name', '=', name).returningAll(),
+);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../prepared.js';
 import type { Database } from '../tables.js';
 
 export class TagRepo {
@@ -6,13 +7,7 @@ export class TagRepo {
 
   /** Points the tag at the artifact, creating or moving it; the unique (repository, name) index decides races. */
   async put(repositoryId: number, name: string, artifactId: number, now: string): Promise<void> {
-    await this.db
-      .insertInto('tag')
-      .values({ repository_id: repositoryId, artifact_id: artifactId, name, push_time: now, pull_time: null })
-      .onConflict((oc) =>
-        oc.columns(['repository_id', 'name']).doUpdateSet({ artifact_id: artifactId, push_time: now }),
-      )
-      .execute();
+    await upsertTag(this.db, repositoryId, name, artifactId, now);
   }
 
   /**
@@ -88,3 +83,13 @@ export class TagRepo {
     }
   }
 }
+
+/** A manifest PUT's tag statement, built and compiled once (db/prepared.ts). */
+const upsertTag = prepared((db, repositoryId: number, name: string, artifactId: number, now: string) =>
+  db
+    .insertInto('tag')
+    .values({ repository_id: repositoryId, artifact_id: artifactId, name, push_time: now, pull_time: null })
+    .onConflict((oc) =>
+      oc.columns(['repository_id', 'name']).doUpdateSet({ artifact_id: artifactId, push_time: now }),
+    ),
+);
