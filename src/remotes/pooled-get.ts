@@ -16,7 +16,7 @@ import type { HttpResponse } from './http.js';
  * chunk costs downstream (hash, stream hops, system calls) is paid less often than with a chunk per read.
  * The pool keeps up to 128 slabs: what a fetch holds at once (storage's backlog, 64 MiB by default, and
  * the clients' buffers) comes back to it instead of to the garbage collector, whose mark-compacts the
- * churn of fresh memory outside the heap starts (15 against 8 over three cold pulls with 32 kept:
+ * churn of fresh memory outside the heap starts (21 against 9 over four cold pulls, before and after:
  * docs/proxy-cache.md). Spares unused for 5 s go, and all of them once no download took one for 5 s (then
  * one full GC frees them, as for the filesystem's read buffers: issue 13).
  */
