@@ -312,3 +312,23 @@ export async function peaksDuring<T>(pids: number[], fn: () => Promise<T>): Prom
     throw e;
   }
 }
+
+/**
+ * Berth's counters of work (its /metrics): SQL statements sent by the serving thread's connection, the
+ * read cache's misses and drops, and the serving connection's waits for SQLite's write lock (held by the
+ * delivery thread's commits, a scanning process's report), to count what a push or a scan costs rather than time
+ * it.
+ */
+export async function workCounters(url: string): Promise<Record<WorkCounter, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    statements: value(/^berth_db_statements_total (\S+)$/m),
+    misses: value(/^berth_read_cache_total\{result="misses"\} (\S+)$/m),
+    drops: value(/^berth_read_cache_total\{result="drops"\} (\S+)$/m),
+    lockWaits: value(/^berth_db_lock_waits_total (\S+)$/m),
+    lockWaitMs: 1000 * value(/^berth_db_lock_wait_seconds_total (\S+)$/m),
+  };
+}
+
+export type WorkCounter = 'statements' | 'misses' | 'drops' | 'lockWaits' | 'lockWaitMs';

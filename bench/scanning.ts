@@ -25,7 +25,15 @@ import { matchInventory, scanImage } from '../src/services/scanning/builtin/scan
 import { openVulnDb } from '../src/services/scanning/builtin/stored-vuln-db.js';
 import { bookwormImageLayers, bookwormLayer, debian12Records } from '../test/helpers/vulndb.js';
 import { zipArchive } from '../test/helpers/zip.js';
-import { authedAgent, benchApi, childrenOf, startBerthProcess, type BerthProcess } from './berth-process.js';
+import {
+  authedAgent,
+  benchApi,
+  childrenOf,
+  startBerthProcess,
+  workCounters,
+  type BerthProcess,
+  type WorkCounter,
+} from './berth-process.js';
 import { imageManifest, pullImage, pushBytes, pushImage, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { closedLoop, median, MB, MiB } from './measure.js';
@@ -96,6 +104,14 @@ export interface PullImpact {
    */
   servingPollingMs: number;
   pollsPerScan: number;
+  /**
+   * The server's counters of work per scan over those 3 scans (/metrics): its connection's statements,
+   * read-cache misses and drops, and its waits for SQLite's write lock (held by the scan's writes).
+   */
+  workPerScan: Record<WorkCounter, number>;
+  /** The serving connection's lock waits (count, ms) summed over the windows with scans and without. */
+  lockWaitsWith: { count: number; ms: number };
+  lockWaitsWithout: { count: number; ms: number };
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -311,8 +327,13 @@ async function pullImpact(
     const msPerPoll = (servingMs() - idle0) / 50;
     polls = 0;
     const cpu0 = threadCpuMs(berth.pid);
+    const work0 = await workCounters(berth.url);
     for (let i = 0; i < 3; i++) serverScans.push(await scanOnce());
     const pollsPerScan = polls / 3;
+    const work1 = await workCounters(berth.url);
+    const workPerScan = Object.fromEntries(
+      (Object.keys(work0) as WorkCounter[]).map((k) => [k, (work1[k] - work0[k]) / 3]),
+    ) as Record<WorkCounter, number>;
     const cpuMsPerScan = {
       serving: 0,
       scanThread: 0,
@@ -336,7 +357,8 @@ async function pullImpact(
     const servingPollingMs = pollsPerScan * msPerPoll;
     opts.log(
       `  CPU per scan (ms): ${JSON.stringify(cpuMsPerScan)}; of the serving thread's, ~${servingPollingMs.toFixed(0)} ms ` +
-        `answered ${pollsPerScan.toFixed(0)} overview polls (${msPerPoll.toFixed(1)} ms each, measured without a scan)`,
+        `answered ${pollsPerScan.toFixed(0)} overview polls (${msPerPoll.toFixed(1)} ms each, measured without a scan); ` +
+        `work per scan: ${JSON.stringify(workPerScan)}`,
     );
     const pull = () =>
       closedLoop(clients, windowSeconds, async () => {
@@ -352,9 +374,12 @@ async function pullImpact(
     const without: number[] = [];
     const withScan: number[] = [];
     let scans = 0;
+    const lockWaitsWith = { count: 0, ms: 0 };
+    const lockWaitsWithout = { count: 0, ms: 0 };
     for (let i = 0; i < pairs * 2; i++) {
       // off, on, on, off, off, on: each side goes first as often.
       const scanning = [1, 2, 5].includes(i);
+      const w0 = await workCounters(berth.url);
       let stop = false;
       const scanner = scanning
         ? (async () => {
@@ -365,12 +390,20 @@ async function pullImpact(
           })()
         : Promise.resolve();
       const r = await pull();
+      const w1 = await workCounters(berth.url);
       stop = true;
       await scanner;
       if (r.errors) throw new Error(`${r.errors} pulls failed`);
       const mbps = (r.ops * image.bytes) / MB / r.seconds;
       (scanning ? withScan : without).push(mbps);
-      opts.log(`  pulls ${scanning ? 'with a scan running' : 'without a scan'}: ${mbps.toFixed(0)} MB/s`);
+      const waits = { count: w1.lockWaits - w0.lockWaits, ms: w1.lockWaitMs - w0.lockWaitMs };
+      const sum = scanning ? lockWaitsWith : lockWaitsWithout;
+      sum.count += waits.count;
+      sum.ms += waits.ms;
+      opts.log(
+        `  pulls ${scanning ? 'with a scan running' : 'without a scan'}: ${mbps.toFixed(0)} MB/s ` +
+          `(lock waits ${waits.count}, ${waits.ms.toFixed(0)} ms)`,
+      );
     }
     return {
       pulls: {
@@ -384,6 +417,9 @@ async function pullImpact(
         cpuMsPerScan,
         servingPollingMs,
         pollsPerScan,
+        workPerScan,
+        lockWaitsWith,
+        lockWaitsWithout,
       },
       serverScans,
     };

@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { authedAgent, benchApi, cpuMsOf, mainThreadCpuMsOf, startBerthProcess } from './berth-process.js';
+import {
+  authedAgent,
+  benchApi,
+  cpuMsOf,
+  mainThreadCpuMsOf,
+  startBerthProcess,
+  workCounters,
+  type WorkCounter,
+} from './berth-process.js';
 import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
@@ -99,25 +107,6 @@ class Receivers {
     await exited;
   }
 }
-
-/**
- * Berth's counters of work (its /metrics): SQL statements sent by the serving thread's connection, the
- * read cache's misses and drops, and the serving connection's waits for SQLite's write lock (held by the
- * delivery thread's commits), to count what a push costs rather than time it.
- */
-async function workCounters(url: string): Promise<Record<WorkCounter, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-  return {
-    statements: value(/^berth_db_statements_total (\S+)$/m),
-    misses: value(/^berth_read_cache_total\{result="misses"\} (\S+)$/m),
-    drops: value(/^berth_read_cache_total\{result="drops"\} (\S+)$/m),
-    lockWaits: value(/^berth_db_lock_waits_total (\S+)$/m),
-    lockWaitMs: 1000 * value(/^berth_db_lock_wait_seconds_total (\S+)$/m),
-  };
-}
-
-type WorkCounter = 'statements' | 'misses' | 'drops' | 'lockWaits' | 'lockWaitMs';
 
 /** Epoch milliseconds with performance.now()'s resolution: comparable with the receivers' process. */
 const epochMs = () => performance.timeOrigin + performance.now();
