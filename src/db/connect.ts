@@ -90,7 +90,7 @@ interface LockWaits {
  * here, on timers, rather than in SQLite's busy handler: that one sleeps the whole thread (1, 2, 5, 10 ms
  * …), so each time the webhook thread committed while a push wanted the lock, the serving event loop
  * stood still for a millisecond or more, with requests ready to run. A BUSY statement did nothing, so it
- * is simply run again. Within one process nothing changes: Kysely runs one transaction at a time on its
+ * is simply run again; until then the connection serves the process's reads (`waitForLock`). Within one process nothing changes: Kysely runs one transaction at a time on its
  * single connection. A lock still held when `timeoutMs` ends is answered 503 with Retry-After, as a full
  * PostgreSQL pool is.
  */
@@ -99,6 +99,7 @@ class SharedSqliteDriver extends SqliteDriver {
     config: SqliteDialectConfig,
     private readonly timeoutMs: number,
     private readonly waits: LockWaits,
+    private readonly sqlite: Pick<BetterSqlite3.Database, 'inTransaction'>,
   ) {
     super(config);
   }
@@ -125,7 +126,7 @@ class SharedSqliteDriver extends SqliteDriver {
               } else if (now - waitingSince >= this.timeoutMs) {
                 throw new AppError('UNAVAILABLE', 'the database is busy; retry shortly');
               }
-              await new Promise((r) => setTimeout(r, 1));
+              await this.waitForLock();
             }
           }
         } finally {
@@ -135,6 +136,24 @@ class SharedSqliteDriver extends SqliteDriver {
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
     };
   }
+
+  /**
+   * A millisecond's wait before a BUSY statement runs again. Outside a transaction (its `begin
+   * immediate`, or a statement on its own) the connection is handed on meanwhile: Kysely runs one thing
+   * at a time on it, so a write waiting for the lock held queued every read of the process behind it,
+   * and a scanning process at nice 19 holding the lock for its report (preempted by the very requests
+   * that waited) stopped every pull's lookups for the rest of its transaction (issue 17). Reads need no
+   * lock in WAL mode and go on; inside a transaction the connection stays the transaction's.
+   */
+  private async waitForLock(): Promise<void> {
+    const handOn = !this.sqlite.inTransaction;
+    if (handOn) await super.releaseConnection();
+    try {
+      await new Promise((r) => setTimeout(r, 1));
+    } finally {
+      if (handOn) await super.acquireConnection();
+    }
+  }
 }
 
 class SharedSqliteDialect extends SqliteDialect {
@@ -142,12 +161,13 @@ class SharedSqliteDialect extends SqliteDialect {
     private readonly sqliteConfig: SqliteDialectConfig,
     private readonly timeoutMs: number,
     private readonly waits: LockWaits,
+    private readonly sqlite: Pick<BetterSqlite3.Database, 'inTransaction'>,
   ) {
     super(sqliteConfig);
   }
 
   override createDriver(): Driver {
-    return new SharedSqliteDriver(this.sqliteConfig, this.timeoutMs, this.waits);
+    return new SharedSqliteDriver(this.sqliteConfig, this.timeoutMs, this.waits, this.sqlite);
   }
 }
 
@@ -177,6 +197,7 @@ export function connect(options: ConnectOptions): DbHandle {
         { database: withStatementCache(sqlite) },
         options.acquireTimeoutMs,
         waits,
+        sqlite,
       ),
       log,
     });

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { connect } from './connect.js';
+
+// SQLite only: PostgreSQL has no database-wide write lock.
+test('SQLite: reads go on while a write waits for the lock another connection holds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-connect-'));
+  const file = join(dir, 'berth.db');
+  const handle = connect({ url: `sqlite:${file}`, poolMax: 1, acquireTimeoutMs: 10_000 });
+  const other = new BetterSqlite3(file);
+  try {
+    await sql`create table t (x integer)`.execute(handle.db);
+    await sql`insert into t (x) values (1)`.execute(handle.db);
+    // Another connection (a scanning process writing its report) holds the write lock.
+    other.exec('begin immediate');
+    other.exec('insert into t (x) values (2)');
+    let written = false;
+    const write = handle.db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`insert into t (x) values (3)`.execute(trx);
+      })
+      .then(() => (written = true));
+    const alone = sql`insert into t (x) values (4)`.execute(handle.db);
+    // The reads are answered meanwhile, from the last commit, without waiting for the writes.
+    const read = await Promise.race([
+      sql<{ n: number }>`select count(*) as n from t`.execute(handle.db),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000).unref()),
+    ]);
+    assert.equal(read?.rows[0]?.n, 1, 'the read waited for the write lock');
+    assert.equal(written, false);
+    assert.ok(handle.lockWaits!().count >= 2);
+    other.exec('commit');
+    await write;
+    await alone;
+    const after = await sql<{ n: number }>`select count(*) as n from t`.execute(handle.db);
+    assert.equal(after.rows[0]!.n, 4);
+  } finally {
+    other.close();
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
