@@ -5,7 +5,8 @@
  * chunk by chunk from the server), the vulnerability database over a connection of its own (SQLite's WAL
  * lets it read and write beside the server's connection; PostgreSQL gives it one more session), and, in
  * the process, writing the report and its vulnerability rows and ending the reports Success there too
- * (ScanReportRepo.fillStatements), so the server only learns the outcome and publishes the event.
+ * (ScanReportRepo.fillStatements, in short statements), so the server only learns the outcome and
+ * publishes the event.
  */
 import { readdirSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
@@ -89,12 +90,12 @@ function layerStream(digest: string): Readable {
 }
 
 /**
- * Writes the report into each of the scan's reports still pending or running and ends them, in one
- * transaction whose statements are compiled before it begins (on SQLite it holds the file's write lock,
- * which the serving process's next write waits for); answers those it ended.
+ * Writes the report into each of the scan's reports still pending or running and ends them, in short
+ * statements compiled before the first runs (ScanReportRepo.fillStatements: on SQLite each holds the
+ * file's write lock, which the serving process's next write waits for); answers those it ended.
  */
 function filler(url: string): ReportFiller {
-  return (reports, stored, log) => {
+  return async (reports, stored, log) => {
     const { db } = database(url).handle;
     const { severity, counts, scanner, document } = stored;
     const end = { log, endTime: new Date().toISOString() };
@@ -103,12 +104,9 @@ function filler(url: string): ReportFiller {
       id,
       fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
     }));
-    return db.transaction().execute(async (trx) => {
-      const inTransaction = new ScanReportRepo(trx);
-      const ended: number[] = [];
-      for (const s of statements) if (await inTransaction.runFill(s.fill)) ended.push(s.id);
-      return ended;
-    });
+    const ended: number[] = [];
+    for (const s of statements) if (await repo.runFill(s.fill)) ended.push(s.id);
+    return ended;
   };
 }
 

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, ScanReportHead, ScanReportRow, ScanVulnerabilityTable } from '../tables.js';
 
@@ -49,10 +50,37 @@ export interface PlainStatement {
   parameters: readonly unknown[];
 }
 
-/** A report's fill, compiled (ScanReportRepo.fillStatements). */
+/** A report's fill, compiled (ScanReportRepo.fillStatements), to run as short statements (`runFill`). */
 export interface FillStatements {
-  update: PlainStatement;
+  /** Deletes the report's vulnerability rows: an earlier attempt's left by a crash, or this one's. */
+  clear: PlainStatement;
+  /** The rows' INSERTs, each a statement (and on its own, a transaction) of its own. */
   rows: PlainStatement[];
+  /** The report's document, severity and counts, its log and end, Success: while pending or running. */
+  end: PlainStatement;
+}
+
+/** Rows per INSERT of a report's vulnerabilities: each holds SQLite's write lock for a few ms. */
+const ROWS_PER_INSERT = 250;
+
+/**
+ * Documents from this size on are stored gzipped (`gzip:` and base64 in the same text column; readers
+ * take either): a vulnerability report of 8,010 findings is 5.6 MB of JSON, and SQLite writes a row whole,
+ * so its write held the database's write lock for ~1,400 pages.
+ */
+const PACK_FROM_BYTES = 64 * 1024;
+const PACKED = 'gzip:';
+
+/** A document as stored: gzipped when large. */
+export function packDocument(text: string): string {
+  if (text.length < PACK_FROM_BYTES) return text;
+  return PACKED + gzipSync(text, { level: 6 }).toString('base64');
+}
+
+/** A stored document's text, gzipped or not. */
+export function unpackDocument(stored: string): string {
+  if (!stored.startsWith(PACKED)) return stored;
+  return gunzipSync(Buffer.from(stored.slice(PACKED.length), 'base64')).toString('utf8');
 }
 
 const plain = (q: CompiledQuery): PlainStatement => ({ sql: q.sql, parameters: q.parameters });
@@ -147,7 +175,7 @@ export class ScanReportRepo {
         .where('id', 'in', ids.slice(i, i + 500))
         .where('report', 'is not', null)
         .execute();
-      for (const r of rows) out.set(r.id, r.report!);
+      for (const r of rows) out.set(r.id, unpackDocument(r.report!));
     }
     return out;
   }
@@ -219,12 +247,14 @@ export class ScanReportRepo {
 
   /**
    * A built-in scan's report and its vulnerability rows, to write into a report still pending or running,
-   * ending it Success with this log and end time (`runFill`; false when it has ended meanwhile, stopped).
-   * The scanning process compiles them before its transaction on a connection of its own, so that the
-   * database's write lock (on SQLite, the whole file's, which the serving process waits for) is held only
-   * while the database runs them; the scan job then only publishes its event: ending the report there
-   * would rewrite the whole row, its multi-megabyte document included (SQLite writes a row whole), on the
-   * serving thread.
+   * ending it Success with this log and end time (`runFill`). The scanning process compiles them before
+   * it writes, on a connection of its own, and runs them as short statements: on SQLite each holds the
+   * whole file's write lock, which the serving process's writes wait for, and the process runs at nice 19,
+   * so a step preempted by the requests it holds up lasts many times its CPU time (one transaction of
+   * the 5.6 MB document and 8,010 rows held the lock 240-580 ms at load 10). The rows are invisible until
+   * the report ends Success (every reader of rows takes a succeeded report's only); the document is
+   * gzipped (`packDocument`) and written with the end, in one statement. Ending the report in the scan
+   * job instead would rewrite the whole row, its document included, on the serving thread.
    */
   fillStatements(
     id: number,
@@ -232,40 +262,54 @@ export class ScanReportRepo {
     vulnerabilities: NewScanVulnerability[],
     end: { log: string; endTime: string },
   ): FillStatements {
-    const update = this.db
-      .updateTable('scan_report')
-      .set({ ...reportColumns(o), status: 'Success', log: end.log, end_time: end.endTime })
-      .where('id', '=', id)
-      .where('status', 'in', ['Pending', 'Running'])
-      .compile();
-    const rows = [
-      plain(this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).compile()),
-      ...this.rowInserts(id, vulnerabilities),
-    ];
-    return { update: plain(update), rows };
+    const report = o.report === null ? null : packDocument(o.report);
+    return {
+      clear: plain(this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).compile()),
+      rows: this.rowInserts(id, vulnerabilities, ROWS_PER_INSERT),
+      end: plain(
+        this.db
+          .updateTable('scan_report')
+          .set({ ...reportColumns({ ...o, report }), status: 'Success', log: end.log, end_time: end.endTime })
+          .where('id', '=', id)
+          .where('status', 'in', ['Pending', 'Running'])
+          .compile(),
+      ),
+    };
   }
 
-  /** Runs `fillStatements`: the report's update, then (when it was still pending or running) its rows. */
+  /**
+   * Runs `fillStatements` one statement at a time (not in a transaction): the rows, then the report's
+   * end; false (and its rows deleted again) when the report had ended meanwhile (stopped). A process
+   * killed midway leaves rows on a report that is not Success, which nothing reads, and which the job's
+   * end (Error, Stopped: `finish`), its next attempt (`clear`) or the next scan's `delete` removes.
+   */
   async runFill(s: FillStatements): Promise<boolean> {
-    const r = await this.db.executeQuery(compiled(s.update));
-    if (Number(r.numAffectedRows ?? 0) === 0) return false;
-    for (const q of s.rows) await this.db.executeQuery(compiled(q));
-    return true;
+    await this.db.executeQuery(compiled(s.clear));
+    try {
+      for (const q of s.rows) await this.db.executeQuery(compiled(q));
+      const r = await this.db.executeQuery(compiled(s.end));
+      if (Number(r.numAffectedRows ?? 0) > 0) return true;
+    } catch (err) {
+      await this.db.executeQuery(compiled(s.clear)).catch(() => undefined);
+      throw err;
+    }
+    await this.db.executeQuery(compiled(s.clear));
+    return false;
   }
 
   private async insertRows(id: number, vulnerabilities: NewScanVulnerability[]): Promise<void> {
     for (const q of this.rowInserts(id, vulnerabilities)) await this.db.executeQuery(compiled(q));
   }
 
-  private rowInserts(id: number, vulnerabilities: NewScanVulnerability[]): PlainStatement[] {
+  private rowInserts(id: number, vulnerabilities: NewScanVulnerability[], batch = 500): PlainStatement[] {
     const out: PlainStatement[] = [];
     // Batches keep each INSERT under SQLite's bound-parameter limit.
-    for (let i = 0; i < vulnerabilities.length; i += 500)
+    for (let i = 0; i < vulnerabilities.length; i += batch)
       out.push(
         plain(
           this.db
             .insertInto('scan_vulnerability')
-            .values(vulnerabilities.slice(i, i + 500).map((v) => ({ ...v, report_id: id })))
+            .values(vulnerabilities.slice(i, i + batch).map((v) => ({ ...v, report_id: id })))
             .compile(),
         ),
       );

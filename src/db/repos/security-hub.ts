@@ -156,6 +156,7 @@ export class SecurityHubRepo {
         .selectFrom('scan_vulnerability as v')
         .innerJoin('scan_report as s', 's.id', 'v.report_id')
         .where('s.registration_uuid', '=', registrationUuid)
+        .where('s.status', '=', 'Success')
         .where('v.cvss_score_v3', 'is not', null)
         .select(['v.cve_id', 'v.package', 'v.version', 'v.cvss_score_v3'])
         .orderBy('v.cvss_score_v3', (ob) => ob.desc().nullsLast())
@@ -176,6 +177,7 @@ export class SecurityHubRepo {
       .selectFrom('scan_vulnerability as v')
       .innerJoin('scan_report as s', 's.id', 'v.report_id')
       .where('s.registration_uuid', '=', registrationUuid)
+      .where('s.status', '=', 'Success')
       .where('v.cvss_score_v3', 'is not', null);
     if (floor !== -Infinity)
       q = q.where('v.cve_id', 'in', (eb) =>
@@ -183,6 +185,7 @@ export class SecurityHubRepo {
           .selectFrom('scan_vulnerability as t')
           .innerJoin('scan_report as ts', 'ts.id', 't.report_id')
           .where('ts.registration_uuid', '=', registrationUuid)
+          .where('ts.status', '=', 'Success')
           .where('t.cvss_score_v3', '>=', floor)
           .select('t.cve_id'),
       );
@@ -219,7 +222,9 @@ export class SecurityHubRepo {
       .innerJoin('scan_report as s', 's.id', 'v.report_id')
       .innerJoin('artifact as a', 'a.digest', 's.digest')
       .innerJoin('repository as r', 'r.id', 'a.repository_id')
-      .where('s.registration_uuid', '=', registrationUuid);
+      .where('s.registration_uuid', '=', registrationUuid)
+      // A report's rows are written before it ends Success (ScanReportRepo.runFill): only then are they its.
+      .where('s.status', '=', 'Success');
     q = applyKeywords(q, securityVulFields, keywords);
     const tag = keywords.tag;
     if (tag)

@@ -121,7 +121,7 @@ export class BuiltinScanner implements Scanner {
     if (signal.aborted && !done.filled) throw new Error('the scan was stopped');
     for (const line of done.lines) log(line);
     if (type === 'sbom') {
-      const sbom = await this.d.sbom!(done.inventory, target);
+      const sbom = await this.d.sbom!(done.inventory!, target);
       return { type: 'sbom', mediaType: sbom.mediaType, document: sbom.document };
     }
     return done.filled

@@ -68,7 +68,7 @@ for (const dialect of testDialects())
         await assert.rejects(stopped, /stopped/);
         const sbom = await queued;
         assert.equal(sbom.stored, undefined);
-        assert.ok(sbom.inventory.packages.some((p) => p.name === 'bash'));
+        assert.ok(sbom.inventory!.packages.some((p) => p.name === 'bash'));
         const again = await pool.run(work, open, new AbortController().signal);
         assert.ok(again.stored!.rows.length > 0);
       });

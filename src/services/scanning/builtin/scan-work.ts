@@ -29,7 +29,8 @@ export interface ScanWork {
 }
 
 export interface ScanWorkResult {
-  inventory: Inventory;
+  /** What the image holds: for an SBOM scan only (a vulnerability scan's report says what it found). */
+  inventory?: Inventory;
   /** For a vulnerability scan: the report as the scan job stores it, and the database it was matched against. */
   stored?: StoredReport;
   /**
@@ -87,14 +88,14 @@ export async function runScanWork(
     `matched against the vulnerability database ${info.version} (imported ${info.importedAt}, ${info.records} records): ` +
       `${stored.counts.total} vulnerabilities, severity ${stored.severity}, ${Date.now() - started} ms in all`,
   );
-  if (!fill || !work.reports?.length) return { inventory, stored, db: info, readMs, lines };
+  if (!fill || !work.reports?.length) return { stored, db: info, readMs, lines };
   const log = [
     ...(work.log ?? []),
     ...[...lines, SCAN_COMPLETED_LINE].map((l) => `${new Date().toISOString()} ${l}`),
   ];
   const ended = await fill(work.reports, stored, log.join('\n') + '\n');
   const filled = { severity: stored.severity, total: stored.counts.total, ended };
-  return { inventory, filled, db: info, readMs, lines };
+  return { filled, db: info, readMs, lines };
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */

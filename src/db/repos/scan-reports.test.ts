@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CompiledQuery } from 'kysely';
+import type { DbHandle } from '../connect.js';
+import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
+import type { MetaStore } from '../store.js';
+import { ScanReportRepo, type NewScanVulnerability, type PlainStatement } from './scan-reports.js';
+
+const scanner = 'scanner-fill';
+const mime = 'application/vnd.security.vulnerability.report; version=1.1';
+const now = '2026-12-05T12:00:00.000Z';
+const counts = { critical: 600, high: 0, medium: 0, low: 0, none: 0, unknown: 0, fixable: 0, total: 600 };
+
+const rows = (n: number): NewScanVulnerability[] =>
+  Array.from({ length: n }, (_, i) => ({
+    cve_id: `CVE-2026-${1000 + i}`,
+    package: `pkg-${i}`,
+    version: '1.0',
+    fix_version: '1.1',
+    severity: 'Critical',
+    severity_code: 5,
+    cvss_score_v3: 9.8,
+    cvss_score_v2: null,
+    description: `finding ${i}`,
+    links: '[]',
+  }));
+
+// A document over the size from which documents are stored gzipped.
+const document = JSON.stringify({ vulnerabilities: rows(600).map((r) => ({ ...r, text: 'x'.repeat(100) })) });
+
+for (const dialect of testDialects()) {
+  describe(`ScanReportRepo: the scanning process's fill in short statements, on ${dialect}`, () => {
+    let store: MetaStore;
+    let database: TestDatabase;
+    let handle: DbHandle;
+    let repo: ScanReportRepo;
+    before(async () => {
+      ({ store, database } = await createTestStore(dialect));
+      // The scanning process's connection of its own.
+      handle = database.open();
+      repo = new ScanReportRepo(handle.db);
+    });
+    after(() => database.close());
+
+    const running = async (digest: string) => {
+      const r = await store.scanReports.create(
+        { uuid: `u-${digest}`, digest, registrationUuid: scanner, mimeType: mime },
+        now,
+      );
+      assert.ok(await store.scanReports.start(r.id, now));
+      return r.id;
+    };
+    const fill = (id: number) =>
+      repo.fillStatements(id, { severity: 'Critical', counts, scanner: '{}', report: document }, rows(600), {
+        log: 'done\n',
+        endTime: now,
+      });
+    // An attempt killed after writing its rows, before the report's end.
+    const killedAfterRows = async (statements: PlainStatement[]) => {
+      for (const q of statements) await handle.db.executeQuery(CompiledQuery.raw(q.sql, [...q.parameters]));
+    };
+    const rowCount = async (id: number) => (await store.scanReports.vulnerabilityIds([id])).length;
+
+    test("rows written before the end are nobody's until it; a killed attempt's are cleared by the next", async () => {
+      const id = await running('sha256:fill');
+      const s = fill(id);
+      assert.equal(s.rows.length, 3, 'the 600 rows go in three INSERTs');
+      await killedAfterRows(s.rows);
+      assert.equal(await rowCount(id), 600);
+      assert.deepEqual(await store.securityHub.dangerousCves(scanner), [], 'rows of a Running report show');
+      // The job's next attempt writes them again, whole, and ends the report.
+      assert.equal(await repo.runFill(fill(id)), true);
+      assert.equal(await rowCount(id), 600);
+      const head = await store.scanReports.byUuid('u-sha256:fill');
+      assert.equal(head?.status, 'Success');
+      assert.equal(head?.critical_cnt, 600);
+      assert.equal((await store.securityHub.dangerousCves(scanner)).length, 5);
+      // Stored gzipped, read back as written.
+      const raw = await handle.db
+        .selectFrom('scan_report')
+        .select('report')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      assert.ok(raw.report!.startsWith('gzip:') && raw.report!.length < document.length / 4);
+      assert.equal((await store.scanReports.documents([id])).get(id), document);
+      // The next scan replaces the report, rows and all.
+      await store.scanReports.delete(id);
+      assert.equal(await rowCount(id), 0);
+    });
+
+    test('a report stopped meanwhile is not ended, and keeps no rows', async () => {
+      const id = await running('sha256:stopped');
+      const s = fill(id);
+      assert.ok(await store.scanReports.finish(id, { status: 'Stopped', log: 'stopped\n', endTime: now }));
+      assert.equal(await repo.runFill(s), false);
+      assert.equal(await rowCount(id), 0);
+      assert.equal((await store.scanReports.byUuid('u-sha256:stopped'))?.status, 'Stopped');
+    });
+
+    test("a killed attempt's rows go when the job ends the report Error", async () => {
+      const id = await running('sha256:killed');
+      await killedAfterRows(fill(id).rows);
+      assert.ok(await store.scanReports.finish(id, { status: 'Error', log: 'exited\n', endTime: now }));
+      assert.equal(await rowCount(id), 0);
+    });
+  });
+}
