@@ -274,7 +274,8 @@ async function pullImpact(
   const t: Target = { name: 'berth', url: berth.url, pid: berth.pid };
   const clients = 8;
   const windowSeconds = opts.quick ? 3 : 6;
-  const pairs = opts.quick ? 2 : 3;
+  // Four pairs: at 6 s a window holds two or three scans, and the windows swing by a third between runs.
+  const pairs = opts.quick ? 2 : 4;
   const d = authedAgent({ connections: clients + 2 });
   try {
     const image = await pushImage(
@@ -377,8 +378,8 @@ async function pullImpact(
     const lockWaitsWith = { count: 0, ms: 0 };
     const lockWaitsWithout = { count: 0, ms: 0 };
     for (let i = 0; i < pairs * 2; i++) {
-      // off, on, on, off, off, on: each side goes first as often.
-      const scanning = [1, 2, 5].includes(i);
+      // off, on, on, off, off, on, on, off: each side goes first as often.
+      const scanning = i % 4 === 1 || i % 4 === 2;
       const w0 = await workCounters(berth.url);
       let stop = false;
       const scanner = scanning
