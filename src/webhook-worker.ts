@@ -5,7 +5,7 @@
  * sends them with kept-alive connections, and commits claims and outcomes in batches every `lingerMs`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { connect } from './db/connect.js';
+import { connect, sideConnectionCacheKiB } from './db/connect.js';
 import { openStore } from './db/open-store.js';
 import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
@@ -28,7 +28,10 @@ const log = createLogger(init.logLevel, {
     return true;
   },
 } as unknown as NodeJS.WritableStream);
-const handle = connect({ url: init.databaseUrl, poolMax: 2, acquireTimeoutMs: init.acquireTimeoutMs });
+const handle = connect({
+  ...{ url: init.databaseUrl, poolMax: 2, acquireTimeoutMs: init.acquireTimeoutMs },
+  cacheKiB: sideConnectionCacheKiB,
+});
 // Each event's fan-out reads its project and webhook policies: through the read cache, as the serving
 // thread does (dropped when another connection writes them), not with two statements per event.
 const { store, close: stopListening } = openStore(handle, { url: init.databaseUrl, log });

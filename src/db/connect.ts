@@ -45,6 +45,12 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The page cache of a thread's or scanning process's own SQLite connection (webhook deliveries, scans):
+ * SQLite's stock 2 MiB. Background work; its memory counts in the same process as the serving connection's.
+ */
+export const sideConnectionCacheKiB = 2048;
+
 /** One round trip to the database (the health check's question: does it answer?). */
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
@@ -54,6 +60,13 @@ export interface ConnectOptions {
   url: string;
   poolMax: number;
   acquireTimeoutMs: number;
+  /**
+   * SQLite only: the most this connection's page cache may hold, in KiB. better-sqlite3 builds SQLite with
+   * 16 MiB per connection (SQLite's own default is 2 MiB), which a connection reading a large table fills
+   * and keeps: the scan thread's over the vulnerability database, beside the serving connection's own.
+   * Unset: the build's default, which the serving connection keeps (its hot pages are the PUT path's).
+   */
+  cacheKiB?: number;
 }
 
 /**
@@ -183,6 +196,7 @@ export function connect(options: ConnectOptions): DbHandle {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
+    if (options.cacheKiB !== undefined) sqlite.pragma(`cache_size = -${options.cacheKiB}`);
     // SQLite copies the WAL back into the database (a checkpoint: two fsyncs and the pages) in the commit
     // that takes the WAL past this many pages, on the event loop. A manifest PUT writes ~28 pages, so the
     // default (1000) checkpointed every ~35 PUTs, and those commits were 45 % of all commit time (issue

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * Where a worker thread's entry module (`src/<name>.ts`) is: beside the root module as built by tsc
@@ -15,13 +15,23 @@ export function threadEntry(name: string): URL {
   throw new Error(`the thread module ${name} is missing (looked for ${candidates.join(', ')})`);
 }
 
-/** Starts a worker thread on `entry`; under tsx (tests, development) the TypeScript entry loads through tsx. */
-export function startThread(entry: URL, name: string, workerData?: unknown): Worker {
+/**
+ * Starts a worker thread on `entry`; under tsx (tests, development) the TypeScript entry loads through tsx.
+ * `resourceLimits` sizes the thread's own V8 heap: the young-generation cap of src/lib/young-generation.ts
+ * holds for the main thread's heap only, and an uncapped thread's young generation grew to 32 MiB.
+ */
+export function startThread(
+  entry: URL,
+  name: string,
+  workerData?: unknown,
+  resourceLimits?: ResourceLimits,
+): Worker {
+  const options = { name, workerData, ...(resourceLimits ? { resourceLimits } : {}) };
   return entry.pathname.endsWith('.ts')
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
           `.then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-        { eval: true, name, workerData },
+        { ...options, eval: true },
       )
-    : new Worker(entry, { name, workerData });
+    : new Worker(entry, options);
 }

@@ -29,6 +29,16 @@ export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed
 export const deliveryLingerMs = 50;
 
 /**
+ * The delivery thread's own V8 heap. Left to V8's defaults its young generation grew to 2 × 16 MiB and its
+ * heap to 55-61 MiB resident in the webhooks bench row, next to the serving thread's 54-58 (issue 15).
+ * Here the young generation is 2 × 4 MiB semi-spaces (V8 counts a third for large objects: 12 MiB), and
+ * the old generation may hold 128 MiB, several times what the thread uses at the row's peak (30-50 MiB);
+ * a small maximum also makes V8 grow the heap by small steps after each full collection. A thread that
+ * still ran out would exit and be started again, its deliveries claimed anew after their lease.
+ */
+export const deliveryThreadHeap = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 128 };
+
+/**
  * The thread that sends this process's webhook deliveries: it claims `webhook.deliver` jobs over a
  * database connection of its own, POSTs them and commits their outcomes in batches, so neither the
  * requests nor their bookkeeping run on the event loop that serves pushes. The serving thread only
@@ -107,7 +117,7 @@ export class DeliveryThread {
   }
 
   private spawn(init: DeliveryThreadInit): Worker {
-    const worker = startThread(threadEntry('webhook-worker'), 'berth-webhooks', init);
+    const worker = startThread(threadEntry('webhook-worker'), 'berth-webhooks', init, deliveryThreadHeap);
     worker.unref();
     worker.on('message', (m: FromDeliveryThread) => {
       if (m.kind === 'log') this.relay(m.line);
