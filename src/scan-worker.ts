@@ -13,7 +13,7 @@ import { constants, setPriority } from 'node:os';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import type { BerthConfig } from './config/schema.js';
-import { connect, type DbHandle } from './db/connect.js';
+import { connect, sideConnectionCacheKiB, type DbHandle } from './db/connect.js';
 import { ScanReportRepo } from './db/repos/scan-reports.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
@@ -69,7 +69,7 @@ let opened = 0;
 
 function database(url: string) {
   if (db?.url !== url) {
-    const handle = connect({ url, poolMax: 1, acquireTimeoutMs: 30_000 });
+    const handle = connect({ url, poolMax: 1, acquireTimeoutMs: 30_000, cacheKiB: sideConnectionCacheKiB });
     db = { url, handle, vulnDb: new VulnDbRepo(handle.db) };
   }
   return db;
@@ -141,7 +141,8 @@ channel.on((m: ToScanWorker) => {
       for (const s of layers.values()) s.destroy();
       layers.clear();
       // The scan's garbage (layer reads, database rows, the report's JSON) goes now, while the process
-      // waits for the next scan: left to V8, scans back to back piled it up to 250-336 MiB (issue 15).
-      if (!parentPort) collectGarbage();
+      // or thread waits for the next scan: left to V8, scans back to back piled it up to 250-336 MiB
+      // (issue 15). In a thread it is the thread's own heap that is collected; the server's runs on.
+      collectGarbage();
     });
 });

@@ -7,6 +7,14 @@ import { childMallocEnv } from '../../../lib/malloc-arenas.js';
 import { startThread, threadEntry } from '../../../lib/worker-thread.js';
 import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
 
+/**
+ * A scan thread's own V8 heap (`scanning.isolation: thread`): its young generation 2 × 8 MiB semi-spaces
+ * (12 MiB more counted for large objects), as the server's own cap (src/lib/young-generation.ts), which
+ * does not reach a thread's heap; left to V8 it grew to 2 × 16 MiB. The old generation keeps V8's
+ * ceiling order of magnitude (1 GiB): a scan that ran out would fail.
+ */
+export const scanThreadHeap = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 };
+
 /** What the pool tells a worker thread (src/scan-worker.ts). */
 export type ToScanWorker =
   | {
@@ -135,7 +143,7 @@ export class ScanPool implements ScanEngine {
   private spawn(): ScanHost {
     const entry = this.o.entry ?? threadEntry('scan-worker');
     if (this.o.processes) return scanProcess(entry);
-    const worker = startThread(entry, 'berth-scan');
+    const worker = startThread(entry, 'berth-scan', undefined, scanThreadHeap);
     worker.unref();
     return Object.assign(worker, {
       post: (m: ToScanWorker, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer),
