@@ -97,109 +97,88 @@ export class ManifestService {
     }
     const self = [{ digest, size: body.length }];
     await this.deps.quota.precheck(ctx, project, repository, self);
-    // One transaction records the bytes and the rows that make them visible. It first claims the
-    // manifest's blob row against garbage collection (docs/gc.md), then writes the file whole at its path
-    // (atomic, by digest), so a recorded manifest always has its file; the file's flush to the disk runs
-    // while the transaction goes on, and the PUT is answered after both (docs/storage.md). The
-    // transaction checks the children again (a concurrent delete loses its bytes to GC, not to a dangling
-    // row). A blob row GC is deleting makes the PUT wait for GC (BlobWriteGuard) and start again.
+    // Bytes next (atomic, by digest, reserved against garbage collection: docs/gc.md); the rows that make
+    // them visible are written in one transaction, which checks the children again (a concurrent delete
+    // loses its bytes to GC, not to a dangling row). The file is whole at its path before that transaction
+    // begins; its flush to the disk runs meanwhile, and the PUT is answered after both (docs/storage.md).
+    await this.deps.writes.reserve(digest, body.length, true);
+    const { durable } = await this.deps.storage.stageContent(layout.blob(digest), body);
+    const flushed = durable.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     this.bytes.set(digest, body);
     const now = this.deps.clock.now().toISOString();
-    let flushed: Promise<unknown> | undefined;
-    const record = () =>
-      this.deps.store.transaction(async (tx) => {
-        if (!(await tx.blobs.reserve(digest, body.length, now, true)).reserved) throw new BeingCollected();
-        const { durable } = await this.deps.storage.stageContent(layout.blob(digest), body);
-        flushed = durable.then(
-          () => undefined,
-          (err: unknown) => err,
+    const artifact = await this.deps.store.transaction(async (tx) => {
+      const repo = await tx.repositories.ensure(project.id, repository, now);
+      let children: ChildLink[] = [];
+      let childSize = 0;
+      if (wanted.length > 0) {
+        const missing = await tx.artifacts.missing(repo.id, wanted);
+        if (missing.length > 0 && !options.partialIndex) throw blobUnknown(missing[0]!);
+        children = await Promise.all(
+          manifest.manifests
+            .filter((m) => !missing.includes(m.digest))
+            .map(async (m) => {
+              const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
+              childSize += child.size;
+              return {
+                childId: child.id,
+                childDigest: m.digest,
+                platform: m.platform ? JSON.stringify(m.platform) : null,
+              };
+            }),
         );
-        const repo = await tx.repositories.ensure(project.id, repository, now);
-        let children: ChildLink[] = [];
-        let childSize = 0;
-        if (wanted.length > 0) {
-          const missing = await tx.artifacts.missing(repo.id, wanted);
-          if (missing.length > 0 && !options.partialIndex) throw blobUnknown(missing[0]!);
-          children = await Promise.all(
-            manifest.manifests
-              .filter((m) => !missing.includes(m.digest))
-              .map(async (m) => {
-                const child = (await tx.artifacts.findByDigest(repo.id, m.digest))!;
-                childSize += child.size;
-                return {
-                  childId: child.id,
-                  childDigest: m.digest,
-                  platform: m.platform ? JSON.stringify(m.platform) : null,
-                };
-              }),
-          );
-        }
-        await this.deps.quota.link(ctx, tx, project, repository, self);
-        // Every blob referenced must still be live, and is fenced against a collector that examined it. The
-        // reference is timed after the links above (they touched the manifest blob), so once the artifact is
-        // deleted its blobs are garbage at once.
-        const gone = await tx.blobs.reference(
-          project.id,
-          [digest, ...manifest.blobs.map((b) => b.digest)],
-          this.deps.clock.now().toISOString(),
-        );
-        if (gone.length > 0) {
-          throw new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${gone[0]}`, {
-            digest: gone[0],
-          });
-        }
-        const row = await tx.artifacts.ensure(
-          {
-            repository_id: repo.id,
-            digest,
-            media_type: manifest.mediaType,
-            artifact_type: manifest.artifactType,
-            manifest_size: body.length,
-            size: body.length + childSize + manifest.blobs.reduce((n, b) => n + b.size, 0),
-            subject_digest: manifest.subject?.digest ?? null,
-            config_digest: manifest.config?.digest ?? null,
-            annotations: Object.keys(manifest.annotations).length
-              ? JSON.stringify(manifest.annotations)
-              : null,
-            push_time: now,
-            pull_time: null,
-          },
-          [digest, ...manifest.blobs.map((b) => b.digest)],
-          children,
-        );
-        if (rules?.protects(repository, reference)) {
-          // A protected tag is only ever created: it may not move to another artifact. Re-pushing the
-          // digest it holds is accepted (Harbor refuses that too), so a retried CI push does not fail.
-          if ((await tx.tags.claim(repo.id, reference, row.id, now)) !== row.id)
-            throw immutableTagError('push', repository, reference);
-        } else if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
-        // Jobs that follow the push (event-based replication, …) commit with it or not at all.
-        await this.deps.events.publish(tx, 'ArtifactPushed', {
-          repository,
-          digest,
-          tag: byDigest ? null : reference,
-          mediaType: row.media_type,
-          size: row.size,
-          actor: ctx.actor,
-          repositoryCreated: repo.creation_time,
-        });
-        return { row, repositoryId: repo.id };
-      });
-    let artifact: Awaited<ReturnType<typeof record>>;
-    for (;;) {
-      try {
-        artifact = await record();
-        break;
-      } catch (err) {
-        if (!(err instanceof BeingCollected)) {
-          // Bytes a rolled-back transaction wrote get the row GC collects them by (as before this change,
-          // when the row was claimed in a transaction of its own).
-          if (flushed) await this.deps.writes.reserve(digest, body.length, true).catch(() => undefined);
-          throw err;
-        }
-        await this.deps.writes.reserve(digest, body.length, true);
       }
-    }
+      await this.deps.quota.link(ctx, tx, project, repository, self);
+      // Every blob referenced must still be live, and is fenced against a collector that examined it. The
+      // reference is timed after the links above (they touched the manifest blob), so once the artifact is
+      // deleted its blobs are garbage at once.
+      const gone = await tx.blobs.reference(
+        project.id,
+        [digest, ...manifest.blobs.map((b) => b.digest)],
+        this.deps.clock.now().toISOString(),
+      );
+      if (gone.length > 0) {
+        throw new AppError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${gone[0]}`, {
+          digest: gone[0],
+        });
+      }
+      const row = await tx.artifacts.ensure(
+        {
+          repository_id: repo.id,
+          digest,
+          media_type: manifest.mediaType,
+          artifact_type: manifest.artifactType,
+          manifest_size: body.length,
+          size: body.length + childSize + manifest.blobs.reduce((n, b) => n + b.size, 0),
+          subject_digest: manifest.subject?.digest ?? null,
+          config_digest: manifest.config?.digest ?? null,
+          annotations: Object.keys(manifest.annotations).length ? JSON.stringify(manifest.annotations) : null,
+          push_time: now,
+          pull_time: null,
+        },
+        [digest, ...manifest.blobs.map((b) => b.digest)],
+        children,
+      );
+      if (rules?.protects(repository, reference)) {
+        // A protected tag is only ever created: it may not move to another artifact. Re-pushing the
+        // digest it holds is accepted (Harbor refuses that too), so a retried CI push does not fail.
+        if ((await tx.tags.claim(repo.id, reference, row.id, now)) !== row.id)
+          throw immutableTagError('push', repository, reference);
+      } else if (!byDigest) await tx.tags.put(repo.id, reference, row.id, now);
+      // Jobs that follow the push (event-based replication, …) commit with it or not at all.
+      await this.deps.events.publish(tx, 'ArtifactPushed', {
+        repository,
+        digest,
+        tag: byDigest ? null : reference,
+        mediaType: row.media_type,
+        size: row.size,
+        actor: ctx.actor,
+        repositoryCreated: repo.creation_time,
+      });
+      return { row, repositoryId: repo.id };
+    });
     this.deps.events.emit('ArtifactPushed', {
       repository,
       digest,
@@ -390,9 +369,6 @@ export class ManifestService {
     return { artifact, repositoryId: repo.id };
   }
 }
-
-/** Thrown in a manifest PUT's transaction when GC is deleting the manifest's blob row. */
-class BeingCollected extends Error {}
 
 /** What the distribution spec answers for a missing layer, config or child manifest. */
 function blobUnknown(digest: string): AppError {
