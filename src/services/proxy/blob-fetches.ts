@@ -129,6 +129,11 @@ export class BlobFetches {
     this.backlogBytes = deps.backlogBytes ?? defaultBacklogBytes;
   }
 
+  /** True while this process fetches the blob into the project. */
+  busy(projectId: number, digest: string): boolean {
+    return this.inflight.has(`${projectId}:${digest}`);
+  }
+
   /**
    * The blob's bytes as they arrive from the upstream, or undefined when the caller should read the
    * cached copy (it landed while waiting). `open` asks the upstream; `cached` runs once the blob is

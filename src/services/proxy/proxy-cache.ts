@@ -19,6 +19,7 @@ import type { ManifestInfo, ManifestService } from '../registry/manifest-service
 import type { BlobFetches } from './blob-fetches.js';
 import { CachedArtifacts } from './cached-artifacts.js';
 import { ProxyProjects, type ProxyTarget, type Upstream } from './proxy-projects.js';
+import { ReadAhead } from './read-ahead.js';
 import { filteredOut } from './repository-filter.js';
 import { staleable, upstreamError } from './upstream-errors.js';
 import type { UpstreamSlots } from './upstream-slots.js';
@@ -71,6 +72,7 @@ export class ProxyCache {
   readonly artifacts: CachedArtifacts;
   private readonly inflightManifests = new Map<string, Promise<FetchedManifest>>();
   private readonly inflightChecks = new Map<string, ReturnType<RemoteRegistry['headManifest']>>();
+  private readonly ahead: ReadAhead;
 
   constructor(
     private readonly deps: {
@@ -91,9 +93,17 @@ export class ProxyCache {
       queue: Pick<JobQueue, 'add'>;
       /** How long a fetched manifest waits for clients to pull its blobs before `proxy.complete` does. */
       completeAfterMs: number;
+      /** Blobs of a fetched manifest fetched ahead of the client asking for them (registry.proxyReadAhead). */
+      readAhead?: number;
     },
   ) {
     this.artifacts = deps.artifacts;
+    this.ahead = new ReadAhead({
+      ...{ store: deps.store, fetches: deps.fetches, slots: deps.slots, log: deps.log },
+      depth: deps.readAhead ?? 0,
+      keepMs: Math.max(deps.completeAfterMs, 60_000),
+      now: () => deps.clock.now().getTime(),
+    });
   }
 
   /** The proxy-cache project of a repository name; undefined for a normal project. */
@@ -366,6 +376,12 @@ export class ProxyCache {
         fetched_at: now.toISOString(),
       });
     const recorded = await this.artifacts.complete(ctx, target, repository, digest);
+    if (!recorded)
+      this.ahead.remember(
+        repository,
+        digest,
+        parsed.blobs.map((b) => b.digest),
+      );
     // Blobs no client asks for (it had them, or wanted only the manifest) are fetched later by a job.
     if (!recorded && !pending)
       await this.deps.queue.add(
@@ -439,6 +455,11 @@ export class ProxyCache {
   ): Promise<BlobRead> {
     parseDigest(digest);
     this.assertAllowed(target, repository);
+    void this.ahead
+      .asked(target, repository, digest, (blob, slot) =>
+        this.fetchBlob(ctx, target, repository, blob, false, { slot }),
+      )
+      .catch((err: unknown) => ctx.log.debug({ err, digest }, 'proxy cache: read-ahead not started'));
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
       return this.deps.blobs.open(ctx, repository, digest, range);
     const live = await this.fetchBlob(ctx, target, repository, digest, range === undefined);
@@ -465,7 +486,7 @@ export class ProxyCache {
       target.project.id,
       manifest.blobs.map((b) => b.digest),
     );
-    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false, true);
+    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false, { wait: true });
     await this.artifacts.complete(ctx, target, repository, digest);
     const left = await this.deps.store.proxyCache.pending(repository, digest);
     return `fetched ${missing.length} blob(s) no client asked for; ${repository}@${digest} ${left ? 'is still not whole' : 'is recorded'}`;
@@ -474,7 +495,7 @@ export class ProxyCache {
   /**
    * Joins or starts the upstream fetch of a blob; its live bytes when `live` and in time, else undefined.
    * Starting one takes a `max_upstream_conn` slot until the upstream's stream closes: a client is refused
-   * (429) when none is free, a job (`wait`) waits for one.
+   * (429) when none is free, a job (`wait`) waits for one, a read-ahead brings the one it took (`slot`).
    */
   private async fetchBlob(
     ctx: RequestContext,
@@ -482,7 +503,7 @@ export class ProxyCache {
     repository: string,
     digest: string,
     live: boolean,
-    wait = false,
+    how: { wait?: boolean; slot?: () => void } = {},
   ) {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
@@ -490,7 +511,8 @@ export class ProxyCache {
       ctx,
       { project: target.project, repository, digest },
       async () => {
-        const release = await this.deps.slots.take(target.project.id, target.maxUpstreamConn, wait);
+        const release =
+          how.slot ?? (await this.deps.slots.take(target.project.id, target.maxUpstreamConn, how.wait));
         try {
           const blob = await up.remote.getBlob(remoteRepo, digest);
           blob.stream.once('close', release);
