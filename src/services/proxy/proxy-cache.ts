@@ -41,6 +41,12 @@ type ServedManifest = ManifestInfo & { body: Buffer };
  */
 const referrerPageMs = 7 * 24 * 3600_000;
 
+/**
+ * How long a read-ahead waits, with the upstream's answer open, for the client to ask for the blob (it then
+ * streams to the client as it comes) before it reads the blob into storage alone.
+ */
+const readAheadHoldMs = 5_000;
+
 /** The most cached tags a proxy project's tag list merges with the upstream's. */
 const maxListedTags = 100_000;
 
@@ -457,7 +463,7 @@ export class ProxyCache {
     this.assertAllowed(target, repository);
     void this.ahead
       .asked(target, repository, digest, (blob, slot) =>
-        this.fetchBlob(ctx, target, repository, blob, false, { slot }),
+        this.fetchBlob(ctx, target, repository, blob, false, { slot, hold: readAheadHoldMs }),
       )
       .catch((err: unknown) => ctx.log.debug({ err, digest }, 'proxy cache: read-ahead not started'));
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
@@ -503,7 +509,7 @@ export class ProxyCache {
     repository: string,
     digest: string,
     live: boolean,
-    how: { wait?: boolean; slot?: () => void } = {},
+    how: { wait?: boolean; slot?: () => void; hold?: number } = {},
   ) {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
@@ -526,6 +532,7 @@ export class ProxyCache {
       {
         ...(up.bucket ? { bucket: up.bucket } : {}),
         cached: () => this.artifacts.blobCached(ctx, target, repository),
+        ...(how.hold ? { hold: how.hold } : {}),
         live,
       },
     );
