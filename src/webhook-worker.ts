@@ -10,7 +10,6 @@ import { openStore } from './db/open-store.js';
 import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
 import { systemClock } from './lib/clock.js';
-import { backgroundPriority } from './lib/thread-priority.js';
 import { createLogger } from './lib/logger.js';
 import type {
   DeliveryThreadInit,
@@ -29,16 +28,9 @@ const log = createLogger(init.logLevel, {
     return true;
   },
 } as unknown as NodeJS.WritableStream);
-// Deliveries are background work: this thread takes the CPU that the thread serving pushes leaves idle,
-// and its normal priority back while a transaction of it holds SQLite's write lock (lib/thread-priority.ts).
-// Its libuv requests (none on the delivery path: sockets, SQLite and timers run on this thread) and V8's
-// helper threads stay at the process's priority.
-const priority = backgroundPriority();
-const lateMs = 200;
 const handle = connect({
   ...{ url: init.databaseUrl, poolMax: 2, acquireTimeoutMs: init.acquireTimeoutMs },
   cacheKiB: sideConnectionCacheKiB,
-  ...(priority ? { writeLock: { taking: priority.raise, released: priority.lower } } : {}),
 });
 // Each event's fan-out reads its project and webhook policies: through the read cache, as the serving
 // thread does (dropped when another connection writes them), not with two statements per event.
@@ -47,22 +39,14 @@ const sender = new WebhookSender(init.timeoutMs);
 const queue = new JobQueue({ store, clock: systemClock });
 const [eventKind, deliverKind] = webhookKinds({
   ...{ store, clock: systemClock, retry: init.retry, send: sender.send },
-  deliveries: {
-    prepare: (jobs) => queue.prepareMany('webhook.deliver', jobs),
-    insert: (tx, rows) => queue.enqueuePrepared(tx, rows),
-  },
+  enqueue: (tx, kind, jobs) => queue.enqueueMany(tx, kind, jobs),
+  wake: () => worker.wake(),
 });
 queue.register(eventKind);
 queue.register(deliverKind);
 const worker: JobWorker = new JobWorker({
   ...{ store, queue, clock: systemClock, log, workers: 0, concurrency: init.concurrency },
-  ...{ leaseMs: init.leaseMs, pollMs: init.pollMs },
-  thread: {
-    lingerMs: init.lingerMs,
-    // Idle CPU is not always enough: while events wait longer than `lateMs` to be claimed, the thread
-    // runs at the normal priority, so a delivery still reaches its target within about a second.
-    late: (ms) => priority?.behind(ms > (priority.isBehind() ? lateMs / 4 : lateMs)),
-  },
+  ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, thread: { lingerMs: init.lingerMs } },
 });
 worker.start();
 

@@ -67,13 +67,6 @@ export interface ConnectOptions {
    * Unset: the build's default, which the serving connection keeps (its hot pages are the PUT path's).
    */
   cacheKiB?: number;
-  /**
-   * SQLite only: called as a transaction asks for the write lock and once it has let it go (commit or
-   * rollback), and around each statement (nested within a transaction). The delivery thread runs at the
-   * lowest CPU priority and takes the normal one back while it may hold the lock, so a push never waits
-   * for a lock held by a thread the scheduler left aside.
-   */
-  writeLock?: { taking(): void; released(): void };
 }
 
 /**
@@ -120,35 +113,12 @@ class SharedSqliteDriver extends SqliteDriver {
     private readonly timeoutMs: number,
     private readonly waits: LockWaits,
     private readonly sqlite: Pick<BetterSqlite3.Database, 'inTransaction'>,
-    private readonly writeLock: ConnectOptions['writeLock'],
   ) {
     super(config);
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    this.writeLock?.taking();
-    try {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-    } catch (err) {
-      this.writeLock?.released();
-      throw err;
-    }
-  }
-
-  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await super.commitTransaction(connection);
-    } finally {
-      this.writeLock?.released();
-    }
-  }
-
-  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await super.rollbackTransaction(connection);
-    } finally {
-      this.writeLock?.released();
-    }
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -156,8 +126,6 @@ class SharedSqliteDriver extends SqliteDriver {
     return {
       executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
         let waitingSince: number | undefined;
-        // A statement outside a transaction (a claim) holds the lock while it runs.
-        this.writeLock?.taking();
         try {
           for (;;) {
             try {
@@ -175,7 +143,6 @@ class SharedSqliteDriver extends SqliteDriver {
             }
           }
         } finally {
-          this.writeLock?.released();
           if (waitingSince !== undefined) this.waits.ms += performance.now() - waitingSince;
         }
       },
@@ -208,14 +175,12 @@ class SharedSqliteDialect extends SqliteDialect {
     private readonly timeoutMs: number,
     private readonly waits: LockWaits,
     private readonly sqlite: Pick<BetterSqlite3.Database, 'inTransaction'>,
-    private readonly writeLock: ConnectOptions['writeLock'],
   ) {
     super(sqliteConfig);
   }
 
   override createDriver(): Driver {
-    const { sqliteConfig, timeoutMs, waits, sqlite, writeLock } = this;
-    return new SharedSqliteDriver(sqliteConfig, timeoutMs, waits, sqlite, writeLock);
+    return new SharedSqliteDriver(this.sqliteConfig, this.timeoutMs, this.waits, this.sqlite);
   }
 }
 
@@ -247,7 +212,6 @@ export function connect(options: ConnectOptions): DbHandle {
         options.acquireTimeoutMs,
         waits,
         sqlite,
-        options.writeLock,
       ),
       log,
     });

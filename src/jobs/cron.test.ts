@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { testKind } from '../../test/helpers/jobs.js';
+import { sql } from 'kysely';
 import { MetaStore } from '../db/store.js';
 import type { Clock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
@@ -112,9 +113,13 @@ for (const dialect of testDialects()) {
       const clock = { now: () => new Date(now) };
       const mine = database.open(4);
       const other = database.open(4);
-      // On SQLite both connections live in this one process: a statement that finds the write lock taken
-      // waits on timers (db/connect.ts, busy_timeout 0), not in SQLite's busy handler, so the event loop
-      // goes on and the holder commits meanwhile, as across processes (the real case: `--workers`).
+      if (dialect === 'sqlite') {
+        // Both connections live in this one process, and better-sqlite3 waits for a lock synchronously:
+        // the waiting connection blocks the event loop, so the holder cannot commit until the wait gives up
+        // (5 s per tick). Across processes (the real case: `--workers`) the holder goes on. A short wait
+        // keeps the race and lets the loser give up at once; its tick fails and fires nothing.
+        for (const h of [mine, other]) await sql`pragma busy_timeout = 50`.execute(h.db);
+      }
       const a = scheduler(new MetaStore(mine.db), clock);
       const b = scheduler(new MetaStore(other.db), clock);
       await a.upsert({ name: 'race', cron: '* * * * * *', kind: 'test.tick', payload: { n: 0 } });

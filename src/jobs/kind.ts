@@ -63,8 +63,8 @@ export interface JobKind<P = unknown> {
   pool?: { slots: number };
   /**
    * A short job's log lines are written with its outcome, in the transaction that settles it, rather than
-   * one statement each as they come, and as one row per run (its start, its lines and its end joined by
-   * `; `); a run cut short by a crash leaves no line (the next attempt writes its own).
+   * one statement each as they come; a run cut short by a crash leaves no line (the next attempt writes
+   * its own).
    */
   logWithOutcome?: boolean;
   /**

@@ -413,8 +413,8 @@ for (const dialect of testDialects()) {
       assert.equal(peak, 3);
       assert.deepEqual(linesWhileRunning, [0, 0, 0, 0, 0], 'nothing written while running');
       const lines = (await queue.logs(ids[0]!)).map((l) => l.line);
-      assert.equal(lines.length, 1, 'one row per run');
-      assert.match(lines[0]!, /^attempt 1 of 3 started on \S+; sending 1; succeeded$/);
+      assert.match(lines[0]!, /^attempt 1 of 3 started/);
+      assert.deepEqual(lines.slice(1), ['sending 1', 'succeeded']);
     });
 
     test('closing a worker hands its running job back without spending an attempt', async () => {

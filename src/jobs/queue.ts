@@ -72,21 +72,6 @@ export class JobQueue {
     };
   }
 
-  /**
-   * The rows of several jobs of one kind, checked and serialized, for `enqueuePrepared`: built before
-   * the transaction that writes them, so it holds SQLite's write lock for less time.
-   */
-  prepareMany(kind: string, jobs: { payload: unknown; options?: EnqueueOptions }[]): NewJob[] {
-    const now = this.deps.clock.now();
-    return jobs.map((j) => this.row(kind, j.payload, j.options ?? {}, now));
-  }
-
-  /** Adds rows made by `prepareMany` inside the caller's transaction, in one statement. */
-  async enqueuePrepared(tx: Repos, rows: NewJob[]): Promise<void> {
-    this.added += rows.length;
-    await tx.jobs.insertMany(rows, this.deps.clock.now().toISOString());
-  }
-
   /** Adds several jobs of one kind inside the caller's transaction, in one statement. */
   async enqueueMany(
     tx: Repos,

@@ -21,12 +21,6 @@ export interface Settlement {
   settle?: (tx: Repos, batch: SettleBatch) => Promise<unknown>;
 }
 
-/**
- * Work a batch's transaction ends with (the worker's next claim): `within` runs last in each batch's
- * transaction; what it returns is told whether that transaction committed.
- */
-export type Alongside = (tx: Repos) => Promise<{ committed(): void; rolledBack(): void } | undefined>;
-
 interface Waiting extends Settlement {
   resolve(value: unknown): void;
   reject(err: unknown): void;
@@ -49,14 +43,8 @@ export class Settlements {
       owner: string;
       /** How long a batch waits for more runs to end before it commits (default: the next turn). */
       lingerMs?: number;
-      alongside?: Alongside;
     },
   ) {}
-
-  /** Whether a batch is waiting to commit or committing (its transaction ends with `alongside`). */
-  get pending(): boolean {
-    return this.flushing;
-  }
 
   /** Resolves once every outcome handed over so far is committed (or failed). */
   async drain(): Promise<void> {
@@ -96,22 +84,7 @@ export class Settlements {
     this.flushing = false;
   }
 
-  private async write(batch: Settlement[]): Promise<unknown[]> {
-    let side: Awaited<ReturnType<Alongside>>;
-    let results: unknown[];
-    try {
-      results = await this.transaction(batch, async (tx) => {
-        side = await this.d.alongside?.(tx);
-      });
-    } catch (err) {
-      side?.rolledBack();
-      throw err;
-    }
-    side?.committed();
-    return results;
-  }
-
-  private transaction(batch: Settlement[], last: (tx: Repos) => Promise<void>): Promise<unknown[]> {
+  private write(batch: Settlement[]): Promise<unknown[]> {
     return this.d.store.transaction(async (tx) => {
       await tx.jobs.appendLogs(batch.flatMap((s) => s.lines.map((l) => ({ jobId: s.jobId, ...l }))));
       const plain = batch.filter((s) => s.plainSuccess).map((s) => s.jobId);
@@ -139,7 +112,6 @@ export class Settlements {
         results.push(runs ? await s.settle!(tx, shared) : undefined);
       }
       for (const { value, flush } of gathered.values()) await flush(tx, value);
-      await last(tx);
       return results;
     });
   }

@@ -37,11 +37,7 @@ export interface JobWorkerOptions {
    * rather than when its outcome is committed. On SQLite each of this connection's commits takes the one
    * write lock from the serving thread, and tells its read cache that something changed, so fewer is better.
    */
-  thread?: {
-    lingerMs: number;
-    /** After each claim: how late the most overdue claimed job started (ms past its `run_after`). */
-    late?: (ms: number) => void;
-  };
+  thread?: { lingerMs: number };
 }
 
 /** How often a worker refreshes its pool row; the dashboard drops pools silent for 6 beats. */
@@ -82,7 +78,7 @@ export class JobWorker {
     this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.settlements = new Settlements({
       ...{ store: o.store, clock: o.clock, owner: this.owner },
-      ...(o.thread ? { lingerMs: o.thread.lingerMs, alongside: (tx) => this.claimAlongside(tx) } : {}),
+      ...(o.thread ? { lingerMs: o.thread.lingerMs } : {}),
     });
     // A stop asked of this process reaches its job now, not at the next heartbeat (up to 2 s later).
     this.unsubscribe = o.queue.onStop((id) => this.running.get(id)?.abort.abort(stopRequested));
@@ -99,11 +95,8 @@ export class JobWorker {
    * this node can run.
    */
   wake(): void {
-    // A batch of outcomes about to commit claims in its transaction: that claim sees these jobs. A
-    // thread's wakes already come at most once per linger, so it claims at once.
-    if (this.o.thread && this.settlements.pending) return;
     if (this.ticking) this.wokenMidTick = true;
-    else this.schedule(this.o.thread ? 0 : this.linger);
+    else this.schedule(this.linger);
   }
 
   /** Stops claiming, aborts running handlers and hands their jobs back to the queue. */
@@ -152,82 +145,31 @@ export class JobWorker {
     while (!this.closed) {
       const room = this.room();
       if (room.limit === 0) return;
+      const now = this.o.clock.now();
+      this.addedAtClaim = this.o.queue.addedCount;
+      const claim = (jobs: Pick<Repos, 'jobs'>['jobs']) =>
+        jobs.claimBatch({
+          ...room,
+          owner: this.owner,
+          now: now.toISOString(),
+          leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
+        });
       // A job is never seen running without its start line: the line is written in the claim's
       // transaction, unless the kind writes its log with its outcome (then no transaction is needed).
-      const now = this.o.clock.now();
-      const rows = room.kinds.some((k) => this.writesAtOnce(k))
-        ? await this.o.store.transaction((tx) => this.claim(tx, room, now))
-        : await this.claim(this.o.store, room, now);
+      const writesAtOnce = (kind: string) => !this.o.queue.kind(kind)?.logWithOutcome;
+      const rows = room.kinds.some(writesAtOnce)
+        ? await this.o.store.transaction(async (tx) => {
+            const claimed = await claim(tx.jobs);
+            await tx.jobs.appendLogs(
+              claimed
+                .filter((r) => writesAtOnce(r.kind))
+                .map((r) => ({ jobId: r.id, time: now.toISOString(), line: this.startLine(r) })),
+            );
+            return claimed;
+          })
+        : await claim(this.o.store.jobs);
       for (const row of rows) this.launch(row);
       if (rows.length < room.limit) return;
-    }
-  }
-
-  private writesAtOnce(kind: string): boolean {
-    return !this.o.queue.kind(kind)?.logWithOutcome;
-  }
-
-  /** One claim for `room`, with the start lines of the kinds that write them at once (in `tx`). */
-  private async claim(
-    tx: Pick<Repos, 'jobs'>,
-    room: ReturnType<JobWorker['room']>,
-    now: Date,
-  ): Promise<JobRow[]> {
-    this.addedAtClaim = this.o.queue.addedCount;
-    const claimed = await tx.jobs.claimBatch({
-      ...room,
-      owner: this.owner,
-      now: now.toISOString(),
-      leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
-    });
-    if (claimed.length > 0 && this.o.thread?.late)
-      this.o.thread.late(now.getTime() - Date.parse(claimed[0]!.run_after));
-    const lines = claimed.filter((r) => this.writesAtOnce(r.kind));
-    if (lines.length > 0)
-      await tx.jobs.appendLogs(
-        lines.map((r) => ({ jobId: r.id, time: now.toISOString(), line: this.startLine(r) })),
-      );
-    return claimed;
-  }
-
-  /**
-   * A thread's worker claims at the end of each transaction that commits outcomes, so one commit both
-   * settles the runs that ended and takes the next jobs: those their outcome hooks just wrote (an
-   * event's deliveries) and those other connections committed since. The claimed jobs start once the
-   * transaction commits; until then no tick claims (the room would not count them).
-   */
-  private async claimAlongside(tx: Repos): Promise<{ committed(): void; rolledBack(): void } | undefined> {
-    if (this.closed || !this.started) return undefined;
-    if (this.ticking) {
-      this.wokenMidTick = true;
-      return undefined;
-    }
-    const room = this.room();
-    if (room.limit === 0) return undefined;
-    this.ticking = true;
-    let rows: JobRow[];
-    try {
-      rows = await this.claim(tx, room, this.o.clock.now());
-    } catch (err) {
-      this.release();
-      throw err;
-    }
-    return {
-      committed: () => {
-        for (const row of rows) this.launch(row);
-        this.release();
-      },
-      rolledBack: () => this.release(),
-    };
-  }
-
-  /** Ends a claim made outside `tick`: a wake or tick that came meanwhile claims soon. */
-  private release(): void {
-    this.ticking = false;
-    if (this.wokenMidTick || this.again) {
-      this.wokenMidTick = false;
-      this.again = false;
-      this.schedule(this.linger);
     }
   }
 
@@ -325,11 +267,6 @@ export class JobWorker {
   private launch(row: JobRow): void {
     const abort = new AbortController();
     let freed = false;
-    // In a thread the slot is freed as the run ends, and the claim of the outcome's transaction fills it.
-    const ended = () => {
-      freed = true;
-      this.running.delete(row.id);
-    };
     const free = () => {
       if (freed) return;
       freed = true;
@@ -341,7 +278,7 @@ export class JobWorker {
       if (capped) this.schedule(0);
       else if (this.o.queue.addedCount !== this.addedAtClaim) this.schedule(this.linger);
     };
-    const done = this.execute(row, abort, this.o.thread ? ended : undefined)
+    const done = this.execute(row, abort, this.o.thread ? free : undefined)
       .catch((err: unknown) => this.o.log.error({ err, job: row.id }, 'job bookkeeping failed'))
       .finally(free);
     this.running.set(row.id, { kind: row.kind, group: row.group_key, abort, done });
@@ -460,10 +397,7 @@ export class JobWorker {
     ended?.();
     const after = await this.settlements.add({
       jobId: row.id,
-      // A kind that logs with its outcome gets one row per run: its start, its lines and how it ended.
-      lines: kind.logWithOutcome
-        ? [{ time: held[0]?.time ?? now, line: [...held.map((l) => l.line), closing].join('; ') }]
-        : [{ time: now, line: closing }],
+      lines: [...held, { time: now, line: closing }],
       ...(settle ? { settle } : {}),
       ...(outcome === 'done' && error === undefined ? { plainSuccess: true } : {}),
     });

@@ -100,6 +100,7 @@ export class Webhooks {
     // Registered here for enqueueing; the delivery thread registers the same kinds to run them.
     const [event, deliver] = webhookKinds({
       ...{ store: d.store, clock: d.clock, retry: retryOf(d.config), send: w.sender.send },
+      wake: () => {},
     });
     d.queue.register(event);
     d.queue.register(deliver);
