@@ -184,7 +184,6 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     queue: jobs.queue,
     completeAfterSeconds: config.registry.proxyCompleteAfterSeconds,
     backlogBytes: config.registry.proxyBacklogMb * 1024 * 1024,
-    readAhead: config.registry.proxyReadAhead,
     registries: replication.registries,
     metrics: registerProxyMetrics(metrics),
   });

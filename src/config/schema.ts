@@ -86,11 +86,6 @@ export const configSchema = z
          * clients, in MiB (2^20 bytes); past it they wait for storage. Every process of `--workers` holds its own.
          */
         proxyBacklogMb: z.coerce.number().int().min(1).default(64),
-        /**
-         * When a client pulls a blob of a manifest fetched through a proxy-cache project, how many of the
-         * manifest's next missing blobs are fetched from the upstream ahead of its asking (0: none).
-         */
-        proxyReadAhead: z.coerce.number().int().min(0).default(1),
       })
       .strict()
       .prefault({}),
@@ -249,7 +244,6 @@ export const envKeys = [
   'registry.gcGraceMinutes',
   'registry.proxyCompleteAfterSeconds',
   'registry.proxyBacklogMb',
-  'registry.proxyReadAhead',
   'ui.dir',
   'jobs.workers',
   'jobs.leaseSeconds',

@@ -47,11 +47,6 @@ interface StreamOptions {
   bucket?: TokenBucket;
   /** Runs once the blob is stored and visible in the project (records the artifacts it completed). */
   cached?: () => Promise<void>;
-  /**
-   * A read-ahead: once the upstream answered, the body is left unread until a client joins (it then gets
-   * the bytes as they come, not after the disk has them) or this many ms passed (then it goes to storage).
-   */
-  hold?: number;
 }
 
 export interface LiveBlob {
@@ -70,8 +65,6 @@ interface Fetch {
   done: Promise<void>;
   /** A consumer (a client's socket, the file write) is done with a chunk: see `stream`. */
   release?: (chunk: Buffer) => void;
-  /** A client joined (ends the hold of a read-ahead: see `StreamOptions.hold`). */
-  joined?: () => void;
 }
 
 /**
@@ -136,11 +129,6 @@ export class BlobFetches {
     this.backlogBytes = deps.backlogBytes ?? defaultBacklogBytes;
   }
 
-  /** True while this process fetches the blob into the project. */
-  busy(projectId: number, digest: string): boolean {
-    return this.inflight.has(`${projectId}:${digest}`);
-  }
-
   /**
    * The blob's bytes as they arrive from the upstream, or undefined when the caller should read the
    * cached copy (it landed while waiting). `open` asks the upstream; `cached` runs once the blob is
@@ -170,7 +158,6 @@ export class BlobFetches {
     const body = new Lending((chunk) => fetch.release?.(chunk));
     fetch.subscribers.add(body);
     body.once('close', () => fetch.subscribers.delete(body));
-    fetch.joined?.();
     return { size, body };
   }
 
@@ -299,14 +286,6 @@ export class BlobFetches {
     );
     // A failed write ends the fetch: the clients' stream is cut rather than storage left behind forever.
     writing.catch((err: unknown) => upstream.stream.destroy(err as Error));
-    if (options.hold && fetch.subscribers.size === 0)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.hold).unref();
-        fetch.joined = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
     const hash = createDigester(expected.algorithm);
     let size = 0;
     let held: Buffer | undefined;

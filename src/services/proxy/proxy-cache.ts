@@ -19,7 +19,6 @@ import type { ManifestInfo, ManifestService } from '../registry/manifest-service
 import type { BlobFetches } from './blob-fetches.js';
 import { CachedArtifacts } from './cached-artifacts.js';
 import { ProxyProjects, type ProxyTarget, type Upstream } from './proxy-projects.js';
-import { ReadAhead } from './read-ahead.js';
 import { filteredOut } from './repository-filter.js';
 import { staleable, upstreamError } from './upstream-errors.js';
 import type { UpstreamSlots } from './upstream-slots.js';
@@ -40,12 +39,6 @@ type ServedManifest = ManifestInfo & { body: Buffer };
  * cluster serves the latest page any of them got.
  */
 const referrerPageMs = 7 * 24 * 3600_000;
-
-/**
- * How long a read-ahead waits, with the upstream's answer open, for the client to ask for the blob (it then
- * streams to the client as it comes) before it reads the blob into storage alone.
- */
-const readAheadHoldMs = 5_000;
 
 /** The most cached tags a proxy project's tag list merges with the upstream's. */
 const maxListedTags = 100_000;
@@ -78,7 +71,6 @@ export class ProxyCache {
   readonly artifacts: CachedArtifacts;
   private readonly inflightManifests = new Map<string, Promise<FetchedManifest>>();
   private readonly inflightChecks = new Map<string, ReturnType<RemoteRegistry['headManifest']>>();
-  private readonly ahead: ReadAhead;
 
   constructor(
     private readonly deps: {
@@ -99,17 +91,9 @@ export class ProxyCache {
       queue: Pick<JobQueue, 'add'>;
       /** How long a fetched manifest waits for clients to pull its blobs before `proxy.complete` does. */
       completeAfterMs: number;
-      /** Blobs of a fetched manifest fetched ahead of the client asking for them (registry.proxyReadAhead). */
-      readAhead?: number;
     },
   ) {
     this.artifacts = deps.artifacts;
-    this.ahead = new ReadAhead({
-      ...{ store: deps.store, fetches: deps.fetches, slots: deps.slots, log: deps.log },
-      depth: deps.readAhead ?? 0,
-      keepMs: Math.max(deps.completeAfterMs, 60_000),
-      now: () => deps.clock.now().getTime(),
-    });
   }
 
   /** The proxy-cache project of a repository name; undefined for a normal project. */
@@ -382,12 +366,6 @@ export class ProxyCache {
         fetched_at: now.toISOString(),
       });
     const recorded = await this.artifacts.complete(ctx, target, repository, digest);
-    if (!recorded)
-      this.ahead.remember(
-        repository,
-        digest,
-        parsed.blobs.map((b) => b.digest),
-      );
     // Blobs no client asks for (it had them, or wanted only the manifest) are fetched later by a job.
     if (!recorded && !pending)
       await this.deps.queue.add(
@@ -461,11 +439,6 @@ export class ProxyCache {
   ): Promise<BlobRead> {
     parseDigest(digest);
     this.assertAllowed(target, repository);
-    void this.ahead
-      .asked(target, repository, digest, (blob, slot) =>
-        this.fetchBlob(ctx, target, repository, blob, false, { slot, hold: readAheadHoldMs }),
-      )
-      .catch((err: unknown) => ctx.log.debug({ err, digest }, 'proxy cache: read-ahead not started'));
     if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
       return this.deps.blobs.open(ctx, repository, digest, range);
     const live = await this.fetchBlob(ctx, target, repository, digest, range === undefined);
@@ -492,7 +465,7 @@ export class ProxyCache {
       target.project.id,
       manifest.blobs.map((b) => b.digest),
     );
-    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false, { wait: true });
+    for (const blob of missing) await this.fetchBlob(ctx, target, repository, blob, false, true);
     await this.artifacts.complete(ctx, target, repository, digest);
     const left = await this.deps.store.proxyCache.pending(repository, digest);
     return `fetched ${missing.length} blob(s) no client asked for; ${repository}@${digest} ${left ? 'is still not whole' : 'is recorded'}`;
@@ -501,7 +474,7 @@ export class ProxyCache {
   /**
    * Joins or starts the upstream fetch of a blob; its live bytes when `live` and in time, else undefined.
    * Starting one takes a `max_upstream_conn` slot until the upstream's stream closes: a client is refused
-   * (429) when none is free, a job (`wait`) waits for one, a read-ahead brings the one it took (`slot`).
+   * (429) when none is free, a job (`wait`) waits for one.
    */
   private async fetchBlob(
     ctx: RequestContext,
@@ -509,7 +482,7 @@ export class ProxyCache {
     repository: string,
     digest: string,
     live: boolean,
-    how: { wait?: boolean; slot?: () => void; hold?: number } = {},
+    wait = false,
   ) {
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
@@ -517,8 +490,7 @@ export class ProxyCache {
       ctx,
       { project: target.project, repository, digest },
       async () => {
-        const release =
-          how.slot ?? (await this.deps.slots.take(target.project.id, target.maxUpstreamConn, how.wait));
+        const release = await this.deps.slots.take(target.project.id, target.maxUpstreamConn, wait);
         try {
           const blob = await up.remote.getBlob(remoteRepo, digest);
           blob.stream.once('close', release);
@@ -532,7 +504,6 @@ export class ProxyCache {
       {
         ...(up.bucket ? { bucket: up.bucket } : {}),
         cached: () => this.artifacts.blobCached(ctx, target, repository),
-        ...(how.hold ? { hold: how.hold } : {}),
         live,
       },
     );

@@ -41,8 +41,6 @@ export function buildProxyCache(d: {
   completeAfterSeconds: number;
   /** registry.proxyBacklogMb, in bytes */
   backlogBytes?: number;
-  /** registry.proxyReadAhead */
-  readAhead?: number;
 }): { proxy: ProxyCache; close(): Promise<void> } {
   const projects = new ProxyProjects({
     store: d.store,
@@ -79,7 +77,6 @@ export function buildProxyCache(d: {
     metrics: d.metrics,
     queue: d.queue,
     completeAfterMs: d.completeAfterSeconds * 1000,
-    readAhead: d.readAhead ?? 0,
   });
   d.queue.register(proxyCompleteJob(proxy));
   d.events.onTransaction('ArtifactDeleted', (tx, e) => tx.proxyCache.forgetArtifact(e.repository, e.digest));

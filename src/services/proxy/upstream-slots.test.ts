@@ -40,16 +40,4 @@ describe('UpstreamSlots (max_upstream_conn)', () => {
     assert.equal(waited, true);
     assert.equal(slots.inUse(1), 0);
   });
-
-  test('a read-ahead takes a slot only when one is left for a client after it', async () => {
-    const slots = new UpstreamSlots();
-    assert.ok(slots.tryTake(1, 0, 1), 'no limit');
-    const ahead = slots.tryTake(1, 2, 1);
-    assert.ok(ahead);
-    assert.equal(slots.tryTake(1, 2, 1), undefined, 'the last slot is left to clients');
-    await slots.take(1, 2);
-    ahead();
-    assert.equal(slots.inUse(1), 1);
-    assert.equal(slots.tryTake(1, 1, 1), undefined);
-  });
 });

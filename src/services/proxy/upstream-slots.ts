@@ -25,11 +25,6 @@ export class UpstreamSlots {
         this.waiters.set(projectId, queue);
       });
     }
-    return this.grab(projectId, limit);
-  }
-
-  private grab(projectId: number, limit: number): () => void {
-    if (limit <= 0) return () => undefined;
     this.open.set(projectId, (this.open.get(projectId) ?? 0) + 1);
     let given = false;
     return () => {
@@ -43,15 +38,6 @@ export class UpstreamSlots {
       if (queue?.length === 0) this.waiters.delete(projectId);
       next?.();
     };
-  }
-
-  /**
-   * A slot only when `spare` more would still be free after it (none when the limit is reached): for a
-   * fetch no client waits for, which must not take the slot a client could use. Never waits.
-   */
-  tryTake(projectId: number, limit: number, spare: number): (() => void) | undefined {
-    if (limit > 0 && (this.open.get(projectId) ?? 0) + spare >= limit) return undefined;
-    return this.grab(projectId, limit);
   }
 
   /** Downloads the project has open now (for tests and metrics). */

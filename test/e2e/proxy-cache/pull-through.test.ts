@@ -205,23 +205,6 @@ for (const backend of backends()) {
       }
     });
 
-    it('fetches the next blob of a fetched manifest ahead of the client, once (registry.proxyReadAhead 1)', async (t) => {
-      if (!needTools(t, dockerRegistryBinary)) return;
-      const { client } = fixture;
-      const image = makeImage({ layers: 2, layerSize: 100_000 });
-      await seedImage(seed, 'team/ahead', image, 'v1');
-      const [config, first, second] = image.blobs.map((b) => b.digest) as [string, string, string];
-      const gets = (d: string) => gate.count(new RegExp(`^GET /v2/team/ahead/blobs/${d}$`));
-      const res = await client.fetch(`/v2/${project}/team/ahead/manifests/v1`, { headers: { accept } });
-      assert.equal(res.status, 200, await res.text());
-      assert.equal((await client.fetch(`/v2/${project}/team/ahead/blobs/${config}`)).status, 200);
-      // Asking for the config fetched the first layer too, and only it.
-      await waitFor('the first layer read ahead', () => gets(first) === 1);
-      assert.equal(gets(second), 0, 'one blob ahead, not two');
-      assert.equal(await pull(client, `${project}/team/ahead`, 'v1'), image.digest);
-      for (const d of [config, first, second]) assert.equal(gets(d), 1, `upstream GETs of ${d}`);
-    });
-
     it('pulls one platform of a multi-arch index: the index is listed at once, the child as it lands', async (t) => {
       if (!needTools(t, dockerRegistryBinary)) return;
       const { client } = fixture;
