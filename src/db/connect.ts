@@ -103,8 +103,9 @@ interface LockWaits {
  * here, on timers, rather than in SQLite's busy handler: that one sleeps the whole thread (1, 2, 5, 10 ms
  * …), so each time the webhook thread committed while a push wanted the lock, the serving event loop
  * stood still for a millisecond or more, with requests ready to run. A BUSY statement did nothing, so it
- * is simply run again; until then the connection serves the process's reads (`waitForLock`). Within one process nothing changes: Kysely runs one transaction at a time on its
- * single connection. A lock still held when `timeoutMs` ends is answered 503 with Retry-After, as a full
+ * is simply run again; after `handOnAfterMs` of waiting the connection serves the process's reads
+ * meanwhile (`waitForLock`). Within one process nothing changes: Kysely runs one transaction at a time on
+ * its single connection. A lock still held when `timeoutMs` ends is answered 503 with Retry-After, as a full
  * PostgreSQL pool is.
  */
 /** How long a statement waits for SQLite's write lock holding the connection before it hands it on. */
