@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ImageLayer } from '../../src/services/scanning/builtin/inventory/index.js';
 import { sha256, tarArchive, type LayerFile } from './images.js';
 import { blobOf, descriptorOf, digestOf, manifestOf, mediaTypes, type Manifest } from './registry-client.js';
@@ -20,7 +20,22 @@ export function debian12Records(): Array<{ file: string; record: unknown }> {
     }));
 }
 
-/** The gzipped layer of bookwormImageLayers(): this machine's dpkg database and os-release. */
+const BOOKWORM_FIXTURE_DIR = new URL('../fixtures/bookworm/', import.meta.url).pathname;
+
+/**
+ * A Debian 12 machine's dpkg database (823 packages) and os-release, committed: a snapshot of a development
+ * machine's, taken 2026-12-06. The tests read it rather than the machine's own, whose packages move with
+ * each machine image and each `apt-get install` (curl went from +deb12u15 on the machine the expectations
+ * were written on to +deb12u14 on the next, and the API test that compares whole reports failed there).
+ */
+export function bookwormFiles(): { dpkgStatus: Buffer; osRelease: Buffer } {
+  return {
+    dpkgStatus: gunzipSync(readFileSync(join(BOOKWORM_FIXTURE_DIR, 'dpkg-status.gz'))),
+    osRelease: readFileSync(join(BOOKWORM_FIXTURE_DIR, 'os-release')),
+  };
+}
+
+/** The gzipped layer of bookwormImageLayers(): the committed dpkg database and os-release. */
 let bookworm: Buffer | undefined;
 
 /**
@@ -31,14 +46,14 @@ let bookworm: Buffer | undefined;
 export function bookwormLayer(): Buffer {
   bookworm ??= gzipSync(
     tarArchive([
-      { path: 'usr/lib/os-release', content: readFileSync('/usr/lib/os-release') },
-      { path: 'var/lib/dpkg/status', content: readFileSync('/var/lib/dpkg/status') },
+      { path: 'usr/lib/os-release', content: bookwormFiles().osRelease },
+      { path: 'var/lib/dpkg/status', content: bookwormFiles().dpkgStatus },
     ]),
   );
   return bookworm;
 }
 
-/** A one-layer image made of this machine's dpkg database and os-release (Debian 12 bookworm). */
+/** A one-layer image made of the committed dpkg database and os-release (Debian 12 bookworm). */
 export function bookwormImageLayers(): ImageLayer[] {
   const gz = bookwormLayer();
   return [
@@ -50,10 +65,10 @@ export function bookwormImageLayers(): ImageLayer[] {
   ];
 }
 
-/** The source packages the fixture's expectations rest on, at the versions this machine has. */
+/** The source packages the expectations rest on, at the versions of the committed dpkg database. */
 export const BOOKWORM_SOURCES: Record<string, string> = {
   openssl: '3.0.22-1~deb12u2',
-  curl: '7.88.1-10+deb12u15',
+  curl: '7.88.1-10+deb12u14',
   bash: '5.2.15-2',
   sqlite3: '3.40.1-2+deb12u2',
   libxml2: '2.9.14+dfsg-1.3~deb12u5',
@@ -80,10 +95,10 @@ export const BOOKWORM_EXPECTED = [
   'CVE-2025-9230 libssl-dev 3.0.22-1~deb12u2 3.0.22-1~deb12u3 High',
   'CVE-2025-9230 libssl3 3.0.22-1~deb12u2 3.0.22-1~deb12u3 High',
   'CVE-2025-9230 openssl 3.0.22-1~deb12u2 3.0.22-1~deb12u3 High',
-  'CVE-2025-9086 curl 7.88.1-10+deb12u15  Low',
-  'CVE-2025-9086 libcurl3-gnutls 7.88.1-10+deb12u15  Low',
-  'CVE-2025-9086 libcurl3-nss 7.88.1-10+deb12u15  Low',
-  'CVE-2025-9086 libcurl4 7.88.1-10+deb12u15  Low',
+  'CVE-2025-9086 curl 7.88.1-10+deb12u14  Low',
+  'CVE-2025-9086 libcurl3-gnutls 7.88.1-10+deb12u14  Low',
+  'CVE-2025-9086 libcurl3-nss 7.88.1-10+deb12u14  Low',
+  'CVE-2025-9086 libcurl4 7.88.1-10+deb12u14  Low',
 ];
 
 /** A gzipped layer of `files`, as the scanner takes it. */
@@ -166,8 +181,8 @@ function rpmHeader(tags: Record<number, string | number>): Buffer {
 /** bookwormImageLayers() as an OCI image ready to push (config naming the layer's diff id). */
 export function bookwormImage(): Manifest {
   const tar = tarArchive([
-    { path: 'usr/lib/os-release', content: readFileSync('/usr/lib/os-release') },
-    { path: 'var/lib/dpkg/status', content: readFileSync('/var/lib/dpkg/status') },
+    { path: 'usr/lib/os-release', content: bookwormFiles().osRelease },
+    { path: 'var/lib/dpkg/status', content: bookwormFiles().dpkgStatus },
   ]);
   const layer = blobOf(gzipSync(tar), mediaTypes.ociLayer);
   const config = blobOf(

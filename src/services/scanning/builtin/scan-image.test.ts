@@ -17,14 +17,12 @@ const lines = (r: Awaited<ReturnType<typeof scanImage>>) =>
   r.vulnerabilities.map((v) => `${v.id} ${v.package} ${v.version} ${v.fix_version} ${v.severity}`);
 
 describe('scanImage', () => {
-  test("this machine's Debian 12 dpkg database against the Debian:12 fixture reports exactly the affected packages", async (t) => {
+  test("a Debian 12 machine's dpkg database (committed) against the Debian:12 fixture reports exactly the affected packages", async () => {
     const inventory = await inventoryImage(bookwormImageLayers());
     const installed = new Map(inventory.packages.map((p) => [p.source!.name, p.source!.version]));
-    const changed = Object.entries(BOOKWORM_SOURCES).filter(([name, v]) => installed.get(name) !== v);
-    if (inventory.os?.ecosystem !== 'Debian:12' || changed.length)
-      return t.skip(
-        `this machine's packages moved on (${changed.map(([n]) => n).join(', ')}): update the fixture`,
-      );
+    assert.equal(inventory.os?.ecosystem, 'Debian:12');
+    for (const [name, version] of Object.entries(BOOKWORM_SOURCES))
+      assert.equal(installed.get(name), version, name);
     assert.ok(inventory.packages.length >= 90, `${inventory.packages.length} packages`);
     const db = new MemoryVulnDb(debian12Records().map((r) => r.record));
     const report = await scanImage({ layers: bookwormImageLayers() }, db, { now: () => new Date(0) });

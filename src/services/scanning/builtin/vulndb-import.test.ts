@@ -35,7 +35,7 @@ for (const dialect of testDialects()) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test('a directory imports, a scan reads it, and the same records again leave it unchanged', async (t) => {
+    test('a directory imports, a scan reads it, and the same records again leave it unchanged', async () => {
       assert.equal(await openVulnDb(store), undefined, 'nothing imported yet');
       const first = await importVulnDb(
         { store, now: () => new Date('2025-01-01T00:00:00Z') },
@@ -61,8 +61,8 @@ for (const dialect of testDialects()) {
 
       const inventory = await inventoryImage(bookwormImageLayers());
       const installed = new Map(inventory.packages.map((p) => [p.source!.name, p.source!.version]));
-      if (Object.entries(BOOKWORM_SOURCES).some(([n, v]) => installed.get(n) !== v))
-        return t.skip("this machine's packages moved on: update the fixture");
+      for (const [name, version] of Object.entries(BOOKWORM_SOURCES))
+        assert.equal(installed.get(name), version, name);
       assert.deepEqual(lines(await matchInventory(inventory, (await openVulnDb(store))!)), BOOKWORM_EXPECTED);
     });
 
