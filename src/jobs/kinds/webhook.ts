@@ -42,6 +42,9 @@ export interface WebhookRetry {
   perTarget: number;
 }
 
+/** Claims of one `webhook.event` job at most (a claimed batch that was never recorded is claimed again). */
+export const eventAttempts = 5;
+
 /** Deliveries in flight at once per worker over all targets (`jobs.concurrency['webhook.deliver']`). */
 export const webhookSlots = 32;
 
@@ -77,7 +80,7 @@ export function webhookEventJob(run: (p: EventPayload, ctx: JobContext) => Promi
   return defineJob({
     kind: 'webhook.event',
     payload: eventPayload,
-    retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 },
+    retry: { maxAttempts: eventAttempts, baseDelayMs: 1000, maxDelayMs: 60_000 },
     // A fan-out is a few cached reads: a wide pool lets one claim take all the events of a linger.
     pool: { slots: 64 },
     logWithOutcome: true,

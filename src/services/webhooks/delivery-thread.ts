@@ -28,6 +28,12 @@ export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed
 /** Claims, commits of outcomes and looks for new deliveries happen this often in the thread. */
 export const deliveryLingerMs = 50;
 
+/** A first try that found no free slot of its target this long after its event's claim becomes a job. */
+export const eventSpillMs = 1000;
+
+/** Events the thread holds claimed and not yet recorded, at most. */
+export const eventsInFlight = 512;
+
 /**
  * The delivery thread's own V8 heap. Left to V8's defaults its young generation grew to 2 × 16 MiB and its
  * heap to 55-61 MiB resident in the webhooks bench row, next to the serving thread's 54-58 (issue 15).

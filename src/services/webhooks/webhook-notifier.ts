@@ -20,8 +20,8 @@ export interface WebhookNotifierDeps {
   store: Pick<MetaStore, 'transaction'>;
   clock: Clock;
   log: Logger;
-  /** Adds the event's job in the caller's transaction (JobQueue.enqueueMany). */
-  enqueue(tx: Repos, kind: 'webhook.event', jobs: { payload: EventPayload }[]): Promise<void>;
+  /** Adds the event's job in the caller's transaction. */
+  enqueue(tx: Repos, event: EventPayload): Promise<void>;
   /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
   registryHost(): string;
   /** The registry's URL (`scheme://host[:port]`): the local side of a replication. */
@@ -351,10 +351,8 @@ export class WebhookNotifier {
     event: WebhookEvent,
   ): Promise<void> {
     if (!policies.some((p) => p.eventTypes.includes(event.type))) return;
-    await this.d.enqueue(tx, 'webhook.event', [
-      // WebhookEvent is the shape the job's schema checks loosely (jobs/ knows no webhook types).
-      { payload: { projectId: project.id, event: event as unknown as EventPayload['event'] } },
-    ]);
+    // WebhookEvent is the shape the job's schema checks loosely (jobs/ knows no webhook types).
+    await this.d.enqueue(tx, { projectId: project.id, event: event as unknown as EventPayload['event'] });
     this.committed++;
   }
 }
