@@ -1,8 +1,10 @@
 /**
- * The webhook delivery thread (services/webhooks/delivery-thread.ts starts it): a job worker that claims
- * only `webhook.deliver` jobs, over a database connection of its own (SQLite's WAL lets it read beside
- * the server's connection and `begin immediate` queues its writes; PostgreSQL gives it its own sessions),
- * sends them with kept-alive connections, and commits claims and outcomes in batches every `lingerMs`.
+ * The webhook delivery thread (services/webhooks/delivery-thread.ts starts it), over a database
+ * connection of its own (SQLite's WAL lets it read beside the server's connection and `begin immediate`
+ * queues its writes; PostgreSQL gives it its own sessions). Events are claimed, sent and recorded in
+ * batches (event-batches.ts); the deliveries written as jobs (retries, and first tries a slow target held
+ * back) run in a job worker that claims only `webhook.deliver`. Both send through kept-alive connections
+ * and one per-target cap.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, sideConnectionCacheKiB } from './db/connect.js';

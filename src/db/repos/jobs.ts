@@ -1,12 +1,6 @@
-import {
-  CompiledQuery,
-  PostgresAdapter,
-  sql,
-  type Kysely,
-  type RawBuilder,
-  type SelectQueryBuilder,
-} from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Database, JobLogRow, JobRow, JobStatus } from '../tables.js';
+import { plainInsert } from './plain-insert.js';
 
 export interface NewJob {
   kind: string;
@@ -71,20 +65,17 @@ export class JobRepo {
   }
 
   /**
-   * One job, by a fixed SQL text run as it is: no query builder, no compilation, the driver's prepared
-   * statement reused. For a job written on a hot path (the webhook event of each push).
+   * One job, as plain SQL text run as it is (`plainInsert`): no query builder, no compilation, the
+   * driver's prepared statement reused. For a job written on a hot path (the webhook event of each push).
    */
   async insertPlain(job: NewJob, now: string): Promise<void> {
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    const params = [job.kind, job.payload, job.maxAttempts, job.runAfter, job.executionId ?? null];
-    await this.db.executeQuery(
-      CompiledQuery.raw(postgres ? insertPlainPostgres : insertPlainSqlite, [
-        ...params,
-        job.groupKey ?? null,
-        now,
-        now,
-      ]),
-    );
+    const columns = [
+      ...['kind', 'payload', 'status', 'attempts', 'stop_requested', 'max_attempts', 'run_after'],
+      ...['execution_id', 'group_key', 'creation_time', 'update_time'],
+    ] as const;
+    const head = [job.kind, job.payload, 'pending', 0, 0, job.maxAttempts, job.runAfter];
+    const tail = [job.executionId ?? null, job.groupKey ?? null, now, now];
+    await plainInsert(this.db, 'job', columns, [[...head, ...tail]]);
   }
 
   /** Several jobs in one statement. */
@@ -261,24 +252,21 @@ export class JobRepo {
    * in the order of `jobs`.
    */
   async insertRan(jobs: RanJob[], now: string): Promise<number[]> {
-    if (jobs.length === 0) return [];
-    const rows = await this.db
-      .insertInto('job')
-      .values(
-        jobs.map((j) => ({
-          ...jobValues(j, j.creationTime),
-          status: j.status,
-          attempts: j.attempts,
-          last_error: j.lastError,
-          start_time: j.startTime,
-          end_time: j.endTime,
-          update_time: now,
-        })),
-      )
-      .returning('id')
-      .execute();
-    // Ids are given in the order of the rows; RETURNING's own order is not promised.
-    return rows.map((r) => r.id).sort((a, b) => a - b);
+    const columns = [
+      ...['kind', 'payload', 'status', 'attempts', 'stop_requested', 'max_attempts', 'run_after'],
+      ...['execution_id', 'group_key', 'last_error', 'creation_time', 'start_time', 'end_time'],
+      'update_time',
+    ] as const;
+    return plainInsert(
+      this.db,
+      'job',
+      columns,
+      jobs.map((j) => [
+        ...[j.kind, j.payload, j.status, j.attempts, 0, j.maxAttempts, j.runAfter, j.executionId ?? null],
+        ...[j.groupKey ?? null, j.lastError, j.creationTime, j.startTime, j.endTime, now],
+      ]),
+      'id',
+    );
   }
 
   /** Makes a job a task of an execution created by its own handler (a run fired by a schedule). */
@@ -419,10 +407,12 @@ export class JobRepo {
   /** Log lines of several jobs in one statement per 500 (in order: ids follow the list). */
   async appendLogs(lines: { jobId: number; time: string; line: string }[]): Promise<void> {
     for (let i = 0; i < lines.length; i += 500)
-      await this.db
-        .insertInto('job_log')
-        .values(lines.slice(i, i + 500).map((l) => ({ job_id: l.jobId, time: l.time, line: l.line })))
-        .execute();
+      await plainInsert(
+        this.db,
+        'job_log',
+        ['job_id', 'time', 'line'],
+        lines.slice(i, i + 500).map((l) => [l.jobId, l.time, l.line]),
+      );
   }
 
   /** Ends several runs as succeeded in one statement; the ids whose lease was still ours. */
@@ -463,12 +453,6 @@ function caseOf(
   const whens = entries.map(([k, v]) => sql`when ${k} then ${v}`);
   return sql`(case ${of} ${sql.join(whens, sql` `)} else ${otherwise} end)`;
 }
-
-const insertPlainColumns =
-  'insert into job (kind, payload, status, attempts, stop_requested, max_attempts, run_after, execution_id, ' +
-  'group_key, creation_time, update_time) values ';
-const insertPlainSqlite = `${insertPlainColumns}(?, ?, 'pending', 0, 0, ?, ?, ?, ?, ?, ?)`;
-const insertPlainPostgres = `${insertPlainColumns}($1, $2, 'pending', 0, 0, $3, $4, $5, $6, $7, $8)`;
 
 function jobValues(job: NewJob, now: string) {
   return {

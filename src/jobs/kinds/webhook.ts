@@ -72,9 +72,10 @@ export function webhookDeliverJob(
 }
 
 /**
- * `webhook.event`: one event's fan-out, in the delivery thread: the policies subscribed to it are read
- * there, and its executions and `webhook.deliver` jobs written with the event job's outcome. The change
- * that caused the event writes this one row and renders nothing.
+ * `webhook.event`: one event, as the change that caused it wrote it (one row; nothing rendered). The
+ * delivery thread claims these in batches (services/webhooks/event-batches.ts), not through a job
+ * worker: it fans them out, sends them, and writes each delivery's execution and task with the batch's
+ * outcome.
  */
 export function webhookEventJob(run: (p: EventPayload, ctx: JobContext) => Promise<void>) {
   return defineJob({

@@ -45,11 +45,12 @@ export const eventsInFlight = 512;
 export const deliveryThreadHeap = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 128 };
 
 /**
- * The thread that sends this process's webhook deliveries: it claims `webhook.deliver` jobs over a
- * database connection of its own, POSTs them and commits their outcomes in batches, so neither the
- * requests nor their bookkeeping run on the event loop that serves pushes. The serving thread only
- * writes the jobs in the change's transaction and then bumps a shared counter (no message, no syscall),
- * which the thread reads every `deliveryLingerMs`. A stop asked of a running delivery is passed on.
+ * The thread that sends this process's webhook deliveries: it claims `webhook.event` jobs in batches over
+ * a database connection of its own, POSTs them and records each batch's outcome in one transaction
+ * (and retries failed deliveries as `webhook.deliver` jobs), so neither the requests nor their
+ * bookkeeping run on the event loop that serves pushes. The serving thread only writes the event's row
+ * in the change's transaction and then bumps a shared counter (no message, no syscall), which the thread
+ * reads every `deliveryLingerMs`. A stop asked of a running delivery job is passed on.
  */
 export class DeliveryThread {
   private worker: Worker | undefined;
