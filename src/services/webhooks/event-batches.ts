@@ -101,11 +101,14 @@ export class EventBatches {
     this.schedule(0);
   }
 
-  /** Stops claiming, lets the batches in flight end (their requests have a time limit) and records them. */
-  async close(): Promise<void> {
+  /**
+   * Stops claiming, lets the batches in flight end (their requests have a time limit) and records them.
+   * A batch still sending after `graceMs` is left claimed: sent again once its lease ends.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await Promise.all([...this.running]);
+    await Promise.race([Promise.all([...this.running]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     clearInterval(this.beat);
     while (this.ticking) await new Promise((r) => setTimeout(r, 5));
     if (this.finished.length > 0) await this.tick(true);
