@@ -85,6 +85,8 @@ export class EventBatches {
   private beat: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
+  /** Events were committed since the last claim (else a claim is only a poll for other processes' events). */
+  private woken = true;
   private closed = false;
   private readonly beatMs: number;
 
@@ -98,6 +100,7 @@ export class EventBatches {
 
   /** Events were committed: claim them now. */
   wake(): void {
+    this.woken = true;
     this.schedule(0);
   }
 
@@ -149,8 +152,14 @@ export class EventBatches {
         let rows: JobRow[] = [];
         let queued = false;
         try {
-          if (finished.length === 0) rows = await this.d.store.jobs.claimOfKind('webhook.event', claim);
-          else
+          // A poll looks with a read first: a claim is a write, and on SQLite it takes the write lock.
+          const poll = !this.woken;
+          this.woken = false;
+          if (finished.length === 0) {
+            const runnable = () => this.d.store.jobs.hasRunnable(['webhook.event'], claim.now);
+            if (claim.limit > 0 && (!poll || (await runnable())))
+              rows = await this.d.store.jobs.claimOfKind('webhook.event', claim);
+          } else
             rows = await this.d.store.transaction(async (tx) => {
               queued = await this.record(tx, finished, now);
               return tx.jobs.claimOfKind('webhook.event', claim);
