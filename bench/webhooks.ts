@@ -192,7 +192,8 @@ export async function webhookBench(options: {
   cpuProfDir?: string;
 }): Promise<{ workload: WorkloadResult; details: WebhookBenchResult }> {
   const pushes = options.quick ? 200 : 1_000;
-  const rounds = options.quick ? 1 : 3;
+  // BENCH_WEBHOOKS_ROUNDS: more rounds in a quick run, to read figures past the delivery thread's start.
+  const rounds = Number(process.env.BENCH_WEBHOOKS_ROUNDS ?? (options.quick ? 1 : 3));
   const concurrency = 8;
   const rx = await Receivers.start(['harbor', 'harbor', 'distribution', 'distribution']);
   const berthUrls = rx.urls.slice(0, 2);

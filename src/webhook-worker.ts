@@ -1,8 +1,10 @@
 /**
- * The webhook delivery thread (services/webhooks/delivery-thread.ts starts it): a job worker that claims
- * only `webhook.deliver` jobs, over a database connection of its own (SQLite's WAL lets it read beside
- * the server's connection and `begin immediate` queues its writes; PostgreSQL gives it its own sessions),
- * sends them with kept-alive connections, and commits claims and outcomes in batches every `lingerMs`.
+ * The webhook delivery thread (services/webhooks/delivery-thread.ts starts it), over a database
+ * connection of its own (SQLite's WAL lets it read beside the server's connection and `begin immediate`
+ * queues its writes; PostgreSQL gives it its own sessions). Events are claimed, sent and recorded in
+ * batches (event-batches.ts); the deliveries written as jobs (retries, and first tries a slow target held
+ * back) run in a job worker that claims only `webhook.deliver`. Both send through kept-alive connections
+ * and one per-target cap.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, sideConnectionCacheKiB } from './db/connect.js';
@@ -11,12 +13,16 @@ import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
 import { systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
-import type {
-  DeliveryThreadInit,
-  FromDeliveryThread,
-  ToDeliveryThread,
+import {
+  eventSpillMs,
+  eventsInFlight,
+  type DeliveryThreadInit,
+  type FromDeliveryThread,
+  type ToDeliveryThread,
 } from './services/webhooks/delivery-thread.js';
-import { webhookKinds } from './services/webhooks/webhook-fanout.js';
+import { EventBatches } from './services/webhooks/event-batches.js';
+import { TargetGate } from './services/webhooks/target-gate.js';
+import { webhookDeliverJob } from './jobs/kinds/webhook.js';
 import { WebhookSender } from './services/webhooks/webhook-sender.js';
 
 const port = parentPort!;
@@ -36,28 +42,36 @@ const handle = connect({
 // thread does (dropped when another connection writes them), not with two statements per event.
 const { store, close: stopListening } = openStore(handle, { url: init.databaseUrl, log });
 const sender = new WebhookSender(init.timeoutMs);
+// One cap per target over the batches' first tries and the job worker's retries.
+const gate = new TargetGate(init.retry.perTarget);
 const queue = new JobQueue({ store, clock: systemClock });
-const [eventKind, deliverKind] = webhookKinds({
-  ...{ store, clock: systemClock, retry: init.retry, send: sender.send },
-  enqueue: (tx, kind, jobs) => queue.enqueueMany(tx, kind, jobs),
-  wake: () => worker.wake(),
-});
-queue.register(eventKind);
-queue.register(deliverKind);
+queue.register(
+  webhookDeliverJob(init.retry, (p, ctx) => gate.run(p.address, () => sender.send(p, ctx), ctx.signal)),
+);
+// The worker runs the deliveries written as jobs (retries, and those a slow target held back).
 const worker: JobWorker = new JobWorker({
   ...{ store, queue, clock: systemClock, log, workers: 0, concurrency: init.concurrency },
   ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, thread: { lingerMs: init.lingerMs } },
 });
 worker.start();
+// The events: claimed, sent and recorded in batches.
+const batches = new EventBatches({
+  ...{ store, clock: systemClock, log, gate, retry: init.retry },
+  post: (address, headers, body, o) => sender.post(address, headers, body, o),
+  ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, lingerMs: init.lingerMs },
+  ...{ spillMs: eventSpillMs, maxEvents: eventsInFlight },
+  queued: () => worker.wake(),
+});
+batches.start();
 
-// The serving thread counts its commits that wrote deliveries; a change since the last look wakes the worker.
+// The serving thread counts its commits that wrote events; a change since the last look claims them.
 const commits = new Int32Array(init.commits);
 let seen = Atomics.load(commits, 0);
 const look = setInterval(() => {
   const now = Atomics.load(commits, 0);
   if (now === seen) return;
   seen = now;
-  worker.wake();
+  batches.wake();
 }, init.lingerMs);
 
 port.on('message', (m: ToDeliveryThread) => {
@@ -68,6 +82,7 @@ port.on('message', (m: ToDeliveryThread) => {
 async function close(): Promise<void> {
   clearInterval(look);
   try {
+    await batches.close();
     await worker.close();
     sender.close();
     await stopListening();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ExecutionRow, JobRow, JobStatus } from '../tables.js';
+import { plainInsert } from './plain-insert.js';
 
 export type TaskCounts = Record<JobStatus, number>;
 
@@ -60,25 +61,26 @@ export class ExecutionRepo {
     runs: { vendorId: number; trigger: string; extraAttrs: object; status: 'InProgress' | 'Pending' }[],
     now: string,
   ): Promise<number[]> {
-    if (runs.length === 0) return [];
-    const rows = await this.db
-      .insertInto('execution')
-      .values(
-        runs.map((r) => ({
-          vendor_type: this.vendor,
-          vendor_id: r.vendorId,
-          trigger: r.trigger,
-          status: r.status,
-          status_message: '',
-          extra_attrs: JSON.stringify(r.extraAttrs),
-          start_time: now,
-          update_time: now,
-        })),
-      )
-      .returning('id')
-      .execute();
-    // Ids are given in the order of the rows; RETURNING's own order is not promised.
-    return rows.map((r) => r.id).sort((a, b) => a - b);
+    const columns = [
+      ...['vendor_type', 'vendor_id', 'trigger', 'status', 'status_message', 'extra_attrs'],
+      ...['start_time', 'update_time'],
+    ] as const;
+    return plainInsert(
+      this.db,
+      'execution',
+      columns,
+      runs.map((r) => [
+        this.vendor,
+        r.vendorId,
+        r.trigger,
+        r.status,
+        '',
+        JSON.stringify(r.extraAttrs),
+        now,
+        now,
+      ]),
+      'id',
+    );
   }
 
   find(id: number): Promise<ExecutionRow | undefined> {

@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Database, JobLogRow, JobRow, JobStatus } from '../tables.js';
+import { plainInsert } from './plain-insert.js';
 
 export interface NewJob {
   kind: string;
@@ -18,6 +19,16 @@ export interface ClaimRequest {
   leaseUntil: string;
   /** Groups this worker runs its cap of already: their jobs are left for later. */
   fullGroups?: string[];
+}
+
+/** A job inserted with the outcome of a run that already happened (`JobRepo.insertRan`). */
+export interface RanJob extends NewJob {
+  status: JobStatus;
+  attempts: number;
+  lastError: string | null;
+  creationTime: string;
+  startTime: string | null;
+  endTime: string | null;
 }
 
 /** A claim of several jobs at once, within the worker's free slots. */
@@ -51,6 +62,20 @@ export class JobRepo {
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /**
+   * One job, as plain SQL text run as it is (`plainInsert`): no query builder, no compilation, the
+   * driver's prepared statement reused. For a job written on a hot path (the webhook event of each push).
+   */
+  async insertPlain(job: NewJob, now: string): Promise<void> {
+    const columns = [
+      ...['kind', 'payload', 'status', 'attempts', 'stop_requested', 'max_attempts', 'run_after'],
+      ...['execution_id', 'group_key', 'creation_time', 'update_time'],
+    ] as const;
+    const head = [job.kind, job.payload, 'pending', 0, 0, job.maxAttempts, job.runAfter];
+    const tail = [job.executionId ?? null, job.groupKey ?? null, now, now];
+    await plainInsert(this.db, 'job', columns, [[...head, ...tail]]);
   }
 
   /** Several jobs in one statement. */
@@ -100,27 +125,10 @@ export class JobRepo {
   async claimBatch(req: BatchClaimRequest): Promise<JobRow[]> {
     if (req.kinds.length === 0 || req.limit <= 0) return [];
     const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    const candidates = this.db
-      .selectFrom('job')
+    const candidates = this.runnable(req.kinds, req.now)
       .select(['id', 'kind', 'group_key', 'run_after'])
-      .where('kind', 'in', req.kinds)
-      // A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
-      .where('kind', 'not in', (s) =>
-        s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
-      )
-      .where('stop_requested', '=', 0)
       .$if((req.fullGroups?.length ?? 0) > 0, (s) =>
         s.where((w) => w.or([w('group_key', 'is', null), w('group_key', 'not in', req.fullGroups!)])),
-      )
-      .where((w) =>
-        w.or([
-          w.and([w('status', '=', 'pending'), w('run_after', '<=', req.now)]),
-          w.and([
-            w('status', '=', 'running'),
-            w('lease_until', '<', req.now),
-            w('attempts', '<', w.ref('max_attempts')),
-          ]),
-        ]),
       )
       .orderBy('run_after')
       .orderBy('id')
@@ -155,7 +163,62 @@ export class JobRepo {
       .orderBy('run_after')
       .orderBy('id')
       .limit(req.limit);
-    const rows = await this.db
+    const rows = await this.take(chosen, req);
+    return rows.sort((a, b) =>
+      a.run_after < b.run_after ? -1 : a.run_after > b.run_after ? 1 : a.id - b.id,
+    );
+  }
+
+  /**
+   * Takes up to `limit` runnable jobs of one kind, oldest first, in one statement: `claimBatch` without
+   * pools, caps or groups (the webhook delivery thread's events, claimed a batch at a time).
+   */
+  async claimOfKind(
+    kind: string,
+    req: { owner: string; now: string; leaseUntil: string; limit: number },
+  ): Promise<JobRow[]> {
+    if (req.limit <= 0) return [];
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    const chosen = this.runnable([kind], req.now)
+      .select('id')
+      .orderBy('run_after')
+      .orderBy('id')
+      .limit(req.limit)
+      .$if(postgres, (q) => q.forUpdate().skipLocked());
+    const rows = await this.take(chosen, req);
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Jobs of `kinds` that may be claimed at `now`: pending and due, or running past their lease with tries
+   * left. A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
+   */
+  private runnable(kinds: string[], now: string) {
+    return this.db
+      .selectFrom('job')
+      .where('kind', 'in', kinds)
+      .where('kind', 'not in', (s) =>
+        s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
+      )
+      .where('stop_requested', '=', 0)
+      .where((w) =>
+        w.or([
+          w.and([w('status', '=', 'pending'), w('run_after', '<=', now)]),
+          w.and([
+            w('status', '=', 'running'),
+            w('lease_until', '<', now),
+            w('attempts', '<', w.ref('max_attempts')),
+          ]),
+        ]),
+      );
+  }
+
+  /** Claims the jobs `chosen` selects for `req.owner`, with a lease until `req.leaseUntil`. */
+  private take<DB, TB extends keyof DB>(
+    chosen: SelectQueryBuilder<DB, TB, { id: number }>,
+    req: { owner: string; now: string; leaseUntil: string },
+  ): Promise<JobRow[]> {
+    return this.db
       .updateTable('job')
       .set((eb) => ({
         status: 'running',
@@ -169,8 +232,40 @@ export class JobRepo {
       .where('id', 'in', chosen)
       .returningAll()
       .execute();
-    return rows.sort((a, b) =>
-      a.run_after < b.run_after ? -1 : a.run_after > b.run_after ? 1 : a.id - b.id,
+  }
+
+  /** Extends the leases of several running jobs of `owner` in one statement. */
+  async extendLeases(ids: number[], owner: string, now: string, leaseUntil: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('job')
+      .set({ lease_until: leaseUntil, heartbeat_time: now })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /**
+   * Jobs whose first run already happened elsewhere (a webhook delivery sent before its task was
+   * written): inserted in one statement with their outcome, `pending` for one to run again. Their ids,
+   * in the order of `jobs`.
+   */
+  async insertRan(jobs: RanJob[], now: string): Promise<number[]> {
+    const columns = [
+      ...['kind', 'payload', 'status', 'attempts', 'stop_requested', 'max_attempts', 'run_after'],
+      ...['execution_id', 'group_key', 'last_error', 'creation_time', 'start_time', 'end_time'],
+      'update_time',
+    ] as const;
+    return plainInsert(
+      this.db,
+      'job',
+      columns,
+      jobs.map((j) => [
+        ...[j.kind, j.payload, j.status, j.attempts, 0, j.maxAttempts, j.runAfter, j.executionId ?? null],
+        ...[j.groupKey ?? null, j.lastError, j.creationTime, j.startTime, j.endTime, now],
+      ]),
+      'id',
     );
   }
 
@@ -312,10 +407,12 @@ export class JobRepo {
   /** Log lines of several jobs in one statement per 500 (in order: ids follow the list). */
   async appendLogs(lines: { jobId: number; time: string; line: string }[]): Promise<void> {
     for (let i = 0; i < lines.length; i += 500)
-      await this.db
-        .insertInto('job_log')
-        .values(lines.slice(i, i + 500).map((l) => ({ job_id: l.jobId, time: l.time, line: l.line })))
-        .execute();
+      await plainInsert(
+        this.db,
+        'job_log',
+        ['job_id', 'time', 'line'],
+        lines.slice(i, i + 500).map((l) => [l.jobId, l.time, l.line]),
+      );
   }
 
   /** Ends several runs as succeeded in one statement; the ids whose lease was still ours. */

@@ -42,6 +42,9 @@ export interface WebhookRetry {
   perTarget: number;
 }
 
+/** Claims of one `webhook.event` job at most (a claimed batch that was never recorded is claimed again). */
+export const eventAttempts = 5;
+
 /** Deliveries in flight at once per worker over all targets (`jobs.concurrency['webhook.deliver']`). */
 export const webhookSlots = 32;
 
@@ -69,15 +72,16 @@ export function webhookDeliverJob(
 }
 
 /**
- * `webhook.event`: one event's fan-out, in the delivery thread: the policies subscribed to it are read
- * there, and its executions and `webhook.deliver` jobs written with the event job's outcome. The change
- * that caused the event writes this one row and renders nothing.
+ * `webhook.event`: one event, as the change that caused it wrote it (one row; nothing rendered). The
+ * delivery thread claims these in batches (services/webhooks/event-batches.ts), not through a job
+ * worker: it fans them out, sends them, and writes each delivery's execution and task with the batch's
+ * outcome.
  */
 export function webhookEventJob(run: (p: EventPayload, ctx: JobContext) => Promise<void>) {
   return defineJob({
     kind: 'webhook.event',
     payload: eventPayload,
-    retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 },
+    retry: { maxAttempts: eventAttempts, baseDelayMs: 1000, maxDelayMs: 60_000 },
     // A fan-out is a few cached reads: a wide pool lets one claim take all the events of a linger.
     pool: { slots: 64 },
     logWithOutcome: true,

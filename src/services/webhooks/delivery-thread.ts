@@ -28,6 +28,12 @@ export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed
 /** Claims, commits of outcomes and looks for new deliveries happen this often in the thread. */
 export const deliveryLingerMs = 50;
 
+/** A first try that found no free slot of its target this long after its event's claim becomes a job. */
+export const eventSpillMs = 1000;
+
+/** Events the thread holds claimed and not yet recorded, at most. */
+export const eventsInFlight = 512;
+
 /**
  * The delivery thread's own V8 heap. Left to V8's defaults its young generation grew to 2 × 16 MiB and its
  * heap to 55-61 MiB resident in the webhooks bench row, next to the serving thread's 54-58 (issue 15).
@@ -39,11 +45,12 @@ export const deliveryLingerMs = 50;
 export const deliveryThreadHeap = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 128 };
 
 /**
- * The thread that sends this process's webhook deliveries: it claims `webhook.deliver` jobs over a
- * database connection of its own, POSTs them and commits their outcomes in batches, so neither the
- * requests nor their bookkeeping run on the event loop that serves pushes. The serving thread only
- * writes the jobs in the change's transaction and then bumps a shared counter (no message, no syscall),
- * which the thread reads every `deliveryLingerMs`. A stop asked of a running delivery is passed on.
+ * The thread that sends this process's webhook deliveries: it claims `webhook.event` jobs in batches over
+ * a database connection of its own, POSTs them and records each batch's outcome in one transaction
+ * (and retries failed deliveries as `webhook.deliver` jobs), so neither the requests nor their
+ * bookkeeping run on the event loop that serves pushes. The serving thread only writes the event's row
+ * in the change's transaction and then bumps a shared counter (no message, no syscall), which the thread
+ * reads every `deliveryLingerMs`. A stop asked of a running delivery job is passed on.
  */
 export class DeliveryThread {
   private worker: Worker | undefined;

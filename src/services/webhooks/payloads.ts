@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * Webhook payloads byte for byte as Harbor sends them, so a receiver written for Harbor works unchanged:
@@ -195,7 +195,7 @@ export interface WebhookTarget {
 export function formatFor(
   target: WebhookTarget,
   e: WebhookEvent,
-  where: { projectId: number; policyId: number; requestId?: string },
+  where: { projectId: number; policyId: number; requestId?: string; id?: string },
 ): FormattedPayload {
   if (target.type === 'slack') return slackPayload(e);
   const out = target.payload_format === 'CloudEvents' ? cloudEventsPayload(e, where) : defaultPayload(e);
@@ -329,4 +329,19 @@ export function replicationData(o: ReplicationOutcome): Record<string, unknown> 
     ...(o.executionId ? { execution_id: o.executionId } : {}),
     ...(o.taskId ? { task_id: o.taskId } : {}),
   };
+}
+
+/** Berth's namespace of name-based UUIDs for CloudEvents `id` and `requestid`. */
+const uuidNamespace = Buffer.from('5c0f3d0e8a6b4e21b1f4d2a9c7e61b38', 'hex');
+
+/**
+ * A name-based (version 5) UUID: the same name gives the same UUID, so a delivery rendered again after
+ * a crash carries the `id` its first try carried.
+ */
+export function nameUuid(name: string): string {
+  const h = createHash('sha1').update(uuidNamespace).update(name).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }

@@ -20,8 +20,8 @@ export interface WebhookNotifierDeps {
   store: Pick<MetaStore, 'transaction'>;
   clock: Clock;
   log: Logger;
-  /** Adds the event's job in the caller's transaction (JobQueue.enqueueMany). */
-  enqueue(tx: Repos, kind: 'webhook.event', jobs: { payload: EventPayload }[]): Promise<void>;
+  /** Adds the event's job in the caller's transaction. */
+  enqueue(tx: Repos, event: EventPayload): Promise<void>;
   /** The registry's `host[:port]` as clients name it: the prefix of `resource_url`. */
   registryHost(): string;
   /** The registry's URL (`scheme://host[:port]`): the local side of a replication. */
@@ -47,8 +47,8 @@ export const quotaWarningPercent = 85;
 /**
  * Turns domain events into webhook deliveries. When an enabled policy of the project subscribes to the
  * event type, it writes one `webhook.event` job holding the event, in the transaction of the change: the
- * event is committed with its cause or not at all. The delivery thread fans it out into an execution
- * (vendor WEBHOOK or SLACK, as Harbor) and a `webhook.deliver` job per target (webhook-fanout.ts), so the
+ * event is committed with its cause or not at all. The delivery thread fans it out, sends it and records
+ * an execution (vendor WEBHOOK or SLACK, as Harbor) and its task per target (event-batches.ts), so the
  * serving thread renders nothing and writes one row per event. Pulls are the exception: they are held in
  * memory and written in one transaction every `pullBatchMs`, so a pull costs the database no write.
  */
@@ -342,7 +342,7 @@ export class WebhookNotifier {
 
   /**
    * The event for the policies subscribed to it: one `webhook.event` job in `tx`, which the delivery
-   * thread fans out into an execution and a delivery per target (webhook-fanout.ts).
+   * thread fans out, sends, and records as an execution and a task per target (event-batches.ts).
    */
   private async deliver(
     tx: Repos,
@@ -351,10 +351,8 @@ export class WebhookNotifier {
     event: WebhookEvent,
   ): Promise<void> {
     if (!policies.some((p) => p.eventTypes.includes(event.type))) return;
-    await this.d.enqueue(tx, 'webhook.event', [
-      // WebhookEvent is the shape the job's schema checks loosely (jobs/ knows no webhook types).
-      { payload: { projectId: project.id, event: event as unknown as EventPayload['event'] } },
-    ]);
+    // WebhookEvent is the shape the job's schema checks loosely (jobs/ knows no webhook types).
+    await this.d.enqueue(tx, { projectId: project.id, event: event as unknown as EventPayload['event'] });
     this.committed++;
   }
 }

@@ -1,6 +1,6 @@
 import type { MetaStore } from '../../db/store.js';
 import type { ProjectRow } from '../../db/tables.js';
-import { type WebhookRetry } from '../../jobs/kinds/webhook.js';
+import { eventAttempts, type WebhookRetry } from '../../jobs/kinds/webhook.js';
 import type { JobsConfig } from '../../jobs/runtime.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
@@ -82,7 +82,20 @@ export class Webhooks {
       store: d.store,
       clock: d.clock,
       log: d.log,
-      enqueue: (tx, kind, jobs) => d.queue.enqueueMany(tx, kind, jobs),
+      // One insert of a fixed SQL text per event, the push's only webhook work: the notifier built the
+      // event, and the delivery thread checks it against the kind's schema when it reads it.
+      enqueue: (tx, event) => {
+        const now = d.clock.now().toISOString();
+        return tx.jobs.insertPlain(
+          {
+            kind: 'webhook.event',
+            payload: JSON.stringify(event),
+            maxAttempts: eventAttempts,
+            runAfter: now,
+          },
+          now,
+        );
+      },
       registryHost: d.registryHost,
       registryEndpoint: d.registryEndpoint,
       wake: () => this.thread?.wake(),
@@ -98,10 +111,7 @@ export class Webhooks {
   static wire(d: WebhooksDeps): Webhooks {
     const w = new Webhooks(d);
     // Registered here for enqueueing; the delivery thread registers the same kinds to run them.
-    const [event, deliver] = webhookKinds({
-      ...{ store: d.store, clock: d.clock, retry: retryOf(d.config), send: w.sender.send },
-      wake: () => {},
-    });
+    const [event, deliver] = webhookKinds({ retry: retryOf(d.config), send: w.sender.send });
     d.queue.register(event);
     d.queue.register(deliver);
     const n = w.notifier;
