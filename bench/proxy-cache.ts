@@ -10,7 +10,7 @@
  * project pull.
  */
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
-import { authedAgent, benchApi } from './berth-process.js';
+import { authedAgent, benchApi, cpuMsOf, mainThreadCpuMsOf, rssOf, sampleRss } from './berth-process.js';
 import { pullImage, pushImage, type Target } from './client.js';
 import { blob } from './data.js';
 import { MB, MiB, timed } from './measure.js';
@@ -18,7 +18,7 @@ import type { WorkloadResult } from './report.js';
 
 export async function proxyCacheBench(
   berthUrl: string,
-  options: { quick: boolean; log: (s: string) => void },
+  options: { quick: boolean; log: (s: string) => void; pid?: number },
 ): Promise<WorkloadResult[]> {
   const layers = options.quick ? 2 : 5;
   const layerMiB = options.quick ? 16 : 64;
@@ -52,7 +52,14 @@ export async function proxyCacheBench(
       await pushImage(berth, `bench-normal/${repo}`, 'v1', 900 + round, specs, d);
       const through = { ...image, repo: `bench-proxy/${repo}` };
       const direct = await timed(() => pullImage(dist, image, d));
+      // Berth's CPU for the cold pull (all its threads), and its event loop's alone.
+      const pid = options.pid ?? 0;
+      const [cpu0, loop0, rss0] = [cpuMsOf(pid), mainThreadCpuMsOf(pid), rssOf(pid)];
+      const coldRss = pid ? sampleRss(pid) : undefined;
       const first = await timed(() => pullImage(berth, through, d));
+      const [cpu, loop] = [(cpuMsOf(pid) - cpu0) / 1000, (mainThreadCpuMsOf(pid) - loop0) / 1000];
+      const coldPeak = coldRss?.stop().peak ?? 0;
+      const cachedRss = pid ? sampleRss(pid) : undefined;
       cold.berth.push({ s: first, 'MB/s': image.bytes / MB / first });
       cold.distribution.push({ s: direct, 'MB/s': image.bytes / MB / direct });
       const normal = { ...image, repo: `bench-normal/${repo}` };
@@ -73,8 +80,11 @@ export async function proxyCacheBench(
         cached.distribution.push({ s: plain, 'MB/s': image.bytes / MB / plain });
         pairs.push(`${proxied.toFixed(2)}/${plain.toFixed(2)}`);
       }
+      const cachedPeak = cachedRss?.stop().peak ?? 0;
       options.log(
-        `  round ${round + 1}: cold ${first.toFixed(2)} s vs direct ${direct.toFixed(2)} s; cached/normal ${pairs.join(', ')} s`,
+        `  round ${round + 1}: cold ${first.toFixed(2)} s vs direct ${direct.toFixed(2)} s (Berth ${cpu.toFixed(2)} CPU-s, ` +
+          `event loop ${loop.toFixed(2)}); cached/normal ${pairs.join(', ')} s; ` +
+          `RSS ${(rss0 / MiB).toFixed(0)} MiB before, peak ${(coldPeak / MiB).toFixed(0)} cold, ${(cachedPeak / MiB).toFixed(0)} cached`,
       );
     }
   } finally {
