@@ -25,7 +25,7 @@ describe('HashThread', () => {
     for (let at = 0; at < 2 << 20; at += 65_536) parts.push(slab.subarray(at, at + 65_536));
     parts.push(other.subarray(10, 99_000), slab.subarray(2 << 20, 3 << 20));
     const handedBack: number[] = [];
-    const h = thread.hasher('sha256');
+    const h = thread.hasher('sha256')!;
     parts.forEach((p, i) => h.update(p, () => handedBack.push(i)));
     // The ordinary buffer was copied: handed back at once; the shared views only once hashed.
     assert.equal(handedBack[0], 0);
@@ -41,8 +41,8 @@ describe('HashThread', () => {
   it('keeps concurrent hashes apart (sha256 and sha512)', async () => {
     const a = sharedBytes(1 << 20, 3);
     const b = sharedBytes(1 << 20, 5);
-    const ha = thread.hasher('sha256');
-    const hb = thread.hasher('sha512');
+    const ha = thread.hasher('sha256')!;
+    const hb = thread.hasher('sha512')!;
     for (let i = 0; i < 4; i++) {
       ha.update(a.subarray(i << 18, (i + 1) << 18), () => undefined);
       hb.update(b.subarray(i << 18, (i + 1) << 18), () => undefined);
@@ -54,7 +54,7 @@ describe('HashThread', () => {
 
   it('fails a hash in flight when the thread is closed, and hands its memory back', async () => {
     const other = new HashThread();
-    const h = other.hasher('sha256');
+    const h = other.hasher('sha256')!;
     let back = false;
     h.update(sharedBytes(1 << 20, 9), () => (back = true));
     await other.close();

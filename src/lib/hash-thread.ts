@@ -54,8 +54,13 @@ export class HashThread {
     { resolve: (hex: string) => void; reject: (err: Error) => void }
   >();
 
-  hasher(algorithm: DigestAlgorithm): ThreadHasher {
-    this.ensure();
+  /** A new hash on the thread; undefined when the thread cannot be started (the caller hashes itself). */
+  hasher(algorithm: DigestAlgorithm): ThreadHasher | undefined {
+    try {
+      this.ensure();
+    } catch {
+      return undefined;
+    }
     return new ThreadHasher(this, this.nextId++, algorithm, this.generation);
   }
 
