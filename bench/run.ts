@@ -233,7 +233,7 @@ async function main() {
     }
     if (wanted('proxy-cache')) {
       log('proxy cache: cold pull vs direct from docker-registry, cached pull vs a normal project …');
-      const rows = await proxyCacheBench(berth.url, { quick, log });
+      const rows = await proxyCacheBench(berth.url, { quick, log, pid: berth.pid });
       results.push(...rows);
       log(consoleTable(rowsOf(rows)));
     }

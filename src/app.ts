@@ -184,6 +184,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     queue: jobs.queue,
     completeAfterSeconds: config.registry.proxyCompleteAfterSeconds,
     backlogBytes: config.registry.proxyBacklogMb * 1024 * 1024,
+    hashThread: config.registry.proxyHashThread,
     registries: replication.registries,
     metrics: registerProxyMetrics(metrics),
   });

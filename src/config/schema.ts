@@ -86,6 +86,11 @@ export const configSchema = z
          * clients, in MiB (2^20 bytes); past it they wait for storage. Every process of `--workers` holds its own.
          */
         proxyBacklogMb: z.coerce.number().int().min(1).default(64),
+        /**
+         * Proxied blobs from a plain-HTTP upstream are hashed on a thread of their own, beside the event loop
+         * that writes them to the clients and storage (false: on the event loop).
+         */
+        proxyHashThread: bool.default(true),
       })
       .strict()
       .prefault({}),
@@ -244,6 +249,7 @@ export const envKeys = [
   'registry.gcGraceMinutes',
   'registry.proxyCompleteAfterSeconds',
   'registry.proxyBacklogMb',
+  'registry.proxyHashThread',
   'ui.dir',
   'jobs.workers',
   'jobs.leaseSeconds',

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
 
 /**
  * Where a worker thread's entry module (`src/<name>.ts`) is: beside the root module as built by tsc
@@ -25,8 +25,12 @@ export function startThread(
   name: string,
   workerData?: unknown,
   resourceLimits?: ResourceLimits,
+  transferList?: Transferable[],
 ): Worker {
-  const options = { name, workerData, ...(resourceLimits ? { resourceLimits } : {}) };
+  const options = {
+    ...{ name, workerData, ...(resourceLimits ? { resourceLimits } : {}) },
+    ...(transferList ? { transferList } : {}),
+  };
   return entry.pathname.endsWith('.ts')
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +

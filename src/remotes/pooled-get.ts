@@ -18,12 +18,13 @@ import type { HttpResponse } from './http.js';
  * the clients' buffers) comes back to it instead of to the garbage collector, whose mark-compacts the
  * churn of fresh memory outside the heap starts (21 against 9 over four cold pulls, before and after:
  * docs/proxy-cache.md). Spares unused for 5 s go, and all of them once no download took one for 5 s (then
- * one full GC frees them, as for the filesystem's read buffers: issue 13).
+ * one full GC frees them, as for the filesystem's read buffers: issue 13). Slabs are SharedArrayBuffers, so
+ * the hashing thread (lib/hash-thread.ts) reads the chunks where they are.
  */
 const slabSize = 1024 * 1024;
 /** A read gets at least this much room: with less left in the slab, the next slab is taken. */
 const minRoom = 128 * 1024;
-const pool = new SparePool(slabSize, 128, 5000, collectGarbage);
+const pool = new SparePool(slabSize, 128, 5000, collectGarbage, true);
 const maxHead = 64 * 1024;
 
 export interface PooledGetOptions {

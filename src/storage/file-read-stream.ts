@@ -9,7 +9,8 @@ import type { RecyclingReadable } from '../lib/recycling.js';
  * whole time go (those below the fewest it held meanwhile), and a pool nothing took from lets them all go
  * (then calls `onIdle`). Under a steady load it keeps as many as the load hands back and takes again, so
  * the pulls read into the same memory rather than allocating and leaving garbage for V8 to find; after a
- * busy spell it does not keep its buffers for good.
+ * busy spell it does not keep its buffers for good. `shared` buffers are views on SharedArrayBuffers (another
+ * thread may read them without a copy: lib/hash-thread.ts).
  */
 export class SparePool {
   private readonly spare: Buffer[] = [];
@@ -23,6 +24,7 @@ export class SparePool {
     private readonly limit: number,
     private readonly idleMs?: number,
     private readonly onIdle?: () => void,
+    private readonly shared = false,
   ) {}
 
   get size(): number {
@@ -33,7 +35,10 @@ export class SparePool {
     this.taken++;
     const buf = this.spare.pop();
     if (this.spare.length < this.fewest) this.fewest = this.spare.length;
-    return buf ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    if (buf) return buf;
+    return this.shared
+      ? Buffer.from(new SharedArrayBuffer(this.chunkSize))
+      : Buffer.allocUnsafeSlow(this.chunkSize);
   }
 
   give(memory: ArrayBufferLike): void {

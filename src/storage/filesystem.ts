@@ -391,6 +391,10 @@ async function writeLent(source: RecyclingReadable, out: WriteStream): Promise<v
     out.end();
     await finished(out);
   } catch (err) {
+    // A write still on the thread pool ends with ERR_STREAM_DESTROYED, which the destroyed stream then
+    // emits as 'error': without a listener, an uncaught exception (seen when a proxied blob failed its
+    // digest while storage wrote: test/e2e/proxy-cache/pull-through.test.ts). The error to report is err.
+    out.on('error', () => undefined);
     out.destroy();
     source.destroy();
     throw err;

@@ -66,3 +66,26 @@ test('a pull from a proxy project is answered once: proxied() says so without wa
     assert.equal(sent.length, 1, `${route.kind}: one answer`);
   }
 });
+
+test("a HEAD of a proxied blob is answered from its stat alone: the blob's bytes are never opened", async () => {
+  const target = { project: { id: 1, name: 'p' } } as unknown as ProxyTarget;
+  let opened = 0;
+  const proxy = {
+    target: () => Promise.resolve(target),
+    upstreamType: () => Promise.resolve('docker-registry'),
+    statBlob: () => Promise.resolve({ digest, size: 3 }),
+    openBlob: () => {
+      opened++;
+      return Promise.resolve({ digest, size: 3, body: Readable.from([Buffer.from('abc')]) });
+    },
+  } as unknown as ProxyCache;
+  const { reply, sent } = fakeReply();
+  const req = { method: 'HEAD', url: '/v2/p/r/x', headers: {}, log: console } as unknown as FastifyRequest;
+  const route: RegistryRoute = { kind: 'blob', name: 'p/r', digest };
+  assert.equal(
+    await proxied({ proxy } as unknown as RegistryDeps, req, reply as unknown as FastifyReply, route),
+    true,
+  );
+  assert.deepEqual(sent, [undefined], 'one answer, without a body');
+  assert.equal(opened, 0, 'the blob was not opened (a file descriptor and a read for nothing)');
+});

@@ -121,6 +121,7 @@ async function proxyBlob(
       .code(200)
       .headers({ ...blobHeaders(blob.digest), 'content-length': blob.size })
       .send();
+    return;
   }
   const blob = await deps.proxy!.openBlob(ctx, target, name, digest, parseRange(req.headers.range));
   sendBlob(reply, blob);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { HashThread, ThreadHasher } from '../../lib/hash-thread.js';
 import { isRecycling, type RecyclingReadable } from '../../lib/recycling.js';
 import type { Log } from '../../lib/logger.js';
 import { createDigester, parseDigest } from '../../oci/digest.js';
@@ -123,6 +124,8 @@ export class BlobFetches {
       writes: Pick<BlobWriteGuard, 'reserve'>;
       claimMs?: number;
       backlogBytes?: number;
+      /** Hashes pooled upstream reads beside the event loop (else the loop hashes them). */
+      hashes?: HashThread;
     },
   ) {
     this.claimMs = deps.claimMs ?? 60_000;
@@ -261,9 +264,13 @@ export class BlobFetches {
       lent.delete(chunk);
       lender!.recycle(chunk);
     };
+    // The hashing thread reads the chunks of pooled reads where they are (shared memory): one more
+    // consumer to hand each back. Other sources are hashed here.
+    const threaded = lender && this.deps.hashes?.hasher(expected.algorithm);
+    const hash = threaded ? undefined : createDigester(expected.algorithm);
     const lend = (chunk: Buffer) => {
       if (!lender) return;
-      let n = 1;
+      let n = threaded ? 2 : 1;
       for (const s of fetch.subscribers) if (!s.destroyed) n++;
       lent.set(chunk, n);
     };
@@ -286,29 +293,31 @@ export class BlobFetches {
     );
     // A failed write ends the fetch: the clients' stream is cut rather than storage left behind forever.
     writing.catch((err: unknown) => upstream.stream.destroy(err as Error));
-    const hash = createDigester(expected.algorithm);
     let size = 0;
     let held: Buffer | undefined;
     let early = false;
     const toStorage = (chunk: Buffer) => {
-      lend(chunk);
       mine += chunk.length;
       this.backlog += chunk.length;
       if (!sink.destroyed) sink.write(chunk);
     };
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
-        hash.update(chunk);
+        // Counted before the hashing thread may hand it back.
+        lend(chunk);
+        if (threaded) threaded.update(chunk, () => fetch.release?.(chunk));
+        else hash!.update(chunk);
         size += chunk.length;
         fetch.started = true;
         if (held) {
           toStorage(held);
-          const full = this.forward(fetch, held);
+          const full = this.forward(fetch, held, threaded);
           if (full) await full;
         }
         held = chunk;
       }
-      const actual = `${expected.algorithm}:${hash.digest('hex')}`;
+      const hex = threaded ? await threaded.digest() : hash!.digest('hex');
+      const actual = `${expected.algorithm}:${hex}`;
       if (actual !== target.digest || (upstream.size >= 0 && size !== upstream.size))
         throw new AppError(
           'DIGEST_INVALID',
@@ -332,6 +341,7 @@ export class BlobFetches {
         await tx.uploads.delete(id);
       });
     } catch (err) {
+      threaded?.drop();
       sink.destroy();
       upstream.stream.destroy();
       await this.discard(id);
@@ -360,13 +370,15 @@ export class BlobFetches {
   }
 
   /**
-   * Writes a chunk to every client; what to wait for when one of them is full, or storage when the backlog
-   * is over its bound (undefined, no promise, in the usual case: this runs for every chunk).
+   * Writes a chunk to every client; what to wait for when one of them is full, storage when the backlog
+   * is over its bound, or the hashing thread when it is far behind (undefined, no promise, in the usual case: this runs for every chunk).
    */
-  private forward(fetch: Fetch, chunk: Buffer): Promise<unknown> | undefined {
+  private forward(fetch: Fetch, chunk: Buffer, hasher?: ThreadHasher): Promise<unknown> | undefined {
     const waits: Promise<unknown>[] = [];
     if (this.backlog > this.backlogBytes)
       waits.push(new Promise<void>((resolve) => this.backlogWaiters.add(resolve)));
+    const hashing = hasher?.behind();
+    if (hashing) waits.push(hashing);
     for (const s of fetch.subscribers) {
       if (s.destroyed) continue;
       if (!s.write(chunk))

@@ -416,8 +416,8 @@ export class ProxyCache {
   ): Promise<{ digest: string; size: number }> {
     parseDigest(digest);
     this.assertAllowed(target, repository);
-    if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
-      return this.deps.blobs.stat(ctx, repository, digest);
+    const cached = await notCached(this.deps.blobs.stat(ctx, repository, digest));
+    if (cached) return cached;
     const up = await this.deps.projects.upstream(target);
     const remoteRepo = ProxyProjects.remoteRepository(target, repository);
     let size: number | null;
@@ -439,8 +439,8 @@ export class ProxyCache {
   ): Promise<BlobRead> {
     parseDigest(digest);
     this.assertAllowed(target, repository);
-    if ((await this.deps.store.blobs.sizeInProject(target.project.id, digest)) !== undefined)
-      return this.deps.blobs.open(ctx, repository, digest, range);
+    const cached = await notCached(this.deps.blobs.open(ctx, repository, digest, range));
+    if (cached) return cached;
     const live = await this.fetchBlob(ctx, target, repository, digest, range === undefined);
     if (!live) return this.deps.blobs.open(ctx, repository, digest, range);
     return { digest, size: live.size, body: live.body };
@@ -507,5 +507,19 @@ export class ProxyCache {
         live,
       },
     );
+  }
+}
+
+/**
+ * What the project's own blob service answers, or undefined when the project does not hold the blob
+ * (BLOB_UNKNOWN): a cached pull costs what a normal project's costs, one lookup per blob, rather than a
+ * lookup here and the same one again in the blob service.
+ */
+async function notCached<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'BLOB_UNKNOWN') return undefined;
+    throw err;
   }
 }

@@ -2,6 +2,7 @@ import type { MetaStore } from '../../db/store.js';
 import { proxyCompleteJob } from '../../jobs/kinds/proxy-complete.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Clock } from '../../lib/clock.js';
+import { HashThread } from '../../lib/hash-thread.js';
 import type { Log } from '../../lib/logger.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import type { EventBus } from '../events.js';
@@ -41,6 +42,8 @@ export function buildProxyCache(d: {
   completeAfterSeconds: number;
   /** registry.proxyBacklogMb, in bytes */
   backlogBytes?: number;
+  /** registry.proxyHashThread */
+  hashThread?: boolean;
 }): { proxy: ProxyCache; close(): Promise<void> } {
   const projects = new ProxyProjects({
     store: d.store,
@@ -53,6 +56,7 @@ export function buildProxyCache(d: {
     pulls: d.pulls,
     log: d.log,
   });
+  const hashes = d.hashThread === false ? undefined : new HashThread();
   const proxy = new ProxyCache({
     store: d.store,
     storage: d.storage,
@@ -65,6 +69,7 @@ export function buildProxyCache(d: {
       quota: d.quota,
       writes: d.writes,
       ...(d.backlogBytes ? { backlogBytes: d.backlogBytes } : {}),
+      ...(hashes ? { hashes } : {}),
     }),
     slots: new UpstreamSlots(),
     manifests: d.manifests,
@@ -82,5 +87,11 @@ export function buildProxyCache(d: {
   d.events.onTransaction('ArtifactDeleted', (tx, e) => tx.proxyCache.forgetArtifact(e.repository, e.digest));
   d.events.on('TagDeleted', (e) => d.store.proxyCache.forgetTag(e.repository, e.tag));
   d.events.on('RepositoryDeleted', (e) => d.store.proxyCache.forgetRepository(e.repository));
-  return { proxy, close: () => projects.close() };
+  return {
+    proxy,
+    close: async () => {
+      await projects.close();
+      await hashes?.close();
+    },
+  };
 }

@@ -205,6 +205,36 @@ for (const backend of backends()) {
       }
     });
 
+    it('never hands a client the whole of a blob whose bytes fail their digest, and caches none of it', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const image = makeImage({ layers: 1, layerSize: 3_000_000 });
+      await seedImage(seed, 'team/forged', image, 'v1');
+      const layer = image.blobs.find((b) => b.bytes.length === 3_000_000)!;
+      const path = `/v2/team/forged/blobs/${layer.digest}`;
+      // The upstream answers the layer's GET with other bytes of the same length.
+      gate.answer = (method, url) =>
+        method === 'GET' && url === path
+          ? {
+              status: 200,
+              headers: { 'content-length': String(layer.bytes.length) },
+              body: 'x'.repeat(layer.bytes.length),
+            }
+          : undefined;
+      try {
+        const res = await fixture.client.fetch(`/v2/${project}/team/forged/blobs/${layer.digest}`);
+        const got = await res.arrayBuffer().then(
+          (b) => b.byteLength,
+          () => -1,
+        );
+        assert.notEqual(got, layer.bytes.length, 'the forged blob was not delivered whole');
+      } finally {
+        gate.answer = null;
+      }
+      // Nothing of it was cached: the next pull fetches it again, and gets the upstream's real bytes.
+      assert.equal(await pull(fixture.client, `${project}/team/forged`, 'v1'), image.digest);
+      assert.equal(gate.count(new RegExp(`^GET ${path}$`)), 2);
+    });
+
     it('pulls one platform of a multi-arch index: the index is listed at once, the child as it lands', async (t) => {
       if (!needTools(t, dockerRegistryBinary)) return;
       const { client } = fixture;
