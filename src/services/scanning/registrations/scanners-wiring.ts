@@ -14,7 +14,7 @@ import { ScannerRegistrations } from './scanner-registrations.js';
 const authorizationTypeProperty = 'harbor.scanner-adapter/registry-authorization-type';
 
 export interface ScannersDeps {
-  store: Pick<MetaStore, 'scanners' | 'vulnDb' | 'transaction'>;
+  store: Pick<MetaStore, 'scanners' | 'vulnDb' | 'layerInventories' | 'transaction'>;
   storage: StorageDriver;
   clock: Clock;
   secrets: SecretSealer;
