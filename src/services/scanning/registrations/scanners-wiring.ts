@@ -54,6 +54,8 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
             engine: new ScanPool({
               size: d.config.scanning.workers,
               databaseUrl: d.config.database.url,
+              // The report is written where the scan ran (a thread too), not on this event loop.
+              fill: !d.config.database.url.includes(':memory:'),
               // An in-memory database is this process's only: its scans run in threads of it.
               ...(d.config.scanning.isolation === 'thread' || d.config.database.url.includes(':memory:')
                 ? {}
