@@ -16,6 +16,7 @@ import type { BerthConfig } from './config/schema.js';
 import { connect, sideConnectionCacheKiB, type DbHandle } from './db/connect.js';
 import { ScanReportRepo } from './db/repos/scan-reports.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
+import { LayerInventoryRepo } from './db/repos/layer-inventories.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
 import { runScanWork, type ReportFiller } from './services/scanning/builtin/scan-work.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -62,7 +63,8 @@ lowerPriority();
 // V8's flags are the process's: a scan thread leaves the young generation to the server's own cap.
 if (!parentPort) capYoungGeneration();
 
-let db: { url: string; handle: DbHandle; vulnDb: VulnDbRepo } | undefined;
+let db:
+  { url: string; handle: DbHandle; vulnDb: VulnDbRepo; layerInventories: LayerInventoryRepo } | undefined;
 let storage: { key: string; driver: Promise<StorageDriver> } | undefined;
 const layers = new Map<number, Readable>();
 let opened = 0;
@@ -70,7 +72,12 @@ let opened = 0;
 function database(url: string) {
   if (db?.url !== url) {
     const handle = connect({ url, poolMax: 1, acquireTimeoutMs: 30_000, cacheKiB: sideConnectionCacheKiB });
-    db = { url, handle, vulnDb: new VulnDbRepo(handle.db) };
+    db = {
+      url,
+      handle,
+      vulnDb: new VulnDbRepo(handle.db),
+      layerInventories: new LayerInventoryRepo(handle.db),
+    };
   }
   return db;
 }
@@ -129,6 +136,9 @@ channel.on((m: ToScanWorker) => {
     {
       get vulnDb() {
         return database(m.databaseUrl).vulnDb;
+      },
+      get layerInventories() {
+        return database(m.databaseUrl).layerInventories;
       },
     },
     m.fill ? filler(m.databaseUrl) : undefined,

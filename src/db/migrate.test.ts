@@ -46,6 +46,7 @@ const registryTables = [
   'job_queue_status',
   'job_worker_pool',
   'label',
+  'layer_inventory',
   'notification_policy',
   'p2p_preheat_instance',
   'p2p_preheat_policy',

@@ -17,6 +17,7 @@ import { JobMonitorRepo } from './repos/job-monitor.js';
 import { GcRepo } from './repos/gc.js';
 import { JobRepo } from './repos/jobs.js';
 import { LabelRepo } from './repos/labels.js';
+import { LayerInventoryRepo } from './repos/layer-inventories.js';
 import { NotificationPolicyRepo } from './repos/notification-policies.js';
 import { ProjectCatalog } from './repos/project-catalog.js';
 import { ProjectRepo } from './repos/projects.js';
@@ -73,6 +74,7 @@ export class Repos {
   readonly insights: InsightRepo;
   readonly notificationPolicies: NotificationPolicyRepo;
   readonly vulnDb: VulnDbRepo;
+  readonly layerInventories: LayerInventoryRepo;
   readonly proxyCache: ProxyCacheRepo;
   readonly scanReports: ScanReportRepo;
   readonly securityHub: SecurityHubRepo;
@@ -111,6 +113,7 @@ export class Repos {
     this.insights = new InsightRepo(db);
     this.notificationPolicies = new NotificationPolicyRepo(db, reads);
     this.vulnDb = new VulnDbRepo(db);
+    this.layerInventories = new LayerInventoryRepo(db);
     this.proxyCache = new ProxyCacheRepo(db);
     this.scanReports = new ScanReportRepo(db);
     this.securityHub = new SecurityHubRepo(db);

@@ -610,6 +610,16 @@ export interface RetentionTaskTable {
   retained: number;
 }
 
+/** What the built-in scanner read from one layer (0015), shared by every scan of an image holding it. */
+export interface LayerInventoryTable {
+  digest: string;
+  /** The reading's code version, the layer's compression and the scanner's limits. */
+  version: string;
+  /** JSON, gzipped and base64'd from 64 KiB (`gzip:`). */
+  reading: string;
+  creation_time: string;
+}
+
 export interface Database {
   project: ProjectTable;
   repository: RepositoryTable;
@@ -655,6 +665,7 @@ export interface Database {
   vuln_db_import: VulnDbImportTable;
   vuln_advisory: VulnAdvisoryTable;
   vuln_affected: VulnAffectedTable;
+  layer_inventory: LayerInventoryTable;
   proxy_tag: ProxyTagTable;
   proxy_manifest: ProxyManifestTable;
   proxy_index_child: ProxyIndexChildTable;

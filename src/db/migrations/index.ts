@@ -11,6 +11,7 @@ import * as m0010 from './0010_create_immutable_tag_rule.js';
 import * as m0011 from './0011_add_quota_usage.js';
 import * as m0012 from './0012_create_retention.js';
 import * as m0014 from './0014_create_job_queue_status.js';
+import * as m0015 from './0015_create_layer_inventory.js';
 import * as m0013 from './0013_add_gc_mark_to_blob.js';
 import * as m0018 from './0018_create_vuln_db.js';
 import * as m0020 from './0020_create_insight.js';
@@ -51,6 +52,7 @@ const steps: Record<string, Step> = {
   '0012_create_retention': m0012,
   '0014_create_job_queue_status': m0014,
   '0013_add_gc_mark_to_blob': m0013,
+  '0015_create_layer_inventory': m0015,
   '0020_create_insight': m0020,
   '0019_create_notification_policy': m0019,
   '0018_create_vuln_db': m0018,

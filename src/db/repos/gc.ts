@@ -134,6 +134,13 @@ export class GcRepo {
   async remove(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.deleteFrom('project_blob').where('blob_id', 'in', ids).execute();
+    // The scanner's reading of a layer (0015) goes with its blob.
+    await this.db
+      .deleteFrom('layer_inventory')
+      .where('digest', 'in', (eb) =>
+        eb.selectFrom('blob').select('digest').where('id', 'in', ids).where('gc_mark', 'is not', null),
+      )
+      .execute();
     await this.db.deleteFrom('blob').where('id', 'in', ids).where('gc_mark', 'is not', null).execute();
   }
 

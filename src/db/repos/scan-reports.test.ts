@@ -61,6 +61,27 @@ for (const dialect of testDialects()) {
     };
     const rowCount = async (id: number) => (await store.scanReports.vulnerabilityIds([id])).length;
 
+    test("the rows' INSERTs are the statements Kysely builds, batch by batch, nulls included", async () => {
+      const vulns = rows(600).map((r, i) => ({ ...r, cvss_score_v3: i % 3 ? r.cvss_score_v3 : null }));
+      const { rows: statements } = repo.fillStatements(
+        7,
+        { severity: 'Critical', counts, scanner: '{}', report: '{}' },
+        vulns,
+        { log: '', endTime: now },
+      );
+      const expected = [0, 250, 500].map((i) =>
+        handle.db
+          .insertInto('scan_vulnerability')
+          .values(vulns.slice(i, i + 250).map((v) => ({ ...v, report_id: 7 })))
+          .compile(),
+      );
+      assert.equal(statements.length, 3);
+      statements.forEach((q, k) => {
+        assert.equal(q.sql, expected[k]!.sql);
+        assert.deepEqual(q.parameters, expected[k]!.parameters);
+      });
+    });
+
     test("rows written before the end are nobody's until it; a killed attempt's are cleared by the next", async () => {
       const id = await running('sha256:fill');
       const s = fill(id);

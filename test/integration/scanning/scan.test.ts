@@ -120,6 +120,32 @@ for (const backend of backends()) {
       assert.equal(list.body[0]!.scan_overview?.[MIME]?.report_id, o.report_id);
     });
 
+    test('a rescan reads no layer again: its log says so, and its report is the same', async () => {
+      await f.client.pushImage('scan-again/app', debianImage(VULNERABLE_PACKAGES, 'again'), 'v1');
+      const path = artifactPath('scan-again', 'app', 'v1');
+      const scanLog = async () => {
+        await api.expect(202, 'POST', `${path}/scan`);
+        const o = await scanned(api, 'scan-again', 'app', 'v1');
+        assert.equal(o.scan_status, 'Success');
+        const add = await api.expect<Record<string, { vulnerabilities: unknown[] }>>(
+          200,
+          'GET',
+          `${path}/additions/vulnerabilities`,
+        );
+        const log = await api.expect(200, 'GET', `${path}/scan/${o.report_id}/log`);
+        return { log: log.text, vulnerabilities: add.body[MIME]!.vulnerabilities };
+      };
+      const first = await scanLog();
+      assert.match(first.log, /read \d+ layers \(0 of them as read by an earlier scan\)/);
+      const again = await scanLog();
+      const [, layers, cached] = /read (\d+) layers \((\d+) of them as read by an earlier scan\)/.exec(
+        again.log,
+      )!;
+      assert.ok(Number(layers) > 0);
+      assert.equal(cached, layers);
+      assert.deepEqual(again.vulnerabilities, first.vulnerabilities);
+    });
+
     test('the result is reused by the same digest in another project, without a scan', async () => {
       const image = debianImage(VULNERABLE_PACKAGES, 'shared');
       await f.client.pushImage('scan2/app', image, 'v1');

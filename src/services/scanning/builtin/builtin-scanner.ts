@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { MetaStore } from '../../../db/store.js';
 import type { Clock } from '../../../lib/clock.js';
 import { mediaTypes } from '../../../oci/media-types.js';
 import type { StorageDriver } from '../../../storage/driver.js';
@@ -8,7 +7,7 @@ import type { ScanResult, ScanTarget, ScanType, Scanner, ScannerMetadata } from 
 import type { Inventory, InventoryLimits } from './inventory/index.js';
 import { REPORT_MIME_TYPE } from './report.js';
 import { BUILTIN_SCANNER } from './scan-image.js';
-import { inProcessEngine, type ScanEngine, type ScanWork } from './scan-work.js';
+import { inProcessEngine, type ScanEngine, type ScanWork, type ScanWorkStore } from './scan-work.js';
 import { openVulnDb } from './stored-vuln-db.js';
 
 /** Makes an SBOM document of an inventory (given by the SBOM feature; without it, no sbom capability). */
@@ -41,7 +40,8 @@ const maxDocumentBytes = 4 * 1024 * 1024;
 export class BuiltinScanner implements Scanner {
   constructor(
     private readonly d: {
-      store: Pick<MetaStore, 'vulnDb'>;
+      /** With `layerInventories`, layers read by an earlier scan are not read again (on this event loop). */
+      store: ScanWorkStore;
       storage: StorageDriver;
       clock: Clock;
       limits?: InventoryLimits;

@@ -31,7 +31,7 @@ const hang = () => Promise.resolve(new Readable({ read() {} }));
 
 /** Worker threads, and scanning processes (the memory driver's layers come to them chunk by chunk). */
 const modes = {
-  thread: {},
+  thread: { fill: true },
   process: { processes: { storage: { driver: 'memory' } as BerthConfig['storage'] } },
 };
 
@@ -71,6 +71,29 @@ for (const dialect of testDialects())
         assert.ok(sbom.inventory!.packages.some((p) => p.name === 'bash'));
         const again = await pool.run(work, open, new AbortController().signal);
         assert.ok(again.stored!.rows.length > 0);
+      });
+
+      test("the thread or process writes the report into the work's reports and ends them Success", async () => {
+        const mime = 'application/vnd.security.vulnerability.report; version=1.1';
+        const report = await store.scanReports.create(
+          { uuid: `u-${mode}`, digest: `sha256:${mode}`, registrationUuid: 'pool-test', mimeType: mime },
+          work.now,
+        );
+        assert.ok(await store.scanReports.start(report.id, work.now));
+        const here = await runScanWork(work, open, store);
+        const done = await pool.run({ ...work, reports: [report.id] }, open, new AbortController().signal);
+        assert.equal(done.stored, undefined, 'the report is not sent back to be written here');
+        assert.deepEqual(done.filled, {
+          severity: here.stored!.severity,
+          total: here.stored!.counts.total,
+          ended: [report.id],
+        });
+        const head = await store.scanReports.find(`sha256:${mode}`, 'pool-test', mime);
+        assert.equal(head?.status, 'Success');
+        assert.equal(
+          (await store.scanReports.vulnerabilityIds([report.id])).length,
+          here.stored!.rows.length,
+        );
       });
 
       test('a layer that cannot be read fails the scan with its reason', async () => {

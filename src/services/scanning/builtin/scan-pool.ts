@@ -78,6 +78,12 @@ export class ScanPool implements ScanEngine {
        * write the reports themselves; without it, worker threads of this process.
        */
       processes?: { storage: BerthConfig['storage'] };
+      /**
+       * The scanning process or thread writes the report and ends the reports itself, over its own
+       * database connection (default: with `processes`). Not for an in-memory database, which a thread's
+       * connection of its own does not see.
+       */
+      fill?: boolean;
     },
   ) {
     if (o.size < 1) throw new Error('a scan pool needs at least one thread');
@@ -213,7 +219,7 @@ export class ScanPool implements ScanEngine {
         work,
         databaseUrl: this.o.databaseUrl,
         ...(storage && storage.driver !== 'memory' ? { storage } : {}),
-        ...(this.o.processes ? { fill: true } : {}),
+        ...((this.o.fill ?? !!this.o.processes) ? { fill: true } : {}),
       });
     });
   }

@@ -1,7 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { MetaStore } from '../../../db/store.js';
 import type { ScanType } from '../scanner.js';
-import { inventoryImage, type Inventory, type InventoryLimits } from './inventory/index.js';
+import {
+  inventoryImage,
+  type Inventory,
+  type InventoryLimits,
+  type InventoryStats,
+  type LayerReadingCache,
+} from './inventory/index.js';
+import { deserializeReading, serializeReading } from './inventory/layer-reading.js';
+import type { LayerInventoryRepo } from '../../../db/repos/layer-inventories.js';
 import { storedReport, type StoredReport } from '../summary.js';
 import type { VulnerabilityReport } from './report.js';
 import { matchInventory } from './scan-image.js';
@@ -60,19 +68,38 @@ export interface ScanEngine {
 export const NO_VULNDB_MESSAGE =
   'no vulnerability database has been imported: run `berth vulndb import <FILE.zip|DIR>` first';
 
+/** Where scan work reads the vulnerability database and keeps its layers' readings. */
+export type ScanWorkStore = Pick<MetaStore, 'vulnDb'> & { layerInventories?: LayerInventoryRepo };
+
+/** The layers' readings kept in the metadata database (0015), shared by every node and scanning process. */
+export function storedReadings(repo: LayerInventoryRepo): LayerReadingCache {
+  return {
+    get: async (digest, version) => {
+      const text = await repo.get(digest, version);
+      return text === undefined ? undefined : deserializeReading(text, digest);
+    },
+    put: async (digest, version, reading) => {
+      await repo.put(digest, version, serializeReading(reading), new Date().toISOString());
+    },
+  };
+}
+
 export async function runScanWork(
   work: ScanWork,
   open: LayerOpener,
-  store: Pick<MetaStore, 'vulnDb'>,
+  store: ScanWorkStore,
   fill?: ReportFiller,
 ): Promise<ScanWorkResult> {
   const started = Date.now();
   const layers = work.layers.map((l) => ({ ...l, open: () => open(l.digest) }));
-  const inventory = await inventoryImage(layers, work.limits);
+  const stats: InventoryStats = { cached: 0, read: 0 };
+  const cache = store.layerInventories ? storedReadings(store.layerInventories) : undefined;
+  const inventory = await inventoryImage(layers, work.limits, cache, stats);
   const readMs = Date.now() - started;
   const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
   const lines = [
-    `read ${work.layers.length} layers: ${inventory.packages.length} packages (${os}) in ${readMs} ms`,
+    `read ${work.layers.length} layers (${stats.cached} of them as read by an earlier scan): ` +
+      `${inventory.packages.length} packages (${os}) in ${readMs} ms`,
     ...inventory.notes.map((note) => `note: ${note}`),
   ];
   if (work.type === 'sbom') return { inventory, readMs, lines };
@@ -99,6 +126,6 @@ export async function runScanWork(
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */
-export function inProcessEngine(store: Pick<MetaStore, 'vulnDb'>): ScanEngine {
+export function inProcessEngine(store: ScanWorkStore): ScanEngine {
   return { run: (work, open) => runScanWork(work, open, store) };
 }

@@ -14,7 +14,7 @@ import { ScannerRegistrations } from './scanner-registrations.js';
 const authorizationTypeProperty = 'harbor.scanner-adapter/registry-authorization-type';
 
 export interface ScannersDeps {
-  store: Pick<MetaStore, 'scanners' | 'vulnDb' | 'transaction'>;
+  store: Pick<MetaStore, 'scanners' | 'vulnDb' | 'layerInventories' | 'transaction'>;
   storage: StorageDriver;
   clock: Clock;
   secrets: SecretSealer;
@@ -54,6 +54,8 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
             engine: new ScanPool({
               size: d.config.scanning.workers,
               databaseUrl: d.config.database.url,
+              // The report is written where the scan ran (a thread too), not on this event loop.
+              fill: !d.config.database.url.includes(':memory:'),
               // An in-memory database is this process's only: its scans run in threads of it.
               ...(d.config.scanning.isolation === 'thread' || d.config.database.url.includes(':memory:')
                 ? {}

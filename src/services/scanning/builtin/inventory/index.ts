@@ -1,26 +1,16 @@
-import type { Readable } from 'node:stream';
-import { gunzipBounded } from '../../../../lib/bounded-gunzip.js';
-import { readTarEntries } from '../../../../lib/tar-reader.js';
-import { analyzerFor, type AnalyzerLimits, type Finding } from './analyzers.js';
+import type { Finding } from './analyzers.js';
+import {
+  compressionOf,
+  readLayer,
+  readingVersion,
+  type ImageLayer,
+  type InventoryLimits,
+  type LayerReading,
+} from './layer-reading.js';
 import type { FoundPackage, OsInfo } from './package.js';
 
 export type { FoundPackage, OsInfo, PackageKind } from './package.js';
-
-/** A layer of the image, lowest first; `open()` streams its (compressed) bytes from storage. */
-export interface ImageLayer {
-  digest: string;
-  mediaType: string;
-  open(): Promise<Readable>;
-}
-
-export interface InventoryLimits extends AnalyzerLimits {
-  /** Decompressed bytes allowed per layer. */
-  maxLayerBytes: number;
-  /** Wall-clock budget per layer. */
-  layerTimeoutMs: number;
-  /** Tar entries allowed per layer. */
-  maxEntries: number;
-}
+export type { ImageLayer, InventoryLimits, LayerReading } from './layer-reading.js';
 
 export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = {
   maxFileBytes: 64 * 1024 * 1024,
@@ -38,68 +28,58 @@ export interface Inventory {
 }
 
 /**
+ * Readings of layers kept between scans (db/repos/layer-inventories.ts through scan-work.ts), keyed by
+ * layer digest and `version` (readingVersion: the code, the compression, the limits). `get` answers
+ * undefined for none; either may fail, which costs the scan a read of the layer, nothing more.
+ */
+export interface LayerReadingCache {
+  get(digest: string, version: string): Promise<LayerReading | undefined>;
+  put(digest: string, version: string, reading: LayerReading): Promise<void>;
+}
+
+/** How an inventory was made: layers whose reading came from the cache, layers read. */
+export interface InventoryStats {
+  cached: number;
+  read: number;
+}
+
+/**
  * What an image contains, read from its layers without running it: each layer streams once through
  * gunzip and the tar walker (no layer touches the disk; only the files an analyzer reads are held, each
- * up to `maxFileBytes`). Layers apply in order as a container runtime would: a file in a higher layer
- * replaces the same path below, `.wh.<name>` deletes `<name>` (and what is under it) from lower layers,
- * and `.wh..wh..opq` empties its directory of lower layers' files.
+ * up to `maxFileBytes`), or its reading comes from `cache` when a scan read it before. Layers apply in
+ * order as a container runtime would: a file in a higher layer replaces the same path below,
+ * `.wh.<name>` deletes `<name>` (and what is under it) from lower layers, and `.wh..wh..opq` empties its
+ * directory of lower layers' files. The layers are applied per image, so a layer shared by two images
+ * shares its reading and each image gets its own result.
  */
 export async function inventoryImage(
   layers: ImageLayer[],
   limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
+  cache?: LayerReadingCache,
+  stats: InventoryStats = { cached: 0, read: 0 },
 ): Promise<Inventory> {
   const files = new Map<string, Finding>();
   const notes: string[] = [];
   for (const layer of layers) {
-    const found = new Map<string, Finding>();
-    const removed: string[] = [];
-    const opaque: string[] = [];
     const compression = compressionOf(layer.mediaType);
     if (compression === 'unsupported') {
       notes.push(`layer ${layer.digest} (${layer.mediaType}) is not gzip or plain tar; not read`);
       continue;
     }
-    const source = await layer.open();
-    const chunks =
-      compression === 'gzip'
-        ? gunzipBounded(source, { maxOutputBytes: limits.maxLayerBytes, timeoutMs: limits.layerTimeoutMs })
-        : (source as AsyncIterable<Buffer>);
-    for await (const entry of readTarEntries(chunks, {
-      maxEntries: limits.maxEntries,
-      maxFileBytes: limits.maxFileBytes,
-    })) {
-      const path = normalize(entry.name);
-      const slash = path.lastIndexOf('/');
-      const base = path.slice(slash + 1);
-      const dir = slash < 0 ? '' : path.slice(0, slash);
-      if (base === '.wh..wh..opq') {
-        opaque.push(dir);
-        continue;
-      }
-      if (base.startsWith('.wh.')) {
-        removed.push(dir ? `${dir}/${base.slice(4)}` : base.slice(4));
-        continue;
-      }
-      if (entry.type !== '0') continue;
-      if (path === 'var/lib/rpm/Packages')
-        notes.push(
-          'a BerkeleyDB rpm database (/var/lib/rpm/Packages) is not read: no maintained reader on npm',
-        );
-      const analyze = analyzerFor(path, entry, limits);
-      if (!analyze) continue;
-      try {
-        found.set(path, await analyze(entry, { path: `/${path}`, layer: layer.digest }));
-      } catch (err) {
-        // One unreadable file does not fail the scan; it still hides what was below it.
-        found.set(path, { packages: [] });
-        notes.push(`/${path} in ${layer.digest}: ${(err as Error).message}`);
-      }
+    const version = readingVersion(compression, limits);
+    let reading = cache ? await cache.get(layer.digest, version).catch(() => undefined) : undefined;
+    if (reading) stats.cached++;
+    else {
+      reading = await readLayer(layer, compression, limits);
+      stats.read++;
+      if (cache && reading.keep) await cache.put(layer.digest, version, reading).catch(() => undefined);
     }
-    for (const gone of removed)
+    notes.push(...reading.notes);
+    for (const gone of reading.removed)
       for (const p of [...files.keys()]) if (p === gone || p.startsWith(`${gone}/`)) files.delete(p);
-    for (const d of opaque)
+    for (const d of reading.opaque)
       for (const p of [...files.keys()]) if (d === '' || p.startsWith(`${d}/`)) files.delete(p);
-    for (const [p, f] of found) files.set(p, f);
+    for (const [p, f] of reading.found) files.set(p, f);
   }
   let os: { os: OsInfo; priority: number } | undefined;
   const packages: FoundPackage[] = [];
@@ -109,14 +89,4 @@ export async function inventoryImage(
     } else packages.push(...f.packages);
   }
   return { os: os?.os, packages, notes };
-}
-
-function normalize(name: string): string {
-  return name.replace(/^(?:\.\/|\/)+/, '').replace(/\/+$/, '');
-}
-
-function compressionOf(mediaType: string): 'gzip' | 'none' | 'unsupported' {
-  if (/gzip$/.test(mediaType)) return 'gzip';
-  if (/\.tar$|tar$/.test(mediaType)) return 'none';
-  return 'unsupported';
 }
