@@ -48,6 +48,13 @@ export interface WebhookBenchResult {
    * and ms) per push (last round), with webhooks and without: the work counted rather than timed.
    */
   perPush: { withWebhooks: Record<string, number>; withoutWebhooks: Record<string, number> };
+  /**
+   * CPU ms per push of the bench's own parties on the same cores: the receivers' process (two targets;
+   * hooked rounds, medians) and the pushing client (with and without webhooks, medians; its polls of the
+   * receivers included). What the machine has left for Berth's deliveries.
+   */
+  receiversCpuMsPerPush: number;
+  clientCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number };
   /** The same, of Berth's main thread alone (the event loop that serves the pushes). */
   servingThreadCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
   /** Delivery latency over both targets and every round, ms. */
@@ -67,6 +74,11 @@ class Receivers {
     private readonly child: ChildProcess,
     readonly urls: string[],
   ) {}
+
+  /** The receivers' process: its CPU is the bench's, spent on the same 2 cores as Berth's. */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
 
   static async start(shapes: PayloadShape[]): Promise<Receivers> {
     const child = fork(join(import.meta.dirname, 'webhook-receivers.ts'), [], {
@@ -231,6 +243,14 @@ export async function webhookBench(options: {
   const without: number[] = [];
   const cpuWith: number[] = [];
   const cpuWithout: number[] = [];
+  // What the machine's other parties spend per push: the receivers (hooked rounds) and the pushing client.
+  const receiversMs: number[] = [];
+  const clientWith: number[] = [];
+  const clientWithout: number[] = [];
+  const clientMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const mainWith: number[] = [];
   const mainWithout: number[] = [];
   const perPush: WebhookBenchResult['perPush'] = { withWebhooks: {}, withoutWebhooks: {} };
@@ -257,18 +277,23 @@ export async function webhookBench(options: {
       const order = round % 2 === 0 ? ['plain', 'hooked', 'dist'] : ['dist', 'hooked', 'plain'];
       for (const which of order) {
         const cpu0 = cpuMsOf(berthProc.pid);
+        const rx0 = cpuMsOf(rx.pid);
+        const client0 = clientMs();
         const main0 = mainThreadCpuMsOf(berthProc.pid);
         const work0 = await workCounters(berth.url);
         if (which === 'plain') {
           const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
           without.push(r.perSecond);
           cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
+          clientWithout.push((clientMs() - client0) / pushes);
           mainWithout.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
           perPush.withoutWebhooks = await counted(work0);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
           const c = await collect(r.done, rx, [0, 1], 60_000);
           cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
+          receiversMs.push((cpuMsOf(rx.pid) - rx0) / pushes);
+          clientWith.push((clientMs() - client0) / pushes);
           mainWith.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
           perPush.withWebhooks = await counted(work0);
           delivered = c.delivered;
@@ -281,7 +306,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push, the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}`,
       );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
@@ -309,6 +334,8 @@ export async function webhookBench(options: {
         addedPercent: 100 * (median(cpuWith) / median(cpuWithout) - 1),
       },
       perPush,
+      receiversCpuMsPerPush: median(receiversMs),
+      clientCpuMsPerPush: { withWebhooks: median(clientWith), withoutWebhooks: median(clientWithout) },
       servingThreadCpuMsPerPush: {
         withWebhooks: median(mainWith),
         withoutWebhooks: median(mainWithout),
