@@ -14,6 +14,7 @@ import {
 } from './kind.js';
 import type { JobQueue } from './queue.js';
 import { Settlements, type LogLine } from './settlements.js';
+import { EarliestTimer } from '../lib/earliest-timer.js';
 
 export interface JobWorkerOptions {
   store: Pick<MetaStore, 'jobMonitor' | 'jobs' | 'transaction'>;
@@ -59,9 +60,9 @@ export class JobWorker {
     number,
     { kind: string; group: string | null; abort: AbortController; done: Promise<void> }
   >();
-  private timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (performance.now() ms). */
-  private due = Infinity;
+  private readonly timer = new EarliestTimer(
+    () => void this.tick().finally(() => this.schedule(this.o.pollMs)),
+  );
   private ticking = false;
   private again = false;
   private wokenMidTick = false;
@@ -103,7 +104,7 @@ export class JobWorker {
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
     this.unsubscribe();
-    clearTimeout(this.timer);
+    this.timer.cancel();
     for (const r of this.running.values()) r.abort.abort('shutdown');
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
@@ -180,15 +181,7 @@ export class JobWorker {
   /** Ticks in `delayMs`, unless a tick is already due sooner. */
   private schedule(delayMs: number): void {
     if (this.closed || !this.started) return;
-    const at = performance.now() + delayMs;
-    if (this.timer && this.due <= at) return;
-    clearTimeout(this.timer);
-    this.due = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.due = Infinity;
-      void this.tick().finally(() => this.schedule(this.o.pollMs));
-    }, delayMs);
+    this.timer.in(delayMs);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { TargetGate } from './target-gate.js';
 import { fanOut, type FannedOut } from './webhook-fanout.js';
 import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
 import type { PostOptions, SendResult } from './webhook-sender.js';
+import { EarliestTimer } from '../../lib/earliest-timer.js';
 
 export interface EventBatchesDeps {
   store: Pick<MetaStore, 'transaction' | 'jobs' | 'projects' | 'notificationPolicies'>;
@@ -80,8 +81,9 @@ export class EventBatches {
   private readonly running = new Set<Promise<void>>();
   private finished: Batch[] = [];
   private events = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private due = Infinity;
+  private readonly timer = new EarliestTimer(
+    () => void this.tick().finally(() => this.schedule(this.d.pollMs)),
+  );
   private beat: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
@@ -110,7 +112,7 @@ export class EventBatches {
    */
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.timer.cancel();
     await Promise.race([Promise.all([...this.running]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     clearInterval(this.beat);
     while (this.ticking) await new Promise((r) => setTimeout(r, 5));
@@ -119,15 +121,7 @@ export class EventBatches {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    const at = performance.now() + delayMs;
-    if (this.timer && this.due <= at) return;
-    clearTimeout(this.timer);
-    this.due = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.due = Infinity;
-      void this.tick().finally(() => this.schedule(this.d.pollMs));
-    }, delayMs);
+    this.timer.in(delayMs);
   }
 
   /** Records the batches that ended and claims new events, in one transaction when there is both. */
