@@ -371,7 +371,8 @@ export class BlobFetches {
 
   /**
    * Writes a chunk to every client; what to wait for when one of them is full, storage when the backlog
-   * is over its bound, or the hashing thread when it is far behind (undefined, no promise, in the usual case: this runs for every chunk).
+   * is over its bound, or the hashing thread when it is far behind (undefined, no promise, in the usual
+   * case: this runs for every chunk).
    */
   private forward(fetch: Fetch, chunk: Buffer, hasher?: ThreadHasher): Promise<unknown> | undefined {
     const waits: Promise<unknown>[] = [];
