@@ -2,8 +2,11 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner. When PostgreSQL's tools are present
 // it first starts one throwaway server for the whole run (BERTH_TEST_PG_URL); each test makes its own
 // database on it. Usage: node scripts/test.mjs [path-filter ...]
+// Files start longest first, by test/durations.json (files it does not name first of all), so the run
+// does not end on one long file while the other slot idles. BERTH_TEST_DURATIONS=<file> writes this run's
+// times per file there (scripts/test-durations-reporter.mjs); copy a whole run's to test/durations.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +31,14 @@ function find(dir) {
   return out;
 }
 
+const known = existsSync('test/durations.json')
+  ? JSON.parse(readFileSync('test/durations.json', 'utf8'))
+  : {};
+const seconds = (f) => known[f] ?? Number.POSITIVE_INFINITY;
 const files = [...find('src'), ...find('test')]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+  .sort()
+  .sort((a, b) => seconds(b) - seconds(a));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
@@ -86,7 +94,21 @@ if (!process.env.BERTH_TEST_PG_URL) {
 const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '2';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    ...(process.env.BERTH_TEST_DURATIONS
+      ? [
+          '--test-reporter=./scripts/test-durations-reporter.mjs',
+          `--test-reporter-destination=${process.env.BERTH_TEST_DURATIONS}`,
+        ]
+      : []),
+    `--test-concurrency=${concurrency}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: process.env },
 );
 const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
