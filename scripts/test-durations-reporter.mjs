@@ -1,6 +1,6 @@
 // A node:test reporter that writes each test file's wall time, in seconds, as JSON: from the moment the
 // runner starts the file's process to its last event. scripts/test.mjs adds it when BERTH_TEST_DURATIONS
-// names the output file; test/durations.json, made this way from a whole run, orders the next runs.
+// names the output file.
 import { performance } from 'node:perf_hooks';
 
 export default async function* durations(source) {

@@ -2,11 +2,10 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner. When PostgreSQL's tools are present
 // it first starts one throwaway server for the whole run (BERTH_TEST_PG_URL); each test makes its own
 // database on it. Usage: node scripts/test.mjs [path-filter ...]
-// Files start longest first, by test/durations.json (files it does not name first of all), so the run
-// does not end on one long file while the other slot idles. BERTH_TEST_DURATIONS=<file> writes this run's
-// times per file there (scripts/test-durations-reporter.mjs); copy a whole run's to test/durations.json.
+// BERTH_TEST_DURATIONS=<file> writes the run's wall time per test file there, as JSON
+// (scripts/test-durations-reporter.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,14 +30,9 @@ function find(dir) {
   return out;
 }
 
-const known = existsSync('test/durations.json')
-  ? JSON.parse(readFileSync('test/durations.json', 'utf8'))
-  : {};
-const seconds = (f) => known[f] ?? Number.POSITIVE_INFINITY;
 const files = [...find('src'), ...find('test')]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort()
-  .sort((a, b) => seconds(b) - seconds(a));
+  .sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
