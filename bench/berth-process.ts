@@ -257,6 +257,18 @@ export function ioCountsOf(pid: number): {
 }
 
 /**
+ * Minor page faults of a process so far (all its threads; /proc/<pid>/stat field 10), 0 when gone: each
+ * is a page of memory touched for the first time (or mapped again), a count the load does not change.
+ */
+export function minorFaultsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * CPU time (ms) of a process's main thread alone (its event loop; a process's main thread has the
  * process's id as its thread id), without the worker threads beside it.
  */

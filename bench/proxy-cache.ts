@@ -18,6 +18,7 @@ import {
   cpuMsOf,
   ioCountsOf,
   mainThreadCpuMsOf,
+  minorFaultsOf,
   rssOf,
   sampleRss,
   workCounters,
@@ -72,12 +73,19 @@ export async function proxyCacheBench(
       const before = await timed(() => pullImage(dist, image, d));
       // Berth's CPU for the cold pull (all its threads), and its event loop's alone.
       const pid = options.pid ?? 0;
-      const [cpu0, loop0, rss0, io0] = [cpuMsOf(pid), mainThreadCpuMsOf(pid), rssOf(pid), ioCountsOf(pid)];
+      const [cpu0, loop0, rss0, io0, faults0] = [
+        cpuMsOf(pid),
+        mainThreadCpuMsOf(pid),
+        rssOf(pid),
+        ioCountsOf(pid),
+        minorFaultsOf(pid),
+      ];
       const coldRss = pid ? sampleRss(pid) : undefined;
       const first = await timed(() => pullImage(berth, through, d));
       const [cpu, loop] = [(cpuMsOf(pid) - cpu0) / 1000, (mainThreadCpuMsOf(pid) - loop0) / 1000];
       // Read and write system calls (sockets and files) per cold pull: how many units the bytes went in.
       const io = ioCountsOf(pid);
+      const faults = minorFaultsOf(pid) - faults0;
       const calls = `${io.reads - io0.reads} reads (${((io.readBytes - io0.readBytes) / MiB).toFixed(0)} MiB), ${io.writes - io0.writes} writes (${((io.writtenBytes - io0.writtenBytes) / MiB).toFixed(0)} MiB)`;
       const coldPeak = coldRss?.stop().peak ?? 0;
       const after = await timed(() => pullImage(dist, image, d));
@@ -116,7 +124,7 @@ export async function proxyCacheBench(
       options.log(
         `  round ${round + 1}: cold ${first.toFixed(2)} s vs direct ${direct.toFixed(2)} s ` +
           `(${before.toFixed(2)} before, ${after.toFixed(2)} after; ratio ${(first / direct).toFixed(2)}) (Berth ${cpu.toFixed(2)} CPU-s, ` +
-          `event loop ${loop.toFixed(2)}; ${calls}); cached/normal ${pairs.join(', ')} s ` +
+          `event loop ${loop.toFixed(2)}; ${calls}; ${faults} page faults); cached/normal ${pairs.join(', ')} s ` +
           `(SQL statements per pull ${(sql.proxied / pairs.length).toFixed(1)}/${(sql.plain / pairs.length).toFixed(1)}); ` +
           `RSS ${(rss0 / MiB).toFixed(0)} MiB before, peak ${(pushPeak / MiB).toFixed(0)} push, ${(coldPeak / MiB).toFixed(0)} cold, ${(cachedPeak / MiB).toFixed(0)} cached`,
       );
