@@ -232,6 +232,43 @@ export function cpuMsOf(pid: number): number {
 }
 
 /**
+ * A process's read- and write-class system calls so far (read, readv, pread, recvmsg, ... and write, writev,
+ * ...: socket and file alike; futex and epoll are not counted) and the bytes they moved, from
+ * /proc/<pid>/io (all its threads); zeros when gone. A count the load does not change.
+ */
+export function ioCountsOf(pid: number): {
+  reads: number;
+  writes: number;
+  readBytes: number;
+  writtenBytes: number;
+} {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return {
+      reads: field('syscr'),
+      writes: field('syscw'),
+      readBytes: field('rchar'),
+      writtenBytes: field('wchar'),
+    };
+  } catch {
+    return { reads: 0, writes: 0, readBytes: 0, writtenBytes: 0 };
+  }
+}
+
+/**
+ * Minor page faults of a process so far (all its threads; /proc/<pid>/stat field 10), 0 when gone: each
+ * is a page of memory touched for the first time (or mapped again), a count the load does not change.
+ */
+export function minorFaultsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * CPU time (ms) of a process's main thread alone (its event loop; a process's main thread has the
  * process's id as its thread id), without the worker threads beside it.
  */
