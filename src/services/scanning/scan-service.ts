@@ -204,7 +204,8 @@ export class ScanService {
             fresh++;
             continue;
           }
-          if (old) await tx.scanReports.delete(old.id);
+          // The old report leaves its key in one row's UPDATE; its rows go with the new report's write.
+          if (old) await tx.scanReports.detach(old.id);
           reports.push(
             await tx.scanReports.create(
               { uuid: randomUUID(), digest: t.row.digest, registrationUuid: uuid, mimeType },
