@@ -127,7 +127,9 @@ let purging: Promise<unknown> = Promise.resolve();
  * purge cut short (the process killed, an error) leaves them to the next.
  */
 function purgeReplaced(url: string): void {
-  purging = purging.then(() => new ScanReportRepo(database(url).handle.db).purgeDetached()).catch(() => 0);
+  purging = purging
+    .then(() => new ScanReportRepo(database(url).handle.db).purgeDetached({ pauseMs: 5 }))
+    .catch(() => 0);
 }
 
 channel.on((m: ToScanWorker) => {

@@ -133,7 +133,7 @@ for (const dialect of testDialects()) {
       await store.scanReports.detach(second);
       const third = await reportOf('u-rescan-3');
       // The scanning process purges over its own connection, 250 rows to a statement.
-      assert.equal(await repo.purgeDetached(250), 2);
+      assert.equal(await repo.purgeDetached({ rows: 250, pauseMs: 1 }), 2);
       assert.equal(await rowCount(first), 0);
       assert.equal(await rowCount(second), 0);
       const left = await handle.db

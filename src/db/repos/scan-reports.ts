@@ -240,9 +240,12 @@ export class ScanReportRepo {
    * `rows` at a time. Any caller may run it, several at once: each statement is idempotent. Finds every
    * detached report, whoever detached it and whenever (a process killed between the rescan's detach and
    * the purge leaves one, which the next purge, after any scan on any node, removes); answers how many
-   * reports it deleted.
+   * reports it deleted. `pauseMs` between the DELETEs lets other connections' writes in (on SQLite).
    */
-  async purgeDetached(rows = 250): Promise<number> {
+  async purgeDetached({
+    rows = 250,
+    pauseMs = 0,
+  }: { rows?: number; pauseMs?: number } = {}): Promise<number> {
     const detached = await this.db
       .selectFrom('scan_report')
       .select('id')
@@ -261,6 +264,9 @@ export class ScanReportRepo {
               this.db,
             );
           if (Number(r.numAffectedRows ?? 0) < rows) break;
+          // Another connection's write waiting for the lock retries every millisecond (db/connect.ts):
+          // statements back to back would leave it no moment to take the lock.
+          if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
         }
       }
       await this.db
