@@ -113,6 +113,9 @@ export async function startBerthProcess(
     [
       ...nodeArgs,
       options.main ??
+        // BENCH_BERTH_MAIN=<other checkout>/dist/server/main.js runs this bench's rows against another
+        // build (an A/B of the server with the same bench code and windows).
+        process.env.BENCH_BERTH_MAIN ??
         join(root, process.env.BENCH_UNBUNDLED === '1' ? 'dist/src/main.js' : 'dist/server/main.js'),
       'serve',
       '--host',

@@ -8,6 +8,8 @@
  *                      BENCH_SKIP_BUILD=1 uses dist/ as it is; BENCH_UNBUNDLED=1 runs tsc's dist/src/main.js
  *                      instead of the esbuild bundle dist/server/main.js (profiles then name our source files).
  * BENCH_BERTH_ENV=K=V,... settings for the benched Berths (e.g. BERTH_REGISTRY_PROXY_BACKLOG_MB=512), for A/B runs.
+ * BENCH_BERTH_MAIN=<path> the Berth the rows start (e.g. another checkout's dist/server/main.js), for A/B runs of
+ *                      the server under this checkout's bench code.
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
  */

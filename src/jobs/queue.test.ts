@@ -79,6 +79,29 @@ for (const dialect of testDialects()) {
       );
     });
 
+    test('lines logged one after another are written together, in order, readable once awaited', async () => {
+      let readable: string[] = [];
+      const kind = testKind('test.lines', async (_p, ctx) => {
+        // One turn of the event loop (a scan logs its scanning process's lines so): one INSERT.
+        const written = [0, 1, 2, 3, 4].map((i) => ctx.log(`line ${i}`));
+        await Promise.all(written);
+        readable = (await store.jobs.logs(ctx.jobId)).map((l) => l.line);
+        await ctx.log('after');
+      });
+      const { queue, worker } = testWorker({ store, kinds: [kind] });
+      const id = await queue.add('test.lines', { n: 1 });
+      worker.start();
+      try {
+        await waitFor('job to succeed', async () => (await statusOf(id)) === 'succeeded');
+      } finally {
+        await worker.close();
+      }
+      const lines = ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'];
+      assert.deepEqual(readable.slice(1), lines);
+      const all = (await queue.logs(id)).map((l) => l.line);
+      assert.deepEqual(all.slice(1), [...lines, 'after', 'succeeded']);
+    });
+
     test('concurrent claimers on separate connections never claim the same job twice', async () => {
       const { queue } = testWorker({ store, kinds: [testKind('test.race', async () => {})] });
       const ids = new Set<number>();

@@ -303,16 +303,29 @@ export class JobWorker {
     // got), unless the kind writes its log with its outcome; the closing line is written in the
     // transaction that records the outcome.
     const held: LogLine[] = [];
-    const log = async (line: string) => {
+    // Lines logged in one turn of the event loop go in one INSERT (a scan logs its scanning process's
+    // lines one after another: one statement and commit each, before), and the INSERTs one after another,
+    // so the lines keep their order on any database.
+    let batch: LogLine[] | undefined;
+    let written: Promise<void> = Promise.resolve();
+    const log = (line: string): Promise<void> => {
       if (kind.logWithOutcome) {
         held.push({ time: iso(), line });
-        return;
+        return Promise.resolve();
       }
-      try {
-        await store.jobs.appendLog(row.id, iso(), line);
-      } catch (err) {
-        this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
+      if (!batch) {
+        const lines: LogLine[] = (batch = []);
+        written = written.then(async () => {
+          batch = undefined;
+          try {
+            await store.jobs.appendLogs(lines.map((l) => ({ jobId: row.id, ...l })));
+          } catch (err) {
+            this.o.log.warn({ err, job: row.id }, 'could not write a job log line');
+          }
+        });
       }
+      batch.push({ time: iso(), line });
+      return written;
     };
     let outcome = 'done' as Outcome;
     const heartbeat = setInterval(
@@ -388,6 +401,8 @@ export class JobWorker {
       }
     }
     ended?.();
+    // The closing line comes after the lines logged while it ran.
+    await written;
     const after = await this.settlements.add({
       jobId: row.id,
       lines: [...held, { time: now, line: closing }],

@@ -104,9 +104,50 @@ for (const dialect of testDialects()) {
         .executeTakeFirstOrThrow();
       assert.ok(raw.report!.startsWith('gzip:') && raw.report!.length < document.length / 4);
       assert.equal((await store.scanReports.documents([id])).get(id), document);
-      // The next scan replaces the report, rows and all.
-      await store.scanReports.delete(id);
-      assert.equal(await rowCount(id), 0);
+    });
+
+    test('a rescan detaches the old report in one UPDATE: nobody reads it, its key is free, a purge removes it', async () => {
+      const other = 'scanner-rescan';
+      const digest = 'sha256:rescan';
+      const reportOf = async (uuid: string) => {
+        const r = await store.scanReports.create(
+          { uuid, digest, registrationUuid: other, mimeType: mime },
+          now,
+        );
+        assert.ok(await store.scanReports.start(r.id, now));
+        assert.equal(await repo.runFill(fill(r.id)), true);
+        return r.id;
+      };
+      const first = await reportOf('u-rescan-1');
+      assert.equal((await store.securityHub.dangerousCves(other)).length, 5);
+      await store.scanReports.detach(first);
+      // Gone for every reader: by key, by digest, by uuid, the security hub, the project counts.
+      assert.equal(await store.scanReports.find(digest, other, mime), undefined);
+      assert.deepEqual(await store.scanReports.ofDigests([digest], other), []);
+      assert.equal(await store.scanReports.byUuid('u-rescan-1'), undefined);
+      assert.deepEqual(await store.securityHub.dangerousCves(other), []);
+      assert.equal(await rowCount(first), 600, 'its rows wait for the purge');
+      // The key is free for the new report, and a second rescan before any purge detaches that one too
+      // (a process killed between a detach and its purge leaves the same: found by the next purge).
+      const second = await reportOf('u-rescan-2');
+      await store.scanReports.detach(second);
+      const third = await reportOf('u-rescan-3');
+      // The scanning process purges over its own connection, 250 rows to a statement.
+      assert.equal(await repo.purgeDetached({ rows: 250, pauseMs: 1 }), 2);
+      assert.equal(await rowCount(first), 0);
+      assert.equal(await rowCount(second), 0);
+      const left = await handle.db
+        .selectFrom('scan_report')
+        .select('id')
+        .where('digest', '=', digest)
+        .execute();
+      assert.deepEqual(
+        left.map((r) => r.id),
+        [third],
+      );
+      assert.equal(await rowCount(third), 600, "the new report's rows are not touched");
+      assert.equal((await store.scanReports.find(digest, other, mime))?.status, 'Success');
+      assert.equal(await repo.purgeDetached(), 0, 'nothing left to purge');
     });
 
     test('a report stopped meanwhile is not ended, and keeps no rows', async () => {

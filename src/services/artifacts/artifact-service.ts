@@ -8,6 +8,7 @@ import { tryParseJsonObject } from '../../lib/bounded-json.js';
 import { readChartFiles, readSbomDocument } from './additions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ListQuery, Page } from '../../lib/query.js';
+import { manifestKind } from '../../oci/media-types.js';
 import { assertTag } from '../../oci/names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
@@ -203,7 +204,8 @@ export class ArtifactService {
     const [tags, labels, refs, accessories, attrs, overviews, sboms] = await Promise.all([
       opts.withTag === false ? new Map<number, TagRow[]>() : catalog.tagsOf(ids),
       opts.withLabel ? this.deps.store.labels.ofArtifacts(ids) : new Map<number, LabelRow[]>(),
-      catalog.referencesOf(ids),
+      // Only an index references children: a page of images (a scan overview polled) asks nothing.
+      catalog.referencesOf(rows.filter((r) => manifestKind(r.media_type) !== 'image').map((r) => r.id)),
       opts.withAccessory
         ? Promise.all([...byRepo].map(([repoId, digests]) => catalog.accessoriesOf(repoId, digests))).then(
             (maps) => new Map(maps.flatMap((m) => [...m])),

@@ -154,9 +154,12 @@ export class ScanJob {
       await this.deps.events.publish(tx, outcome.name, full);
       return full;
     });
-    if (!ended) return;
-    this.deps.events.emit(outcome.name, ended);
-    if (counted) {
+    if (ended) this.deps.events.emit(outcome.name, ended);
+    // The reports a rescan replaced (ScanReportRepo.detach) go with the new report's write: the scanning
+    // process or thread purged them when it wrote the report, else they go here. A purge that fails
+    // leaves them to the next one.
+    if (!('ended' in outcome)) await store.scanReports.purgeDetached().catch(() => 0);
+    if (ended && counted) {
       const c = await store.scanReports.projectCounts(p.projectId, p.registrationUuid, REPORT_MIME_TYPE);
       this.deps.events.emit('VulnerabilitiesCounted', {
         projectId: p.projectId,

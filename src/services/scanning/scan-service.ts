@@ -13,7 +13,7 @@ import type { RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
 import { maxSeverity } from './builtin/severity.js';
-import type { ScanType, ScannerMetadata, ScannerResolver } from './scanner.js';
+import type { ScanType, Scanner, ScannerMetadata, ScannerResolver } from './scanner.js';
 import { overviewNeedsDocuments, overviewOf, parseReportIds, type ScanOverview } from './summary.js';
 
 /** The metadata property in which a scanner says when its vulnerability database was last updated. */
@@ -103,8 +103,15 @@ export class ScanService {
     return { ...found, metadata: await found.scanner.metadata() };
   }
 
+  /** `scannerOf` with the capabilities only: what reads reports needs (no vulnerability database read). */
+  private async capableScannerOf(projectId: number) {
+    const found = await this.deps.scanners.forProject(projectId);
+    if (!found) throw new AppError('PRECONDITION', `no available scanner for project: ${projectId}`);
+    return { ...found, metadata: await capabilitiesOf(found.scanner) };
+  }
+
   /** The MIME types `metadata` produces for a manifest of this media type and scan type; none = unreadable. */
-  private produces(metadata: ScannerMetadata, mediaType: string, type: ScanType): string[] {
+  private produces(metadata: Capabilities, mediaType: string, type: ScanType): string[] {
     for (const c of metadata.capabilities) {
       if ((c.type ?? 'vulnerability') === type && c.consumes_mime_types.includes(mediaType))
         return c.produces_mime_types;
@@ -119,7 +126,7 @@ export class ScanService {
   async collect(
     repositoryId: number,
     row: ArtifactRow,
-    metadata: ScannerMetadata,
+    metadata: Capabilities,
     type: ScanType,
   ): Promise<{ row: ArtifactRow; mimeTypes: string[] }[]> {
     const out: { row: ArtifactRow; mimeTypes: string[] }[] = [];
@@ -204,7 +211,8 @@ export class ScanService {
             fresh++;
             continue;
           }
-          if (old) await tx.scanReports.delete(old.id);
+          // The old report leaves its key in one row's UPDATE; its rows go with the new report's write.
+          if (old) await tx.scanReports.detach(old.id);
           reports.push(
             await tx.scanReports.create(
               { uuid: randomUUID(), digest: t.row.digest, registrationUuid: uuid, mimeType },
@@ -290,7 +298,7 @@ export class ScanService {
    * running one when its job sees the stop (the job then records it).
    */
   async stop(_ctx: RequestContext, subject: ScanSubject, type: ScanType, operator: string): Promise<void> {
-    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const { uuid, metadata } = await this.capableScannerOf(subject.projectId);
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, type);
     const reports = await this.reportsFor(targets, uuid);
     if (reports.length === 0)
@@ -346,7 +354,7 @@ export class ScanService {
     if (rows.length === 0) return out;
     const found = await this.deps.scanners.forProject(projectId);
     if (!found) return out;
-    const metadata = await found.scanner.metadata();
+    const metadata = await capabilitiesOf(found.scanner);
     const covers = new Map<number, string[]>();
     for (const row of rows) {
       const targets = await this.collect(row.repository_id, row, metadata, type);
@@ -398,7 +406,7 @@ export class ScanService {
     if (rows.length === 0) return out;
     const found = await this.deps.scanners.forProject(projectId);
     if (!found) return out;
-    const metadata = await found.scanner.metadata();
+    const metadata = await capabilitiesOf(found.scanner);
     const covers = new Map<number, string[]>();
     for (const row of rows)
       covers.set(
@@ -424,7 +432,7 @@ export class ScanService {
   ): Promise<{ targets: string[]; reports: ScanReportHead[] } | undefined> {
     const found = await this.deps.scanners.forProject(subject.projectId);
     if (!found) return undefined;
-    const metadata = await found.scanner.metadata();
+    const metadata = await capabilitiesOf(found.scanner);
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
     return { targets: targets.map((t) => t.row.digest), reports: await this.reportsFor(targets, found.uuid) };
   }
@@ -442,7 +450,7 @@ export class ScanService {
 
   /** `.../additions/vulnerabilities`: the report per MIME type (an index's children's merged). */
   async vulnerabilities(subject: ScanSubject): Promise<Record<string, VulnerabilityReport>> {
-    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const { uuid, metadata } = await this.capableScannerOf(subject.projectId);
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
     if (targets.length === 0)
       throw new AppError('NOT_FOUND', `report not found for ${subject.repository}@${subject.row.digest}`);
@@ -461,7 +469,7 @@ export class ScanService {
 
   /** A report's log (Harbor's GET .../scan/{report_id}/log); an index's ids give their logs one after another. */
   async log(subject: ScanSubject, reportId: string): Promise<string | undefined> {
-    const { uuid, metadata } = await this.scannerOf(subject.projectId);
+    const { uuid, metadata } = await this.capableScannerOf(subject.projectId);
     const targets = await this.collect(subject.repositoryId, subject.row, metadata, 'vulnerability');
     const digests = new Set(targets.map((t) => t.row.digest));
     const ids = parseReportIds(reportId);
@@ -486,6 +494,13 @@ export class ScanService {
     const job = await this.deps.store.jobs.find(r.job_id);
     return job ? jobLogText(this.deps.store, job) : '';
   }
+}
+
+type Capabilities = Pick<ScannerMetadata, 'capabilities'>;
+
+/** A scanner's capabilities: without its metadata's work when it knows them (`Scanner.capabilities`). */
+async function capabilitiesOf(scanner: Scanner): Promise<Capabilities> {
+  return { capabilities: scanner.capabilities?.() ?? (await scanner.metadata()).capabilities };
 }
 
 /** Harbor's report MIME type of an SBOM (what a scanner's sbom capability produces). */

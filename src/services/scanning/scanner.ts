@@ -50,6 +50,12 @@ export interface ScannerMetadata {
 export interface Scanner {
   metadata(signal?: AbortSignal): Promise<ScannerMetadata>;
   /**
+   * What it reads and produces (`metadata`'s capabilities), when that is known without `metadata`'s work:
+   * the built-in scanner's never change, while its metadata reads the vulnerability database's import
+   * (an overview polled while a scan runs needs the capabilities only).
+   */
+  capabilities?(): ScannerMetadata['capabilities'];
+  /**
    * Scans `target` and resolves with the result; rejects with an Error whose message says why (it becomes
    * the report's log and Harbor's `Error` status). `log` receives progress lines for the scan's log;
    * `signal` aborts a scan that is stopped.

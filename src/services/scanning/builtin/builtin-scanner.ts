@@ -54,9 +54,7 @@ export class BuiltinScanner implements Scanner {
     await this.d.engine?.close?.();
   }
 
-  async metadata(): Promise<ScannerMetadata> {
-    const db = await openVulnDb(this.d.store);
-    const info = await db?.info();
+  capabilities(): ScannerMetadata['capabilities'] {
     const capabilities: ScannerMetadata['capabilities'] = [
       {
         type: 'vulnerability',
@@ -70,9 +68,15 @@ export class BuiltinScanner implements Scanner {
         consumes_mime_types: [...imageManifests],
         produces_mime_types: ['application/vnd.security.sbom.report+json; version=1.0'],
       });
+    return capabilities;
+  }
+
+  async metadata(): Promise<ScannerMetadata> {
+    const db = await openVulnDb(this.d.store);
+    const info = await db?.info();
     return {
       scanner: { ...BUILTIN_SCANNER },
-      capabilities,
+      capabilities: this.capabilities(),
       properties: {
         'harbor.scanner-adapter/scanner-type': 'os-package-vulnerability',
         ...(info
