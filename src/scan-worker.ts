@@ -112,9 +112,31 @@ function filler(url: string): ReportFiller {
       fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
     }));
     const ended: number[] = [];
-    for (const s of statements) if (await repo.runFill(s.fill)) ended.push(s.id);
+    channel.send({ kind: 'writing', on: true });
+    try {
+      for (const s of statements) if (await repo.runFill(s.fill, pace)) ended.push(s.id);
+    } finally {
+      channel.send({ kind: 'writing', on: false });
+    }
     return ended;
   };
+}
+
+/** What the server's governor said last (services/scanning/builtin/cpu-governor.ts). */
+const pacing = { busy: false, share: 1, since: performance.now() };
+
+/**
+ * Between two of its write statements (the governor does not stop the process while it writes): while
+ * the rest of the machine is busy, sleeps so that the time since the last sleep is `share` of the whole.
+ */
+async function pace(): Promise<void> {
+  const now = performance.now();
+  if (pacing.busy && pacing.share < 1) {
+    const ran = now - pacing.since;
+    const rest = Math.min(1000, (ran * (1 - pacing.share)) / pacing.share);
+    if (rest >= 1) await new Promise((r) => setTimeout(r, rest));
+  }
+  pacing.since = performance.now();
 }
 
 let purging: Promise<unknown> = Promise.resolve();
@@ -128,11 +150,24 @@ let purging: Promise<unknown> = Promise.resolve();
  */
 function purgeReplaced(url: string): void {
   purging = purging
-    .then(() => new ScanReportRepo(database(url).handle.db).purgeDetached({ pauseMs: 5 }))
+    .then(async () => {
+      channel.send({ kind: 'writing', on: true });
+      try {
+        return await new ScanReportRepo(database(url).handle.db).purgeDetached({ pauseMs: 5, between: pace });
+      } finally {
+        channel.send({ kind: 'writing', on: false });
+      }
+    })
     .catch(() => 0);
 }
 
 channel.on((m: ToScanWorker) => {
+  if (m.kind === 'pace') {
+    pacing.busy = m.busy;
+    pacing.share = m.share;
+    pacing.since = performance.now();
+    return;
+  }
   if (m.kind === 'chunk') {
     const stream = layers.get(m.stream);
     if (!stream) return;

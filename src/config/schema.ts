@@ -130,6 +130,12 @@ export const configSchema = z
          * niced worker thread of this process, which writes the report.
          */
         isolation: z.enum(['process', 'thread']).default('process'),
+        /**
+         * While the rest of the machine uses more than half a core (serving pulls), a scanning process runs
+         * only this share of each 100 ms and is stopped for the rest; 1 lets it run as nice 19 allows.
+         * Linux only; scan threads are not held.
+         */
+        cpuShareWhenBusy: z.coerce.number().gt(0).max(1).default(0.2),
       })
       .strict()
       .prefault({}),
@@ -256,6 +262,7 @@ export const envKeys = [
   'jobs.pollIntervalMs',
   'scanning.workers',
   'scanning.isolation',
+  'scanning.cpuShareWhenBusy',
   'webhooks.timeoutSeconds',
   'webhooks.maxAttempts',
   'webhooks.retryDelayMs',

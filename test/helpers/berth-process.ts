@@ -73,6 +73,9 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
   env.BERTH_LOG_LEVEL = options.logLevel ?? 'warn';
   env.BERTH_ADMIN_PASSWORD = testAdmin.password;
   env.BERTH_SERVER_WORKERS = String(options.workers ?? 1);
+  // Scans at full speed: the suite keeps both cores busy, so the default would hold every scan back
+  // (scanning.cpuShareWhenBusy; its own tests set it).
+  env.BERTH_SCANNING_CPU_SHARE_WHEN_BUSY = '1';
   Object.assign(env, options.env);
   if (options.databaseUrl) env.BERTH_DATABASE_URL = options.databaseUrl;
   const child = spawn(

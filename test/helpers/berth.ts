@@ -69,6 +69,9 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
     file: undefined,
     overrides: {
       ...options.overrides,
+      // Scans at full speed: the suite keeps both cores busy, so the default would hold every scan back
+      // (scanning.cpuShareWhenBusy; the tests of the governor set it).
+      scanning: { cpuShareWhenBusy: 1, ...options.overrides?.scanning },
       admin: { password: testAdmin.password, ...options.overrides?.admin },
       server: { host: '127.0.0.1', port: 0, ...options.overrides?.server },
       data: { dir: dataDir },

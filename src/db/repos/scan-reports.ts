@@ -240,12 +240,14 @@ export class ScanReportRepo {
    * `rows` at a time. Any caller may run it, several at once: each statement is idempotent. Finds every
    * detached report, whoever detached it and whenever (a process killed between the rescan's detach and
    * the purge leaves one, which the next purge, after any scan on any node, removes); answers how many
-   * reports it deleted. `pauseMs` between the DELETEs lets other connections' writes in (on SQLite).
+   * reports it deleted. `pauseMs` between the DELETEs lets other connections' writes in (on SQLite), and
+   * `between` runs there too (the scanning process paces itself with it).
    */
   async purgeDetached({
     rows = 250,
     pauseMs = 0,
-  }: { rows?: number; pauseMs?: number } = {}): Promise<number> {
+    between,
+  }: { rows?: number; pauseMs?: number; between?: () => Promise<void> } = {}): Promise<number> {
     const detached = await this.db
       .selectFrom('scan_report')
       .select('id')
@@ -267,6 +269,7 @@ export class ScanReportRepo {
           // Another connection's write waiting for the lock retries every millisecond (db/connect.ts):
           // statements back to back would leave it no moment to take the lock.
           if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+          await between?.();
         }
       }
       await this.db
@@ -345,15 +348,19 @@ export class ScanReportRepo {
   }
 
   /**
-   * Runs `fillStatements` one statement at a time (not in a transaction): the rows, then the report's
+   * Runs `fillStatements` one statement at a time (not in a transaction; `between` runs before each row
+   * statement: the scanning process paces itself with it): the rows, then the report's
    * end; false (and its rows deleted again) when the report had ended meanwhile (stopped). A process
    * killed midway leaves rows on a report that is not Success, which nothing reads, and which the job's
    * end (Error, Stopped: `finish`), its next attempt (`clear`) or the next scan's detach and purge remove.
    */
-  async runFill(s: FillStatements): Promise<boolean> {
+  async runFill(s: FillStatements, between?: () => Promise<void>): Promise<boolean> {
     await this.db.executeQuery(compiled(s.clear));
     try {
-      for (const q of s.rows) await this.db.executeQuery(compiled(q));
+      for (const q of s.rows) {
+        await between?.();
+        await this.db.executeQuery(compiled(q));
+      }
       const r = await this.db.executeQuery(compiled(s.end));
       if (Number(r.numAffectedRows ?? 0) > 0) return true;
     } catch (err) {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../../test/helpers/databases.js';
@@ -101,3 +103,76 @@ for (const dialect of testDialects())
         await assert.rejects(pool.run(work, broken, new AbortController().signal), /header|gzip|incorrect/i);
       });
     });
+
+/** This process's children whose command line names `what`. */
+function childrenNamed(what: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(what))
+        pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+describe(
+  'ScanPool: a scanning process held back while the machine is busy (sqlite)',
+  {
+    skip: process.platform !== 'linux' && 'Linux only (/proc, SIGSTOP)',
+  },
+  () => {
+    let store: MetaStore;
+    let database: TestDatabase;
+    let pool: ScanPool;
+    const burners: ChildProcess[] = [];
+    before(async () => {
+      ({ store, database } = await createTestStore('sqlite'));
+      await importVulnDb({ store }, DEBIAN12_FIXTURE_DIR);
+      pool = new ScanPool({ size: 1, databaseUrl: database.url, ...modes.process, cpuShareWhenBusy: 0.2 });
+      // The rest of the machine busy: two processes spinning, over half a core whatever else runs.
+      for (let i = 0; i < 2; i++)
+        burners.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    });
+    after(async () => {
+      for (const b of burners) b.kill('SIGKILL');
+      await pool.close();
+      await database.close();
+    });
+
+    test('it is stopped for part of the time, ends its scan with the same report, and is left running', async () => {
+      const here = await runScanWork(work, open, store);
+      const states = new Set<string>();
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          for (const pid of childrenNamed('scan-worker'))
+            try {
+              states.add(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0]!);
+            } catch {
+              // ended
+            }
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      const there = await pool.run(work, open, new AbortController().signal);
+      // Scans back to back give the watch time to see the process between two of them, too.
+      await pool.run(work, open, new AbortController().signal);
+      watching = false;
+      await watch;
+      assert.deepEqual(there.stored, here.stored);
+      assert.ok(
+        states.has('T'),
+        `the scanning process was stopped at times (states seen: ${[...states].join(',')})`,
+      );
+      const [pid] = childrenNamed('scan-worker');
+      assert.ok(pid, 'the scanning process waits for the next scan');
+      assert.notEqual(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0], 'T', 'not left stopped');
+    });
+  },
+);

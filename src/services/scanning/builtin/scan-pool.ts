@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { BerthConfig } from '../../../config/schema.js';
 import { childMallocEnv } from '../../../lib/malloc-arenas.js';
 import { startThread, threadEntry } from '../../../lib/worker-thread.js';
+import { CpuGovernor } from './cpu-governor.js';
 import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
 
 /**
@@ -17,6 +18,8 @@ export const scanThreadHeap = { maxYoungGenerationSizeMb: 24, maxOldGenerationSi
 
 /** What the pool tells a worker thread (src/scan-worker.ts). */
 export type ToScanWorker =
+  /** The rest of the machine is busy (or no longer): the process paces its writes to `share` of the time. */
+  | { kind: 'pace'; busy: boolean; share: number }
   | {
       kind: 'run';
       work: ScanWork;
@@ -32,7 +35,16 @@ export type ToScanWorker =
 export type FromScanWorker =
   | { kind: 'pull'; stream: number; digest: string }
   | { kind: 'done'; result: ScanWorkResult }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string }
+  /** The scanning process begins or ends a write (the governor does not hold it meanwhile). */
+  | { kind: 'writing'; on: boolean };
+
+/**
+ * The governor's period, and the CPU the rest of the machine must use to count as busy: an idle server
+ * answering a scan's overview polls uses a few per cent of a core, 8 clients pulling use more than one.
+ */
+const governorPeriodMs = 100;
+const governorBusyCores = 0.5;
 
 /** A scanning process or thread, as the pool speaks to it. */
 interface ScanHost extends EventEmitter {
@@ -40,6 +52,8 @@ interface ScanHost extends EventEmitter {
   terminate(): void;
   /** Keeps this process alive while a scan runs (an idle host does not). */
   hold(running: boolean): void;
+  /** A scanning process's pid (a thread has none). */
+  pid?: number | undefined;
 }
 
 interface Slot {
@@ -48,6 +62,8 @@ interface Slot {
   /** Terminated, crashed or exited: replaced by a new thread at the next scan. */
   dead: boolean;
   idle?: NodeJS.Timeout;
+  /** Holds a scanning process back while the machine is busy (`cpuShareWhenBusy`). */
+  governor?: CpuGovernor | undefined;
 }
 
 /**
@@ -84,6 +100,11 @@ export class ScanPool implements ScanEngine {
        * connection of its own does not see.
        */
       fill?: boolean;
+      /**
+       * Scanning processes are held to this share of the time while the rest of the machine is busy
+       * (cpu-governor.ts); 1 lets them run as their nice value allows. Threads are not held.
+       */
+      cpuShareWhenBusy?: number;
     },
   ) {
     if (o.size < 1) throw new Error('a scan pool needs at least one thread');
@@ -114,7 +135,8 @@ export class ScanPool implements ScanEngine {
         return free;
       }
       if (this.slots.length < this.o.size) {
-        const slot: Slot = { worker: this.spawn(), busy: true, dead: false };
+        const worker = this.spawn();
+        const slot: Slot = { worker, busy: true, dead: false, governor: this.governorOf(worker) };
         this.slots.push(slot);
         return slot;
       }
@@ -146,6 +168,23 @@ export class ScanPool implements ScanEngine {
     slot.worker.terminate();
   }
 
+  /** A scanning process's governor; it hears the process's writes between scans too (the purge). */
+  private governorOf(worker: ScanHost): CpuGovernor | undefined {
+    const share = this.o.cpuShareWhenBusy ?? 1;
+    if (worker.pid === undefined || share >= 1) return undefined;
+    const governor = new CpuGovernor(worker.pid, {
+      share,
+      busyCores: governorBusyCores,
+      periodMs: governorPeriodMs,
+      // Between its statements, which it may not be stopped in, the process slows itself down.
+      onBusy: (busy) => worker.post({ kind: 'pace', busy, share }),
+    });
+    worker.on('message', (m: FromScanWorker) => {
+      if (m.kind === 'writing') governor.writing(m.on);
+    });
+    return governor;
+  }
+
   private spawn(): ScanHost {
     const entry = this.o.entry ?? threadEntry('scan-worker');
     if (this.o.processes) return scanProcess(entry);
@@ -161,11 +200,13 @@ export class ScanPool implements ScanEngine {
   private runOn(slot: Slot, work: ScanWork, open: LayerOpener, signal: AbortSignal): Promise<ScanWorkResult> {
     const { worker } = slot;
     const layers = new Map<number, { stream: Readable; chunks: AsyncIterator<Buffer> }>();
+    const { governor } = slot;
     return new Promise<ScanWorkResult>((resolve, reject) => {
       let settled = false;
       const settle = (err: Error | undefined, result?: ScanWorkResult) => {
         if (settled) return;
         settled = true;
+        governor?.stop();
         worker.hold(false);
         worker.off('message', onMessage);
         worker.off('error', onError);
@@ -205,10 +246,11 @@ export class ScanPool implements ScanEngine {
       const onMessage = (m: FromScanWorker) => {
         if (m.kind === 'pull') void pull(m.stream, m.digest);
         else if (m.kind === 'done') settle(undefined, m.result);
-        else settle(new Error(m.message));
+        else if (m.kind === 'failed') settle(new Error(m.message));
       };
       if (signal.aborted) return onAbort();
       worker.hold(true);
+      governor?.start();
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
@@ -249,6 +291,7 @@ function scanProcess(entry: URL): ScanHost {
   host.post = (m) => {
     if (child.connected) child.send(m);
   };
+  host.pid = child.pid;
   host.terminate = () => void child.kill('SIGKILL');
   host.hold = (running) => {
     if (running) {

@@ -27,7 +27,7 @@ export interface ScannersDeps {
    * event loop), the database and storage each process opens, and `auth.robotPrefix` (scan robots log in as `<prefix><project>+<name>`).
    */
   config: {
-    scanning: { workers: number; isolation: 'process' | 'thread' };
+    scanning: { workers: number; isolation: 'process' | 'thread'; cpuShareWhenBusy: number };
     database: { url: string };
     auth: { robotPrefix: string };
     storage: BerthConfig['storage'];
@@ -56,6 +56,7 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
               databaseUrl: d.config.database.url,
               // The report is written where the scan ran (a thread too), not on this event loop.
               fill: !d.config.database.url.includes(':memory:'),
+              cpuShareWhenBusy: d.config.scanning.cpuShareWhenBusy,
               // An in-memory database is this process's only: its scans run in threads of it.
               ...(d.config.scanning.isolation === 'thread' || d.config.database.url.includes(':memory:')
                 ? {}
