@@ -123,20 +123,26 @@ function filler(url: string): ReportFiller {
 }
 
 /** What the server's governor said last (services/scanning/builtin/cpu-governor.ts). */
-const pacing = { busy: false, share: 1, since: performance.now() };
+const pacing = { busy: false, share: 1, cpuMs: 0 };
+
+/** This process's CPU time so far (ms): the time it was stopped or asleep does not count. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /**
  * Between two of its write statements (the governor does not stop the process while it writes): while
- * the rest of the machine is busy, sleeps so that the time since the last sleep is `share` of the whole.
+ * the rest of the machine is busy, sleeps so that the CPU used since the last sleep is `share` of the
+ * time (CPU, not wall time: a stretch the governor held the process for is not paid for twice).
  */
 async function pace(): Promise<void> {
-  const now = performance.now();
+  const now = cpuMs();
   if (pacing.busy && pacing.share < 1) {
-    const ran = now - pacing.since;
-    const rest = Math.min(1000, (ran * (1 - pacing.share)) / pacing.share);
+    const rest = Math.min(1000, ((now - pacing.cpuMs) * (1 - pacing.share)) / pacing.share);
     if (rest >= 1) await new Promise((r) => setTimeout(r, rest));
   }
-  pacing.since = performance.now();
+  pacing.cpuMs = cpuMs();
 }
 
 let purging: Promise<unknown> = Promise.resolve();
@@ -165,7 +171,7 @@ channel.on((m: ToScanWorker) => {
   if (m.kind === 'pace') {
     pacing.busy = m.busy;
     pacing.share = m.share;
-    pacing.since = performance.now();
+    pacing.cpuMs = cpuMs();
     return;
   }
   if (m.kind === 'chunk') {
