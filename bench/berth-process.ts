@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
@@ -282,6 +282,29 @@ export function mainThreadCpuMsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time (ms) of each thread of a process (thread id → ms), from /proc/<pid>/task/<tid>/stat: Node's
+ * threads carry no names, so a caller tells them apart by what they spent over a window (the webhooks row
+ * takes the busiest thread beside the main one as the delivery thread).
+ */
+export function threadCpuMsOf(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids)
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread ended
+    }
+  return out;
 }
 
 /** The pids of a process's children (the workers of `serve --workers N`), from /proc. */

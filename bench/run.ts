@@ -10,6 +10,8 @@
  * BENCH_BERTH_ENV=K=V,... settings for the benched Berths (e.g. BERTH_REGISTRY_PROXY_BACKLOG_MB=512), for A/B runs.
  * BENCH_BERTH_MAIN=<path> the Berth the rows start (e.g. another checkout's dist/server/main.js), for A/B runs of
  *                      the server under this checkout's bench code.
+ * BENCH_WEBHOOKS_ROUNDS=<n> rounds of the webhooks row (default 5, quick 1); BENCH_WEBHOOKS_RATE=<pushes/s> paces its
+ *                      pushes (A/B of the delivery thread's work per delivery at equal batch sizes on a loaded machine).
  * BENCH_SOAK_SECONDS=<n> the soak's load time (default 300 in a full run, 20 in a quick one): 200 clients
  *                      mixing pushes, pulls and API lists against a fresh Berth, RSS every 10 s.
  */

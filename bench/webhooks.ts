@@ -18,8 +18,10 @@ import {
   authedAgent,
   benchApi,
   cpuMsOf,
+  ioCountsOf,
   mainThreadCpuMsOf,
   startBerthProcess,
+  threadCpuMsOf,
   workCounters,
   type WorkCounter,
 } from './berth-process.js';
@@ -55,9 +57,23 @@ export interface WebhookBenchResult {
    * receivers included). What the machine has left for Berth's deliveries.
    */
   receiversCpuMsPerPush: number;
+  /** The same, up to the round's last push (what they took from the pushes while these ran). */
+  receiversCpuMsPerPushWhilePushing: number;
   clientCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number };
   /** The same, of Berth's main thread alone (the event loop that serves the pushes). */
   servingThreadCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
+  /**
+   * The delivery thread's CPU per delivery (hooked rounds, medians, ms): the busiest thread beside the
+   * main one over the round (Node's threads have no names); `otherThreadsMsPerPush` is the rest beside
+   * it and the main thread (V8's compiler and GC helpers, libuv's pool).
+   */
+  deliveryThreadCpuMsPerDelivery: number;
+  otherThreadsCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number };
+  /**
+   * Berth's read- and write-class system calls and bytes written (files and sockets) per push, with
+   * webhooks (deliveries included) and without (medians): /proc/<pid>/io, counts the load does not change.
+   */
+  ioPerPush: { withWebhooks: Record<string, number>; withoutWebhooks: Record<string, number> };
   /** Delivery latency over both targets and every round, ms. */
   berthLatency: { p50: number; p99: number; max: number };
   distributionLatency: { p50: number; p99: number; max: number };
@@ -143,8 +159,13 @@ async function pushMany(
   const done = new Map<string, number>();
   let next = 0;
   const start = performance.now();
+  // BENCH_WEBHOOKS_RATE=<pushes/s>: push i starts no sooner than i / rate s after the first, so that A/B
+  // runs on a loaded machine compare the delivery thread's work per delivery at the same batch sizes.
+  const rate = Number(process.env.BENCH_WEBHOOKS_RATE ?? 0);
   const loop = async () => {
     for (let i = next++; i < count; i = next++) {
+      const due = rate > 0 ? start + (1000 * i) / rate - performance.now() : 0;
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
       const manifest = imageManifest(configDigest, config.length, [layer], { 'bench.push': `${seed}-${i}` });
       await putManifest(t, repo, `t${i}`, manifest, d);
       done.set(sha256(manifest), epochMs());
@@ -197,6 +218,12 @@ function figures(perSecond: number, latencies: number[], all: Latencies): Record
   return { 'req/s': perSecond, 'p50 ms': round.percentile(50), 'p99 ms': round.percentile(99) };
 }
 
+/** Each key's median over the rounds. */
+function medianOf(rounds: Record<string, number>[]): Record<string, number> {
+  const keys = Object.keys(rounds[0] ?? {});
+  return Object.fromEntries(keys.map((k) => [k, median(rounds.map((r) => r[k]!))]));
+}
+
 const summary = (l: Latencies) => ({ p50: l.percentile(50), p99: l.percentile(99), max: l.percentile(100) });
 
 export async function webhookBench(options: {
@@ -246,6 +273,7 @@ export async function webhookBench(options: {
   const cpuWithout: number[] = [];
   // What the machine's other parties spend per push: the receivers (hooked rounds) and the pushing client.
   const receiversMs: number[] = [];
+  const receiversPushingMs: number[] = [];
   const clientWith: number[] = [];
   const clientWithout: number[] = [];
   const clientMs = () => {
@@ -254,6 +282,19 @@ export async function webhookBench(options: {
   };
   const mainWith: number[] = [];
   const mainWithout: number[] = [];
+  const threadMs: number[] = [];
+  const otherMs: number[] = [];
+  const otherMsWithout: number[] = [];
+  const ioWith: Record<string, number>[] = [];
+  const ioWithout: Record<string, number>[] = [];
+  const ioDelta = (a: ReturnType<typeof ioCountsOf>) => {
+    const b = ioCountsOf(berthProc.pid);
+    return {
+      reads: (b.reads - a.reads) / pushes,
+      writes: (b.writes - a.writes) / pushes,
+      writtenBytes: (b.writtenBytes - a.writtenBytes) / pushes,
+    };
+  };
   const perPush: WebhookBenchResult['perPush'] = { withWebhooks: {}, withoutWebhooks: {} };
   const counted = async (c0: Record<WorkCounter, number>) => {
     const c1 = await workCounters(berth.url);
@@ -298,6 +339,8 @@ export async function webhookBench(options: {
         const rx0 = cpuMsOf(rx.pid);
         const client0 = clientMs();
         const main0 = mainThreadCpuMsOf(berthProc.pid);
+        const threads0 = threadCpuMsOf(berthProc.pid);
+        const io0 = ioCountsOf(berthProc.pid);
         const work0 = await workCounters(berth.url);
         if (which === 'plain') {
           const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
@@ -305,14 +348,27 @@ export async function webhookBench(options: {
           cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
           clientWithout.push((clientMs() - client0) / pushes);
           mainWithout.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
+          ioWithout.push(ioDelta(io0));
+          const idle = [...threadCpuMsOf(berthProc.pid)]
+            .filter(([tid]) => tid !== berthProc.pid)
+            .reduce((n, [tid, ms]) => n + ms - (threads0.get(tid) ?? 0), 0);
+          otherMsWithout.push(idle / pushes);
           perPush.withoutWebhooks = await counted(work0);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, seed, d);
+          receiversPushingMs.push((cpuMsOf(rx.pid) - rx0) / pushes);
           const c = await collect(r.done, rx, [0, 1], 60_000);
           cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
           receiversMs.push((cpuMsOf(rx.pid) - rx0) / pushes);
           clientWith.push((clientMs() - client0) / pushes);
           mainWith.push((mainThreadCpuMsOf(berthProc.pid) - main0) / pushes);
+          ioWith.push(ioDelta(io0));
+          const deltas = [...threadCpuMsOf(berthProc.pid)]
+            .filter(([tid]) => tid !== berthProc.pid)
+            .map(([tid, ms]) => ms - (threads0.get(tid) ?? 0))
+            .sort((a, b) => b - a);
+          threadMs.push((deltas[0] ?? 0) / (2 * pushes));
+          otherMs.push(deltas.slice(1).reduce((n, ms) => n + ms, 0) / pushes);
           perPush.withWebhooks = await counted(work0);
           delivered = c.delivered;
           workload.berth.push(figures(r.perSecond, c.latencies, berthLat));
@@ -324,7 +380,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push, the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls, ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
       );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
@@ -353,12 +409,16 @@ export async function webhookBench(options: {
       },
       perPush,
       receiversCpuMsPerPush: median(receiversMs),
+      receiversCpuMsPerPushWhilePushing: median(receiversPushingMs),
       clientCpuMsPerPush: { withWebhooks: median(clientWith), withoutWebhooks: median(clientWithout) },
       servingThreadCpuMsPerPush: {
         withWebhooks: median(mainWith),
         withoutWebhooks: median(mainWithout),
         addedPercent: 100 * (median(mainWith) / median(mainWithout) - 1),
       },
+      deliveryThreadCpuMsPerDelivery: median(threadMs),
+      otherThreadsCpuMsPerPush: { withWebhooks: median(otherMs), withoutWebhooks: median(otherMsWithout) },
+      ioPerPush: { withWebhooks: medianOf(ioWith), withoutWebhooks: medianOf(ioWithout) },
       berthLatency: summary(berthLat),
       distributionLatency: summary(distLat),
       delivered,

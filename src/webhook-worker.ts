@@ -14,6 +14,10 @@ import { JobWorker } from './jobs/worker.js';
 import { systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 import {
+  claimBatchEvents,
+  claimGapMs,
+  claimWindowMs,
+  deliveryLookMs,
   eventSpillMs,
   eventsInFlight,
   type DeliveryThreadInit,
@@ -58,21 +62,30 @@ worker.start();
 const batches = new EventBatches({
   ...{ store, clock: systemClock, log, gate, retry: init.retry },
   post: (address, headers, body, o) => sender.post(address, headers, body, o),
-  ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, lingerMs: init.lingerMs },
+  ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, lingerMs: claimWindowMs },
   ...{ spillMs: eventSpillMs, maxEvents: eventsInFlight },
   queued: () => worker.wake(),
 });
 batches.start();
 
-// The serving thread counts its commits that wrote events; a change since the last look claims them.
+// The serving thread counts its commits that wrote events (delivery-thread.ts: the batch window). Claims
+// are `claimGapMs` apart at least; events that come fast (at their rate since the last claim, a quarter of
+// a batch or more within the window) wait for a batch's worth, or for the window to pass since the last
+// claim.
 const commits = new Int32Array(init.commits);
 let seen = Atomics.load(commits, 0);
+let lastClaim = performance.now();
 const look = setInterval(() => {
   const now = Atomics.load(commits, 0);
   if (now === seen) return;
+  const pending = (now - seen) | 0;
+  const since = performance.now() - lastClaim;
+  const fast = pending * claimWindowMs >= (claimBatchEvents / 4) * since;
+  if (pending < claimBatchEvents && since < (fast ? claimWindowMs : claimGapMs)) return;
   seen = now;
+  lastClaim += since;
   batches.wake();
-}, init.lingerMs);
+}, deliveryLookMs);
 
 port.on('message', (m: ToDeliveryThread) => {
   if (m.kind === 'stop') queue.stopped(m.jobId);

@@ -247,6 +247,13 @@ export interface ExecutionTable {
   start_time: string;
   end_time: string | null;
   update_time: string;
+  /**
+   * An execution that ran its one task inline (a webhook delivery that ended at its first try: migration
+   * 0022) carries that task here, with no job row: its start and its log text (as the log API answers
+   * it). Null otherwise.
+   */
+  task_start_time: string | null;
+  task_log: string | null;
 }
 
 export interface LabelTable {

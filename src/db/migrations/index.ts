@@ -17,6 +17,7 @@ import * as m0018 from './0018_create_vuln_db.js';
 import * as m0020 from './0020_create_insight.js';
 import * as m0019 from './0019_create_notification_policy.js';
 import * as m0021 from './0021_create_proxy_cache.js';
+import * as m0022 from './0022_add_execution_task_log.js';
 import * as m0023 from './0023_create_scan_report.js';
 import * as m0027 from './0027_create_scanner_registration.js';
 import * as m0028 from './0028_create_proxy_referrer_page.js';
@@ -57,6 +58,7 @@ const steps: Record<string, Step> = {
   '0019_create_notification_policy': m0019,
   '0018_create_vuln_db': m0018,
   '0021_create_proxy_cache': m0021,
+  '0022_add_execution_task_log': m0022,
   '0023_create_scan_report': m0023,
   '0027_create_scanner_registration': m0027,
   '0028b_index_scan_vulnerability_cvss': m0028b,

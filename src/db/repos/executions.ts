@@ -83,6 +83,42 @@ export class ExecutionRepo {
     );
   }
 
+  /**
+   * Runs that ended with their one task run inline (migration 0022: the task's start and log on the
+   * execution, no job row), in one statement per 200. `extraAttrs` is JSON text already.
+   */
+  async insertEnded(
+    runs: {
+      vendorId: number;
+      trigger: string;
+      status: string;
+      statusMessage: string;
+      extraAttrs: string;
+      startTime: string;
+      endTime: string;
+      taskStartTime: string;
+      taskLog: string;
+    }[],
+    now: string,
+  ): Promise<void> {
+    const columns = [
+      ...['vendor_type', 'vendor_id', 'trigger', 'status', 'status_message', 'extra_attrs'],
+      ...['start_time', 'end_time', 'update_time', 'task_start_time', 'task_log'],
+    ] as const;
+    for (let i = 0; i < runs.length; i += 200)
+      await plainInsert(
+        this.db,
+        'execution',
+        columns,
+        runs
+          .slice(i, i + 200)
+          .map((r) => [
+            ...[this.vendor, r.vendorId, r.trigger, r.status, r.statusMessage, r.extraAttrs],
+            ...[r.startTime, r.endTime, now, r.taskStartTime, r.taskLog],
+          ]),
+      );
+  }
+
   find(id: number): Promise<ExecutionRow | undefined> {
     return this.db
       .selectFrom('execution')

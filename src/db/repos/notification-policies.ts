@@ -173,7 +173,24 @@ export class NotificationPolicyRepo {
       webhookExecutionFields,
       query.keywords,
     );
-    if (statuses) base = base.where('job.status', 'in', [...statuses]);
+    if (statuses) {
+      // A delivery recorded as its execution alone (migration 0022) has no job: its status is its own.
+      const inline = statuses.flatMap((x) => (x in inlineStatus ? [inlineStatus[x]!] : []));
+      base = base.where((w) =>
+        w.or([
+          w('job.status', 'in', [...statuses]),
+          ...(inline.length > 0
+            ? [
+                w.and([
+                  w('job.id', 'is', null),
+                  w('execution.task_log', 'is not', null),
+                  w('execution.status', 'in', inline),
+                ]),
+              ]
+            : []),
+        ]),
+      );
+    }
     const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const ids = await applySorts(
       base.select('execution.id'),
@@ -193,22 +210,35 @@ export class NotificationPolicyRepo {
         ids.map((r) => r.id),
       )
       .execute();
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map(rows.map((r) => [r.id, withInlineTask(r)]));
     return { total: Number(total.n), items: ids.map((r) => byId.get(r.id)!) };
   }
 
-  findDelivery(executionId: number): Promise<DeliveryRow | undefined> {
-    return this.deliveries().where('execution.id', '=', executionId).executeTakeFirst();
+  async findDelivery(executionId: number): Promise<DeliveryRow | undefined> {
+    const row = await this.deliveries().where('execution.id', '=', executionId).executeTakeFirst();
+    return row && withInlineTask(row);
   }
 
-  /** The task (job) of a delivery. */
+  /**
+   * The task of a delivery: its job, or for a delivery recorded as its execution alone (migration 0022)
+   * the task that row carries, as the job it stands for (its id is the execution's).
+   */
   async deliveryTasks(executionId: number): Promise<JobRow[]> {
-    return this.db
+    const jobs = await this.db
       .selectFrom('job')
       .selectAll()
       .where('execution_id', '=', executionId)
       .orderBy('id')
       .execute();
+    if (jobs.length > 0) return jobs;
+    const row = await this.db
+      .selectFrom('execution')
+      .selectAll()
+      .where('id', '=', executionId)
+      .where('vendor_type', 'in', [...webhookVendors])
+      .where('task_log', 'is not', null)
+      .executeTakeFirst();
+    return row ? [inlineTask(row)] : [];
   }
 
   /**
@@ -225,6 +255,51 @@ export class NotificationPolicyRepo {
       .executeTakeFirst();
     return (row?.t as string | null | undefined) ?? null;
   }
+}
+
+/** Execution status words of a delivery recorded as its execution alone, for the job statuses. */
+const inlineStatus: Partial<Record<JobStatus, string>> = { succeeded: 'Success', failed: 'Error' };
+
+/** A delivery's row: one recorded as its execution alone answers as if its task were a job. */
+function withInlineTask(row: DeliveryRow): DeliveryRow {
+  if (row.job_id !== null || row.task_log === null) return row;
+  const t = inlineTask(row);
+  return {
+    ...row,
+    job_id: t.id,
+    job_status: t.status,
+    job_end_time: t.end_time,
+    job_update_time: t.update_time,
+    job_error: t.last_error,
+  };
+}
+
+/**
+ * The task an execution carries (migration 0022): the `webhook.deliver` job it would have been, ended at
+ * its first try, with the execution's id. `payload` is left empty: no API shows it.
+ */
+export function inlineTask(row: ExecutionRow): JobRow {
+  const failed = row.status === 'Error';
+  return {
+    id: row.id,
+    kind: 'webhook.deliver',
+    payload: '{}',
+    status: failed ? 'failed' : 'succeeded',
+    attempts: 1,
+    max_attempts: 1,
+    run_after: row.start_time,
+    lease_owner: null,
+    lease_until: null,
+    heartbeat_time: null,
+    stop_requested: 0,
+    execution_id: row.id,
+    last_error: failed ? row.status_message : null,
+    creation_time: row.start_time,
+    start_time: row.task_start_time,
+    end_time: row.end_time,
+    update_time: row.update_time,
+    group_key: null,
+  };
 }
 
 function columns(v: NotificationPolicyValues) {

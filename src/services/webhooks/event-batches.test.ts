@@ -11,6 +11,8 @@ import { createLogger } from '../../lib/logger.js';
 import { allQuery } from '../../lib/query.js';
 import { EventBatches } from './event-batches.js';
 import { TargetGate } from './target-gate.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
+import type { WebhookPolicy } from './webhook-policies.js';
 
 for (const dialect of testDialects()) {
   describe(`webhook event batches (${dialect})`, () => {
@@ -101,10 +103,23 @@ for (const dialect of testDialects()) {
       const ok = tasks.find((t) => t.status === 'succeeded')!;
       const bad = tasks.find((t) => t.status !== 'succeeded')!;
       assert.equal(ok.attempts, 1);
+      // The success is its execution row alone (migration 0022): no job, no log row; the API's task and
+      // log come from that row, as they came from the job.
+      assert.equal(ok.id, ok.execution_id, 'the task carried by its execution');
+      assert.equal(await store.jobs.find(ok.id).then((j) => j?.execution_id === ok.id), false);
+      assert.ok(ok.start_time && ok.end_time && ok.start_time <= ok.end_time);
+      const deliveries = new WebhookDeliveries({ store });
+      const policy = { id: policyId } as WebhookPolicy;
       assert.match(
-        await jobLogText(store, ok),
+        await deliveries.log(policy, ok.execution_id!, ok.id),
         /^\S+ attempt 1 of 3 started on \S+\n\S+ sent the http request to http:\/\/127\.0\.0\.1:9\/ok: 200 in \d+ ms\n\S+ succeeded\n$/,
       );
+      const success = await store.notificationPolicies.listDeliveries(policyId, allQuery(), ['succeeded']);
+      assert.deepEqual(
+        success.items.map((d) => [d.id, d.job_id, d.job_status]),
+        [[ok.execution_id, ok.id, 'succeeded']],
+      );
+      assert.equal(success.items[0]!.job_end_time, ok.end_time);
       assert.equal(bad.status, 'pending');
       assert.equal(bad.attempts, 1);
       assert.equal(bad.last_error, 'abnormal response code: 500, body: no');
@@ -151,6 +166,65 @@ for (const dialect of testDialects()) {
         assert.match(JSON.parse(t.payload).body as string, /"tag":"v2"/);
         assert.equal(await jobLogText(store, t), '');
       }
+    });
+
+    test('a delivery that fails with no try left is its execution alone: status Error, its message, its log', async () => {
+      const own = await store.notificationPolicies.create(
+        projectId,
+        {
+          ...{ name: 'once', description: '', enabled: true },
+          targets: JSON.stringify([
+            { type: 'http', address: 'http://127.0.0.1:9/once', skip_cert_verify: false },
+          ]),
+          eventTypes: JSON.stringify(['DELETE_ARTIFACT']),
+        },
+        'admin',
+        now(),
+      );
+      await store.jobs.insertPlain(
+        {
+          kind: 'webhook.event',
+          payload: JSON.stringify({
+            projectId,
+            event: { type: 'DELETE_ARTIFACT', occurAt: 1764912000, operator: 'admin', eventData: {} },
+          }),
+          maxAttempts: 5,
+          runAfter: now(),
+        },
+        now(),
+      );
+      const batches = new EventBatches({
+        ...{ store, clock: systemClock, log: createLogger('silent'), gate: new TargetGate(2) },
+        post: () => Promise.resolve({ status: 503, body: 'busy' }),
+        retry: { maxAttempts: 1, retryDelayMs: 60_000, perTarget: 2 },
+        ...{ leaseMs: 30_000, pollMs: 60_000, lingerMs: 10, spillMs: 1000, maxEvents: 100 },
+        queued: () => assert.fail('nothing to retry'),
+      });
+      batches.start();
+      const page = await waitFor('the batch recorded', async () => {
+        const p = await store.notificationPolicies.listDeliveries(own, allQuery(), ['failed']);
+        return p.total === 1 && p;
+      });
+      await batches.close();
+      const row = page.items[0]!;
+      assert.equal(row.job_status, 'failed');
+      assert.equal(row.job_error, 'abnormal response code: 503, body: busy');
+      assert.equal(row.status_message, 'abnormal response code: 503, body: busy');
+      assert.deepEqual(JSON.parse(row.extra_attrs), {
+        event_type: 'DELETE_ARTIFACT',
+        payload: '{"type":"DELETE_ARTIFACT","occur_at":1764912000,"operator":"admin"}',
+      });
+      const [task] = await store.notificationPolicies.deliveryTasks(row.id);
+      assert.equal(task!.status, 'failed');
+      assert.equal(task!.last_error, 'abnormal response code: 503, body: busy');
+      assert.match(
+        await new WebhookDeliveries({ store }).log({ id: own } as WebhookPolicy, row.id, task!.id),
+        /^\S+ attempt 1 of 1 started on \S+\n\S+ failed: abnormal response code: 503, body: busy\nerror: abnormal response code: 503, body: busy\n$/,
+      );
+      assert.equal(
+        (await store.notificationPolicies.listDeliveries(own, allQuery(), ['succeeded'])).total,
+        0,
+      );
     });
   });
 }

@@ -8,7 +8,8 @@ import { backoffMs } from '../../jobs/kind.js';
 import { eventPayload, type DeliveryPayload, type WebhookRetry } from '../../jobs/kinds/webhook.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import type { WebhookEvent } from './payloads.js';
+import type { ExecutionRepo } from '../../db/repos/executions.js';
+import type { FormattedPayload, WebhookEvent } from './payloads.js';
 import type { TargetGate } from './target-gate.js';
 import { fanOut, type FannedOut } from './webhook-fanout.js';
 import { readPolicy, type WebhookPolicy } from './webhook-policies.js';
@@ -26,7 +27,10 @@ export interface EventBatchesDeps {
   leaseMs: number;
   /** How often to look for events when nothing woke the batches (events other processes wrote). */
   pollMs: number;
-  /** Outcomes of batches that end this close together are recorded in one transaction. */
+  /**
+   * A batch that ended is recorded with the next claim (a `wake`), or this long after it ended if no
+   * claim came first: the outcomes of batches that end this close together share one transaction.
+   */
   lingerMs: number;
   /**
    * A delivery that has found no free slot of its target this long after its batch was claimed is
@@ -70,10 +74,11 @@ const perStatement = 200;
  * in memory (the project's policies through the read cache) and sends each request (kept-alive
  * connections, at most `retry.perTarget` in flight per target). When all of a batch's requests have
  * ended, its outcome is recorded in one transaction, together with the other batches that ended within
- * `lingerMs` and the next claim: the events done, each delivery's execution and task inserted already
- * finished (multi-row inserts), their log lines, and only the failed deliveries as pending jobs that the
- * job worker retries with backoff. No transaction is open while a request is. A crash between sending
- * and recording sends the batch again after its lease (at-least-once).
+ * `lingerMs` and the next claim: the events done; each delivery that ended at its first try as its
+ * execution row alone, carrying its task and log (one multi-row insert per vendor); and only the
+ * deliveries that go on (a retry after its backoff, a first try a full target held back) as an execution
+ * and a pending job that the job worker runs. No transaction is open while a request is. A crash between
+ * sending and recording sends the batch again after its lease (at-least-once).
  */
 export class EventBatches {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -320,10 +325,49 @@ export class EventBatches {
     return queued;
   }
 
+  /**
+   * One statement's worth of deliveries. A delivery that ended at its first try (sent, or failed with no
+   * try left) is its execution row alone, carrying its task's start and log (migration 0022); one that
+   * goes on (a retry after its backoff, or a first try a full target held back) is an execution and a
+   * pending `webhook.deliver` job, with the log of its first try.
+   */
   private async recordSome(tx: Repos, some: { x: Delivery; at: string }[], now: string): Promise<boolean> {
+    const { maxAttempts, retryDelayMs } = this.d.retry;
+    const ended: Record<'WEBHOOK' | 'SLACK', Parameters<ExecutionRepo['insertEnded']>[0]> = {
+      WEBHOOK: [],
+      SLACK: [],
+    };
+    const going: { x: Delivery; at: string; o: Outcome }[] = [];
+    for (const { x, at } of some) {
+      const o = x.outcome ?? { kind: 'spilled' as const };
+      if (o.kind === 'spilled' || (o.kind === 'failed' && maxAttempts > 1)) {
+        going.push({ x, at, o });
+        continue;
+      }
+      const started = `${o.start} attempt 1 of ${maxAttempts} started on ${this.owner}\n`;
+      const log =
+        o.kind === 'sent'
+          ? `${started}${o.end} sent the ${x.target.type} request to ${x.target.address}: ${o.status} in ${o.ms} ms\n${o.end} succeeded\n`
+          : `${started}${o.end} failed: ${o.message}\nerror: ${o.message}\n`;
+      ended[x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK'].push({
+        vendorId: x.policy.id,
+        trigger: 'EVENT',
+        status: o.kind === 'sent' ? 'Success' : 'Error',
+        statusMessage: o.kind === 'sent' ? '' : o.message,
+        extraAttrs: extraAttrsOf(x),
+        startTime: at,
+        endTime: o.end,
+        taskStartTime: o.start,
+        taskLog: log,
+      });
+    }
+    for (const vendor of ['WEBHOOK', 'SLACK'] as const)
+      if (ended[vendor].length > 0) await tx.executions(vendor).insertEnded(ended[vendor], now);
+    if (going.length === 0) return false;
+
     const executionOf = new Map<Delivery, number>();
     for (const vendor of ['WEBHOOK', 'SLACK'] as const) {
-      const mine = some.filter(({ x }) => (x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK') === vendor);
+      const mine = going.filter(({ x }) => (x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK') === vendor);
       if (mine.length === 0) continue;
       // One start time per statement: the claim of the first among them.
       const ids = await tx.executions(vendor).createMany(
@@ -338,13 +382,10 @@ export class EventBatches {
       );
       mine.forEach(({ x }, i) => executionOf.set(x, ids[i]!));
     }
-    const { maxAttempts, retryDelayMs } = this.d.retry;
     const policy = { maxAttempts, baseDelayMs: retryDelayMs, maxDelayMs: 5 * 60_000 };
-    let queued = false;
     const jobs: RanJob[] = [];
     const logs: { time: string; line: string }[] = [];
-    for (const { x, at } of some) {
-      const o = x.outcome ?? { kind: 'spilled' as const };
+    for (const { x, at, o } of going) {
       const payload: DeliveryPayload = {
         policyId: x.policy.id,
         notifyType: x.target.type,
@@ -359,62 +400,23 @@ export class EventBatches {
         executionId: executionOf.get(x)!,
         groupKey: `webhook.deliver:${x.target.address}`,
         creationTime: at,
+        payload: JSON.stringify(payload),
+        status: 'pending' as const,
+        endTime: null,
       };
-      // A delivery that ended keeps its body and headers in its execution's `extra_attrs` only.
-      const ended = JSON.stringify({ ...payload, headers: {}, body: '' });
-      const started = `attempt 1 of ${maxAttempts} started on ${this.owner}`;
       if (o.kind === 'spilled') {
-        queued = true;
-        jobs.push({
-          ...base,
-          payload: JSON.stringify(payload),
-          runAfter: now,
-          status: 'pending',
-          attempts: 0,
-          lastError: null,
-          startTime: null,
-          endTime: null,
-        });
+        jobs.push({ ...base, runAfter: now, attempts: 0, lastError: null, startTime: null });
         logs.push({ time: now, line: '' });
-      } else if (o.kind === 'sent') {
-        jobs.push({
-          ...base,
-          payload: ended,
-          runAfter: at,
-          status: 'succeeded',
-          attempts: 1,
-          lastError: null,
-          startTime: o.start,
-          endTime: o.end,
-        });
-        // The run's three lines in one row, read back as three (jobLogText writes `time line` lines).
-        const sent = `sent the ${x.target.type} request to ${x.target.address}: ${o.status} in ${o.ms} ms`;
-        logs.push({ time: o.start, line: `${started}\n${o.end} ${sent}\n${o.end} succeeded` });
-      } else if (maxAttempts <= 1) {
-        jobs.push({
-          ...base,
-          payload: ended,
-          runAfter: at,
-          status: 'failed',
-          attempts: 1,
-          lastError: o.message,
-          startTime: o.start,
-          endTime: o.end,
-        });
-        logs.push({ time: o.start, line: `${started}\n${o.end} failed: ${o.message}` });
-      } else {
+      } else if (o.kind === 'failed') {
         const delay = backoffMs(policy, 1);
-        queued = true;
         jobs.push({
           ...base,
-          payload: JSON.stringify(payload),
           runAfter: new Date(Date.parse(o.end) + delay).toISOString(),
-          status: 'pending',
           attempts: 1,
           lastError: o.message,
           startTime: o.start,
-          endTime: null,
         });
+        const started = `attempt 1 of ${maxAttempts} started on ${this.owner}`;
         const closing = `failed: ${o.message}; retrying in ${(delay / 1000).toFixed(1)} s`;
         logs.push({ time: o.start, line: `${started}\n${o.end} ${closing}` });
       }
@@ -423,6 +425,22 @@ export class EventBatches {
     await tx.jobs.appendLogs(
       logs.flatMap((l, i) => (l.line === '' ? [] : [{ jobId: ids[i]!, time: l.time, line: l.line }])),
     );
-    return queued;
+    return true;
   }
 }
+
+/**
+ * A delivery's execution `extra_attrs` (`event_type` first: the last-trigger lookup matches on this
+ * prefix), as JSON.stringify writes `{event_type, payload}`; made once per rendered body, which an event's
+ * Default and Slack targets share.
+ */
+function extraAttrsOf(x: Delivery): string {
+  let text = extraAttrsText.get(x.formatted);
+  if (text === undefined) {
+    text = `{"event_type":${JSON.stringify(x.eventType)},"payload":${JSON.stringify(x.formatted.body)}}`;
+    extraAttrsText.set(x.formatted, text);
+  }
+  return text;
+}
+
+const extraAttrsText = new WeakMap<FormattedPayload, string>();

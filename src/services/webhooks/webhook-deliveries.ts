@@ -107,7 +107,9 @@ export class WebhookDeliveries {
   }
 
   async log(policy: WebhookPolicy, executionId: number, taskId: number): Promise<string> {
-    await this.execution(policy, executionId);
+    const row = await this.execution(policy, executionId);
+    // A delivery recorded as its execution alone: its one task has the execution's id and its log text.
+    if (row.task_log !== null && row.job_id === row.id && taskId === row.id) return row.task_log;
     const job = await this.d.store.jobs.find(taskId);
     if (!job || job.kind !== 'webhook.deliver')
       throw new AppError('NOT_FOUND', `webhook task ${taskId} not found`);
