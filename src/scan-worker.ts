@@ -65,7 +65,15 @@ lowerPriority();
 if (!parentPort) capYoungGeneration();
 
 let db:
-  { url: string; handle: DbHandle; vulnDb: VulnDbRepo; layerInventories: LayerInventoryRepo } | undefined;
+  | {
+      url: string;
+      handle: DbHandle;
+      vulnDb: VulnDbRepo;
+      layerInventories: LayerInventoryRepo;
+      /** Kept from scan to scan: it keeps the rows' INSERT statements it built. */
+      reports: ScanReportRepo;
+    }
+  | undefined;
 let storage: { key: string; driver: Promise<StorageDriver> } | undefined;
 const layers = new Map<number, Readable>();
 let opened = 0;
@@ -78,6 +86,7 @@ function database(url: string) {
       handle,
       vulnDb: new VulnDbRepo(handle.db),
       layerInventories: new LayerInventoryRepo(handle.db),
+      reports: new ScanReportRepo(handle.db),
     };
   }
   return db;
@@ -121,10 +130,9 @@ const gate = new WriteGate({
  */
 function filler(url: string, clock: PhaseClock | undefined): ReportFiller {
   return async (reports, stored, log) => {
-    const { db } = database(url).handle;
     const { severity, counts, scanner, document } = stored;
     const end = { log, endTime: new Date().toISOString() };
-    const repo = new ScanReportRepo(db);
+    const repo = database(url).reports;
     const statements = reports.map((id) => ({
       id,
       fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
@@ -161,7 +169,7 @@ function purgeReplaced(url: string): void {
   };
   purging = purging
     .then(() =>
-      new ScanReportRepo(database(url).handle.db).purgeDetached({
+      database(url).reports.purgeDetached({
         pauseMs: 5,
         gate: (q) => gate.run(() => counted(q)),
       }),
