@@ -135,6 +135,11 @@ export interface PullImpact {
   scanProcessCores: { with: number; without: number };
   /** The serving thread's CPU per second of the windows with scans and without, in cores. */
   servingCores: { with: number; without: number };
+  /**
+   * A scan through the server (`POST …/scan` to Success), median: of the 3 without pulls (the machine
+   * idle but for the polls, unless other work loads it) and of those in the windows with pulls.
+   */
+  scanSeconds: { withoutPulls: number; underPulls: number };
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -250,7 +255,8 @@ export async function scanBench(opts: {
         `running in the scanning process (${impactText(pulls)}; ${pulls.scans} scans completed meanwhile; ` +
         `serving thread ${pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan; the scanning process ` +
         `${(pulls.scanProcessCores.with * 100).toFixed(1)} % of a core over the windows with scans, ` +
-        `${pulls.phaseCpuMsPerScanUnderPulls.all ?? '?'} ms per scan under pulls, ` +
+        `${pulls.phaseCpuMsPerScanUnderPulls.all ?? '?'} ms per scan under pulls (a scan ` +
+        `${pulls.scanSeconds.underPulls.toFixed(1)} s there, ${pulls.scanSeconds.withoutPulls.toFixed(1)} s without pulls), ` +
         `${pulls.phaseCpuMsPerScan.all ?? '?'} without, by phase ${JSON.stringify(pulls.phaseCpuMsPerScan)}); ` +
         `in a thread (scanning.isolation: thread, same run): ${median(inThread.pulls.without).toFixed(0)} vs ` +
         `${median(inThread.pulls.with).toFixed(0)} MB/s (${impactText(inThread.pulls)}; ${inThread.pulls.scans} scans; ` +
@@ -407,6 +413,8 @@ async function pullImpact(
     const work0 = await workCounters(berth.url);
     const phases0 = await scanPhaseCpu(berth.url);
     for (let i = 0; i < 3; i++) serverScans.push(await scanOnce());
+    const withoutPulls = median(serverScans.slice(-3));
+    const scansUnderPulls: number[] = [];
     const pollsPerScan = polls / 3;
     const work1 = await workCounters(berth.url);
     const phaseCpuMsPerScan = phasesPerScan(phases0, await scanPhaseCpu(berth.url));
@@ -471,7 +479,9 @@ async function pullImpact(
       const scanner = scanning
         ? (async () => {
             while (!stop) {
-              serverScans.push(await scanOnce());
+              const seconds = await scanOnce();
+              serverScans.push(seconds);
+              scansUnderPulls.push(seconds);
               scans++;
             }
           })()
@@ -511,7 +521,8 @@ async function pullImpact(
       `  scanning process ${(scanProcessCores.with * 100).toFixed(1)} % of a core over the windows with scans ` +
         `(${(scanProcessCores.without * 100).toFixed(1)} % without), serving thread ` +
         `${(servingCores.with * 100).toFixed(1)} / ${(servingCores.without * 100).toFixed(1)} %; ` +
-        `per scan by phase under pulls (ms): ${JSON.stringify(phaseCpuMsPerScanUnderPulls)}`,
+        `per scan by phase under pulls (ms): ${JSON.stringify(phaseCpuMsPerScanUnderPulls)}; a scan takes ` +
+        `${withoutPulls.toFixed(2)} s without pulls, ${scansUnderPulls.length ? median(scansUnderPulls).toFixed(2) : '?'} s under them`,
     );
     opts.log(
       `  slowdown ${slowdownPercent.toFixed(1)} % (median of ${pairs} pairs; pairs ` +
@@ -539,6 +550,7 @@ async function pullImpact(
         phaseCpuMsPerScanUnderPulls,
         scanProcessCores,
         servingCores,
+        scanSeconds: { withoutPulls, underPulls: scansUnderPulls.length ? median(scansUnderPulls) : NaN },
       },
       serverScans,
     };
