@@ -121,6 +121,25 @@ export interface PullImpact {
   /** The serving connection's lock waits (count, ms) summed over the windows with scans and without. */
   lockWaitsWith: { count: number; ms: number };
   lockWaitsWithout: { count: number; ms: number };
+  /**
+   * The scanning process's CPU per scan by phase (its own count, `berth_scan_process_cpu_seconds_total`):
+   * over the 3 scans without pulls, and over the windows with pulls.
+   */
+  phaseCpuMsPerScan: Record<string, number>;
+  phaseCpuMsPerScanUnderPulls: Record<string, number>;
+  /**
+   * The scanning process's CPU (all its threads, /proc) per second of the windows with scans and of those
+   * without (the purge of a window's last scan runs into the next), in cores: what the governor holds to
+   * its share while the pulls keep the machine busy.
+   */
+  scanProcessCores: { with: number; without: number };
+  /** The serving thread's CPU per second of the windows with scans and without, in cores. */
+  servingCores: { with: number; without: number };
+  /**
+   * A scan through the server (`POST …/scan` to Success), median: of the 3 without pulls (the machine
+   * idle but for the polls, unless other work loads it) and of those in the windows with pulls.
+   */
+  scanSeconds: { withoutPulls: number; underPulls: number };
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -234,7 +253,11 @@ export async function scanBench(opts: {
         `${pulls.clients} clients pulling a ${(pulls.imageBytes / MiB).toFixed(0)} MiB image: ` +
         `${median(pulls.without).toFixed(0)} MB/s without a scan, ${median(pulls.with).toFixed(0)} MB/s with one ` +
         `running in the scanning process (${impactText(pulls)}; ${pulls.scans} scans completed meanwhile; ` +
-        `serving thread ${pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan); ` +
+        `serving thread ${pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan; the scanning process ` +
+        `${(pulls.scanProcessCores.with * 100).toFixed(1)} % of a core over the windows with scans, ` +
+        `${pulls.phaseCpuMsPerScanUnderPulls.all ?? '?'} ms per scan under pulls (a scan ` +
+        `${pulls.scanSeconds.underPulls.toFixed(1)} s there, ${pulls.scanSeconds.withoutPulls.toFixed(1)} s without pulls), ` +
+        `${pulls.phaseCpuMsPerScan.all ?? '?'} without, by phase ${JSON.stringify(pulls.phaseCpuMsPerScan)}); ` +
         `in a thread (scanning.isolation: thread, same run): ${median(inThread.pulls.without).toFixed(0)} vs ` +
         `${median(inThread.pulls.with).toFixed(0)} MB/s (${impactText(inThread.pulls)}; ${inThread.pulls.scans} scans; ` +
         `serving thread ${inThread.pulls.cpuMsPerScan.serving.toFixed(0)} ms CPU per scan)`,
@@ -278,6 +301,42 @@ function threadCpuMs(pid: number, child = false): Map<number, { ms: number; nice
       // the thread ended meanwhile
     }
   }
+  return out;
+}
+
+/** CPU ms (user + system) of a process's main thread (`serving`) and of all its children's threads. */
+function processCpuMs(pid: number): { serving: number; child: number } {
+  let serving = 0;
+  let child = 0;
+  for (const [tid, t] of threadCpuMs(pid)) {
+    if (t.child) child += t.ms;
+    else if (tid === pid) serving += t.ms;
+  }
+  return { serving, child };
+}
+
+/** The server's count of its scanning processes' CPU by phase (ms) and of the scans counted. */
+async function scanPhaseCpu(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^berth_scan_process_cpu_seconds_total\{phase="(\w+)"\} (\S+)$/gm))
+    out[m[1]!] = Number(m[2]) * 1000;
+  out.scans = Number(/^berth_scan_process_scans_total (\S+)$/m.exec(text)?.[1] ?? 0);
+  return out;
+}
+
+/** CPU ms per scan by phase between two `scanPhaseCpu` readings (and their sum, `all`). */
+function phasesPerScan(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const scans = (b.scans ?? 0) - (a.scans ?? 0);
+  const out: Record<string, number> = {};
+  if (scans <= 0) return out;
+  let all = 0;
+  for (const [k, v] of Object.entries(b)) {
+    if (k === 'scans') continue;
+    out[k] = Math.round((v - (a[k] ?? 0)) / scans);
+    all += out[k];
+  }
+  out.all = all;
   return out;
 }
 
@@ -352,9 +411,13 @@ async function pullImpact(
     polls = 0;
     const cpu0 = threadCpuMs(berth.pid);
     const work0 = await workCounters(berth.url);
+    const phases0 = await scanPhaseCpu(berth.url);
     for (let i = 0; i < 3; i++) serverScans.push(await scanOnce());
+    const withoutPulls = median(serverScans.slice(-3));
+    const scansUnderPulls: number[] = [];
     const pollsPerScan = polls / 3;
     const work1 = await workCounters(berth.url);
+    const phaseCpuMsPerScan = phasesPerScan(phases0, await scanPhaseCpu(berth.url));
     const workPerScan = Object.fromEntries(
       (Object.keys(work0) as WorkCounter[]).map((k) => [k, (work1[k] - work0[k]) / 3]),
     ) as Record<WorkCounter, number>;
@@ -382,7 +445,8 @@ async function pullImpact(
     opts.log(
       `  CPU per scan (ms): ${JSON.stringify(cpuMsPerScan)}; of the serving thread's, ~${servingPollingMs.toFixed(0)} ms ` +
         `answered ${pollsPerScan.toFixed(0)} overview polls (${msPerPoll.toFixed(1)} ms each, measured without a scan); ` +
-        `work per scan: ${JSON.stringify(workPerScan)}`,
+        `work per scan: ${JSON.stringify(workPerScan)}; scanning process CPU per scan by phase (ms): ` +
+        JSON.stringify(phaseCpuMsPerScan),
     );
     const pull = () =>
       closedLoop(clients, windowSeconds, async () => {
@@ -403,23 +467,35 @@ async function pullImpact(
     let scans = 0;
     const lockWaitsWith = { count: 0, ms: 0 };
     const lockWaitsWithout = { count: 0, ms: 0 };
+    const cpuOver = { with: { child: 0, serving: 0, s: 0 }, without: { child: 0, serving: 0, s: 0 } };
+    const underPulls0 = await scanPhaseCpu(berth.url);
+    let underPulls: Record<string, number> = {};
     for (let i = 0; i < pairs * 2; i++) {
       // off, on, on, off, off, on, on, off: each side goes first as often.
       const scanning = i % 4 === 1 || i % 4 === 2;
       const w0 = await workCounters(berth.url);
+      const c0 = processCpuMs(berth.pid);
       let stop = false;
       const scanner = scanning
         ? (async () => {
             while (!stop) {
-              serverScans.push(await scanOnce());
+              const seconds = await scanOnce();
+              serverScans.push(seconds);
+              scansUnderPulls.push(seconds);
               scans++;
             }
           })()
         : Promise.resolve();
       const r = await pull();
+      const c1 = processCpuMs(berth.pid);
       const w1 = await workCounters(berth.url);
       stop = true;
       await scanner;
+      if (scanning) underPulls = await scanPhaseCpu(berth.url);
+      const over = scanning ? cpuOver.with : cpuOver.without;
+      over.child += c1.child - c0.child;
+      over.serving += c1.serving - c0.serving;
+      over.s += r.seconds;
       if (r.errors) throw new Error(`${r.errors} pulls failed`);
       const mbps = (r.ops * image.bytes) / MB / r.seconds;
       (scanning ? withScan : without).push(mbps);
@@ -429,12 +505,25 @@ async function pullImpact(
       sum.ms += waits.ms;
       opts.log(
         `  pulls ${scanning ? 'with a scan running' : 'without a scan'}: ${mbps.toFixed(0)} MB/s ` +
-          `(lock waits ${waits.count}, ${waits.ms.toFixed(0)} ms)`,
+          `(lock waits ${waits.count}, ${waits.ms.toFixed(0)} ms; scanning process ` +
+          `${((c1.child - c0.child) / r.seconds / 10).toFixed(1)} % of a core)`,
       );
     }
     // off, on | on, off | off, on | …: window 2k and 2k+1 are a pair, one of each side.
     const pairSlowdownsPercent = without.map((off, k) => (1 - withScan[k]! / off) * 100);
     const slowdownPercent = median(pairSlowdownsPercent);
+    const phaseCpuMsPerScanUnderPulls = phasesPerScan(underPulls0, underPulls);
+    const cores = (o: { child: number; serving: number; s: number }, k: 'child' | 'serving') =>
+      o.s > 0 ? o[k] / 1000 / o.s : 0;
+    const scanProcessCores = { with: cores(cpuOver.with, 'child'), without: cores(cpuOver.without, 'child') };
+    const servingCores = { with: cores(cpuOver.with, 'serving'), without: cores(cpuOver.without, 'serving') };
+    opts.log(
+      `  scanning process ${(scanProcessCores.with * 100).toFixed(1)} % of a core over the windows with scans ` +
+        `(${(scanProcessCores.without * 100).toFixed(1)} % without), serving thread ` +
+        `${(servingCores.with * 100).toFixed(1)} / ${(servingCores.without * 100).toFixed(1)} %; ` +
+        `per scan by phase under pulls (ms): ${JSON.stringify(phaseCpuMsPerScanUnderPulls)}; a scan takes ` +
+        `${withoutPulls.toFixed(2)} s without pulls, ${scansUnderPulls.length ? median(scansUnderPulls).toFixed(2) : '?'} s under them`,
+    );
     opts.log(
       `  slowdown ${slowdownPercent.toFixed(1)} % (median of ${pairs} pairs; pairs ` +
         `${Math.min(...pairSlowdownsPercent).toFixed(1)} … ${Math.max(...pairSlowdownsPercent).toFixed(1)} %: ` +
@@ -457,6 +546,11 @@ async function pullImpact(
         workPerScan,
         lockWaitsWith,
         lockWaitsWithout,
+        phaseCpuMsPerScan,
+        phaseCpuMsPerScanUnderPulls,
+        scanProcessCores,
+        servingCores,
+        scanSeconds: { withoutPulls, underPulls: scansUnderPulls.length ? median(scansUnderPulls) : NaN },
       },
       serverScans,
     };

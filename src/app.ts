@@ -9,6 +9,7 @@ import {
   registerGcMetrics,
   registerProxyMetrics,
   registerQuotaMetrics,
+  registerScanCpuMetrics,
   registerStoreMetrics,
 } from './http/metrics.js';
 import { buildServer } from './http/server.js';
@@ -40,6 +41,7 @@ import { Webhooks } from './services/webhooks/webhooks.js';
 import { wireScanning } from './services/scanning/scanning.js';
 import { wireScanHub } from './services/securityhub/scan-hub.js';
 import { wireScanners } from './services/scanning/registrations/scanners-wiring.js';
+import type { ScanCpuFigures } from './services/scanning/builtin/scan-pool.js';
 import type { ScannerRegistrations } from './services/scanning/registrations/scanner-registrations.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createConfiguredDriver } from './storage/drivers.js';
@@ -116,8 +118,10 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     externalUrl: config.server.externalUrl,
   });
   const { audit, auditPurge } = wireAudit({ store, clock, log: logger, events, jobs, access });
+  const scanCpu: ScanCpuFigures = { scans: 0, cpuMs: {} };
+  registerScanCpuMetrics(metrics, scanCpu);
   const scanners = wireScanners({
-    ...{ store, storage, clock, config, secrets: identity.keys.box, tokens: identity.tokens },
+    ...{ store, storage, clock, config, secrets: identity.keys.box, tokens: identity.tokens, scanCpu },
     registryUrl: (internal) => (!internal && config.server.externalUrl) || server.listeningOrigin,
   });
   const scanning = wireScanning({

@@ -18,7 +18,8 @@ import { ScanReportRepo } from './db/repos/scan-reports.js';
 import { VulnDbRepo } from './db/repos/vuln-db.js';
 import { LayerInventoryRepo } from './db/repos/layer-inventories.js';
 import type { FromScanWorker, ToScanWorker } from './services/scanning/builtin/scan-pool.js';
-import { runScanWork, type ReportFiller } from './services/scanning/builtin/scan-work.js';
+import { PhaseClock, runScanWork, type ReportFiller } from './services/scanning/builtin/scan-work.js';
+import { WriteGate } from './services/scanning/builtin/write-gate.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createConfiguredDriver } from './storage/drivers.js';
 import { layout } from './storage/layout.js';
@@ -64,7 +65,15 @@ lowerPriority();
 if (!parentPort) capYoungGeneration();
 
 let db:
-  { url: string; handle: DbHandle; vulnDb: VulnDbRepo; layerInventories: LayerInventoryRepo } | undefined;
+  | {
+      url: string;
+      handle: DbHandle;
+      vulnDb: VulnDbRepo;
+      layerInventories: LayerInventoryRepo;
+      /** Kept from scan to scan: it keeps the rows' INSERT statements it built. */
+      reports: ScanReportRepo;
+    }
+  | undefined;
 let storage: { key: string; driver: Promise<StorageDriver> } | undefined;
 const layers = new Map<number, Readable>();
 let opened = 0;
@@ -77,6 +86,7 @@ function database(url: string) {
       handle,
       vulnDb: new VulnDbRepo(handle.db),
       layerInventories: new LayerInventoryRepo(handle.db),
+      reports: new ScanReportRepo(handle.db),
     };
   }
   return db;
@@ -96,53 +106,43 @@ function layerStream(digest: string): Readable {
   return stream;
 }
 
-/**
- * Writes the report into each of the scan's reports still pending or running and ends them, in short
- * statements compiled before the first runs (ScanReportRepo.fillStatements: on SQLite each holds the
- * file's write lock, which the serving process's next write waits for); answers those it ended.
- */
-function filler(url: string): ReportFiller {
-  return async (reports, stored, log) => {
-    const { db } = database(url).handle;
-    const { severity, counts, scanner, document } = stored;
-    const end = { log, endTime: new Date().toISOString() };
-    const repo = new ScanReportRepo(db);
-    const statements = reports.map((id) => ({
-      id,
-      fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
-    }));
-    const ended: number[] = [];
-    channel.send({ kind: 'writing', on: true });
-    try {
-      for (const s of statements) if (await repo.runFill(s.fill, pace)) ended.push(s.id);
-    } finally {
-      channel.send({ kind: 'writing', on: false });
-    }
-    return ended;
-  };
-}
-
-/** What the server's governor said last (services/scanning/builtin/cpu-governor.ts). */
-const pacing = { busy: false, share: 1, cpuMs: 0 };
-
-/** This process's CPU time so far (ms): the time it was stopped or asleep does not count. */
+/** This process's CPU time so far (ms, all its threads): the time it was stopped or asleep does not count. */
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
 /**
- * Between two of its write statements (the governor does not stop the process while it writes): while
- * the rest of the machine is busy, sleeps so that the CPU used since the last sleep is `share` of the
- * time (CPU, not wall time: a stretch the governor held the process for is not paid for twice).
+ * Each write statement runs inside a grant of the server's CPU governor (write-gate.ts), which never stops
+ * this process inside one and counts what it used meanwhile. Governed only in a scanning process whose
+ * governor is on (the pool says so with each scan); a thread's statements run at once.
  */
-async function pace(): Promise<void> {
-  const now = cpuMs();
-  if (pacing.busy && pacing.share < 1) {
-    const rest = Math.min(1000, ((now - pacing.cpuMs) * (1 - pacing.share)) / pacing.share);
-    if (rest >= 1) await new Promise((r) => setTimeout(r, rest));
-  }
-  pacing.cpuMs = cpuMs();
+const gate = new WriteGate({
+  ask: () => channel.send({ kind: 'writing', on: true }),
+  done: () => channel.send({ kind: 'writing', on: false }),
+  cpuMs,
+});
+
+/**
+ * Writes the report into each of the scan's reports still pending or running and ends them, in short
+ * statements compiled before the first runs (ScanReportRepo.fillStatements: on SQLite each holds the
+ * file's write lock, which the serving process's next write waits for); answers those it ended.
+ */
+function filler(url: string, clock: PhaseClock | undefined): ReportFiller {
+  return async (reports, stored, log) => {
+    const { severity, counts, scanner, document } = stored;
+    const end = { log, endTime: new Date().toISOString() };
+    const repo = database(url).reports;
+    const statements = reports.map((id) => ({
+      id,
+      fill: repo.fillStatements(id, { severity, counts, scanner, report: document }, stored.rows, end),
+    }));
+    clock?.mark('pack');
+    const ended: number[] = [];
+    for (const s of statements) if (await repo.runFill(s.fill, (q) => gate.run(q))) ended.push(s.id);
+    clock?.mark('write');
+    return ended;
+  };
 }
 
 let purging: Promise<unknown> = Promise.resolve();
@@ -152,28 +152,36 @@ let purging: Promise<unknown> = Promise.resolve();
  * priority, in short statements, rather than in the server's `POST …/scan`: after the scan's outcome is
  * sent, so neither the scan's end nor the next scan waits for it (at nice 19 on a loaded machine it
  * takes seconds of wall time; the next scan's statements share the connection with it meanwhile). A
- * purge cut short (the process killed, an error) leaves them to the next.
+ * purge cut short (the process killed, an error) leaves them to the next. Its CPU goes to the server
+ * with the next scan's outcome (`purgeCpuMs`).
  */
 function purgeReplaced(url: string): void {
+  // Counted inside its statements: the next scan runs beside it, on the same thread.
+  const counted = async <T>(q: () => Promise<T>): Promise<T> => {
+    const started = cpuMs();
+    try {
+      return await q();
+    } finally {
+      const ms = cpuMs() - started;
+      purgeCpuMs += ms;
+      scanClock?.exclude(ms);
+    }
+  };
   purging = purging
-    .then(async () => {
-      channel.send({ kind: 'writing', on: true });
-      try {
-        return await new ScanReportRepo(database(url).handle.db).purgeDetached({ pauseMs: 5, between: pace });
-      } finally {
-        channel.send({ kind: 'writing', on: false });
-      }
-    })
+    .then(() =>
+      database(url).reports.purgeDetached({
+        pauseMs: 5,
+        gate: (q) => gate.run(() => counted(q)),
+      }),
+    )
     .catch(() => 0);
 }
+let purgeCpuMs = 0;
+/** The running scan's phase clock (a purge's CPU is taken out of it). */
+let scanClock: PhaseClock | undefined;
 
 channel.on((m: ToScanWorker) => {
-  if (m.kind === 'pace') {
-    pacing.busy = m.busy;
-    pacing.share = m.share;
-    pacing.cpuMs = cpuMs();
-    return;
-  }
+  if (m.kind === 'write') return gate.granted(m.budgetMs);
   if (m.kind === 'chunk') {
     const stream = layers.get(m.stream);
     if (!stream) return;
@@ -183,6 +191,10 @@ channel.on((m: ToScanWorker) => {
     return;
   }
   lowerPriority();
+  gate.governed = m.governed === true;
+  // process.cpuUsage() is the process's: a thread's figures would be the server's.
+  const clock = parentPort ? undefined : new PhaseClock(cpuMs);
+  scanClock = clock;
   const own = m.storage;
   runScanWork(
     m.work,
@@ -197,9 +209,15 @@ channel.on((m: ToScanWorker) => {
         return database(m.databaseUrl).layerInventories;
       },
     },
-    m.fill ? filler(m.databaseUrl) : undefined,
+    m.fill ? filler(m.databaseUrl, clock) : undefined,
+    clock,
   )
     .then((result) => {
+      // The purge of the scan before, if it has run since (it overlaps this scan otherwise).
+      if (result.cpuMs && purgeCpuMs > 0) {
+        result.cpuMs.purge = purgeCpuMs;
+        purgeCpuMs = 0;
+      }
       channel.send({ kind: 'done', result });
       if (m.fill) purgeReplaced(m.databaseUrl);
     })

@@ -131,11 +131,12 @@ export const configSchema = z
          */
         isolation: z.enum(['process', 'thread']).default('process'),
         /**
-         * While the rest of the machine uses more than half a core (serving pulls), a scanning process runs
-         * only this share of each 100 ms and is stopped for the rest; 1 lets it run as nice 19 allows.
+         * While the rest of the machine uses more than half a core (serving pulls), the scanning processes
+         * together use at most this share of the machine's CPU (all its cores; each process at least 5 % of
+         * one core), their writes included, held stopped when over it; 1 lets them run as nice 19 allows.
          * Linux only; scan threads are not held.
          */
-        cpuShareWhenBusy: z.coerce.number().gt(0).max(1).default(0.2),
+        cpuShareWhenBusy: z.coerce.number().gt(0).max(1).default(0.05),
       })
       .strict()
       .prefault({}),

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import type { ReadCacheFigures } from '../db/read-cache.js';
 import type { EventBus } from '../services/events.js';
 import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
+import type { ScanCpuFigures } from '../services/scanning/builtin/scan-pool.js';
 
 /** GET /metrics in Prometheus text format, and a request-duration histogram filled by an onResponse hook. */
 export async function metricsPlugin(
@@ -140,6 +141,29 @@ export function registerStoreMetrics(
     collect() {
       this.reset();
       for (const [result, n] of Object.entries(store.figures)) this.inc({ result }, n);
+    },
+  });
+}
+
+/** The scanning processes' CPU by phase of their scans (scan-work.ts `ScanPhase`), and the scans counted. */
+export function registerScanCpuMetrics(registry: Registry, figures: ScanCpuFigures): void {
+  new Counter({
+    name: 'berth_scan_process_cpu_seconds_total',
+    help: "Scanning processes' CPU time (all their threads) by phase of the built-in scanner's scans",
+    labelNames: ['phase'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [phase, ms] of Object.entries(figures.cpuMs)) this.inc({ phase }, ms / 1000);
+    },
+  });
+  new Counter({
+    name: 'berth_scan_process_scans_total',
+    help: 'Scans the scanning processes ended whose CPU is counted in berth_scan_process_cpu_seconds_total',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(figures.scans);
     },
   });
 }

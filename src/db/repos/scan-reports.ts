@@ -60,6 +60,10 @@ export interface FillStatements {
   end: PlainStatement;
 }
 
+/** Runs one statement (the scanning process: never stopped by its CPU governor inside one). */
+export type StatementGate = <T>(statement: () => Promise<T>) => Promise<T>;
+const ungated: StatementGate = (statement) => statement();
+
 /** Rows per INSERT of a report's vulnerabilities: each holds SQLite's write lock for a few ms. */
 const ROWS_PER_INSERT = 250;
 
@@ -132,6 +136,9 @@ export const FINAL_SCAN_STATUSES = ['Success', 'Error', 'Stopped'];
  * their vulnerabilities as rows.
  */
 export class ScanReportRepo {
+  /** The INSERT of n vulnerability rows as Kysely built it (`rowInserts`), by n; null: not reusable. */
+  private readonly inserts = new Map<number, { sql: string; columns: string[] } | null>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   find(digest: string, registrationUuid: string, mimeType: string): Promise<ScanReportHead | undefined> {
@@ -240,14 +247,14 @@ export class ScanReportRepo {
    * `rows` at a time. Any caller may run it, several at once: each statement is idempotent. Finds every
    * detached report, whoever detached it and whenever (a process killed between the rescan's detach and
    * the purge leaves one, which the next purge, after any scan on any node, removes); answers how many
-   * reports it deleted. `pauseMs` between the DELETEs lets other connections' writes in (on SQLite), and
-   * `between` runs there too (the scanning process paces itself with it).
+   * reports it deleted. `pauseMs` between the DELETEs lets other connections' writes in (on SQLite);
+   * `gate` runs each DELETE (the scanning process's CPU governor may not stop it inside one).
    */
   async purgeDetached({
     rows = 250,
     pauseMs = 0,
-    between,
-  }: { rows?: number; pauseMs?: number; between?: () => Promise<void> } = {}): Promise<number> {
+    gate = ungated,
+  }: { rows?: number; pauseMs?: number; gate?: StatementGate } = {}): Promise<number> {
     const detached = await this.db
       .selectFrom('scan_report')
       .select('id')
@@ -258,25 +265,27 @@ export class ScanReportRepo {
     for (const { id } of detached) {
       if (postgres) {
         // No file lock to hand on between statements: one DELETE.
-        await this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute();
+        await gate(() => this.db.deleteFrom('scan_vulnerability').where('report_id', '=', id).execute());
       } else {
         for (;;) {
-          const r =
-            await sql`delete from scan_vulnerability where rowid in (select rowid from scan_vulnerability where report_id = ${id} limit ${rows})`.execute(
+          const r = await gate(() =>
+            sql`delete from scan_vulnerability where rowid in (select rowid from scan_vulnerability where report_id = ${id} limit ${rows})`.execute(
               this.db,
-            );
+            ),
+          );
           if (Number(r.numAffectedRows ?? 0) < rows) break;
           // Another connection's write waiting for the lock retries every millisecond (db/connect.ts):
           // statements back to back would leave it no moment to take the lock.
           if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-          await between?.();
         }
       }
-      await this.db
-        .deleteFrom('scan_report')
-        .where('id', '=', id)
-        .whereRef('registration_uuid', '=', 'uuid')
-        .execute();
+      await gate(() =>
+        this.db
+          .deleteFrom('scan_report')
+          .where('id', '=', id)
+          .whereRef('registration_uuid', '=', 'uuid')
+          .execute(),
+      );
     }
     return detached.length;
   }
@@ -348,26 +357,24 @@ export class ScanReportRepo {
   }
 
   /**
-   * Runs `fillStatements` one statement at a time (not in a transaction; `between` runs before each row
-   * statement: the scanning process paces itself with it): the rows, then the report's
+   * Runs `fillStatements` one statement at a time (not in a transaction; each through `gate`: the
+   * scanning process's CPU governor may not stop it inside one): the rows, then the report's
    * end; false (and its rows deleted again) when the report had ended meanwhile (stopped). A process
    * killed midway leaves rows on a report that is not Success, which nothing reads, and which the job's
    * end (Error, Stopped: `finish`), its next attempt (`clear`) or the next scan's detach and purge remove.
    */
-  async runFill(s: FillStatements, between?: () => Promise<void>): Promise<boolean> {
-    await this.db.executeQuery(compiled(s.clear));
+  async runFill(s: FillStatements, gate: StatementGate = ungated): Promise<boolean> {
+    const run = (q: PlainStatement) => gate(() => this.db.executeQuery(compiled(q)));
+    await run(s.clear);
     try {
-      for (const q of s.rows) {
-        await between?.();
-        await this.db.executeQuery(compiled(q));
-      }
-      const r = await this.db.executeQuery(compiled(s.end));
+      for (const q of s.rows) await run(q);
+      const r = await run(s.end);
       if (Number(r.numAffectedRows ?? 0) > 0) return true;
     } catch (err) {
-      await this.db.executeQuery(compiled(s.clear)).catch(() => undefined);
+      await run(s.clear).catch(() => undefined);
       throw err;
     }
-    await this.db.executeQuery(compiled(s.clear));
+    await run(s.clear);
     return false;
   }
 
@@ -377,31 +384,34 @@ export class ScanReportRepo {
 
   /**
    * The INSERTs of a report's rows, `batch` to a statement. Kysely builds the first statement of each
-   * size; the others of that size reuse its SQL with their rows' values in its parameter order (building
-   * 32 INSERTs of 250 rows through Kysely took ~100 ms of CPU per 8,010-finding report, as much as
-   * matching a third of it). The reuse is checked against Kysely's own parameters for the statement it
-   * built, and Kysely builds them all if they differ.
+   * size this repo meets; the others of that size, this report's and later ones', reuse its SQL with
+   * their rows' values put straight into its parameter order (building 32 INSERTs of 250 rows through
+   * Kysely took ~100 ms of CPU per 8,010-finding report, as much as matching a third of it; copying each
+   * row into an object with its report id first, ~20-40 ms more). The reuse is checked against Kysely's
+   * own parameters for the statement it built, and Kysely builds them all if they differ.
    */
   private rowInserts(id: number, vulnerabilities: NewScanVulnerability[], batch = 500): PlainStatement[] {
     const out: PlainStatement[] = [];
-    const built = new Map<number, { sql: string; columns: string[] } | null>();
     // Batches keep each INSERT under SQLite's bound-parameter limit.
     for (let i = 0; i < vulnerabilities.length; i += batch) {
-      const rows = vulnerabilities.slice(i, i + batch).map((v) => ({ ...v, report_id: id }));
-      const same = built.get(rows.length);
+      const slice = vulnerabilities.slice(i, i + batch);
+      const same = this.inserts.get(slice.length);
       if (same) {
+        const { columns } = same;
         const parameters: unknown[] = [];
-        for (const row of rows) for (const c of same.columns) parameters.push(row[c as keyof typeof row]);
+        for (const v of slice)
+          for (const c of columns) parameters.push(c === 'report_id' ? id : (v[c as keyof typeof v] ?? null));
         out.push({ sql: same.sql, parameters });
         continue;
       }
+      const rows = slice.map((v) => ({ ...v, report_id: id }));
       const q = plain(this.db.insertInto('scan_vulnerability').values(rows).compile());
       out.push(q);
       if (same === null) continue;
       const columns = Object.keys(rows[0]!);
       const flat = rows.flatMap((row) => columns.map((c) => row[c as keyof typeof row]));
       const reusable = flat.length === q.parameters.length && flat.every((v, k) => v === q.parameters[k]);
-      built.set(rows.length, reusable ? { sql: q.sql, columns } : null);
+      this.inserts.set(slice.length, reusable ? { sql: q.sql, columns } : null);
     }
     return out;
   }

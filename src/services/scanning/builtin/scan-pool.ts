@@ -1,12 +1,13 @@
 import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { BerthConfig } from '../../../config/schema.js';
 import { childMallocEnv } from '../../../lib/malloc-arenas.js';
 import { startThread, threadEntry } from '../../../lib/worker-thread.js';
 import { CpuGovernor } from './cpu-governor.js';
-import type { LayerOpener, ScanEngine, ScanWork, ScanWorkResult } from './scan-work.js';
+import type { LayerOpener, ScanEngine, ScanPhase, ScanWork, ScanWorkResult } from './scan-work.js';
 
 /**
  * A scan thread's own V8 heap (`scanning.isolation: thread`): its young generation 2 × 8 MiB semi-spaces
@@ -18,8 +19,8 @@ export const scanThreadHeap = { maxYoungGenerationSizeMb: 24, maxOldGenerationSi
 
 /** What the pool tells a worker thread (src/scan-worker.ts). */
 export type ToScanWorker =
-  /** The rest of the machine is busy (or no longer): the process paces its writes to `share` of the time. */
-  | { kind: 'pace'; busy: boolean; share: number }
+  /** The governor grants a write: the process may run `budgetMs` of CPU before it asks again (write-gate.ts). */
+  | { kind: 'write'; budgetMs: number }
   | {
       kind: 'run';
       work: ScanWork;
@@ -28,6 +29,8 @@ export type ToScanWorker =
       storage?: BerthConfig['storage'];
       /** Write the report into the work's reports (the scanning process). */
       fill?: boolean;
+      /** A CPU governor holds the process back: its writes ask it first (`writing`). */
+      governed?: boolean;
     }
   | { kind: 'chunk'; stream: number; data?: Uint8Array; end?: true; error?: string };
 
@@ -36,7 +39,7 @@ export type FromScanWorker =
   | { kind: 'pull'; stream: number; digest: string }
   | { kind: 'done'; result: ScanWorkResult }
   | { kind: 'failed'; message: string }
-  /** The scanning process begins or ends a write (the governor does not hold it meanwhile). */
+  /** The scanning process asks to write (`on`; the governor answers `write`) or is done writing. */
   | { kind: 'writing'; on: boolean };
 
 /**
@@ -45,6 +48,23 @@ export type FromScanWorker =
  */
 const governorPeriodMs = 100;
 const governorBusyCores = 0.5;
+/** The least CPU (cores) a governed scanning process gets on average, however small its share: scans end. */
+const governorFloorCores = 0.05;
+
+/**
+ * The CPU (cores) each of `processes` scanning processes may use on average while the machine is busy,
+ * for `cpuShareWhenBusy` of the machine's CPU (all its cores) between them; undefined: not governed.
+ */
+export function governedCores(share: number, processes: number, cores: number): number | undefined {
+  if (share >= 1) return undefined;
+  return Math.max(governorFloorCores, (share * cores) / processes);
+}
+
+/** What scanning processes spent, by phase of their scans (ms of CPU, all their threads), and on how many scans. */
+export interface ScanCpuFigures {
+  scans: number;
+  cpuMs: Partial<Record<ScanPhase, number>>;
+}
 
 /** A scanning process or thread, as the pool speaks to it. */
 interface ScanHost extends EventEmitter {
@@ -101,10 +121,13 @@ export class ScanPool implements ScanEngine {
        */
       fill?: boolean;
       /**
-       * Scanning processes are held to this share of the time while the rest of the machine is busy
-       * (cpu-governor.ts); 1 lets them run as their nice value allows. Threads are not held.
+       * While the rest of the machine is busy, the scanning processes together are held to this share of
+       * its CPU, all its cores (cpu-governor.ts; each at least `governorFloorCores`); 1 lets them run as
+       * their nice value allows. Threads are not held.
        */
       cpuShareWhenBusy?: number;
+      /** Counts the scanning processes' CPU by phase (for /metrics). */
+      figures?: ScanCpuFigures;
     },
   ) {
     if (o.size < 1) throw new Error('a scan pool needs at least one thread');
@@ -121,7 +144,10 @@ export class ScanPool implements ScanEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const s of this.slots.splice(0)) s.worker.terminate();
+    for (const s of this.slots.splice(0)) {
+      s.governor?.stop();
+      s.worker.terminate();
+    }
   }
 
   private async acquire(signal: AbortSignal): Promise<Slot> {
@@ -165,24 +191,35 @@ export class ScanPool implements ScanEngine {
     if (slot.busy || slot.dead) return;
     slot.dead = true;
     this.slots.splice(this.slots.indexOf(slot), 1);
+    slot.governor?.stop();
     slot.worker.terminate();
   }
 
   /** A scanning process's governor; it hears the process's writes between scans too (the purge). */
   private governorOf(worker: ScanHost): CpuGovernor | undefined {
-    const share = this.o.cpuShareWhenBusy ?? 1;
-    if (worker.pid === undefined || share >= 1) return undefined;
+    if (worker.pid === undefined) return undefined;
+    const share = governedCores(this.o.cpuShareWhenBusy ?? 1, this.o.size, availableParallelism());
+    if (share === undefined) return undefined;
     const governor = new CpuGovernor(worker.pid, {
       share,
       busyCores: governorBusyCores,
       periodMs: governorPeriodMs,
-      // Between its statements, which it may not be stopped in, the process slows itself down.
-      onBusy: (busy) => worker.post({ kind: 'pace', busy, share }),
+      onGrant: (budgetMs) => worker.post({ kind: 'write', budgetMs }),
     });
     worker.on('message', (m: FromScanWorker) => {
-      if (m.kind === 'writing') governor.writing(m.on);
+      if (m.kind !== 'writing') return;
+      if (m.on) governor.askWrite();
+      else governor.wrote();
     });
     return governor;
+  }
+
+  private count(result: ScanWorkResult): void {
+    const f = this.o.figures;
+    if (!f || !result.cpuMs) return;
+    f.scans++;
+    for (const [phase, ms] of Object.entries(result.cpuMs) as [ScanPhase, number][])
+      f.cpuMs[phase] = (f.cpuMs[phase] ?? 0) + ms;
   }
 
   private spawn(): ScanHost {
@@ -206,7 +243,9 @@ export class ScanPool implements ScanEngine {
       const settle = (err: Error | undefined, result?: ScanWorkResult) => {
         if (settled) return;
         settled = true;
-        governor?.stop();
+        // A process killed (stopped, crashed) is forgotten; a live one is governed on while it purges.
+        if (slot.dead) governor?.stop();
+        else governor?.end();
         worker.hold(false);
         worker.off('message', onMessage);
         worker.off('error', onError);
@@ -245,8 +284,10 @@ export class ScanPool implements ScanEngine {
       };
       const onMessage = (m: FromScanWorker) => {
         if (m.kind === 'pull') void pull(m.stream, m.digest);
-        else if (m.kind === 'done') settle(undefined, m.result);
-        else if (m.kind === 'failed') settle(new Error(m.message));
+        else if (m.kind === 'done') {
+          this.count(m.result);
+          settle(undefined, m.result);
+        } else if (m.kind === 'failed') settle(new Error(m.message));
       };
       if (signal.aborted) return onAbort();
       worker.hold(true);
@@ -262,6 +303,7 @@ export class ScanPool implements ScanEngine {
         databaseUrl: this.o.databaseUrl,
         ...(storage && storage.driver !== 'memory' ? { storage } : {}),
         ...((this.o.fill ?? !!this.o.processes) ? { fill: true } : {}),
+        ...(governor ? { governed: true } : {}),
       });
     });
   }

@@ -51,6 +51,39 @@ export interface ScanWorkResult {
   readMs: number;
   /** The scan's lines for its log (what was read, what was matched). */
   lines: string[];
+  /** The scanning process's CPU (ms, all its threads) by phase of this scan (`PhaseClock`). */
+  cpuMs?: Partial<Record<ScanPhase, number>>;
+}
+
+/**
+ * A scan's phases, as the scanning process counts its CPU: reading the layers (or their readings), matching,
+ * building the report (its JSON and rows), compiling its statements (the document's gzip included),
+ * writing them, and purging the report a rescan replaced.
+ */
+export type ScanPhase = 'read' | 'match' | 'report' | 'pack' | 'write' | 'purge';
+
+/** Attributes the CPU used since its last mark to a phase. */
+export class PhaseClock {
+  readonly spent: Partial<Record<ScanPhase, number>> = {};
+  private last: number;
+
+  constructor(private readonly cpuMs: () => number) {
+    this.last = cpuMs();
+  }
+
+  private excluded = 0;
+
+  mark(phase: ScanPhase): void {
+    const now = this.cpuMs();
+    this.spent[phase] = (this.spent[phase] ?? 0) + now - this.last - this.excluded;
+    this.last = now;
+    this.excluded = 0;
+  }
+
+  /** CPU used meanwhile by other work of the process (a purge's statements), not this scan's. */
+  exclude(ms: number): void {
+    this.excluded += ms;
+  }
 }
 
 /** Writes a report into the work's reports and ends them with this log; answers the reports it ended. */
@@ -89,6 +122,7 @@ export async function runScanWork(
   open: LayerOpener,
   store: ScanWorkStore,
   fill?: ReportFiller,
+  clock?: PhaseClock,
 ): Promise<ScanWorkResult> {
   const started = Date.now();
   const layers = work.layers.map((l) => ({ ...l, open: () => open(l.digest) }));
@@ -96,13 +130,15 @@ export async function runScanWork(
   const cache = store.layerInventories ? storedReadings(store.layerInventories) : undefined;
   const inventory = await inventoryImage(layers, work.limits, cache, stats);
   const readMs = Date.now() - started;
+  clock?.mark('read');
   const os = inventory.os ? `${inventory.os.ecosystem}` : 'no known OS';
   const lines = [
     `read ${work.layers.length} layers (${stats.cached} of them as read by an earlier scan): ` +
       `${inventory.packages.length} packages (${os}) in ${readMs} ms`,
     ...inventory.notes.map((note) => `note: ${note}`),
   ];
-  if (work.type === 'sbom') return { inventory, readMs, lines };
+  const cpu = clock ? { cpuMs: clock.spent } : {};
+  if (work.type === 'sbom') return { inventory, readMs, lines, ...cpu };
   const db = await openVulnDb(store);
   if (!db) throw new Error(NO_VULNDB_MESSAGE);
   const info = (await db.info())!;
@@ -110,19 +146,21 @@ export async function runScanWork(
     artifact: work.artifact,
     now: () => new Date(work.now),
   });
+  clock?.mark('match');
   const stored = storedReport(report);
+  clock?.mark('report');
   lines.push(
     `matched against the vulnerability database ${info.version} (imported ${info.importedAt}, ${info.records} records): ` +
       `${stored.counts.total} vulnerabilities, severity ${stored.severity}, ${Date.now() - started} ms in all`,
   );
-  if (!fill || !work.reports?.length) return { stored, db: info, readMs, lines };
+  if (!fill || !work.reports?.length) return { stored, db: info, readMs, lines, ...cpu };
   const log = [
     ...(work.log ?? []),
     ...[...lines, SCAN_COMPLETED_LINE].map((l) => `${new Date().toISOString()} ${l}`),
   ];
   const ended = await fill(work.reports, stored, log.join('\n') + '\n');
   const filled = { severity: stored.severity, total: stored.counts.total, ended };
-  return { filled, db: info, readMs, lines };
+  return { filled, db: info, readMs, lines, ...cpu };
 }
 
 /** Scans on the calling event loop (`scanning.workers: 0`): no thread, but pulls wait while it computes. */

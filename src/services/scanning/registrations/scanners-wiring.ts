@@ -5,6 +5,7 @@ import type { Clock } from '../../../lib/clock.js';
 import type { StorageDriver } from '../../../storage/driver.js';
 import type { SecretSealer } from '../../replication/registry-endpoints.js';
 import type { SbomGenerator } from '../builtin/builtin-scanner.js';
+import type { ScanCpuFigures } from '../builtin/scan-pool.js';
 import type { Scanner, ScanTarget } from '../scanner.js';
 import type { AdapterSettings } from './adapter-client.js';
 import { ScanRobots } from './scan-robots.js';
@@ -22,6 +23,8 @@ export interface ScannersDeps {
   /** The registry's base URL an adapter pulls from: the internal (listen) address, or the external one. */
   registryUrl(internal: boolean): string;
   sbom?: SbomGenerator;
+  /** Where the scanning processes' CPU by phase is counted (for /metrics). */
+  scanCpu?: ScanCpuFigures;
   /**
    * `scanning.workers` (the built-in scanner's scans at once, each in a scanning process; 0 scans on the
    * event loop), the database and storage each process opens, and `auth.robotPrefix` (scan robots log in as `<prefix><project>+<name>`).
@@ -57,6 +60,7 @@ export function wireScanners(d: ScannersDeps): ScannerRegistrations {
               // The report is written where the scan ran (a thread too), not on this event loop.
               fill: !d.config.database.url.includes(':memory:'),
               cpuShareWhenBusy: d.config.scanning.cpuShareWhenBusy,
+              ...(d.scanCpu ? { figures: d.scanCpu } : {}),
               // An in-memory database is this process's only: its scans run in threads of it.
               ...(d.config.scanning.isolation === 'thread' || d.config.database.url.includes(':memory:')
                 ? {}
