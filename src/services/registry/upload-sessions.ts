@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import type { MetaStore } from '../../db/store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { YoungGarbagePacer } from '../../lib/young-garbage-pacer.js';
 import { createDigester, parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { splitRepositoryName } from '../../oci/names.js';
 import { PathNotFoundError, type StorageDriver } from '../../storage/driver.js';
@@ -45,10 +46,14 @@ const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 /** A claim on a session not refreshed for this long is taken over: the node that held it has died. */
 const claimStaleMs = 5_000;
+/** Bytes of request bodies between two young-generation collections (issue 15). */
+const bodyGarbageBytes = 8 * 2 ** 20;
 
 export class UploadSessions {
   private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
   private readonly busy = new Set<string>();
+  /** Request bodies' chunks are collected every `bodyGarbageBytes` read (lib/young-garbage-pacer.ts). */
+  private readonly bodyGarbage = new YoungGarbagePacer(bodyGarbageBytes);
 
   constructor(
     private readonly deps: {
@@ -293,9 +298,11 @@ export class UploadSessions {
       state = undefined;
     }
     const hashing = state ?? null;
+    const bodyGarbage = this.bodyGarbage;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hashing?.hash.update(chunk);
+        bodyGarbage.add(chunk.length);
         cb(null, chunk);
       },
     });
