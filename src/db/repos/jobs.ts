@@ -178,22 +178,49 @@ export class JobRepo {
 
   /**
    * Takes up to `limit` runnable jobs of one kind, oldest first, in one statement: `claimBatch` without
-   * pools, caps or groups (the webhook delivery thread's events, claimed a batch at a time). Plain SQL
-   * text, the same on every call (no query builder: compiling the builder's statement was half of the
-   * claim's CPU in the delivery thread), with the conditions of `runnable`.
+   * pools, caps or groups (the webhook delivery thread's events, claimed a batch at a time). The statement
+   * is `runnable` and `take`'s, compiled once per repository and reused with each call's values
+   * (compiling the builder's statement was half of the claim's CPU in the delivery thread).
    */
   async claimOfKind(
     kind: string,
     req: { owner: string; now: string; leaseUntil: string; limit: number },
   ): Promise<JobRow[]> {
     if (req.limit <= 0) return [];
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    const { now } = req;
-    const params = [req.owner, req.leaseUntil, now, now, now, kind, now, now, req.limit];
-    const res = await this.db.executeQuery<JobRow>(
-      CompiledQuery.raw(postgres ? claimOfKindText.postgres : claimOfKindText.sqlite, params),
-    );
+    this.claimOfKindQuery ??= this.compileClaimOfKind();
+    const values = [req.owner, req.leaseUntil, req.now, kind, req.limit];
+    const { text, slots } = this.claimOfKindQuery;
+    const params = slots.map((s) => ('value' in s ? s.value : values[s.at]));
+    const res = await this.db.executeQuery<JobRow>(CompiledQuery.raw(text, params));
     return res.rows.sort((a, b) => a.id - b.id);
+  }
+
+  private claimOfKindQuery: { text: string; slots: ({ at: number } | { value: unknown })[] } | undefined;
+
+  /**
+   * `claimOfKind`'s statement, compiled with stand-ins for its values: each parameter is either a call's
+   * value (owner, lease end, now, kind, limit, by position in `claimOfKind`'s list) or one of the
+   * builder's own constants, kept as compiled.
+   */
+  private compileClaimOfKind(): { text: string; slots: ({ at: number } | { value: unknown })[] } {
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    const stand = ['\u0000owner', '\u0000lease', '\u0000now', '\u0000kind', -271828] as const;
+    const [owner, leaseUntil, now, kind, limit] = stand;
+    const chosen = this.runnable([kind], now)
+      .select('id')
+      .orderBy('run_after')
+      .orderBy('id')
+      .limit(limit)
+      .$if(postgres, (q) => q.forUpdate().skipLocked());
+    const compiled = this.takeQuery(chosen, { owner, now, leaseUntil }).compile();
+    // Each stand-in must be a parameter, never text of the statement (a limit written inline would stay -271828).
+    if (stand.some((v) => !compiled.parameters.includes(v)))
+      throw new Error('claimOfKind: a value was not compiled as a parameter');
+    const slots = compiled.parameters.map((p) => {
+      const at = (stand as readonly unknown[]).indexOf(p);
+      return at >= 0 ? { at } : { value: p };
+    });
+    return { text: compiled.sql, slots };
   }
 
   /**
@@ -225,6 +252,13 @@ export class JobRepo {
     chosen: SelectQueryBuilder<DB, TB, { id: number }>,
     req: { owner: string; now: string; leaseUntil: string },
   ): Promise<JobRow[]> {
+    return this.takeQuery(chosen, req).execute();
+  }
+
+  private takeQuery<DB, TB extends keyof DB>(
+    chosen: SelectQueryBuilder<DB, TB, { id: number }>,
+    req: { owner: string; now: string; leaseUntil: string },
+  ) {
     return this.db
       .updateTable('job')
       .set((eb) => ({
@@ -237,8 +271,7 @@ export class JobRepo {
         update_time: req.now,
       }))
       .where('id', 'in', chosen)
-      .returningAll()
-      .execute();
+      .returningAll();
   }
 
   /** Extends the leases of several running jobs of `owner` in one statement. */
@@ -453,27 +486,6 @@ export class JobRepo {
       .execute();
   }
 }
-
-/**
- * `JobRepo.claimOfKind`'s statement: `runnable`'s conditions for one kind, the oldest first, taken with a
- * lease as `take` does. Parameters: owner, lease end, now (heartbeat, start, update), kind, now twice,
- * limit. PostgreSQL locks the candidates with `skip locked`, so concurrent claimers pass each other.
- */
-function claimOfKindSql(postgres: boolean): string {
-  let n = 0;
-  const p = () => (postgres ? `$${++n}` : '?');
-  return (
-    `update job set status = 'running', lease_owner = ${p()}, lease_until = ${p()}, ` +
-    `heartbeat_time = ${p()}, attempts = attempts + 1, start_time = coalesce(start_time, ${p()}), ` +
-    `update_time = ${p()} where id in (select id from job where kind in (${p()}) ` +
-    'and kind not in (select job_type from job_queue_status where paused = 1) and stop_requested = 0 ' +
-    `and ((status = 'pending' and run_after <= ${p()}) or ` +
-    `(status = 'running' and lease_until < ${p()} and attempts < max_attempts)) ` +
-    `order by run_after, id limit ${p()}${postgres ? ' for update skip locked' : ''}) returning *`
-  );
-}
-
-const claimOfKindText = { sqlite: claimOfKindSql(false), postgres: claimOfKindSql(true) };
 
 /** `case <of> when k1 then v1 … else <otherwise> end`; just `otherwise` for an empty map. */
 function caseOf(
