@@ -239,14 +239,17 @@ export function cpuMsOf(pid: number): number {
  * ...: socket and file alike; futex and epoll are not counted) and the bytes they moved, from
  * /proc/<pid>/io (all its threads); zeros when gone. A count the load does not change.
  */
-export function ioCountsOf(pid: number): {
+export function ioCountsOf(
+  pid: number,
+  tid?: number,
+): {
   reads: number;
   writes: number;
   readBytes: number;
   writtenBytes: number;
 } {
   try {
-    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const text = readFileSync(tid === undefined ? `/proc/${pid}/io` : `/proc/${pid}/task/${tid}/io`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
     return {
       reads: field('syscr'),
