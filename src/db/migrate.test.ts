@@ -196,6 +196,51 @@ for (const dialect of testDialects()) {
       await assertSchemaCurrent(db, dialect);
     });
 
+    test('job_execution_idx holds only jobs of an execution, and lookups by execution still use it', async () => {
+      await migrateToLatest(db, dialect);
+      const now = new Date().toISOString();
+      const job = (executionId: number | null) =>
+        sql`insert into job (kind, payload, status, attempts, max_attempts, run_after, execution_id, creation_time, update_time)
+            values ('gc', '{}', 'pending', 0, 1, ${now}, ${executionId}, ${now}, ${now})`.execute(db);
+      await sql`insert into execution (vendor_type, vendor_id, trigger, status, start_time, update_time)
+                values ('GC', 0, 'MANUAL', 'Running', ${now}, ${now})`.execute(db);
+      const { rows } = await sql<{ id: number }>`select id from execution`.execute(db);
+      const executionId = rows[0]!.id;
+      for (let i = 0; i < 50; i++) await job(null);
+      await job(executionId);
+      if (dialect === 'sqlite') {
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select id from job where execution_id = ${executionId}`.execute(db);
+        assert.match(plan.rows.map((r) => r.detail).join('\n'), /USING (COVERING )?INDEX job_execution_idx/);
+        // The index's own rows: one, the job with an execution (the 50 without have no entry).
+        const entries = await sql<{
+          n: number;
+        }>`select count(*) as n from job indexed by job_execution_idx where execution_id > ${0}`.execute(db);
+        assert.equal(Number(entries.rows[0]!.n), 1);
+        const def = await sql<{
+          sql: string;
+        }>`select sql from sqlite_master where name = 'job_execution_idx'`.execute(db);
+        assert.match(def.rows[0]!.sql, /where execution_id is not null/i);
+      } else {
+        await db.transaction().execute(async (tx) => {
+          await sql`set local enable_seqscan = off`.execute(tx);
+          const plan = await sql<{
+            'QUERY PLAN': string;
+          }>`explain select id from job where execution_id = ${executionId}`.execute(tx);
+          assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /job_execution_idx/);
+        });
+        const def = await sql<{
+          indexdef: string;
+        }>`select indexdef from pg_indexes where indexname = 'job_execution_idx'`.execute(db);
+        assert.match(def.rows[0]!.indexdef, /WHERE \(execution_id IS NOT NULL\)/);
+      }
+      const found = await sql<{ id: number }>`select id from job where execution_id = ${executionId}`.execute(
+        db,
+      );
+      assert.equal(found.rows.length, 1);
+    });
+
     if (dialect === 'postgres') {
       test('nodes migrating at once apply each migration exactly once', async () => {
         const others = [database.open(2), database.open(2), database.open(2)];

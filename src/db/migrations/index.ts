@@ -22,6 +22,7 @@ import * as m0023 from './0023_create_scan_report.js';
 import * as m0027 from './0027_create_scanner_registration.js';
 import * as m0028 from './0028_create_proxy_referrer_page.js';
 import * as m0028b from './0028b_index_scan_vulnerability_cvss.js';
+import * as m0029 from './0029_partial_job_execution_index.js';
 import * as m0024 from './0024_create_p2p_preheat_instance.js';
 import * as m0017 from './0017_create_p2p_preheat_policy.js';
 import * as m0025 from './0025_notify_watched_table_changes.js';
@@ -67,6 +68,7 @@ const steps: Record<string, Step> = {
   '0025_notify_watched_table_changes': m0025,
   '0028_create_proxy_referrer_page': m0028,
   '0026_count_watched_table_changes': m0026,
+  '0029_partial_job_execution_index': m0029,
 };
 
 /** Migrations by name, bound to a dialect. */
