@@ -6,8 +6,6 @@
  * back) run in a job worker that claims only `webhook.deliver`. Both send through kept-alive connections
  * and one per-target cap.
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, sideConnectionCacheKiB } from './db/connect.js';
 import { openStore } from './db/open-store.js';
@@ -40,21 +38,6 @@ const log = createLogger(init.logLevel, {
     return true;
   },
 } as unknown as NodeJS.WritableStream);
-lowerPriority();
-
-/** On Linux, `setPriority(0)` sets the calling thread's nice value only (delivery-thread.ts says why). */
-function lowerPriority(): void {
-  let tid: number;
-  try {
-    // "<pid>/task/<tid>": this thread's id, for the server to show and check.
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(0, init.nice);
-  } catch {
-    return; // not Linux, or not permitted: the thread runs at the process's priority
-  }
-  send({ kind: 'priority', tid, nice: getPriority(0) });
-}
-
 const handle = connect({
   ...{ url: init.databaseUrl, poolMax: 2, acquireTimeoutMs: init.acquireTimeoutMs },
   cacheKiB: sideConnectionCacheKiB,

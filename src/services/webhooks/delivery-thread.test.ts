@@ -1,14 +1,13 @@
 // The webhook delivery thread starts when it has work, not at boot (issue 15's idle RSS): on this
 // process's first delivery (`wake`), or when its probe finds deliveries another process wrote.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { MetaStore } from '../../db/store.js';
 import { JobQueue } from '../../jobs/queue.js';
 import { createLogger } from '../../lib/logger.js';
-import { DeliveryThread, deliveryThreadNice } from './delivery-thread.js';
+import { DeliveryThread } from './delivery-thread.js';
 import { webhookKindNames } from './webhook-fanout.js';
 
 for (const dialect of testDialects()) {
@@ -49,27 +48,6 @@ for (const dialect of testDialects()) {
         assert.equal(t.started, true);
       } finally {
         await t.close();
-      }
-    });
-
-    test("the thread lowers its own priority (nice 10), not the serving thread's", async (t) => {
-      if (process.platform !== 'linux') return t.skip('per-thread nice values are Linux only');
-      // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the command in parentheses).
-      const niceOf = (tid: number | 'self') => {
-        const stat = readFileSync(`/proc/self/task/${tid === 'self' ? process.pid : tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      };
-      const d = thread(1000);
-      try {
-        const servingBefore = niceOf('self');
-        d.wake();
-        const os = await waitFor('the thread to report its priority', () => d.osThread, 10_000);
-        assert.equal(os.nice, deliveryThreadNice);
-        assert.equal(niceOf(os.tid), deliveryThreadNice, 'the kernel has the thread at nice 10');
-        assert.notEqual(os.tid, process.pid);
-        assert.equal(niceOf('self'), servingBefore, 'the serving thread keeps its priority');
-      } finally {
-        await d.close();
       }
     });
 

@@ -20,26 +20,10 @@ export interface DeliveryThreadInit {
   lingerMs: number;
   /** Counts the serving thread's commits that wrote deliveries (Int32Array over a SharedArrayBuffer). */
   commits: SharedArrayBuffer;
-  /** The thread's nice value (deliveryThreadNice). */
-  nice: number;
 }
 
 export type ToDeliveryThread = { kind: 'stop'; jobId: number } | { kind: 'close' };
-export type FromDeliveryThread =
-  | { kind: 'log'; line: string }
-  | { kind: 'closed' }
-  /** The thread's id in the operating system (Linux), and the nice value it now runs at. */
-  | { kind: 'priority'; tid: number; nice: number };
-
-/**
- * The delivery thread's nice value (Linux lowers that one thread only): deliveries are background work,
- * so when the cores are busy the event loop that serves pushes, the pool's file writes and V8's helpers go
- * first, and the thread runs in the gaps. A push is a chain of requests, each waiting on the serving
- * thread; every time the delivery thread held a core the serving thread wanted, a push waited. At 10
- * (CFS weight 110 against 1024) the thread still gets about a tenth of a core that both want, and all of a
- * core that nothing else wants: deliveries keep their pace beside pushes on an idle core.
- */
-export const deliveryThreadNice = 10;
+export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed' };
 
 /** The outcomes of the retries the thread's job worker runs are committed together this often (ms). */
 export const deliveryLingerMs = 50;
@@ -94,7 +78,6 @@ export class DeliveryThread {
   private readonly unsubscribe: () => void;
   private readonly probe: NodeJS.Timeout;
   private probing = false;
-  private os: { tid: number; nice: number } | undefined;
 
   /**
    * The thread starts on the first delivery this process commits (`wake`), or when `runnable` finds
@@ -102,7 +85,7 @@ export class DeliveryThread {
    * projects have no webhook keeps the thread's memory (about 17 MiB) for other work.
    */
   constructor(
-    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs' | 'nice'> & { nice?: number },
+    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs'>,
     private readonly d: { log: Logger; queue: JobQueue; runnable: () => Promise<boolean>; probeMs: number },
   ) {
     this.unsubscribe = d.queue.onStop((jobId) => this.send({ kind: 'stop', jobId }));
@@ -115,11 +98,6 @@ export class DeliveryThread {
     return this.worker !== undefined;
   }
 
-  /** The running thread's operating-system id and nice value, once it has set them (Linux). */
-  get osThread(): { tid: number; nice: number } | undefined {
-    return this.os;
-  }
-
   /** Deliveries were committed: the thread claims them (delivery-thread.ts: the batch window). */
   wake(): void {
     Atomics.add(this.commits, 0, 1);
@@ -129,10 +107,7 @@ export class DeliveryThread {
   private ensureStarted(): void {
     if (this.worker || this.closing) return;
     clearInterval(this.probe);
-    this.worker = this.spawn({
-      ...{ ...this.init, commits: this.shared, lingerMs: deliveryLingerMs },
-      nice: this.init.nice ?? deliveryThreadNice,
-    });
+    this.worker = this.spawn({ ...this.init, commits: this.shared, lingerMs: deliveryLingerMs });
   }
 
   private async probeOnce(): Promise<void> {
@@ -171,7 +146,6 @@ export class DeliveryThread {
     worker.unref();
     worker.on('message', (m: FromDeliveryThread) => {
       if (m.kind === 'log') this.relay(m.line);
-      else if (m.kind === 'priority') this.os = { tid: m.tid, nice: m.nice };
     });
     worker.on('error', (err) => this.d.log.error({ err }, 'the webhook delivery thread failed'));
     worker.on('exit', (code) => {
