@@ -17,14 +17,22 @@ import type { HttpResponse } from './http.js';
  * The pool keeps up to 128 slabs: what a fetch holds at once (storage's backlog, 64 MiB by default, and
  * the clients' buffers) comes back to it instead of to the garbage collector, whose mark-compacts the
  * churn of fresh memory outside the heap starts (21 against 9 over four cold pulls, before and after:
- * docs/proxy-cache.md). Spares unused for 5 s go, and all of them once no download took one for 5 s (then
- * one full GC frees them, as for the filesystem's read buffers: issue 13). Slabs are SharedArrayBuffers, so
- * the hashing thread (lib/hash-thread.ts) reads the chunks where they are.
+ * docs/proxy-cache.md). Spares unused for `slabIdleMs` go, and all of them once no download took one for
+ * that long (then one full GC frees them, as for the filesystem's read buffers: issue 13). Slabs are
+ * SharedArrayBuffers, so the hashing thread (lib/hash-thread.ts) reads the chunks where they are.
  */
 const slabSize = 1024 * 1024;
 /** A read gets at least this much room: with less left in the slab, the next slab is taken. */
 const minRoom = 128 * 1024;
-const pool = new SparePool(slabSize, 128, 5000, collectGarbage, true);
+/**
+ * A cold pull's slabs (50-70 MiB: storage's backlog and the clients' buffers) are let go this long after
+ * the last download took one, 1-2 s after the pull. With 5 s (5-10 s after it) they were still held while
+ * the bench's next requests ran, a cached pull of the same image or the push of the next one, whose memory
+ * then came on top: their peaks were the pull's slabs plus their own (issue 15, docs/benchmarks.md).
+ * The blobs of one pull follow each other within milliseconds, so a pull keeps its slabs throughout.
+ */
+const slabIdleMs = 1000;
+const pool = new SparePool(slabSize, 128, slabIdleMs, collectGarbage, true);
 const maxHead = 64 * 1024;
 
 export interface PooledGetOptions {

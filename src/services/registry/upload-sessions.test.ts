@@ -6,7 +6,7 @@ import type { MetaStore } from '../../db/store.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/logger.js';
 import { digestOf } from '../../oci/digest.js';
-import { PathNotFoundError } from '../../storage/driver.js';
+import { PathNotFoundError, type ByteRange } from '../../storage/driver.js';
 import { layout } from '../../storage/layout.js';
 import { MemoryDriver } from '../../storage/memory.js';
 import type { RequestContext } from '../context.js';
@@ -86,6 +86,31 @@ describe('UploadSessions', () => {
     const digest = digestOf('first second third');
     assert.deepEqual(await a.finish(ctx, 'proj/app', id, digest, body('third')), { digest, size: 18 });
     assert.equal(await blobBytes(digest), 'first second third');
+  });
+
+  test('recomputing the digest hands each chunk read back to the read, to be read into again', async () => {
+    // Storage whose reads lend their chunks (as the filesystem's do): counts what went out and came back.
+    let lent = 0;
+    const returned = new Set<Buffer>();
+    const plain = storage;
+    storage = Object.assign(new MemoryDriver(), plain, {
+      read: async (path: string, range?: ByteRange): Promise<Readable> => {
+        assert.equal(range, undefined);
+        const whole = await plain.getContent(path);
+        const chunks = Array.from({ length: Math.ceil(whole.length / 4) }, (_, i) =>
+          whole.subarray(i * 4, i * 4 + 4),
+        );
+        lent += chunks.length;
+        return Object.assign(Readable.from(chunks), { recycle: (c: Buffer) => void returned.add(c) });
+      },
+    });
+    const a = node();
+    const { id } = await a.start(ctx, 'proj/app');
+    await node().append(ctx, 'proj/app', id, body('read back from storage '));
+    const digest = digestOf('read back from storage and hashed');
+    assert.deepEqual(await a.finish(ctx, 'proj/app', id, digest, body('and hashed')), { digest, size: 33 });
+    assert.ok(lent > 0, 'the digest was not recomputed from storage');
+    assert.equal(returned.size, lent);
   });
 
   test('a node that never saw the session finishes it, for sha256 and sha512', async () => {
