@@ -7,6 +7,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely';
 import type { Database, JobLogRow, JobRow, JobStatus } from '../tables.js';
+import { prepared } from '../prepared.js';
 import { plainInsert } from './plain-insert.js';
 
 export interface NewJob {
@@ -132,7 +133,7 @@ export class JobRepo {
   async claimBatch(req: BatchClaimRequest): Promise<JobRow[]> {
     if (req.kinds.length === 0 || req.limit <= 0) return [];
     const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    const candidates = this.runnable(req.kinds, req.now)
+    const candidates = runnable(this.db, req.kinds, req.now)
       .select(['id', 'kind', 'group_key', 'run_after'])
       .$if((req.fullGroups?.length ?? 0) > 0, (s) =>
         s.where((w) => w.or([w('group_key', 'is', null), w('group_key', 'not in', req.fullGroups!)])),
@@ -179,72 +180,16 @@ export class JobRepo {
   /**
    * Takes up to `limit` runnable jobs of one kind, oldest first, in one statement: `claimBatch` without
    * pools, caps or groups (the webhook delivery thread's events, claimed a batch at a time). The statement
-   * is `runnable` and `take`'s, compiled once per repository and reused with each call's values
-   * (compiling the builder's statement was half of the claim's CPU in the delivery thread).
+   * is `runnable` and `take`'s, built and compiled once (db/prepared.ts): compiling the builder's statement
+   * was half of the claim's CPU in the delivery thread.
    */
   async claimOfKind(
     kind: string,
     req: { owner: string; now: string; leaseUntil: string; limit: number },
   ): Promise<JobRow[]> {
     if (req.limit <= 0) return [];
-    this.claimOfKindQuery ??= this.compileClaimOfKind();
-    const values = [req.owner, req.leaseUntil, req.now, kind, req.limit];
-    const { text, slots } = this.claimOfKindQuery;
-    const params = slots.map((s) => ('value' in s ? s.value : values[s.at]));
-    const res = await this.db.executeQuery<JobRow>(CompiledQuery.raw(text, params));
+    const res = await claimOfKindQuery(this.db, req.owner, req.leaseUntil, req.now, kind, req.limit);
     return res.rows.sort((a, b) => a.id - b.id);
-  }
-
-  private claimOfKindQuery: { text: string; slots: ({ at: number } | { value: unknown })[] } | undefined;
-
-  /**
-   * `claimOfKind`'s statement, compiled with stand-ins for its values: each parameter is either a call's
-   * value (owner, lease end, now, kind, limit, by position in `claimOfKind`'s list) or one of the
-   * builder's own constants, kept as compiled.
-   */
-  private compileClaimOfKind(): { text: string; slots: ({ at: number } | { value: unknown })[] } {
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    const stand = ['\u0000owner', '\u0000lease', '\u0000now', '\u0000kind', -271828] as const;
-    const [owner, leaseUntil, now, kind, limit] = stand;
-    const chosen = this.runnable([kind], now)
-      .select('id')
-      .orderBy('run_after')
-      .orderBy('id')
-      .limit(limit)
-      .$if(postgres, (q) => q.forUpdate().skipLocked());
-    const compiled = this.takeQuery(chosen, { owner, now, leaseUntil }).compile();
-    // Each stand-in must be a parameter, never text of the statement (a limit written inline would stay -271828).
-    if (stand.some((v) => !compiled.parameters.includes(v)))
-      throw new Error('claimOfKind: a value was not compiled as a parameter');
-    const slots = compiled.parameters.map((p) => {
-      const at = (stand as readonly unknown[]).indexOf(p);
-      return at >= 0 ? { at } : { value: p };
-    });
-    return { text: compiled.sql, slots };
-  }
-
-  /**
-   * Jobs of `kinds` that may be claimed at `now`: pending and due, or running past their lease with tries
-   * left. A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
-   */
-  private runnable(kinds: string[], now: string) {
-    return this.db
-      .selectFrom('job')
-      .where('kind', 'in', kinds)
-      .where('kind', 'not in', (s) =>
-        s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
-      )
-      .where('stop_requested', '=', 0)
-      .where((w) =>
-        w.or([
-          w.and([w('status', '=', 'pending'), w('run_after', '<=', now)]),
-          w.and([
-            w('status', '=', 'running'),
-            w('lease_until', '<', now),
-            w('attempts', '<', w.ref('max_attempts')),
-          ]),
-        ]),
-      );
   }
 
   /** Claims the jobs `chosen` selects for `req.owner`, with a lease until `req.leaseUntil`. */
@@ -252,26 +197,7 @@ export class JobRepo {
     chosen: SelectQueryBuilder<DB, TB, { id: number }>,
     req: { owner: string; now: string; leaseUntil: string },
   ): Promise<JobRow[]> {
-    return this.takeQuery(chosen, req).execute();
-  }
-
-  private takeQuery<DB, TB extends keyof DB>(
-    chosen: SelectQueryBuilder<DB, TB, { id: number }>,
-    req: { owner: string; now: string; leaseUntil: string },
-  ) {
-    return this.db
-      .updateTable('job')
-      .set((eb) => ({
-        status: 'running',
-        lease_owner: req.owner,
-        lease_until: req.leaseUntil,
-        heartbeat_time: req.now,
-        attempts: eb('attempts', '+', 1),
-        start_time: eb.fn.coalesce('start_time', eb.val(req.now)),
-        update_time: req.now,
-      }))
-      .where('id', 'in', chosen)
-      .returningAll();
+    return takeQuery(this.db, chosen, req).execute();
   }
 
   /** Extends the leases of several running jobs of `owner` in one statement. */
@@ -486,6 +412,66 @@ export class JobRepo {
       .execute();
   }
 }
+
+/**
+ * Jobs of `kinds` that may be claimed at `now`: pending and due, or running past their lease with tries
+ * left. A paused queue (job service dashboard) is read in the same statement, so it holds on every node.
+ */
+function runnable(db: Kysely<Database>, kinds: readonly string[], now: string) {
+  return db
+    .selectFrom('job')
+    .where('kind', 'in', kinds)
+    .where('kind', 'not in', (s) =>
+      s.selectFrom('job_queue_status').select('job_type').where('paused', '=', 1),
+    )
+    .where('stop_requested', '=', 0)
+    .where((w) =>
+      w.or([
+        w.and([w('status', '=', 'pending'), w('run_after', '<=', now)]),
+        w.and([
+          w('status', '=', 'running'),
+          w('lease_until', '<', now),
+          w('attempts', '<', w.ref('max_attempts')),
+        ]),
+      ]),
+    );
+}
+
+/** Claims the jobs `chosen` selects for `owner`, with a lease until `leaseUntil` (the statement). */
+function takeQuery<DB, TB extends keyof DB>(
+  db: Kysely<Database>,
+  chosen: SelectQueryBuilder<DB, TB, { id: number }>,
+  req: { owner: string; now: string; leaseUntil: string },
+) {
+  return db
+    .updateTable('job')
+    .set((eb) => ({
+      status: 'running',
+      lease_owner: req.owner,
+      lease_until: req.leaseUntil,
+      heartbeat_time: req.now,
+      attempts: eb('attempts', '+', 1),
+      start_time: eb.fn.coalesce('start_time', eb.val(req.now)),
+      update_time: req.now,
+    }))
+    .where('id', 'in', chosen)
+    .returningAll();
+}
+
+/** `claimOfKind`'s statement: the oldest runnable jobs of one kind, taken (PostgreSQL: locked, skipping locked ones). */
+const claimOfKindQuery = prepared(
+  (db, owner: string, leaseUntil: string, now: string, kind: string, limit: number) =>
+    takeQuery(
+      db,
+      runnable(db, [kind], now)
+        .select('id')
+        .orderBy('run_after')
+        .orderBy('id')
+        .limit(limit)
+        .$if(db.getExecutor().adapter instanceof PostgresAdapter, (q) => q.forUpdate().skipLocked()),
+      { owner, now, leaseUntil },
+    ),
+);
 
 /** `case <of> when k1 then v1 … else <otherwise> end`; just `otherwise` for an empty map. */
 function caseOf(
