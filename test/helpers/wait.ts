@@ -17,3 +17,27 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Reads back what a UI step just saved: the UI showed it only after Berth answered the write, so the first
+ * read should find it. Twice under load on PostgreSQL (session 16, not reproduced alone) a read right after
+ * did not, so this repeats it (5 s at most) and prints a line naming `what` when the first read was late.
+ */
+export async function readBack<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const started = Date.now();
+  let reads = 0;
+  const value = await waitFor(
+    what,
+    () => {
+      reads++;
+      return probe();
+    },
+    timeoutMs,
+  );
+  if (reads > 1) console.error(`[read-back] ${what}: ${reads - 1} late read(s), ${Date.now() - started} ms`);
+  return value;
+}

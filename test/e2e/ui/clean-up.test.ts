@@ -2,7 +2,7 @@
 // a real run from the page (history shows what was, or would be, freed; the log opens), and the schedule
 // editor saves a Daily schedule that the API then reports.
 import assert from 'node:assert/strict';
-import { waitFor } from '../../helpers/wait.js';
+import { readBack } from '../../helpers/wait.js';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js';
@@ -80,25 +80,12 @@ for (const backend of backends()) {
       await form.getByLabel('Delete untagged artifacts').check();
       await form.getByRole('button', { name: 'Save' }).click();
       await form.getByText('Schedule saved.').waitFor();
-      // The UI says saved once the PUT answered, so the API has the schedule. Once in a full run (PostgreSQL,
-      // load ~10) an API read right after still answered {}: the same late read as portal-webhooks' (not
-      // reproduced alone), so the read is repeated (5 s at most) and a late answer reported.
+      // The UI says saved once the PUT answered: the API has the schedule.
       type Schedule = { schedule?: { type: string; cron: string }; job_parameters: string };
-      const started = Date.now();
-      let reads = 0;
-      const schedule = await waitFor(
-        'the API to have the schedule',
-        async () => {
-          reads++;
-          const s = await apiAs<Schedule>(berth.url, admin, '/system/gc/schedule');
-          return s.schedule ? (s as Required<Schedule>) : undefined;
-        },
-        5_000,
-      );
-      if (reads > 1)
-        console.error(
-          `[clean-up] the schedule read as missing ${reads - 1} time(s), ${Date.now() - started} ms`,
-        );
+      const schedule = await readBack('the GC schedule', async () => {
+        const s = await apiAs<Schedule>(berth.url, admin, '/system/gc/schedule');
+        return s.schedule ? (s as Required<Schedule>) : undefined;
+      });
       assert.equal(schedule.schedule.type, 'Daily');
       assert.equal(schedule.schedule.cron, '0 0 0 * * *');
       assert.equal(
