@@ -14,8 +14,8 @@ const bundled = new Set(['kysely', 'zod']);
 const outdir = join(root, 'dist/server');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // The worker threads (the built-in scanner's, the webhook deliveries', the hashing one) are entries of their own.
-  entryPoints: ['main', 'scan-worker', 'webhook-worker', 'hash-worker'].map((f) =>
+  // The worker threads (the built-in scanner's, the webhook deliveries', the hashing and checkpointing ones) are entries of their own.
+  entryPoints: ['main', 'scan-worker', 'webhook-worker', 'hash-worker', 'checkpoint-worker'].map((f) =>
     join(root, `dist/src/${f}.js`),
   ),
   outdir,

@@ -86,6 +86,13 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     url: config.database.url,
     poolMax: config.database.pool.max,
     acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
+    ...(config.database.checkpointThread
+      ? {
+          checkpointThread: {
+            onError: (err: unknown) => logger.warn({ err }, 'the checkpointing thread failed'),
+          },
+        }
+      : {}),
   });
   try {
     await prepareSchema(handle.db as never, handle.dialect, config.database.migrate, logger);

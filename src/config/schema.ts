@@ -47,6 +47,11 @@ export const configSchema = z
           .optional(),
         /** Apply pending migrations at start-up (under a lock); false: refuse to start unless current. */
         migrate: bool.default(true),
+        /**
+         * SQLite: copy the WAL back into the database file on a thread of its own (started once the WAL
+         * has grown), not in the commits of the serving thread. false: SQLite's own checkpoints in commits.
+         */
+        checkpointThread: bool.default(true),
         pool: z
           .object({
             max: z.coerce.number().int().min(1).max(1000).default(10),
@@ -237,6 +242,7 @@ export const envKeys = [
   'data.dir',
   'database.url',
   'database.migrate',
+  'database.checkpointThread',
   'database.pool.max',
   'database.pool.acquireTimeoutMs',
   'storage.driver',

@@ -18,6 +18,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { AppError } from '../lib/errors.js';
+import { Checkpointer, servingAutoCheckpointPages, type CheckpointFigures } from './checkpointer.js';
 import type { Database } from './tables.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -42,6 +43,8 @@ export interface DbHandle {
    * without a round trip; NaN before that migration ran.
    */
   cacheEpoch?: () => number;
+  /** SQLite, with `checkpointThread`: what the checkpointing thread did (db/checkpointer.ts). */
+  checkpoints?: () => CheckpointFigures;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,11 @@ export interface ConnectOptions {
    * Unset: the build's default, which the serving connection keeps (its hot pages are the PUT path's).
    */
   cacheKiB?: number;
+  /**
+   * SQLite file only: checkpoint the WAL on a thread of its own once it has grown (db/checkpointer.ts),
+   * not in this connection's commits. The serving process's connection; side connections leave it unset.
+   */
+  checkpointThread?: { onError?: (err: unknown) => void };
 }
 
 /**
@@ -210,7 +218,8 @@ export function connect(options: ConnectOptions): DbHandle {
     // 15, traced at load 14). 8000 pages (32 MiB of WAL) checkpoints 8 times less often, and a page
     // written by many commits in between (sequence, repository, quota, the tails of the tables) is
     // copied once.
-    sqlite.pragma('wal_autocheckpoint = 8000');
+    // While a checkpointing thread runs (`checkpointThread`) this connection checkpoints only as a fallback.
+    sqlite.pragma(`wal_autocheckpoint = ${servingAutoCheckpointPages}`);
     // From here on no busy handler: a statement that finds the write lock taken waits in SharedSqliteDriver.
     sqlite.pragma('busy_timeout = 0');
     const db = new Kysely<Database>({
@@ -232,6 +241,16 @@ export function connect(options: ConnectOptions): DbHandle {
         return NaN;
       }
     };
+    const checkpointer =
+      options.checkpointThread && file !== ':memory:' && file !== ''
+        ? new Checkpointer({
+            file: resolve(file),
+            setAutoCheckpoint: (pages) => {
+              if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${pages}`);
+            },
+            ...(options.checkpointThread.onError ? { onError: options.checkpointThread.onError } : {}),
+          })
+        : undefined;
     return {
       db,
       dialect: 'sqlite',
@@ -239,7 +258,11 @@ export function connect(options: ConnectOptions): DbHandle {
       lockWaits: () => ({ ...waits }),
       dataVersion: () => dataVersion.get() as number,
       cacheEpoch,
-      close: () => db.destroy(),
+      ...(checkpointer ? { checkpoints: () => checkpointer.counts() } : {}),
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
   // pg loads only for a postgres:// URL: an SQLite node never holds its ~10 MiB of modules.

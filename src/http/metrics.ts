@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import type { CheckpointFigures } from '../db/checkpointer.js';
 import type { ReadCacheFigures } from '../db/read-cache.js';
 import type { EventBus } from '../services/events.js';
 import type { ProxyMetrics } from '../services/proxy/proxy-cache.js';
@@ -93,17 +94,43 @@ export function registerProxyMetrics(registry: Registry): ProxyMetrics {
 
 /**
  * Statements sent to the database, the read cache's hits, misses and drops (db/read-cache.ts), and on
- * SQLite the waits for the write lock another connection held (db/connect.ts).
+ * SQLite the waits for the write lock another connection held (db/connect.ts) and the checkpointing
+ * thread's checkpoints (db/checkpointer.ts).
  */
 export function registerStoreMetrics(
   registry: Registry,
   store: {
     statements(): number;
     lockWaits?: (() => { ms: number; count: number }) | undefined;
+    checkpoints?: (() => CheckpointFigures) | undefined;
     figures: ReadCacheFigures;
   },
 ): void {
-  const { lockWaits } = store;
+  const { lockWaits, checkpoints } = store;
+  if (checkpoints) {
+    new Counter({
+      name: 'berth_db_checkpoints_total',
+      help: 'Checkpoints of the SQLite WAL by the checkpointing thread (passive, restart), and those that found it busy',
+      labelNames: ['mode'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const c = checkpoints();
+        this.inc({ mode: 'passive' }, c.passive);
+        this.inc({ mode: 'restart' }, c.restart);
+        this.inc({ mode: 'busy' }, c.busy);
+      },
+    });
+    new Counter({
+      name: 'berth_db_checkpoint_seconds_total',
+      help: 'Time the checkpointing thread spent in checkpoints of the SQLite WAL',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(checkpoints().seconds);
+      },
+    });
+  }
   if (lockWaits) {
     new Counter({
       name: 'berth_db_lock_waits_total',
