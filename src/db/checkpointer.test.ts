@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -110,6 +112,43 @@ describe('the checkpointing thread (SQLite)', () => {
     } finally {
       reader.close();
       await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a process killed (SIGKILL) while its thread checkpoints loses no commit and leaves a sound database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-ckpt-'));
+    const file = join(dir, 'berth.db');
+    const script = fileURLToPath(new URL('../../test/helpers/checkpoint-writer-child.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      // Killed once its thread has rewound the WAL at least once, in the middle of its commits and checkpoints.
+      await waitFor('the child to checkpoint', () => out.includes('checkpointing\n'));
+      await pause(150);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const committed = out
+        .split('\n')
+        .filter((l) => /^\d+$/.test(l))
+        .map(Number);
+      assert.ok(committed.length > 100, `${committed.length} commits`);
+      const db = new BetterSqlite3(file);
+      try {
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+        // Every commit the child reported is there (it printed an id only after its commit returned).
+        const max = db.prepare('select max(id) from t').pluck().get() as number;
+        assert.ok(max >= Math.max(...committed), `max id ${max}, last reported ${Math.max(...committed)}`);
+        const n = db.prepare('select count(*) from t').pluck().get() as number;
+        assert.equal(n, max);
+      } finally {
+        db.close();
+      }
+    } finally {
+      child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
