@@ -8,21 +8,17 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { waitFor } from '../../test/helpers/wait.js';
+import { openWalWriter } from '../../test/helpers/wal-writer.js';
 import { Checkpointer } from './checkpointer.js';
 import { connect } from './connect.js';
 
 /** A database file whose connection never checkpoints by itself (only the thread can). */
 function writer(dir: string): { file: string; db: BetterSqlite3.Database; write(rows: number): void } {
   const file = join(dir, 'berth.db');
-  const db = new BetterSqlite3(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = 0');
-  db.exec('create table t (id integer primary key, body blob not null)');
-  const insert = db.prepare('insert into t (body) values (?)');
+  const { db, insert } = openWalWriter(file);
   // Each commit writes a page of its own at least (a 3 KiB row), as a push's commit writes ~28.
   const write = (rows: number) => {
-    for (let i = 0; i < rows; i++) insert.run(Buffer.alloc(3000, i % 251));
+    for (let i = 0; i < rows; i++) insert(i % 251);
   };
   return { file, db, write };
 }
