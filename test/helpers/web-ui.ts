@@ -221,7 +221,9 @@ export async function chooseWhileLoading(
     await open();
     await seen;
     const chosen = choose();
-    await Promise.race([chosen, control.waitFor({ state: 'detached' })]);
+    // Left waiting when `choose` is done first (the form did not wait): its timeout is not a failure.
+    const waiting = control.waitFor({ state: 'detached' }).catch(() => undefined);
+    await Promise.race([chosen, waiting]);
     release();
     await chosen;
   } finally {
