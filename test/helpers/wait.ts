@@ -21,12 +21,15 @@ export async function waitFor<T>(
 /**
  * Reads back what a UI step just saved: the UI showed it only after Berth answered the write, so the first
  * read should find it. Twice under load on PostgreSQL (session 16, not reproduced alone) a read right after
- * did not, so this repeats it (5 s at most) and prints a line naming `what` when the first read was late.
+ * did not, so this repeats it (5 s at most) and prints a line naming `what` when the first read was late,
+ * with what `evidence` says the reads saw. (The clean-up one was the GC form's own race, fixed in session
+ * 17: docs/web-ui.md, "Forms over saved settings".)
  */
 export async function readBack<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 5_000,
+  evidence: () => string = () => '',
 ): Promise<T> {
   const started = Date.now();
   let reads = 0;
@@ -38,6 +41,7 @@ export async function readBack<T>(
     },
     timeoutMs,
   );
-  if (reads > 1) console.error(`[read-back] ${what}: ${reads - 1} late read(s), ${Date.now() - started} ms`);
+  if (reads > 1)
+    console.error(`[read-back] ${what}: ${reads - 1} late read(s), ${Date.now() - started} ms ${evidence()}`);
   return value;
 }

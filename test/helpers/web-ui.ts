@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { run } from './exec.js';
 
 export const chromiumPath = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
@@ -191,4 +191,43 @@ export function collectPageErrors(page: Page): string[] {
       errors.push(`console: ${msg.text()}`);
   });
   return errors;
+}
+
+/**
+ * Opens a page that edits a saved setting and makes a choice on it while the page's first read of that
+ * setting (GET `path`) is held back, as a slow answer under load is: `choose` starts once the page has
+ * asked; the answer goes through when `choose` is done, or as soon as `control` is not on the page (the
+ * form waits for the saved setting before it offers a choice). Resolves once `choose` is done.
+ */
+export async function chooseWhileLoading(
+  page: Page,
+  open: () => Promise<unknown>,
+  path: RegExp,
+  control: Locator,
+  choose: () => Promise<void>,
+): Promise<void> {
+  let asked!: () => void;
+  const seen = new Promise<void>((r) => (asked = r));
+  let release!: () => void;
+  const answer = new Promise<void>((r) => (release = r));
+  await page.route(path, async (route) => {
+    if (route.request().method() === 'GET') {
+      asked();
+      await answer;
+    }
+    await route.continue();
+  });
+  try {
+    await open();
+    await seen;
+    const chosen = choose();
+    // Left waiting when `choose` is done first (the form did not wait): its timeout is not a failure.
+    const waiting = control.waitFor({ state: 'detached' }).catch(() => undefined);
+    await Promise.race([chosen, waiting]);
+    release();
+    await chosen;
+  } finally {
+    release();
+    await page.unroute(path);
+  }
 }

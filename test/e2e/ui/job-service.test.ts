@@ -8,7 +8,7 @@ import { backends, startBerth, type RunningBerth } from '../../helpers/berth.js'
 import { testKind, untilAborted } from '../../helpers/jobs.js';
 import { hasTool } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/wait.js';
-import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import { builtWebUi, chooseWhileLoading, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs } from './portal-fixtures.js';
 import { chromiumStep, signedInChromium } from './portal-pages-fixtures.js';
 
@@ -118,5 +118,45 @@ for (const backend of backends()) {
       });
       await tab.getByTestId('next-purge').waitFor();
     });
+
+    chromiumStep(
+      'Log Rotation: what is typed while the saved schedule is loading is what is saved',
+      async () => {
+        const schedulePath = '/system/purgeaudit/schedule';
+        await apiAs(berth.url, berth.admin, schedulePath, {
+          method: 'PUT',
+          body: {
+            schedule: { type: 'Daily', cron: '0 0 0 * * *' },
+            parameters: { audit_retention_hour: 24, include_event_types: 'pull_artifact' },
+          },
+        });
+        const tab = page.getByRole('region', { name: 'Log Rotation' });
+        const keep = tab.getByLabel('Keep records in');
+        await chooseWhileLoading(
+          page,
+          () => page.goto(app('/harbor/clearing-job/audit-log-purge')),
+          /\/api\/v2\.0\/system\/purgeaudit\/schedule$/,
+          keep,
+          async () => {
+            await keep.fill('5');
+            await tab.getByLabel('Schedule to purge').selectOption('Weekly');
+          },
+        );
+        // The saved schedule has arrived (its next run shows): the values typed are still the form's.
+        await tab.getByTestId('next-purge').waitFor();
+        await tab.getByRole('button', { name: 'Save' }).click();
+        await tab.getByText('Schedule saved.').waitFor();
+        const saved = await apiAs<{ schedule: { type: string }; job_parameters: string }>(
+          berth.url,
+          berth.admin,
+          schedulePath,
+        );
+        assert.equal(saved.schedule.type, 'Weekly');
+        assert.equal(
+          (JSON.parse(saved.job_parameters) as { audit_retention_hour: number }).audit_retention_hour,
+          120,
+        );
+      },
+    );
   });
 }

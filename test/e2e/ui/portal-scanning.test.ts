@@ -16,7 +16,7 @@ import { debianImage, VULNERABLE_PACKAGES } from '../../helpers/scan-images.js';
 import { hasTool } from '../../helpers/tools.js';
 import { DEBIAN12_FIXTURE_DIR } from '../../helpers/vulndb.js';
 import { waitFor } from '../../helpers/wait.js';
-import { builtWebUi, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
+import { builtWebUi, chooseWhileLoading, screenshot, type TestBrowser } from '../../helpers/web-ui.js';
 import { apiAs } from './portal-fixtures.js';
 import { chromiumStep, signedInChromium } from './portal-pages-fixtures.js';
 
@@ -177,6 +177,31 @@ for (const backend of backends()) {
         await screenshot(page, `${backend}-scan-all`);
       },
     );
+
+    chromiumStep('a scan-all schedule chosen while the saved one is loading is the one saved', async () => {
+      const schedulePath = '/system/scanAll/schedule';
+      await apiAs(berth.url, berth.admin, schedulePath, {
+        method: 'PUT',
+        body: { schedule: { type: 'Daily', cron: '0 0 0 * * *' } },
+      });
+      const card = page.getByRole('region', { name: 'Scan all' });
+      const select = card.getByLabel('Schedule to scan all');
+      await chooseWhileLoading(
+        page,
+        () => page.goto(app('/harbor/interrogation-services/vulnerability')),
+        /\/api\/v2\.0\/system\/scanAll\/schedule$/,
+        select,
+        async () => {
+          await select.selectOption('Weekly');
+        },
+      );
+      // The saved schedule has arrived (its next run shows): the choice made is still the form's.
+      await card.getByText(/Next run:/).waitFor();
+      await card.getByRole('button', { name: 'Save' }).click();
+      await card.getByText('Schedule saved.').waitFor();
+      const saved = await apiAs<{ schedule?: { type: string } }>(berth.url, berth.admin, schedulePath);
+      assert.equal(saved.schedule?.type, 'Weekly');
+    });
 
     chromiumStep("a project's Scanner tab shows its scanner; Select Scanner sets another", async () => {
       await page.goto(app(`/harbor/projects/${projectId}/scanner`));

@@ -18,6 +18,7 @@ type Policy = {
   id: number;
   name: string;
   enabled: boolean;
+  update_time: string;
   event_types: string[];
   targets: { type: string; address: string; auth_header?: string; payload_format?: string }[];
 };
@@ -155,10 +156,29 @@ for (const backend of backends()) {
       const ci = table()
         .getByRole('row')
         .filter({ hasText: `${rx.url}/ci` });
+      const put = page.waitForResponse(
+        (r) => r.request().method() === 'PUT' && /\/webhook\/policies\/\d+$/.test(r.url()),
+      );
+      const clicked = new Date().toISOString();
       await ci.getByRole('button', { name: 'Disable' }).click();
+      await put;
+      const answered = new Date().toISOString();
       await ci.getByText('Disabled').waitFor();
       // The UI shows Disabled only from the list it fetched after the PUT answered: the API says the same.
-      await readBack('ci disabled', async () => !(await policies()).find((p) => p.name === 'ci')!.enabled);
+      // A late read prints what each read saw: the PUT's update_time lies between `clicked` and `answered`;
+      // enabled:true with an older one says the write was not yet visible, with a newer one that something
+      // wrote the policy again.
+      const reads: string[] = [];
+      await readBack(
+        'ci disabled',
+        async () => {
+          const policy = (await policies()).find((p) => p.name === 'ci')!;
+          reads.push(`enabled:${policy.enabled} update_time:${policy.update_time}`);
+          return !policy.enabled;
+        },
+        5_000,
+        () => `(${reads.join('; ')}; Disable clicked ${clicked}, its PUT answered ${answered})`,
+      );
       const before = pushesTo('/ci').length;
       await push('v2');
       // Both policies' deliveries are written with the push; once the witness has its event, ci would have too.

@@ -9,6 +9,7 @@ import {
   startGc,
   stopGc,
   type GcRun,
+  type GcSchedule,
 } from '../../api/gc';
 import { useAction, usePagedList } from '../../api/hooks';
 import { ListPage } from '../../components/list-page';
@@ -154,22 +155,27 @@ function LogDialog({ run, onClose }: { run: GcRun; onClose: () => void }) {
   );
 }
 
-/** The schedule: None, Hourly, Daily, Weekly or a custom 6-field cron, with GC's parameters. */
+/**
+ * The schedule: None, Hourly, Daily, Weekly or a custom 6-field cron, with GC's parameters. The form shows
+ * once the saved schedule has loaded: a choice made on the defaults shown meanwhile was overwritten when the
+ * saved one arrived, and Save then stored what the page had loaded (a Daily chosen on a slow page was saved
+ * as None, and the API answered {} right after "Schedule saved.").
+ */
 function ScheduleEditor() {
   const current = useQuery(gcScheduleQuery());
-  const [type, setType] = useState<string>('None');
-  const [cron, setCron] = useState('');
-  const [deleteUntagged, setDeleteUntagged] = useState(false);
+  return <QueryState query={current}>{(saved) => <ScheduleForm saved={saved} />}</QueryState>;
+}
+
+function ScheduleForm({ saved }: { saved: GcSchedule }) {
+  const [type, setType] = useState<string>(() => typeOf(saved));
+  const [cron, setCron] = useState(() => saved.schedule?.cron ?? '');
+  const [deleteUntagged, setDeleteUntagged] = useState(() => deleteUntaggedOf(saved));
+  // A schedule saved since (here, or by another administrator) is shown as saved.
   useEffect(() => {
-    const s = current.data;
-    setType(s?.schedule?.type ?? 'None');
-    setCron(s?.schedule?.cron ?? '');
-    try {
-      setDeleteUntagged(Boolean((JSON.parse(s?.job_parameters ?? '{}') as Figures).delete_untagged));
-    } catch {
-      setDeleteUntagged(false);
-    }
-  }, [current.data]);
+    setType(typeOf(saved));
+    setCron(saved.schedule?.cron ?? '');
+    setDeleteUntagged(deleteUntaggedOf(saved));
+  }, [saved]);
   const save = useAction(
     () => saveGcSchedule(type, cron, { delete_untagged: deleteUntagged }),
     [gcKeys.schedule()],
@@ -178,7 +184,7 @@ function ScheduleEditor() {
     e.preventDefault();
     save.mutate(undefined);
   };
-  const next = current.data?.schedule?.next_scheduled_time;
+  const next = saved.schedule?.next_scheduled_time;
   return (
     <form onSubmit={submit} aria-label="GC Schedule">
       <h2>Schedule</h2>
@@ -223,4 +229,14 @@ function ScheduleEditor() {
       <ErrorNote error={save.error} title="Could not save the schedule" />
     </form>
   );
+}
+
+const typeOf = (s: GcSchedule) => s.schedule?.type ?? 'None';
+
+function deleteUntaggedOf(s: GcSchedule): boolean {
+  try {
+    return Boolean((JSON.parse(s.job_parameters ?? '{}') as Figures).delete_untagged);
+  } catch {
+    return false;
+  }
 }
