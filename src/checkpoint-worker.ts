@@ -1,68 +1,14 @@
 /**
- * The checkpointing thread (db/checkpointer.ts starts it): copies the SQLite WAL back into the database
- * file off the serving thread. A checkpoint writes the pages and waits for two fsyncs; run by the
- * connection whose commit took the WAL past `wal_autocheckpoint`, it stood the serving event loop still
- * for each of them (the webhooks row's pushes without webhooks: 652 pushes/s with it, 989 without any
- * checkpoint). This thread has a connection of its own and nothing else: no query builder, no logger.
- *
- * Each look, when another connection committed since the last one (`data_version`), it runs a PASSIVE
- * checkpoint, which never blocks a writer. Under a steady stream of commits a PASSIVE checkpoint never
- * ends with the whole WAL copied (commits land during its fsync), and the WAL is only rewound from its
- * start once it was: so when the WAL holds `restartFrames` or more after it, a RESTART checkpoint copies
- * the tail with writers held back (they wait on timers, db/connect.ts) and lets the next writer rewind.
+ * The checkpointing thread's entry (db/checkpointer.ts starts it): SQLite's WAL checkpoints off the
+ * serving thread, as db/checkpoint-loop.ts does them, until the starter says stop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import BetterSqlite3 from 'better-sqlite3';
+import { runCheckpoints } from './db/checkpoint-loop.js';
 import type { CheckpointThreadInit, ToCheckpointThread } from './db/checkpointer.js';
 
-interface Outcome {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
-
-const init = workerData as CheckpointThreadInit;
-// The busy timeout bounds a RESTART's wait for the writer and readers of the moment.
-const sqlite = new BetterSqlite3(init.file, { timeout: init.restartWaitMs });
-// A checkpoint reads frames from the WAL and writes them to the file directly: no page cache needed.
-sqlite.pragma('cache_size = -64');
-const dataVersion = sqlite.prepare('pragma data_version').pluck();
-const passive = sqlite.prepare('pragma wal_checkpoint(PASSIVE)');
-const restart = sqlite.prepare('pragma wal_checkpoint(RESTART)');
-// [passive checkpoints, restart checkpoints, checkpoints that found a lock busy, ms spent]
-const figures = new Float64Array(init.figures);
-let seen = -1;
-
-function look(): void {
-  const version = dataVersion.get() as number;
-  if (version === seen) return;
-  seen = version;
-  const start = performance.now();
-  try {
-    let outcome = passive.get() as Outcome;
-    figures[0]!++;
-    if (outcome.busy === 0 && outcome.log >= init.restartFrames) {
-      outcome = restart.get() as Outcome;
-      figures[1]!++;
-    }
-    if (outcome.busy !== 0) {
-      figures[2]!++;
-      seen = -1;
-    }
-  } catch (err) {
-    // SQLITE_BUSY out of a RESTART's wait: the next look tries again.
-    if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
-    figures[2]!++;
-    seen = -1;
-  } finally {
-    figures[3]! += performance.now() - start;
-  }
-}
-
-const timer = setInterval(look, init.everyMs);
+const stop = runCheckpoints(workerData as CheckpointThreadInit);
 parentPort!.on('message', (m: ToCheckpointThread) => {
   if (m.kind !== 'stop') return;
-  clearInterval(timer);
-  sqlite.close();
+  stop();
   parentPort!.close();
 });

@@ -56,7 +56,7 @@ const fallbackAutoCheckpointPages = 32_000;
 const maxFailures = 3;
 
 /**
- * Moves SQLite's checkpoints off the serving thread (src/checkpoint-worker.ts explains what the thread
+ * Moves SQLite's checkpoints off the serving thread (db/checkpoint-loop.ts explains what the thread
  * does). The thread costs ~9 MiB, so it starts only once the WAL file has grown past `startBytes`, which
  * a node serving nothing never reaches; the WAL's size is looked at every `watchMs` until then (one
  * `stat`). While the thread runs, the serving connection checkpoints only past 32,000 pages, a fallback;

@@ -371,8 +371,7 @@ export class EventBatches {
     };
     const going: { x: Delivery; at: string; o: Outcome }[] = [];
     for (const { x, at } of some) {
-      const row = x.row ?? this.endedRowOf(x, at);
-      if (row) ended[x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK'].push(row);
+      if (x.row) ended[x.target.type === 'slack' ? 'SLACK' : 'WEBHOOK'].push(x.row);
       else going.push({ x, at, o: x.outcome ?? { kind: 'spilled' } });
     }
     for (const vendor of ['WEBHOOK', 'SLACK'] as const)
