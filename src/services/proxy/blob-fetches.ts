@@ -19,9 +19,11 @@ import type { QuotaService } from '../policies/quota/quota-service.js';
  * How far storage may fall behind the clients, in bytes held in memory, summed over this process's fetches.
  * Clients get the upstream's bytes as they come; storage writes them at the disk's pace (on a disk slower
  * than the network, a 5 × 64 MiB image lands seconds after the client has it all). Past this, the fetches
- * wait for the disk: the memory a burst of cold pulls may take is bounded.
+ * wait for the disk: the memory a burst of cold pulls may take is bounded. 16 MiB: with 64 a cold
+ * 5 × 64 MiB pull held up to 51-67 slabs of 1 MiB at once, and the process kept that memory afterwards
+ * (issue 15, docs/proxy-cache.md "Memory").
  */
-export const defaultBacklogBytes = 64 << 20;
+export const defaultBacklogBytes = 16 << 20;
 /**
  * A blob of at most this size, with storage at most this far behind at its end, has its last byte wait
  * until the blob is stored (fsync included), linked and its artifact recorded if it completed one: a client
@@ -31,6 +33,12 @@ export const defaultBacklogBytes = 64 << 20;
  * run at the disk's flush rate, ~150 MB/s on the bench's VM, against the network's ~300: docs/proxy-cache.md.)
  */
 const recordWaitBytes = 8 << 20;
+/**
+ * Chunks (up to 1 MiB each) a consumer's stream holds on each side, waiting for its client's socket or the
+ * file write. 2, not 8: with 8, each consumer held up to 16 slabs, and a cold pull up to 51-67 of them
+ * with storage's backlog (two consumers, 64 MiB backlog) against 30-34 now (docs/proxy-cache.md "Memory").
+ */
+const lendingChunks = 2;
 
 export interface BlobTarget {
   project: { id: number; name: string };
@@ -77,8 +85,9 @@ class Lending extends Transform implements RecyclingReadable {
     private readonly release: (chunk: Buffer) => void,
     private readonly taken?: (bytes: number) => void,
   ) {
-    // Chunks come out one by one, as they went in (see PooledBody): up to 8 of them (8 MiB) on each side.
-    super({ objectMode: true, highWaterMark: 8 });
+    // Chunks come out one by one, as they went in (see PooledBody): up to `lendingChunks` of them on each
+    // side.
+    super({ objectMode: true, highWaterMark: lendingChunks });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
