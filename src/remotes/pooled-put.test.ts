@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,10 +30,6 @@ describe('pooledPut', () => {
 
   before(async () => {
     server = createServer((req, res) => {
-      if (req.url === '/early') {
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="x"' });
-        return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
-      }
       if (req.url === '/cut') {
         let n = 0;
         return req.on('data', (c: Buffer) => {
@@ -131,8 +127,27 @@ describe('pooledPut', () => {
   });
 
   it('returns an answer that comes before the body is sent, and sends no more of it', async () => {
+    // A destination that answers at once and reads on (node:http would close the connection after its
+    // answer, and the next write could then fail before the answer was read: EPIPE, as with undici).
+    const early = createNetServer((socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      socket.once('data', () => {
+        const json = '{"errors":[{"code":"UNAUTHORIZED"}]}';
+        socket.write(
+          `HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nwww-authenticate: Bearer realm="x"\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
+        );
+        socket.resume();
+      });
+    });
+    await new Promise<void>((r) => early.listen(0, '127.0.0.1', r));
     const { body } = source();
-    const res = await put('/early', body);
+    const res = await pooledPut(new URL(`http://127.0.0.1:${(early.address() as AddressInfo).port}/early`), {
+      headers: { 'content-length': String(blob.length) },
+      body,
+      timeoutMs: 1000,
+      idleTimeoutMs: 5000,
+    }).finally(() => early.close());
     assert.equal(res.status, 401);
     assert.equal(res.headers['www-authenticate'], 'Bearer realm="x"');
     assert.deepEqual(await res.body.json(), { errors: [{ code: 'UNAUTHORIZED' }] });
