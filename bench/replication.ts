@@ -122,13 +122,17 @@ export async function replicationBench(
     details.bytes = bytes;
     const berthHost = new URL(berthUrl).host;
     tools.login(berthHost, benchAdmin);
-    await tools.skopeo([
-      'copy',
-      '-q',
-      '--dest-tls-verify=false',
-      layout.ref('v1'),
-      `docker://${berthHost}/bench/replication:v1`,
-    ]);
+    const pushSeconds = await timed(() =>
+      tools.skopeo([
+        'copy',
+        '-q',
+        '--dest-tls-verify=false',
+        layout.ref('v1'),
+        `docker://${berthHost}/bench/replication:v1`,
+      ]),
+    );
+    // A line of its own, so that an RSS trace of Berth can tell this push from the replication rounds.
+    options.log(`  the image pushed to Berth by skopeo: ${(bytes / MB / pushSeconds).toFixed(1)} MB/s`);
     const source = (
       await api<{ digest: string }>('GET', '/projects/bench/repositories/replication/artifacts/v1')
     ).json.digest;

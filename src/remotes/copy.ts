@@ -1,5 +1,6 @@
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AppError } from '../lib/errors.js';
+import { isRecycling, type RecyclingReadable } from '../lib/recycling.js';
 import { isRemoteError, type FetchedManifest, type RemoteRegistry } from './adapter.js';
 import { eachLimited } from './docker-registry.js';
 import { TokenBucket } from './rate-limit.js';
@@ -233,27 +234,18 @@ class ArtifactCopy {
     fetched.stream.once('error', (err: Error) => (sourceError ??= err));
     let transferred = 0;
     let lastReport = 0;
-    const counter = new Transform({
-      transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
-        transferred += chunk.length;
-        this.result.bytesCopied += chunk.length;
-        if (transferred - lastReport >= 1 << 20 || transferred === size) {
-          lastReport = transferred;
-          req.onProgress?.({ kind: 'bytes', digest: blob.digest, transferred, size });
-        }
-        done(null, chunk);
-      },
-    });
-    // pipe(), not pipeline(): a destination failure must not be reported as the source's error.
-    const out = new PassThrough();
     let upstream: Readable = fetched.stream;
-    if (this.bucket) {
-      const throttle = this.bucket.throttle(req.signal);
-      throttle.once('error', (err: Error) => out.destroy(err));
-      upstream = upstream.pipe(throttle);
-    }
-    fetched.stream.once('error', (err: Error) => out.destroy(err));
-    upstream.pipe(counter).pipe(out);
+    if (this.bucket) upstream = upstream.pipe(this.bucket.throttle(req.signal));
+    // Not pipeline(): a destination failure must not be reported as the source's error.
+    const out = new CountedBody(upstream, (n) => {
+      transferred += n;
+      this.result.bytesCopied += n;
+      if (transferred - lastReport >= 1 << 20 || transferred === size) {
+        lastReport = transferred;
+        req.onProgress?.({ kind: 'bytes', digest: blob.digest, transferred, size });
+      }
+    });
+    if (upstream !== fetched.stream) fetched.stream.once('error', (err: Error) => out.destroy(err));
     try {
       await req.destination.putBlob(req.destinationRepository, blob.digest, size, out, {
         signal: req.signal,
@@ -291,6 +283,37 @@ class ArtifactCopy {
       if (err instanceof CopyError) throw err;
       throw new CopyError(this.artifact, blob, err);
     }
+  }
+}
+
+/**
+ * A blob's bytes on their way from the source to the destination, counted as they pass. Chunks the
+ * destination hands back (remotes/pooled-put.ts) go back to the source when it takes them (Berth's own
+ * files: storage/file-read-stream.ts), so a copy reads into the same few buffers instead of leaving one
+ * 1 MiB buffer per chunk to the garbage collector (issue 15: docs/remotes.md). Object mode: each chunk is
+ * passed on as it came (a byte-mode read() may join chunks into a new buffer). The source's error
+ * destroys this stream with it; destroying this stream leaves the source to its owner.
+ */
+class CountedBody extends Readable implements RecyclingReadable {
+  constructor(
+    private readonly source: Readable,
+    count: (bytes: number) => void,
+  ) {
+    super({ objectMode: true, highWaterMark: 1 });
+    source.on('data', (chunk: Buffer) => {
+      count(chunk.length);
+      if (!this.push(chunk)) source.pause();
+    });
+    source.once('end', () => this.push(null));
+    source.once('error', (err: Error) => this.destroy(err));
+  }
+
+  override _read(): void {
+    this.source.resume();
+  }
+
+  recycle(chunk: Buffer): void {
+    if (isRecycling(this.source)) this.source.recycle(chunk);
   }
 }
 

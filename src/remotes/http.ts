@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { RemoteError, type RemoteErrorReason, type RemoteOptions } from './adapter.js';
+import { isRecycling, type RecyclingReadable } from '../lib/recycling.js';
 import { pooledGet } from './pooled-get.js';
+import { pooledPut } from './pooled-put.js';
 
 /**
  * The one place remote HTTP calls are made. Each RemoteHttp owns an undici Agent configured for one
@@ -68,6 +70,18 @@ export class RemoteHttp {
         if (url.protocol === 'http:')
           return await pooledGet(url, {
             headers: req.headers ?? {},
+            ...(signal ? { signal } : {}),
+            timeoutMs: this.timeoutMs,
+            idleTimeoutMs: this.agentOptions.bodyTimeout ?? defaultIdleTimeoutMs,
+          });
+      }
+      // A blob's body that takes its chunks back (a copy's: remotes/copy.ts) to a plain-HTTP destination.
+      if (req.method === 'PUT' && isStream(req.body) && isRecycling(req.body as Readable)) {
+        const url = new URL(req.url);
+        if (url.protocol === 'http:' && Number.isSafeInteger(Number(req.headers?.['content-length'])))
+          return await pooledPut(url, {
+            headers: req.headers!,
+            body: req.body as RecyclingReadable,
             ...(signal ? { signal } : {}),
             timeoutMs: this.timeoutMs,
             idleTimeoutMs: this.agentOptions.bodyTimeout ?? defaultIdleTimeoutMs,

@@ -6,6 +6,7 @@ import { parseHttp1Head } from '../lib/http1-head.js';
 import type { RecyclingReadable } from '../lib/recycling.js';
 import { SparePool } from '../storage/file-read-stream.js';
 import type { HttpResponse } from './http.js';
+import { bufferedBody, unchunk } from './http1-answer.js';
 
 /**
  * Socket reads of blob downloads go into 1 MiB slabs: each read into the room left in the current slab, and
@@ -174,32 +175,6 @@ function parseHead(text: string): Omit<HttpResponse, 'body'> {
   const head = parseHttp1Head(text);
   if (!head) throw new Error(`not an HTTP answer: ${(text.split('\r\n')[0] ?? '').slice(0, 80)}`);
   return { status: head.status, headers: head.headers };
-}
-
-/** A chunked body read whole, decoded. */
-function unchunk(bytes: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (;;) {
-    const eol = bytes.indexOf('\r\n', at);
-    if (eol < 0) break;
-    const size = parseInt(bytes.subarray(at, eol).toString('latin1'), 16);
-    if (!(size > 0)) break;
-    parts.push(bytes.subarray(eol + 2, eol + 2 + size));
-    at = eol + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
-}
-
-/** undici's body mixins over bytes already read. */
-function bufferedBody(bytes: Buffer): Dispatcher.ResponseData['body'] {
-  const stream = Readable.from([bytes]) as Readable & Record<string, unknown>;
-  stream.text = () => Promise.resolve(bytes.toString('utf8'));
-  stream.json = () => Promise.resolve(JSON.parse(bytes.toString('utf8')) as unknown);
-  stream.arrayBuffer = () =>
-    Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  stream.dump = () => Promise.resolve();
-  return stream as unknown as Dispatcher.ResponseData['body'];
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { isRecycling, type RecyclingReadable } from '../../../src/lib/recycling.js';
 import { isRemoteError, type RemoteRegistry } from '../../../src/remotes/adapter.js';
 import { BlobLocations, copyArtifact, type CopyEvent } from '../../../src/remotes/copy.js';
 import { createRemote } from '../../../src/remotes/remotes.js';
@@ -145,6 +146,59 @@ for (const backend of backends()) {
       });
       assert.deepEqual([second.blobsMounted, second.blobsCopied, second.bytesCopied], [6, 0, 0]);
       assert.equal((await dist.headManifest('mirror/two', 'v1'))?.digest, index.digest);
+    });
+
+    it('sends a large blob to distribution from pooled reads, handing every chunk back to the source', async (t) => {
+      if (!needTools(t, dockerRegistryBinary)) return;
+      const large = makeImage({ layers: 1, layerSize: 6 * 1024 * 1024 + 5 });
+      await seed(berth, 'library/large', large, [], 'v1');
+      // Berth read as the proxy cache reads it: chunks of pooled memory that must come back (recycle).
+      const pooled = createRemote(
+        {
+          type: 'docker-registry',
+          name: 'berth',
+          url: fixture.berth.url,
+          credential: { type: 'basic', accessKey: testAdmin.username, accessSecret: testAdmin.password },
+        },
+        { pooledBlobReads: true },
+      );
+      let recycled = 0;
+      const source = new Proxy(pooled, {
+        get(target, key) {
+          if (key === 'getBlob')
+            return async (...args: Parameters<RemoteRegistry['getBlob']>) => {
+              const fetched = await target.getBlob(...args);
+              const body = fetched.stream as RecyclingReadable;
+              assert.ok(isRecycling(body));
+              const recycle = body.recycle.bind(body);
+              body.recycle = (chunk: Buffer) => {
+                recycled++;
+                recycle(chunk);
+              };
+              return fetched;
+            };
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      });
+      try {
+        const result = await copyArtifact({
+          source,
+          sourceRepository: 'library/large',
+          reference: 'v1',
+          destination: dist,
+          destinationRepository: 'mirror/large',
+        });
+        assert.equal(result.blobsCopied, 2);
+        // distribution checked each blob against its digest (PUT ?digest=) before answering 201.
+        assert.equal((await dist.headManifest('mirror/large', 'v1'))?.digest, large.digest);
+        const layer = large.blobs.find((b) => b.bytes.length > 1024 * 1024)!;
+        assert.equal(await dist.headBlob('mirror/large', layer.digest), layer.bytes.length);
+        // Chunks are at most 1 MiB: the layer alone is 7 of them, each handed back once the socket took it.
+        assert.ok(recycled >= 7, `${recycled} chunks handed back`);
+      } finally {
+        await pooled.close();
+      }
     });
 
     it('keeps a destination tag pointing elsewhere when override is off', async (t) => {
