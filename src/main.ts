@@ -2,11 +2,13 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BerthConfigInput } from './config/schema.js';
+import { keepWasmOnBaseline } from './lib/wasm-baseline.js';
 import { holdYoungGeneration } from './lib/young-generation.js';
 import { berthVersion } from './version.js';
 
 // Before anything heavy loads: the modules below are imported in the commands, after this.
 const youngGeneration = holdYoungGeneration();
+keepWasmOnBaseline();
 
 interface CommonFlags {
   config?: string;
