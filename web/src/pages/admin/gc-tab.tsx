@@ -15,10 +15,10 @@ import { useAction, usePagedList } from '../../api/hooks';
 import { ListPage } from '../../components/list-page';
 import { Dialog, ErrorNote, Field, formatBytes, formatTime, QueryState } from '../../components/ui';
 import { StatusBadge } from './replication-executions';
+import { RUNNING, RunActions } from './run-actions';
 
 type Figures = Record<string, number | boolean | undefined>;
 
-const RUNNING = /^(pending|running)$/i;
 const TYPES = ['None', 'Hourly', 'Daily', 'Weekly', 'Custom'] as const;
 
 /** Clean Up → Garbage Collection: run now (or a dry run), the schedule, and the history with logs. */
@@ -107,16 +107,7 @@ export function GcTab() {
               <td data-testid="gc-result">{result(f)}</td>
               <td className="hide-narrow">{formatTime(r.creation_time)}</td>
               <td className="hide-narrow">{formatTime(r.update_time)}</td>
-              <td className="row">
-                <button type="button" className="btn btn-small" onClick={() => setLog(r)}>
-                  Log
-                </button>
-                {RUNNING.test(r.job_status) ? (
-                  <button type="button" className="btn btn-small" onClick={() => stop.mutate(r.id)}>
-                    Stop
-                  </button>
-                ) : null}
-              </td>
+              <RunActions status={r.job_status} onLog={() => setLog(r)} onStop={() => stop.mutate(r.id)} />
             </tr>
           );
         }}

@@ -18,6 +18,7 @@ import { ListPage } from '../../components/list-page';
 import { ErrorNote, Field, formatTime, QueryState } from '../../components/ui';
 import { LogDialog } from './job-service-page';
 import { StatusBadge } from './replication-executions';
+import { RUNNING, RunActions } from './run-actions';
 
 /** Harbor's Log Rotation event types: the artifact ones by name, and "other" for every other kind. */
 const EVENT_TYPES = [
@@ -32,7 +33,6 @@ export const PRESET: Record<string, string> = {
   Daily: '0 0 0 * * *',
   Weekly: '0 0 0 * * 0',
 };
-const RUNNING = /^(pending|running)$/i;
 
 /** The schedule menu's entry for a stored cron: a preset's name, None when empty, else Custom. */
 export function scheduleTypeOf(cron: string): string {
@@ -84,16 +84,7 @@ export function LogRotationTab() {
               </td>
               <td>{formatTime(r.creation_time)}</td>
               <td>{formatTime(r.update_time)}</td>
-              <td className="row">
-                <button type="button" className="btn btn-small" onClick={() => setLog(r)}>
-                  Log
-                </button>
-                {RUNNING.test(r.job_status) ? (
-                  <button type="button" className="btn btn-small" onClick={() => stop.mutate(r.id)}>
-                    Stop
-                  </button>
-                ) : null}
-              </td>
+              <RunActions status={r.job_status} onLog={() => setLog(r)} onStop={() => stop.mutate(r.id)} />
             </tr>
           );
         }}
