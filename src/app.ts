@@ -86,6 +86,7 @@ export async function buildApp(config: BerthConfig, options: BuildOptions = {}):
     url: config.database.url,
     poolMax: config.database.pool.max,
     acquireTimeoutMs: config.database.pool.acquireTimeoutMs,
+    cacheKiB: config.database.sqliteCacheMb * 1024,
     ...(config.database.checkpointThread
       ? {
           checkpointThread: {

@@ -54,6 +54,16 @@ describe('loadConfig', () => {
       );
   });
 
+  test('database.sqliteCacheMb: 2 MiB unless set; BERTH_DATABASE_SQLITE_CACHE_MB; 0 named as wrong', () => {
+    assert.equal(loadConfig({ env: {}, file: empty }).database.sqliteCacheMb, 2);
+    const env = { BERTH_DATABASE_SQLITE_CACHE_MB: '16' };
+    assert.equal(loadConfig({ env, file: empty }).database.sqliteCacheMb, 16);
+    assert.throws(
+      () => loadConfig({ env: { BERTH_DATABASE_SQLITE_CACHE_MB: '0' }, file: empty }),
+      /database\.sqliteCacheMb/,
+    );
+  });
+
   test('the database URL and blob root follow data.dir', () => {
     const c = loadConfig({ env: {}, file: empty, overrides: { data: { dir: '/srv/berth' } } });
     assert.equal(c.database.url, 'sqlite:/srv/berth/berth.db');

@@ -52,6 +52,13 @@ export const configSchema = z
          * has grown), not in the commits of the serving thread. false: SQLite's own checkpoints in commits.
          */
         checkpointThread: bool.default(true),
+        /**
+         * SQLite: the serving connection's page cache, in MiB (2^20 bytes); SQLite's stock size. The
+         * operating system caches the database file too, so a page missing here is read from memory, not
+         * from the disk; better-sqlite3's build default (16 MiB) held 15-20 MiB more at the bench's peaks
+         * with no PUT throughput gained (docs/scale-out.md "Memory").
+         */
+        sqliteCacheMb: z.coerce.number().int().min(1).max(4096).default(2),
         pool: z
           .object({
             max: z.coerce.number().int().min(1).max(1000).default(10),
@@ -243,6 +250,7 @@ export const envKeys = [
   'database.url',
   'database.migrate',
   'database.checkpointThread',
+  'database.sqliteCacheMb',
   'database.pool.max',
   'database.pool.acquireTimeoutMs',
   'storage.driver',

@@ -46,3 +46,25 @@ test('SQLite: reads go on while a write waits for the lock another connection ho
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite: the connection takes the page cache it is given, and the build default without one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-connect-'));
+  const sized = connect({
+    url: `sqlite:${join(dir, 'a.db')}`,
+    poolMax: 1,
+    acquireTimeoutMs: 1000,
+    cacheKiB: 3072,
+  });
+  const stock = connect({ url: `sqlite:${join(dir, 'b.db')}`, poolMax: 1, acquireTimeoutMs: 1000 });
+  try {
+    const size = async (h: typeof sized) =>
+      (await sql<{ cache_size: number }>`pragma cache_size`.execute(h.db)).rows[0]?.cache_size;
+    assert.equal(await size(sized), -3072);
+    // better-sqlite3 builds SQLite with 16 MiB (SQLITE_DEFAULT_CACHE_SIZE=-16000).
+    assert.equal(await size(stock), -16000);
+  } finally {
+    await sized.close();
+    await stock.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -67,7 +67,7 @@ export interface ConnectOptions {
    * SQLite only: the most this connection's page cache may hold, in KiB. better-sqlite3 builds SQLite with
    * 16 MiB per connection (SQLite's own default is 2 MiB), which a connection reading a large table fills
    * and keeps: the scan thread's over the vulnerability database, beside the serving connection's own.
-   * Unset: the build's default, which the serving connection keeps (its hot pages are the PUT path's).
+   * Unset: the build's default. The serving connection takes `database.sqliteCacheMb`.
    */
   cacheKiB?: number;
   /**

@@ -33,7 +33,12 @@ const minRoom = 128 * 1024;
  * The blobs of one pull follow each other within milliseconds, so a pull keeps its slabs throughout.
  */
 const slabIdleMs = 1000;
-const pool = new SparePool(slabSize, 128, slabIdleMs, collectGarbage, true);
+const pool = new SparePool(slabSize, 128, {
+  idleMs: slabIdleMs,
+  onIdle: collectGarbage,
+  shared: true,
+  arenas: true,
+});
 const maxHead = 64 * 1024;
 
 export interface PooledGetOptions {
@@ -207,13 +212,13 @@ class Slab {
 
   handBack(): void {
     this.out--;
-    if (this.retired && this.out === 0) pool.give(this.memory.buffer);
+    if (this.retired && this.out === 0) pool.give(this.memory);
   }
 
   retire(): void {
     if (this.retired) return;
     this.retired = true;
-    if (this.out === 0) pool.give(this.memory.buffer);
+    if (this.out === 0) pool.give(this.memory);
   }
 }
 

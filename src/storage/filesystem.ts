@@ -68,7 +68,11 @@ const maxRead = 1024 * 1024;
  * other chunks the busy spell left (issue 13: after a 200-client load an idle Berth kept ~130 MiB more RSS,
  * as nothing triggered a GC).
  */
-const sharedSpares = new SparePool(maxRead, 32, 5000, collectGarbage);
+const sharedSpares = new SparePool(maxRead, 32, {
+  idleMs: 5000,
+  onIdle: collectGarbage,
+  arenas: true,
+});
 /**
  * A file write takes up to this many bytes before its source waits. Node's default (16 KiB) lets one
  * network chunk (~64 KiB) at a time reach the thread pool, a round trip through the event loop each, so a
@@ -90,7 +94,11 @@ const lentWriteAhead = 4 * writeHighWaterMark;
  */
 const smallRead = 128 * 1024;
 const manyReads = 16;
-const smallSpares = new SparePool(smallRead, 512, 5000, collectGarbage);
+const smallSpares = new SparePool(smallRead, 512, {
+  idleMs: 5000,
+  onIdle: collectGarbage,
+  arenas: true,
+});
 /** Up to this size a file is read into a buffer of its own size, in one read: small garbage. */
 const ownRead = 16 * 1024;
 let openReads = 0;
