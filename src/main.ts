@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BerthConfigInput } from './config/schema.js';
+import { holdOldGenerationGrowth } from './lib/old-generation.js';
 import { keepWasmOnBaseline } from './lib/wasm-baseline.js';
 import { holdYoungGeneration } from './lib/young-generation.js';
 import { berthVersion } from './version.js';
@@ -9,6 +10,7 @@ import { berthVersion } from './version.js';
 // Before anything heavy loads: the modules below are imported in the commands, after this.
 const youngGeneration = holdYoungGeneration();
 keepWasmOnBaseline();
+holdOldGenerationGrowth();
 
 interface CommonFlags {
   config?: string;
