@@ -43,6 +43,8 @@ function youngGenerationBytes(): number {
  * grow (growth factor 1) unless V8 shrank it meanwhile (it does when allocation slows down). V8 only
  * grows the young generation in a scavenge, so the factor is set again after each garbage collection
  * (a `gc` performance entry: one small callback per collection, next to a collection's own cost).
+ * Those entries arrive between turns of the event loop, so one turn that allocates more than the young
+ * generation holds, several times over, can grow it twice and pass the cap once.
  */
 export function capYoungGeneration(capBytes = youngGenerationCapBytes): { stop(): void } {
   let factor = 0;
