@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const moduleUrl = new URL('./old-generation.ts', import.meta.url).href;
+import { moduleSpecifier, runChildScript } from '../../test/helpers/child-script.js';
 
 /**
  * A child process keeps ~300,000 small objects alive while replacing them one by one (6 million in all:
@@ -14,13 +8,9 @@ const moduleUrl = new URL('./old-generation.ts', import.meta.url).href;
  * V8's old space reached meanwhile, in MiB.
  */
 function oldSpacePeakMiB(hold: boolean): number {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-oldgen-'));
-  try {
-    const script = join(dir, 'child.mts');
-    writeFileSync(
-      script,
-      `import { getHeapSpaceStatistics } from 'node:v8';
-import { holdOldGenerationGrowth } from ${JSON.stringify(moduleUrl)};
+  return runChildScript<{ peak: number }>(
+    `import { getHeapSpaceStatistics } from 'node:v8';
+import { holdOldGenerationGrowth } from ${moduleSpecifier('./old-generation.ts', import.meta.url)};
 ${hold ? 'holdOldGenerationGrowth();' : ''}
 const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_size;
 const ring: unknown[] = new Array(300_000);
@@ -31,17 +21,7 @@ for (let i = 0; i < 6_000_000; i++) {
 }
 console.log(JSON.stringify({ peak: peak / 2 ** 20, kept: ring.length }));
 `,
-    );
-    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(run.status, 0, run.stderr);
-    return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { peak: number }).peak;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  ).peak;
 }
 
 describe('holdOldGenerationGrowth', () => {

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const moduleUrl = new URL('./wasm-baseline.ts', import.meta.url).href;
+import { moduleSpecifier, runChildScript } from '../../test/helpers/child-script.js';
 
 /**
  * A child process runs a tiny WebAssembly function hot (until V8 tiers it up, or 3 s), then reports whether V8 still runs it
  * as Liftoff code (V8's `%IsLiftoffFunction`, behind --allow-natives-syntax).
  */
 function stillLiftoff(keep: boolean): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-wasm-'));
-  try {
-    const script = join(dir, 'child.mts');
-    writeFileSync(
-      script,
-      `import { keepWasmOnBaseline } from ${JSON.stringify(moduleUrl)};
+  return runChildScript<{ liftoff: boolean }>(
+    `import { keepWasmOnBaseline } from ${moduleSpecifier('./wasm-baseline.ts', import.meta.url)};
 ${keep ? 'keepWasmOnBaseline();' : ''}
 // (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add)
 const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,6,1,96,1,127,1,127,3,2,1,0,7,5,1,1,102,0,0,10,9,1,7,0,32,0,65,1,106,11]);
@@ -33,17 +23,8 @@ while (eval('%IsLiftoffFunction(f)') && Date.now() - t0 < 3000) {
 }
 console.log(JSON.stringify({ liftoff: eval('%IsLiftoffFunction(f)'), x }));
 `,
-    );
-    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', script], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    assert.equal(run.status, 0, run.stderr);
-    return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { liftoff: boolean }).liftoff;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    { nodeFlags: ['--allow-natives-syntax'], timeoutMs: 30_000 },
+  ).liftoff;
 }
 
 describe('keepWasmOnBaseline', () => {

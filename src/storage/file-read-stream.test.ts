@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { moduleSpecifier, runChildScript } from '../../test/helpers/child-script.js';
 import { FileReadStream, SparePool, arenaBytes } from './file-read-stream.js';
 
 describe('FileReadStream', () => {
@@ -246,12 +245,9 @@ describe('FileReadStream', () => {
 
   test('an idle arena pool gives its memory back to the system once collected', () => {
     // In a child process of its own, so its RSS is this pool's doing alone.
-    const script = join(dir, 'arena-rss.ts');
-    const module = fileURLToPath(new URL('./file-read-stream.ts', import.meta.url));
-    writeFileSync(
-      script,
+    const r = runChildScript<Record<string, number | boolean>>(
       `import { readFileSync } from 'node:fs';
-import { SparePool } from ${JSON.stringify(module)};
+import { SparePool } from ${moduleSpecifier('./file-read-stream.ts', import.meta.url)};
 const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 let idle = false;
 const pool = new SparePool(1024 * 1024, 64, { idleMs: 50, onIdle: () => { idle = true; }, arenas: true });
@@ -267,10 +263,8 @@ setTimeout(() => {
   setTimeout(() => console.log(JSON.stringify({ before, used, after: rss(), idle })), 200);
 }, 300);
 `,
+      { nodeFlags: ['--expose-gc'] },
     );
-    const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number | boolean>;
     const [before, used, after] = [r.before as number, r.used as number, r.after as number];
     assert.equal(r.idle, true);
     assert.ok(used - before >= 44, `48 MiB written raised RSS by ${used - before} MiB`);
