@@ -214,7 +214,7 @@ for (const backend of backends()) {
       }
     });
 
-    test('a gzip bomb chart answers 404 and /v2/ keeps answering within 100 ms (or idle noise) meanwhile', async () => {
+    test('a gzip bomb chart answers 404 and /v2/ keeps answering meanwhile (p90 under 100 ms, none held 400 ms)', async () => {
       const chart = chartWith(await gzipBombChart(100 * 1024 * 1024));
       assert.ok(chart.blobs[1]!.bytes.length < 200 * 1024, 'the bomb is small compressed');
       await client.pushImage('p/bomb', chart, '1.0.0');
@@ -235,11 +235,13 @@ for (const backend of backends()) {
       await new Promise((r) => setTimeout(r, performance.now() - started));
       const baseline = await idle.stop();
       // Reading the bomb on the event loop blocked it for about a second per request; now nine answers
-      // in ten come within 100 ms and the slowest stays within the machine's own noise.
+      // in ten come within 100 ms, and none waits anywhere near a second. The slowest is allowed 400 ms
+      // (or three times the idle probe's slowest): on the 2-core VM, beside another test file, one answer
+      // took 166 ms once against an idle slowest of 22 ms (a scheduling or GC pause, not the bomb).
       const noise = `idle: max ${baseline.maxMs.toFixed(1)} ms, p90 ${baseline.p90Ms.toFixed(1)} ms`;
       assert.ok(p90Ms < 100, `/v2/ p90 ${p90Ms.toFixed(1)} ms while the bomb was read (${noise})`);
       assert.ok(
-        maxMs < Math.max(100, 3 * baseline.maxMs),
+        maxMs < Math.max(400, 3 * baseline.maxMs),
         `/v2/ took ${maxMs.toFixed(1)} ms while the bomb was read (${noise})`,
       );
     });
