@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { connect } from './connect.js';
+import { connect, statementBytes, statementCacheEntryBytes, withStatementCache } from './connect.js';
 
 // SQLite only: PostgreSQL has no database-wide write lock.
 test('SQLite: reads go on while a write waits for the lock another connection holds', async () => {
@@ -66,5 +66,42 @@ test('SQLite: the connection takes the page cache it is given, and the build def
     await sized.close();
     await stock.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite statement cache: small statements are kept, batch inserts are not, and the cache holds at most 8 MiB by estimate', () => {
+  const sqlite = new BetterSqlite3(':memory:');
+  const prepared: string[] = [];
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((source: string) => {
+    prepared.push(source);
+    return prepare(source);
+  }) as typeof sqlite.prepare;
+  try {
+    sqlite.exec('create table t (a, b, c, d, e, f, g, h, i, j)');
+    const cache = withStatementCache(sqlite);
+    const rowsOf = (n: number) =>
+      `insert into t values ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    const small = 'select count(*) from t where a = ?';
+    for (let i = 0; i < 3; i++) cache.prepare(small);
+    assert.equal(prepared.filter((s) => s === small).length, 1, 'a small statement is prepared once');
+
+    // An audit batch of 500 rows (5,000 parameters, ~400 KiB in SQLite) is prepared for each use.
+    const batch = rowsOf(500);
+    assert.ok(statementBytes(batch) > statementCacheEntryBytes);
+    for (let i = 0; i < 3; i++) cache.prepare(batch);
+    assert.equal(prepared.filter((s) => s === batch).length, 3);
+
+    // 300 shapes of 50 rows (~43 KiB each by estimate) pass the 8 MiB bound: the oldest ones go.
+    const shapes = Array.from({ length: 300 }, (_, i) => `${rowsOf(50)} -- ${i}`);
+    assert.ok(statementBytes(shapes[0]!) <= statementCacheEntryBytes);
+    for (const s of shapes) cache.prepare(s);
+    cache.prepare(shapes[299]!);
+    cache.prepare(shapes[0]!);
+    assert.equal(prepared.filter((s) => s === shapes[299]).length, 1, 'the newest shape is still kept');
+    assert.equal(prepared.filter((s) => s === shapes[0]).length, 2, 'the oldest shape was let go');
+    assert.ok(300 * statementBytes(shapes[0]!) > 8 * 2 ** 20);
+  } finally {
+    sqlite.close();
   }
 });

@@ -78,19 +78,44 @@ export interface ConnectOptions {
 }
 
 /**
+ * A prepared statement's memory in SQLite, estimated from its parameters: measured with better-sqlite3,
+ * ~4 KiB for a statement and ~80 bytes per parameter (a register and its ops; a 500-row insert of 10
+ * columns holds 390 KiB).
+ */
+export function statementBytes(sql: string): number {
+  let params = 0;
+  for (let i = sql.indexOf('?'); i >= 0; i = sql.indexOf('?', i + 1)) params++;
+  return 4096 + 80 * params;
+}
+
+/**
+ * Statements larger than this are prepared for each use and not kept: batched inserts (the audit log's,
+ * a few hundred rows at a time) have a new shape at nearly every flush, and kept, each shape held its
+ * hundreds of KiB for the process's life: 75 audit inserts of 346,000 parameters in all, ~28 MiB of
+ * glibc's heap, after the bench's load row (issue 15). Preparing one again costs less than a millisecond
+ * per batch.
+ */
+export const statementCacheEntryBytes = 64 * 2 ** 10;
+
+/**
  * Kysely prepares every query anew, and compiling the SQL was the largest self-time item on the
- * manifest GET path (bench/profile-top.ts). Prepared statements are reused per SQL text; a statement
+ * manifest GET path (bench/profile-top.ts). Prepared statements are reused per SQL text, up to 1,000
+ * of them and 8 MiB by `statementBytes` (the requests' own statements take ~1-2 MiB); a statement
  * still iterating (a streamed query) is never handed out twice.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
-  const statements = new LRUCache<string, BetterSqlite3.Statement>({ max: 1000 });
+export function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new LRUCache<string, BetterSqlite3.Statement>({
+    max: 1000,
+    maxSize: 8 * 2 ** 20,
+    sizeCalculation: (_stmt, sql) => statementBytes(sql),
+  });
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
       let stmt = statements.get(sql);
       if (!stmt || stmt.busy) {
         stmt = sqlite.prepare(sql);
-        statements.set(sql, stmt);
+        if (statementBytes(sql) <= statementCacheEntryBytes) statements.set(sql, stmt);
       }
       return stmt;
     },
