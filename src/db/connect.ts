@@ -92,8 +92,8 @@ export function statementBytes(sql: string): number {
  * Statements larger than this are prepared for each use and not kept: batched inserts (the audit log's,
  * a few hundred rows at a time) have a new shape at nearly every flush, and kept, each shape held its
  * hundreds of KiB for the process's life: 75 audit inserts of 346,000 parameters in all, ~28 MiB of
- * glibc's heap, after the bench's load row (issue 15). Preparing one again costs less than a millisecond
- * per batch.
+ * glibc's heap, after the bench's load row (issue 15). Preparing one again costs about a millisecond
+ * (1.2 ms for 500 rows), once per batch.
  */
 export const statementCacheEntryBytes = 64 * 2 ** 10;
 
@@ -107,6 +107,7 @@ export function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDataba
   const statements = new LRUCache<string, BetterSqlite3.Statement>({
     max: 1000,
     maxSize: 8 * 2 ** 20,
+    maxEntrySize: statementCacheEntryBytes,
     sizeCalculation: (_stmt, sql) => statementBytes(sql),
   });
   return {
@@ -115,7 +116,7 @@ export function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDataba
       let stmt = statements.get(sql);
       if (!stmt || stmt.busy) {
         stmt = sqlite.prepare(sql);
-        if (statementBytes(sql) <= statementCacheEntryBytes) statements.set(sql, stmt);
+        statements.set(sql, stmt); // not kept when over `statementCacheEntryBytes`
       }
       return stmt;
     },
