@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { connect, type DbHandle, type Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { MetaStore } from '../../src/db/store.js';
+import type { ArtifactRow } from '../../src/db/tables.js';
+import { digestOf } from '../../src/oci/digest.js';
 import { createDatabase } from './postgres.js';
 
 /**
@@ -60,4 +62,30 @@ export async function createTestStore(
   const handle = database.open();
   await migrateToLatest(handle.db as never, dialect);
   return { store: new MetaStore(handle.db), database };
+}
+
+/** A bare image manifest's artifact row in `repositoryId`, its digest made from `seed`; no blobs. */
+export function addArtifact(
+  store: MetaStore,
+  repositoryId: number,
+  seed: string,
+  now: string,
+): Promise<ArtifactRow> {
+  return store.artifacts.ensure(
+    {
+      repository_id: repositoryId,
+      digest: digestOf(seed),
+      media_type: 'application/vnd.oci.image.manifest.v1+json',
+      artifact_type: null,
+      manifest_size: 10,
+      size: 10,
+      subject_digest: null,
+      config_digest: null,
+      annotations: null,
+      push_time: now,
+      pull_time: null,
+    },
+    [],
+    [],
+  );
 }

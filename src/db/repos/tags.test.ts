@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
-import { digestOf } from '../../oci/digest.js';
+import {
+  addArtifact,
+  createTestStore,
+  testDialects,
+  type TestDatabase,
+} from '../../../test/helpers/databases.js';
 import type { MetaStore } from '../store.js';
 
 const now = '2024-01-01T00:00:00.000Z';
@@ -20,25 +24,7 @@ for (const dialect of testDialects()) {
       const artifact = await artifactIn(repo.id, 'a');
       return { repo, artifact };
     }
-    function artifactIn(repositoryId: number, seed: string) {
-      return store.artifacts.ensure(
-        {
-          repository_id: repositoryId,
-          digest: digestOf(seed),
-          media_type: 'application/vnd.oci.image.manifest.v1+json',
-          artifact_type: null,
-          manifest_size: 10,
-          size: 10,
-          subject_digest: null,
-          config_digest: null,
-          annotations: null,
-          push_time: now,
-          pull_time: null,
-        },
-        [],
-        [],
-      );
-    }
+    const artifactIn = (repositoryId: number, seed: string) => addArtifact(store, repositoryId, seed, now);
 
     test('keyset pages list every tag once, in byte order', async () => {
       const { repo, artifact } = await repoWithArtifact();

@@ -38,11 +38,15 @@ export class PullRecorder {
     const repositories = this.repositories;
     this.artifacts = new Map();
     this.repositories = new Map();
+    // Rows are locked in the order a repository's delete locks them (repository, then its artifacts, then
+    // their tags; a push too starts at the repository), each kind by id: in the other order PostgreSQL
+    // found a deadlock with a repository deleted right after a pull and aborted one of the two.
+    const byId = <V>(m: Map<number, V>) => new Map([...m].sort((a, b) => a[0] - b[0]));
     this.flushing = this.deps.store
       .transaction(async (tx) => {
-        await tx.artifacts.recordPulls(artifacts);
-        await tx.tags.recordPulls(artifacts);
-        await tx.repositories.addPulls(repositories);
+        await tx.repositories.addPulls(byId(repositories));
+        await tx.artifacts.recordPulls(byId(artifacts));
+        await tx.tags.recordPulls(byId(artifacts));
       })
       .catch((err: unknown) => this.deps.log.warn({ err }, 'could not record pull times; they are dropped'))
       .finally(() => {
