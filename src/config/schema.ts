@@ -97,7 +97,7 @@ export const configSchema = z
          * Bytes a proxy-cache project's fetches may hold in memory, per process, while storage is behind the
          * clients, in MiB (2^20 bytes); past it they wait for storage. Every process of `--workers` holds its own.
          */
-        proxyBacklogMb: z.coerce.number().int().min(1).default(16),
+        proxyBacklogMb: z.coerce.number().int().min(1).default(4),
         /**
          * Proxied blobs from a plain-HTTP upstream are hashed on a thread of their own, beside the event loop
          * that writes them to the clients and storage (false: on the event loop).

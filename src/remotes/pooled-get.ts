@@ -15,7 +15,7 @@ import { bufferedBody, unchunk } from './http1-answer.js';
  * every chunk of it was handed back by the consumers (a proxied blob's client socket and file write). No
  * read is ever copied, and chunks are as large as the reads of a turn allow (up to 1 MiB), so what each
  * chunk costs downstream (hash, stream hops, system calls) is paid less often than with a chunk per read.
- * The pool keeps up to 128 slabs: what a fetch holds at once (storage's backlog, 16 MiB by default, and
+ * The pool keeps up to 128 slabs: what a fetch holds at once (storage's backlog, 4 MiB by default, and
  * the clients' buffers) comes back to it instead of to the garbage collector, whose mark-compacts the
  * churn of fresh memory outside the heap starts (21 against 9 over four cold pulls, before and after:
  * docs/proxy-cache.md). Spares unused for `slabIdleMs` go, and all of them once no download took one for

@@ -19,11 +19,11 @@ import type { QuotaService } from '../policies/quota/quota-service.js';
  * How far storage may fall behind the clients, in bytes held in memory, summed over this process's fetches.
  * Clients get the upstream's bytes as they come; storage writes them at the disk's pace (on a disk slower
  * than the network, a 5 × 64 MiB image lands seconds after the client has it all). Past this, the fetches
- * wait for the disk: the memory a burst of cold pulls may take is bounded. 16 MiB: with 64 a cold
- * 5 × 64 MiB pull held up to 51-67 slabs of 1 MiB at once, and the process kept that memory afterwards
- * (issue 15, docs/proxy-cache.md "Memory").
+ * wait for the disk: the memory a burst of cold pulls may take is bounded. 4 MiB: with 16 a cold 5 × 64 MiB
+ * pull raised the process's RSS by 35-56 MiB, with 4 by 23-36, and took as long (the page cache takes
+ * writes faster than the loopback network delivers them: issue 15, docs/proxy-cache.md "Memory").
  */
-export const defaultBacklogBytes = 16 << 20;
+export const defaultBacklogBytes = 4 << 20;
 /**
  * A blob of at most this size, with storage at most this far behind at its end, has its last byte wait
  * until the blob is stored (fsync included), linked and its artifact recorded if it completed one: a client
