@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
+import { reassertYoungGenerationCap } from './young-generation.js';
 
 /**
  * Where a worker thread's entry module (`src/<name>.ts`) is: beside the root module as built by tsc
@@ -31,11 +32,22 @@ export function startThread(
     ...{ name, workerData, ...(resourceLimits ? { resourceLimits } : {}) },
     ...(transferList ? { transferList } : {}),
   };
-  return entry.pathname.endsWith('.ts')
+  const worker = entry.pathname.endsWith('.ts')
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
           `.then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
         { ...options, eval: true },
       )
     : new Worker(entry, options);
+  // A new thread's isolate puts V8's young-generation growth factor back to its default for the whole
+  // process, at a moment of its own before the thread is online: set again every millisecond until then
+  // (a scavenge in between may still grow the young generation once).
+  const starting = setInterval(reassertYoungGenerationCap, 1);
+  const started = () => {
+    clearInterval(starting);
+    reassertYoungGenerationCap();
+  };
+  worker.once('online', started);
+  worker.once('exit', started);
+  return worker;
 }

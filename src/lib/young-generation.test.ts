@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { startThread } from './worker-thread.js';
 import { capYoungGeneration, youngGenerationCapBytes } from './young-generation.js';
 
 const youngBytes = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
@@ -28,5 +33,33 @@ test('the young generation grows under allocation up to its cap, and no further'
     assert.equal(most, youngGenerationCapBytes);
   } finally {
     cap.stop();
+  }
+});
+
+test('a worker thread started meanwhile does not lift the cap', async () => {
+  // Starting a thread puts V8's growth factor back to 2 for the whole process: without the cap set again,
+  // this workload grew the young generation to 2 × 16 MiB (session 22, issue 15).
+  const dir = mkdtempSync(join(tmpdir(), 'berth-young-'));
+  const entry = join(dir, 'idle-thread.mjs');
+  writeFileSync(entry, 'setTimeout(() => {}, 300);\n');
+  const cap = capYoungGeneration();
+  try {
+    const thread = startThread(pathToFileURL(entry), 'idle');
+    await new Promise((resolve) => thread.once('online', resolve));
+    let most = youngBytes();
+    let keep: object[] = [];
+    for (let round = 0; round < 400; round++) {
+      for (let i = 0; i < 10_000; i++) {
+        keep.push({ i, s: `x${i}` });
+        if (keep.length > 20_000) keep = [];
+      }
+      most = Math.max(most, youngBytes());
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((resolve) => thread.once('exit', resolve));
+    assert.ok(most <= youngGenerationCapBytes, `the young generation reached ${most / 2 ** 20} MiB`);
+  } finally {
+    cap.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

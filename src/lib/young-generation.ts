@@ -5,6 +5,9 @@ import { collectGarbage } from './collect-garbage.js';
 /** V8's default (src/flags/flag-definitions.h): the young generation doubles when it fills up. */
 const defaultGrowthFactor = 2;
 
+/** Sets the growth factor the hold or the cap wants now (`reassertYoungGenerationCap`). */
+let reassert: (() => void) | undefined;
+
 /**
  * The most the young generation may hold once serving: two semi-spaces of 8 MiB, where V8's default
  * lets them grow to 16 MiB each (32 MiB resident under load). Under the bench's load run the young
@@ -25,7 +28,8 @@ export const youngGenerationCapBytes = 16 * 2 ** 20;
  * them for a long time.
  */
 export function holdYoungGeneration(): { release(): void } {
-  setFlagsFromString('--semi-space-growth-factor=1');
+  reassert = () => setFlagsFromString('--semi-space-growth-factor=1');
+  reassert();
   return {
     release: () => {
       collectGarbage();
@@ -47,15 +51,30 @@ function youngGenerationBytes(): number {
  * generation holds, several times over, can grow it twice and pass the cap once.
  */
 export function capYoungGeneration(capBytes = youngGenerationCapBytes): { stop(): void } {
-  let factor = 0;
+  // Set after every collection, not only when it changes (4-5 µs): V8 may put it back behind our back
+  // (`reassertYoungGenerationCap`).
   const apply = () => {
-    const next = youngGenerationBytes() >= capBytes ? 1 : defaultGrowthFactor;
-    if (next === factor) return;
-    factor = next;
+    const factor = youngGenerationBytes() >= capBytes ? 1 : defaultGrowthFactor;
     setFlagsFromString(`--semi-space-growth-factor=${factor}`);
   };
   apply();
   const observer = new PerformanceObserver(apply);
   observer.observe({ entryTypes: ['gc'] });
-  return { stop: () => observer.disconnect() };
+  reassert = apply;
+  return {
+    stop: () => {
+      observer.disconnect();
+      reassert = undefined;
+    },
+  };
+}
+
+/**
+ * Sets the growth factor again. Starting a worker thread puts V8's flags for the young generation back to
+ * their defaults, process-wide: the growth factor was 2 again while `capYoungGeneration` believed it 1, and
+ * the server's young generation grew to 2 × 16 MiB under the bench's load (issue 15). `startThread` calls
+ * this once the thread is up.
+ */
+export function reassertYoungGenerationCap(): void {
+  reassert?.();
 }
