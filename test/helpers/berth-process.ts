@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testAdmin } from './berth.js';
 import { freePort } from './ports.js';
@@ -107,7 +108,7 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
   const url = `http://127.0.0.1:${port}`;
   const proc = handleOf(child, url, exited, () => tail);
   try {
-    await waitHealthy(url, exited, options.startTimeoutMs ?? 30_000);
+    await waitHealthy(url, exited, options.startTimeoutMs ?? 30_000, () => ownsListener(child.pid!, port));
   } catch (err) {
     await proc.stop(0);
     throw new Error(`${(err as Error).message}\n--- berth output ---\n${tail}`);
@@ -151,7 +152,58 @@ function handleOf(
   };
 }
 
-async function waitHealthy(url: string, exited: Promise<Exit>, timeoutMs: number): Promise<void> {
+/**
+ * Whether `pid` (or one of its children: `--workers`) holds the socket listening on 127.0.0.1:`port`. Another
+ * test's server may take the port between freePort() and this one's listen, and then it answers /health: the
+ * requests that follow went to it (seen once in CI: a replication execution "not found" after a restart).
+ * Linux only; elsewhere (no /proc) it cannot tell, and says yes.
+ */
+function ownsListener(pid: number, port: number): boolean {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return true;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set(
+    table
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1] === local && f[3] === '0A')
+      .map((f) => f[9]),
+  );
+  const pids = [String(pid)];
+  try {
+    pids.push(...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean));
+  } catch {
+    // gone: it holds nothing
+  }
+  for (const p of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+        if (m && inodes.has(m[1])) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
+
+async function waitHealthy(
+  url: string,
+  exited: Promise<Exit>,
+  timeoutMs: number,
+  ours: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone: Exit | undefined;
   void exited.then((e) => {
@@ -162,7 +214,7 @@ async function waitHealthy(url: string, exited: Promise<Exit>, timeoutMs: number
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
-      if (res.status === 200) return;
+      if (res.status === 200 && ours()) return;
     } catch {
       // not listening yet
     }
