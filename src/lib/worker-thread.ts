@@ -42,7 +42,7 @@ export function startThread(
   // A new thread's isolate puts V8's young-generation growth factor back to its default for the whole
   // process, at a moment of its own before the thread is online: set again every millisecond until then
   // (a scavenge in between may still grow the young generation once).
-  const starting = setInterval(reassertYoungGenerationCap, 1);
+  const starting = setInterval(reassertYoungGenerationCap, 1).unref();
   const started = () => {
     clearInterval(starting);
     reassertYoungGenerationCap();

@@ -73,7 +73,7 @@ export function capYoungGeneration(capBytes = youngGenerationCapBytes): { stop()
  * Sets the growth factor again. Starting a worker thread puts V8's flags for the young generation back to
  * their defaults, process-wide: the growth factor was 2 again while `capYoungGeneration` believed it 1, and
  * the server's young generation grew to 2 × 16 MiB under the bench's load (issue 15). `startThread` calls
- * this once the thread is up.
+ * this every millisecond from a thread's start until it is online, and once more then.
  */
 export function reassertYoungGenerationCap(): void {
   reassert?.();
