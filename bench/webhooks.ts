@@ -30,6 +30,7 @@ import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
 import type { WorkloadResult } from './report.js';
 import type { PayloadShape } from './webhook-receivers.js';
+import type { SentEvent } from './webhook-sender.js';
 
 export interface WebhookBenchResult {
   pushes: number;
@@ -40,6 +41,19 @@ export interface WebhookBenchResult {
   berthWithoutWebhooks: number;
   /** Berth with webhooks / without, as a percentage loss (target: under 5 %). */
   throughputLossPercent: number;
+  /**
+   * The floor: pushes into a project without webhooks on the same Berth while the bench's minimal sender
+   * (bench/webhook-sender.ts: a process of its own, no database, batches every 25 ms, 8 requests in flight
+   * per target) POSTs each event to two receivers of its own: pushes per second (median), their loss
+   * against the side without webhooks, the sender's CPU per push and the delivery latency. What any
+   * delivery costs two shared cores, with nothing of Berth's delivery in it.
+   */
+  floor: {
+    pushesPerSecond: number;
+    lossPercent: number;
+    senderCpuMsPerPush: number;
+    latency: { p50: number; p99: number; max: number };
+  };
   /**
    * Berth's CPU time per push (medians over rounds, ms), into the project with webhooks (its deliveries
    * included: from the first push to the last event received) and into the one without: the work the
@@ -82,26 +96,43 @@ export interface WebhookBenchResult {
   distributionDelivered: number[];
 }
 
-/**
- * The receivers, in a child process (bench/webhook-receivers.ts): Berth's two targets and distribution's
- * two endpoints, so receiving does not compete with the pushing client for the bench's CPU.
- */
-class Receivers {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly urls: string[],
-  ) {}
+/** A process of the bench's (receivers, sender) over an IPC channel: its CPU is spent on Berth's cores. */
+abstract class BenchChild {
+  protected constructor(protected readonly child: ChildProcess) {}
 
-  /** The receivers' process: its CPU is the bench's, spent on the same 2 cores as Berth's. */
   get pid(): number {
     return this.child.pid ?? 0;
   }
 
-  static async start(shapes: PayloadShape[]): Promise<Receivers> {
-    const child = fork(join(import.meta.dirname, 'webhook-receivers.ts'), [], {
+  protected static fork(script: string): ChildProcess {
+    return fork(join(import.meta.dirname, script), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.disconnect();
+    await exited;
+  }
+}
+
+/**
+ * The receivers, in a child process (bench/webhook-receivers.ts): Berth's two targets and distribution's
+ * two endpoints, so receiving does not compete with the pushing client for the bench's CPU.
+ */
+class Receivers extends BenchChild {
+  private constructor(
+    child: ChildProcess,
+    readonly urls: string[],
+  ) {
+    super(child);
+  }
+
+  static async start(shapes: PayloadShape[]): Promise<Receivers> {
+    const child = BenchChild.fork('webhook-receivers.ts');
     const { urls } = await Receivers.ask<{ urls: string[] }>(child, { start: shapes });
     return new Receivers(child, urls);
   }
@@ -128,12 +159,40 @@ class Receivers {
     const { arrivals } = await Receivers.ask<{ arrivals: [string, number][][] }>(this.child, { take: true });
     return arrivals.map((a) => new Map(a));
   }
+}
 
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.disconnect();
-    await exited;
+/**
+ * The floor's sender (bench/webhook-sender.ts), a process of its own as Berth's delivery thread is a thread
+ * of its own: the pushes' events reach it in batches every 25 ms, as the delivery thread looks for new
+ * events every 25 ms.
+ */
+class Sender extends BenchChild {
+  private pending: SentEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  static async start(targets: string[]): Promise<Sender> {
+    const child = BenchChild.fork('webhook-sender.ts');
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', () => reject(new Error('the webhook sender exited')));
+      child.once('message', () => resolve());
+      child.send({ targets });
+    });
+    return new Sender(child);
+  }
+
+  readonly send = (event: SentEvent): void => {
+    this.pending.push(event);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      const events = this.pending;
+      this.pending = [];
+      this.child.send({ events });
+    }, 25);
+  };
+
+  override async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await super.close();
   }
 }
 
@@ -151,6 +210,7 @@ async function pushMany(
   concurrency: number,
   seed: number,
   d: Dispatcher,
+  onPushed?: (event: SentEvent) => void,
 ): Promise<{ perSecond: number; done: Map<string, number> }> {
   const config = configJson(seed);
   const layer = blob(seed, 4096);
@@ -168,7 +228,9 @@ async function pushMany(
       if (due > 0) await new Promise((r) => setTimeout(r, due));
       const manifest = imageManifest(configDigest, config.length, [layer], { 'bench.push': `${seed}-${i}` });
       await putManifest(t, repo, `t${i}`, manifest, d);
-      done.set(sha256(manifest), epochMs());
+      const digest = sha256(manifest);
+      done.set(digest, epochMs());
+      onPushed?.([repo, `t${i}`, digest]);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
@@ -235,9 +297,10 @@ export async function webhookBench(options: {
   // BENCH_WEBHOOKS_ROUNDS: more rounds in a quick run, to read figures past the delivery thread's start.
   const rounds = Number(process.env.BENCH_WEBHOOKS_ROUNDS ?? (options.quick ? 1 : 5));
   const concurrency = 8;
-  const rx = await Receivers.start(['harbor', 'harbor', 'distribution', 'distribution']);
+  const rx = await Receivers.start(['harbor', 'harbor', 'distribution', 'distribution', 'harbor', 'harbor']);
   const berthUrls = rx.urls.slice(0, 2);
-  const distUrls = rx.urls.slice(2);
+  const distUrls = rx.urls.slice(2, 4);
+  const sender = await Sender.start(rx.urls.slice(4).map((url) => `${url}/hook`));
   const berthProc = await startBerthProcess({
     label: 'webhooks',
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
@@ -269,6 +332,11 @@ export async function webhookBench(options: {
   const berthLat = new Latencies(2 * pushes * rounds);
   const distLat = new Latencies(2 * pushes * rounds);
   const without: number[] = [];
+  // The floor: pushes into a project without webhooks, each event sent by the bench's minimal sender.
+  const floor: number[] = [];
+  const floorLat = new Latencies(2 * pushes * rounds);
+  const senderMs: number[] = [];
+  let floorDelivered: number[] = [];
   const cpuWith: number[] = [];
   const cpuWithout: number[] = [];
   // What the machine's other parties spend per push: the receivers (hooked rounds) and the pushing client.
@@ -310,6 +378,7 @@ export async function webhookBench(options: {
   try {
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'hooked' });
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'plain' });
+    await benchApi(berth.url, 'POST', '/projects', { project_name: 'floor' });
     for (const [i, url] of berthUrls.entries())
       await benchApi(berth.url, 'POST', '/projects/hooked/webhook/policies', {
         name: `bench${i}`,
@@ -322,6 +391,12 @@ export async function webhookBench(options: {
     // the rounds after it (385 against 682 pushes/s on a quiet machine) and the medians took that in.
     const warmUp = Math.min(200, pushes);
     await pushMany(berth, 'plain/warm', warmUp, concurrency, 6999, d);
+    await collect(
+      (await pushMany(berth, 'floor/warm', warmUp, concurrency, 4999, d, sender.send)).done,
+      rx,
+      [4, 5],
+      60_000,
+    );
     await collect(
       (await pushMany(berth, 'hooked/warm', warmUp, concurrency, 5999, d)).done,
       rx,
@@ -342,7 +417,9 @@ export async function webhookBench(options: {
       const seed = 7000 + round;
       const hookedSeed = 8000 + round;
       // Alternate which goes first so neither side always meets a warm or a busy machine.
-      const order = round % 2 === 0 ? ['plain', 'hooked', 'dist'] : ['dist', 'hooked', 'plain'];
+      const floorSeed = 9000 + round;
+      const order =
+        round % 2 === 0 ? ['plain', 'floor', 'hooked', 'dist'] : ['dist', 'hooked', 'floor', 'plain'];
       for (const which of order) {
         const cpu0 = cpuMsOf(berthProc.pid);
         const rx0 = cpuMsOf(rx.pid);
@@ -363,6 +440,14 @@ export async function webhookBench(options: {
             .reduce((n, [tid, ms]) => n + ms - (threads0.get(tid) ?? 0), 0);
           otherMsWithout.push(idle / pushes);
           perPush.withoutWebhooks = await counted(work0);
+        } else if (which === 'floor') {
+          const sender0 = cpuMsOf(sender.pid);
+          const r = await pushMany(berth, `floor/r${round}`, pushes, concurrency, floorSeed, d, sender.send);
+          const c = await collect(r.done, rx, [4, 5], 60_000);
+          floor.push(r.perSecond);
+          senderMs.push((cpuMsOf(sender.pid) - sender0) / pushes);
+          floorDelivered = c.delivered;
+          for (const ms of c.latencies) floorLat.add(ms);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, hookedSeed, d);
           receiversPushingMs.push((cpuMsOf(rx.pid) - rx0) / pushes);
@@ -389,8 +474,12 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without, ${floor.at(-1)!.toFixed(0)}/s with the bench's minimal sender (${senderMs.at(-1)!.toFixed(2)} ms CPU per push, delivered ${floorDelivered.join('+')}); CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
       );
+      if (floorDelivered.some((n) => n !== pushes))
+        throw new Error(
+          `webhooks: the minimal sender's ${floorDelivered.join(' and ')} of ${pushes} events arrived`,
+        );
       if (delivered.some((n) => n !== pushes))
         throw new Error(`webhooks: only ${delivered.join(' and ')} of ${pushes} events reached the targets`);
     }
@@ -398,10 +487,12 @@ export async function webhookBench(options: {
     await d.close();
     await berthProc.stop();
     await dist.stop();
+    await sender.close();
     await rx.close();
   }
   const withHooks = median(workload.berth.map((m) => m['req/s']!));
   const withoutHooks = median(without);
+  const floorRate = median(floor);
   return {
     workload,
     details: {
@@ -411,6 +502,12 @@ export async function webhookBench(options: {
       berthWithWebhooks: withHooks,
       berthWithoutWebhooks: withoutHooks,
       throughputLossPercent: 100 * (1 - withHooks / withoutHooks),
+      floor: {
+        pushesPerSecond: floorRate,
+        lossPercent: 100 * (1 - floorRate / withoutHooks),
+        senderCpuMsPerPush: median(senderMs),
+        latency: summary(floorLat),
+      },
       berthCpuMsPerPush: {
         withWebhooks: median(cpuWith),
         withoutWebhooks: median(cpuWithout),
