@@ -10,7 +10,15 @@
  *   alternating pairs.
  * The "distribution" column holds the reference of each row: the direct upstream pull, and the normal
  * project pull.
+ *
+ * The floor: in each round the same image is also pulled through two minimal relays of the bench's
+ * (bench/minimal-relay.ts, each a process of its own, no database): one that only forwards the upstream's
+ * bytes, and one that also hashes and stores them, as a cache must. Their ratios to the round's direct
+ * pull are what any pull-through cache in Node costs on this machine, with nothing of Berth's in it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
 import {
   authedAgent,
@@ -23,20 +31,50 @@ import {
   sampleRss,
   workCounters,
 } from './berth-process.js';
+import { firstMessage, forkBenchScript, stopBenchScript } from './children.js';
 import { pullImage, pushImage, type Target } from './client.js';
 import { blob } from './data.js';
 import { MB, MiB, median, timed } from './measure.js';
 import type { WorkloadResult } from './report.js';
 
+/** The floor's figures: each minimal relay's first pull against the direct one, medians over the rounds. */
+export interface ProxyFloorResult {
+  rounds: number;
+  /** Berth's cold pull / direct (median of the rounds' ratios). */
+  berthRatio: number;
+  /** The relay that only forwards, and the one that hashes and stores too: pull / direct (medians). */
+  forwardRatio: number;
+  storeRatio: number;
+  /** Seconds (medians): direct, Berth cold, forward-only relay, hashing and storing relay. */
+  seconds: { direct: number; berth: number; forward: number; store: number };
+}
+
+/** A minimal relay (bench/minimal-relay.ts) in a process of its own, and its URL. */
+async function startRelay(upstream: string, mode: 'forward' | 'store', dir: string) {
+  const child = forkBenchScript('minimal-relay.ts', [upstream, mode, dir]);
+  const { url } = await firstMessage<{ url: string }>(child, `the ${mode} relay`);
+  return { url, stop: () => stopBenchScript(child) };
+}
+
 export async function proxyCacheBench(
   berthUrl: string,
   options: { quick: boolean; log: (s: string) => void; pid?: number },
-): Promise<WorkloadResult[]> {
+): Promise<{ rows: WorkloadResult[]; floor: ProxyFloorResult }> {
   const layers = options.quick ? 2 : 5;
   const layerMiB = options.quick ? 16 : 64;
   const rounds = options.quick ? 1 : 5;
   const ratios: number[] = [];
   const upstream = await startDockerRegistry({ logLevel: 'error' });
+  const relayDir = mkdtempSync(join(tmpdir(), 'berth-bench-relay-'));
+  const forwarding = await startRelay(upstream.url, 'forward', relayDir);
+  const storing = await startRelay(upstream.url, 'store', relayDir);
+  const floor = {
+    direct: [] as number[],
+    berth: [] as number[],
+    forward: [] as number[],
+    store: [] as number[],
+  };
+  const floorRatios = { forward: [] as number[], store: [] as number[] };
   const d = authedAgent({ connections: 4, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const berth: Target = { name: 'berth', url: berthUrl, pid: 0 };
   const dist: Target = { name: 'distribution', url: upstream.url, pid: upstream.pid };
@@ -91,6 +129,15 @@ export async function proxyCacheBench(
       const after = await timed(() => pullImage(dist, image, d));
       const direct = (before + after) / 2;
       ratios.push(first / direct);
+      // The floor, after the direct pulls (the upstream's files as warm for them as for Berth's).
+      const viaForward = await timed(() => pullImage({ ...dist, url: forwarding.url }, image, d));
+      const viaStore = await timed(() => pullImage({ ...dist, url: storing.url }, image, d));
+      floor.direct.push(direct);
+      floor.berth.push(first);
+      floor.forward.push(viaForward);
+      floor.store.push(viaStore);
+      floorRatios.forward.push(viaForward / direct);
+      floorRatios.store.push(viaStore / direct);
       const cachedRss = pid ? sampleRss(pid) : undefined;
       cold.berth.push({ s: first, 'MB/s': image.bytes / MB / first });
       cold.distribution.push({ s: direct, 'MB/s': image.bytes / MB / direct });
@@ -126,17 +173,36 @@ export async function proxyCacheBench(
           `(${before.toFixed(2)} before, ${after.toFixed(2)} after; ratio ${(first / direct).toFixed(2)}) (Berth ${cpu.toFixed(2)} CPU-s, ` +
           `event loop ${loop.toFixed(2)}; ${calls}; ${faults} page faults); cached/normal ${pairs.join(', ')} s ` +
           `(SQL statements per pull ${(sql.proxied / pairs.length).toFixed(1)}/${(sql.plain / pairs.length).toFixed(1)}); ` +
-          `RSS ${(rss0 / MiB).toFixed(0)} MiB before, peak ${(pushPeak / MiB).toFixed(0)} push, ${(coldPeak / MiB).toFixed(0)} cold, ${(cachedPeak / MiB).toFixed(0)} cached`,
+          `RSS ${(rss0 / MiB).toFixed(0)} MiB before, peak ${(pushPeak / MiB).toFixed(0)} push, ${(coldPeak / MiB).toFixed(0)} cold, ${(cachedPeak / MiB).toFixed(0)} cached; ` +
+          `the floor: forward-only relay ${viaForward.toFixed(2)} s (${(viaForward / direct).toFixed(2)}), hashing and storing relay ${viaStore.toFixed(2)} s (${(viaStore / direct).toFixed(2)})`,
       );
     }
     const sorted = [...ratios].sort((a, b) => a - b);
     options.log(
       `  cold/direct per round ${ratios.map((r) => r.toFixed(2)).join(', ')}: median ${median(ratios).toFixed(2)}, ` +
-        `spread ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)} (goal: median ≤ 1.20)`,
+        `spread ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)} (goal: median ≤ 1.20); ` +
+        `the floor: forward-only relay ${median(floorRatios.forward).toFixed(2)}, hashing and storing relay ${median(floorRatios.store).toFixed(2)} (medians)`,
     );
   } finally {
     await d.close();
+    await forwarding.stop();
+    await storing.stop();
+    rmSync(relayDir, { recursive: true, force: true });
     await upstream.stop();
   }
-  return [cold, cached];
+  return {
+    rows: [cold, cached],
+    floor: {
+      rounds,
+      berthRatio: median(ratios),
+      forwardRatio: median(floorRatios.forward),
+      storeRatio: median(floorRatios.store),
+      seconds: {
+        direct: median(floor.direct),
+        berth: median(floor.berth),
+        forward: median(floor.forward),
+        store: median(floor.store),
+      },
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { MB, median } from './measure.js';
 import type { ScanBenchResult } from './scanning.js';
 import type { SoakResult } from './soak.js';
 import type { ReplicationBenchResult } from './replication.js';
+import type { ProxyFloorResult } from './proxy-cache.js';
 import type { WebhookBenchResult } from './webhooks.js';
 import type { Side, WorkersBenchResult } from './workers.js';
 
@@ -44,6 +45,8 @@ export interface RunResult {
   retention?: RetentionBenchResult;
   /** The built-in scanner: vulnerability database import and a scan (bench/scanning.ts), when run. */
   scanning?: ScanBenchResult;
+  /** The proxy-cache row's floor: minimal relays beside Berth's cold pull (bench/proxy-cache.ts), when run. */
+  proxyFloor?: ProxyFloorResult;
   /** Replication to distribution beside skopeo (bench/replication.ts), when run. */
   replication?: ReplicationBenchResult;
   /** The 200-client soak with RSS over time (bench/soak.ts), when run. */
@@ -245,6 +248,7 @@ export function markdown(r: RunResult, rows: Row[]): string {
       '',
     );
   }
+  if (r.proxyFloor) out.push(...proxyFloorSection(r.proxyFloor));
   if (r.soak) out.push(...soakSection(r.soak));
   if (r.gc) out.push(...gcSection(r.gc));
   if (r.webhooks) out.push(...webhookSection(r.webhooks));
@@ -302,6 +306,30 @@ function gcSection(g: GcBenchResult): string[] {
     `- Seeding took ${fmt(g.seedSeconds.berth)} s for Berth (rows and files) and ${fmt(g.seedSeconds.distribution)} s for distribution's layout.`,
     `- Berth's log: ${g.berth.summary.replace(/^\S+ /, '')}`,
     `- Phases (seconds, 1-minute load average at the end of each): ${g.phases.map((p) => `${p.phase} ${fmt(p.seconds)} (${fmt(p.load)})`).join('; ')}.`,
+    '',
+  ];
+}
+
+function proxyFloorSection(f: ProxyFloorResult): string[] {
+  const s = f.seconds;
+  return [
+    '## Proxy cache: the first pull against the floor',
+    '',
+    `In each of ${f.rounds} round(s) of the proxy-cache row, after Berth's cold pull and the two direct pulls beside it, the same`,
+    "image is pulled through two minimal relays of the bench's (bench/minimal-relay.ts, each a Node process of its own, no",
+    "database): one that only forwards the upstream's bytes to the client, and one that also hashes them (SHA-256) and",
+    'writes them to a file, as a cache must. Pull / direct pull, medians of the rounds:',
+    '',
+    '| Pull of the image | s (median) | / direct (median of the rounds) |',
+    '|---|---:|---:|',
+    `| direct from the upstream (docker-registry) | ${fmt(s.direct)} | 1.00 |`,
+    `| Berth, first (cold) pull through the proxy project | ${fmt(s.berth)} | ${fmt(f.berthRatio)} |`,
+    `| minimal relay, forward only | ${fmt(s.forward)} | ${fmt(f.forwardRatio)} |`,
+    `| minimal relay, hash and store too | ${fmt(s.store)} | ${fmt(f.storeRatio)} |`,
+    '',
+    "Issue 19's goal is a cold pull ≤ 1.2 × the direct one. Where the relays themselves are over it, no pull-through cache in",
+    'Node meets it on this machine: the client, the upstream and the relay share its cores, and the direct pull is the',
+    "upstream's `sendfile` alone.",
     '',
   ];
 }

@@ -36,7 +36,7 @@ import { gcBench, type GcBenchResult } from './gc.js';
 import { idleRss, type IdleRssResult } from './idle-rss.js';
 import { blob } from './data.js';
 import { timed, MB } from './measure.js';
-import { proxyCacheBench } from './proxy-cache.js';
+import { proxyCacheBench, type ProxyFloorResult } from './proxy-cache.js';
 import { replicationBench, type ReplicationBenchResult } from './replication.js';
 import { retentionBench, type RetentionBenchResult } from './retention.js';
 import { scanBench, type ScanBenchResult } from './scanning.js';
@@ -181,6 +181,7 @@ async function main() {
   let berthPeakRssWholeRun = 0;
   let api: ApiBenchResult | undefined;
   let replication: ReplicationBenchResult | undefined;
+  let proxyFloor: ProxyFloorResult | undefined;
   let retention: RetentionBenchResult | undefined;
   let scanning: ScanBenchResult | undefined;
   try {
@@ -237,7 +238,8 @@ async function main() {
     }
     if (wanted('proxy-cache')) {
       log('proxy cache: cold pull vs direct from docker-registry, cached pull vs a normal project …');
-      const rows = await proxyCacheBench(berth.url, { quick, log, pid: berth.pid });
+      const { rows, floor } = await proxyCacheBench(berth.url, { quick, log, pid: berth.pid });
+      proxyFloor = floor;
       results.push(...rows);
       log(consoleTable(rowsOf(rows)));
     }
@@ -338,6 +340,7 @@ async function main() {
     ...(idle ? { idleRss: idle } : {}),
     ...(api ? { api } : {}),
     ...(replication ? { replication } : {}),
+    ...(proxyFloor ? { proxyFloor } : {}),
     ...(retention ? { retention } : {}),
     ...(scanning ? { scanning } : {}),
     ...(soakResult ? { soak: soakResult } : {}),

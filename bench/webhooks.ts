@@ -9,8 +9,7 @@
  * run in a child process (bench/webhook-receivers.ts), not beside the pushing client. A warm-up of 200
  * pushes per side is not counted; then 5 rounds (1 in a quick run), each side's figure their median.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
@@ -25,6 +24,7 @@ import {
   workCounters,
   type WorkCounter,
 } from './berth-process.js';
+import { firstMessage, forkBenchScript, stopBenchScript } from './children.js';
 import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
@@ -104,18 +104,8 @@ abstract class BenchChild {
     return this.child.pid ?? 0;
   }
 
-  protected static fork(script: string): ChildProcess {
-    return fork(join(import.meta.dirname, script), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.disconnect();
-    await exited;
+  close(): Promise<void> {
+    return stopBenchScript(this.child);
   }
 }
 
@@ -132,7 +122,7 @@ class Receivers extends BenchChild {
   }
 
   static async start(shapes: PayloadShape[]): Promise<Receivers> {
-    const child = BenchChild.fork('webhook-receivers.ts');
+    const child = forkBenchScript('webhook-receivers.ts');
     const { urls } = await Receivers.ask<{ urls: string[] }>(child, { start: shapes });
     return new Receivers(child, urls);
   }
@@ -171,12 +161,10 @@ class Sender extends BenchChild {
   private timer: NodeJS.Timeout | undefined;
 
   static async start(targets: string[]): Promise<Sender> {
-    const child = BenchChild.fork('webhook-sender.ts');
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', () => reject(new Error('the webhook sender exited')));
-      child.once('message', () => resolve());
-      child.send({ targets });
-    });
+    const child = forkBenchScript('webhook-sender.ts');
+    const ready = firstMessage(child, 'the webhook sender');
+    child.send({ targets });
+    await ready;
     return new Sender(child);
   }
 
