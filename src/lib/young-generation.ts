@@ -9,12 +9,15 @@ const defaultGrowthFactor = 2;
 let reassert: (() => void) | undefined;
 
 /**
- * The most the young generation may hold once serving: two semi-spaces of 8 MiB, where V8's default
+ * The most the young generation may hold once serving: two semi-spaces of 4 MiB, where V8's default
  * lets them grow to 16 MiB each (32 MiB resident under load). Under the bench's load run the young
- * generation sat at its 32 MiB maximum at every process's peak (issue 15). Node's `--max-semi-space-size=8`
- * would do the same but only on the command line, which `node dist/server/main.js` does not carry.
+ * generation sat at its 32 MiB maximum at every process's peak (issue 15). 2 × 8 MiB until session 23:
+ * 2 × 4 cut the whole-life peak of the bench's rows process from 206.5 to 197.1 MiB with no loss of
+ * throughput (load row 1,264 against 1,223 req/s; manifest PUT 2.99x / 2.09x distribution at concurrency
+ * 1 / 16 against 2.91x / 1.93x; one A/B pair, docs/scale-out.md). Node's `--max-semi-space-size=4` would do
+ * the same but only on the command line, which `node dist/server/main.js` does not carry.
  */
-export const youngGenerationCapBytes = 16 * 2 ** 20;
+export const youngGenerationCapBytes = 8 * 2 ** 20;
 
 /**
  * Keeps V8's young generation at its starting size until `release()`. Loading Berth's modules and

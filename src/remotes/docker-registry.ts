@@ -17,6 +17,7 @@ import type {
 import { ChallengeAuthorizer, fixedCredentials, type Authorizer, type CredentialSource } from './auth.js';
 import { DistributionClient } from './distribution-client.js';
 import { RemoteHttp } from './http.js';
+import { compareCodeUnits } from '../lib/code-unit-order.js';
 
 /**
  * `docker-registry`: any OCI / Docker v2 registry (CNCF distribution, Berth, Zot, ...), anonymous, basic
@@ -143,7 +144,7 @@ export class DockerRegistryAdapter implements RemoteRegistry {
       byDigest.set(head.digest, found);
     });
     for (const a of byDigest.values()) a.tags.sort();
-    return [...byDigest.values()].sort((a, b) => a.digest.localeCompare(b.digest));
+    return [...byDigest.values()].sort((a, b) => compareCodeUnits(a.digest, b.digest));
   }
 
   headManifest(

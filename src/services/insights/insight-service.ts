@@ -5,6 +5,7 @@ import type { Subject } from '../access/subject.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { dayOf } from './insight-recorder.js';
+import { compareCodeUnits } from '../../lib/code-unit-order.js';
 
 /** The longest range one read may cover. */
 export const maxRangeDays = 366;
@@ -141,7 +142,7 @@ export class InsightService {
     const last = storageDays[storageDays.length - 1]!.latest;
     const byProject = [...last]
       .map(([projectId, usedBytes]) => ({ projectId, projectName: storage.names.get(projectId)!, usedBytes }))
-      .sort((a, b) => b.usedBytes - a.usedBytes || a.projectName.localeCompare(b.projectName))
+      .sort((a, b) => b.usedBytes - a.usedBytes || compareCodeUnits(a.projectName, b.projectName))
       .slice(0, top);
     const totals = activity.reduce(
       (t, d) => ({

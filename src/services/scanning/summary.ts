@@ -3,6 +3,7 @@ import type { ScanReportHead } from '../../db/tables.js';
 import type { VulnerabilityItem, VulnerabilityReport } from './builtin/report.js';
 import { REPORT_MIME_TYPE } from './builtin/report.js';
 import { maxSeverity, severityCode, type Severity } from './builtin/severity.js';
+import { compareCodeUnits } from '../../lib/code-unit-order.js';
 
 /** Harbor's `NativeReportSummary`: one report MIME type's entry of an artifact's `scan_overview`. */
 export interface ScanOverview {
@@ -110,7 +111,7 @@ export function overviewOf(
   parsed: (r: ScanReportHead) => VulnerabilityReport | undefined,
 ) {
   if (reports.length === 0) return undefined;
-  const sorted = [...reports].sort((a, b) => a.start_time.localeCompare(b.start_time));
+  const sorted = [...reports].sort((a, b) => compareCodeUnits(a.start_time, b.start_time));
   let status = sorted[0]!.status;
   for (const r of sorted.slice(1)) status = mergeStatus(status, r.status);
   const ids = sorted.map((r) => r.uuid);

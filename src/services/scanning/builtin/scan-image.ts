@@ -34,6 +34,7 @@ import type { VulnerabilityItem, VulnerabilityReport } from './report.js';
 import { maxSeverity, severityCode, type Severity } from './severity.js';
 import { versionOrder } from './versions/index.js';
 import type { AffectedEntry, VulnDbReader } from './vuln-db.js';
+import { compareCodeUnits } from '../../../lib/code-unit-order.js';
 
 export interface ScanRequest {
   layers: ImageLayer[];
@@ -96,8 +97,8 @@ export async function matchInventory(
   const vulnerabilities = [...items.values()].sort(
     (a, b) =>
       severityCode(b.severity) - severityCode(a.severity) ||
-      collator.compare(a.id, b.id) ||
-      collator.compare(a.package, b.package),
+      compareCodeUnits(a.id, b.id) ||
+      compareCodeUnits(a.package, b.package),
   );
   return {
     generated_at: (options.now?.() ?? new Date()).toISOString(),
@@ -107,9 +108,6 @@ export async function matchInventory(
     vulnerabilities,
   };
 }
-
-/** localeCompare's order without its per-call setup (a report can hold thousands of items). */
-const collator = new Intl.Collator();
 
 function groupByEcosystem(inventory: Inventory): Map<string, FoundPackage[]> {
   return groupBy(inventory.packages, (pkg) => (pkg.kind === 'os' ? inventory.os?.ecosystem : pkg.kind));

@@ -10,12 +10,14 @@ import { CpuGovernor } from './cpu-governor.js';
 import type { LayerOpener, ScanEngine, ScanPhase, ScanWork, ScanWorkResult } from './scan-work.js';
 
 /**
- * A scan thread's own V8 heap (`scanning.isolation: thread`): its young generation 2 × 8 MiB semi-spaces
- * (12 MiB more counted for large objects), as the server's own cap (src/lib/young-generation.ts), which
- * does not reach a thread's heap; left to V8 it grew to 2 × 16 MiB. The old generation keeps V8's
- * ceiling order of magnitude (1 GiB): a scan that ran out would fail.
+ * A scan thread's own V8 heap (`scanning.isolation: thread`): its young generation 2 × 4 MiB semi-spaces
+ * (4 MiB more counted for large objects), as the server's own cap (src/lib/young-generation.ts), which
+ * does not reach a thread's heap; left to V8 it grew to 2 × 16 MiB. 2 × 8 until session 23: with both
+ * caps halved the bench's thread-mode process peaked at 201.3 / 201.0 MiB against 209.7, scans as fast
+ * (0.94-1.05 s without pulls either way). The old generation keeps V8's ceiling order of magnitude
+ * (1 GiB): a scan that ran out would fail.
  */
-export const scanThreadHeap = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 };
+export const scanThreadHeap = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 1024 };
 
 /** What the pool tells a worker thread (src/scan-worker.ts). */
 export type ToScanWorker =

@@ -5,6 +5,7 @@ import { readZipEntries } from '../../../lib/zip-reader.js';
 import type { MetaStore } from '../../../db/store.js';
 import type { AdvisoryRow, AffectedRow } from '../../../db/repos/vuln-db.js';
 import { InvalidOsvRecord, normalizeRecord } from './osv-record.js';
+import { compareCodeUnits } from '../../../lib/code-unit-order.js';
 
 export interface ImportProgress {
   records: number;
@@ -168,7 +169,7 @@ async function* recordFiles(source: string): AsyncGenerator<{ file: string; read
 async function jsonFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const d of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-    a.name.localeCompare(b.name),
+    compareCodeUnits(a.name, b.name),
   )) {
     const path = join(dir, d.name);
     if (d.isDirectory()) out.push(...(await jsonFiles(path)));
