@@ -21,10 +21,21 @@ export async function stopBenchScript(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** The first message a forked script sends (it says it is ready); rejects if it exits first. */
-export function firstMessage<T>(child: ChildProcess, what: string): Promise<T> {
+/** The next message `child` sends; rejects if it exits first. */
+export function nextMessage<T>(child: ChildProcess, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    child.once('exit', () => reject(new Error(`${what} exited`)));
-    child.once('message', (m) => resolve(m as T));
+    const onExit = () => reject(new Error(`${what} exited`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as T);
+    });
   });
+}
+
+/** Sends `message` to `child` and waits for its answer (the next message it sends). */
+export function ask<T>(child: ChildProcess, message: object, what: string): Promise<T> {
+  const answer = nextMessage<T>(child, what);
+  child.send(message);
+  return answer;
 }

@@ -3,8 +3,9 @@
  * do per byte, with nothing of Berth in it. An HTTP server that answers every GET by asking the upstream
  * (undici) and writing its answer's bytes to the client as they come, with backpressure; with `store`, a
  * blob's bytes are also hashed (SHA-256) and written to a file, renamed once complete, as a cache must (no
- * database, no verification answer, no checks). Forked by the bench with `<upstream> <mode> <dir>`; answers
- * `{ url }` over the IPC channel once listening.
+ * database, no verification answer, no checks, and the file written without waiting for it: the most
+ * favourable case). Forked by the bench with `<upstream> <mode> <dir>`; answers `{ url }` over the IPC
+ * channel once listening.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync } from 'node:fs';

@@ -31,7 +31,7 @@ import {
   sampleRss,
   workCounters,
 } from './berth-process.js';
-import { firstMessage, forkBenchScript, stopBenchScript } from './children.js';
+import { nextMessage, forkBenchScript, stopBenchScript } from './children.js';
 import { pullImage, pushImage, type Target } from './client.js';
 import { blob } from './data.js';
 import { MB, MiB, median, timed } from './measure.js';
@@ -52,7 +52,7 @@ export interface ProxyFloorResult {
 /** A minimal relay (bench/minimal-relay.ts) in a process of its own, and its URL. */
 async function startRelay(upstream: string, mode: 'forward' | 'store', dir: string) {
   const child = forkBenchScript('minimal-relay.ts', [upstream, mode, dir]);
-  const { url } = await firstMessage<{ url: string }>(child, `the ${mode} relay`);
+  const { url } = await nextMessage<{ url: string }>(child, `the ${mode} relay`);
   return { url, stop: () => stopBenchScript(child) };
 }
 

@@ -24,7 +24,7 @@ import {
   workCounters,
   type WorkCounter,
 } from './berth-process.js';
-import { firstMessage, forkBenchScript, stopBenchScript } from './children.js';
+import { ask, forkBenchScript, stopBenchScript } from './children.js';
 import { imageManifest, pushBytes, pushMonolithic, putManifest, type Target } from './client.js';
 import { blob, configJson, sha256 } from './data.js';
 import { Latencies, median } from './measure.js';
@@ -128,15 +128,7 @@ class Receivers extends BenchChild {
   }
 
   private static ask<T>(child: ChildProcess, message: object): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onExit = () => reject(new Error('the webhook receivers exited'));
-      child.once('exit', onExit);
-      child.once('message', (m) => {
-        child.off('exit', onExit);
-        resolve(m as T);
-      });
-      child.send(message);
-    });
+    return ask<T>(child, message, 'the webhook receivers');
   }
 
   /** Distinct digests each receiver got since the last `take`. */
@@ -162,9 +154,7 @@ class Sender extends BenchChild {
 
   static async start(targets: string[]): Promise<Sender> {
     const child = forkBenchScript('webhook-sender.ts');
-    const ready = firstMessage(child, 'the webhook sender');
-    child.send({ targets });
-    await ready;
+    await ask(child, { targets }, 'the webhook sender');
     return new Sender(child);
   }
 
