@@ -244,7 +244,7 @@ if (s3ServerAvailable('Berth on S3')) {
             await stalling.createProject('stall');
             const blob = randomBlob(64 * 1024);
             await client.pushBlob('stall/app', blob);
-            s3.pause();
+            await s3.pause();
             try {
               for (const [what, send] of [
                 ['blob GET', () => client.fetch(`/v2/stall/app/blobs/${blob.digest}`)],

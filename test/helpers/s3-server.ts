@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -51,8 +51,11 @@ export interface RunningS3Server {
   /** A client with the server's credentials, for a test to look into a bucket directly. */
   client(): S3Client;
   log(): string;
-  /** SIGSTOPs the gateway: connections are still accepted (by the kernel) but nothing is answered. */
-  pause(): void;
+  /**
+   * SIGSTOPs the gateway and waits until every one of its threads has stopped: connections are still
+   * accepted (by the kernel) but nothing is answered.
+   */
+  pause(): Promise<void>;
   /** SIGCONTs the gateway after `pause()`. */
   resume(): void;
   stop(): Promise<void>;
@@ -242,7 +245,10 @@ async function startS3ServerOnce(options: { startTimeoutMs?: number }): Promise<
         return { bucket, region, endpoint, forcePathStyle: true, accessKeyId, secretAccessKey };
       },
       log: logText,
-      pause: () => gateway.kill('SIGSTOP'),
+      async pause() {
+        gateway.kill('SIGSTOP');
+        await allThreadsStopped(gateway.pid!);
+      },
       resume: () => gateway.kill('SIGCONT'),
       async stop() {
         gateway.kill('SIGCONT');
@@ -255,5 +261,28 @@ async function startS3ServerOnce(options: { startTimeoutMs?: number }): Promise<
     const log = logText();
     await stop();
     throw new Error(`${(err as Error).message}\n${log}`);
+  }
+}
+
+/**
+ * A SIGSTOP wakes one thread of the process, which then stops the others: until it is scheduled, the
+ * others go on serving. On a loaded machine that window let a request be answered after `kill` returned.
+ * Waits until /proc shows every thread stopped (state T).
+ */
+async function allThreadsStopped(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // The state follows the command name, which is in parentheses and may itself hold spaces.
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {
+        return 'T'; // the thread has exited
+      }
+    });
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > deadline) throw new Error(`radosgw (${pid}) did not stop: thread states ${states.join('')}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
