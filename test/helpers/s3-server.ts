@@ -1,6 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -282,7 +291,8 @@ async function allThreadsStopped(pid: number, timeoutMs = 10_000): Promise<void>
       }
     });
     if (states.every((s) => s === 'T' || s === 't')) return;
-    if (Date.now() > deadline) throw new Error(`radosgw (${pid}) did not stop: thread states ${states.join('')}`);
+    if (Date.now() > deadline)
+      throw new Error(`radosgw (${pid}) did not stop: thread states ${states.join('')}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
