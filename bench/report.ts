@@ -349,6 +349,7 @@ function webhookSection(w: WebhookBenchResult): string[] {
     `- Berth delivery latency ${ms(w.berthLatency)} (target: p99 under 1 s); delivered ${w.delivered.join(' and ')} of ${w.pushes}.`,
     `- distribution's notifications: ${ms(w.distributionLatency)}; delivered ${w.distributionDelivered.join(' and ')} of ${w.pushes}.`,
     `- The floor: the same pushes into a third project without webhooks, each event POSTed to two receivers by the bench's minimal sender (a process of its own, no database, events batched every 25 ms, 8 requests in flight per target): **${fmt(w.floor.pushesPerSecond)} pushes/s, ${fmt(w.floor.lossPercent)} % slower** than without (sender ${fmt(w.floor.senderCpuMsPerPush)} ms CPU per push; latency ${ms(w.floor.latency)}). What any delivery costs these shared cores, with nothing of Berth's in it: a loss under 5 % for Berth cannot be had where the floor alone is over it.`,
+    `- The write alone: a second Berth with \`jobs.workers: 0\` (events written in the pushes' transactions, as the issue asks, and never sent): **${fmt(w.written.withWebhooks)} vs ${fmt(w.written.withoutWebhooks)} pushes/s, ${fmt(w.written.lossPercent)} % slower**. With the floor's ${fmt(w.floor.lossPercent)} % for sending and receiving, the least a delivery that keeps each event with its push can cost these cores is about ${fmt(w.written.lossPercent + w.floor.lossPercent)} %.`,
     '',
   ];
 }

@@ -55,6 +55,13 @@ export interface WebhookBenchResult {
     latency: { p50: number; p99: number; max: number };
   };
   /**
+   * What the issue's transactional write costs alone: a second Berth with `jobs.workers: 0` (no delivery
+   * thread, no job worker; the events are written in the pushes' transactions and never sent), the same
+   * pushes into a project with the same two policies and into one without (medians), and the loss. The
+   * floor above plus this is the least a delivery that keeps the event with its push can cost here.
+   */
+  written: { withWebhooks: number; withoutWebhooks: number; lossPercent: number };
+  /**
    * Berth's CPU time per push (medians over rounds, ms), into the project with webhooks (its deliveries
    * included: from the first push to the last event received) and into the one without: the work the
    * webhooks add, which wall-clock throughput shows only through the noise of a loaded machine.
@@ -283,6 +290,11 @@ export async function webhookBench(options: {
     label: 'webhooks',
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
   });
+  // Events written in the pushes' transactions and never delivered: what the write alone costs.
+  const writtenProc = await startBerthProcess({
+    label: 'webhooks-written',
+    env: { BERTH_JOBS_WORKERS: '0' },
+  });
   const dist = await startDockerRegistry({
     logLevel: 'error',
     extraConfig: [
@@ -300,6 +312,7 @@ export async function webhookBench(options: {
   const d = authedAgent({ connections: concurrency, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const berth: Target = { name: 'berth', url: berthProc.url, pid: berthProc.pid };
   const distribution: Target = { name: 'distribution', url: dist.url, pid: dist.pid };
+  const written: Target = { name: 'berth', url: writtenProc.url, pid: writtenProc.pid };
   const workload: WorkloadResult = {
     id: 'webhooks',
     title: `webhooks: ${pushes} pushes, 2 targets, concurrency ${concurrency}`,
@@ -314,6 +327,8 @@ export async function webhookBench(options: {
   const floor: number[] = [];
   const floorLat = new Latencies(2 * pushes * rounds);
   const senderMs: number[] = [];
+  const writtenWith: number[] = [];
+  const writtenWithout: number[] = [];
   let floorDelivered: number[] = [];
   const cpuWith: number[] = [];
   const cpuWithout: number[] = [];
@@ -357,13 +372,19 @@ export async function webhookBench(options: {
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'hooked' });
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'plain' });
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'floor' });
-    for (const [i, url] of berthUrls.entries())
-      await benchApi(berth.url, 'POST', '/projects/hooked/webhook/policies', {
-        name: `bench${i}`,
-        enabled: true,
-        event_types: ['PUSH_ARTIFACT'],
-        targets: [{ type: 'http', address: `${url}/hook`, payload_format: 'Default' }],
-      });
+    for (const target of [berth, written]) {
+      if (target === written) {
+        await benchApi(target.url, 'POST', '/projects', { project_name: 'hooked' });
+        await benchApi(target.url, 'POST', '/projects', { project_name: 'plain' });
+      }
+      for (const [i, url] of berthUrls.entries())
+        await benchApi(target.url, 'POST', '/projects/hooked/webhook/policies', {
+          name: `bench${i}`,
+          enabled: true,
+          event_types: ['PUSH_ARTIFACT'],
+          targets: [{ type: 'http', address: `${url}/hook`, payload_format: 'Default' }],
+        });
+    }
     // A round that is not counted: the delivery thread starts at the first delivery, and each side's
     // first pushes pay for compiling their code paths; without it round 1 of each side ran slower than
     // the rounds after it (385 against 682 pushes/s on a quiet machine) and the medians took that in.
@@ -381,6 +402,8 @@ export async function webhookBench(options: {
       [0, 1],
       60_000,
     );
+    await pushMany(written, 'plain/warm', warmUp, concurrency, 6999, d);
+    await pushMany(written, 'hooked/warm', warmUp, concurrency, 5999, d);
     await collect(
       (await pushMany(distribution, 'bench/warm', warmUp, concurrency, 6999, d)).done,
       rx,
@@ -397,7 +420,9 @@ export async function webhookBench(options: {
       // Alternate which goes first so neither side always meets a warm or a busy machine.
       const floorSeed = 9000 + round;
       const order =
-        round % 2 === 0 ? ['plain', 'floor', 'hooked', 'dist'] : ['dist', 'hooked', 'floor', 'plain'];
+        round % 2 === 0
+          ? ['plain', 'floor', 'hooked', 'dist', 'written-plain', 'written-hooked']
+          : ['written-hooked', 'written-plain', 'dist', 'hooked', 'floor', 'plain'];
       for (const which of order) {
         const cpu0 = cpuMsOf(berthProc.pid);
         const rx0 = cpuMsOf(rx.pid);
@@ -418,6 +443,11 @@ export async function webhookBench(options: {
             .reduce((n, [tid, ms]) => n + ms - (threads0.get(tid) ?? 0), 0);
           otherMsWithout.push(idle / pushes);
           perPush.withoutWebhooks = await counted(work0);
+        } else if (which === 'written-plain' || which === 'written-hooked') {
+          const project = which === 'written-plain' ? 'plain' : 'hooked';
+          const own = which === 'written-plain' ? seed : hookedSeed;
+          const r = await pushMany(written, `${project}/r${round}`, pushes, concurrency, own, d);
+          (which === 'written-plain' ? writtenWithout : writtenWith).push(r.perSecond);
         } else if (which === 'floor') {
           const sender0 = cpuMsOf(sender.pid);
           const r = await pushMany(berth, `floor/r${round}`, pushes, concurrency, floorSeed, d, sender.send);
@@ -452,7 +482,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without, ${floor.at(-1)!.toFixed(0)}/s with the bench's minimal sender (${senderMs.at(-1)!.toFixed(2)} ms CPU per push, delivered ${floorDelivered.join('+')}); CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without, ${floor.at(-1)!.toFixed(0)}/s with the bench's minimal sender (${senderMs.at(-1)!.toFixed(2)} ms CPU per push, delivered ${floorDelivered.join('+')}); events written and not sent (a Berth with jobs.workers 0) ${writtenWith.at(-1)!.toFixed(0)}/s vs ${writtenWithout.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
       );
       if (floorDelivered.some((n) => n !== pushes))
         throw new Error(
@@ -464,6 +494,7 @@ export async function webhookBench(options: {
   } finally {
     await d.close();
     await berthProc.stop();
+    await writtenProc.stop();
     await dist.stop();
     await sender.close();
     await rx.close();
@@ -485,6 +516,11 @@ export async function webhookBench(options: {
         lossPercent: 100 * (1 - floorRate / withoutHooks),
         senderCpuMsPerPush: median(senderMs),
         latency: summary(floorLat),
+      },
+      written: {
+        withWebhooks: median(writtenWith),
+        withoutWebhooks: median(writtenWithout),
+        lossPercent: 100 * (1 - median(writtenWith) / median(writtenWithout)),
       },
       berthCpuMsPerPush: {
         withWebhooks: median(cpuWith),
