@@ -240,8 +240,10 @@ class PooledBody extends Readable implements RecyclingReadable {
     length: number,
   ) {
     // Object mode: a reader gets each chunk as it was handed on (a byte-mode read() joins the chunks it
-    // holds into a new buffer: a copy, and the pooled memory lost). Up to 8 chunks (8 MiB) buffered.
-    super({ objectMode: true, highWaterMark: 8 });
+    // holds into a new buffer: a copy, and the pooled memory lost). Up to 4 chunks (4 MiB) buffered: with
+    // 8, the bench's cold pull of five 64 MiB layers held up to 26-30 slabs at once, with 4 23-24, at the
+    // same speed (docs/proxy-cache.md); a slab's pages stay resident once written.
+    super({ objectMode: true, highWaterMark: 4 });
     this.left = length;
   }
 
