@@ -369,14 +369,10 @@ export async function webhookBench(options: {
   let delivered: number[] = [];
   let distributionDelivered: number[] = [];
   try {
-    await benchApi(berth.url, 'POST', '/projects', { project_name: 'hooked' });
-    await benchApi(berth.url, 'POST', '/projects', { project_name: 'plain' });
     await benchApi(berth.url, 'POST', '/projects', { project_name: 'floor' });
     for (const target of [berth, written]) {
-      if (target === written) {
-        await benchApi(target.url, 'POST', '/projects', { project_name: 'hooked' });
-        await benchApi(target.url, 'POST', '/projects', { project_name: 'plain' });
-      }
+      await benchApi(target.url, 'POST', '/projects', { project_name: 'hooked' });
+      await benchApi(target.url, 'POST', '/projects', { project_name: 'plain' });
       for (const [i, url] of berthUrls.entries())
         await benchApi(target.url, 'POST', '/projects/hooked/webhook/policies', {
           name: `bench${i}`,

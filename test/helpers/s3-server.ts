@@ -285,7 +285,7 @@ async function allThreadsStopped(pid: number, timeoutMs = 10_000): Promise<void>
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         // The state follows the command name, which is in parentheses and may itself hold spaces.
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        return stat[stat.lastIndexOf(')') + 2];
       } catch {
         return 'T'; // the thread has exited
       }
