@@ -99,6 +99,11 @@ export const configSchema = z
          */
         proxyBacklogMb: z.coerce.number().int().min(1).default(4),
         /**
+         * Manifest bytes kept in memory per process, by digest, in MiB (2^20 bytes; each entry weighed at its
+         * size plus 256 bytes for its key and objects): pulls of these skip a storage read. 0 keeps none.
+         */
+        manifestCacheMb: z.coerce.number().min(0).default(4),
+        /**
          * Proxied blobs from a plain-HTTP upstream are hashed on a thread of their own, beside the event loop
          * that writes them to the clients and storage (false: on the event loop).
          */
@@ -270,6 +275,7 @@ export const envKeys = [
   'registry.gcGraceMinutes',
   'registry.proxyCompleteAfterSeconds',
   'registry.proxyBacklogMb',
+  'registry.manifestCacheMb',
   'registry.proxyHashThread',
   'ui.dir',
   'jobs.workers',

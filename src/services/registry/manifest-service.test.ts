@@ -59,7 +59,7 @@ for (const dialect of testDialects()) {
     after(() => database.close());
 
     /** A ManifestService over fresh storage, recording the events it raises. */
-    function service() {
+    function service(cacheBytes?: number) {
       const storage = new MemoryDriver();
       const events = new EventBus((_name, err) => {
         throw err;
@@ -78,6 +78,7 @@ for (const dialect of testDialects()) {
         immutability: new ImmutabilityService({ store, clock: systemClock }),
         quota: new QuotaService({ store, events, clock: systemClock }),
         writes: new BlobWriteGuard({ store, storage, clock: systemClock }),
+        cacheBytes,
       });
       return { manifests, storage, events, published, emitted };
     }
@@ -114,6 +115,38 @@ for (const dialect of testDialects()) {
       // The transaction's subscribers (webhooks) also get the repository's creation time.
       assert.deepEqual(published, [{ ...event, repositoryCreated: repo.creation_time }]);
       assert.deepEqual(emitted, [event]);
+    });
+
+    test('the manifest cache holds at most its bytes: evicted manifests are read from storage again, and 0 keeps none', async () => {
+      const limit = 8 * 1024;
+      const { manifests, storage } = service(limit);
+      const pushed: { tag: string; body: Buffer }[] = [];
+      for (let i = 0; i < 40; i++) {
+        const { body, blobs } = image(`{"os":"linux","n":${i}}`, `cached layer ${i}`);
+        await linkBlobs(blobs);
+        await manifests.put(ctx, 'proj/cached', `t${i}`, body, mediaTypes.ociManifest);
+        pushed.push({ tag: `t${i}`, body });
+        assert.ok(manifests.cachedBytes <= limit, `${manifests.cachedBytes} bytes cached`);
+      }
+      // 40 manifests of ~450 bytes (+256 each) are ~28 KiB: most were evicted, and every one still pulls whole.
+      assert.ok(manifests.cachedBytes > limit / 2);
+      for (const { tag, body } of pushed)
+        assert.deepEqual((await manifests.get(ctx, 'proj/cached', tag)).body, body);
+      // The newest stay cached: they answer with their bytes gone from storage; the oldest do not.
+      const newest = pushed.at(-1)!;
+      const oldest = pushed[0]!;
+      await storage.delete(layout.blob(digestOf(newest.body)));
+      await storage.delete(layout.blob(digestOf(oldest.body)));
+      assert.deepEqual((await manifests.get(ctx, 'proj/cached', newest.tag)).body, newest.body);
+      await assert.rejects(manifests.get(ctx, 'proj/cached', oldest.tag), { code: 'MANIFEST_UNKNOWN' });
+
+      const uncached = service(0);
+      const { body, blobs } = image('{"os":"linux","n":"none"}', 'uncached layer');
+      await linkBlobs(blobs);
+      await uncached.manifests.put(ctx, 'proj/uncached', 'v1', body, mediaTypes.ociManifest);
+      assert.equal(uncached.manifests.cachedBytes, 0);
+      await uncached.storage.delete(layout.blob(digestOf(body)));
+      await assert.rejects(uncached.manifests.get(ctx, 'proj/uncached', 'v1'), { code: 'MANIFEST_UNKNOWN' });
     });
 
     test('refuses a manifest whose layer is not in the project, and writes nothing', async () => {

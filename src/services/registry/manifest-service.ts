@@ -40,13 +40,19 @@ export interface PutOptions {
   partialIndex?: boolean;
 }
 
+/** What a cached manifest costs beyond its bytes: its digest key, its Buffer object and the cache's entry. */
+const manifestCacheEntryOverhead = 256;
+
 /** Manifest push/pull/delete, tags, referrers and the catalog. */
 export class ManifestService {
-  /** Manifest bytes by digest: content-addressed, so safe to cache on every node. */
-  private readonly bytes = new LRUCache<string, Buffer>({
-    maxSize: 64 * 1024 * 1024,
-    sizeCalculation: (b) => b.length || 1,
-  });
+  /**
+   * Manifest bytes by digest: content-addressed, so safe to cache on every node. Up to
+   * `registry.manifestCacheMb` (4 MiB by default). With 64 MiB, the bench's ~20,000 manifest PUTs stayed
+   * in memory (bytes, keys and objects) for the process's life, under what later rows used: its rows
+   * process peaked ~10 MiB higher (issue 15, docs/scale-out.md "Memory"). A pull's working set is a few
+   * manifests per image.
+   */
+  private readonly bytes: LRUCache<string, Buffer> | undefined;
 
   constructor(
     private readonly deps: {
@@ -62,8 +68,22 @@ export class ManifestService {
       immutability: TagProtection;
       quota: QuotaService;
       writes: BlobWriteGuard;
+      /** Bytes of manifests kept in memory (0: none); default 4 MiB. */
+      cacheBytes?: number;
     },
-  ) {}
+  ) {
+    const maxSize = Math.floor(deps.cacheBytes ?? 4 * 2 ** 20);
+    if (maxSize > 0)
+      this.bytes = new LRUCache<string, Buffer>({
+        maxSize,
+        sizeCalculation: (b) => b.length + manifestCacheEntryOverhead,
+      });
+  }
+
+  /** Bytes the manifest cache holds by its own weighing (entries' sizes plus their overhead). */
+  get cachedBytes(): number {
+    return this.bytes?.calculatedSize ?? 0;
+  }
 
   async put(
     ctx: RequestContext,
@@ -107,7 +127,7 @@ export class ManifestService {
       () => undefined,
       (err: unknown) => err,
     );
-    this.bytes.set(digest, body);
+    this.bytes?.set(digest, body);
     const now = this.deps.clock.now().toISOString();
     const artifact = await this.deps.store.transaction(async (tx) => {
       const repo = await tx.repositories.ensure(project.id, repository, now);
@@ -215,7 +235,7 @@ export class ManifestService {
     accept?: string[],
   ): Promise<ManifestInfo & { body: Buffer }> {
     const { artifact, repositoryId } = await this.resolve(repository, reference, accept);
-    let body = this.bytes.get(artifact.digest);
+    let body = this.bytes?.get(artifact.digest);
     if (!body) {
       body = await this.deps.storage.getContent(layout.blob(artifact.digest)).catch((err: unknown) => {
         ctx.log.error(
@@ -224,7 +244,7 @@ export class ManifestService {
         );
         throw new AppError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${reference}`);
       });
-      this.bytes.set(artifact.digest, body);
+      this.bytes?.set(artifact.digest, body);
     }
     this.deps.pulls.record(repositoryId, artifact.id);
     this.deps.events.emit('ArtifactPulled', {

@@ -47,6 +47,7 @@ export async function wireRegistry(d: {
   const manifests = new ManifestService({
     ...{ store, storage, namespaces, events, pulls, clock },
     ...{ immutability, quota, writes },
+    cacheBytes: d.config.registry.manifestCacheMb * 2 ** 20,
   });
   return { pulls, quota, writes, uploads, blobs, immutability, manifests };
 }
