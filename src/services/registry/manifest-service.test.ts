@@ -59,7 +59,7 @@ for (const dialect of testDialects()) {
     after(() => database.close());
 
     /** A ManifestService over fresh storage, recording the events it raises. */
-    function service(cacheBytes?: number) {
+    function service(cacheBytes = 4 * 2 ** 20) {
       const storage = new MemoryDriver();
       const events = new EventBus((_name, err) => {
         throw err;
