@@ -191,9 +191,10 @@ export class NotificationPolicyRepo {
         ]),
       );
     }
-    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    // The page and its total come from one statement, so they agree while deliveries are being recorded
+    // (a count and a list read apart could show 9 rows under a total of 6).
     const ids = await applySorts(
-      base.select('execution.id'),
+      base.select((eb) => ['execution.id', eb.fn.countAll<number>().over().as('n')]),
       webhookExecutionFields,
       query.sorts,
       [{ key: 'id', desc: true }],
@@ -202,7 +203,13 @@ export class NotificationPolicyRepo {
       .limit(query.pageSize)
       .offset(offsetOf(query))
       .execute();
-    if (ids.length === 0) return { total: Number(total.n), items: [] };
+    if (ids.length === 0) {
+      // An empty first page means none; past the last page the total needs a count of its own.
+      if (offsetOf(query) === 0) return { total: 0, items: [] };
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return { total: Number(total.n), items: [] };
+    }
+    const total = { n: ids[0]!.n };
     const rows = await this.deliveries()
       .where(
         'execution.id',
