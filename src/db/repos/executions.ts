@@ -137,9 +137,20 @@ export class ExecutionRepo {
     let q = this.db.selectFrom('execution').where('vendor_type', '=', this.vendor);
     if (opts.vendorId !== undefined) q = q.where('vendor_id', '=', opts.vendorId);
     if (opts.trigger !== undefined) q = q.where('trigger', '=', opts.trigger);
+    // The page and its total from one statement: they agree while jobs add runs (a webhook delivery's
+    // execution is written after its request ended, a replication's when its trigger fires).
+    const page = await q
+      .selectAll()
+      .select((eb) => eb.fn.countAll<number>().over().as('total_rows'))
+      .orderBy('id', 'desc')
+      .offset(opts.offset)
+      .limit(opts.limit)
+      .execute();
+    if (page.length > 0)
+      return { rows: page.map(({ total_rows: _, ...row }) => row), total: Number(page[0]!.total_rows) };
+    if (opts.offset === 0) return { rows: [], total: 0 };
     const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('id', 'desc').offset(opts.offset).limit(opts.limit).execute();
-    return { rows, total: Number(total.n) };
+    return { rows: [], total: Number(total.n) };
   }
 
   private withJob() {

@@ -1,11 +1,12 @@
-// The deliveries list of a webhook policy: its page and its total agree while deliveries are being recorded.
+// Lists that jobs add to while they are read (a webhook policy's deliveries, a vendor's executions): each
+// page and its total agree, read in one statement.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
 import type { MetaStore } from '../store.js';
 
 for (const dialect of testDialects()) {
-  describe(`webhook deliveries list (${dialect})`, () => {
+  describe(`list totals (${dialect})`, () => {
     let store: MetaStore;
     let database: TestDatabase;
     let policyId: number;
@@ -54,6 +55,25 @@ for (const dialect of testDialects()) {
         pageSize: 50,
       });
       assert.deepEqual([beyond.total, beyond.items.length], [90, 0]);
+    });
+
+    test("a vendor's executions: the total never trails the rows, with runs added between its reads", async () => {
+      const executions = store.executions('REPLICATION');
+      for (let round = 0; round < 30; round++) {
+        const [page] = await Promise.all([
+          executions.list({ vendorId: 7, offset: 0, limit: 100 }),
+          (async () => {
+            for (let i = 0; i < 3; i++) await executions.create(7, 'MANUAL', now());
+          })(),
+        ]);
+        assert.equal(page.total, page.rows.length, `round ${round}`);
+        assert.ok(page.rows.every((r) => !('total_rows' in r)));
+      }
+      const second = await executions.list({ vendorId: 7, offset: 50, limit: 50 });
+      assert.deepEqual([second.total, second.rows.length], [90, 40]);
+      const beyond = await executions.list({ vendorId: 7, offset: 100, limit: 50 });
+      assert.deepEqual([beyond.total, beyond.rows.length], [90, 0]);
+      assert.equal((await store.executions('GARBAGE_COLLECTION').list({ offset: 0, limit: 10 })).total, 0);
     });
   });
 }
