@@ -7,8 +7,15 @@
 /** How long a target's slot stays taken after a request to it failed. */
 export const failurePauseMs = 50;
 
+interface Waiter {
+  resolve(took: boolean): void;
+  signal: AbortSignal | undefined;
+}
+
 export class TargetGate {
-  private readonly targets = new Map<string, { inFlight: number; waiting: (() => void)[] }>();
+  private readonly targets = new Map<string, { inFlight: number; waiting: Waiter[] }>();
+  /** Signals listened to: one listener per signal, however many of its requests wait. */
+  private readonly listened = new WeakSet<AbortSignal>();
 
   constructor(private readonly cap: number) {}
 
@@ -24,20 +31,26 @@ export class TargetGate {
       return true;
     }
     if (signal?.aborted) return false;
-    const target = t;
-    return new Promise<boolean>((resolve) => {
-      const take = () => {
-        signal?.removeEventListener('abort', give);
-        resolve(true);
-      };
-      const give = () => {
-        const at = target.waiting.indexOf(take);
-        if (at >= 0) target.waiting.splice(at, 1);
-        resolve(false);
-      };
-      target.waiting.push(take);
-      signal?.addEventListener('abort', give, { once: true });
-    });
+    // A batch's requests beyond the cap all wait on its one signal: a listener each would cost an
+    // EventTarget scan per request (quadratic in the batch) and Node's MaxListenersExceededWarning.
+    if (signal && !this.listened.has(signal)) {
+      this.listened.add(signal);
+      signal.addEventListener('abort', () => this.drop(signal), { once: true });
+    }
+    const waiting = t.waiting;
+    return new Promise<boolean>((resolve) => waiting.push({ resolve, signal }));
+  }
+
+  /** The waiters of an aborted signal leave every queue, answered false. */
+  private drop(signal: AbortSignal): void {
+    for (const t of this.targets.values()) {
+      if (!t.waiting.some((w) => w.signal === signal)) continue;
+      const stay: Waiter[] = [];
+      for (const w of t.waiting)
+        if (w.signal === signal) w.resolve(false);
+        else stay.push(w);
+      t.waiting.splice(0, t.waiting.length, ...stay);
+    }
   }
 
   /**
@@ -53,7 +66,7 @@ export class TargetGate {
     if (!t) return;
     const next = t.waiting.shift();
     // The slot passes to the next waiter as it is: inFlight stays.
-    if (next) return next();
+    if (next) return next.resolve(true);
     t.inFlight--;
     if (t.inFlight === 0) this.targets.delete(address);
   }
