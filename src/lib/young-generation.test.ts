@@ -51,9 +51,12 @@ test('a worker thread started meanwhile does not lift the cap', async () => {
   const cap = capYoungGeneration();
   try {
     const thread = startThread(pathToFileURL(entry), 'idle');
+    // Listened to from the start: on a loaded machine the allocations outlast the thread's 300 ms, and
+    // an exit that came before its listener left this test waiting on nothing (cancelled in CI).
+    const exited = new Promise((resolve) => thread.once('exit', resolve));
     await new Promise((resolve) => thread.once('online', resolve));
     const most = Math.max(youngBytes(), await allocateLikeAServer());
-    await new Promise((resolve) => thread.once('exit', resolve));
+    await exited;
     assert.ok(most <= youngGenerationCapBytes, `the young generation reached ${most / 2 ** 20} MiB`);
   } finally {
     cap.stop();
