@@ -186,7 +186,7 @@ export class JobRepo {
   async claimOfKind(
     kind: string,
     req: { owner: string; now: string; leaseUntil: string; limit: number },
-  ): Promise<JobRow[]> {
+  ): Promise<ClaimedJob[]> {
     if (req.limit <= 0) return [];
     const res = await claimOfKindQuery(this.db, req.owner, req.leaseUntil, req.now, kind, req.limit);
     return res.rows.sort((a, b) => a.id - b.id);
@@ -197,7 +197,7 @@ export class JobRepo {
     chosen: SelectQueryBuilder<DB, TB, { id: number }>,
     req: { owner: string; now: string; leaseUntil: string },
   ): Promise<JobRow[]> {
-    return takeQuery(this.db, chosen, req).execute();
+    return takeQuery(this.db, chosen, req).returningAll().execute();
   }
 
   /** Extends the leases of several running jobs of `owner` in one statement. */
@@ -437,6 +437,9 @@ function runnable(db: Kysely<Database>, kinds: readonly string[], now: string) {
     );
 }
 
+/** A job taken by `claimOfKind`: what its claimer reads of it. */
+export type ClaimedJob = Pick<JobRow, 'id' | 'payload' | 'creation_time'>;
+
 /** Claims the jobs `chosen` selects for `owner`, with a lease until `leaseUntil` (the statement). */
 function takeQuery<DB, TB extends keyof DB>(
   db: Kysely<Database>,
@@ -454,8 +457,7 @@ function takeQuery<DB, TB extends keyof DB>(
       start_time: eb.fn.coalesce('start_time', eb.val(req.now)),
       update_time: req.now,
     }))
-    .where('id', 'in', chosen)
-    .returningAll();
+    .where('id', 'in', chosen);
 }
 
 /** `claimOfKind`'s statement: the oldest runnable jobs of one kind, taken (PostgreSQL: locked, skipping locked ones). */
@@ -470,7 +472,8 @@ const claimOfKindQuery = prepared(
         .limit(limit)
         .$if(db.getExecutor().adapter instanceof PostgresAdapter, (q) => q.forUpdate().skipLocked()),
       { owner, now, leaseUntil },
-    ),
+      // What the delivery thread reads of an event: three columns, not an object of every column per row.
+    ).returning(['id', 'payload', 'creation_time']),
 );
 
 /** `case <of> when k1 then v1 … else <otherwise> end`; just `otherwise` for an empty map. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { RanJob } from '../../db/repos/jobs.js';
+import type { ClaimedJob, RanJob } from '../../db/repos/jobs.js';
 import type { MetaStore, Repos } from '../../db/store.js';
-import type { JobRow, ProjectRow } from '../../db/tables.js';
+import type { ProjectRow } from '../../db/tables.js';
 import { backoffMs } from '../../jobs/kind.js';
 import { eventPayload, type DeliveryPayload, type WebhookRetry } from '../../jobs/kinds/webhook.js';
 import type { Clock } from '../../lib/clock.js';
@@ -64,7 +64,7 @@ interface Delivery extends FannedOut {
 type EndedRow = Parameters<ExecutionRepo['insertEnded']>[0][number];
 
 interface Batch {
-  rows: JobRow[];
+  rows: ClaimedJob[];
   /** When it was claimed (performance.now()) and as text (its executions' start time). */
   claimed: number;
   claimedAt: string;
@@ -156,7 +156,7 @@ export class EventBatches {
           leaseUntil: new Date(now.getTime() + this.d.leaseMs).toISOString(),
           limit: this.closed ? 0 : this.d.maxEvents - this.events,
         };
-        let rows: JobRow[] = [];
+        let rows: ClaimedJob[] = [];
         let queued = false;
         try {
           // A poll looks with a read first: a claim is a write, and on SQLite it takes the write lock.
@@ -195,7 +195,7 @@ export class EventBatches {
     }
   }
 
-  private launch(rows: JobRow[], now: Date): void {
+  private launch(rows: ClaimedJob[], now: Date): void {
     const batch: Batch = {
       rows,
       claimed: performance.now(),
