@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ExecutionRow, JobRow, JobStatus } from '../tables.js';
+import { windowTotal } from './list-filter.js';
 import { plainInsert } from './plain-insert.js';
 
 export type TaskCounts = Record<JobStatus, number>;
@@ -137,8 +138,8 @@ export class ExecutionRepo {
     let q = this.db.selectFrom('execution').where('vendor_type', '=', this.vendor);
     if (opts.vendorId !== undefined) q = q.where('vendor_id', '=', opts.vendorId);
     if (opts.trigger !== undefined) q = q.where('trigger', '=', opts.trigger);
-    // The page and its total from one statement: they agree while jobs add runs (a webhook delivery's
-    // execution is written after its request ended, a replication's when its trigger fires).
+    // A webhook delivery's execution is written after its request ended, a replication's when its
+    // trigger fires: the page and its total from one statement.
     const page = await q
       .selectAll()
       .select((eb) => eb.fn.countAll<number>().over().as('total_rows'))
@@ -146,11 +147,11 @@ export class ExecutionRepo {
       .offset(opts.offset)
       .limit(opts.limit)
       .execute();
-    if (page.length > 0)
-      return { rows: page.map(({ total_rows: _, ...row }) => row), total: Number(page[0]!.total_rows) };
-    if (opts.offset === 0) return { rows: [], total: 0 };
-    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { rows: [], total: Number(total.n) };
+    const total = await windowTotal(page, opts.offset, async () => {
+      const c = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return c.n;
+    });
+    return { rows: page.map(({ total_rows: _, ...row }) => row), total };
   }
 
   private withJob() {

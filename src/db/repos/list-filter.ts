@@ -86,3 +86,17 @@ export function applySorts<DB, TB extends keyof DB, O>(
   }
   return out.orderBy(sql.ref(tiebreak), 'asc');
 }
+
+/**
+ * The total of a page read with `count(*) over ()` as `total_rows` beside its rows, so that the page and
+ * its total agree while jobs add rows between reads (Harbor counts in a query of its own). An empty
+ * first page means none; past the last page the total is counted on its own.
+ */
+export async function windowTotal(
+  page: readonly { total_rows: number | string | bigint }[],
+  offset: number,
+  count: () => Promise<number | string | bigint>,
+): Promise<number> {
+  if (page.length > 0) return Number(page[0]!.total_rows);
+  return offset === 0 ? 0 : Number(await count());
+}

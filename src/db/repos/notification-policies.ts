@@ -3,7 +3,7 @@ import { uncached, type CachedReads } from '../read-cache.js';
 import type { ListQuery, Page } from '../../lib/query.js';
 import { offsetOf } from '../../lib/query.js';
 import type { Database, ExecutionRow, JobRow, JobStatus, NotificationPolicyRow } from '../tables.js';
-import { applyKeywords, applySorts, type FieldMap } from './list-filter.js';
+import { applyKeywords, applySorts, windowTotal, type FieldMap } from './list-filter.js';
 
 export const notificationPolicyFields: FieldMap = {
   id: { column: 'notification_policy.id', type: 'int' },
@@ -191,10 +191,10 @@ export class NotificationPolicyRepo {
         ]),
       );
     }
-    // The page and its total come from one statement, so they agree while deliveries are being recorded
-    // (a count and a list read apart could show 9 rows under a total of 6).
+    // The page and its total from one statement: a count and a list read apart showed 9 rows under a
+    // total of 6 while deliveries were being recorded.
     const ids = await applySorts(
-      base.select((eb) => ['execution.id', eb.fn.countAll<number>().over().as('n')]),
+      base.select((eb) => ['execution.id', eb.fn.countAll<number>().over().as('total_rows')]),
       webhookExecutionFields,
       query.sorts,
       [{ key: 'id', desc: true }],
@@ -203,13 +203,11 @@ export class NotificationPolicyRepo {
       .limit(query.pageSize)
       .offset(offsetOf(query))
       .execute();
-    if (ids.length === 0) {
-      // An empty first page means none; past the last page the total needs a count of its own.
-      if (offsetOf(query) === 0) return { total: 0, items: [] };
-      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return { total: Number(total.n), items: [] };
-    }
-    const total = { n: ids[0]!.n };
+    const total = await windowTotal(ids, offsetOf(query), async () => {
+      const c = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return c.n;
+    });
+    if (ids.length === 0) return { total, items: [] };
     const rows = await this.deliveries()
       .where(
         'execution.id',
@@ -218,7 +216,7 @@ export class NotificationPolicyRepo {
       )
       .execute();
     const byId = new Map(rows.map((r) => [r.id, withInlineTask(r)]));
-    return { total: Number(total.n), items: ids.map((r) => byId.get(r.id)!) };
+    return { total, items: ids.map((r) => byId.get(r.id)!) };
   }
 
   async findDelivery(executionId: number): Promise<DeliveryRow | undefined> {
