@@ -28,6 +28,7 @@ import { EventBatches } from './services/webhooks/event-batches.js';
 import { TargetGate } from './services/webhooks/target-gate.js';
 import { webhookDeliverJob } from './jobs/kinds/webhook.js';
 import { WebhookSender } from './services/webhooks/webhook-sender.js';
+import { idleThisThread } from './lib/thread-priority.js';
 
 const port = parentPort!;
 const init = workerData as DeliveryThreadInit;
@@ -58,6 +59,31 @@ const worker: JobWorker = new JobWorker({
   ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, thread: { lingerMs: init.lingerMs } },
 });
 worker.start();
+// Deliveries are background work: at SCHED_IDLE the thread takes only CPU time nothing else wants, and a
+// CPU it runs on counts as free when the kernel places the threads that serve requests (docs/webhooks.md).
+// An idle thread whose claims find events `starvedMs` old says so; the serving thread then hands over to a
+// thread at normal priority (delivery-thread.ts), which goes idle again after a while.
+const startedAt = Date.now();
+let idle = false;
+let starved = false;
+const goIdle = () => {
+  idle = idleThisThread();
+  if (!idle) log.debug('the webhook delivery thread keeps normal priority: SCHED_IDLE could not be set');
+};
+if (init.idleAfterMs === 0) goIdle();
+else if (init.idleAfterMs !== null) setTimeout(goIdle, init.idleAfterMs).unref();
+const claimed = (rows: readonly { creation_time: string }[]) => {
+  if (!idle || starved) return;
+  let oldest = Infinity;
+  for (const r of rows) oldest = Math.min(oldest, Date.parse(r.creation_time));
+  // A backlog written before this thread started (a restart, a node that was down) is no sign of hunger.
+  if (!(oldest >= startedAt)) return;
+  const lagMs = Date.now() - oldest;
+  if (lagMs < init.starvedMs) return;
+  starved = true;
+  send({ kind: 'starved', lagMs });
+};
+
 // The events: claimed, sent and recorded in batches.
 const batches = new EventBatches({
   ...{ store, clock: systemClock, log, gate, retry: init.retry },
@@ -65,6 +91,7 @@ const batches = new EventBatches({
   ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, lingerMs: claimWindowMs },
   ...{ spillMs: eventSpillMs, maxEvents: eventsInFlight },
   queued: () => worker.wake(),
+  claimed,
 });
 batches.start();
 
@@ -92,7 +119,12 @@ port.on('message', (m: ToDeliveryThread) => {
   else void close();
 });
 
-async function close(): Promise<void> {
+let closing: Promise<void> | undefined;
+function close(): Promise<void> {
+  return (closing ??= closeOnce());
+}
+
+async function closeOnce(): Promise<void> {
   clearInterval(look);
   try {
     await batches.close();

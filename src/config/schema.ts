@@ -169,6 +169,11 @@ export const configSchema = z
         concurrencyPerTarget: z.coerce.number().int().min(1).max(64).default(8),
         /** Pull events are held this long in memory and their deliveries written together. */
         pullBatchMs: z.coerce.number().int().min(10).default(1000),
+        /**
+         * `idle`: the delivery thread runs on CPU time the requests leave (Linux SCHED_IDLE), and hands
+         * over to a thread at normal priority when that makes it fall behind; `normal`: the process's.
+         */
+        deliveryPriority: z.enum(['idle', 'normal']).default('idle'),
       })
       .strict()
       .prefault({}),
@@ -289,6 +294,7 @@ export const envKeys = [
   'webhooks.retryDelayMs',
   'webhooks.concurrencyPerTarget',
   'webhooks.pullBatchMs',
+  'webhooks.deliveryPriority',
   'preheat.checkIntervalSeconds',
   'preheat.checkTimeoutSeconds',
   'admin.password',

@@ -77,6 +77,10 @@ async function spawnOn(port: number, options: SpawnOptions): Promise<BerthProces
   // Scans at full speed: the suite keeps both cores busy, so the default would hold every scan back
   // (scanning.cpuShareWhenBusy; its own tests set it).
   env.BERTH_SCANNING_CPU_SHARE_WHEN_BUSY = '1';
+  // Deliveries at the process's priority, for the same reason: at SCHED_IDLE (the default) a delivery
+  // thread on cores the suite keeps busy waits for its hand-over (webhooks.deliveryPriority; its own
+  // tests cover it: src/services/webhooks/delivery-thread.test.ts).
+  env.BERTH_WEBHOOKS_DELIVERY_PRIORITY = 'normal';
   Object.assign(env, options.env);
   if (options.databaseUrl) env.BERTH_DATABASE_URL = options.databaseUrl;
   const child = spawn(

@@ -72,6 +72,10 @@ export async function startBerth(options: StartOptions = {}): Promise<RunningBer
       // Scans at full speed: the suite keeps both cores busy, so the default would hold every scan back
       // (scanning.cpuShareWhenBusy; the tests of the governor set it).
       scanning: { cpuShareWhenBusy: 1, ...options.overrides?.scanning },
+      // Deliveries at the process's priority, for the same reason: at SCHED_IDLE (the default) a delivery
+      // thread on cores the suite keeps busy waits for its hand-over (webhooks.deliveryPriority; its own
+      // tests cover it: src/services/webhooks/delivery-thread.test.ts).
+      webhooks: { deliveryPriority: 'normal', ...options.overrides?.webhooks },
       admin: { password: testAdmin.password, ...options.overrides?.admin },
       server: { host: '127.0.0.1', port: 0, ...options.overrides?.server },
       data: { dir: dataDir },

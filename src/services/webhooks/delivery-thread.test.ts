@@ -1,13 +1,17 @@
 // The webhook delivery thread starts when it has work, not at boot (issue 15's idle RSS): on this
-// process's first delivery (`wake`), or when its probe finds deliveries another process wrote.
+// process's first delivery (`wake`), or when its probe finds deliveries another process wrote. It runs at
+// SCHED_IDLE by default and hands over to a thread at normal priority when its claims fall behind.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { platform } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, testDialects, type TestDatabase } from '../../../test/helpers/databases.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { MetaStore } from '../../db/store.js';
 import { JobQueue } from '../../jobs/queue.js';
 import { createLogger } from '../../lib/logger.js';
-import { DeliveryThread } from './delivery-thread.js';
+import { schedIdle, schedPolicyOf } from '../../lib/thread-priority.js';
+import { DeliveryThread, type DeliveryPriority } from './delivery-thread.js';
 import { webhookKindNames } from './webhook-fanout.js';
 
 for (const dialect of testDialects()) {
@@ -23,11 +27,12 @@ for (const dialect of testDialects()) {
       await database.close();
     });
 
-    const thread = (probeMs: number) =>
+    const thread = (probeMs: number, priority: DeliveryPriority = 'idle', starvedMs?: number) =>
       new DeliveryThread(
         {
           ...{ databaseUrl: database.url, acquireTimeoutMs: 5000, logLevel: 'silent', leaseMs: 30_000 },
-          ...{ pollMs: 1000, concurrency: {}, timeoutMs: 1000 },
+          ...{ pollMs: 1000, concurrency: {}, timeoutMs: 1000, priority },
+          ...(starvedMs !== undefined ? { starvedMs } : {}),
           retry: { maxAttempts: 1, retryDelayMs: 100, perTarget: 1 },
         },
         {
@@ -72,5 +77,81 @@ for (const dialect of testDialects()) {
         await t.close();
       }
     });
+
+    // The threads of this process under SCHED_IDLE (Linux).
+    const idleThreads = () =>
+      readdirSync('/proc/self/task')
+        .map(Number)
+        .filter((tid) => schedPolicyOf(tid) === schedIdle);
+    const linux = platform() === 'linux';
+    const status = async (id: number) => (await store.jobs.find(id))?.status;
+    const event = () =>
+      store.jobs.insert({ kind: 'webhook.event', payload: '{}', maxAttempts: 1, runAfter: now() }, now());
+
+    test(
+      'the thread runs at SCHED_IDLE; the serving thread keeps its priority',
+      { skip: !linux },
+      async () => {
+        assert.deepEqual(idleThreads(), [], 'no idle thread before');
+        const t = thread(60_000);
+        try {
+          t.wake();
+          const [tid] = await waitFor('the delivery thread at SCHED_IDLE', () => {
+            const tids = idleThreads();
+            return tids.length > 0 && tids;
+          });
+          assert.notEqual(tid, process.pid);
+          assert.equal(schedPolicyOf(process.pid), 0, 'the serving thread stays SCHED_OTHER');
+          // It delivers as before: an event is claimed and ended (its payload is no event: failed).
+          const id = await event();
+          t.wake();
+          await waitFor('the event ended', async () => (await status(id)) === 'failed', 10_000);
+          assert.equal(t.rescues, 0);
+        } finally {
+          await t.close();
+        }
+        assert.deepEqual(idleThreads(), [], 'the thread ended with close()');
+      },
+    );
+
+    test('webhooks.deliveryPriority normal: no thread at SCHED_IDLE', { skip: !linux }, async () => {
+      const t = thread(60_000, 'normal');
+      try {
+        t.wake();
+        const id = await event();
+        t.wake();
+        await waitFor('the event ended', async () => (await status(id)) === 'failed', 10_000);
+        assert.deepEqual(idleThreads(), []);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test(
+      'an idle thread whose claim finds events older than starvedMs hands over to one at normal priority',
+      {
+        skip: !linux,
+      },
+      async () => {
+        // Any claim is late by more than 1 ms: the hand-over the CPU-starved thread asks for, on demand.
+        const t = thread(60_000, 'idle', 1);
+        try {
+          t.wake();
+          await waitFor('the delivery thread at SCHED_IDLE', () => idleThreads().length === 1);
+          const first = await event();
+          t.wake();
+          await waitFor('the hand-over', () => t.rescues === 1, 10_000);
+          await waitFor('the first event ended', async () => (await status(first)) === 'failed', 10_000);
+          // The idle thread ends; the new one runs at normal priority and delivers.
+          await waitFor('no thread left at SCHED_IDLE', () => idleThreads().length === 0, 10_000);
+          const second = await event();
+          t.wake();
+          await waitFor('the second event ended', async () => (await status(second)) === 'failed', 10_000);
+          assert.equal(t.rescues, 1, 'a thread at normal priority does not hand over');
+        } finally {
+          await t.close();
+        }
+      },
+    );
   });
 }

@@ -20,10 +20,30 @@ export interface DeliveryThreadInit {
   lingerMs: number;
   /** Counts the serving thread's commits that wrote deliveries (Int32Array over a SharedArrayBuffer). */
   commits: SharedArrayBuffer;
+  /**
+   * `idle` (the default, `webhooks.deliveryPriority`): the thread lowers itself to SCHED_IDLE this many ms
+   * after it started (0: at once); null: it keeps the process's priority.
+   */
+  idleAfterMs: number | null;
+  /**
+   * An idle thread whose claim finds an event committed this long ago (ms) or longer says `starved`: the
+   * serving thread then hands the deliveries to a new thread at normal priority.
+   */
+  starvedMs: number;
 }
 
 export type ToDeliveryThread = { kind: 'stop'; jobId: number } | { kind: 'close' };
-export type FromDeliveryThread = { kind: 'log'; line: string } | { kind: 'closed' };
+export type FromDeliveryThread =
+  { kind: 'log'; line: string } | { kind: 'closed' } | { kind: 'starved'; lagMs: number };
+
+/** How the delivery thread is scheduled (`webhooks.deliveryPriority`, docs/webhooks.md). */
+export type DeliveryPriority = 'idle' | 'normal';
+
+/** An idle thread that finds events this old at its claim has fallen behind (ms). */
+export const starvedAfterMs = 1000;
+
+/** A thread started because the idle one fell behind keeps normal priority this long, then goes idle (ms). */
+export const rescueIdleAfterMs = 60_000;
 
 /** The outcomes of the retries the thread's job worker runs are committed together this often (ms). */
 export const deliveryLingerMs = 50;
@@ -72,6 +92,10 @@ export const deliveryThreadHeap = { maxYoungGenerationSizeMb: 12, maxOldGenerati
  */
 export class DeliveryThread {
   private worker: Worker | undefined;
+  /** Threads replaced because they fell behind at idle priority, finishing the batches they hold. */
+  private readonly retired = new Set<Worker>();
+  /** Times an idle thread fell behind and was replaced. */
+  rescues = 0;
   private readonly shared = new SharedArrayBuffer(4);
   private readonly commits = new Int32Array(this.shared);
   private closing = false;
@@ -85,7 +109,11 @@ export class DeliveryThread {
    * projects have no webhook keeps the thread's memory (about 17 MiB) for other work.
    */
   constructor(
-    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs'>,
+    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs' | 'idleAfterMs' | 'starvedMs'> & {
+      priority: DeliveryPriority;
+      /** `starvedAfterMs` unless given (tests). */
+      starvedMs?: number;
+    },
     private readonly d: { log: Logger; queue: JobQueue; runnable: () => Promise<boolean>; probeMs: number },
   ) {
     this.unsubscribe = d.queue.onStop((jobId) => this.send({ kind: 'stop', jobId }));
@@ -107,7 +135,34 @@ export class DeliveryThread {
   private ensureStarted(): void {
     if (this.worker || this.closing) return;
     clearInterval(this.probe);
-    this.worker = this.spawn({ ...this.init, commits: this.shared, lingerMs: deliveryLingerMs });
+    this.worker = this.spawn(this.initOf(this.init.priority === 'idle' ? 0 : null));
+  }
+
+  private initOf(idleAfterMs: number | null): DeliveryThreadInit {
+    const { priority: _p, starvedMs, ...init } = this.init;
+    return {
+      ...{ ...init, commits: this.shared, lingerMs: deliveryLingerMs, idleAfterMs },
+      starvedMs: starvedMs ?? starvedAfterMs,
+    };
+  }
+
+  /**
+   * The idle thread fell behind (the machine's CPUs were taken by other work at normal priority, which
+   * SCHED_IDLE yields to): a new thread at normal priority takes over the claims, and lowers itself again
+   * after `rescueIdleAfterMs`. The old one stops claiming, sends and records what it holds, and ends.
+   */
+  private rescue(from: Worker, lagMs: number): void {
+    if (from !== this.worker || this.closing) return;
+    this.rescues++;
+    this.d.log.warn(
+      { lagMs: Math.round(lagMs) },
+      'webhook deliveries fell behind at idle priority; a delivery thread at normal priority takes over for a while',
+    );
+    this.retired.add(from);
+    from.on('message', (m: FromDeliveryThread) => m.kind === 'closed' && void from.terminate());
+    from.once('exit', () => this.retired.delete(from));
+    from.postMessage({ kind: 'close' } satisfies ToDeliveryThread);
+    this.worker = this.spawn(this.initOf(rescueIdleAfterMs));
   }
 
   private async probeOnce(): Promise<void> {
@@ -126,19 +181,24 @@ export class DeliveryThread {
     this.closing = true;
     clearInterval(this.probe);
     this.unsubscribe();
-    const worker = this.worker;
-    if (!worker) return;
-    const closed = new Promise<void>((resolve) => {
-      worker.on('message', (m: FromDeliveryThread) => m.kind === 'closed' && resolve());
-      worker.once('exit', () => resolve());
-    });
-    this.send({ kind: 'close' });
-    await closed;
-    await worker.terminate();
+    const workers = [...(this.worker ? [this.worker] : []), ...this.retired];
+    await Promise.all(
+      workers.map(async (worker) => {
+        const closed = new Promise<void>((resolve) => {
+          worker.on('message', (m: FromDeliveryThread) => m.kind === 'closed' && resolve());
+          worker.once('exit', () => resolve());
+        });
+        worker.postMessage({ kind: 'close' } satisfies ToDeliveryThread);
+        await closed;
+        await worker.terminate();
+      }),
+    );
   }
 
   private send(m: ToDeliveryThread): void {
     this.worker?.postMessage(m);
+    // A job stopped may be one a replaced thread still runs.
+    for (const w of this.retired) w.postMessage(m);
   }
 
   private spawn(init: DeliveryThreadInit): Worker {
@@ -146,10 +206,11 @@ export class DeliveryThread {
     worker.unref();
     worker.on('message', (m: FromDeliveryThread) => {
       if (m.kind === 'log') this.relay(m.line);
+      else if (m.kind === 'starved') this.rescue(worker, m.lagMs);
     });
     worker.on('error', (err) => this.d.log.error({ err }, 'the webhook delivery thread failed'));
     worker.on('exit', (code) => {
-      if (this.closing) return;
+      if (this.closing || this.retired.has(worker) || worker !== this.worker) return;
       // Its deliveries are rows in the queue: a new thread claims them once their lease ends.
       this.d.log.error({ code }, 'the webhook delivery thread exited; starting another');
       this.worker = this.spawn(init);

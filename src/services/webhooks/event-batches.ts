@@ -42,6 +42,8 @@ export interface EventBatchesDeps {
   maxEvents: number;
   /** After a record wrote deliveries as pending jobs: the job worker claims them. */
   queued(): void;
+  /** Each claim's events, before they are sent (the thread's check that it keeps up). */
+  claimed?(rows: readonly ClaimedJob[]): void;
 }
 
 type Outcome =
@@ -196,6 +198,7 @@ export class EventBatches {
   }
 
   private launch(rows: ClaimedJob[], now: Date): void {
+    this.d.claimed?.(rows);
     const batch: Batch = {
       rows,
       claimed: performance.now(),

@@ -8,7 +8,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { operatorName, type RequestContext } from '../context.js';
 import type { EventBus } from '../events.js';
-import { DeliveryThread } from './delivery-thread.js';
+import { DeliveryThread, type DeliveryPriority } from './delivery-thread.js';
 import { formatFor } from './payloads.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 import { webhookKindNames, webhookKinds } from './webhook-fanout.js';
@@ -27,6 +27,8 @@ export interface WebhooksConfig {
   concurrencyPerTarget: number;
   /** How long pull events wait in memory before their deliveries are written together. */
   pullBatchMs: number;
+  /** How the delivery thread is scheduled (idle: on CPU time the requests leave). */
+  deliveryPriority?: DeliveryPriority | undefined;
 }
 
 export interface WebhooksDeps {
@@ -69,6 +71,7 @@ export class Webhooks {
             concurrency: t.jobs.concurrency,
             timeoutMs: c.timeoutSeconds * 1000,
             retry: retryOf(c),
+            priority: c.deliveryPriority ?? 'idle',
           },
           {
             ...{ log: d.log, queue: d.queue, probeMs: Math.max(t.jobs.pollIntervalMs, 2000) },
