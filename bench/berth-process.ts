@@ -288,6 +288,18 @@ export function mainThreadCpuMsOf(pid: number): number {
 }
 
 /**
+ * Time (ms) a thread of a process has spent runnable but waiting for a CPU (Linux schedstat's second
+ * field): the time other threads took its CPU from it; the main thread when `tid` is the process's id.
+ */
+export function runQueueMsOf(pid: number, tid = pid): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * CPU time (ms) of each thread of a process (thread id → ms), from /proc/<pid>/task/<tid>/stat: Node's
  * threads carry no names, so a caller tells them apart by what they spent over a window (the webhooks row
  * takes the busiest thread beside the main one as the delivery thread).

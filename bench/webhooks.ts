@@ -19,6 +19,7 @@ import {
   cpuMsOf,
   ioCountsOf,
   mainThreadCpuMsOf,
+  runQueueMsOf,
   startBerthProcess,
   threadCpuMsOf,
   workCounters,
@@ -83,6 +84,11 @@ export interface WebhookBenchResult {
   clientCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number };
   /** The same, of Berth's main thread alone (the event loop that serves the pushes). */
   servingThreadCpuMsPerPush: { withWebhooks: number; withoutWebhooks: number; addedPercent: number };
+  /**
+   * The serving thread's time runnable but waiting for a CPU, per push, while the pushes ran (medians,
+   * ms; Linux schedstat): the CPU other threads and processes took from it, with webhooks and without.
+   */
+  servingThreadRunQueueMsPerPush: { withWebhooks: number; withoutWebhooks: number };
   /**
    * The delivery thread's CPU per delivery (hooked rounds, medians, ms): the busiest thread beside the
    * main one over the round (Node's threads have no names); `otherThreadsMsPerPush` is the rest beside
@@ -341,6 +347,8 @@ export async function webhookBench(options: {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
+  const queuedWith: number[] = [];
+  const queuedWithout: number[] = [];
   const mainWith: number[] = [];
   const mainWithout: number[] = [];
   const threadMs: number[] = [];
@@ -424,11 +432,13 @@ export async function webhookBench(options: {
         const rx0 = cpuMsOf(rx.pid);
         const client0 = clientMs();
         const main0 = mainThreadCpuMsOf(berthProc.pid);
+        const queued0 = runQueueMsOf(berthProc.pid);
         const threads0 = threadCpuMsOf(berthProc.pid);
         const io0 = ioNow();
         const work0 = await workCounters(berth.url);
         if (which === 'plain') {
           const r = await pushMany(berth, `plain/r${round}`, pushes, concurrency, seed, d);
+          queuedWithout.push((runQueueMsOf(berthProc.pid) - queued0) / pushes);
           without.push(r.perSecond);
           cpuWithout.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
           clientWithout.push((clientMs() - client0) / pushes);
@@ -454,6 +464,7 @@ export async function webhookBench(options: {
           for (const ms of c.latencies) floorLat.add(ms);
         } else if (which === 'hooked') {
           const r = await pushMany(berth, `hooked/r${round}`, pushes, concurrency, hookedSeed, d);
+          queuedWith.push((runQueueMsOf(berthProc.pid) - queued0) / pushes);
           receiversPushingMs.push((cpuMsOf(rx.pid) - rx0) / pushes);
           const c = await collect(r.done, rx, [0, 1], 60_000);
           cpuWith.push((cpuMsOf(berthProc.pid) - cpu0) / pushes);
@@ -478,7 +489,7 @@ export async function webhookBench(options: {
         }
       }
       options.log(
-        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without, ${floor.at(-1)!.toFixed(0)}/s with the bench's minimal sender (${senderMs.at(-1)!.toFixed(2)} ms CPU per push, delivered ${floorDelivered.join('+')}); events written and not sent (a Berth with jobs.workers 0) ${writtenWith.at(-1)!.toFixed(0)}/s vs ${writtenWithout.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
+        `  round ${round + 1}: berth ${workload.berth.at(-1)!['req/s']!.toFixed(0)}/s with webhooks, ${without.at(-1)!.toFixed(0)}/s without, ${floor.at(-1)!.toFixed(0)}/s with the bench's minimal sender (${senderMs.at(-1)!.toFixed(2)} ms CPU per push, delivered ${floorDelivered.join('+')}); events written and not sent (a Berth with jobs.workers 0) ${writtenWith.at(-1)!.toFixed(0)}/s vs ${writtenWithout.at(-1)!.toFixed(0)}/s without; CPU ${cpuWith.at(-1)!.toFixed(2)} vs ${cpuWithout.at(-1)!.toFixed(2)} ms per push (serving thread ${mainWith.at(-1)!.toFixed(2)} vs ${mainWithout.at(-1)!.toFixed(2)}, waiting for a CPU ${queuedWith.at(-1)!.toFixed(3)} vs ${queuedWithout.at(-1)!.toFixed(3)}); delivered ${delivered.join('+')} of ${pushes} each; serving connection's lock waits per push ${perPush.withWebhooks['lockWaits']?.toFixed(2)} (${perPush.withWebhooks['lockWaitMs']?.toFixed(2)} ms) vs ${perPush.withoutWebhooks['lockWaits']?.toFixed(2)}; statements ${perPush.withWebhooks['statements']?.toFixed(1)} vs ${perPush.withoutWebhooks['statements']?.toFixed(1)}; the receivers ${receiversMs.at(-1)!.toFixed(2)} ms CPU per push (${receiversPushingMs.at(-1)!.toFixed(2)} while the pushes ran), the pushing client ${clientWith.at(-1)!.toFixed(2)} vs ${clientWithout.at(-1)!.toFixed(2)}; the delivery thread ${threadMs.at(-1)!.toFixed(3)} ms per delivery, other threads ${otherMs.at(-1)!.toFixed(2)} vs ${otherMsWithout.at(-1)!.toFixed(2)} ms per push; per push ${ioWith.at(-1)!['writes']!.toFixed(1)} vs ${ioWithout.at(-1)!['writes']!.toFixed(1)} write and ${ioWith.at(-1)!['reads']!.toFixed(1)} vs ${ioWithout.at(-1)!['reads']!.toFixed(1)} read calls (serving thread ${ioWith.at(-1)!['servingThreadReads']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadReads']!.toFixed(1)} reads, ${ioWith.at(-1)!['servingThreadWrites']!.toFixed(1)} vs ${ioWithout.at(-1)!['servingThreadWrites']!.toFixed(1)} writes), ${(ioWith.at(-1)!['writtenBytes']! / 1024).toFixed(1)} vs ${(ioWithout.at(-1)!['writtenBytes']! / 1024).toFixed(1)} KiB written`,
       );
       if (floorDelivered.some((n) => n !== pushes))
         throw new Error(
@@ -527,6 +538,10 @@ export async function webhookBench(options: {
       receiversCpuMsPerPush: median(receiversMs),
       receiversCpuMsPerPushWhilePushing: median(receiversPushingMs),
       clientCpuMsPerPush: { withWebhooks: median(clientWith), withoutWebhooks: median(clientWithout) },
+      servingThreadRunQueueMsPerPush: {
+        withWebhooks: median(queuedWith),
+        withoutWebhooks: median(queuedWithout),
+      },
       servingThreadCpuMsPerPush: {
         withWebhooks: median(mainWith),
         withoutWebhooks: median(mainWithout),
