@@ -61,8 +61,9 @@ const worker: JobWorker = new JobWorker({
 worker.start();
 // Deliveries are background work: at SCHED_IDLE the thread takes only CPU time nothing else wants, and a
 // CPU it runs on counts as free when the kernel places the threads that serve requests (docs/webhooks.md).
-// An idle thread whose claims find events `starvedMs` old says so; the serving thread then hands over to a
-// thread at normal priority (delivery-thread.ts), which goes idle again after a while.
+// An idle thread whose claims find events `starvedMs` old, or whose record held the database `slowHoldMs`,
+// says so; the serving thread then hands over to a thread at normal priority (delivery-thread.ts), which
+// goes idle again after a while.
 const startedAt = Date.now();
 let idle = false;
 let starved = false;
@@ -81,7 +82,14 @@ const claimed = (rows: readonly { creation_time: string }[]) => {
   const lagMs = Date.now() - oldest;
   if (lagMs < init.starvedMs) return;
   starved = true;
-  send({ kind: 'starved', lagMs });
+  send({ kind: 'starved', what: 'events waited', ms: lagMs });
+};
+// Preempted inside its record's transaction, an idle thread keeps SQLite's write lock from the pushes
+// until a CPU is free (no priority inheritance for a file lock): one such hold hands over too.
+const held = (ms: number) => {
+  if (!idle || starved || ms < init.slowHoldMs) return;
+  starved = true;
+  send({ kind: 'starved', what: 'a record held the database', ms });
 };
 
 // The events: claimed, sent and recorded in batches.
@@ -91,7 +99,7 @@ const batches = new EventBatches({
   ...{ leaseMs: init.leaseMs, pollMs: init.pollMs, lingerMs: claimWindowMs },
   ...{ spillMs: eventSpillMs, maxEvents: eventsInFlight },
   queued: () => worker.wake(),
-  claimed,
+  ...{ claimed, held },
 });
 batches.start();
 

@@ -27,12 +27,16 @@ for (const dialect of testDialects()) {
       await database.close();
     });
 
-    const thread = (probeMs: number, priority: DeliveryPriority = 'idle', starvedMs?: number) =>
+    const thread = (
+      probeMs: number,
+      priority: DeliveryPriority = 'idle',
+      limits: { starvedMs?: number; slowHoldMs?: number } = {},
+    ) =>
       new DeliveryThread(
         {
           ...{ databaseUrl: database.url, acquireTimeoutMs: 5000, logLevel: 'silent', leaseMs: 30_000 },
           ...{ pollMs: 1000, concurrency: {}, timeoutMs: 1000, priority },
-          ...(starvedMs !== undefined ? { starvedMs } : {}),
+          ...limits,
           retry: { maxAttempts: 1, retryDelayMs: 100, perTarget: 1 },
         },
         {
@@ -134,7 +138,7 @@ for (const dialect of testDialects()) {
       },
       async () => {
         // Any claim is late by more than 1 ms: the hand-over the CPU-starved thread asks for, on demand.
-        const t = thread(60_000, 'idle', 1);
+        const t = thread(60_000, 'idle', { starvedMs: 1 });
         try {
           t.wake();
           await waitFor('the delivery thread at SCHED_IDLE', () => idleThreads().length === 1);
@@ -148,6 +152,29 @@ for (const dialect of testDialects()) {
           t.wake();
           await waitFor('the second event ended', async () => (await status(second)) === 'failed', 10_000);
           assert.equal(t.rescues, 1, 'a thread at normal priority does not hand over');
+        } finally {
+          await t.close();
+        }
+      },
+    );
+
+    test(
+      'an idle thread whose record held the database slowHoldMs or longer hands over too',
+      {
+        skip: !linux,
+      },
+      async () => {
+        // Every record holds its transaction 0 ms or longer: the hold a preempted idle thread makes the
+        // pushes wait for, on demand.
+        const t = thread(60_000, 'idle', { starvedMs: 60_000, slowHoldMs: 0 });
+        try {
+          t.wake();
+          await waitFor('the delivery thread at SCHED_IDLE', () => idleThreads().length === 1);
+          const id = await event();
+          t.wake();
+          await waitFor('the event ended', async () => (await status(id)) === 'failed', 10_000);
+          await waitFor('the hand-over after its record', () => t.rescues === 1, 10_000);
+          await waitFor('no thread left at SCHED_IDLE', () => idleThreads().length === 0, 10_000);
         } finally {
           await t.close();
         }

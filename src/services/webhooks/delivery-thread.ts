@@ -30,17 +30,27 @@ export interface DeliveryThreadInit {
    * serving thread then hands the deliveries to a new thread at normal priority.
    */
   starvedMs: number;
+  /**
+   * An idle thread whose record held SQLite's write lock (or a PostgreSQL transaction) this long (ms) says
+   * `starved` too: preempted while holding it, it made the pushes wait for CPU time nothing else wanted.
+   */
+  slowHoldMs: number;
 }
 
 export type ToDeliveryThread = { kind: 'stop'; jobId: number } | { kind: 'close' };
 export type FromDeliveryThread =
-  { kind: 'log'; line: string } | { kind: 'closed' } | { kind: 'starved'; lagMs: number };
+  | { kind: 'log'; line: string }
+  | { kind: 'closed' }
+  | { kind: 'starved'; what: 'events waited' | 'a record held the database'; ms: number };
 
 /** How the delivery thread is scheduled (`webhooks.deliveryPriority`, docs/webhooks.md). */
 export type DeliveryPriority = 'idle' | 'normal';
 
 /** An idle thread that finds events this old at its claim has fallen behind (ms). */
 export const starvedAfterMs = 1000;
+
+/** An idle thread whose record's transaction took this long has been preempted inside it (ms; median ~5). */
+export const slowHoldAfterMs = 250;
 
 /** A thread started because the idle one fell behind keeps normal priority this long, then goes idle (ms). */
 export const rescueIdleAfterMs = 60_000;
@@ -109,10 +119,14 @@ export class DeliveryThread {
    * projects have no webhook keeps the thread's memory (about 17 MiB) for other work.
    */
   constructor(
-    private readonly init: Omit<DeliveryThreadInit, 'commits' | 'lingerMs' | 'idleAfterMs' | 'starvedMs'> & {
+    private readonly init: Omit<
+      DeliveryThreadInit,
+      'commits' | 'lingerMs' | 'idleAfterMs' | 'starvedMs' | 'slowHoldMs'
+    > & {
       priority: DeliveryPriority;
-      /** `starvedAfterMs` unless given (tests). */
+      /** `starvedAfterMs` and `slowHoldAfterMs` unless given (tests). */
       starvedMs?: number;
+      slowHoldMs?: number;
     },
     private readonly d: { log: Logger; queue: JobQueue; runnable: () => Promise<boolean>; probeMs: number },
   ) {
@@ -139,10 +153,11 @@ export class DeliveryThread {
   }
 
   private initOf(idleAfterMs: number | null): DeliveryThreadInit {
-    const { priority: _p, starvedMs, ...init } = this.init;
+    const { priority: _p, starvedMs, slowHoldMs, ...init } = this.init;
     return {
       ...{ ...init, commits: this.shared, lingerMs: deliveryLingerMs, idleAfterMs },
       starvedMs: starvedMs ?? starvedAfterMs,
+      slowHoldMs: slowHoldMs ?? slowHoldAfterMs,
     };
   }
 
@@ -151,11 +166,11 @@ export class DeliveryThread {
    * SCHED_IDLE yields to): a new thread at normal priority takes over the claims, and lowers itself again
    * after `rescueIdleAfterMs`. The old one stops claiming, sends and records what it holds, and ends.
    */
-  private rescue(from: Worker, lagMs: number): void {
+  private rescue(from: Worker, m: Extract<FromDeliveryThread, { kind: 'starved' }>): void {
     if (from !== this.worker || this.closing) return;
     this.rescues++;
     this.d.log.warn(
-      { lagMs: Math.round(lagMs) },
+      { what: m.what, ms: Math.round(m.ms) },
       'webhook deliveries fell behind at idle priority; a delivery thread at normal priority takes over for a while',
     );
     this.retired.add(from);
@@ -206,7 +221,7 @@ export class DeliveryThread {
     worker.unref();
     worker.on('message', (m: FromDeliveryThread) => {
       if (m.kind === 'log') this.relay(m.line);
-      else if (m.kind === 'starved') this.rescue(worker, m.lagMs);
+      else if (m.kind === 'starved') this.rescue(worker, m);
     });
     worker.on('error', (err) => this.d.log.error({ err }, 'the webhook delivery thread failed'));
     worker.on('exit', (code) => {

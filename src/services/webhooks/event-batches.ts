@@ -44,6 +44,8 @@ export interface EventBatchesDeps {
   queued(): void;
   /** Each claim's events, before they are sent (the thread's check that it keeps up). */
   claimed?(rows: readonly ClaimedJob[]): void;
+  /** How long a record's transaction held the database (ms, from its begin to its commit). */
+  held?(ms: number): void;
 }
 
 type Outcome =
@@ -168,11 +170,15 @@ export class EventBatches {
             const runnable = () => this.d.store.jobs.hasRunnable(['webhook.event'], claim.now);
             if (claim.limit > 0 && (!poll || (await runnable())))
               rows = await this.d.store.jobs.claimOfKind('webhook.event', claim);
-          } else
+          } else {
+            let began = 0;
             rows = await this.d.store.transaction(async (tx) => {
+              began = performance.now();
               queued = await this.record(tx, finished, now);
               return tx.jobs.claimOfKind('webhook.event', claim);
             });
+            this.d.held?.(performance.now() - began);
+          }
         } catch (err) {
           // Recorded with the next tick; their leases are kept meanwhile.
           this.finished.push(...finished);
